@@ -1,0 +1,329 @@
+//! "Why did it fail?": local probing after a failed verification (PRODUCT.md "Diagnosis").
+//!
+//! Verification itself never explains a bad signature (no oracle). This module, called by the
+//! CLI and the debugger on the user's own machine, says which keys and algorithms were tried and
+//! tests the usual mistakes:
+//!
+//! | hint id | mistake |
+//! |---|---|
+//! | `secret_is_base64` | the secret was given as text, but the token was signed with its base64/base64url-decoded bytes |
+//! | `secret_is_text` | the secret was given as base64, but the token was signed with the text itself |
+//! | `public_key_as_hmac_secret` | an HS* token MACed with a public key's PEM text: the algorithm-confusion **attack** |
+//! | `ecdsa_der_signature` | an ES* signature in ASN.1 DER instead of raw r‖s (RFC 7518 §3.4) |
+//! | `alg_mislabelled` | the signature is valid under another algorithm of the key's family |
+//! | `wrong_kid` | another key of the set verifies: the token's `kid` points at the wrong key |
+//! | `kid_not_in_set` | the token's `kid` is not in the set (kids present are listed) |
+//! | `token_reencoded` | the token was re-encoded (padding, standard alphabet); restored, it verifies |
+//! | `whitespace_in_token` | the token contains spaces or line breaks |
+//!
+//! The gateway never calls this: it must not reveal why a signature failed to a client.
+
+use serde_json::{Value, json};
+
+use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
+use crate::jws::CompactJws;
+use crate::key::{Key, KeyOp, der};
+use crate::{JwkSet, Validation};
+
+/// How the user supplied an HMAC secret, so the opposite reading can be tried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretInput {
+    /// Given as text, used as its UTF-8 bytes.
+    Text(String),
+    /// Given as base64 or base64url text (`b64:`/`b64url:`), used decoded; the string is the
+    /// encoded text as typed.
+    Encoded(String),
+}
+
+/// One key/algorithm combination that was tried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// The key (`kid "…"` or `thumbprint …`).
+    pub key: String,
+    /// The key's RFC 7638 thumbprint.
+    pub thumbprint: String,
+    /// The algorithm tried.
+    pub alg: String,
+    /// `"verified"`, `"bad_signature"`, `"skipped: …"`, or an error kind with message.
+    pub outcome: String,
+}
+
+/// A likely cause, with what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hint {
+    /// Stable id (see the module table).
+    pub id: &'static str,
+    /// What was found and what to do.
+    pub message: String,
+}
+
+/// The result of [`explain`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// What was tried.
+    pub attempts: Vec<Attempt>,
+    /// Likely causes, most specific first.
+    pub hints: Vec<Hint>,
+}
+
+impl Diagnosis {
+    /// As JSON: `{"attempts":[{key,thumbprint,alg,outcome}], "hints":[{id,message}]}`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "attempts": self.attempts.iter().map(|a| json!({"key": a.key, "thumbprint": a.thumbprint, "alg": a.alg, "outcome": a.outcome})).collect::<Vec<_>>(),
+            "hints": self.hints.iter().map(|h| json!({"id": h.id, "message": h.message})).collect::<Vec<_>>(),
+        })
+    }
+
+    fn hint(&mut self, id: &'static str, message: String) {
+        if !self.hints.iter().any(|h| h.id == id) {
+            self.hints.push(Hint { id, message });
+        }
+    }
+}
+
+fn verifies(alg: JwsAlg, key: &Key, input: &[u8], sig: &[u8]) -> bool {
+    key.family() == alg.family() && crate::jwa::sig::verify(alg, key, input, sig).is_ok()
+}
+
+/// Probe why `token` does not verify with `keys` under `validation`. Bounded work: at most a
+/// few dozen signature checks whatever the input.
+pub fn explain(token: &str, keys: &JwkSet, validation: &Validation, secrets: &[SecretInput]) -> Diagnosis {
+    let mut d = Diagnosis::default();
+    if token.chars().any(char::is_whitespace) {
+        d.hint(
+            "whitespace_in_token",
+            "the token contains spaces or line breaks; remove them (a copy from a terminal or e-mail often adds them)".into(),
+        );
+    }
+    let compact: String = token.chars().filter(|c| !c.is_whitespace()).collect();
+    let limits = validation.limits();
+    let jws = match CompactJws::parse(&compact, limits) {
+        Ok(j) => j,
+        Err(_) => {
+            reencoded(&compact, keys, &mut d);
+            return d;
+        }
+    };
+    let header = jws.header();
+    let Ok(alg) = header.alg() else { return d };
+    let input = jws.signing_input();
+    let sig = jws.signature();
+    let allowed = validation.algorithms();
+    let kid = header.kid();
+
+    // 1. The selection verification makes, then every key of the set.
+    let selected = keys.select(kid, alg, KeyOp::Verify).unwrap_or_default();
+    for key in keys.keys().iter().take(16) {
+        let outcome = if key.family() != alg.family() {
+            format!("skipped: {} cannot verify {alg}", key.family())
+        } else if let Err(e) = key.check_use(alg, KeyOp::Verify) {
+            format!("skipped: {}", e.message())
+        } else if !selected.iter().any(|s| std::ptr::eq(*s, key)) && kid.is_some() {
+            match verifies(alg, key, input, sig) {
+                true => "verified (but its kid differs from the token's)".into(),
+                false => "bad_signature (not selected: kid differs)".into(),
+            }
+        } else {
+            match crate::jwa::sig::verify(alg, key, input, sig) {
+                Ok(()) => "verified".into(),
+                Err(e) => e.kind().as_str().to_string(),
+            }
+        };
+        if outcome.starts_with("verified") && kid.is_some() && key.kid() != kid {
+            d.hint(
+                "wrong_kid",
+                format!(
+                    "the signature verifies with {}, but the token names kid {}: the issuer's kid and key are out of sync, or the set is stale",
+                    key.label(),
+                    kid.map(crate::text::quote).unwrap_or_default()
+                ),
+            );
+        }
+        d.attempts.push(Attempt {
+            key: key.label(),
+            thumbprint: key.thumbprint().to_string(),
+            alg: alg.to_string(),
+            outcome,
+        });
+    }
+    if let Some(kid) = kid
+        && keys.keys().iter().any(|k| k.kid().is_some())
+        && !keys.keys().iter().any(|k| k.kid() == Some(kid))
+    {
+        d.hint(
+            "kid_not_in_set",
+            format!(
+                "the token's kid {} is not in the key set (kids present: {}); the issuer may have rotated keys: refresh the JWKS",
+                crate::text::quote(kid),
+                keys.labels().join(", ")
+            ),
+        );
+    }
+    if !allowed.contains(alg) {
+        d.hint(
+            "alg_not_allowed",
+            format!("the token uses {alg}, which is not in the allowed algorithms ({allowed})"),
+        );
+    }
+
+    // 2. HMAC: secret encodings and the public-key-as-secret attack.
+    if alg.is_hmac() {
+        for s in secrets.iter().take(4) {
+            for (bytes, id, how) in alternatives(s) {
+                if verifies(alg, &Key::hmac(bytes), input, sig) {
+                    d.hint(id, how);
+                }
+            }
+        }
+        for key in keys
+            .keys()
+            .iter()
+            .filter(|k| k.family() != KeyFamily::Oct)
+            .take(8)
+        {
+            if let Some(form) = public_key_as_secret(alg, key, input, sig) {
+                d.hint(
+                    "public_key_as_hmac_secret",
+                    format!(
+                        "ATTACK: this {alg} token is MACed with the {form} of the public key {} used as an HMAC secret (algorithm confusion); \
+                         a verifier that lets the token choose the algorithm would accept it. jwtkit never does",
+                        key.label()
+                    ),
+                );
+            }
+        }
+    }
+
+    // 3. ECDSA signatures in DER.
+    if let KeyFamily::Ec(curve) = alg.family()
+        && sig.first() == Some(&0x30)
+        && let Some(raw) = der::ecdsa_der_to_raw(sig, curve.coordinate_len())
+        && keys.keys().iter().take(8).any(|k| verifies(alg, k, input, &raw))
+    {
+        d.hint(
+            "ecdsa_der_signature",
+            format!(
+                "the signature is ASN.1 DER; JOSE requires raw r‖s of {} bytes (RFC 7518 §3.4): the signer must convert it (the token's signature is otherwise correct)",
+                2 * curve.coordinate_len()
+            ),
+        );
+    }
+
+    // 4. Another algorithm of the same family.
+    if !d.attempts.iter().any(|a| a.outcome == "verified") {
+        for other in AlgSet::family(alg.family()).iter().filter(|a| *a != alg) {
+            if let Some(k) = keys
+                .keys()
+                .iter()
+                .take(8)
+                .find(|k| verifies(other, k, input, sig))
+            {
+                d.hint(
+                    "alg_mislabelled",
+                    format!(
+                        "the signature is valid as {other} with {}, but the header says {alg}: the signer mislabels its algorithm",
+                        k.label()
+                    ),
+                );
+            }
+        }
+    }
+    d
+}
+
+/// The other readings of a secret as the user typed it.
+fn alternatives(s: &SecretInput) -> Vec<(Vec<u8>, &'static str, String)> {
+    use base64::Engine as _;
+    let mut out = Vec::new();
+    match s {
+        SecretInput::Text(t) => {
+            let trimmed = t.trim_end_matches('=');
+            let engines = [
+                (&base64::engine::general_purpose::STANDARD_NO_PAD, "b64:"),
+                (&base64::engine::general_purpose::URL_SAFE_NO_PAD, "b64url:"),
+            ];
+            for (engine, prefix) in engines {
+                if let Ok(bytes) = engine.decode(trimmed)
+                    && !bytes.is_empty()
+                {
+                    out.push((
+                        bytes,
+                        "secret_is_base64",
+                        format!(
+                            "the secret was given as text, but the token was signed with its base64-decoded bytes: use --secret {prefix}<the same text>"
+                        ),
+                    ));
+                }
+            }
+            if t.ends_with('\n') || t.starts_with(char::is_whitespace) || t.ends_with(char::is_whitespace) {
+                out.push((
+                    t.trim().as_bytes().to_vec(),
+                    "secret_whitespace",
+                    "the secret has leading or trailing whitespace (often a newline from a file); the token was signed without it".into(),
+                ));
+            }
+        }
+        SecretInput::Encoded(t) => out.push((
+            t.as_bytes().to_vec(),
+            "secret_is_text",
+            "the secret was given as base64, but the token was signed with the text itself: pass it without the b64: prefix".into(),
+        )),
+    }
+    out
+}
+
+/// Try the usual textual forms of a public key as an HMAC secret.
+fn public_key_as_secret(alg: JwsAlg, key: &Key, input: &[u8], sig: &[u8]) -> Option<&'static str> {
+    let pem = key.public_key_pem()?;
+    let mut forms: Vec<(Vec<u8>, &'static str)> = vec![
+        (pem.clone().into_bytes(), "PEM text"),
+        (pem.trim_end().as_bytes().to_vec(), "PEM text"),
+        (pem.replace('\n', "\r\n").into_bytes(), "PEM text"),
+    ];
+    if let Some(der_bytes) = key.public_key_der() {
+        forms.push((der_bytes, "DER bytes"));
+    }
+    if let Ok(j) = serde_json::to_vec(&key.to_jwk(false)) {
+        forms.push((j, "JWK JSON"));
+    }
+    forms
+        .into_iter()
+        .find(|(secret, _)| verifies(alg, &Key::hmac(secret.clone()), input, sig))
+        .map(|(_, f)| f)
+}
+
+/// A token that fails strict parsing: restore canonical base64url and check the signature.
+fn reencoded(token: &str, keys: &JwkSet, d: &mut Diagnosis) {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return;
+    }
+    let fix = |s: &str| crate::base64url::decode_lenient(s).map(crate::base64url::encode);
+    let (Some(h), Some(p), Some(s)) = (
+        parts.first().and_then(|x| fix(x)),
+        parts.get(1).and_then(|x| fix(x)),
+        parts.get(2).and_then(|x| fix(x)),
+    ) else {
+        return;
+    };
+    let restored = format!("{h}.{p}.{s}");
+    if restored == token {
+        return;
+    }
+    let Ok(jws) = CompactJws::parse(&restored, &crate::Limits::default()) else {
+        return;
+    };
+    let Ok(alg) = jws.header().alg() else { return };
+    if keys
+        .keys()
+        .iter()
+        .take(8)
+        .any(|k| verifies(alg, k, jws.signing_input(), jws.signature()))
+    {
+        d.hint(
+            "token_reencoded",
+            "the token was re-encoded (base64 padding or the standard alphabet); restored to base64url it verifies: fix the tool that altered it".into(),
+        );
+    }
+}

@@ -1,0 +1,423 @@
+//! JSON Web Algorithms, [RFC 7518]: the algorithm identifiers and the key family each needs.
+//!
+//! [`JwsAlg`] covers §3.1 plus `EdDSA` (RFC 8037 §3.1). There is no `None` variant: a header
+//! `"alg":"none"` (in any letter case) parses to the error kind `alg_none` and can never verify.
+//! Every algorithm is bound to a [`KeyFamily`]; a key is checked against that family before any
+//! cryptography runs, so an RSA public key can never become an HMAC secret.
+//!
+//! [RFC 7518]: https://www.rfc-editor.org/rfc/rfc7518
+
+pub mod sig;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, ErrorKind, err};
+
+/// A JWS `alg` value (RFC 7518 §3.1, RFC 8037 §3.1).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JwsAlg {
+    /// HMAC using SHA-256 (Required).
+    HS256,
+    /// HMAC using SHA-384 (Optional).
+    HS384,
+    /// HMAC using SHA-512 (Optional).
+    HS512,
+    /// RSASSA-PKCS1-v1_5 using SHA-256 (Recommended).
+    RS256,
+    /// RSASSA-PKCS1-v1_5 using SHA-384 (Optional).
+    RS384,
+    /// RSASSA-PKCS1-v1_5 using SHA-512 (Optional).
+    RS512,
+    /// RSASSA-PSS using SHA-256 and MGF1 with SHA-256 (Optional).
+    PS256,
+    /// RSASSA-PSS using SHA-384 and MGF1 with SHA-384 (Optional).
+    PS384,
+    /// RSASSA-PSS using SHA-512 and MGF1 with SHA-512 (Optional).
+    PS512,
+    /// ECDSA using P-256 and SHA-256 (Recommended+); signature is raw r‖s, 64 bytes.
+    ES256,
+    /// ECDSA using P-384 and SHA-384 (Optional); signature is raw r‖s, 96 bytes.
+    ES384,
+    /// ECDSA using P-521 and SHA-512 (Optional); signature is raw r‖s, 132 bytes.
+    ES512,
+    /// Edwards-curve signature with Ed25519 (RFC 8037; Ed448 is not supported).
+    EdDSA,
+}
+
+impl JwsAlg {
+    /// Every supported algorithm, in RFC order.
+    pub const ALL: [JwsAlg; 13] = [
+        JwsAlg::HS256,
+        JwsAlg::HS384,
+        JwsAlg::HS512,
+        JwsAlg::RS256,
+        JwsAlg::RS384,
+        JwsAlg::RS512,
+        JwsAlg::PS256,
+        JwsAlg::PS384,
+        JwsAlg::PS512,
+        JwsAlg::ES256,
+        JwsAlg::ES384,
+        JwsAlg::ES512,
+        JwsAlg::EdDSA,
+    ];
+
+    /// The registered name (`"RS256"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            JwsAlg::HS256 => "HS256",
+            JwsAlg::HS384 => "HS384",
+            JwsAlg::HS512 => "HS512",
+            JwsAlg::RS256 => "RS256",
+            JwsAlg::RS384 => "RS384",
+            JwsAlg::RS512 => "RS512",
+            JwsAlg::PS256 => "PS256",
+            JwsAlg::PS384 => "PS384",
+            JwsAlg::PS512 => "PS512",
+            JwsAlg::ES256 => "ES256",
+            JwsAlg::ES384 => "ES384",
+            JwsAlg::ES512 => "ES512",
+            JwsAlg::EdDSA => "EdDSA",
+        }
+    }
+
+    /// The key family this algorithm needs.
+    pub const fn family(self) -> KeyFamily {
+        match self {
+            JwsAlg::HS256 | JwsAlg::HS384 | JwsAlg::HS512 => KeyFamily::Oct,
+            JwsAlg::RS256 | JwsAlg::RS384 | JwsAlg::RS512 | JwsAlg::PS256 | JwsAlg::PS384 | JwsAlg::PS512 => {
+                KeyFamily::Rsa
+            }
+            JwsAlg::ES256 => KeyFamily::Ec(EcCurve::P256),
+            JwsAlg::ES384 => KeyFamily::Ec(EcCurve::P384),
+            JwsAlg::ES512 => KeyFamily::Ec(EcCurve::P521),
+            JwsAlg::EdDSA => KeyFamily::Okp(OkpCurve::Ed25519),
+        }
+    }
+
+    /// Output size of the algorithm's hash, in bytes (the HMAC key minimum of RFC 7518 §3.2).
+    /// EdDSA reports 64 (SHA-512 inside Ed25519).
+    pub const fn hash_len(self) -> usize {
+        match self {
+            JwsAlg::HS256 | JwsAlg::RS256 | JwsAlg::PS256 | JwsAlg::ES256 => 32,
+            JwsAlg::HS384 | JwsAlg::RS384 | JwsAlg::PS384 | JwsAlg::ES384 => 48,
+            JwsAlg::HS512 | JwsAlg::RS512 | JwsAlg::PS512 | JwsAlg::ES512 | JwsAlg::EdDSA => 64,
+        }
+    }
+
+    /// True for the HMAC algorithms (symmetric: whoever verifies can also sign).
+    pub const fn is_hmac(self) -> bool {
+        matches!(self.family(), KeyFamily::Oct)
+    }
+
+    const fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+
+    /// Parse a header `alg` value.
+    ///
+    /// # Errors
+    /// `alg_none` for `none` in any letter case; `unsupported_alg` for anything else unknown
+    /// (names are case-sensitive, RFC 7515 §4.1.1).
+    pub fn from_header(s: &str) -> Result<JwsAlg, Error> {
+        s.parse()
+    }
+}
+
+impl fmt::Display for JwsAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JwsAlg {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<JwsAlg, Error> {
+        if let Some(a) = JwsAlg::ALL.iter().find(|a| a.as_str() == s) {
+            return Ok(*a);
+        }
+        if s.eq_ignore_ascii_case("none") {
+            return Err(err!(
+                AlgNone,
+                "alg is {}: an unsecured JWS has no signature and is never accepted",
+                crate::text::quote(s)
+            ));
+        }
+        if let Some(a) = JwsAlg::ALL.iter().find(|a| a.as_str().eq_ignore_ascii_case(s)) {
+            return Err(err!(
+                UnsupportedAlg,
+                "alg {} is not a registered algorithm; names are case-sensitive (did you mean {}?)",
+                crate::text::quote(s),
+                a
+            ));
+        }
+        Err(err!(
+            UnsupportedAlg,
+            "alg {} is not supported (supported: {})",
+            crate::text::quote(s),
+            AlgSet::all()
+        ))
+    }
+}
+
+impl serde::Serialize for JwsAlg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Elliptic curves for ECDSA and ECDH-ES (RFC 7518 §6.2.1.1).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EcCurve {
+    /// NIST P-256 (secp256r1), 32-byte coordinates.
+    P256,
+    /// NIST P-384 (secp384r1), 48-byte coordinates.
+    P384,
+    /// NIST P-521 (secp521r1), 66-byte coordinates.
+    P521,
+}
+
+impl EcCurve {
+    /// The JWK `crv` name (`"P-256"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EcCurve::P256 => "P-256",
+            EcCurve::P384 => "P-384",
+            EcCurve::P521 => "P-521",
+        }
+    }
+
+    /// Byte length of one coordinate (and of the private scalar `d`).
+    pub const fn coordinate_len(self) -> usize {
+        match self {
+            EcCurve::P256 => 32,
+            EcCurve::P384 => 48,
+            EcCurve::P521 => 66,
+        }
+    }
+
+    /// The ECDSA algorithm of this curve.
+    pub const fn jws_alg(self) -> JwsAlg {
+        match self {
+            EcCurve::P256 => JwsAlg::ES256,
+            EcCurve::P384 => JwsAlg::ES384,
+            EcCurve::P521 => JwsAlg::ES512,
+        }
+    }
+
+    /// Parse a JWK `crv` name.
+    pub fn from_crv(s: &str) -> Option<EcCurve> {
+        match s {
+            "P-256" => Some(EcCurve::P256),
+            "P-384" => Some(EcCurve::P384),
+            "P-521" => Some(EcCurve::P521),
+            _ => None,
+        }
+    }
+}
+
+/// Octet key pair curves (RFC 8037 §2).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OkpCurve {
+    /// Ed25519 signatures (EdDSA).
+    Ed25519,
+    /// X25519 key agreement (ECDH-ES).
+    X25519,
+}
+
+impl OkpCurve {
+    /// The JWK `crv` name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OkpCurve::Ed25519 => "Ed25519",
+            OkpCurve::X25519 => "X25519",
+        }
+    }
+
+    /// Parse a JWK `crv` name.
+    pub fn from_crv(s: &str) -> Option<OkpCurve> {
+        match s {
+            "Ed25519" => Some(OkpCurve::Ed25519),
+            "X25519" => Some(OkpCurve::X25519),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of key an algorithm needs; compared before any cryptography runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyFamily {
+    /// A symmetric secret (`kty: "oct"`).
+    Oct,
+    /// An RSA key (`kty: "RSA"`).
+    Rsa,
+    /// An elliptic-curve key on the given curve (`kty: "EC"`).
+    Ec(EcCurve),
+    /// An octet key pair on the given curve (`kty: "OKP"`).
+    Okp(OkpCurve),
+}
+
+impl KeyFamily {
+    /// The JWK `kty` of this family.
+    pub const fn kty(self) -> &'static str {
+        match self {
+            KeyFamily::Oct => "oct",
+            KeyFamily::Rsa => "RSA",
+            KeyFamily::Ec(_) => "EC",
+            KeyFamily::Okp(_) => "OKP",
+        }
+    }
+}
+
+impl fmt::Display for KeyFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyFamily::Oct => f.write_str("an HMAC secret (oct)"),
+            KeyFamily::Rsa => f.write_str("an RSA key"),
+            KeyFamily::Ec(c) => write!(f, "an EC key on {}", c.as_str()),
+            KeyFamily::Okp(c) => write!(f, "an OKP key on {}", c.as_str()),
+        }
+    }
+}
+
+/// A set of JWS algorithms: the allowlist. Always comes from the caller or the key, never from
+/// the token. Copy, and checked in constant time.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct AlgSet(u16);
+
+impl AlgSet {
+    /// No algorithm.
+    pub const fn empty() -> AlgSet {
+        AlgSet(0)
+    }
+
+    /// Every supported algorithm.
+    pub const fn all() -> AlgSet {
+        AlgSet((1 << JwsAlg::ALL.len()) - 1)
+    }
+
+    /// Every algorithm of one key family.
+    pub fn family(f: KeyFamily) -> AlgSet {
+        JwsAlg::ALL.iter().filter(|a| a.family() == f).copied().collect()
+    }
+
+    /// This set plus `alg`.
+    pub const fn with(self, alg: JwsAlg) -> AlgSet {
+        AlgSet(self.0 | alg.bit())
+    }
+
+    /// Whether `alg` is in the set.
+    pub const fn contains(self, alg: JwsAlg) -> bool {
+        self.0 & alg.bit() != 0
+    }
+
+    /// The algorithms in both sets.
+    pub const fn intersect(self, other: AlgSet) -> AlgSet {
+        AlgSet(self.0 & other.0)
+    }
+
+    /// True when no algorithm is in the set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The algorithms, in RFC order.
+    pub fn iter(self) -> impl Iterator<Item = JwsAlg> {
+        JwsAlg::ALL.into_iter().filter(move |a| self.contains(*a))
+    }
+
+    /// Number of algorithms in the set.
+    pub const fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+}
+
+impl FromIterator<JwsAlg> for AlgSet {
+    fn from_iter<I: IntoIterator<Item = JwsAlg>>(iter: I) -> AlgSet {
+        iter.into_iter().fold(AlgSet::empty(), AlgSet::with)
+    }
+}
+
+impl<const N: usize> From<[JwsAlg; N]> for AlgSet {
+    fn from(a: [JwsAlg; N]) -> AlgSet {
+        a.into_iter().collect()
+    }
+}
+
+impl From<JwsAlg> for AlgSet {
+    fn from(a: JwsAlg) -> AlgSet {
+        AlgSet::empty().with(a)
+    }
+}
+
+impl fmt::Display for AlgSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for a in self.iter() {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            f.write_str(a.as_str())?;
+        }
+        if first {
+            f.write_str("(none)")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for AlgSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AlgSet[{self}]")
+    }
+}
+
+pub(crate) fn not_allowed(alg: JwsAlg, allowed: AlgSet) -> Error {
+    Error::new(
+        ErrorKind::AlgNotAllowed,
+        format!("alg {alg} is not in the allowed algorithms ({allowed})"),
+    )
+    .with_detail(crate::Detail::Mismatch {
+        claim: "alg".into(),
+        expected: allowed.iter().map(|a| a.as_str().to_string()).collect(),
+        found: Some(alg.as_str().into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alg_names() {
+        for a in JwsAlg::ALL {
+            assert_eq!(a.as_str().parse::<JwsAlg>().unwrap(), a);
+        }
+        for none in ["none", "None", "NONE", "nOnE"] {
+            assert_eq!(none.parse::<JwsAlg>().unwrap_err().kind(), ErrorKind::AlgNone);
+        }
+        let e = "hs256".parse::<JwsAlg>().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnsupportedAlg);
+        assert!(e.message().contains("did you mean HS256"), "{}", e.message());
+        assert_eq!(
+            "ES256K".parse::<JwsAlg>().unwrap_err().kind(),
+            ErrorKind::UnsupportedAlg
+        );
+    }
+
+    #[test]
+    fn alg_set() {
+        let s = AlgSet::from([JwsAlg::RS256, JwsAlg::ES256, JwsAlg::EdDSA]);
+        assert!(s.contains(JwsAlg::ES256) && !s.contains(JwsAlg::HS256));
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.to_string(), "RS256, ES256, EdDSA");
+        assert_eq!(AlgSet::all().len(), 13);
+        assert_eq!(AlgSet::family(KeyFamily::Rsa).len(), 6);
+        assert_eq!(AlgSet::empty().to_string(), "(none)");
+    }
+}

@@ -1,0 +1,111 @@
+//! Digital signatures and MACs for JWS (RFC 7518 §3, RFC 8037 §3.1) over aws-lc-rs.
+//!
+//! Callers must have run [`Key::check_use`](crate::Key::check_use) first; these functions still
+//! refuse a key of the wrong family rather than misuse it.
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::{hmac, signature};
+
+use crate::error::{Error, Result, err};
+use crate::jwa::{JwsAlg, KeyFamily};
+use crate::key::{Key, Material};
+
+/// Verify `signature` over the JWS Signing Input with `key` under `alg`.
+///
+/// HMAC tags are compared in constant time; ECDSA signatures must be raw r‖s of exactly twice
+/// the coordinate length (RFC 7518 §3.4), so a DER signature fails here (diagnosis spots it).
+///
+/// # Errors
+/// `bad_signature` (fixed message) when the signature does not verify; `key_mismatch` when the
+/// key's family does not fit `alg`; `bad_key` when aws-lc-rs cannot use the key for `alg`
+/// (an RSA key under 2048 bits with RS384 or PS*).
+pub fn verify(alg: JwsAlg, key: &Key, signing_input: &[u8], sig: &[u8]) -> Result<()> {
+    match (&key.material, alg.family()) {
+        (Material::Oct(secret), KeyFamily::Oct) => {
+            hmac::verify(secret.hmac_key(alg), signing_input, sig).map_err(|_| Error::bad_signature())
+        }
+        (Material::Rsa(p, _), KeyFamily::Rsa) => {
+            let v = key.parsed_verifier(alg).ok_or_else(|| {
+                err!(
+                    BadKey,
+                    "cannot verify {alg} with a {}-bit RSA key (aws-lc-rs verifies keys under 2048 bits only with RS256 and RS512)",
+                    p.bits
+                )
+            })?;
+            v.verify_sig(signing_input, sig)
+                .map_err(|_| Error::bad_signature())
+        }
+        (Material::Ec(p, _), KeyFamily::Ec(curve)) if p.curve == curve => {
+            if sig.len() != 2 * curve.coordinate_len() {
+                return Err(Error::bad_signature());
+            }
+            let v = key
+                .parsed_verifier(alg)
+                .ok_or_else(|| err!(BadKey, "invalid EC public key"))?;
+            v.verify_sig(signing_input, sig)
+                .map_err(|_| Error::bad_signature())
+        }
+        (Material::Okp(..), KeyFamily::Okp(_)) => {
+            let v = key
+                .parsed_verifier(alg)
+                .ok_or_else(|| err!(KeyMismatch, "alg {alg} needs an Ed25519 key"))?;
+            v.verify_sig(signing_input, sig)
+                .map_err(|_| Error::bad_signature())
+        }
+        _ => Err(err!(
+            KeyMismatch,
+            "alg {alg} needs {}, but the key is {}",
+            alg.family(),
+            key.family()
+        )),
+    }
+}
+
+/// Sign the JWS Signing Input with `key` under `alg`; returns the JWS Signature bytes
+/// (HMAC tag, RSA signature of the modulus length, raw r‖s, or 64-byte Ed25519 signature).
+///
+/// # Errors
+/// `key_mismatch` for a public key or a key of another family; `bad_key` if aws-lc-rs fails.
+pub fn sign(alg: JwsAlg, key: &Key, signing_input: &[u8]) -> Result<Vec<u8>> {
+    match (&key.material, alg.family()) {
+        (Material::Oct(secret), KeyFamily::Oct) => {
+            Ok(hmac::sign(secret.hmac_key(alg), signing_input).as_ref().to_vec())
+        }
+        (Material::Rsa(_, Some(private)), KeyFamily::Rsa) => {
+            let enc: &'static dyn signature::RsaEncoding = match alg {
+                JwsAlg::RS256 => &signature::RSA_PKCS1_SHA256,
+                JwsAlg::RS384 => &signature::RSA_PKCS1_SHA384,
+                JwsAlg::RS512 => &signature::RSA_PKCS1_SHA512,
+                JwsAlg::PS256 => &signature::RSA_PSS_SHA256,
+                JwsAlg::PS384 => &signature::RSA_PSS_SHA384,
+                _ => &signature::RSA_PSS_SHA512,
+            };
+            let mut out = vec![0u8; private.pair.public_modulus_len()];
+            private
+                .pair
+                .sign(enc, &SystemRandom::new(), signing_input, &mut out)
+                .map_err(|_| err!(BadKey, "RSA signing failed"))?;
+            Ok(out)
+        }
+        (Material::Ec(p, Some(private)), KeyFamily::Ec(curve)) if p.curve == curve => private
+            .pair
+            .sign(&SystemRandom::new(), signing_input)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| err!(BadKey, "ECDSA signing failed")),
+        (Material::Okp(_, Some(private)), KeyFamily::Okp(_)) => match &private.pair {
+            Some(pair) => Ok(pair.sign(signing_input).as_ref().to_vec()),
+            None => Err(err!(KeyMismatch, "alg {alg} needs an Ed25519 key, not X25519")),
+        },
+        (Material::Rsa(_, None) | Material::Ec(_, None) | Material::Okp(_, None), _) => Err(err!(
+            KeyMismatch,
+            "signing needs a private key, but {} is a public key",
+            key.label()
+        )),
+        _ => Err(err!(
+            KeyMismatch,
+            "alg {alg} needs {}, but the key is {}",
+            alg.family(),
+            key.family()
+        )),
+    }
+}

@@ -1,0 +1,174 @@
+//! JWS Compact Serialization, RFC 7515 §7.1: `BASE64URL(header) . BASE64URL(payload) . BASE64URL(signature)`.
+//!
+//! Parsing is strict and ordered (see [`crate::manual::validation_order`]): size limit, exactly
+//! three segments, strict base64url for each, strict JSON object header, header parameter types.
+//! The payload is decoded but not parsed here: claims are read only after the signature verifies.
+
+use std::borrow::Cow;
+
+use super::Header;
+use crate::error::{Error, ErrorKind, Result, err};
+use crate::{Detail, Limits};
+
+/// Names of the compact JWS segments, for error details.
+pub const SEGMENT_NAMES: [&str; 3] = ["header", "payload", "signature"];
+
+/// A syntactically valid compact JWS whose signature has **not** been checked.
+#[derive(Debug)]
+pub struct CompactJws<'a> {
+    token: &'a str,
+    header: Header,
+    payload: Cow<'a, [u8]>,
+    signature: Vec<u8>,
+    signing_input_len: usize,
+}
+
+pub(crate) fn segment_error(e: Error, index: usize) -> Error {
+    let name = SEGMENT_NAMES.get(index).copied().unwrap_or("segment");
+    e.context(&format!("{name} segment: "))
+        .with_detail(Detail::Segment { index, name })
+}
+
+pub(crate) fn b64_error(p: crate::base64url::Base64Problem, index: usize) -> Error {
+    segment_error(Error::new(ErrorKind::BadBase64, p.describe()), index)
+}
+
+/// Split a compact serialization into exactly `N` segments.
+///
+/// # Errors
+/// `malformed` with the count found; a hint when the count matches the other serialization.
+pub(crate) fn split<const N: usize>(token: &str) -> Result<[&str; N]> {
+    let mut out = [""; N];
+    let mut parts = token.split('.');
+    let mut count = 0usize;
+    for p in parts.by_ref() {
+        if let Some(slot) = out.get_mut(count) {
+            *slot = p;
+        }
+        count += 1;
+        if count > 6 {
+            break;
+        }
+    }
+    if count == N {
+        return Ok(out);
+    }
+    let found = if count > 6 {
+        "more than 6".to_string()
+    } else {
+        count.to_string()
+    };
+    let hint = match (N, count) {
+        (3, 5) => "; 5 segments is a JWE (encrypted token): decrypt it instead",
+        (5, 3) => "; 3 segments is a JWS (signed token)",
+        (3, 2) => "; the signature segment is missing (a token must end with '.' and a signature)",
+        (3, 1) => "; this does not look like a JWT",
+        _ => "",
+    };
+    Err(err!(
+        Malformed,
+        "expected {N} segments separated by '.', found {found}{hint}"
+    ))
+}
+
+impl<'a> CompactJws<'a> {
+    /// Parse a compact JWS without verifying it.
+    ///
+    /// # Errors
+    /// `resource_limit` (larger than `limits.max_token_bytes`), `malformed` (segment count,
+    /// header parameter types), `bad_base64`, `bad_json`, `duplicate_member`. Errors about one
+    /// segment carry [`Detail::Segment`].
+    pub fn parse(token: &'a str, limits: &Limits) -> Result<CompactJws<'a>> {
+        crate::limits::check("token_bytes", limits.max_token_bytes, token.len())?;
+        let [h, p, s] = split::<3>(token)?;
+        let header_bytes = crate::base64url::decode(h).map_err(|e| b64_error(e, 0))?;
+        let header_obj = crate::json::parse_object(&header_bytes, limits).map_err(|e| segment_error(e, 0))?;
+        let header = Header::from_object(header_obj).map_err(|e| segment_error(e, 0))?;
+        let payload = if header.b64() {
+            Cow::Owned(crate::base64url::decode(p).map_err(|e| b64_error(e, 1))?)
+        } else {
+            Cow::Borrowed(p.as_bytes())
+        };
+        let signature = crate::base64url::decode(s).map_err(|e| b64_error(e, 2))?;
+        Ok(CompactJws {
+            token,
+            header,
+            payload,
+            signature,
+            signing_input_len: h.len() + 1 + p.len(),
+        })
+    }
+
+    /// The JWS Protected Header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The JWS Payload (decoded; raw when `b64` is false).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The JWS Signature bytes.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// The JWS Signing Input: `BASE64URL(header) . BASE64URL(payload)` as ASCII bytes (§5.1).
+    pub fn signing_input(&self) -> &'a [u8] {
+        self.token
+            .as_bytes()
+            .get(..self.signing_input_len)
+            .unwrap_or_default()
+    }
+
+    /// The token text.
+    pub fn as_str(&self) -> &'a str {
+        self.token
+    }
+
+    /// Take the header and payload.
+    pub fn into_parts(self) -> (Header, Vec<u8>) {
+        (self.header, self.payload.into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(t: &str) -> ErrorKind {
+        CompactJws::parse(t, &Limits::default()).unwrap_err().kind()
+    }
+
+    #[test]
+    fn strict_structure() {
+        let ok = "eyJhbGciOiJIUzI1NiJ9.e30.c2ln";
+        let j = CompactJws::parse(ok, &Limits::default()).unwrap();
+        assert_eq!(j.header().alg_name(), "HS256");
+        assert_eq!(j.payload(), b"{}");
+        assert_eq!(j.signature(), b"sig");
+        assert_eq!(j.signing_input(), b"eyJhbGciOiJIUzI1NiJ9.e30");
+        assert_eq!(kind("eyJhbGciOiJIUzI1NiJ9.e30"), ErrorKind::Malformed);
+        assert_eq!(kind("a.b.c.d"), ErrorKind::Malformed);
+        assert_eq!(kind("eyJhbGciOiJIUzI1NiJ9=.e30.c2ln"), ErrorKind::BadBase64);
+        assert_eq!(kind("eyJhbGciOiJIUzI1NiJ9.e30.c2l="), ErrorKind::BadBase64);
+        let e = CompactJws::parse("e30.e30.c2ln", &Limits::default()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Malformed);
+        assert_eq!(
+            e.detail(),
+            Some(&Detail::Segment {
+                index: 0,
+                name: "header"
+            })
+        );
+        let five = CompactJws::parse("a.b.c.d.e", &Limits::default()).unwrap_err();
+        assert!(five.message().contains("JWE"), "{}", five.message());
+    }
+
+    #[test]
+    fn size_limit_first() {
+        let big = "a".repeat(300 * 1024);
+        assert_eq!(kind(&big), ErrorKind::ResourceLimit);
+    }
+}

@@ -1,0 +1,247 @@
+//! The JOSE Header of a JWS, RFC 7515 §4.1 (and `b64`, RFC 7797 §3).
+//!
+//! Registered parameters are type-checked when the header is parsed; the whole header is kept
+//! as written (member order, unknown members) for display. `alg` is kept as a string so that a
+//! token with an unknown or `none` algorithm can still be decoded and shown; [`Header::alg`]
+//! turns it into a [`JwsAlg`] or the `alg_none` / `unsupported_alg` error.
+
+use serde_json::Value;
+
+use crate::error::{Result, err};
+use crate::json::Object;
+use crate::jwa::JwsAlg;
+
+/// Header parameter names registered by RFC 7515 §4.1 and RFC 7518 / RFC 7516 for JOSE; a
+/// `crit` list must not name them (RFC 7515 §4.1.11).
+const REGISTERED: &[&str] = &[
+    "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "enc", "zip", "epk",
+    "apu", "apv", "iv", "tag", "p2s", "p2c",
+];
+
+/// Extensions jwtkit can process when they appear in `crit`.
+pub const UNDERSTOOD_CRIT: &[&str] = &["b64"];
+
+/// A parsed JWS Protected Header (for JSON serializations: the union of protected and
+/// unprotected members).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    raw: Object,
+    alg: String,
+    kid: Option<String>,
+    typ: Option<String>,
+    cty: Option<String>,
+    crit: Vec<String>,
+    b64: bool,
+}
+
+fn opt_str(obj: &Object, name: &str) -> Result<Option<String>> {
+    match obj.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(err!(
+            Malformed,
+            "header parameter \"{name}\" must be a string, found {}",
+            crate::json::type_name(v)
+        )),
+    }
+}
+
+impl Header {
+    /// Check and wrap a header object.
+    ///
+    /// # Errors
+    /// `malformed` when `alg` is missing or not a string, a registered parameter has the wrong
+    /// type (`kid`, `typ`, `cty`, `jku`, `x5u`, `x5t`, `x5t#S256` strings; `jwk` an object;
+    /// `x5c` an array of strings; `b64` a boolean), or `crit` is empty, repeats a name, names a
+    /// registered parameter or a parameter absent from the header (RFC 7515 §4.1.11).
+    pub fn from_object(raw: Object) -> Result<Header> {
+        let alg = match raw.get("alg") {
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => {
+                return Err(err!(
+                    Malformed,
+                    "header parameter \"alg\" must be a string, found {}",
+                    crate::json::type_name(v)
+                ));
+            }
+            None => {
+                return Err(err!(
+                    Malformed,
+                    "the header has no \"alg\" (RFC 7515 §4.1.1 requires it)"
+                ));
+            }
+        };
+        let kid = opt_str(&raw, "kid")?;
+        let typ = opt_str(&raw, "typ")?;
+        let cty = opt_str(&raw, "cty")?;
+        for name in ["jku", "x5u", "x5t", "x5t#S256"] {
+            opt_str(&raw, name)?;
+        }
+        if let Some(v) = raw.get("jwk")
+            && !v.is_object()
+        {
+            return Err(err!(Malformed, "header parameter \"jwk\" must be a JSON object"));
+        }
+        if let Some(v) = raw.get("x5c")
+            && !v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+        {
+            return Err(err!(
+                Malformed,
+                "header parameter \"x5c\" must be an array of strings"
+            ));
+        }
+        let b64 = match raw.get("b64") {
+            None => true,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                return Err(err!(
+                    Malformed,
+                    "header parameter \"b64\" must be a boolean (RFC 7797 §3)"
+                ));
+            }
+        };
+        let crit = match raw.get("crit") {
+            None => Vec::new(),
+            Some(Value::Array(a)) if !a.is_empty() => {
+                let mut names: Vec<String> = Vec::with_capacity(a.len());
+                for v in a {
+                    let Value::String(s) = v else {
+                        return Err(err!(Malformed, "\"crit\" must be an array of strings"));
+                    };
+                    if s.is_empty() || names.contains(s) {
+                        return Err(err!(Malformed, "\"crit\" has an empty or repeated name"));
+                    }
+                    if REGISTERED.contains(&s.as_str()) {
+                        return Err(err!(
+                            Malformed,
+                            "\"crit\" names the registered parameter {} (RFC 7515 §4.1.11 forbids it)",
+                            crate::text::quote(s)
+                        ));
+                    }
+                    names.push(s.clone());
+                }
+                names
+            }
+            Some(_) => {
+                return Err(err!(Malformed, "\"crit\" must be a non-empty array of strings"));
+            }
+        };
+        // RFC 7797 §6 asks producers to list `b64` in `crit`; jwtkit understands `b64`, so a
+        // header without it is still processed correctly and accepted.
+        Ok(Header {
+            raw,
+            alg,
+            kid,
+            typ,
+            cty,
+            crit,
+            b64,
+        })
+    }
+
+    /// The `alg` value as written.
+    pub fn alg_name(&self) -> &str {
+        &self.alg
+    }
+
+    /// The algorithm.
+    ///
+    /// # Errors
+    /// `alg_none` for `none` in any case; `unsupported_alg` for unknown names.
+    pub fn alg(&self) -> Result<JwsAlg> {
+        self.alg.parse()
+    }
+
+    /// `kid` (RFC 7515 §4.1.4): an opaque key identifier.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// `typ` (§4.1.9), e.g. `"JWT"` or `"at+jwt"`.
+    pub fn typ(&self) -> Option<&str> {
+        self.typ.as_deref()
+    }
+
+    /// `cty` (§4.1.10); `"JWT"` marks a nested JWT.
+    pub fn cty(&self) -> Option<&str> {
+        self.cty.as_deref()
+    }
+
+    /// `crit` (§4.1.11): extensions that must be understood.
+    pub fn crit(&self) -> &[String] {
+        &self.crit
+    }
+
+    /// `b64` (RFC 7797 §3): false when the payload is not base64url-encoded.
+    pub fn b64(&self) -> bool {
+        self.b64
+    }
+
+    /// `jwk` (§4.1.3): a public key embedded by the token's producer. Never trusted by default.
+    pub fn jwk(&self) -> Option<&Object> {
+        self.raw.get("jwk").and_then(Value::as_object)
+    }
+
+    /// `jku` (§4.1.2): a URL of a JWK Set named by the token. Never fetched by default.
+    pub fn jku(&self) -> Option<&str> {
+        self.raw.get("jku").and_then(Value::as_str)
+    }
+
+    /// `x5u` (§4.1.5): a URL of an X.509 chain named by the token. Never fetched by default.
+    pub fn x5u(&self) -> Option<&str> {
+        self.raw.get("x5u").and_then(Value::as_str)
+    }
+
+    /// `x5c` (§4.1.6): an X.509 chain embedded in the token (base64 DER, leaf first).
+    pub fn x5c(&self) -> Option<Vec<&str>> {
+        self.raw
+            .get("x5c")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+    }
+
+    /// `x5t` (§4.1.7): SHA-1 thumbprint of the certificate, base64url.
+    pub fn x5t(&self) -> Option<&str> {
+        self.raw.get("x5t").and_then(Value::as_str)
+    }
+
+    /// `x5t#S256` (§4.1.8): SHA-256 thumbprint of the certificate, base64url.
+    pub fn x5t_s256(&self) -> Option<&str> {
+        self.raw.get("x5t#S256").and_then(Value::as_str)
+    }
+
+    /// Any parameter by name.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.raw.get(name)
+    }
+
+    /// The whole header as written (member order kept).
+    pub fn as_object(&self) -> &Object {
+        &self.raw
+    }
+
+    /// Check `crit` against the extensions the caller understands (RFC 7515 §4.1.11).
+    ///
+    /// # Errors
+    /// `unsupported_crit` naming the first extension not in `understood`; `malformed` when a
+    /// `crit` name does not occur in the header.
+    pub fn check_crit(&self, understood: &[&str]) -> Result<()> {
+        for name in &self.crit {
+            if !understood.contains(&name.as_str()) {
+                return Err(err!(
+                    UnsupportedCrit,
+                    "the token marks extension {} as critical, and it is not understood here",
+                    crate::text::quote(name)
+                ));
+            }
+            if !self.raw.contains_key(name.as_str()) {
+                return Err(err!(
+                    Malformed,
+                    "\"crit\" lists {}, which is not in the header",
+                    crate::text::quote(name)
+                ));
+            }
+        }
+        Ok(())
+    }
+}

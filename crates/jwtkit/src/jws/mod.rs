@@ -1,0 +1,279 @@
+//! JSON Web Signature, [RFC 7515] (with unencoded payloads, RFC 7797): compact serialization,
+//! signing and verification.
+//!
+//! [`verify_compact`] runs the fixed order of checks of [`crate::manual::validation_order`]
+//! up to the signature; [`crate::jwt::verify`] adds the claims. [`Signer`] produces compact JWS.
+//!
+//! [RFC 7515]: https://www.rfc-editor.org/rfc/rfc7515
+
+mod compact;
+mod header;
+
+pub use compact::{CompactJws, SEGMENT_NAMES};
+pub(crate) use compact::{b64_error, segment_error, split};
+pub use header::{Header, UNDERSTOOD_CRIT};
+
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result, err};
+use crate::json::Object;
+use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
+use crate::key::{Key, KeyOp};
+use crate::{JwkSet, Limits};
+
+/// Options for signature verification alone (no claims).
+#[derive(Clone, Debug)]
+pub struct JwsOptions {
+    /// Accepted algorithms; the token's `alg` only selects among these.
+    pub algorithms: AlgSet,
+    /// `crit` extensions the caller processes; default `["b64"]`.
+    pub crit: Vec<String>,
+    /// Input limits.
+    pub limits: Limits,
+}
+
+impl JwsOptions {
+    /// Options allowing `algorithms`, understanding `b64`, with default limits.
+    pub fn new(algorithms: impl Into<AlgSet>) -> JwsOptions {
+        JwsOptions {
+            algorithms: algorithms.into(),
+            crit: UNDERSTOOD_CRIT.iter().map(|s| s.to_string()).collect(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A JWS whose signature verified.
+#[derive(Debug)]
+pub struct VerifiedJws {
+    /// The JWS Protected Header.
+    pub header: Header,
+    /// The payload bytes.
+    pub payload: Vec<u8>,
+    /// The algorithm used.
+    pub alg: JwsAlg,
+    /// Index in the key set of the key that verified.
+    pub key_index: usize,
+}
+
+/// Verify a compact JWS against a set of keys, without looking at the payload.
+///
+/// Order: size → segments → base64url → strict JSON → header and `crit` → `alg` (none,
+/// unknown, allowlist) → key selection by `kid` → signature.
+///
+/// # Errors
+/// Every parse error of [`CompactJws::parse`]; `unsupported_crit`; `alg_none`;
+/// `unsupported_alg`; `alg_not_allowed`; `key_not_found`; `key_mismatch`; `bad_signature`;
+/// `invalid_config` for an empty allowlist.
+///
+/// ```
+/// use jwtkit::{JwkSet, JwsAlg, Key, jws};
+/// let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+/// let key = Key::hmac(jwtkit::base64url::decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow").unwrap());
+/// let v = jws::verify_compact(token, &JwkSet::from_keys(vec![key]), &jws::JwsOptions::new(JwsAlg::HS256))?;
+/// assert!(v.payload.starts_with(b"{\"iss\":\"joe\""));
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+pub fn verify_compact(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
+    if opts.algorithms.is_empty() {
+        return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
+    }
+    let jws = CompactJws::parse(token, &opts.limits)?;
+    let (alg, key_index) = check_signature(&jws, keys, opts)?;
+    let (header, payload) = jws.into_parts();
+    Ok(VerifiedJws {
+        header,
+        payload,
+        alg,
+        key_index,
+    })
+}
+
+/// Header checks, key selection and signature for an already parsed JWS.
+pub(crate) fn check_signature(
+    jws: &CompactJws<'_>,
+    keys: &JwkSet,
+    opts: &JwsOptions,
+) -> Result<(JwsAlg, usize)> {
+    let header = jws.header();
+    let crit: Vec<&str> = opts.crit.iter().map(String::as_str).collect();
+    header.check_crit(&crit)?;
+    let alg = header.alg()?;
+    if !opts.algorithms.contains(alg) {
+        return Err(crate::jwa::not_allowed(alg, opts.algorithms));
+    }
+    let candidates = keys.select(header.kid(), alg, KeyOp::Verify)?;
+    let mut last = Error::bad_signature();
+    for key in candidates {
+        match crate::jwa::sig::verify(alg, key, jws.signing_input(), jws.signature()) {
+            Ok(()) => {
+                let index = keys.keys().iter().position(|k| std::ptr::eq(k, key)).unwrap_or(0);
+                return Ok((alg, index));
+            }
+            Err(e) if e.kind() == ErrorKind::BadSignature => {}
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Produces compact JWS with one key and algorithm. The header is encoded once at build time,
+/// so signing many payloads costs only the payload encoding and the signature.
+///
+/// ```
+/// use jwtkit::{JwsAlg, Key, jws::Signer};
+/// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
+/// let token = Signer::new(&key, JwsAlg::HS256)?.typ("JWT").build()?.sign(br#"{"sub":"42"}"#)?;
+/// assert_eq!(token.split('.').count(), 3);
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+pub struct Signer<'k> {
+    key: &'k Key,
+    alg: JwsAlg,
+    header: Object,
+    allow_weak_key: bool,
+    encoded_header: String,
+    b64: bool,
+}
+
+impl<'k> Signer<'k> {
+    /// Start a signer for `alg` with `key`. The header gets `alg`, and `kid` when the key has one.
+    ///
+    /// # Errors
+    /// `key_mismatch` when the key cannot sign `alg` (wrong family, public key, JWK metadata).
+    pub fn new(key: &'k Key, alg: JwsAlg) -> Result<Signer<'k>> {
+        key.check_use(alg, KeyOp::Sign)?;
+        let mut header = Object::new();
+        header.insert("alg".into(), alg.as_str().into());
+        if let Some(kid) = key.kid() {
+            header.insert("kid".into(), kid.into());
+        }
+        Ok(Signer {
+            key,
+            alg,
+            header,
+            allow_weak_key: false,
+            encoded_header: String::new(),
+            b64: true,
+        })
+    }
+
+    /// Set `typ` (e.g. `"JWT"`, `"at+jwt"`).
+    pub fn typ(mut self, typ: &str) -> Self {
+        self.header.insert("typ".into(), typ.into());
+        self
+    }
+
+    /// Set `kid` (replacing the key's own).
+    pub fn kid(mut self, kid: &str) -> Self {
+        self.header.insert("kid".into(), kid.into());
+        self
+    }
+
+    /// Set any other header parameter. `alg` cannot be changed this way.
+    pub fn param(mut self, name: &str, value: Value) -> Self {
+        if name != "alg" {
+            if name == "b64" {
+                self.b64 = value != Value::Bool(false);
+            }
+            self.header.insert(name.into(), value);
+        }
+        self
+    }
+
+    /// Allow keys below the RFC 7518 minimums (HMAC secret shorter than the hash, RSA under
+    /// 2048 bits). Only for tests and interop with legacy systems.
+    pub fn allow_weak_key(mut self, allow: bool) -> Self {
+        self.allow_weak_key = allow;
+        self
+    }
+
+    /// Check key strength and encode the header.
+    ///
+    /// # Errors
+    /// `bad_key` for a key below the RFC 7518 minimum unless [`Signer::allow_weak_key`].
+    pub fn build(mut self) -> Result<Signer<'k>> {
+        if !self.allow_weak_key {
+            check_strength(self.key, self.alg)?;
+        }
+        if !self.b64 {
+            let crit = self.header.entry("crit").or_insert_with(|| Value::Array(vec![]));
+            if let Value::Array(a) = crit
+                && !a.iter().any(|v| v == "b64")
+            {
+                a.push("b64".into());
+            }
+        }
+        let json = serde_json::to_vec(&self.header).map_err(|e| err!(InvalidConfig, "header: {e}"))?;
+        Header::from_object(self.header.clone())?;
+        self.encoded_header = crate::base64url::encode(json);
+        Ok(self)
+    }
+
+    /// Sign `payload`, returning the compact JWS.
+    ///
+    /// # Errors
+    /// `malformed` for an unencoded (`b64: false`) payload containing `.`; `bad_key` if the
+    /// signature operation fails.
+    pub fn sign(&self, payload: &[u8]) -> Result<String> {
+        if self.encoded_header.is_empty() {
+            return Err(err!(InvalidConfig, "Signer::build was not called"));
+        }
+        let mut out = String::with_capacity(self.encoded_header.len() + payload.len() * 4 / 3 + 200);
+        out.push_str(&self.encoded_header);
+        out.push('.');
+        if self.b64 {
+            crate::base64url::encode_into(payload, &mut out);
+        } else {
+            let text = std::str::from_utf8(payload)
+                .ok()
+                .filter(|t| !t.contains('.'))
+                .ok_or_else(|| {
+                    err!(
+                        Malformed,
+                        "an unencoded payload in compact form must be UTF-8 without '.'"
+                    )
+                })?;
+            out.push_str(text);
+        }
+        let sig = crate::jwa::sig::sign(self.alg, self.key, out.as_bytes())?;
+        out.push('.');
+        crate::base64url::encode_into(&sig, &mut out);
+        Ok(out)
+    }
+
+    /// Sign a JSON claims set (serialized compactly, member order kept).
+    ///
+    /// # Errors
+    /// As [`Signer::sign`].
+    pub fn sign_claims(&self, claims: &Object) -> Result<String> {
+        let json = serde_json::to_vec(claims).map_err(|e| err!(InvalidConfig, "claims: {e}"))?;
+        self.sign(&json)
+    }
+
+    /// The header that will be used.
+    pub fn header(&self) -> &Object {
+        &self.header
+    }
+}
+
+/// RFC 7518 minimums: HMAC secret at least the hash size (§3.2), RSA at least 2048 bits (§3.3).
+///
+/// # Errors
+/// `bad_key` naming the size found and required.
+pub fn check_strength(key: &Key, alg: JwsAlg) -> Result<()> {
+    match key.family() {
+        KeyFamily::Oct if key.bits() < alg.hash_len() * 8 => Err(err!(
+            BadKey,
+            "the HMAC secret is {} bytes; {alg} needs at least {} bytes (RFC 7518 §3.2)",
+            key.bits() / 8,
+            alg.hash_len()
+        )),
+        KeyFamily::Rsa if key.bits() < 2048 => Err(err!(
+            BadKey,
+            "the RSA key is {} bits; {alg} needs at least 2048 bits (RFC 7518 §3.3)",
+            key.bits()
+        )),
+        _ => Ok(()),
+    }
+}

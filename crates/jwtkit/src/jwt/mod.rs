@@ -1,0 +1,79 @@
+//! JSON Web Token, [RFC 7519]: claims, validation, and the verify-then-validate entry point.
+//!
+//! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
+
+mod claims;
+pub mod time;
+mod validation;
+
+pub use claims::{Claim, ClaimValue, Claims};
+pub use validation::{Validation, ValidationBuilder};
+
+use crate::JwkSet;
+use crate::error::Result;
+use crate::jwa::JwsAlg;
+use crate::jws::{CompactJws, Header};
+
+/// A JWT whose signature verified and whose claims passed validation.
+#[derive(Debug)]
+pub struct Verified {
+    /// The JWS Protected Header.
+    pub header: Header,
+    /// The JWT Claims Set.
+    pub claims: Claims,
+    /// The algorithm that verified.
+    pub alg: JwsAlg,
+    /// Index in the key set of the key that verified.
+    pub key_index: usize,
+}
+
+/// Verify a compact JWS JWT and validate its claims (RFC 7519 §7.2).
+///
+/// The whole order is in [`crate::manual::validation_order`]: structure and header first, then
+/// the algorithm allowlist, key selection, the signature, and only then the claims (the payload
+/// is not parsed before the signature verifies).
+///
+/// # Errors
+/// Any kind of [`crate::jws::verify_compact`], then `bad_json` / `duplicate_member` /
+/// `resource_limit` for the claims set, then the claim kinds of [`Validation::validate`].
+///
+/// ```
+/// use jwtkit::{JwkSet, JwsAlg, Key, Validation};
+/// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
+/// let token = jwtkit::jws::Signer::new(&key, JwsAlg::HS256)?.build()?
+///     .sign(br#"{"sub":"42","exp":4102444800}"#)?;
+/// let keys = JwkSet::from_keys(vec![key]);
+/// let v = jwtkit::verify(&token, &keys, &Validation::builder(JwsAlg::HS256).build()?)?;
+/// assert_eq!(v.claims.get("sub").and_then(|s| s.as_str()), Some("42"));
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Verified> {
+    let opts = validation.jws_options();
+    if opts.algorithms.is_empty() {
+        return Err(crate::error::err!(
+            InvalidConfig,
+            "the algorithm allowlist is empty"
+        ));
+    }
+    let jws = CompactJws::parse(token, &opts.limits)?;
+    let (alg, key_index) = crate::jws::check_signature(&jws, keys, opts)?;
+    let claims = parse_claims(jws.payload(), &opts.limits)?;
+    let header = jws.into_parts().0;
+    validation.validate(&header, &claims)?;
+    Ok(Verified {
+        header,
+        claims,
+        alg,
+        key_index,
+    })
+}
+
+/// Parse a JWS payload as a JWT Claims Set: a strict JSON object (RFC 7519 §7.2 step 10).
+///
+/// # Errors
+/// `bad_json`, `duplicate_member`, `resource_limit`, each naming the payload segment.
+pub fn parse_claims(payload: &[u8], limits: &crate::Limits) -> Result<Claims> {
+    crate::json::parse_object(payload, limits)
+        .map(Claims::new)
+        .map_err(|e| crate::jws::segment_error(e, 1))
+}

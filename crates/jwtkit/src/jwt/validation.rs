@@ -1,0 +1,428 @@
+//! Claim validation, RFC 7519 §7.2 step 10 and §4.1, in one fixed order (see
+//! [`crate::manual::validation_order`]).
+//!
+//! [`Validation`] is built once (it is `Send + Sync`, cheap to share) and applied to every
+//! token. All options have documented defaults; the algorithm allowlist has none and must not
+//! be empty.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::claims::{ClaimValue, Claims};
+use super::time::{Clock, SystemClock, UnixTime, format_duration, format_relative, format_utc};
+use crate::error::{Error, ErrorKind, Result, err};
+use crate::jwa::AlgSet;
+use crate::jws::{Header, JwsOptions};
+use crate::{Detail, Limits};
+
+/// How to validate a JWT: algorithms, key-independent rules, claims.
+#[derive(Clone, Debug)]
+pub struct Validation {
+    pub(crate) jws: JwsOptions,
+    clock: Arc<dyn Clock>,
+    leeway: Duration,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    ignore_audience: bool,
+    subject: Option<String>,
+    typ: Option<String>,
+    required: Vec<String>,
+    max_age: Option<Duration>,
+}
+
+/// Builder for [`Validation`]; start with [`Validation::builder`].
+#[derive(Clone, Debug)]
+pub struct ValidationBuilder(Validation);
+
+impl Validation {
+    /// Start building: `algorithms` is the allowlist (required, non-empty). Defaults: leeway
+    /// 60 s, system clock, no issuer/audience/subject/type requirement, no required claims,
+    /// no maximum age, `crit` extensions understood: `b64`, default [`Limits`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwtkit::{JwsAlg, Validation};
+    /// let v = Validation::builder([JwsAlg::RS256, JwsAlg::ES256])
+    ///     .issuer("https://auth.example.com/")
+    ///     .audience("orders-api")
+    ///     .leeway(Duration::from_secs(30))
+    ///     .require("sub")
+    ///     .build()?;
+    /// assert_eq!(v.leeway(), Duration::from_secs(30));
+    /// # Ok::<(), jwtkit::Error>(())
+    /// ```
+    pub fn builder(algorithms: impl Into<AlgSet>) -> ValidationBuilder {
+        ValidationBuilder(Validation {
+            jws: JwsOptions::new(algorithms),
+            clock: Arc::new(SystemClock),
+            leeway: Duration::from_secs(60),
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            ignore_audience: false,
+            subject: None,
+            typ: None,
+            required: Vec::new(),
+            max_age: None,
+        })
+    }
+
+    /// The allowed algorithms.
+    pub fn algorithms(&self) -> AlgSet {
+        self.jws.algorithms
+    }
+
+    /// The signature-only options (algorithms, `crit`, limits).
+    pub fn jws_options(&self) -> &JwsOptions {
+        &self.jws
+    }
+
+    /// The limits applied to tokens.
+    pub fn limits(&self) -> &Limits {
+        &self.jws.limits
+    }
+
+    /// Allowed clock skew.
+    pub fn leeway(&self) -> Duration {
+        self.leeway
+    }
+
+    /// The clock's current time (seconds since the epoch).
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// Expected issuers (any of).
+    pub fn issuers(&self) -> &[String] {
+        &self.issuers
+    }
+
+    /// Expected audiences (any of).
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+
+    /// Check a claims set (and the header's `typ`) after the signature verified.
+    ///
+    /// Order: NumericDate types (`exp`, `nbf`, `iat`) → required claims → `exp` → `nbf` →
+    /// `iat` not in the future → maximum age → `iss` → `aud` → `sub` → `typ`.
+    ///
+    /// # Errors
+    /// `malformed`, `missing_claim`, `expired`, `not_yet_valid`, `issued_in_future`,
+    /// `too_old`, `bad_issuer`, `bad_audience`, `bad_subject`, `bad_type`, each with the
+    /// values involved in the message and [`Detail`].
+    pub fn validate(&self, header: &Header, claims: &Claims) -> Result<()> {
+        let now = self.clock.now();
+        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
+        let mut dates = [None; 3];
+        for (slot, name) in dates.iter_mut().zip(["exp", "nbf", "iat"]) {
+            match claims.numeric_date(name) {
+                ClaimValue::Absent => {}
+                ClaimValue::Present(v) => *slot = Some(v),
+                ClaimValue::Invalid(found) => {
+                    return Err(err!(
+                        Malformed,
+                        "claim {name} must be a NumericDate (a JSON number of seconds since 1970), found {found}"
+                    )
+                    .with_detail(mismatch(name, &["NumericDate"], Some(found))));
+                }
+            }
+        }
+        let [exp, nbf, iat] = dates;
+        for name in &self.required {
+            if !claims.contains(name) {
+                return Err(missing(name));
+            }
+        }
+        let time = |claim: &'static str, value: f64| Detail::Time {
+            claim,
+            value,
+            now,
+            leeway: self.leeway.as_secs(),
+        };
+        let ctx = |name: &str, value: f64| {
+            format!(
+                "({name} {} = {}, now {now}, leeway {}s)",
+                fmt_num(value),
+                format_utc(value),
+                self.leeway.as_secs()
+            )
+        };
+        if let Some(exp) = exp
+            && (now.saturating_sub(leeway) as f64) >= exp
+        {
+            return Err(err!(
+                Expired,
+                "token expired {} {}",
+                format_relative(exp, now),
+                ctx("exp", exp)
+            )
+            .with_detail(time("exp", exp)));
+        }
+        if let Some(nbf) = nbf
+            && (now.saturating_add(leeway) as f64) < nbf
+        {
+            return Err(err!(
+                NotYetValid,
+                "token is not valid yet: nbf is {} {}",
+                format_relative(nbf, now),
+                ctx("nbf", nbf)
+            )
+            .with_detail(time("nbf", nbf)));
+        }
+        if let Some(iat) = iat
+            && iat > now.saturating_add(leeway) as f64
+        {
+            return Err(err!(
+                IssuedInFuture,
+                "token is issued in the future: iat is {} {}; check the issuer's clock",
+                format_relative(iat, now),
+                ctx("iat", iat)
+            )
+            .with_detail(time("iat", iat)));
+        }
+        if let Some(max_age) = self.max_age {
+            let Some(iat) = iat else {
+                return Err(err!(
+                    MissingClaim,
+                    "claim iat is required to check the maximum token age of {}",
+                    format_duration(max_age.as_secs())
+                )
+                .with_detail(mismatch("iat", &["present"], None)));
+            };
+            let age = now.saturating_sub(leeway) as f64 - iat;
+            if age > max_age.as_secs() as f64 {
+                return Err(err!(
+                    TooOld,
+                    "token is older than the maximum age of {}: issued {} {}",
+                    format_duration(max_age.as_secs()),
+                    format_relative(iat, now),
+                    ctx("iat", iat)
+                )
+                .with_detail(time("iat", iat)));
+            }
+        }
+        if !self.issuers.is_empty() {
+            match claims.iss() {
+                ClaimValue::Absent => return Err(missing("iss")),
+                ClaimValue::Invalid(found) => {
+                    return Err(err!(Malformed, "claim iss must be a string, found {found}"));
+                }
+                ClaimValue::Present(iss) if !self.issuers.iter().any(|i| i == iss) => {
+                    return Err(err!(
+                        BadIssuer,
+                        "iss {} is not the expected issuer ({}); issuers are compared exactly, case and trailing '/' included",
+                        crate::text::quote(iss),
+                        quoted_list(&self.issuers)
+                    )
+                    .with_detail(mismatch("iss", &self.issuers, Some(iss.to_string()))));
+                }
+                ClaimValue::Present(_) => {}
+            }
+        }
+        self.check_audience(claims)?;
+        if let Some(expected) = &self.subject {
+            match claims.sub() {
+                ClaimValue::Absent => return Err(missing("sub")),
+                ClaimValue::Invalid(found) => {
+                    return Err(err!(Malformed, "claim sub must be a string, found {found}"));
+                }
+                ClaimValue::Present(sub) if sub != expected => {
+                    return Err(err!(
+                        BadSubject,
+                        "sub {} is not the expected subject {}",
+                        crate::text::quote(sub),
+                        crate::text::quote(expected)
+                    )
+                    .with_detail(mismatch(
+                        "sub",
+                        std::slice::from_ref(expected),
+                        Some(sub.to_string()),
+                    )));
+                }
+                ClaimValue::Present(_) => {}
+            }
+        }
+        if let Some(expected) = &self.typ
+            && !typ_matches(header.typ(), expected)
+        {
+            return Err(err!(
+                BadType,
+                "header typ is {}, expected {}",
+                header.typ().map_or("absent".to_string(), crate::text::quote),
+                crate::text::quote(expected)
+            )
+            .with_detail(mismatch(
+                "typ",
+                std::slice::from_ref(expected),
+                header.typ().map(str::to_owned),
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_audience(&self, claims: &Claims) -> Result<()> {
+        if self.ignore_audience {
+            return Ok(());
+        }
+        let aud = match claims.aud() {
+            ClaimValue::Absent if self.audiences.is_empty() => return Ok(()),
+            ClaimValue::Absent => return Err(missing("aud")),
+            ClaimValue::Invalid(found) => {
+                return Err(err!(
+                    Malformed,
+                    "claim aud must be a string or an array of strings, found {found}"
+                ));
+            }
+            ClaimValue::Present(a) => a,
+        };
+        let found = aud.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        if self.audiences.is_empty() {
+            return Err(Error::new(
+                ErrorKind::BadAudience,
+                format!(
+                    "the token is meant for aud [{}] but no audience is expected here; \
+                     pass the expected audience (RFC 7519 §4.1.3 requires rejecting otherwise)",
+                    quoted_list(&found)
+                ),
+            )
+            .with_detail(mismatch("aud", &[] as &[String], Some(found.join(",")))));
+        }
+        if aud.iter().any(|a| self.audiences.iter().any(|e| e == a)) {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::BadAudience,
+            format!(
+                "aud [{}] contains none of the expected audiences ({})",
+                quoted_list(&found),
+                quoted_list(&self.audiences)
+            ),
+        )
+        .with_detail(mismatch("aud", &self.audiences, Some(found.join(",")))))
+    }
+}
+
+impl ValidationBuilder {
+    /// Add an accepted issuer (`iss`, compared exactly). Several calls: any of them.
+    pub fn issuer(mut self, iss: impl Into<String>) -> Self {
+        self.0.issuers.push(iss.into());
+        self
+    }
+
+    /// Add an accepted audience. The token's `aud` (string or array) must contain one of them.
+    /// Without any, a token that has `aud` is rejected (`bad_audience`) unless
+    /// [`ValidationBuilder::ignore_audience`].
+    pub fn audience(mut self, aud: impl Into<String>) -> Self {
+        self.0.audiences.push(aud.into());
+        self
+    }
+
+    /// Do not check `aud` at all. For inspection tools only.
+    pub fn ignore_audience(mut self, ignore: bool) -> Self {
+        self.0.ignore_audience = ignore;
+        self
+    }
+
+    /// Require `sub` to equal this value.
+    pub fn subject(mut self, sub: impl Into<String>) -> Self {
+        self.0.subject = Some(sub.into());
+        self
+    }
+
+    /// Require the header `typ` (compared case-insensitively, `application/` prefix optional,
+    /// RFC 7515 §4.1.9).
+    pub fn typ(mut self, typ: impl Into<String>) -> Self {
+        self.0.typ = Some(typ.into());
+        self
+    }
+
+    /// Require a claim to be present (any name).
+    pub fn require(mut self, claim: impl Into<String>) -> Self {
+        self.0.required.push(claim.into());
+        self
+    }
+
+    /// Allowed clock skew for `exp`, `nbf`, `iat` and max age. Default 60 s.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.0.leeway = leeway;
+        self
+    }
+
+    /// Maximum age since `iat` (which then becomes required). Default: none.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.0.max_age = Some(max_age);
+        self
+    }
+
+    /// The clock. Default: the system clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.0.clock = clock;
+        self
+    }
+
+    /// Fix "now" (seconds since the epoch), e.g. from `--now`.
+    pub fn now(self, now: UnixTime) -> Self {
+        self.clock(Arc::new(super::time::FixedClock(now)))
+    }
+
+    /// Input limits. Default [`Limits::default`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.0.jws.limits = limits;
+        self
+    }
+
+    /// `crit` extensions the caller understands, replacing the default `["b64"]`.
+    pub fn crit(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.0.jws.crit = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Finish.
+    ///
+    /// # Errors
+    /// `invalid_config` when the algorithm allowlist is empty.
+    pub fn build(self) -> Result<Validation> {
+        if self.0.jws.algorithms.is_empty() {
+            return Err(err!(
+                InvalidConfig,
+                "the algorithm allowlist is empty: name the algorithms to accept"
+            ));
+        }
+        Ok(self.0)
+    }
+}
+
+fn typ_matches(found: Option<&str>, expected: &str) -> bool {
+    let norm = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        l.strip_prefix("application/").map(str::to_owned).unwrap_or(l)
+    };
+    found.is_some_and(|f| norm(f) == norm(expected))
+}
+
+fn missing(name: &str) -> Error {
+    err!(MissingClaim, "required claim {name} is absent").with_detail(mismatch(name, &["present"], None))
+}
+
+fn mismatch(claim: &str, expected: &[impl ToString], found: Option<String>) -> Detail {
+    Detail::Mismatch {
+        claim: claim.to_string(),
+        expected: expected.iter().map(ToString::to_string).collect(),
+        found,
+    }
+}
+
+fn quoted_list(v: &[String]) -> String {
+    v.iter()
+        .map(|s| crate::text::quote(s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}

@@ -1,0 +1,165 @@
+//! Key documents recognised by content, never by file name: PEM armour, JSON (JWK or JWK Set),
+//! or DER (certificate, SPKI, PKCS#8, PKCS#1, SEC1).
+
+use super::{Key, bad_key, der};
+use crate::error::Result;
+use crate::{JwkSet, Limits};
+
+/// What a key document turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyFormat {
+    /// One JWK (RFC 7517 §4).
+    Jwk,
+    /// A JWK Set (RFC 7517 §5).
+    JwkSet,
+    /// PEM; the labels of the blocks used (`"PUBLIC KEY"`, `"EC PRIVATE KEY"`, ...).
+    Pem(Vec<String>),
+    /// DER; what it was (`"SubjectPublicKeyInfo"`, `"PKCS#8"`, `"PKCS#1 RSAPrivateKey"`, ...).
+    Der(&'static str),
+}
+
+impl std::fmt::Display for KeyFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyFormat::Jwk => f.write_str("JWK"),
+            KeyFormat::JwkSet => f.write_str("JWK Set"),
+            KeyFormat::Pem(labels) => write!(f, "PEM ({})", labels.join(", ")),
+            KeyFormat::Der(kind) => write!(f, "DER ({kind})"),
+        }
+    }
+}
+
+/// Load every key in a document, detecting its format by content.
+///
+/// A PEM file may hold several blocks (a key and its certificate chain; OpenSSL's
+/// `EC PARAMETERS` block is skipped). A JWK Set keeps the keys it can use and records the
+/// others in [`JwkSet::ignored`] (RFC 7517 §5).
+///
+/// # Errors
+/// `resource_limit` above `limits.max_key_document_bytes`; `bad_key` for unrecognised or
+/// unsupported content (encrypted PEM, OpenSSH keys, Ed448); `bad_json` / `duplicate_member`
+/// for malformed JSON.
+///
+/// ```
+/// let pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n";
+/// let (set, format) = jwtkit::key::load(pem.as_bytes(), &jwtkit::Limits::default())?;
+/// assert_eq!(set.keys().len(), 1);
+/// assert_eq!(format.to_string(), "PEM (PUBLIC KEY)");
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+pub fn load(bytes: &[u8], limits: &Limits) -> Result<(JwkSet, KeyFormat)> {
+    crate::limits::check("key_document_bytes", limits.max_key_document_bytes, bytes.len())?;
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let body = bytes.get(start..).unwrap_or_default();
+    if body.starts_with(b"-----BEGIN") {
+        return load_pem(body);
+    }
+    if body.first() == Some(&b'{') {
+        let obj = crate::json::parse_object(body, limits)?;
+        if obj.contains_key("keys") {
+            return Ok((JwkSet::from_object(&obj, limits)?, KeyFormat::JwkSet));
+        }
+        let key = Key::from_jwk(&obj)?;
+        return Ok((JwkSet::from_keys(vec![key]), KeyFormat::Jwk));
+    }
+    if body.first() == Some(&0x30) {
+        let (key, kind) = load_der(bytes)?;
+        return Ok((JwkSet::from_keys(vec![key]), KeyFormat::Der(kind)));
+    }
+    Err(bad_key(
+        "not a key: expected PEM (-----BEGIN ...), a JWK or JWK Set (JSON), or DER; \
+         for an HMAC secret use --secret instead of --key",
+    ))
+}
+
+fn load_pem(text: &[u8]) -> Result<(JwkSet, KeyFormat)> {
+    let blocks = pem::parse_many(text).map_err(|e| bad_key(format!("malformed PEM: {e}")))?;
+    if blocks.is_empty() {
+        return Err(bad_key("malformed PEM: no complete block"));
+    }
+    let mut keys = Vec::new();
+    let mut labels = Vec::new();
+    for b in &blocks {
+        let der_bytes = b.contents();
+        let key = match b.tag() {
+            "PUBLIC KEY" => Key::from_spki(der_bytes)?,
+            "RSA PUBLIC KEY" => Key::from_pkcs1_public(der_bytes)?,
+            "PRIVATE KEY" => Key::from_pkcs8(der_bytes)?,
+            "RSA PRIVATE KEY" => Key::from_pkcs1_private(der_bytes)?,
+            "EC PRIVATE KEY" => Key::from_sec1(der_bytes)?,
+            "CERTIFICATE" | "TRUSTED CERTIFICATE" => Key::from_certificate(der_bytes)?,
+            "EC PARAMETERS" => continue,
+            "ENCRYPTED PRIVATE KEY" => {
+                return Err(bad_key(
+                    "encrypted private keys are not supported; decrypt it first \
+                     (openssl pkcs8 -in key.pem -out plain.pem)",
+                ));
+            }
+            "OPENSSH PRIVATE KEY" => {
+                return Err(bad_key(
+                    "OpenSSH private keys are not supported; convert with \
+                     ssh-keygen -p -m PKCS8 -f KEYFILE",
+                ));
+            }
+            other => {
+                return Err(bad_key(format!(
+                    "PEM block {} is not a key (expected PUBLIC KEY, PRIVATE KEY, RSA PRIVATE KEY, \
+                     EC PRIVATE KEY or CERTIFICATE)",
+                    crate::text::quote(other)
+                )));
+            }
+        };
+        labels.push(b.tag().to_string());
+        keys.push(key);
+    }
+    if keys.is_empty() {
+        return Err(bad_key("the PEM file has no key block"));
+    }
+    Ok((JwkSet::from_keys(keys), KeyFormat::Pem(labels)))
+}
+
+fn load_der(bytes: &[u8]) -> Result<(Key, &'static str)> {
+    if der::certificate(bytes).is_some() {
+        return Ok((Key::from_certificate(bytes)?, "X.509 certificate"));
+    }
+    if der::spki(bytes).is_some() {
+        return Ok((Key::from_spki(bytes)?, "SubjectPublicKeyInfo"));
+    }
+    if der::pkcs8(bytes).is_some() {
+        return Ok((Key::from_pkcs8(bytes)?, "PKCS#8"));
+    }
+    if der::rsa_private_key(bytes).is_some() {
+        return Ok((Key::from_pkcs1_private(bytes)?, "PKCS#1 RSAPrivateKey"));
+    }
+    if der::rsa_public_key(bytes).is_some() {
+        return Ok((Key::from_pkcs1_public(bytes)?, "PKCS#1 RSAPublicKey"));
+    }
+    if der::sec1_curve(bytes).is_some() {
+        return Ok((Key::from_sec1(bytes)?, "SEC1 ECPrivateKey"));
+    }
+    Err(bad_key(
+        "DER data is not a certificate, SubjectPublicKeyInfo, PKCS#8, PKCS#1 or SEC1 key",
+    ))
+}
+
+impl Key {
+    /// Load exactly one key from PEM text.
+    ///
+    /// # Errors
+    /// As [`load`]; `bad_key` when the PEM holds no key or several different keys.
+    pub fn from_pem(text: &str) -> Result<Key> {
+        let (set, _) = load_pem(text.trim_start().as_bytes())?;
+        set.into_single()
+    }
+
+    /// Load exactly one key from DER (any supported structure).
+    ///
+    /// # Errors
+    /// As [`load`].
+    pub fn from_der(bytes: &[u8]) -> Result<Key> {
+        load_der(bytes).map(|(k, _)| k)
+    }
+}

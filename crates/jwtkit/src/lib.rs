@@ -1,0 +1,112 @@
+//! # jwtkit
+//!
+//! JOSE for people who have to know *why* a token fails: JWS ([RFC 7515]), JWK ([RFC 7517]),
+//! JWA ([RFC 7518]), JWT ([RFC 7519]), JWK thumbprints ([RFC 7638]), EdDSA ([RFC 8037]) and
+//! unencoded payloads ([RFC 7797]), with cryptography from `aws-lc-rs`.
+//!
+//! - **Strict parsing**: exactly 3 segments, canonical base64url, JSON objects without
+//!   duplicate members, bounded sizes and depth ([`Limits`]).
+//! - **Explicit algorithms**: the allowlist ([`AlgSet`]) comes from the caller or the key,
+//!   never from the token; `alg: none` never verifies; keys are bound to their family.
+//! - **Errors with a stable kind** ([`ErrorKind`]) and a message naming the values involved.
+//! - **Diagnosis** ([`diagnose`]) says what was tried and which usual mistake it looks like;
+//!   **findings** ([`lint`]) flag weak tokens and secrets.
+//!
+//! ```
+//! use jwtkit::{JwkSet, JwsAlg, Key, Validation};
+//! let key = Key::hmac(b"a secret of at least thirty-two bytes!".to_vec());
+//! let token = jwtkit::jws::Signer::new(&key, JwsAlg::HS256)?.typ("JWT").build()?
+//!     .sign(br#"{"iss":"https://issuer.example","exp":4102444800}"#)?;
+//! let keys = JwkSet::from_keys(vec![key]);
+//! let validation = Validation::builder(JwsAlg::HS256).issuer("https://issuer.example").build()?;
+//! let verified = jwtkit::verify(&token, &keys, &validation)?;
+//! assert_eq!(verified.alg, JwsAlg::HS256);
+//! # Ok::<(), jwtkit::Error>(())
+//! ```
+//!
+//! [RFC 7515]: https://www.rfc-editor.org/rfc/rfc7515
+//! [RFC 7517]: https://www.rfc-editor.org/rfc/rfc7517
+//! [RFC 7518]: https://www.rfc-editor.org/rfc/rfc7518
+//! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
+//! [RFC 7638]: https://www.rfc-editor.org/rfc/rfc7638
+//! [RFC 7797]: https://www.rfc-editor.org/rfc/rfc7797
+//! [RFC 8037]: https://www.rfc-editor.org/rfc/rfc8037
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod base64url;
+pub mod dangerous;
+pub mod diagnose;
+mod error;
+pub mod json;
+pub mod jwa;
+pub mod jwk;
+pub mod jws;
+pub mod jwt;
+pub mod key;
+mod limits;
+pub mod lint;
+pub mod manual;
+pub mod paste;
+mod text;
+
+pub use error::{Detail, Error, ErrorKind, Fault, Result};
+pub use jwa::{AlgSet, EcCurve, JwsAlg, KeyFamily, OkpCurve};
+pub use jwk::JwkSet;
+pub use jwt::{Claims, Validation, Verified, verify};
+pub use key::{Key, KeyOp};
+pub use limits::Limits;
+
+/// Entry points for fuzzing (cargo-fuzz targets call these); not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decode unverified, then try to verify against a fixed HMAC key and a fixed EC key.
+    pub fn compact_jws(data: &[u8]) {
+        let Ok(text) = std::str::from_utf8(data) else {
+            return;
+        };
+        let _ = crate::dangerous::decode_unverified(text, &crate::Limits::default());
+        let _ = crate::lint::token_findings_for(text, 1_700_000_000);
+        let keys = crate::JwkSet::from_keys(vec![crate::Key::hmac(
+            b"fuzz-secret-fuzz-secret-fuzz-sec".to_vec(),
+        )]);
+        if let Ok(v) = crate::Validation::builder(crate::AlgSet::all())
+            .now(1_700_000_000)
+            .build()
+        {
+            let _ = crate::verify(text, &keys, &v);
+            let _ = crate::diagnose::explain(text, &keys, &v, &[]);
+        }
+    }
+
+    /// Load any key document.
+    pub fn key_document(data: &[u8]) {
+        if let Ok((set, _)) = crate::key::load(data, &crate::Limits::default()) {
+            for k in set.keys() {
+                let _ = k.to_jwk(true);
+                let _ = k.public_key_pem();
+            }
+        }
+    }
+
+    /// Strict JSON.
+    pub fn json_strict(data: &[u8]) {
+        let _ = crate::json::parse_value(data, &crate::Limits::default());
+    }
+
+    /// Extract a token from pasted text.
+    pub fn paste(data: &[u8]) {
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = crate::paste::extract(text);
+        }
+    }
+}

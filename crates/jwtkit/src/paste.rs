@@ -1,0 +1,166 @@
+//! Finding a token in pasted text: `Authorization: Bearer …`, a `curl -H` line, quotes, line
+//! breaks from a terminal or an e-mail. Used by the CLI and the debugger, never by the gateway
+//! (which parses strictly).
+//!
+//! Every change made to the input is reported as a note, so the user knows what was stripped.
+//! Characters that make a token invalid (`=`, `+`, `/`) are kept, so strict parsing still
+//! reports them.
+
+/// The token found, and what was done to find it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Extracted {
+    /// The token text (compact serialization, or a JSON serialization as given).
+    pub token: String,
+    /// Human notes on what was stripped (empty when the input was used as is).
+    pub notes: Vec<String>,
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/')
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..).unwrap_or(""))
+}
+
+/// Extract the token from pasted text.
+///
+/// ```
+/// let e = jwtkit::paste::extract("  Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig\n");
+/// assert_eq!(e.token, "eyJhbGciOiJIUzI1NiJ9.e30.sig");
+/// assert_eq!(e.notes, ["stripped the \"Authorization: Bearer \" prefix"]);
+/// ```
+pub fn extract(input: &str) -> Extracted {
+    let mut notes = Vec::new();
+    let mut s = input.trim();
+    if s.starts_with('{') {
+        return Extracted {
+            token: s.to_string(),
+            notes,
+        };
+    }
+    if let Some(rest) = strip_prefix_ci(s, "authorization:") {
+        let rest = rest.trim_start();
+        if let Some(r) = strip_prefix_ci(rest, "bearer ") {
+            s = r.trim_start();
+            notes.push("stripped the \"Authorization: Bearer \" prefix".to_string());
+        } else {
+            s = rest;
+            notes.push("stripped the \"Authorization:\" header name".to_string());
+        }
+    } else if let Some(r) = strip_prefix_ci(s, "bearer ") {
+        s = r.trim_start();
+        notes.push("stripped the \"Bearer \" prefix".to_string());
+    }
+    for q in ['"', '\'', '`'] {
+        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
+            s = s.get(1..s.len() - 1).unwrap_or("").trim();
+            notes.push(format!("stripped surrounding {q} quotes"));
+            break;
+        }
+    }
+    if s.chars().all(|c| is_token_char(c) || c.is_whitespace()) {
+        let removed = s.chars().filter(|c| c.is_whitespace()).count();
+        let joined: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        let dots = joined.matches('.').count();
+        let whole =
+            !s.contains(char::is_whitespace) || (joined.starts_with("eyJ") && (dots == 2 || dots == 4));
+        if removed > 0 && whole {
+            notes.push(format!(
+                "removed {removed} whitespace character{} or line break{} inside the token",
+                plural(removed),
+                plural(removed)
+            ));
+            return Extracted { token: joined, notes };
+        }
+        if whole {
+            return Extracted {
+                token: s.to_string(),
+                notes,
+            };
+        }
+    }
+    // Free text (a curl line, a log line, a cookie header): find the token-shaped runs.
+    let mut best: Option<&str> = None;
+    for run in s.split(|c: char| !is_token_char(c)) {
+        // `access_token=eyJ…` (cookie, query string): the token starts after the '='.
+        let run = match run.find("=eyJ") {
+            Some(i) if !run.starts_with("eyJ") => run.get(i + 1..).unwrap_or(run),
+            _ => run,
+        };
+        let dots = run.matches('.').count();
+        if !(dots == 2 || dots == 4) {
+            continue;
+        }
+        let looks_jose = run.starts_with("eyJ");
+        let better = match best {
+            None => true,
+            Some(b) => looks_jose && !b.starts_with("eyJ"),
+        };
+        if better {
+            best = Some(run);
+        }
+    }
+    match best {
+        Some(run) => {
+            notes.push(format!(
+                "found the token inside the pasted text ({} other characters ignored)",
+                s.chars().count().saturating_sub(run.chars().count())
+            ));
+            Extracted {
+                token: run.to_string(),
+                notes,
+            }
+        }
+        None => Extracted {
+            token: s.to_string(),
+            notes,
+        },
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln";
+
+    #[test]
+    fn pasted_forms() {
+        assert_eq!(extract(T).notes, Vec::<String>::new());
+        assert_eq!(extract(&format!("  {T}\n")).token, T);
+        assert_eq!(extract(&format!("Bearer {T}")).token, T);
+        assert_eq!(
+            extract(&format!("bearer {T}")).notes,
+            ["stripped the \"Bearer \" prefix"]
+        );
+        assert_eq!(extract(&format!("\"{T}\"")).token, T);
+        let curl = format!("curl -H 'Authorization: Bearer {T}' https://api.example.com/orders");
+        let e = extract(&curl);
+        assert_eq!(e.token, T);
+        assert!(e.notes[0].starts_with("found the token inside"), "{:?}", e.notes);
+        let wrapped = format!("{}\n{}", &T[..20], &T[20..]);
+        let e = extract(&wrapped);
+        assert_eq!(e.token, T);
+        assert_eq!(
+            e.notes,
+            ["removed 1 whitespace character or line break inside the token"]
+        );
+        let prose = format!("the token is {T} thanks");
+        assert_eq!(extract(&prose).token, T);
+        let cookie = format!("Cookie: theme=dark; access_token={T}; lang=en");
+        assert_eq!(extract(&cookie).token, T);
+    }
+
+    #[test]
+    fn keeps_invalid_characters_for_strict_errors() {
+        assert_eq!(extract("eyJhbGc=.e30=.sig=").token, "eyJhbGc=.e30=.sig=");
+        assert_eq!(extract("{\"payload\":\"x\"}").token, "{\"payload\":\"x\"}");
+    }
+}

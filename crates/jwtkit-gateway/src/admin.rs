@@ -1,0 +1,234 @@
+//! The admin listener (loopback by default): `/healthz`, `/readyz`, `/metrics`, and the
+//! revocation API under `/admin/revocations`, which requires `Authorization: Bearer
+//! <admin_token>` (compared in constant time).
+//!
+//! - `POST /admin/revocations` `{"jti":"…","exp":…}` or `{"sub":"…","issued_before":…}` →
+//!   `201` with the entry, once it is durable.
+//! - `GET /admin/revocations?limit=100&cursor=…` → `{"items":[…],"next_cursor":…}`.
+//! - `DELETE /admin/revocations?jti=…` or `?sub=…` → `204`, or `404`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::Shared;
+use crate::revocation::{RevocationKind, id, parse_request};
+use crate::store::now_secs;
+
+/// The admin router.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { (StatusCode::OK, "ok\n") }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/admin/revocations", get(list).post(create).delete(remove))
+        .with_state(shared)
+}
+
+fn error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+#[allow(clippy::result_large_err)] // the Err is the finished 401/403 response
+fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+    let state = shared.state.load();
+    let Some(expected) = state.admin_token.as_deref() else {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "admin_disabled",
+            "the admin API is disabled: set server.admin_token or JWTKIT_ADMIN_TOKEN",
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .unwrap_or("");
+    let ok = given.len() == expected.len()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), expected.as_bytes()).is_ok();
+    if ok {
+        Ok(())
+    } else {
+        let mut r = error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "admin bearer token required",
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"jwtkit-admin\""),
+        );
+        Err(r)
+    }
+}
+
+/// Readiness: every provider has keys and the store answers.
+pub async fn readiness(shared: &Shared) -> (bool, Value) {
+    let state = shared.state.load_full();
+    let mut providers = serde_json::Map::new();
+    let mut ready = true;
+    for p in &state.providers {
+        let s = p.keys.status();
+        ready &= s.ready;
+        providers.insert(
+            p.name.to_string(),
+            json!({
+                "ready": s.ready,
+                "key_set_age_seconds": s.key_set_age.map(|d| d.as_secs()),
+                "fetches": s.fetch_count,
+                "failures": s.failure_count,
+                "last_error": s.last_error,
+            }),
+        );
+    }
+    let store = match &shared.store {
+        Some(store) => {
+            let r = store.ping().await;
+            ready &= r.is_ok();
+            json!({"kind": store.kind(), "ok": r.is_ok(), "error": r.err().map(|e| e.to_string())})
+        }
+        None => json!({"ok": false}),
+    };
+    (
+        ready,
+        json!({"ready": ready, "config_generation": state.generation, "providers": providers, "store": store}),
+    )
+}
+
+async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+    let (ready, body) = readiness(&shared).await;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(&shared),
+    )
+        .into_response()
+}
+
+async fn create(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    if let Err(r) = authorized(&shared, &headers) {
+        return r;
+    }
+    let Some(store) = &shared.store else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store");
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("body is not JSON: {e}"),
+            );
+        }
+    };
+    let ttl = shared.state.load().config.store.sub_revocation_ttl.0;
+    let rev = match parse_request(&value, now_secs(), ttl) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e),
+    };
+    let body = rev.to_json();
+    let (kind, value) = (rev.kind, rev.value.clone());
+    match store.revoke(rev).await {
+        Ok(()) => {
+            let dropped = match kind {
+                RevocationKind::Jti => shared.cache.drop_matching(Some(&value), None),
+                RevocationKind::Sub => shared.cache.drop_matching(None, Some(&value)),
+            };
+            let kind_name = if kind == RevocationKind::Jti { "jti" } else { "sub" };
+            metrics::counter!("jwtkit_gateway_revocations_total", "kind" => kind_name).increment(1);
+            tracing::info!(
+                kind = kind_name,
+                cached_tokens_dropped = dropped,
+                "revocation added"
+            );
+            (StatusCode::CREATED, axum::Json(body)).into_response()
+        }
+        Err(e) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            &e.to_string(),
+        ),
+    }
+}
+
+async fn list(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = authorized(&shared, &headers) {
+        return r;
+    }
+    let Some(store) = &shared.store else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store");
+    };
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    match store.list(q.get("cursor").map(String::as_str), limit).await {
+        Ok(page) => axum::Json(json!({
+            "items": page.items.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
+            "next_cursor": page.next,
+        }))
+        .into_response(),
+        Err(e) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            &e.to_string(),
+        ),
+    }
+}
+
+async fn remove(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = authorized(&shared, &headers) {
+        return r;
+    }
+    let Some(store) = &shared.store else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store");
+    };
+    let key = match (q.get("jti"), q.get("sub")) {
+        (Some(j), None) => id(RevocationKind::Jti, j),
+        (None, Some(s)) => id(RevocationKind::Sub, s),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "give ?jti=… or ?sub=…",
+            );
+        }
+    };
+    match store.delete(&key).await {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => error(StatusCode::NOT_FOUND, "not_found", "no such revocation"),
+        Err(e) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            &e.to_string(),
+        ),
+    }
+}

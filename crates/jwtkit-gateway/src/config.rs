@@ -1,0 +1,774 @@
+//! Gateway configuration (TOML), shape in PRODUCT.md "Gateway configuration".
+//!
+//! Every table rejects unknown keys (`deny_unknown_fields`): a typo such as `audience = …`
+//! for `audiences` is an error naming the line, never a silently ignored setting. Durations
+//! are strings (`"30s"`, `"5m"`, `"250ms"`) or integers (seconds). [`Config::validate`] checks
+//! what serde cannot (references between tables, URLs, algorithm names) so that
+//! `jwtkit gateway --check` and hot reload reject the same configs the start-up does.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+/// A duration read from `"30s"`, `"250ms"`, `"1h30m"` or an integer number of seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Dur;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as \"30s\", \"250ms\", \"5m\" or a number of seconds")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
+                u64::try_from(v)
+                    .map(|s| Dur(Duration::from_secs(s)))
+                    .map_err(|_| E::custom("a duration cannot be negative"))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dur, E> {
+                Ok(Dur(Duration::from_secs(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
+                parse_duration(v).map(Dur).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parse `"250ms"` or anything [`jwtkit::jwt::time::parse_duration`] accepts.
+///
+/// # Errors
+/// A message naming the text.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    if let Some(ms) = text.trim().strip_suffix("ms")
+        && let Ok(n) = ms.trim().parse::<u64>()
+    {
+        return Ok(Duration::from_millis(n));
+    }
+    jwtkit::jwt::time::parse_duration(text).map_err(|e| e.message().to_string())
+}
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listeners, admin API, timeouts.
+    pub server: ServerConfig,
+    /// Where revocations and rate-limit counters live.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// The verified-token cache.
+    #[serde(default)]
+    pub cache: CacheConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// Token issuers.
+    #[serde(default)]
+    pub providers: Vec<ProviderConfig>,
+    /// Routes, matched by host and longest path prefix.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Proxy listener, e.g. `"0.0.0.0:8080"` (HTTP/1.1 and h2c).
+    pub listen: String,
+    /// Admin listener (`/healthz`, `/readyz`, `/metrics`, `/admin/*`). Default `127.0.0.1:8081`.
+    #[serde(default = "default_admin_listen")]
+    pub admin_listen: String,
+    /// Bearer token for `/admin/*`: literal, `env:VAR` or `@file`. Without it, the environment
+    /// variable `JWTKIT_ADMIN_TOKEN` is used; without both, `/admin/*` answers 403.
+    #[serde(default)]
+    pub admin_token: Option<String>,
+    /// `realm` in `WWW-Authenticate`. Default `"jwtkit"`.
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// Upstream connect timeout. Default 5 s.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: Dur,
+    /// Time allowed for the upstream to send response headers. Default 30 s.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout: Dur,
+    /// How long in-flight requests may take to finish on shutdown. Default 30 s.
+    #[serde(default = "default_shutdown_grace")]
+    pub shutdown_grace: Dur,
+    /// Largest token accepted, in bytes. Default 16,384.
+    #[serde(default = "default_max_token_bytes")]
+    pub max_token_bytes: usize,
+    /// Append to the client's `X-Forwarded-For`/`Forwarded` instead of replacing them. Only for
+    /// a gateway behind a trusted proxy. Default false.
+    #[serde(default)]
+    pub trust_forwarded: bool,
+    /// Extra PEM CA certificates trusted for `https://` upstreams (besides the system roots).
+    #[serde(default)]
+    pub upstream_ca_file: Option<PathBuf>,
+    /// Watch the config file and reload on change (SIGHUP always reloads). Default true.
+    #[serde(default = "yes")]
+    pub watch_config: bool,
+}
+
+fn default_admin_listen() -> String {
+    "127.0.0.1:8081".into()
+}
+fn default_realm() -> String {
+    "jwtkit".into()
+}
+fn default_connect_timeout() -> Dur {
+    Dur(Duration::from_secs(5))
+}
+fn default_request_timeout() -> Dur {
+    Dur(Duration::from_secs(30))
+}
+fn default_shutdown_grace() -> Dur {
+    Dur(Duration::from_secs(30))
+}
+fn default_max_token_bytes() -> usize {
+    16 * 1024
+}
+fn yes() -> bool {
+    true
+}
+
+/// `[store]`: `kind = "embedded"` (default, a redb file) or `kind = "redis"`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `embedded` or `redis`.
+    #[serde(default)]
+    pub kind: StoreKind,
+    /// Embedded: the database file. Default `jwtkit-gateway.db`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Redis: `redis://host:port/db` (or `rediss://`); `env:VAR` allowed.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Redis: prefix of every key. Default `jwtkit:`.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// Redis: time allowed per command before the store counts as unreachable. Default 500 ms.
+    #[serde(default = "default_store_timeout")]
+    pub timeout: Dur,
+    /// How long a `sub` revocation is kept when the request gives no `exp`: tokens issued
+    /// before the cut-off are assumed to expire within this. Default 24 h.
+    #[serde(default = "default_sub_ttl")]
+    pub sub_revocation_ttl: Dur,
+}
+
+fn default_prefix() -> String {
+    "jwtkit:".into()
+}
+fn default_store_timeout() -> Dur {
+    Dur(Duration::from_millis(500))
+}
+fn default_sub_ttl() -> Dur {
+    Dur(Duration::from_secs(86_400))
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            kind: StoreKind::Embedded,
+            path: None,
+            url: None,
+            prefix: default_prefix(),
+            timeout: default_store_timeout(),
+            sub_revocation_ttl: default_sub_ttl(),
+        }
+    }
+}
+
+/// Store backends.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    /// A local redb file: survives restarts of one instance.
+    #[default]
+    Embedded,
+    /// Redis: shared by every instance.
+    Redis,
+}
+
+/// `[cache]`: the verified-token cache.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Most cached tokens (0 disables the cache). Default 100,000.
+    #[serde(default = "default_cache_entries")]
+    pub max_entries: usize,
+    /// Number of independently locked shards. Default 32.
+    #[serde(default = "default_cache_shards")]
+    pub shards: usize,
+}
+
+fn default_cache_entries() -> usize {
+    100_000
+}
+fn default_cache_shards() -> usize {
+    32
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            max_entries: default_cache_entries(),
+            shards: default_cache_shards(),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (default) or `json`.
+    #[serde(default)]
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `"info"` or `"jwtkit_gateway=debug"`. Default `info`.
+    #[serde(default = "default_level")]
+    pub level: String,
+}
+
+fn default_level() -> String {
+    "info".into()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: default_level(),
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[[providers]]`: one token issuer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Name routes refer to.
+    pub name: String,
+    /// Expected `iss`, compared exactly.
+    pub issuer: String,
+    /// Accepted audiences (any of). Empty: tokens carrying `aud` are rejected (RFC 7519 §4.1.3).
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// JWK Set URL.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Find the JWK Set through OpenID Connect discovery on `issuer`.
+    #[serde(default)]
+    pub discovery: bool,
+    /// A local key file (JWK Set, JWK, PEM), relative to the config file.
+    #[serde(default)]
+    pub keys: Option<PathBuf>,
+    /// Algorithm allowlist (required).
+    pub algorithms: Vec<String>,
+    /// Clock skew allowed for `exp`/`nbf`/`iat`. Default 60 s.
+    #[serde(default = "default_leeway")]
+    pub leeway: Dur,
+    /// Required header `typ` (e.g. `at+jwt`).
+    #[serde(default)]
+    pub typ: Option<String>,
+    /// Claims that must be present.
+    #[serde(default)]
+    pub required_claims: Vec<String>,
+    /// Maximum age since `iat`.
+    #[serde(default)]
+    pub max_token_age: Option<Dur>,
+    /// Where to look for the token, in order: `header:Authorization` (Bearer scheme),
+    /// `header:NAME`, `cookie:NAME`, `query:NAME`. Default `["header:Authorization"]`.
+    #[serde(default = "default_token_from")]
+    pub token_from: Vec<String>,
+    /// Key fetching (remote keys only).
+    #[serde(default)]
+    pub fetch: FetchConfig,
+}
+
+fn default_leeway() -> Dur {
+    Dur(Duration::from_secs(60))
+}
+fn default_token_from() -> Vec<String> {
+    vec!["header:Authorization".into()]
+}
+
+/// `fetch = { … }` in a provider: the remote key cache policy.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Shortest time keys are kept before a refresh, whatever `Cache-Control` says.
+    pub min_ttl: Option<Dur>,
+    /// Longest time keys are kept before a refresh.
+    pub max_ttl: Option<Dur>,
+    /// Least time between two refetches caused by unknown `kid`s.
+    pub refetch_cooldown: Option<Dur>,
+    /// How long the last good keys are served when refreshes fail.
+    pub stale_window: Option<Dur>,
+    /// Connect timeout for the key server.
+    pub connect_timeout: Option<Dur>,
+    /// Read timeout for the key server.
+    pub read_timeout: Option<Dur>,
+    /// Allow `http://` key URLs (tests, loopback only).
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+}
+
+/// `[[routes]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Name in metrics and logs. Default: the path prefix.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Match only this `Host` (port ignored). Default: any host.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Path prefix, matched on segment boundaries; the longest match wins.
+    pub path_prefix: String,
+    /// `http://host:port[/base]` or `https://…`.
+    pub upstream: String,
+    /// `auto` (HTTP/1.1, or HTTP/2 through TLS ALPN; default), `http1`, `h2c` (HTTP/2 without TLS).
+    #[serde(default)]
+    pub upstream_protocol: UpstreamProtocol,
+    /// `Host` sent upstream: `"keep"` (the client's, default), `"upstream"` or a literal host.
+    #[serde(default = "default_host_header")]
+    pub host_header: String,
+    /// Remove the path prefix before forwarding. Default false.
+    #[serde(default)]
+    pub strip_prefix: bool,
+    /// `"none"` or `{ providers, scopes, roles, allow_missing }`.
+    pub auth: AuthConfig,
+    /// Claim (dotted path allowed) → request header.
+    #[serde(default)]
+    pub claims_to_headers: BTreeMap<String, String>,
+    /// How array claims become header values: `join` (comma-separated, default) or `json`.
+    #[serde(default)]
+    pub array_claims: ArrayFormat,
+    /// Remove `Authorization` before forwarding. Default false.
+    #[serde(default)]
+    pub strip_authorization: bool,
+    /// Let CORS preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) through
+    /// without a token. Default false.
+    #[serde(default)]
+    pub cors_preflight: bool,
+    /// Token bucket per claim value for authenticated requests.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Token bucket per client IP for requests without a token (`allow_missing` or `auth = "none"`).
+    #[serde(default)]
+    pub anonymous_rate_limit: Option<BucketConfig>,
+    /// What to do when the store cannot be reached: `fail_closed` (503, default) or `fail_open`
+    /// (skip revocation and rate limits).
+    #[serde(default)]
+    pub on_store_error: StoreErrorPolicy,
+    /// Per-route override of `server.request_timeout`.
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+}
+
+fn default_host_header() -> String {
+    "keep".into()
+}
+
+/// Upstream HTTP version.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamProtocol {
+    /// HTTP/1.1, or HTTP/2 when TLS ALPN selects it.
+    #[default]
+    Auto,
+    /// HTTP/1.1 only.
+    Http1,
+    /// HTTP/2 with prior knowledge, without TLS.
+    H2c,
+}
+
+/// How array claims are written into headers.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ArrayFormat {
+    /// `a,b,c`; values holding `,` or control characters reject the request.
+    #[default]
+    Join,
+    /// The JSON text of the array.
+    Json,
+}
+
+/// Store failure policy.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreErrorPolicy {
+    /// Reject with 503.
+    #[default]
+    FailClosed,
+    /// Skip revocation and rate-limit checks.
+    FailOpen,
+}
+
+/// `auth = "none"` or a table.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthConfig {
+    /// No token needed; none is verified.
+    None,
+    /// Verify a token.
+    Jwt(JwtAuth),
+}
+
+/// `auth = { … }`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JwtAuth {
+    /// Providers accepted (any of); the token's `iss` selects one.
+    pub providers: Vec<String>,
+    /// Scopes required (all of), from the `scope` string or the `scp` array.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Role requirement.
+    #[serde(default)]
+    pub roles: Option<RolesConfig>,
+    /// Let requests without a token through (anonymous); a token that is present must be valid.
+    #[serde(default)]
+    pub allow_missing: bool,
+}
+
+/// `roles = { claim = "realm_access.roles", any_of = ["admin"] }`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RolesConfig {
+    /// Dotted path to a string or array claim.
+    pub claim: String,
+    /// At least one of these roles is required.
+    pub any_of: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for AuthConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<AuthConfig, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AuthConfig;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("\"none\" or a table { providers = [...], scopes = [...] }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AuthConfig, E> {
+                match v {
+                    "none" => Ok(AuthConfig::None),
+                    other => Err(E::custom(format!(
+                        "auth must be \"none\" or a table, found \"{other}\""
+                    ))),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<AuthConfig, A::Error> {
+                JwtAuth::deserialize(de::value::MapAccessDeserializer::new(map)).map(AuthConfig::Jwt)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `rate_limit = { key = "sub", per_second = 100, burst = 200 }`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Claim (dotted path) whose value names the bucket. Default `sub`.
+    #[serde(default = "default_rl_key")]
+    pub key: String,
+    /// Sustained rate, requests per second.
+    pub per_second: f64,
+    /// Bucket size: requests allowed at once.
+    pub burst: u32,
+}
+
+fn default_rl_key() -> String {
+    "sub".into()
+}
+
+/// `{ per_second, burst }`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BucketConfig {
+    /// Sustained rate, requests per second.
+    pub per_second: f64,
+    /// Bucket size.
+    pub burst: u32,
+}
+
+/// A header name a client may not forge and that no claim may use.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "authorization",
+    "connection",
+    "upgrade",
+    "content-length",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "forwarded",
+    "cookie",
+];
+
+impl Config {
+    /// Parse TOML text.
+    ///
+    /// # Errors
+    /// Syntax errors, unknown keys and wrong types, with the line; then [`Config::validate`].
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Read and parse a file; relative key paths are resolved against its directory.
+    ///
+    /// # Errors
+    /// I/O errors and everything of [`Config::parse`], prefixed with the path.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut config = Config::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in &mut config.providers {
+            if let Some(k) = &p.keys
+                && k.is_relative()
+            {
+                p.keys = Some(base.join(k));
+            }
+        }
+        if let Some(path) = &config.store.path
+            && path.is_relative()
+        {
+            config.store.path = Some(base.join(path));
+        }
+        Ok(config)
+    }
+
+    /// Cross-table checks: unique provider names, one key source each, known algorithms and
+    /// token sources, routes naming known providers, valid upstream URLs and header names.
+    ///
+    /// # Errors
+    /// The first problem found, naming the table.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.server
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .with_context(|| {
+                format!(
+                    "server.listen {:?} is not an address like 0.0.0.0:8080",
+                    self.server.listen
+                )
+            })?;
+        self.server
+            .admin_listen
+            .parse::<std::net::SocketAddr>()
+            .with_context(|| {
+                format!(
+                    "server.admin_listen {:?} is not an address like 127.0.0.1:8081",
+                    self.server.admin_listen
+                )
+            })?;
+        if self.server.realm.contains(['"', '\\']) || self.server.realm.chars().any(char::is_control) {
+            bail!("server.realm must not contain quotes, backslashes or control characters");
+        }
+        match self.store.kind {
+            StoreKind::Redis if self.store.url.is_none() => bail!("store.kind = \"redis\" needs store.url"),
+            StoreKind::Embedded if self.store.url.is_some() => {
+                bail!("store.url is only for kind = \"redis\"")
+            }
+            _ => {}
+        }
+        let mut names = HashSet::new();
+        for p in &self.providers {
+            let ctx = format!("provider {:?}", p.name);
+            if !names.insert(p.name.as_str()) {
+                bail!("{ctx}: the name is used twice");
+            }
+            let sources =
+                usize::from(p.jwks_uri.is_some()) + usize::from(p.discovery) + usize::from(p.keys.is_some());
+            if sources != 1 {
+                bail!("{ctx}: give exactly one of jwks_uri, discovery = true or keys");
+            }
+            if p.algorithms.is_empty() {
+                bail!("{ctx}: algorithms is empty; list the algorithms the issuer signs with");
+            }
+            for a in &p.algorithms {
+                a.parse::<jwtkit::JwsAlg>()
+                    .map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))?;
+            }
+            if p.token_from.is_empty() {
+                bail!("{ctx}: token_from is empty");
+            }
+            for t in &p.token_from {
+                crate::provider::TokenSource::parse(t).map_err(|e| anyhow::anyhow!("{ctx}: {e}"))?;
+            }
+        }
+        let mut seen = HashSet::new();
+        for r in &self.routes {
+            let ctx = format!("route {:?}", r.name.as_deref().unwrap_or(&r.path_prefix));
+            if !r.path_prefix.starts_with('/') {
+                bail!("{ctx}: path_prefix must start with '/'");
+            }
+            if !seen.insert((r.host.clone(), r.path_prefix.trim_end_matches('/').to_string())) {
+                bail!("{ctx}: another route has the same host and path_prefix");
+            }
+            crate::route::Upstream::parse(&r.upstream).map_err(|e| anyhow::anyhow!("{ctx}: {e}"))?;
+            if r.host_header != "keep" && r.host_header != "upstream" {
+                http::HeaderValue::from_str(&r.host_header)
+                    .map_err(|_| anyhow::anyhow!("{ctx}: host_header is not a valid header value"))?;
+            }
+            if let AuthConfig::Jwt(a) = &r.auth {
+                if a.providers.is_empty() {
+                    bail!("{ctx}: auth.providers is empty (use auth = \"none\" for a public route)");
+                }
+                for p in &a.providers {
+                    if !names.contains(p.as_str()) {
+                        bail!("{ctx}: auth names unknown provider {p:?}");
+                    }
+                }
+                for s in &a.scopes {
+                    if s.is_empty() || s.contains(['"', '\\', ' ']) || s.chars().any(char::is_control) {
+                        bail!("{ctx}: scope {s:?} must be a non-empty token without spaces or quotes");
+                    }
+                }
+            } else if !r.claims_to_headers.is_empty() || r.rate_limit.is_some() {
+                bail!("{ctx}: claims_to_headers and rate_limit need auth with providers");
+            }
+            for (claim, header) in &r.claims_to_headers {
+                let name = http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+                    anyhow::anyhow!("{ctx}: {header:?} (for claim {claim}) is not a header name")
+                })?;
+                if RESERVED_HEADERS.contains(&name.as_str()) {
+                    bail!("{ctx}: claims cannot be written to the {header} header");
+                }
+            }
+            for b in [
+                r.rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
+                r.anonymous_rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if !(b.0.is_finite() && b.0 > 0.0) || b.1 == 0 {
+                    bail!("{ctx}: rate limits need per_second > 0 and burst >= 1");
+                }
+            }
+        }
+        if self.cache.shards == 0 {
+            bail!("cache.shards must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Resolve `env:VAR`, `@file` or a literal secret.
+///
+/// # Errors
+/// A missing variable or unreadable file (the secret itself is never in the message).
+pub fn resolve_secret(spec: &str) -> anyhow::Result<String> {
+    if let Some(var) = spec.strip_prefix("env:") {
+        return std::env::var(var).with_context(|| format!("environment variable {var} is not set"));
+    }
+    if let Some(path) = spec.strip_prefix('@') {
+        return std::fs::read_to_string(path)
+            .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+            .with_context(|| format!("reading {path}"));
+    }
+    Ok(spec.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+
+[[providers]]
+name = "main"
+issuer = "https://auth.example.com/"
+audiences = ["orders-api"]
+keys = "jwks.json"
+algorithms = ["RS256", "ES256"]
+leeway = "30s"
+token_from = ["header:Authorization", "cookie:access_token"]
+
+[[routes]]
+path_prefix = "/orders"
+upstream = "http://127.0.0.1:9000"
+auth = { providers = ["main"], scopes = ["orders:read"] }
+claims_to_headers = { sub = "X-User-Id", roles = "X-User-Roles" }
+rate_limit = { key = "sub", per_second = 100, burst = 200 }
+
+[[routes]]
+path_prefix = "/public"
+upstream = "http://127.0.0.1:9000"
+auth = "none"
+"#;
+
+    #[test]
+    fn product_shape_parses() {
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!(c.providers[0].leeway.0, Duration::from_secs(30));
+        assert_eq!(c.store.kind, StoreKind::Embedded);
+        assert_eq!(c.server.admin_listen, "127.0.0.1:8081");
+        assert!(matches!(&c.routes[0].auth, AuthConfig::Jwt(a) if a.scopes == ["orders:read"]));
+        assert_eq!(c.routes[1].auth, AuthConfig::None);
+        assert_eq!(c.routes[0].rate_limit.as_ref().unwrap().burst, 200);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let bad = MINIMAL.replace("audiences =", "audience =");
+        let e = Config::parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("unknown field `audience`"), "{e}");
+        let bad = MINIMAL.replace("scopes = [\"orders:read\"]", "scope = [\"orders:read\"]");
+        let e = Config::parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("unknown field `scope`"), "{e}");
+        let bad = MINIMAL.replace("[server]\n", "[server]\nlisten_tls = 1\n");
+        assert!(Config::parse(&bad).is_err());
+    }
+
+    #[test]
+    fn cross_checks() {
+        let e = Config::parse(&MINIMAL.replace("providers = [\"main\"]", "providers = [\"other\"]"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown provider \"other\""), "{e}");
+        let e = Config::parse(&MINIMAL.replace("\"RS256\", \"ES256\"", "\"none\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("none"), "{e}");
+        let e = Config::parse(&MINIMAL.replace("X-User-Id", "Authorization"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Authorization"), "{e}");
+        let e = Config::parse(&MINIMAL.replace("auth = \"none\"", "auth = \"nobody\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nobody"), "{e}");
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+    }
+}

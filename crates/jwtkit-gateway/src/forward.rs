@@ -1,0 +1,398 @@
+//! Forwarding to the upstream ([RFC 9110] §7.6, [RFC 9112] §9.6, [RFC 7239]): hop-by-hop
+//! headers removed, claim headers set after removing client copies, `X-Forwarded-*` and
+//! `Forwarded` written, `Host` kept or rewritten, bodies streamed both ways, WebSocket
+//! upgrades (RFC 6455 §4) spliced, pooled connections over HTTP/1.1, h2c or TLS (rustls).
+//!
+//! [RFC 9110]: https://www.rfc-editor.org/rfc/rfc9110
+//! [RFC 9112]: https://www.rfc-editor.org/rfc/rfc9112
+//! [RFC 7239]: https://www.rfc-editor.org/rfc/rfc7239
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, Uri};
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+use crate::config::{ArrayFormat, UpstreamProtocol};
+use crate::response::Rejection;
+use crate::route::Route;
+use crate::token_cache::Identity;
+
+/// Body type for everything the gateway sends.
+pub type Body = BoxBody<Bytes, hyper::Error>;
+
+/// A complete body.
+pub fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).map_err(|never| match never {}).boxed()
+}
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// Pooled upstream clients (HTTP/1.1 + TLS ALPN, and HTTP/2 prior knowledge).
+#[derive(Clone)]
+pub struct Clients {
+    auto: Client<Connector, Body>,
+    h1: Client<Connector, Body>,
+    h2c: Client<Connector, Body>,
+}
+
+impl Clients {
+    /// Build the clients: system roots plus `extra_ca` (PEM), connect timeout.
+    ///
+    /// # Errors
+    /// An unreadable CA file.
+    pub fn new(connect_timeout: Duration, extra_ca: Option<&std::path::Path>) -> anyhow::Result<Clients> {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(c);
+        }
+        if let Some(path) = extra_ca {
+            use rustls_pki_types::pem::PemObject;
+            for c in rustls_pki_types::CertificateDer::pem_file_iter(path)
+                .map_err(|e| anyhow::anyhow!("server.upstream_ca_file {}: {e}", path.display()))?
+            {
+                roots.add(c.map_err(|e| anyhow::anyhow!("server.upstream_ca_file: {e}"))?)?;
+            }
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = |h2: bool, h1: bool| {
+            let mut http = HttpConnector::new();
+            http.set_connect_timeout(Some(connect_timeout));
+            http.set_nodelay(true);
+            http.enforce_http(false);
+            let b = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(tls.clone())
+                .https_or_http();
+            match (h1, h2) {
+                (true, true) => b.enable_all_versions().wrap_connector(http),
+                (true, false) => b.enable_http1().wrap_connector(http),
+                _ => b.enable_http2().wrap_connector(http),
+            }
+        };
+        let builder = || {
+            let mut b = Client::builder(TokioExecutor::new());
+            b.pool_idle_timeout(Duration::from_secs(90))
+                .pool_max_idle_per_host(256);
+            b
+        };
+        Ok(Clients {
+            auto: builder().build(connector(true, true)),
+            h1: builder().build(connector(false, true)),
+            h2c: builder().http2_only(true).build(connector(true, false)),
+        })
+    }
+
+    fn for_route(&self, p: UpstreamProtocol) -> &Client<Connector, Body> {
+        match p {
+            UpstreamProtocol::Auto => &self.auto,
+            UpstreamProtocol::Http1 => &self.h1,
+            UpstreamProtocol::H2c => &self.h2c,
+        }
+    }
+}
+
+/// Headers that apply to one connection only (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        && headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
+}
+
+/// Remove hop-by-hop headers and those named in `Connection`.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for h in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(h);
+    }
+    headers.remove(header::UPGRADE);
+}
+
+/// A claim value that cannot be forwarded safely as a header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnsafeValue;
+
+/// A claim as a header value: strings as is, numbers and booleans as JSON, arrays joined
+/// with `,` (each element checked) or as JSON. `Err` when a value cannot be forwarded safely.
+pub fn claim_header_value(
+    v: &serde_json::Value,
+    format: ArrayFormat,
+) -> Result<Option<HeaderValue>, UnsafeValue> {
+    use serde_json::Value;
+    let scalar = |v: &Value| -> Result<Option<String>, UnsafeValue> {
+        match v {
+            Value::String(s) => Ok(Some(s.clone())),
+            Value::Number(n) => Ok(Some(n.to_string())),
+            Value::Bool(b) => Ok(Some(b.to_string())),
+            Value::Null => Ok(None),
+            _ => Err(UnsafeValue),
+        }
+    };
+    let text = match v {
+        Value::Array(items) if format == ArrayFormat::Join => {
+            let mut parts = Vec::with_capacity(items.len());
+            for i in items {
+                let s = scalar(i)?.ok_or(UnsafeValue)?;
+                if s.contains(',') || s.chars().any(char::is_control) {
+                    return Err(UnsafeValue);
+                }
+                parts.push(s);
+            }
+            parts.join(",")
+        }
+        Value::Array(_) | Value::Object(_) => serde_json::to_string(v).map_err(|_| UnsafeValue)?,
+        other => match scalar(other)? {
+            Some(s) => s,
+            None => return Ok(None),
+        },
+    };
+    if text.chars().any(char::is_control) {
+        return Err(UnsafeValue);
+    }
+    HeaderValue::from_str(&text).map(Some).map_err(|_| UnsafeValue)
+}
+
+/// Set the claim headers of a route (client copies were removed by [`prepare`]).
+pub fn set_claim_headers(route: &Route, id: &Identity, headers: &mut HeaderMap) -> Result<(), Rejection> {
+    for (claim, name) in &route.claims_to_headers {
+        if let Some(v) = id.claims.get_path(claim) {
+            match claim_header_value(v, route.array_format) {
+                Ok(Some(hv)) => {
+                    headers.insert(name.clone(), hv);
+                }
+                Ok(None) => {}
+                Err(UnsafeValue) => return Err(Rejection::BadClaimValue),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rewrite the request for the upstream: URI, hop-by-hop, spoofable headers, forwarding
+/// headers, `Host`. Claim headers are set afterwards by [`set_claim_headers`].
+pub fn prepare(
+    route: &Route,
+    parts: &mut http::request::Parts,
+    client: SocketAddr,
+    trust_forwarded: bool,
+) -> Result<(), Rejection> {
+    let upgrade = is_upgrade(&parts.headers)
+        .then(|| parts.headers.get(header::UPGRADE).cloned())
+        .flatten();
+    let path = parts.uri.path();
+    let rest = if route.strip_prefix {
+        path.get(route.prefix.len()..).unwrap_or("")
+    } else {
+        path
+    };
+    let mut pq = String::with_capacity(route.upstream.base_path.len() + rest.len() + 32);
+    pq.push_str(&route.upstream.base_path);
+    if !rest.starts_with('/') {
+        pq.push('/');
+    }
+    pq.push_str(rest);
+    if let Some(q) = parts.uri.query() {
+        pq.push('?');
+        pq.push_str(q);
+    }
+    parts.uri = Uri::builder()
+        .scheme(route.upstream.scheme.clone())
+        .authority(route.upstream.authority.clone())
+        .path_and_query(pq)
+        .build()
+        .map_err(|_| Rejection::BadGateway)?;
+    let h = &mut parts.headers;
+    strip_hop_by_hop(h);
+    for (_, name) in &route.claims_to_headers {
+        h.remove(name);
+    }
+    if route.strip_authorization {
+        h.remove(header::AUTHORIZATION);
+    }
+    let host = h.get(header::HOST).cloned();
+    let proto = if parts.version == http::Version::HTTP_2 {
+        "https"
+    } else {
+        "http"
+    };
+    let proto = parts.extensions.get::<ClientProto>().map_or(proto, |p| p.0);
+    let ip = client.ip();
+    let xff_name = HeaderName::from_static("x-forwarded-for");
+    let xff = match (trust_forwarded, h.get(&xff_name).and_then(|v| v.to_str().ok())) {
+        (true, Some(prev)) => format!("{prev}, {ip}"),
+        _ => ip.to_string(),
+    };
+    let for_node = if ip.is_ipv6() {
+        format!("\"[{ip}]\"")
+    } else {
+        ip.to_string()
+    };
+    let mut fwd = format!("for={for_node};proto={proto}");
+    if let Some(host) = host.as_ref().and_then(|v| v.to_str().ok()) {
+        fwd.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
+    }
+    let fwd = match (
+        trust_forwarded,
+        h.get(header::FORWARDED).and_then(|v| v.to_str().ok()),
+    ) {
+        (true, Some(prev)) => format!("{prev}, {fwd}"),
+        _ => fwd,
+    };
+    let set = |h: &mut HeaderMap, name: HeaderName, v: &str| {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(name, v);
+        }
+    };
+    set(h, xff_name, &xff);
+    set(h, HeaderName::from_static("x-forwarded-proto"), proto);
+    match &host {
+        Some(v) => {
+            h.insert(HeaderName::from_static("x-forwarded-host"), v.clone());
+        }
+        None => {
+            h.remove("x-forwarded-host");
+        }
+    }
+    set(h, header::FORWARDED, &fwd);
+    match (&route.host_header, host) {
+        (Some(v), _) => {
+            h.insert(header::HOST, v.clone());
+        }
+        (None, Some(v)) => {
+            h.insert(header::HOST, v);
+        }
+        (None, None) => {
+            if let Ok(v) = HeaderValue::from_str(route.upstream.authority.as_str()) {
+                h.insert(header::HOST, v);
+            }
+        }
+    }
+    if let Some(u) = upgrade {
+        h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        h.insert(header::UPGRADE, u);
+    }
+    if route.protocol == UpstreamProtocol::H2c {
+        parts.version = http::Version::HTTP_2;
+    } else if parts.version == http::Version::HTTP_2 {
+        parts.version = http::Version::HTTP_11;
+    }
+    Ok(())
+}
+
+/// The scheme the client used (`http` here; a TLS listener would set `https`).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientProto(pub &'static str);
+
+/// Send the prepared request upstream and stream the response back. Upgrades (`101`) are
+/// spliced in a background task.
+pub async fn send(
+    clients: &Clients,
+    route: &Route,
+    mut req: Request<Incoming>,
+) -> Result<Response<Body>, Rejection> {
+    let client_upgrade = is_upgrade_request(&req).then(|| hyper::upgrade::on(&mut req));
+    let (parts, body) = req.into_parts();
+    let req = Request::from_parts(parts, body.boxed());
+    let fut = clients.for_route(route.protocol).request(req);
+    let mut resp = match tokio::time::timeout(route.timeout, fut).await {
+        Err(_) => return Err(Rejection::GatewayTimeout),
+        Ok(Err(e)) => {
+            tracing::warn!(route = %route.name, error = %e, error_source = ?std::error::Error::source(&e), "upstream request failed");
+            return Err(Rejection::BadGateway);
+        }
+        Ok(Ok(r)) => r,
+    };
+    if resp.status() == http::StatusCode::SWITCHING_PROTOCOLS
+        && let Some(client_up) = client_upgrade
+    {
+        let upstream_up = hyper::upgrade::on(&mut resp);
+        tokio::spawn(async move {
+            if let (Ok(c), Ok(u)) = (client_up.await, upstream_up.await) {
+                let _ = tokio::io::copy_bidirectional(&mut TokioIo::new(c), &mut TokioIo::new(u)).await;
+            }
+        });
+        let (parts, _) = resp.into_parts();
+        return Ok(Response::from_parts(parts, full(Bytes::new())));
+    }
+    let (mut parts, body) = resp.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    Ok(Response::from_parts(parts, body.boxed()))
+}
+
+fn is_upgrade_request(req: &Request<Incoming>) -> bool {
+    req.headers().contains_key(header::UPGRADE) && req.headers().get(header::CONNECTION).is_some()
+}
+
+/// Whether the request asks for a protocol upgrade (checked before [`prepare`] strips it).
+pub fn wants_upgrade(headers: &HeaderMap) -> bool {
+    is_upgrade(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn claim_values() {
+        let j = ArrayFormat::Join;
+        let v = |x| claim_header_value(&x, j).map(|o| o.map(|h| h.to_str().unwrap().to_string()));
+        assert_eq!(v(json!("alice")), Ok(Some("alice".into())));
+        assert_eq!(v(json!(["a", "b"])), Ok(Some("a,b".into())));
+        assert_eq!(v(json!(["a,b", "c"])), Err(UnsafeValue));
+        assert_eq!(v(json!(["a\nb"])), Err(UnsafeValue));
+        assert_eq!(v(json!("x\r\nX-Evil: 1")), Err(UnsafeValue));
+        assert_eq!(v(json!(42)), Ok(Some("42".into())));
+        assert_eq!(v(json!(null)), Ok(None));
+        let js = claim_header_value(&json!(["a,b", "c"]), ArrayFormat::Json)
+            .unwrap()
+            .unwrap();
+        assert_eq!(js.to_str().unwrap(), r#"["a,b","c"]"#);
+    }
+
+    #[test]
+    fn hop_by_hop_removed() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-secret"),
+        );
+        h.insert("x-secret", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(header::TE, HeaderValue::from_static("trailers"));
+        h.insert("x-kept", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-kept"));
+    }
+}

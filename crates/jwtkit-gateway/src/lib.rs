@@ -1,0 +1,518 @@
+//! # jwtkit-gateway
+//!
+//! A JWT-verifying reverse proxy (`jwtkit gateway`): routes by host and path prefix, verifies
+//! bearer tokens ([RFC 6750]) through the jwtkit core ([RFC 7519] §7.2), answers failures with
+//! exact `WWW-Authenticate` headers, forwards claims as headers, revokes by `jti` or `sub`,
+//! rate-limits per claim value, and keeps its state in an embedded redb file or in Redis.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let config = jwtkit_gateway::config::Config::load("gateway.toml".as_ref())?;
+//! let gw = jwtkit_gateway::Gateway::start(config, Some("gateway.toml".into())).await?;
+//! println!("proxy on {}, admin on {}", gw.addr(), gw.admin_addr());
+//! gw.wait_for_signal().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Modules: [`config`] (TOML), [`provider`] (issuers, keys, token sources), [`route`],
+//! [`pipeline`] (phases), [`forward`], [`response`] (RFC 6750 in one place), [`store`],
+//! [`revocation`], [`rate_limit`], [`token_cache`], [`admin`], [`metrics`], [`explain`].
+//!
+//! [RFC 6750]: https://www.rfc-editor.org/rfc/rfc6750
+//! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod admin;
+pub mod config;
+pub mod explain;
+pub mod forward;
+pub mod metrics;
+pub mod pipeline;
+pub mod provider;
+pub mod rate_limit;
+pub mod response;
+pub mod revocation;
+pub mod route;
+pub mod store;
+pub mod token_cache;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::{Config, LogFormat};
+use crate::forward::{Body, Clients};
+use crate::pipeline::{Ctx, Flow, State};
+use crate::provider::KeyRegistry;
+use crate::response::Rejection;
+use crate::store::Store;
+use crate::token_cache::TokenCache;
+
+/// Everything shared by requests, kept across config reloads.
+pub struct Shared {
+    /// The current configuration generation.
+    pub state: ArcSwap<State>,
+    /// Revocations and rate limits (None only for `explain` when the store cannot be opened).
+    pub store: Option<Store>,
+    /// Verified tokens.
+    pub cache: TokenCache,
+    /// Key sources, one per location.
+    pub registry: KeyRegistry,
+    /// Upstream connection pools.
+    pub clients: Clients,
+    /// The config file, for reloads.
+    pub config_path: Option<PathBuf>,
+    next_generation: AtomicU64,
+}
+
+impl Shared {
+    /// Build from a config (store opened; keys loaded lazily, see [`Shared::refresh_keys`]).
+    ///
+    /// # Errors
+    /// Invalid config, an unopenable store or CA file.
+    pub fn new(config: Config, config_path: Option<PathBuf>, store: Option<Store>) -> anyhow::Result<Shared> {
+        let registry = KeyRegistry::default();
+        let state = State::build(config, &registry, 1)?;
+        let clients = Clients::new(
+            state.config.server.connect_timeout.0,
+            state.config.server.upstream_ca_file.as_deref(),
+        )?;
+        Ok(Shared {
+            cache: TokenCache::new(state.config.cache.max_entries, state.config.cache.shards),
+            state: ArcSwap::from_pointee(state),
+            store,
+            registry,
+            clients,
+            config_path,
+            next_generation: AtomicU64::new(2),
+        })
+    }
+
+    /// Load or fetch every provider's keys now.
+    pub async fn refresh_keys(&self) {
+        let state = self.state.load_full();
+        for p in &state.providers {
+            if let Err(e) = p.keys.refresh().await {
+                tracing::warn!(provider = %p.name, error = %e, "keys unavailable");
+            }
+        }
+    }
+
+    /// Re-read the config file and swap it in atomically; on any error the current config
+    /// keeps serving.
+    ///
+    /// # Errors
+    /// No config path, or the new config is invalid.
+    pub async fn reload(&self) -> anyhow::Result<u64> {
+        let path = self.config_path.as_ref().context("no config file to reload")?;
+        let result = Config::load(path).and_then(|c| {
+            let g = self.next_generation.fetch_add(1, Ordering::Relaxed);
+            State::build(c, &self.registry, g)
+        });
+        let new = match result {
+            Ok(s) => s,
+            Err(e) => {
+                ::metrics::counter!("jwtkit_gateway_config_reloads_total", "result" => "error").increment(1);
+                tracing::error!(error = %format!("{e:#}"), "config reload rejected; the previous config keeps serving");
+                return Err(e);
+            }
+        };
+        let old = self.state.load_full();
+        let (a, b) = (&old.config, &new.config);
+        if a.server.listen != b.server.listen
+            || a.server.admin_listen != b.server.admin_listen
+            || a.store != b.store
+        {
+            tracing::warn!("listen addresses and [store] changes take effect after a restart");
+        }
+        let generation = new.generation;
+        let sources: Vec<_> = new.providers.iter().map(|p| p.keys.clone()).collect();
+        self.state.store(Arc::new(new));
+        self.registry.retain(&sources);
+        self.refresh_keys().await;
+        ::metrics::counter!("jwtkit_gateway_config_reloads_total", "result" => "ok").increment(1);
+        tracing::info!(generation, "config reloaded");
+        Ok(generation)
+    }
+}
+
+/// Serve one proxied request.
+pub async fn handle(
+    shared: Arc<Shared>,
+    client: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let state = shared.state.load_full();
+    let realm = state.config.server.realm.clone();
+    let trust = state.config.server.trust_forwarded;
+    let mut ctx = Ctx::new(state, client);
+    let (mut parts, body) = req.into_parts();
+    let flow = pipeline::decide(&shared, &mut ctx, &parts).await;
+    let route_name = ctx
+        .route
+        .as_ref()
+        .map_or_else(|| Arc::from("-"), |r| r.name.clone());
+    let result = match flow {
+        Flow::Respond(r) => Err(r),
+        Flow::Continue => match ctx.route.clone() {
+            None => Err(Rejection::NoRoute),
+            Some(route) => {
+                let prepared =
+                    forward::prepare(&route, &mut parts, client, trust).and_then(|()| match &ctx.identity {
+                        Some(id) => forward::set_claim_headers(&route, id, &mut parts.headers),
+                        None => Ok(()),
+                    });
+                match prepared {
+                    Ok(()) => forward::send(&shared.clients, &route, Request::from_parts(parts, body)).await,
+                    Err(r) => Err(r),
+                }
+            }
+        },
+    };
+    Ok(match result {
+        Ok(resp) => {
+            ::metrics::counter!("jwtkit_gateway_requests_total", "route" => route_name.to_string(), "outcome" => "forwarded")
+                .increment(1);
+            resp
+        }
+        Err(r) => {
+            let reason = response::reason(&r);
+            let issuer = ctx
+                .provider
+                .as_ref()
+                .map_or_else(String::new, |p| p.issuer.clone());
+            ::metrics::counter!("jwtkit_gateway_requests_total", "route" => route_name.to_string(), "outcome" => reason)
+                .increment(1);
+            if matches!(
+                r,
+                Rejection::InvalidToken(_) | Rejection::MissingToken | Rejection::InsufficientScope { .. }
+            ) {
+                ::metrics::counter!("jwtkit_gateway_rejections_total", "reason" => reason, "issuer" => issuer).increment(1);
+            }
+            response::respond(&r, &realm)
+        }
+    })
+}
+
+/// A running gateway.
+pub struct Gateway {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    admin_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl Gateway {
+    /// Open the store, load keys, bind both listeners and start serving.
+    ///
+    /// # Errors
+    /// Invalid config, store or listener errors.
+    pub async fn start(config: Config, config_path: Option<PathBuf>) -> anyhow::Result<Gateway> {
+        metrics::install();
+        let store = Store::open(&config.store)?;
+        let listen: SocketAddr = config.server.listen.parse()?;
+        let admin_listen: SocketAddr = config.server.admin_listen.parse()?;
+        let watch_config = config.server.watch_config;
+        let shared = Arc::new(Shared::new(config, config_path.clone(), Some(store))?);
+        shared.refresh_keys().await;
+        if let Some(s) = &shared.store {
+            let _ = s.ping().await;
+        }
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        let admin = TcpListener::bind(admin_listen)
+            .await
+            .with_context(|| format!("binding {admin_listen}"))?;
+        let addr = listener.local_addr()?;
+        let admin_addr = admin.local_addr()?;
+        let (tx, rx) = watch::channel(false);
+        let mut tasks = vec![tokio::spawn(serve_proxy(shared.clone(), listener, rx.clone()))];
+        let mut arx = rx.clone();
+        let router = admin::router(shared.clone());
+        tasks.push(tokio::spawn(async move {
+            let _ = axum::serve(admin, router.into_make_service())
+                .with_graceful_shutdown(async move {
+                    let _ = arx.wait_for(|s| *s).await;
+                })
+                .await;
+        }));
+        tasks.push(tokio::spawn(housekeeping(shared.clone(), rx.clone())));
+        let (reload_tx, reload_rx) = tokio::sync::mpsc::channel::<()>(4);
+        tasks.push(tokio::spawn(reloader(shared.clone(), reload_rx, rx.clone())));
+        let watcher = match (&config_path, watch_config) {
+            (Some(p), true) => watch_file(p, reload_tx.clone()).ok(),
+            _ => None,
+        };
+        #[cfg(unix)]
+        {
+            let mut stop = rx.clone();
+            tasks.push(tokio::spawn(async move {
+                let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                else {
+                    return;
+                };
+                loop {
+                    tokio::select! {
+                        got = hup.recv() => if got.is_none() { return },
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                    tracing::info!("SIGHUP: reloading the config");
+                    let _ = reload_tx.send(()).await;
+                }
+            }));
+        }
+        tracing::info!(%addr, %admin_addr, store = shared.store.as_ref().map_or("-", |s| s.kind()), "gateway listening");
+        Ok(Gateway {
+            shared,
+            addr,
+            admin_addr,
+            shutdown: tx,
+            tasks,
+            _watcher: watcher,
+        })
+    }
+
+    /// The proxy address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The admin address.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    /// Shared state (tests, embedding).
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Stop accepting, let in-flight requests finish (up to `server.shutdown_grace`), stop.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let grace = self.shared.state.load().config.server.shutdown_grace.0;
+        for t in self.tasks {
+            let abort = t.abort_handle();
+            if tokio::time::timeout(grace + Duration::from_secs(1), t)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+    }
+
+    /// Serve until SIGINT or SIGTERM, then shut down gracefully.
+    pub async fn wait_for_signal(self) {
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        self.shutdown().await;
+    }
+}
+
+async fn serve_proxy(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .keep_alive(true)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    builder.http2().timer(hyper_util::rt::TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, peer)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let service = hyper::service::service_fn(move |req| handle(shared.clone(), peer, req));
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    drop(listener);
+    let grace = shared.state.load().config.server.shutdown_grace.0;
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("shutdown grace period over; closing remaining connections");
+    }
+}
+
+async fn housekeeping(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut n: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        n += 1;
+        if let Some(s) = &shared.store {
+            if !s.healthy() || n.is_multiple_of(5) {
+                let _ = s.ping().await;
+            }
+            if n.is_multiple_of(60) {
+                s.purge_expired().await;
+            }
+        }
+        let state = shared.state.load_full();
+        for p in &state.providers {
+            if !p.keys.status().ready && n.is_multiple_of(2) {
+                let _ = p.keys.refresh().await;
+            }
+        }
+    }
+}
+
+async fn reloader(
+    shared: Arc<Shared>,
+    mut rx: tokio::sync::mpsc::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            got = rx.recv() => if got.is_none() { return },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        while rx.try_recv().is_ok() {}
+        let _ = shared.reload().await;
+    }
+}
+
+fn watch_file(
+    path: &std::path::Path,
+    tx: tokio::sync::mpsc::Sender<()>,
+) -> notify::Result<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let file = path.file_name().map(|f| f.to_os_string());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+        .to_path_buf();
+    let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        if let Ok(ev) = ev
+            && !ev.kind.is_access()
+            && ev
+                .paths
+                .iter()
+                .any(|p| p.file_name().map(|f| f.to_os_string()) == file)
+        {
+            let _ = tx.try_send(());
+        }
+    })?;
+    w.watch(&dir, notify::RecursiveMode::NonRecursive)?;
+    Ok(w)
+}
+
+/// Set up logging from `[log]` (text or JSON lines); `RUST_LOG` overrides the level.
+pub fn init_logging(log: &config::LogConfig) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&log.level));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match log.format {
+        LogFormat::Json => b.json().flatten_event(true).try_init(),
+        LogFormat::Text => b.try_init(),
+    };
+}
+
+/// `jwtkit gateway --config FILE`: run until SIGINT/SIGTERM.
+///
+/// # Errors
+/// Invalid config, store or listener errors.
+pub async fn run(path: PathBuf) -> anyhow::Result<()> {
+    let config = Config::load(&path)?;
+    init_logging(&config.log);
+    let gw = Gateway::start(config, Some(path)).await?;
+    gw.wait_for_signal().await;
+    Ok(())
+}
+
+/// `jwtkit gateway --config FILE --check`: parse and build everything without listening or
+/// opening the store. Returns a one-line summary per provider and route.
+///
+/// # Errors
+/// The first problem.
+pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let config = Config::load(path)?;
+    let registry = KeyRegistry::default();
+    let state = State::build(config, &registry, 1)?;
+    let mut out = Vec::new();
+    for p in &state.providers {
+        let s = p.keys.status();
+        out.push(format!(
+            "provider {}: issuer {}, algorithms {}, keys {}",
+            p.name,
+            p.issuer,
+            p.validation.algorithms(),
+            if s.ready {
+                "loaded".to_string()
+            } else {
+                format!(
+                    "not loaded yet ({})",
+                    s.last_error.unwrap_or_else(|| "remote".into())
+                )
+            }
+        ));
+    }
+    for r in state.routes.iter() {
+        let auth = match &r.auth {
+            route::Auth::None => "none".to_string(),
+            route::Auth::Jwt {
+                providers, scopes, ..
+            } => format!(
+                "providers [{}]{}",
+                providers
+                    .iter()
+                    .map(|p| p.name.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if scopes.is_empty() {
+                    String::new()
+                } else {
+                    format!(", scopes [{}]", scopes.join(" "))
+                }
+            ),
+        };
+        out.push(format!(
+            "route {}: {}{} → {}://{}, auth {auth}",
+            r.name,
+            r.host.as_deref().unwrap_or(""),
+            if r.prefix.is_empty() { "/" } else { &r.prefix },
+            r.upstream.scheme,
+            r.upstream.authority
+        ));
+    }
+    Ok(out)
+}

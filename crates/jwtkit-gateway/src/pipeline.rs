@@ -1,0 +1,609 @@
+//! The request pipeline: phases that each return [`Flow`], over a per-request [`Ctx`]
+//! (drawn in `docs/phases.md`).
+//!
+//! ```text
+//! route → preflight → authenticate → authorize → store (revocation + rate limit) → forward
+//! ```
+//!
+//! [`decide`] runs every phase but the forwarding; live traffic and `jwtkit gateway explain`
+//! both call it, so explain reports exactly what traffic would get. A phase that answers
+//! returns `Flow::Respond(rejection)`; [`crate::response`] turns it into the RFC 6750 reply.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::request::Parts;
+use jwtkit::ErrorKind;
+
+use crate::Shared;
+use crate::config::{Config, StoreErrorPolicy};
+use crate::provider::{KeyRegistry, Provider};
+use crate::rate_limit::{BucketRequest, Decision};
+use crate::response::{Rejection, from_error};
+use crate::route::{Auth, Route, RouteTable};
+use crate::store::Check;
+use crate::token_cache::{Identity, Lookup, hash_token, short_id};
+
+/// What a phase decided.
+#[derive(Debug)]
+pub enum Flow {
+    /// Go to the next phase.
+    Continue,
+    /// Answer now.
+    Respond(Rejection),
+}
+
+/// One configuration generation: what hot reload swaps atomically.
+pub struct State {
+    /// Increases with every successful load.
+    pub generation: u64,
+    /// The config it was built from.
+    pub config: Config,
+    /// Providers by config order.
+    pub providers: Vec<Arc<Provider>>,
+    /// Routes.
+    pub routes: RouteTable,
+    /// Resolved admin token.
+    pub admin_token: Option<String>,
+}
+
+impl State {
+    /// Build everything a config describes (key sources come from the shared registry).
+    ///
+    /// # Errors
+    /// Anything invalid; the caller keeps the previous state.
+    pub fn build(config: Config, registry: &KeyRegistry, generation: u64) -> anyhow::Result<State> {
+        config.validate()?;
+        let providers = config
+            .providers
+            .iter()
+            .map(|p| Provider::new(p, registry, config.server.max_token_bytes).map(Arc::new))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let routes = config
+            .routes
+            .iter()
+            .map(|r| Route::new(r, &providers, config.server.request_timeout.0).map(Arc::new))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let admin_token = match &config.server.admin_token {
+            Some(spec) => Some(crate::config::resolve_secret(spec)?),
+            None => std::env::var("JWTKIT_ADMIN_TOKEN").ok(),
+        }
+        .filter(|t| !t.is_empty());
+        Ok(State {
+            generation,
+            routes: RouteTable::new(routes),
+            providers,
+            admin_token,
+            config,
+        })
+    }
+}
+
+/// Result of one check, for `explain`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Passed.
+    Pass,
+    /// Failed: the request is answered here.
+    Fail,
+    /// Not applicable or not evaluated.
+    Skip,
+}
+
+/// One recorded check.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Phase name.
+    pub phase: &'static str,
+    /// What was checked.
+    pub check: String,
+    /// Result.
+    pub outcome: Outcome,
+    /// Details (values involved).
+    pub detail: String,
+}
+
+/// Per-request context.
+pub struct Ctx {
+    /// The config generation serving this request.
+    pub state: Arc<State>,
+    /// Client address.
+    pub client: SocketAddr,
+    /// Matched route.
+    pub route: Option<Arc<Route>>,
+    /// Provider that verified the token.
+    pub provider: Option<Arc<Provider>>,
+    /// Verified identity (None: anonymous).
+    pub identity: Option<Arc<Identity>>,
+    /// Short token hash for logs.
+    pub token_id: Option<String>,
+    /// Token served from the verified-token cache.
+    pub cache_hit: bool,
+    /// Skip authentication (CORS preflight).
+    pub preflight: bool,
+    /// Recorded checks (explain only).
+    pub trace: Option<Vec<Step>>,
+    /// The verification error, when there was one (explain shows its full message).
+    pub error: Option<jwtkit::Error>,
+}
+
+impl Ctx {
+    /// A context for live traffic.
+    pub fn new(state: Arc<State>, client: SocketAddr) -> Ctx {
+        Ctx {
+            state,
+            client,
+            route: None,
+            provider: None,
+            identity: None,
+            token_id: None,
+            cache_hit: false,
+            preflight: false,
+            trace: None,
+            error: None,
+        }
+    }
+
+    /// Record a step when tracing (explain); free otherwise.
+    pub fn step(
+        &mut self,
+        phase: &'static str,
+        check: &str,
+        outcome: Outcome,
+        detail: impl FnOnce() -> String,
+    ) {
+        if let Some(t) = &mut self.trace {
+            t.push(Step {
+                phase,
+                check: check.to_string(),
+                outcome,
+                detail: detail(),
+            });
+        }
+    }
+}
+
+/// Run every phase up to forwarding.
+pub async fn decide(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
+    for phase in [
+        Phase::Route,
+        Phase::Preflight,
+        Phase::Authenticate,
+        Phase::Authorize,
+        Phase::Store,
+    ] {
+        let flow = match phase {
+            Phase::Route => route(ctx, parts),
+            Phase::Preflight => preflight(ctx, parts),
+            Phase::Authenticate => authenticate(shared, ctx, parts).await,
+            Phase::Authorize => authorize(ctx),
+            Phase::Store => store(shared, ctx).await,
+        };
+        if let Flow::Respond(_) = flow {
+            return flow;
+        }
+    }
+    Flow::Continue
+}
+
+#[derive(Clone, Copy)]
+enum Phase {
+    Route,
+    Preflight,
+    Authenticate,
+    Authorize,
+    Store,
+}
+
+fn route(ctx: &mut Ctx, parts: &Parts) -> Flow {
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    let path = parts.uri.path();
+    match ctx.state.routes.find(host, path).cloned() {
+        Some(r) => {
+            ctx.step("route", "match", Outcome::Pass, || {
+                format!(
+                    "route {:?} (prefix {:?}) → {}",
+                    r.name,
+                    if r.prefix.is_empty() { "/" } else { &r.prefix },
+                    r.upstream.authority
+                )
+            });
+            ctx.route = Some(r);
+            Flow::Continue
+        }
+        None => {
+            ctx.step("route", "match", Outcome::Fail, || {
+                format!("no route for path {path}")
+            });
+            Flow::Respond(Rejection::NoRoute)
+        }
+    }
+}
+
+fn preflight(ctx: &mut Ctx, parts: &Parts) -> Flow {
+    let Some(route) = &ctx.route else {
+        return Flow::Continue;
+    };
+    if route.cors_preflight
+        && parts.method == http::Method::OPTIONS
+        && parts.headers.contains_key(http::header::ORIGIN)
+        && parts
+            .headers
+            .contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        ctx.preflight = true;
+        ctx.step("preflight", "CORS preflight", Outcome::Pass, || {
+            "passed through without a token".into()
+        });
+    }
+    Flow::Continue
+}
+
+fn now() -> i64 {
+    crate::store::now_secs()
+}
+
+/// Select the provider for a token: the only one, or the one whose issuer is the token's
+/// (unverified) `iss` — used only to pick, the signature and `iss` are then verified.
+fn select_provider<'p>(
+    providers: &'p [Arc<Provider>],
+    token: &str,
+    limits: &jwtkit::Limits,
+) -> Result<&'p Arc<Provider>, ErrorKind> {
+    if let [only] = providers {
+        return Ok(only);
+    }
+    let u = jwtkit::dangerous::decode_unverified(token, limits);
+    let iss = u.claims().and_then(|c| c.get("iss")).and_then(|v| v.as_str());
+    match iss {
+        Some(iss) => providers
+            .iter()
+            .find(|p| p.issuer == iss)
+            .ok_or(ErrorKind::BadIssuer),
+        None => Err(ErrorKind::MissingClaim),
+    }
+}
+
+async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
+    let Some(route) = ctx.route.clone() else {
+        return Flow::Continue;
+    };
+    let Auth::Jwt {
+        providers,
+        sources,
+        allow_missing,
+        ..
+    } = &route.auth
+    else {
+        ctx.step("authenticate", "auth", Outcome::Skip, || "auth = \"none\"".into());
+        return Flow::Continue;
+    };
+    if ctx.preflight {
+        return Flow::Continue;
+    }
+    let found = sources
+        .iter()
+        .find_map(|s| s.extract(&parts.headers, parts.uri.query()).map(|t| (s, t)));
+    let Some((source, token)) = found else {
+        if *allow_missing {
+            ctx.step("authenticate", "token", Outcome::Skip, || {
+                "no token; allow_missing: anonymous".into()
+            });
+            return Flow::Continue;
+        }
+        ctx.step("authenticate", "token", Outcome::Fail, || {
+            format!("no token in {sources:?}")
+        });
+        return Flow::Respond(Rejection::MissingToken);
+    };
+    let hash = hash_token(token);
+    let token_id = short_id(&hash);
+    ctx.step("authenticate", "token", Outcome::Pass, || {
+        format!("found in {source:?}, {} bytes, id {token_id}", token.len())
+    });
+    ctx.token_id = Some(token_id);
+    let max = ctx.state.config.server.max_token_bytes;
+    if token.len() > max {
+        return reject(
+            ctx,
+            None,
+            jwtkit::Error::new(
+                ErrorKind::ResourceLimit,
+                format!("token is {} bytes, above {max}", token.len()),
+            ),
+        );
+    }
+    let provider = match select_provider(providers, token, &providers[0].validation.limits().clone()) {
+        Ok(p) => p.clone(),
+        Err(kind) => {
+            let e = jwtkit::Error::new(
+                kind,
+                format!(
+                    "the token's iss names none of the route's providers ({})",
+                    providers
+                        .iter()
+                        .map(|p| p.issuer.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return reject(ctx, None, e);
+        }
+    };
+    ctx.step("authenticate", "provider", Outcome::Pass, || {
+        format!("{} (issuer {})", provider.name, provider.issuer)
+    });
+    let now_s = now();
+    let key_generation = provider.keys.generation();
+    let lookup = if ctx.trace.is_some() {
+        Lookup::Miss
+    } else {
+        shared.cache.get(
+            &hash,
+            &provider.name,
+            ctx.state.generation,
+            now_s as f64,
+            key_generation,
+            || provider.key_thumbprints().1,
+        )
+    };
+    let identity = match lookup {
+        Lookup::Hit(id) => {
+            ctx.cache_hit = true;
+            id
+        }
+        Lookup::Miss => {
+            let t0 = Instant::now();
+            let result = provider.keys.verify(token, &provider.validation).await;
+            metrics::histogram!("jwtkit_gateway_verify_seconds").record(t0.elapsed().as_secs_f64());
+            let verified = match result {
+                Ok(v) => v,
+                Err(e) => return reject(ctx, Some(&provider), e),
+            };
+            let thumbprint = (provider.keys.generation() == key_generation)
+                .then(|| provider.keys.current())
+                .flatten()
+                .and_then(|k| {
+                    k.keys()
+                        .get(verified.key_index)
+                        .map(|k| k.thumbprint().to_string())
+                });
+            let id = Arc::new(identity_of(&provider, verified, thumbprint));
+            shared.cache.insert(
+                hash,
+                id.clone(),
+                ctx.state.generation,
+                key_generation,
+                now_s as f64,
+            );
+            id
+        }
+    };
+    ctx.step("authenticate", "verify", Outcome::Pass, || {
+        format!(
+            "signature and claims valid (sub {:?}, exp {})",
+            identity.sub.as_deref().unwrap_or("-"),
+            identity
+                .not_after
+                .map_or("none".to_string(), jwtkit::jwt::time::format_utc)
+        )
+    });
+    ctx.provider = Some(provider);
+    ctx.identity = Some(identity);
+    Flow::Continue
+}
+
+fn reject(ctx: &mut Ctx, provider: Option<&Arc<Provider>>, e: jwtkit::Error) -> Flow {
+    let route = ctx.route.as_ref().map_or("-".into(), |r| r.name.clone());
+    let issuer = provider.map_or("-", |p| p.issuer.as_str());
+    tracing::info!(
+        token = ctx.token_id.as_deref().unwrap_or("-"),
+        route = %route,
+        issuer,
+        kind = e.kind().as_str(),
+        reason = %e.message(),
+        "token rejected"
+    );
+    ctx.step("authenticate", "verify", Outcome::Fail, || e.to_string());
+    let r = from_error(e.kind());
+    ctx.error = Some(e);
+    Flow::Respond(r)
+}
+
+fn identity_of(p: &Provider, v: jwtkit::Verified, key_thumbprint: Option<String>) -> Identity {
+    let c = &v.claims;
+    let exp = c.exp().present();
+    let iat = c.iat().present();
+    let age_limit = p.max_age.zip(iat).map(|(m, iat)| iat + m.as_secs() as f64);
+    let not_after = match (exp, age_limit) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut scopes: Vec<String> = c
+        .get("scope")
+        .and_then(|s| s.as_str())
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    match c.get("scp") {
+        Some(serde_json::Value::Array(a)) => {
+            scopes.extend(a.iter().filter_map(|s| s.as_str().map(str::to_owned)))
+        }
+        Some(serde_json::Value::String(s)) => scopes.extend(s.split_whitespace().map(str::to_owned)),
+        _ => {}
+    }
+    Identity {
+        provider: p.name.clone(),
+        sub: c.sub().present().map(str::to_owned),
+        jti: c.jti().present().map(str::to_owned),
+        iat,
+        not_before: c.nbf().present(),
+        not_after,
+        key_thumbprint,
+        scopes,
+        claims: v.claims,
+    }
+}
+
+fn authorize(ctx: &mut Ctx) -> Flow {
+    let (Some(route), Some(id)) = (ctx.route.clone(), ctx.identity.clone()) else {
+        return Flow::Continue;
+    };
+    let Auth::Jwt { scopes, roles, .. } = &route.auth else {
+        return Flow::Continue;
+    };
+    if let Some(missing) = scopes.iter().find(|s| !id.scopes.contains(s)) {
+        let description = format!("missing scope {missing}");
+        ctx.step("authorize", "scopes", Outcome::Fail, || {
+            format!("required {scopes:?}, token has {:?}", id.scopes)
+        });
+        return deny(
+            ctx,
+            Rejection::InsufficientScope {
+                scope: scopes.join(" "),
+                description,
+            },
+        );
+    }
+    if !scopes.is_empty() {
+        ctx.step("authorize", "scopes", Outcome::Pass, || {
+            format!("required {scopes:?} all present")
+        });
+    }
+    if let Some((claim, any_of)) = roles {
+        let have: Vec<&str> = match id.claims.get_path(claim) {
+            Some(serde_json::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).collect(),
+            Some(serde_json::Value::String(s)) => s.split_whitespace().collect(),
+            _ => vec![],
+        };
+        if !any_of.iter().any(|r| have.contains(&r.as_str())) {
+            ctx.step("authorize", "roles", Outcome::Fail, || {
+                format!("{claim} = {have:?}, need one of {any_of:?}")
+            });
+            return deny(
+                ctx,
+                Rejection::InsufficientScope {
+                    scope: String::new(),
+                    description: "missing role".into(),
+                },
+            );
+        }
+        ctx.step("authorize", "roles", Outcome::Pass, || {
+            format!("{claim} = {have:?}")
+        });
+    }
+    Flow::Continue
+}
+
+fn deny(ctx: &mut Ctx, r: Rejection) -> Flow {
+    tracing::info!(
+        token = ctx.token_id.as_deref().unwrap_or("-"),
+        route = %ctx.route.as_ref().map_or("-".into(), |r| r.name.clone()),
+        reason = crate::response::reason(&r),
+        "request denied"
+    );
+    Flow::Respond(r)
+}
+
+fn bucket_value(id: &Identity, claim: &str) -> Option<String> {
+    match id.claims.get_path(claim)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+async fn store(shared: &Shared, ctx: &mut Ctx) -> Flow {
+    let Some(route) = ctx.route.clone() else {
+        return Flow::Continue;
+    };
+    if ctx.preflight {
+        return Flow::Continue;
+    }
+    let id = ctx.identity.clone();
+    let explain = ctx.trace.is_some();
+    let bucket = match &id {
+        Some(id) => route.rate_limit.as_ref().map(|rl| BucketRequest {
+            key: format!(
+                "{}|{}|{}",
+                route.name,
+                rl.key,
+                bucket_value(id, &rl.key).unwrap_or_else(|| format!("ip:{}", ctx.client.ip()))
+            ),
+            per_second: rl.per_second,
+            burst: rl.burst,
+        }),
+        None => route.anonymous_rate_limit.as_ref().map(|b| BucketRequest {
+            key: format!("{}|ip|{}", route.name, ctx.client.ip()),
+            per_second: b.per_second,
+            burst: b.burst,
+        }),
+    };
+    let q = Check {
+        jti: id.as_ref().and_then(|i| i.jti.as_deref()),
+        sub: id.as_ref().and_then(|i| i.sub.as_deref()),
+        iat: id.as_ref().and_then(|i| i.iat),
+        bucket: if explain { None } else { bucket.clone() },
+    };
+    if q.jti.is_none() && q.sub.is_none() && q.bucket.is_none() {
+        ctx.step("store", "revocation", Outcome::Skip, || "nothing to check".into());
+        return Flow::Continue;
+    }
+    let Some(store) = &shared.store else {
+        ctx.step("store", "revocation", Outcome::Skip, || "store not opened".into());
+        return Flow::Continue;
+    };
+    match store.check(&q).await {
+        Ok(r) if r.revoked => {
+            if let Some(id) = &id {
+                shared.cache.drop_matching(id.jti.as_deref(), None);
+            }
+            ctx.step("store", "revocation", Outcome::Fail, || {
+                format!("revoked (jti {:?}, sub {:?})", q.jti, q.sub)
+            });
+            let provider = ctx.provider.clone();
+            reject(
+                ctx,
+                provider.as_ref(),
+                jwtkit::Error::new(ErrorKind::Revoked, "token revoked"),
+            )
+        }
+        Ok(r) => {
+            ctx.step("store", "revocation", Outcome::Pass, || {
+                format!("not revoked (jti {:?}, sub {:?})", q.jti, q.sub)
+            });
+            if explain {
+                ctx.step("store", "rate limit", Outcome::Skip, || match &bucket {
+                    Some(b) => format!(
+                        "bucket {:?} ({}/s, burst {}) not consumed by explain",
+                        b.key, b.per_second, b.burst
+                    ),
+                    None => "no rate limit on this route".into(),
+                });
+            }
+            match r.rate {
+                Decision::Allow => Flow::Continue,
+                Decision::Deny { retry_after } => deny(ctx, Rejection::RateLimited { retry_after }),
+            }
+        }
+        Err(e) => match route.on_store_error {
+            StoreErrorPolicy::FailOpen => {
+                ctx.step("store", "revocation", Outcome::Skip, || {
+                    format!("store error, fail_open: {e}")
+                });
+                tracing::warn!(route = %route.name, error = %e, "store unreachable; fail_open lets the request through");
+                Flow::Continue
+            }
+            StoreErrorPolicy::FailClosed => {
+                ctx.step("store", "revocation", Outcome::Fail, || {
+                    format!("store error, fail_closed: {e}")
+                });
+                deny(ctx, Rejection::StoreUnavailable)
+            }
+        },
+    }
+}

@@ -1,0 +1,346 @@
+//! Every response the gateway makes itself, mapped in one place ([RFC 6750] §3).
+//!
+//! - missing token: `401`, `WWW-Authenticate: Bearer realm="…"` (no `error`, §3.1);
+//! - invalid token (any token-fault [`ErrorKind`], `revoked`): `401`, `error="invalid_token"`
+//!   with a short public `error_description` chosen by kind — the detailed message is logged
+//!   with the token's hash, never sent (no oracle);
+//! - missing scope or role: `403`, `error="insufficient_scope"`, `scope="…"`;
+//! - rate limited: `429` with `Retry-After` (seconds);
+//! - keys or store unavailable: `503` with `Retry-After`;
+//!
+//! and a JSON body `{"error":…, "error_description":…}` for each.
+//!
+//! [RFC 6750]: https://www.rfc-editor.org/rfc/rfc6750
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use jwtkit::{ErrorKind, Fault};
+
+use crate::forward::{Body, full};
+
+/// Why the gateway answers instead of the upstream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rejection {
+    /// No token where one is required.
+    MissingToken,
+    /// A token that failed verification or validation, or was revoked.
+    InvalidToken(ErrorKind),
+    /// Valid token without the required scopes (`scope` lists them) or roles.
+    InsufficientScope {
+        /// Space-separated scopes the route requires.
+        scope: String,
+        /// Human description.
+        description: String,
+    },
+    /// Too many requests; retry after this many seconds.
+    RateLimited {
+        /// Seconds, at least 1.
+        retry_after: u64,
+    },
+    /// A provider's keys cannot be had.
+    KeysUnavailable,
+    /// The store cannot be reached (fail closed).
+    StoreUnavailable,
+    /// A claim cannot be forwarded as a header (a `,` or control character in an array value).
+    BadClaimValue,
+    /// No route matches.
+    NoRoute,
+    /// The upstream could not be reached or failed.
+    BadGateway,
+    /// The upstream did not answer in time.
+    GatewayTimeout,
+    /// A configuration problem detected at request time.
+    Internal,
+}
+
+/// The public `error_description` of a token error: short, fixed per kind, no detail that
+/// would help an attacker.
+pub fn describe(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Expired => "token expired",
+        ErrorKind::NotYetValid => "token not valid yet",
+        ErrorKind::IssuedInFuture => "token issued in the future",
+        ErrorKind::TooOld => "token too old",
+        ErrorKind::BadIssuer => "issuer not accepted",
+        ErrorKind::BadAudience => "audience not accepted",
+        ErrorKind::BadSubject => "subject not accepted",
+        ErrorKind::BadType => "token type not accepted",
+        ErrorKind::MissingClaim => "required claim missing",
+        ErrorKind::Revoked => "token revoked",
+        ErrorKind::BadSignature => "signature does not verify",
+        ErrorKind::KeyNotFound => "signing key not found",
+        ErrorKind::AlgNone | ErrorKind::AlgNotAllowed | ErrorKind::UnsupportedAlg => "algorithm not accepted",
+        ErrorKind::KeyMismatch => "signing key does not fit the algorithm",
+        ErrorKind::ResourceLimit => "token too large",
+        ErrorKind::UnsupportedCrit => "critical header not understood",
+        _ => "token malformed",
+    }
+}
+
+/// The rejection for a verification error.
+pub fn from_error(kind: ErrorKind) -> Rejection {
+    match (kind, kind.fault()) {
+        (ErrorKind::InsufficientScope, _) => Rejection::InsufficientScope {
+            scope: String::new(),
+            description: "insufficient scope".into(),
+        },
+        (_, Fault::Token) => Rejection::InvalidToken(kind),
+        (_, Fault::Remote) | (_, Fault::Key) => Rejection::KeysUnavailable,
+        (_, Fault::Caller) => Rejection::Internal,
+    }
+}
+
+/// Status, `WWW-Authenticate`, `Retry-After` and body fields of a rejection.
+pub struct Parts {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `WWW-Authenticate` value, if any.
+    pub www_authenticate: Option<String>,
+    /// `Retry-After` seconds, if any.
+    pub retry_after: Option<u64>,
+    /// Body `error`.
+    pub error: &'static str,
+    /// Body `error_description`.
+    pub description: String,
+}
+
+/// The table (tested below).
+pub fn parts(r: &Rejection, realm: &str) -> Parts {
+    let bearer = |extra: &str| format!("Bearer realm=\"{realm}\"{extra}");
+    let p = |status, www, retry, error, description: &str| Parts {
+        status,
+        www_authenticate: www,
+        retry_after: retry,
+        error,
+        description: description.to_string(),
+    };
+    match r {
+        Rejection::MissingToken => p(
+            StatusCode::UNAUTHORIZED,
+            Some(bearer("")),
+            None,
+            "unauthorized",
+            "a bearer token is required",
+        ),
+        Rejection::InvalidToken(kind) => {
+            let d = describe(*kind);
+            p(
+                StatusCode::UNAUTHORIZED,
+                Some(bearer(&format!(
+                    ", error=\"invalid_token\", error_description=\"{d}\""
+                ))),
+                None,
+                "invalid_token",
+                d,
+            )
+        }
+        Rejection::InsufficientScope { scope, description } => {
+            let scope_param = if scope.is_empty() {
+                String::new()
+            } else {
+                format!(", scope=\"{scope}\"")
+            };
+            p(
+                StatusCode::FORBIDDEN,
+                Some(bearer(&format!(
+                    ", error=\"insufficient_scope\", error_description=\"{description}\"{scope_param}"
+                ))),
+                None,
+                "insufficient_scope",
+                description,
+            )
+        }
+        Rejection::RateLimited { retry_after } => p(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            Some((*retry_after).max(1)),
+            "rate_limited",
+            "too many requests",
+        ),
+        Rejection::KeysUnavailable => p(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            Some(1),
+            "temporarily_unavailable",
+            "the token issuer's keys are unavailable",
+        ),
+        Rejection::StoreUnavailable => p(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            Some(1),
+            "temporarily_unavailable",
+            "the revocation store is unavailable",
+        ),
+        Rejection::BadClaimValue => p(
+            StatusCode::UNAUTHORIZED,
+            Some(bearer(
+                ", error=\"invalid_token\", error_description=\"claim cannot be forwarded\"",
+            )),
+            None,
+            "invalid_token",
+            "claim cannot be forwarded",
+        ),
+        Rejection::NoRoute => p(StatusCode::NOT_FOUND, None, None, "not_found", "no route matches"),
+        Rejection::BadGateway => p(
+            StatusCode::BAD_GATEWAY,
+            None,
+            None,
+            "bad_gateway",
+            "the upstream failed",
+        ),
+        Rejection::GatewayTimeout => p(
+            StatusCode::GATEWAY_TIMEOUT,
+            None,
+            None,
+            "gateway_timeout",
+            "the upstream did not answer in time",
+        ),
+        Rejection::Internal => p(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            None,
+            "internal_error",
+            "gateway configuration error",
+        ),
+    }
+}
+
+/// The stable reason label for metrics and logs.
+pub fn reason(r: &Rejection) -> &'static str {
+    match r {
+        Rejection::MissingToken => "missing_token",
+        Rejection::InvalidToken(k) => k.as_str(),
+        Rejection::InsufficientScope { .. } => "insufficient_scope",
+        Rejection::RateLimited { .. } => "rate_limited",
+        Rejection::KeysUnavailable => "keys_unavailable",
+        Rejection::StoreUnavailable => "store_unavailable",
+        Rejection::BadClaimValue => "bad_claim_value",
+        Rejection::NoRoute => "no_route",
+        Rejection::BadGateway => "bad_gateway",
+        Rejection::GatewayTimeout => "gateway_timeout",
+        Rejection::Internal => "internal_error",
+    }
+}
+
+/// Build the HTTP response.
+pub fn respond(r: &Rejection, realm: &str) -> Response<Body> {
+    let p = parts(r, realm);
+    let body = serde_json::json!({"error": p.error, "error_description": p.description});
+    let mut resp = Response::new(full(Bytes::from(body.to_string())));
+    *resp.status_mut() = p.status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(w) = p.www_authenticate.and_then(|w| HeaderValue::from_str(&w).ok()) {
+        h.insert(header::WWW_AUTHENTICATE, w);
+    }
+    if let Some(s) = p.retry_after {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 6750 §3 table: status, exact `WWW-Authenticate`, `Retry-After`, body `error`.
+    #[test]
+    #[allow(clippy::type_complexity)]
+    fn rfc6750_table() {
+        let rows: Vec<(Rejection, u16, Option<&str>, Option<u64>, &str)> = vec![
+            (
+                Rejection::MissingToken,
+                401,
+                Some(r#"Bearer realm="api""#),
+                None,
+                "unauthorized",
+            ),
+            (
+                Rejection::InvalidToken(ErrorKind::Expired),
+                401,
+                Some(r#"Bearer realm="api", error="invalid_token", error_description="token expired""#),
+                None,
+                "invalid_token",
+            ),
+            (
+                Rejection::InvalidToken(ErrorKind::BadSignature),
+                401,
+                Some(
+                    r#"Bearer realm="api", error="invalid_token", error_description="signature does not verify""#,
+                ),
+                None,
+                "invalid_token",
+            ),
+            (
+                Rejection::InvalidToken(ErrorKind::Revoked),
+                401,
+                Some(r#"Bearer realm="api", error="invalid_token", error_description="token revoked""#),
+                None,
+                "invalid_token",
+            ),
+            (
+                Rejection::InsufficientScope {
+                    scope: "orders:read orders:write".into(),
+                    description: "missing scope orders:write".into(),
+                },
+                403,
+                Some(
+                    r#"Bearer realm="api", error="insufficient_scope", error_description="missing scope orders:write", scope="orders:read orders:write""#,
+                ),
+                None,
+                "insufficient_scope",
+            ),
+            (
+                Rejection::RateLimited { retry_after: 0 },
+                429,
+                None,
+                Some(1),
+                "rate_limited",
+            ),
+            (
+                Rejection::RateLimited { retry_after: 7 },
+                429,
+                None,
+                Some(7),
+                "rate_limited",
+            ),
+            (
+                Rejection::KeysUnavailable,
+                503,
+                None,
+                Some(1),
+                "temporarily_unavailable",
+            ),
+            (
+                Rejection::StoreUnavailable,
+                503,
+                None,
+                Some(1),
+                "temporarily_unavailable",
+            ),
+            (Rejection::NoRoute, 404, None, None, "not_found"),
+        ];
+        for (r, status, www, retry, error) in rows {
+            let p = parts(&r, "api");
+            assert_eq!(p.status.as_u16(), status, "{r:?}");
+            assert_eq!(p.www_authenticate.as_deref(), www, "{r:?}");
+            assert_eq!(p.retry_after, retry, "{r:?}");
+            assert_eq!(p.error, error, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn kinds_map_by_fault() {
+        assert_eq!(
+            from_error(ErrorKind::Expired),
+            Rejection::InvalidToken(ErrorKind::Expired)
+        );
+        assert_eq!(from_error(ErrorKind::KeyFetchFailed), Rejection::KeysUnavailable);
+        assert_eq!(from_error(ErrorKind::InvalidConfig), Rejection::Internal);
+        for k in ErrorKind::ALL {
+            let d = describe(k);
+            assert!(!d.contains(['"', '\\']), "{k}");
+        }
+    }
+}

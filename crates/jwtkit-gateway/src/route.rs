@@ -1,0 +1,263 @@
+//! Routes: matched by `Host` and path prefix on segment boundaries; the longest prefix wins,
+//! and a route naming a host beats one for any host at equal length.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::uri::{Authority, Scheme};
+
+use crate::config::{
+    ArrayFormat, AuthConfig, BucketConfig, RateLimitConfig, RouteConfig, StoreErrorPolicy, UpstreamProtocol,
+};
+use crate::provider::{Provider, TokenSource};
+
+/// A parsed upstream base URL.
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    /// `http` or `https`.
+    pub scheme: Scheme,
+    /// `host:port`.
+    pub authority: Authority,
+    /// Base path without trailing `/` (may be empty).
+    pub base_path: String,
+}
+
+impl Upstream {
+    /// Parse `http://host:port[/base]`.
+    ///
+    /// # Errors
+    /// A message naming the URL.
+    pub fn parse(url: &str) -> Result<Upstream, String> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|_| format!("upstream {url:?} is not a URL"))?;
+        let scheme = uri
+            .scheme()
+            .cloned()
+            .ok_or_else(|| format!("upstream {url:?} needs http:// or https://"))?;
+        if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
+            return Err(format!("upstream {url:?} must be http:// or https://"));
+        }
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| format!("upstream {url:?} has no host"))?;
+        if uri.query().is_some() {
+            return Err(format!("upstream {url:?} must not have a query"));
+        }
+        Ok(Upstream {
+            scheme,
+            authority,
+            base_path: uri.path().trim_end_matches('/').to_string(),
+        })
+    }
+}
+
+/// Route authentication, resolved against the providers.
+pub enum Auth {
+    /// No token.
+    None,
+    /// Token required (or optional with `allow_missing`).
+    Jwt {
+        /// Accepted providers.
+        providers: Vec<Arc<Provider>>,
+        /// Union of their token sources, in order.
+        sources: Vec<TokenSource>,
+        /// Required scopes (all).
+        scopes: Vec<String>,
+        /// Role claim path and accepted roles (any).
+        roles: Option<(String, Vec<String>)>,
+        /// Anonymous requests allowed.
+        allow_missing: bool,
+    },
+}
+
+/// A route ready to serve.
+pub struct Route {
+    /// Name for metrics and logs.
+    pub name: Arc<str>,
+    /// Host to match (lowercase, no port).
+    pub host: Option<String>,
+    /// Prefix without trailing `/` (`""` for `/`).
+    pub prefix: String,
+    /// Where to send requests.
+    pub upstream: Upstream,
+    /// HTTP version to the upstream.
+    pub protocol: UpstreamProtocol,
+    /// `None`: keep the client's; `Some(v)`: send v.
+    pub host_header: Option<http::HeaderValue>,
+    /// Remove the prefix before forwarding.
+    pub strip_prefix: bool,
+    /// Authentication.
+    pub auth: Auth,
+    /// (claim path, header).
+    pub claims_to_headers: Vec<(String, http::HeaderName)>,
+    /// Array claim format.
+    pub array_format: ArrayFormat,
+    /// Remove `Authorization` upstream.
+    pub strip_authorization: bool,
+    /// CORS preflights pass without a token.
+    pub cors_preflight: bool,
+    /// Per-claim bucket.
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Per-IP bucket for anonymous requests.
+    pub anonymous_rate_limit: Option<BucketConfig>,
+    /// Store failure policy.
+    pub on_store_error: StoreErrorPolicy,
+    /// Time for the upstream to answer with headers.
+    pub timeout: Duration,
+}
+
+impl Route {
+    /// Build from config.
+    ///
+    /// # Errors
+    /// Unknown providers or bad URLs (normally caught by `Config::validate`).
+    pub fn new(
+        c: &RouteConfig,
+        providers: &[Arc<Provider>],
+        default_timeout: Duration,
+    ) -> anyhow::Result<Route> {
+        let upstream = Upstream::parse(&c.upstream).map_err(|e| anyhow::anyhow!(e))?;
+        let auth = match &c.auth {
+            AuthConfig::None => Auth::None,
+            AuthConfig::Jwt(a) => {
+                let mut ps = Vec::new();
+                let mut sources: Vec<TokenSource> = Vec::new();
+                for name in &a.providers {
+                    let p = providers
+                        .iter()
+                        .find(|p| &*p.name == name)
+                        .ok_or_else(|| anyhow::anyhow!("unknown provider {name:?}"))?;
+                    for s in &p.token_from {
+                        if !sources.contains(s) {
+                            sources.push(s.clone());
+                        }
+                    }
+                    ps.push(p.clone());
+                }
+                Auth::Jwt {
+                    providers: ps,
+                    sources,
+                    scopes: a.scopes.clone(),
+                    roles: a.roles.as_ref().map(|r| (r.claim.clone(), r.any_of.clone())),
+                    allow_missing: a.allow_missing,
+                }
+            }
+        };
+        let host_header = match c.host_header.as_str() {
+            "keep" => None,
+            "upstream" => Some(http::HeaderValue::from_str(upstream.authority.as_str())?),
+            other => Some(http::HeaderValue::from_str(other)?),
+        };
+        let claims_to_headers = c
+            .claims_to_headers
+            .iter()
+            .map(|(claim, h)| Ok((claim.clone(), http::HeaderName::from_bytes(h.as_bytes())?)))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Route {
+            name: c.name.clone().unwrap_or_else(|| c.path_prefix.clone()).into(),
+            host: c.host.as_ref().map(|h| h.to_ascii_lowercase()),
+            prefix: c.path_prefix.trim_end_matches('/').to_string(),
+            upstream,
+            protocol: c.upstream_protocol,
+            host_header,
+            strip_prefix: c.strip_prefix,
+            auth,
+            claims_to_headers,
+            array_format: c.array_claims,
+            strip_authorization: c.strip_authorization,
+            cors_preflight: c.cors_preflight,
+            rate_limit: c.rate_limit.clone(),
+            anonymous_rate_limit: c.anonymous_rate_limit.clone(),
+            on_store_error: c.on_store_error,
+            timeout: c.timeout.map_or(default_timeout, |d| d.0),
+        })
+    }
+
+    fn matches_path(&self, path: &str) -> bool {
+        path.strip_prefix(self.prefix.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || self.prefix.is_empty())
+    }
+}
+
+/// All routes, sorted for matching.
+pub struct RouteTable {
+    routes: Vec<Arc<Route>>,
+}
+
+impl RouteTable {
+    /// Sort by prefix length (longest first), host-specific before any-host.
+    pub fn new(mut routes: Vec<Arc<Route>>) -> RouteTable {
+        routes.sort_by(|a, b| {
+            b.prefix
+                .len()
+                .cmp(&a.prefix.len())
+                .then(b.host.is_some().cmp(&a.host.is_some()))
+        });
+        RouteTable { routes }
+    }
+
+    /// The route for a host (port ignored, case-insensitive) and path.
+    pub fn find(&self, host: Option<&str>, path: &str) -> Option<&Arc<Route>> {
+        let host = host.map(|h| strip_port(h).to_ascii_lowercase());
+        self.routes.iter().find(|r| {
+            r.host
+                .as_ref()
+                .is_none_or(|rh| host.as_deref() == Some(rh.as_str()))
+                && r.matches_path(path)
+        })
+    }
+
+    /// Every route.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Route>> {
+        self.routes.iter()
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| h.trim_start_matches('['));
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(host: Option<&str>, prefix: &str, name: &str) -> Arc<Route> {
+        let c: RouteConfig = toml::from_str(&format!(
+            "name = \"{name}\"\npath_prefix = \"{prefix}\"\nupstream = \"http://127.0.0.1:1\"\nauth = \"none\"\n{}",
+            host.map(|h| format!("host = \"{h}\"")).unwrap_or_default()
+        ))
+        .unwrap();
+        Arc::new(Route::new(&c, &[], Duration::from_secs(1)).unwrap())
+    }
+
+    #[test]
+    fn longest_prefix_and_host() {
+        let t = RouteTable::new(vec![
+            route(None, "/", "root"),
+            route(None, "/api", "api"),
+            route(None, "/api/orders", "orders"),
+            route(Some("admin.example"), "/api", "admin-api"),
+        ]);
+        let name = |h: Option<&str>, p: &str| t.find(h, p).map(|r| r.name.to_string());
+        assert_eq!(name(None, "/api/orders/1").as_deref(), Some("orders"));
+        assert_eq!(name(None, "/api/ordersX").as_deref(), Some("api"));
+        assert_eq!(name(None, "/apix").as_deref(), Some("root"));
+        assert_eq!(
+            name(Some("Admin.Example:8080"), "/api/x").as_deref(),
+            Some("admin-api")
+        );
+        assert_eq!(name(Some("other"), "/api/x").as_deref(), Some("api"));
+        assert_eq!(name(None, "/api/orders").as_deref(), Some("orders"));
+        let t = RouteTable::new(vec![route(None, "/only", "only")]);
+        assert!(t.find(None, "/other").is_none());
+        assert!(Upstream::parse("ftp://x").is_err());
+        assert_eq!(Upstream::parse("http://h:1/base/").unwrap().base_path, "/base");
+    }
+}

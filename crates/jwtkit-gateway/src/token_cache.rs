@@ -1,0 +1,284 @@
+//! The verified-token cache: bounded, sharded, keyed by the SHA-256 of the token.
+//!
+//! An entry remembers *who verified what*: the provider, the config generation, the key's RFC
+//! 7638 thumbprint and the key-set generation. A hit is served only when
+//! - the same provider under the same config asks,
+//! - `now` is before `exp` and not before `nbf` (no leeway: a token near its edges is fully
+//!   re-verified, so the cache never extends a token's life), and within the maximum age,
+//! - the key that verified it is still in the provider's key set.
+//!
+//! Revocations drop entries by `jti` or `sub` ([`TokenCache::drop_matching`]); the revocation
+//! check itself still runs on every request, hit or not. Large tokens are cached like small
+//! ones: the key is always 32 bytes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use jwtkit::Claims;
+
+/// SHA-256 of a token.
+pub type TokenHash = [u8; 32];
+
+/// Hash a token.
+pub fn hash_token(token: &str) -> TokenHash {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// The short hex id used to name a token in logs: the first 12 hex digits of its SHA-256.
+pub fn short_id(hash: &TokenHash) -> String {
+    hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// What is known about a verified token.
+#[derive(Debug)]
+pub struct Identity {
+    /// The provider that verified it.
+    pub provider: Arc<str>,
+    /// Its claims.
+    pub claims: Claims,
+    /// `sub`, when a string.
+    pub sub: Option<String>,
+    /// `jti`, when a string.
+    pub jti: Option<String>,
+    /// `iat`, seconds.
+    pub iat: Option<f64>,
+    /// The token may be served from cache from this time (its `nbf`).
+    pub not_before: Option<f64>,
+    /// … and until this time: `exp`, or `iat` + maximum age when earlier.
+    pub not_after: Option<f64>,
+    /// Thumbprint of the verifying key.
+    pub key_thumbprint: Option<String>,
+    /// Scopes from `scope` (space-separated) or `scp` (array or string).
+    pub scopes: Vec<String>,
+}
+
+struct Entry {
+    identity: Arc<Identity>,
+    config_generation: u64,
+    key_generation: u64,
+}
+
+/// The cache.
+pub struct TokenCache {
+    shards: Vec<Mutex<HashMap<TokenHash, Entry>>>,
+    per_shard: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// Result of [`TokenCache::get`].
+pub enum Lookup {
+    /// Served from cache.
+    Hit(Arc<Identity>),
+    /// Verify the token.
+    Miss,
+}
+
+impl TokenCache {
+    /// A cache of at most `max_entries` (0 disables it) in `shards` shards.
+    pub fn new(max_entries: usize, shards: usize) -> TokenCache {
+        let shards = shards.max(1);
+        TokenCache {
+            per_shard: max_entries.div_ceil(shards),
+            shards: (0..shards).map(|_| Mutex::new(HashMap::new())).collect(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    fn shard(&self, h: &TokenHash) -> &Mutex<HashMap<TokenHash, Entry>> {
+        let i = usize::from(h[0]) | (usize::from(h[1]) << 8);
+        &self.shards[i % self.shards.len()]
+    }
+
+    /// Look a token up for `provider` at `now` (seconds). `keys` gives the provider's current
+    /// key generation and thumbprints (called only when the generation may have changed).
+    pub fn get(
+        &self,
+        h: &TokenHash,
+        provider: &str,
+        config_generation: u64,
+        now: f64,
+        key_generation: u64,
+        thumbprints: impl FnOnce() -> Arc<std::collections::HashSet<String>>,
+    ) -> Lookup {
+        if self.per_shard == 0 {
+            return Lookup::Miss;
+        }
+        let mut shard = self.shard(h).lock().unwrap_or_else(|e| e.into_inner());
+        let Some(e) = shard.get_mut(h) else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return Lookup::Miss;
+        };
+        let id = &e.identity;
+        let fresh = &*id.provider == provider
+            && e.config_generation == config_generation
+            && id.not_after.is_none_or(|t| now < t)
+            && id.not_before.is_none_or(|t| now >= t);
+        let mut keep = fresh;
+        if fresh && e.key_generation != key_generation {
+            keep = id
+                .key_thumbprint
+                .as_ref()
+                .is_some_and(|t| thumbprints().contains(t));
+            if keep {
+                e.key_generation = key_generation;
+            }
+        }
+        if keep {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            Lookup::Hit(e.identity.clone())
+        } else {
+            shard.remove(h);
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            Lookup::Miss
+        }
+    }
+
+    /// Remember a verified token.
+    pub fn insert(
+        &self,
+        h: TokenHash,
+        identity: Arc<Identity>,
+        config_generation: u64,
+        key_generation: u64,
+        now: f64,
+    ) {
+        if self.per_shard == 0 || identity.key_thumbprint.is_none() {
+            return;
+        }
+        let mut shard = self.shard(&h).lock().unwrap_or_else(|e| e.into_inner());
+        if shard.len() >= self.per_shard && !shard.contains_key(&h) {
+            shard.retain(|_, e| e.identity.not_after.is_none_or(|t| now < t));
+            if shard.len() >= self.per_shard
+                && let Some(k) = shard.keys().next().copied()
+            {
+                shard.remove(&k);
+            }
+        }
+        shard.insert(
+            h,
+            Entry {
+                identity,
+                config_generation,
+                key_generation,
+            },
+        );
+    }
+
+    /// Drop every entry whose `jti` or `sub` matches (after a revocation).
+    pub fn drop_matching(&self, jti: Option<&str>, sub: Option<&str>) -> usize {
+        let mut n = 0;
+        for s in &self.shards {
+            let mut s = s.lock().unwrap_or_else(|e| e.into_inner());
+            let before = s.len();
+            s.retain(|_, e| {
+                !(jti.is_some() && e.identity.jti.as_deref() == jti
+                    || sub.is_some() && e.identity.sub.as_deref() == sub)
+            });
+            n += before - s.len();
+        }
+        n
+    }
+
+    /// (hits, misses) since start.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Entries now held.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(exp: f64, nbf: Option<f64>, jti: &str) -> Arc<Identity> {
+        Arc::new(Identity {
+            provider: "p".into(),
+            claims: Claims::default(),
+            sub: Some("alice".into()),
+            jti: Some(jti.into()),
+            iat: None,
+            not_before: nbf,
+            not_after: Some(exp),
+            key_thumbprint: Some("T1".into()),
+            scopes: vec![],
+        })
+    }
+
+    fn thumbs(t: &[&str]) -> Arc<std::collections::HashSet<String>> {
+        Arc::new(t.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn never_past_exp_or_before_nbf() {
+        let c = TokenCache::new(10, 2);
+        let h = hash_token("a");
+        c.insert(h, id(100.0, Some(50.0), "j"), 1, 1, 60.0);
+        assert!(matches!(
+            c.get(&h, "p", 1, 60.0, 1, || thumbs(&[])),
+            Lookup::Hit(_)
+        ));
+        assert!(matches!(
+            c.get(&h, "p", 1, 100.0, 1, || thumbs(&[])),
+            Lookup::Miss
+        ));
+        c.insert(h, id(100.0, Some(50.0), "j"), 1, 1, 60.0);
+        assert!(matches!(c.get(&h, "p", 1, 49.0, 1, || thumbs(&[])), Lookup::Miss));
+        c.insert(h, id(100.0, None, "j"), 1, 1, 60.0);
+        assert!(matches!(
+            c.get(&h, "other", 1, 60.0, 1, || thumbs(&[])),
+            Lookup::Miss
+        ));
+        c.insert(h, id(100.0, None, "j"), 1, 1, 60.0);
+        assert!(matches!(c.get(&h, "p", 2, 60.0, 1, || thumbs(&[])), Lookup::Miss));
+    }
+
+    #[test]
+    fn dropped_when_key_leaves_or_revoked() {
+        let c = TokenCache::new(10, 2);
+        let h = hash_token("a");
+        c.insert(h, id(100.0, None, "j"), 1, 1, 0.0);
+        assert!(matches!(
+            c.get(&h, "p", 1, 1.0, 2, || thumbs(&["T1", "T2"])),
+            Lookup::Hit(_)
+        ));
+        assert!(matches!(
+            c.get(&h, "p", 1, 1.0, 3, || thumbs(&["T2"])),
+            Lookup::Miss
+        ));
+        c.insert(h, id(100.0, None, "j"), 1, 1, 0.0);
+        assert_eq!(c.drop_matching(Some("j"), None), 1);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn bounded() {
+        let c = TokenCache::new(8, 2);
+        for i in 0..100 {
+            c.insert(hash_token(&i.to_string()), id(100.0, None, "j"), 1, 1, 0.0);
+        }
+        assert!(c.len() <= 8, "{}", c.len());
+        assert_eq!(short_id(&hash_token("abc")), "ba7816bf8f01");
+    }
+}

@@ -338,6 +338,7 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     ctx.step("authenticate", "provider", Outcome::Pass, || {
         format!("{} (issuer {})", provider.name, provider.issuer)
     });
+    ctx.provider = Some(provider.clone());
     let now_s = now();
     let key_generation = provider.keys.generation();
     let lookup = if ctx.trace.is_some() {
@@ -393,7 +394,6 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
                 .map_or("none".to_string(), jwtkit::jwt::time::format_utc)
         )
     });
-    ctx.provider = Some(provider);
     ctx.identity = Some(identity);
     Flow::Continue
 }

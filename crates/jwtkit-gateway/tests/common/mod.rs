@@ -1,0 +1,385 @@
+//! Real components for the gateway tests: an upstream HTTP server on 127.0.0.1, key files,
+//! token signing through the core, a real `redis-server` on a free loopback port, and an
+//! HTTP client. Everything started here stops on drop.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use jwtkit::jws::Signer;
+use jwtkit::{JwkSet, JwsAlg, Key};
+use serde_json::{Value, json};
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A signing key with its `kid`.
+pub struct Signing {
+    pub key: Key,
+    pub alg: JwsAlg,
+}
+
+impl Signing {
+    pub fn new(alg: JwsAlg, kid: &str) -> Signing {
+        let key = Key::generate(jwtkit::key::KeySpec::for_alg(alg))
+            .unwrap()
+            .with_kid(kid);
+        Signing { key, alg }
+    }
+
+    pub fn public(&self) -> Key {
+        self.key.to_public().unwrap()
+    }
+
+    pub fn sign(&self, claims: &Value) -> String {
+        Signer::new(&self.key, self.alg)
+            .unwrap()
+            .typ("JWT")
+            .build()
+            .unwrap()
+            .sign_claims(claims.as_object().unwrap())
+            .unwrap()
+    }
+}
+
+/// Standard claims for the test issuer/audience, valid for an hour, plus `extra`.
+pub fn claims(sub: &str, extra: Value) -> Value {
+    let mut c = json!({
+        "iss": "https://issuer.test/",
+        "aud": "orders-api",
+        "sub": sub,
+        "iat": now(),
+        "exp": now() + 3600,
+        "jti": format!("jti-{sub}-{}", rand_suffix()),
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    c
+}
+
+pub fn rand_suffix() -> String {
+    let mut b = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut b).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn write_jwks(path: &Path, keys: &[&Signing]) {
+    let set = JwkSet::from_keys(keys.iter().map(|s| s.public()).collect());
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec(&set.to_json(false)).unwrap()).unwrap();
+    std::fs::rename(tmp, path).unwrap();
+}
+
+/// An upstream that answers every request with a JSON echo of method, path, query and
+/// headers, and splices HTTP/1.1 upgrades into an echo of bytes. Serves HTTP/1.1 and h2c.
+pub struct Upstream {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn echo(mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    if req.headers().contains_key(hyper::header::UPGRADE) {
+        let up = hyper::upgrade::on(&mut req);
+        tokio::spawn(async move {
+            if let Ok(io) = up.await {
+                let (mut r, mut w) = tokio::io::split(TokioIo::new(io));
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            }
+        });
+        return Ok(Response::builder()
+            .status(101)
+            .header("connection", "upgrade")
+            .header("upgrade", "echo")
+            .body(Full::new(Bytes::new()))
+            .unwrap());
+    }
+    let mut headers = BTreeMap::new();
+    for (k, v) in req.headers() {
+        headers
+            .entry(k.as_str().to_string())
+            .or_insert_with(Vec::new)
+            .push(v.to_str().unwrap_or("?").to_string());
+    }
+    let version = format!("{:?}", req.version());
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_owned);
+    let body = req.into_body().collect().await?.to_bytes();
+    let out = json!({
+        "method": method, "path": path, "query": query, "version": version,
+        "headers": headers, "body_len": body.len(),
+    });
+    Ok(Response::builder()
+        .header("content-type", "application/json")
+        .header("x-upstream", "yes")
+        .body(Full::new(Bytes::from(out.to_string())))
+        .unwrap())
+}
+
+impl Upstream {
+    pub async fn start() -> Upstream {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                tokio::spawn(async move {
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection_with_upgrades(
+                            TokioIo::new(stream),
+                            hyper::service::service_fn(echo),
+                        )
+                        .await;
+                });
+            }
+        });
+        Upstream { addr, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// A real `redis-server` on a free loopback port, no persistence.
+pub struct Redis {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let mut r = Redis {
+            port: free_port(),
+            child: None,
+        };
+        r.spawn();
+        r
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install redis-server)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A response as the tests see it.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Upstream echo: the values of a request header as the upstream saw them.
+    pub fn seen(&self, name: &str) -> Option<Vec<String>> {
+        let j = self.json();
+        j["headers"][name]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+    }
+}
+
+pub async fn request(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+    let client =
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut b = Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let req = b.body(Full::new(Bytes::from(body.to_string()))).unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(20), client.request(req))
+        .await
+        .expect("request timed out")
+        .expect("request failed");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub async fn get(url: &str, headers: &[(&str, &str)]) -> Resp {
+    request("GET", url, headers, "").await
+}
+
+pub async fn bearer_get(url: &str, token: &str) -> Resp {
+    get(url, &[("authorization", &format!("Bearer {token}"))]).await
+}
+
+/// Poll until `f` is true or `secs` pass.
+pub async fn eventually<F, Fut>(secs: u64, mut f: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if f().await {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A temp dir with a JWKS file for `keys` and a config built from `body` (placeholders
+/// `{UPSTREAM}`, `{JWKS}`, `{DB}`, `{LISTEN}`, `{ADMIN}` are filled in).
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+    pub jwks_path: PathBuf,
+}
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+pub fn setup(body: &str, upstream: &str, keys: &[&Signing]) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let jwks_path = dir.path().join("jwks.json");
+    write_jwks(&jwks_path, keys);
+    let config_path = dir.path().join("gateway.toml");
+    let text = fill(body, upstream, dir.path(), &jwks_path);
+    std::fs::write(&config_path, text).unwrap();
+    Setup {
+        dir,
+        config_path,
+        jwks_path,
+    }
+}
+
+pub fn fill(body: &str, upstream: &str, dir: &Path, jwks: &Path) -> String {
+    body.replace("{UPSTREAM}", upstream)
+        .replace("{JWKS}", &jwks.display().to_string())
+        .replace("{DB}", &dir.join("gw.db").display().to_string())
+        .replace("{ADMIN_TOKEN}", ADMIN_TOKEN)
+}
+
+/// The usual server + provider header for test configs (listeners on free ports).
+pub fn base_config(store: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+admin_token = "{{ADMIN_TOKEN}}"
+request_timeout = "5s"
+shutdown_grace = "2s"
+
+{store}
+
+[[providers]]
+name = "main"
+issuer = "https://issuer.test/"
+audiences = ["orders-api"]
+keys = "{{JWKS}}"
+algorithms = ["ES256", "RS256", "EdDSA"]
+leeway = "5s"
+"#
+    )
+}
+
+pub const EMBEDDED: &str = "[store]\nkind = \"embedded\"\npath = \"{DB}\"";
+
+pub async fn start(s: &Setup) -> jwtkit_gateway::Gateway {
+    let c = jwtkit_gateway::config::Config::load(&s.config_path).unwrap();
+    jwtkit_gateway::Gateway::start(c, Some(s.config_path.clone()))
+        .await
+        .unwrap()
+}
+
+pub async fn admin(gw: &jwtkit_gateway::Gateway, method: &str, path_query: &str, body: &str) -> Resp {
+    request(
+        method,
+        &format!("http://{}{path_query}", gw.admin_addr()),
+        &[
+            ("authorization", &format!("Bearer {ADMIN_TOKEN}")),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
+    .await
+}

@@ -64,7 +64,7 @@ impl KeyOp {
 pub(crate) struct Secret {
     pub(crate) bytes: Zeroizing<Vec<u8>>,
     /// `hmac::Key` per HS256/384/512, built once (precomputes the inner and outer pads).
-    hmac: [OnceLock<hmac::Key>; 3],
+    hmac: [OnceLock<Box<hmac::Key>>; 3],
 }
 
 impl Secret {
@@ -83,7 +83,7 @@ impl Secret {
         };
         // `i` is 0..3 by construction.
         #[allow(clippy::indexing_slicing)]
-        self.hmac[i].get_or_init(|| hmac::Key::new(a, &self.bytes))
+        self.hmac[i].get_or_init(|| Box::new(hmac::Key::new(a, &self.bytes)))
     }
 }
 

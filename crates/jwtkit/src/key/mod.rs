@@ -131,6 +131,9 @@ pub(crate) struct OkpPrivate {
 }
 
 /// Key material by family.
+// The RSA variant carries its per-algorithm parsed verifiers inline (a few hundred bytes); keys
+// are few and long-lived, so boxing would only add an indirection on the verification path.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Material {
     Oct(Secret),
     Rsa(RsaPublic, Option<RsaPrivate>),

@@ -45,6 +45,9 @@ pub enum Command {
     Jwk(JwkCommand),
     /// Security findings for a token (and its secret): exits 1 if any finding is high.
     Lint(LintArgs),
+    /// Run the JWT-verifying reverse proxy (`--config FILE`), check a config (`--check`), or
+    /// explain a decision (`gateway explain`).
+    Gateway(crate::cmd::gateway::GatewayArgs),
 }
 
 /// How to show times in human output.

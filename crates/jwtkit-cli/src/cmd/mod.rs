@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod decode;
+pub mod gateway;
 pub mod jwk;
 pub mod keygen;
 pub mod lint;

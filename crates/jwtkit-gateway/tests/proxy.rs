@@ -536,3 +536,51 @@ async fn metrics_and_health() {
     }
     gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn upstream_failures_and_graceful_shutdown() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let config = orders_config()
+        + &format!(
+            r#"
+[[routes]]
+name = "dead"
+path_prefix = "/dead"
+upstream = "{dead}"
+auth = "none"
+
+[[routes]]
+name = "slow"
+path_prefix = "/slow"
+upstream = "{{UPSTREAM}}"
+auth = "none"
+timeout = "300ms"
+"#
+        );
+    let s = setup(&config, &up.url(), &[&k]);
+    let gw = start(&s).await;
+    let r = get(&format!("http://{}/dead/x", gw.addr()), &[]).await;
+    assert_eq!((r.status, r.json()["error"].as_str()), (502, Some("bad_gateway")));
+    let r = get(&format!("http://{}/slow/x?delay_ms=2000", gw.addr()), &[]).await;
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (504, Some("gateway_timeout"))
+    );
+
+    // An in-flight request finishes while the gateway shuts down; new connections are refused.
+    let addr = gw.addr();
+    let inflight = tokio::spawn(async move { get(&format!("http://{addr}/public?delay_ms=700"), &[]).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shutdown = tokio::spawn(gw.shutdown());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "listener still accepting"
+    );
+    let r = inflight.await.unwrap();
+    assert_eq!(r.status, 200, "in-flight request must complete");
+    assert_eq!(r.json()["path"], "/public");
+    shutdown.await.unwrap();
+}

@@ -120,6 +120,14 @@ async fn echo(mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper
             .body(Full::new(Bytes::new()))
             .unwrap());
     }
+    if let Some(ms) = req
+        .uri()
+        .query()
+        .and_then(|q| q.strip_prefix("delay_ms="))
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
     let mut headers = BTreeMap::new();
     for (k, v) in req.headers() {
         headers
@@ -144,6 +152,45 @@ async fn echo(mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper
 }
 
 impl Upstream {
+    /// The same echo server behind TLS (rustls; ALPN h2 and http/1.1) with `cert`/`key` PEM files.
+    pub async fn start_tls(cert: &Path, key: &Path) -> Upstream {
+        use rustls_pki_types::pem::PemObject;
+        let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_file_iter(cert)
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_file(key).unwrap();
+        let mut config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection_with_upgrades(TokioIo::new(tls), hyper::service::service_fn(echo))
+                        .await;
+                });
+            }
+        });
+        Upstream { addr, task }
+    }
+
     pub async fn start() -> Upstream {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

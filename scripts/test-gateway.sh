@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Gateway tests with real components: the crate's tests (a real upstream on 127.0.0.1, a real
+# redis-server on a free loopback port, a child gateway killed with -9), `--check` on the example
+# config, and the one-command demo with its statuses asserted. Installs redis-server if missing
+# (as root). Benchmarks are separate: bench/gateway.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "redis-server is missing: apt-get install redis-server" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
+
+cargo test -p jwtkit-gateway
+cargo build -q -p jwtkit-cli
+
+echo "==> jwtkit gateway --check examples/gateway/gateway.toml"
+JWTKIT_ADMIN_TOKEN=check target/debug/jwtkit gateway --config examples/gateway/gateway.toml --check
+bad="$(mktemp)"; trap 'rm -f "$bad"' EXIT
+sed 's/^audiences =/audience =/' examples/gateway/gateway.toml > "$bad"
+if JWTKIT_ADMIN_TOKEN=check target/debug/jwtkit gateway --config "$bad" --check 2>/dev/null; then
+  echo "--check accepted an unknown key" >&2
+  exit 1
+fi
+
+echo "==> examples/gateway/demo.sh"
+out="$(JWTKIT=target/debug/jwtkit examples/gateway/demo.sh)"
+echo "$out"
+expect() {
+  echo "$out" | grep -Eq "$1" || { echo "demo: expected a line matching: $1" >&2; exit 1; }
+}
+expect '^accepted +200$'
+expect '^expired +401 +www-authenticate: Bearer realm="demo", error="invalid_token", error_description="token expired"$'
+expect '^wrong-audience +401 .*error_description="audience not accepted"$'
+expect '^revoked +401 .*error_description="token revoked"$'
+expect '^rate-limited +200 200 429 +retry-after: [0-9]+$'
+echo "gateway: all checks passed"

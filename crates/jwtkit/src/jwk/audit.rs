@@ -85,7 +85,9 @@ fn alg_fits(alg: &str, fam: KeyFamily) -> Option<bool> {
     }
     let fits = match alg {
         "RSA1_5" | "RSA-OAEP" | "RSA-OAEP-256" => fam == KeyFamily::Rsa,
-        "A128KW" | "A192KW" | "A256KW" | "dir" | "A128GCMKW" | "A192GCMKW" | "A256GCMKW" => fam == KeyFamily::Oct,
+        "A128KW" | "A192KW" | "A256KW" | "dir" | "A128GCMKW" | "A192GCMKW" | "A256GCMKW" => {
+            fam == KeyFamily::Oct
+        }
         "ECDH-ES" | "ECDH-ES+A128KW" | "ECDH-ES+A192KW" | "ECDH-ES+A256KW" => {
             matches!(fam, KeyFamily::Ec(_) | KeyFamily::Okp(crate::OkpCurve::X25519))
         }
@@ -119,7 +121,11 @@ impl JwksReport {
             let m = entry.as_object().unwrap_or(&empty);
             let s = |name: &str| m.get(name).and_then(Value::as_str).map(str::to_owned);
             let kid = s("kid");
-            let ignored = set.ignored().iter().find(|i| i.index == index).map(|i| i.reason.clone());
+            let ignored = set
+                .ignored()
+                .iter()
+                .find(|i| i.index == index)
+                .map(|i| i.reason.clone());
             let key = if ignored.is_none() { usable.next() } else { None };
             let kty = s("kty").unwrap_or_else(|| "?".into());
             let private = PRIVATE_MEMBERS.iter().any(|p| m.contains_key(*p)) || kty == "oct";
@@ -225,7 +231,10 @@ impl JwksReport {
             findings.push(finding(
                 "duplicate_kid",
                 Severity::Medium,
-                format!("{n} keys share kid {}: a verifier may pick the wrong one", crate::text::quote(&kid)),
+                format!(
+                    "{n} keys share kid {}: a verifier may pick the wrong one",
+                    crate::text::quote(&kid)
+                ),
                 "give every key a distinct kid (RFC 7517 §4.5)",
             ));
         }
@@ -260,12 +269,22 @@ mod tests {
         let set = JwkSet::from_object(obj, &crate::Limits::default()).unwrap();
         let r = JwksReport::new(obj, &set, 1_700_000_000);
         let ids: Vec<&str> = r.findings.iter().map(|f| f.id).collect();
-        for want in ["private_key_in_set", "weak_rsa_key", "alg_kty_mismatch", "duplicate_kid", "missing_kid", "ignored_key"] {
+        for want in [
+            "private_key_in_set",
+            "weak_rsa_key",
+            "alg_kty_mismatch",
+            "duplicate_kid",
+            "missing_kid",
+            "ignored_key",
+        ] {
             assert!(ids.contains(&want), "{want} missing from {ids:?}");
         }
         assert_eq!(r.keys.len(), 4);
         assert_eq!(r.keys[0].size, "P-256");
-        assert_eq!(r.keys[0].thumbprint.as_deref(), Some("oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U"));
+        assert_eq!(
+            r.keys[0].thumbprint.as_deref(),
+            Some("oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U")
+        );
         assert_eq!(r.keys[2].size, "17 bits");
         assert!(r.keys[3].ignored.is_some());
     }

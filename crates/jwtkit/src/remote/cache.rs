@@ -538,7 +538,12 @@ impl KeyCache {
             allowed_key_urls: Vec::new(),
             ..self.policy.clone()
         };
-        let cache = KeyCache::build_kind(KeySource::JwksUrl(url.to_string()), policy, self.store.clone(), kind)?;
+        let cache = KeyCache::build_kind(
+            KeySource::JwksUrl(url.to_string()),
+            policy,
+            self.store.clone(),
+            kind,
+        )?;
         map.insert(key, cache.clone());
         Ok(Some(cache))
     }

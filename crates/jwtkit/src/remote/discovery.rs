@@ -76,7 +76,8 @@ impl DiscoveryDocument {
             ));
         }
         let jwks_uri = string("jwks_uri")?;
-        check_url(&jwks_uri, policy.allow_insecure_http).map_err(|e| e.context("jwks_uri from discovery: "))?;
+        check_url(&jwks_uri, policy.allow_insecure_http)
+            .map_err(|e| e.context("jwks_uri from discovery: "))?;
         let algs = match obj.get("id_token_signing_alg_values_supported") {
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
             _ => Vec::new(),
@@ -120,7 +121,10 @@ fn issuer_url(issuer: &str, allow_insecure_http: bool) -> Result<reqwest::Url> {
 /// `invalid_config` for an issuer refused by [`check_url`] or with a query or fragment.
 pub fn openid_configuration_url(issuer: &str, allow_insecure_http: bool) -> Result<String> {
     issuer_url(issuer, allow_insecure_http)?;
-    Ok(format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')))
+    Ok(format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    ))
 }
 
 /// RFC 8414 §3: `/.well-known/oauth-authorization-server` inserted between the host and the
@@ -164,12 +168,15 @@ mod tests {
     fn issuer_must_match_exactly() {
         let p = FetchPolicy::default();
         let body = br#"{"issuer":"https://a.example/","jwks_uri":"https://a.example/jwks","id_token_signing_alg_values_supported":["RS256","none","XX1"]}"#;
-        let d = DiscoveryDocument::parse(body, "https://a.example/", DiscoveryKind::OpenIdConnect, "u", &p).unwrap();
+        let d = DiscoveryDocument::parse(body, "https://a.example/", DiscoveryKind::OpenIdConnect, "u", &p)
+            .unwrap();
         assert_eq!(d.algorithms(), AlgSet::from(JwsAlg::RS256));
-        let e = DiscoveryDocument::parse(body, "https://a.example", DiscoveryKind::OpenIdConnect, "u", &p).unwrap_err();
+        let e = DiscoveryDocument::parse(body, "https://a.example", DiscoveryKind::OpenIdConnect, "u", &p)
+            .unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidConfig);
         let bad = br#"{"issuer":"https://a.example/","jwks_uri":"http://a.example/jwks"}"#;
-        let e = DiscoveryDocument::parse(bad, "https://a.example/", DiscoveryKind::OpenIdConnect, "u", &p).unwrap_err();
+        let e = DiscoveryDocument::parse(bad, "https://a.example/", DiscoveryKind::OpenIdConnect, "u", &p)
+            .unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidConfig);
     }
 }

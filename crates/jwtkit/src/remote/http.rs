@@ -55,7 +55,8 @@ pub fn is_loopback_host(url: &Url) -> bool {
 /// `invalid_config` for an unparsable URL, another scheme, credentials, or plain `http` to a
 /// non-loopback host without `allow_insecure_http`.
 pub fn check_url(url: &str, allow_insecure_http: bool) -> Result<Url> {
-    let parsed = Url::parse(url).map_err(|e| err!(InvalidConfig, "{} is not a URL: {e}", crate::text::quote(url)))?;
+    let parsed =
+        Url::parse(url).map_err(|e| err!(InvalidConfig, "{} is not a URL: {e}", crate::text::quote(url)))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(err!(
             InvalidConfig,
@@ -93,7 +94,11 @@ pub(crate) fn parse_max_age(cache_control: &str) -> Option<Duration> {
         if let Some(v) = lower.strip_prefix("max-age=") {
             let v = v.trim_matches('"');
             // RFC 9111 §1.2.2: a delta-seconds too large to represent means "very large".
-            out = v.parse::<u64>().ok().or_else(|| (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())).then_some(u64::MAX)).map(Duration::from_secs);
+            out = v
+                .parse::<u64>()
+                .ok()
+                .or_else(|| (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())).then_some(u64::MAX))
+                .map(Duration::from_secs);
         }
     }
     out
@@ -165,7 +170,10 @@ impl Fetcher {
         let mut resp = self
             .client
             .get(parsed)
-            .header(reqwest::header::ACCEPT, "application/json, application/jwk-set+json")
+            .header(
+                reqwest::header::ACCEPT,
+                "application/json, application/jwk-set+json",
+            )
             .send()
             .await
             .map_err(|e| self.transport_error(&shown, &e))?;
@@ -294,7 +302,8 @@ fn limit(shown: &str, max: usize, actual: usize) -> Result<()> {
 
 /// Parse a fetched JWK Set with the policy's limits, naming the URL in errors.
 pub(crate) fn parse_jwks(body: &[u8], policy: &FetchPolicy, url: &str) -> Result<JwkSet> {
-    JwkSet::parse(body, &policy.limits()).map_err(|e| e.context(&format!("JWK Set at {}: ", crate::text::quote(url))))
+    JwkSet::parse(body, &policy.limits())
+        .map_err(|e| e.context(&format!("JWK Set at {}: ", crate::text::quote(url))))
 }
 
 /// `e` and its sources, joined with ": " (reqwest hides the cause in the chain).
@@ -323,10 +332,16 @@ mod tests {
 
     #[test]
     fn max_age_parsing() {
-        assert_eq!(parse_max_age("public, max-age=15, stale-while-revalidate=15"), Some(Duration::from_secs(15)));
+        assert_eq!(
+            parse_max_age("public, max-age=15, stale-while-revalidate=15"),
+            Some(Duration::from_secs(15))
+        );
         assert_eq!(parse_max_age("no-store"), Some(Duration::ZERO));
         assert_eq!(parse_max_age("public"), None);
-        assert_eq!(parse_max_age("max-age=99999999999999999999999"), Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(
+            parse_max_age("max-age=99999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
         assert_eq!(parse_max_age("max-age=-1"), None);
     }
 
@@ -339,9 +354,18 @@ mod tests {
         let e = check_url("http://auth.example.com/jwks", false).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidConfig);
         assert!(check_url("http://auth.example.com/jwks", true).is_ok());
-        assert_eq!(check_url("ftp://x/", true).unwrap_err().kind(), crate::ErrorKind::InvalidConfig);
-        assert_eq!(check_url("not a url", true).unwrap_err().kind(), crate::ErrorKind::InvalidConfig);
-        assert_eq!(check_url("https://u:p@x/", true).unwrap_err().kind(), crate::ErrorKind::InvalidConfig);
+        assert_eq!(
+            check_url("ftp://x/", true).unwrap_err().kind(),
+            crate::ErrorKind::InvalidConfig
+        );
+        assert_eq!(
+            check_url("not a url", true).unwrap_err().kind(),
+            crate::ErrorKind::InvalidConfig
+        );
+        assert_eq!(
+            check_url("https://u:p@x/", true).unwrap_err().kind(),
+            crate::ErrorKind::InvalidConfig
+        );
         // 127.0.0.1.example.com is not loopback.
         assert!(check_url("http://127.0.0.1.example.com/", false).is_err());
     }

@@ -192,7 +192,10 @@ mod tests {
         let p = FetchPolicy::default();
         assert_eq!(p.ttl(None), Duration::from_secs(600));
         assert_eq!(p.ttl(Some(Duration::ZERO)), Duration::from_secs(60));
-        assert_eq!(p.ttl(Some(Duration::from_secs(86_400))), Duration::from_secs(3600));
+        assert_eq!(
+            p.ttl(Some(Duration::from_secs(86_400))),
+            Duration::from_secs(3600)
+        );
         assert_eq!(p.ttl(Some(Duration::from_secs(300))), Duration::from_secs(300));
     }
 }

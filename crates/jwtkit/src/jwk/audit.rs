@@ -238,7 +238,7 @@ impl JwksReport {
                 "give every key a distinct kid (RFC 7517 §4.5)",
             ));
         }
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         JwksReport { keys, findings }
     }
 

@@ -108,6 +108,9 @@ pub(crate) fn parse_max_age(cache_control: &str) -> Option<Duration> {
 #[derive(Clone, Debug)]
 pub struct Fetcher {
     client: reqwest::Client,
+    /// The same client without proxies from the environment, for loopback hosts (a proxy
+    /// cannot reach this machine's loopback).
+    direct: reqwest::Client,
     policy: FetchPolicy,
 }
 
@@ -121,29 +124,36 @@ impl Fetcher {
     pub fn new(policy: &FetchPolicy) -> Result<Fetcher> {
         let max_redirects = policy.max_redirects;
         let insecure = policy.allow_insecure_http;
-        let redirects = redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max_redirects {
-                let msg = format!("more than {max_redirects} redirects");
-                return attempt.error(msg);
-            }
-            match check_url(attempt.url().as_str(), insecure) {
-                Ok(_) => attempt.follow(),
-                Err(e) => {
-                    let msg = format!("redirect refused: {}", e.message());
-                    attempt.error(msg)
+        let redirects = move || {
+            redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > max_redirects {
+                    let msg = format!("more than {max_redirects} redirects");
+                    return attempt.error(msg);
                 }
-            }
-        });
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(policy.connect_timeout)
-            .read_timeout(policy.read_timeout)
-            .timeout(policy.total_timeout)
-            .redirect(redirects)
-            .build()
-            .map_err(|e| err!(InvalidConfig, "cannot build the HTTP client: {}", error_chain(&e)))?;
+                match check_url(attempt.url().as_str(), insecure) {
+                    Ok(_) => attempt.follow(),
+                    Err(e) => {
+                        let msg = format!("redirect refused: {}", e.message());
+                        attempt.error(msg)
+                    }
+                }
+            })
+        };
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(policy.connect_timeout)
+                .read_timeout(policy.read_timeout)
+                .timeout(policy.total_timeout)
+                .redirect(redirects())
+        };
+        let built = |b: reqwest::ClientBuilder| {
+            b.build()
+                .map_err(|e| err!(InvalidConfig, "cannot build the HTTP client: {}", error_chain(&e)))
+        };
         Ok(Fetcher {
-            client,
+            client: built(builder())?,
+            direct: built(builder().no_proxy())?,
             policy: policy.clone(),
         })
     }
@@ -167,8 +177,12 @@ impl Fetcher {
     pub(crate) async fn get_inner(&self, url: &str) -> std::result::Result<Fetched, Failure> {
         let parsed = check_url(url, self.policy.allow_insecure_http)?;
         let shown = crate::text::quote(url);
-        let mut resp = self
-            .client
+        let client = if is_loopback_host(&parsed) {
+            &self.direct
+        } else {
+            &self.client
+        };
+        let mut resp = client
             .get(parsed)
             .header(
                 reqwest::header::ACCEPT,

@@ -138,9 +138,9 @@ impl Shared {
             tracing::warn!("listen addresses and [store] changes take effect after a restart");
         }
         let generation = new.generation;
-        let sources: Vec<_> = new.providers.iter().map(|p| p.keys.clone()).collect();
         self.state.store(Arc::new(new));
-        self.registry.retain(&sources);
+        drop(old);
+        self.registry.start_refreshers();
         self.refresh_keys().await;
         ::metrics::counter!("jwtkit_gateway_config_reloads_total", "result" => "ok").increment(1);
         tracing::info!(generation, "config reloaded");
@@ -229,6 +229,7 @@ impl Gateway {
         let watch_config = config.server.watch_config;
         let shared = Arc::new(Shared::new(config, config_path.clone(), Some(store))?);
         shared.refresh_keys().await;
+        shared.registry.start_refreshers();
         if let Some(s) = &shared.store {
             let _ = s.ping().await;
         }
@@ -381,12 +382,6 @@ async fn housekeeping(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             }
             if n.is_multiple_of(60) {
                 s.purge_expired().await;
-            }
-        }
-        let state = shared.state.load_full();
-        for p in &state.providers {
-            if !p.keys.status().ready && n.is_multiple_of(2) {
-                let _ = p.keys.refresh().await;
             }
         }
     }

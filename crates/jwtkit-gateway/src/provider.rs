@@ -6,17 +6,16 @@
 //! one per key location, reused by every route and across config reloads, so an issuer's
 //! keys are fetched once, not once per route or per thread.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http::HeaderMap;
-use jwtkit::{Error, ErrorKind, JwkSet, JwsAlg, Validation, Verified};
+use jwtkit::remote::{FetchPolicy, KeyCache, KeyCacheRegistry, KeySource as RemoteSource};
+use jwtkit::{Error, JwkSet, JwsAlg, Validation, Verified};
 
-use crate::config::ProviderConfig;
+use crate::config::{FetchConfig, ProviderConfig};
 
 /// A boxed future, for the object-safe [`KeySource`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -62,174 +61,115 @@ pub trait KeySource: Send + Sync {
     fn refresh(&self) -> BoxFuture<'_, Result<(), Error>>;
 }
 
-/// Keys from a local file (JWK Set, JWK or PEM), re-read when the file changes (checked on
-/// unknown `kid`, at most once per second) and on config reload.
-pub struct FileKeys {
-    path: PathBuf,
-    inner: Mutex<FileState>,
-}
-
-#[derive(Default)]
-struct FileState {
-    keys: Option<Arc<JwkSet>>,
-    modified: Option<std::time::SystemTime>,
-    loaded_at: Option<Instant>,
-    checked_at: Option<Instant>,
-    generation: u64,
-    fetch_count: u64,
-    failure_count: u64,
-    last_error: Option<String>,
-}
-
-impl FileKeys {
-    /// A source for `path`, loaded immediately (a failure is kept in the status).
-    pub fn new(path: PathBuf) -> FileKeys {
-        let k = FileKeys {
-            path,
-            inner: Mutex::new(FileState::default()),
-        };
-        let _ = k.load(true);
-        k
-    }
-
-    fn load(&self, force: bool) -> Result<(), Error> {
-        let mut st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        if !force
-            && st
-                .checked_at
-                .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
-        {
-            return Ok(());
-        }
-        st.checked_at = Some(now);
-        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
-        if st.keys.is_some() && modified.is_some() && modified == st.modified {
-            return Ok(());
-        }
-        let result = std::fs::read(&self.path)
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::KeyFetchFailed,
-                    format!("reading {}: {e}", self.path.display()),
-                )
-            })
-            .and_then(|bytes| jwtkit::key::load(&bytes, &jwtkit::Limits::default()).map(|(set, _)| set));
-        match result {
-            Ok(set) => {
-                st.keys = Some(Arc::new(set));
-                st.modified = modified;
-                st.loaded_at = Some(now);
-                st.generation += 1;
-                st.fetch_count += 1;
-                st.last_error = None;
-                Ok(())
-            }
-            Err(e) => {
-                st.failure_count += 1;
-                st.last_error = Some(e.to_string());
-                Err(e)
-            }
-        }
-    }
-}
-
-impl KeySource for FileKeys {
+/// Remote (and file) keys through the core's rotation-safe [`KeyCache`]: one fetch per issuer
+/// shared by every route and thread, unknown-`kid` refetches coalesced and throttled
+/// (`refetch_cooldown`), the last good keys served for `stale_window`.
+impl KeySource for KeyCache {
     fn verify<'a>(
         &'a self,
         token: &'a str,
         validation: &'a Validation,
     ) -> BoxFuture<'a, Result<Verified, Error>> {
-        Box::pin(async move {
-            let keys = self.current().ok_or_else(|| no_keys(&self.status()))?;
-            match jwtkit::verify(token, &keys, validation) {
-                Err(e) if e.kind() == ErrorKind::KeyNotFound => {
-                    let before = self.status().generation;
-                    let _ = self.load(false);
-                    match self.current() {
-                        Some(k) if self.status().generation != before => {
-                            jwtkit::verify(token, &k, validation)
-                        }
-                        _ => Err(e),
-                    }
-                }
-                other => other,
-            }
-        })
+        Box::pin(KeyCache::verify(self, token, validation))
     }
 
     fn current(&self) -> Option<Arc<JwkSet>> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).keys.clone()
+        KeyCache::current(self)
     }
 
     fn status(&self) -> KeyStatus {
-        let st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let s = KeyCache::status(self);
         KeyStatus {
-            ready: st.keys.is_some(),
-            generation: st.generation,
-            fetch_count: st.fetch_count,
-            failure_count: st.failure_count,
-            key_set_age: st.loaded_at.map(|t| t.elapsed()),
-            last_error: st.last_error.clone(),
+            ready: s.ready,
+            generation: s.generation,
+            fetch_count: s.fetch_count,
+            failure_count: s.failure_count,
+            key_set_age: s.key_set_age,
+            last_error: s.last_error.map(|e| e.to_string()),
         }
     }
 
     fn refresh(&self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(async move { self.load(true) })
-    }
-
-    fn generation(&self) -> u64 {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).generation
+        Box::pin(async move { KeyCache::refresh(self).await.map(|_| ()) })
     }
 }
 
-fn no_keys(status: &KeyStatus) -> Error {
-    Error::new(
-        ErrorKind::KeyFetchFailed,
-        format!(
-            "no keys available{}",
-            status
-                .last_error
-                .as_deref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
-        ),
-    )
-}
-
-/// One key source per location, shared by all providers and kept across reloads.
+/// One key cache per (source, policy), shared by all providers and kept across reloads, with
+/// one background refresher each.
 #[derive(Default)]
 pub struct KeyRegistry {
-    sources: Mutex<HashMap<String, Arc<dyn KeySource>>>,
+    caches: KeyCacheRegistry,
+    refreshers: Mutex<Vec<(std::sync::Weak<KeyCache>, tokio::task::JoinHandle<()>)>>,
+}
+
+/// The fetch policy of a provider.
+pub fn fetch_policy(f: &FetchConfig) -> FetchPolicy {
+    let d = FetchPolicy::default();
+    let or = |v: Option<crate::config::Dur>, dflt: Duration| v.map_or(dflt, |x| x.0);
+    FetchPolicy {
+        min_ttl: or(f.min_ttl, d.min_ttl),
+        max_ttl: or(f.max_ttl, d.max_ttl),
+        refetch_cooldown: or(f.refetch_cooldown, d.refetch_cooldown),
+        stale_window: or(f.stale_window, d.stale_window),
+        connect_timeout: or(f.connect_timeout, d.connect_timeout),
+        read_timeout: or(f.read_timeout, d.read_timeout),
+        allow_insecure_http: f.allow_insecure_http,
+        ..d
+    }
 }
 
 impl KeyRegistry {
-    /// The source for a provider's config, created on first use.
+    /// The cache for a provider's key source and policy, created on first use.
     ///
     /// # Errors
-    /// A remote source (`jwks_uri`, `discovery`) when remote keys are not available.
-    pub fn get_or_create(&self, p: &ProviderConfig) -> anyhow::Result<Arc<dyn KeySource>> {
-        let Some(path) = &p.keys else {
-            return Err(anyhow::anyhow!(
-                "provider {:?}: jwks_uri and discovery need the remote key cache (jwtkit feature \"remote\"), \
-                 which this build does not include; use keys = \"FILE\"",
-                p.name
-            ));
+    /// A refused URL (e.g. plain `http` to a non-loopback host without `allow_insecure_http`).
+    pub fn get_or_create(&self, p: &ProviderConfig) -> anyhow::Result<Arc<KeyCache>> {
+        let source = match (&p.jwks_uri, p.discovery, &p.keys) {
+            (Some(u), _, _) => RemoteSource::JwksUrl(u.clone()),
+            (None, true, _) => RemoteSource::Discovery {
+                issuer: p.issuer.clone(),
+            },
+            (None, false, Some(path)) => RemoteSource::File(path.clone()),
+            (None, false, None) => anyhow::bail!("provider {:?} has no key source", p.name),
         };
-        let id = format!("file:{}", path.display());
-        let mut map = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = map.get(&id) {
-            return Ok(s.clone());
-        }
-        let s: Arc<dyn KeySource> = Arc::new(FileKeys::new(path.clone()));
-        map.insert(id, s.clone());
-        Ok(s)
+        self.caches
+            .get_or_create(source, fetch_policy(&p.fetch))
+            .map_err(|e| anyhow::anyhow!("provider {:?}: {}", p.name, e.message()))
     }
 
-    /// Forget sources no longer used by `keep` (after a reload).
-    pub fn retain(&self, keep: &[Arc<dyn KeySource>]) {
-        let mut map = self.sources.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, s| keep.iter().any(|k| Arc::ptr_eq(k, s)));
+    /// Start a background refresher for every cache that has none (needs a Tokio runtime), and
+    /// drop caches no provider uses any more (after a reload).
+    pub fn start_refreshers(&self) {
+        self.caches.prune();
+        let mut r = self.refreshers.lock().unwrap_or_else(|e| e.into_inner());
+        r.retain(|(w, h)| {
+            let alive = w.strong_count() > 0;
+            if !alive {
+                h.abort();
+            }
+            alive
+        });
+        for c in self.caches.caches() {
+            if !r
+                .iter()
+                .any(|(w, _)| w.upgrade().is_some_and(|x| Arc::ptr_eq(&x, &c)))
+            {
+                r.push((Arc::downgrade(&c), c.spawn_refresher()));
+            }
+        }
+    }
+}
+
+impl Drop for KeyRegistry {
+    fn drop(&mut self) {
+        for (_, h) in self
+            .refreshers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            h.abort();
+        }
     }
 }
 

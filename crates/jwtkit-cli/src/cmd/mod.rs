@@ -3,7 +3,9 @@
 pub mod decode;
 pub mod gateway;
 pub mod jwk;
+pub mod jwks;
 pub mod keygen;
 pub mod lint;
+pub mod remote;
 pub mod sign;
 pub mod verify;

@@ -405,6 +405,7 @@ audiences = ["orders-api"]
 keys = "{{JWKS}}"
 algorithms = ["ES256", "RS256", "EdDSA"]
 leeway = "5s"
+fetch = {{ refetch_cooldown = "1s" }}
 "#
     )
 }
@@ -429,4 +430,86 @@ pub async fn admin(gw: &jwtkit_gateway::Gateway, method: &str, path_query: &str,
         body,
     )
     .await
+}
+
+/// A JWKS server on 127.0.0.1 whose keys can be changed, counting fetches; it can start on a
+/// port chosen in advance (to be "down" first).
+pub struct JwksServer {
+    pub port: u16,
+    body: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    pub fetches: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl JwksServer {
+    pub fn new(keys: &[&Signing]) -> JwksServer {
+        let s = JwksServer {
+            port: free_port(),
+            body: Default::default(),
+            fetches: Default::default(),
+            task: None,
+        };
+        s.set_keys(keys);
+        s
+    }
+
+    pub fn set_keys(&self, keys: &[&Signing]) {
+        let set = JwkSet::from_keys(keys.iter().map(|s| s.public()).collect());
+        *self.body.lock().unwrap() = serde_json::to_vec(&set.to_json(false)).unwrap();
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/jwks.json", self.port)
+    }
+
+    pub fn fetch_count(&self) -> u64 {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub async fn start(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let (body, fetches) = (self.body.clone(), self.fetches.clone());
+        self.task = Some(tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (body, fetches) = (body.clone(), fetches.clone());
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |_req: Request<Incoming>| {
+                        fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let b = body.lock().unwrap().clone();
+                        async move {
+                            Ok::<_, hyper::Error>(
+                                Response::builder()
+                                    .header("content-type", "application/json")
+                                    .header("cache-control", "max-age=300")
+                                    .body(Full::new(Bytes::from(b)))
+                                    .unwrap(),
+                            )
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(false)
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        }));
+    }
+}
+
+impl Drop for JwksServer {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// [`base_config`] with the provider's keys from a JWKS URL instead of the file.
+pub fn jwks_config(store: &str, url: &str) -> String {
+    base_config(store).replace("keys = \"{JWKS}\"", &format!("jwks_uri = \"{url}\""))
 }

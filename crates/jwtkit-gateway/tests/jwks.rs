@@ -1,0 +1,127 @@
+//! Keys from a real JWKS server on 127.0.0.1 through the core's `KeyCache`: rotation during
+//! traffic (one coalesced refetch, no 5xx, retired keys' cached tokens dropped) and a key
+//! server that is down when the gateway starts.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use jwtkit::JwsAlg;
+use serde_json::json;
+
+const ROUTES: &str = r#"
+[[routes]]
+name = "orders"
+path_prefix = "/orders"
+upstream = "{UPSTREAM}"
+auth = { providers = ["main"], scopes = ["orders:read"] }
+claims_to_headers = { sub = "X-User-Id" }
+"#;
+
+#[tokio::test]
+async fn jwks_rotation_during_traffic_one_refetch_no_5xx() {
+    let up = Upstream::start().await;
+    let old = Signing::new(JwsAlg::ES256, "old");
+    let new = Signing::new(JwsAlg::RS256, "new");
+    let mut jwks = JwksServer::new(&[&old]);
+    jwks.start().await;
+    let s = setup(&(jwks_config(EMBEDDED, &jwks.url()) + ROUTES), &up.url(), &[]);
+    let gw = start(&s).await;
+    let url = format!("http://{}/orders/1", gw.addr());
+    let old_token = old.sign(&claims("a", json!({"scope": "orders:read"})));
+    assert_eq!(bearer_get(&url, &old_token).await.status, 200);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic = {
+        let (url, t, stop) = (url.clone(), old_token.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut statuses = std::collections::BTreeMap::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                *statuses.entry(bearer_get(&url, &t).await.status).or_insert(0) += 1;
+            }
+            statuses
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1200)).await; // past the 1 s refetch cooldown
+
+    // Rotate: the issuer publishes the new key and signs with it. 20 concurrent requests with
+    // the new kid cause exactly one refetch, and all are accepted.
+    jwks.set_keys(&[&old, &new]);
+    let before = jwks.fetch_count();
+    let new_token = new.sign(&claims("b", json!({"scope": "orders:read"})));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (url, t) = (url.clone(), new_token.clone());
+            tokio::spawn(async move { bearer_get(&url, &t).await.status })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    assert_eq!(
+        jwks.fetch_count() - before,
+        1,
+        "unknown kid must cause exactly one coalesced refetch"
+    );
+
+    // Retire the old key: once the set no longer has it, its cached tokens are not served.
+    jwks.set_keys(&[&new]);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let probe = Signing::new(JwsAlg::ES256, "probe").sign(&claims("p", json!({})));
+    assert_eq!(
+        bearer_get(&url, &probe).await.status,
+        401,
+        "unknown kid after the refetch"
+    );
+    let r = bearer_get(&url, &old_token).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let statuses = traffic.await.unwrap();
+    assert_eq!(
+        r.status, 401,
+        "a token of a retired key must not come from the cache"
+    );
+    assert_eq!(r.json()["error_description"], "signing key not found");
+    assert_eq!(bearer_get(&url, &new_token).await.status, 200);
+    assert!(statuses.keys().all(|s| *s < 500), "{statuses:?}");
+    assert!(statuses.get(&200).copied().unwrap_or(0) > 0, "{statuses:?}");
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn jwks_server_down_at_start_then_recovers() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let mut jwks = JwksServer::new(&[&k]);
+    let s = setup(&(jwks_config(EMBEDDED, &jwks.url()) + ROUTES), &up.url(), &[]);
+    let gw = start(&s).await;
+    let token = k.sign(&claims("a", json!({"scope": "orders:read"})));
+    let url = format!("http://{}/orders/1", gw.addr());
+    let r = bearer_get(&url, &token).await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(r.header("www-authenticate"), None);
+    assert_eq!(r.json()["error"], "temporarily_unavailable");
+    let ready = get(&format!("http://{}/readyz", gw.admin_addr()), &[]).await;
+    assert_eq!(ready.status, 503);
+    assert_eq!(ready.json()["providers"]["main"]["ready"], false);
+    assert!(
+        ready.json()["providers"]["main"]["last_error"].is_string(),
+        "{}",
+        ready.json()
+    );
+    jwks.start().await;
+    let admin = gw.admin_addr();
+    assert!(
+        eventually(15, || async {
+            get(&format!("http://{admin}/readyz"), &[]).await.status == 200
+        })
+        .await
+    );
+    assert_eq!(bearer_get(&url, &token).await.status, 200);
+    let m = String::from_utf8(get(&format!("http://{admin}/metrics"), &[]).await.body.to_vec()).unwrap();
+    assert!(
+        m.contains("jwtkit_gateway_jwks_fetch_failures_total{provider=\"main\"}"),
+        "{m}"
+    );
+    gw.shutdown().await;
+}

@@ -462,23 +462,32 @@ pub async fn run(path: PathBuf) -> anyhow::Result<()> {
 pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let config = Config::load(path)?;
     let registry = KeyRegistry::default();
+    let files: Vec<(String, PathBuf)> = config
+        .providers
+        .iter()
+        .filter_map(|p| p.keys.clone().map(|k| (p.name.clone(), k)))
+        .collect();
     let state = State::build(config, &registry, 1)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let mut out = Vec::new();
     for p in &state.providers {
-        let s = p.keys.status();
+        let keys = match files.iter().find(|(n, _)| *n == *p.name) {
+            Some((_, file)) => {
+                rt.block_on(p.keys.refresh()).map_err(|e| {
+                    anyhow::anyhow!("provider {:?}: keys {}: {}", p.name, file.display(), e.message())
+                })?;
+                let n = p.keys.current().map_or(0, |k| k.keys().len());
+                format!("{n} key(s) from {}", file.display())
+            }
+            None => "fetched at start".to_string(),
+        };
         out.push(format!(
-            "provider {}: issuer {}, algorithms {}, keys {}",
+            "provider {}: issuer {}, algorithms {}, keys {keys}",
             p.name,
             p.issuer,
-            p.validation.algorithms(),
-            if s.ready {
-                "loaded".to_string()
-            } else {
-                format!(
-                    "not loaded yet ({})",
-                    s.last_error.unwrap_or_else(|| "remote".into())
-                )
-            }
+            p.validation.algorithms()
         ));
     }
     for r in state.routes.iter() {

@@ -22,7 +22,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-cargo build -q --release -p jwtkit-cli -p jwtkit-gateway --example bench_tokens
+cargo build -q --release -p jwtkit-cli
+cargo build -q --release -p jwtkit-gateway --example bench_tokens
 JWTKIT="$PWD/target/release/jwtkit"
 work="$(mktemp -d)"
 pids=()
@@ -132,7 +133,7 @@ run() {
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   echo "$name|$rps|$(to_ms "$p50")|$(to_ms "$p99")"
 }
-to_ms() { python3 -c 'import sys,re; v=sys.argv[1]; m=re.match(r"([\d.]+)(us|ms|s)",v); n=float(m.group(1)); print(f"{n/1000 if m.group(2)=="us" else n*1000 if m.group(2)=="s" else n:.2f}")' "$1"; }
+to_ms() { echo "$1" | awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); printf "%.2f", v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); printf "%.2f", v} else if (v ~ /s$/) {sub(/s$/,"",v); printf "%.2f", v*1000} else {printf "%s", v}}'; }
 
 rows=()
 rows+=("$(run "upstream direct (nginx return 200)" "http://127.0.0.1:$UP/")")

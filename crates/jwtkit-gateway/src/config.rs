@@ -117,6 +117,10 @@ pub struct ServerConfig {
     /// Watch the config file and reload on change (SIGHUP always reloads). Default true.
     #[serde(default = "yes")]
     pub watch_config: bool,
+    /// Proxy worker threads, each with its own event loop, listener (`SO_REUSEPORT`) and
+    /// upstream connection pool. Default: the number of CPUs.
+    #[serde(default)]
+    pub workers: Option<usize>,
 }
 
 fn default_admin_listen() -> String {
@@ -674,6 +678,9 @@ impl Config {
                     bail!("{ctx}: rate limits need per_second > 0 and burst >= 1");
                 }
             }
+        }
+        if self.server.workers == Some(0) {
+            bail!("server.workers must be at least 1");
         }
         if self.cache.shards == 0 {
             bail!("cache.shards must be at least 1");

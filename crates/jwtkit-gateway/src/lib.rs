@@ -70,8 +70,6 @@ pub struct Shared {
     pub cache: TokenCache,
     /// Key sources, one per location.
     pub registry: KeyRegistry,
-    /// Upstream connection pools.
-    pub clients: Clients,
     /// The config file, for reloads.
     pub config_path: Option<PathBuf>,
     next_generation: AtomicU64,
@@ -85,16 +83,11 @@ impl Shared {
     pub fn new(config: Config, config_path: Option<PathBuf>, store: Option<Store>) -> anyhow::Result<Shared> {
         let registry = KeyRegistry::default();
         let state = State::build(config, &registry, 1)?;
-        let clients = Clients::new(
-            state.config.server.connect_timeout.0,
-            state.config.server.upstream_ca_file.as_deref(),
-        )?;
         Ok(Shared {
             cache: TokenCache::new(state.config.cache.max_entries, state.config.cache.shards),
             state: ArcSwap::from_pointee(state),
             store,
             registry,
-            clients,
             config_path,
             next_generation: AtomicU64::new(2),
         })
@@ -151,6 +144,7 @@ impl Shared {
 /// Serve one proxied request.
 pub async fn handle(
     shared: Arc<Shared>,
+    clients: Clients,
     client: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
@@ -175,7 +169,7 @@ pub async fn handle(
                         None => Ok(()),
                     });
                 match prepared {
-                    Ok(()) => forward::send(&shared.clients, &route, Request::from_parts(parts, body)).await,
+                    Ok(()) => forward::send(&clients, &route, Request::from_parts(parts, body)).await,
                     Err(r) => Err(r),
                 }
             }
@@ -183,8 +177,9 @@ pub async fn handle(
     };
     Ok(match result {
         Ok(resp) => {
-            ::metrics::counter!("jwtkit_gateway_requests_total", "route" => route_name.to_string(), "outcome" => "forwarded")
-                .increment(1);
+            if let Some(r) = &ctx.route {
+                r.forwarded.increment(1);
+            }
             resp
         }
         Err(r) => {
@@ -233,16 +228,48 @@ impl Gateway {
         if let Some(s) = &shared.store {
             let _ = s.ping().await;
         }
-        let listener = TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("binding {listen}"))?;
+        let workers =
+            shared.state.load().config.server.workers.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
+        let first = bind_reuseport(listen).with_context(|| format!("binding {listen}"))?;
+        let addr = first.local_addr()?;
+        let mut listeners = vec![first];
+        for _ in 1..workers {
+            listeners.push(bind_reuseport(addr).with_context(|| format!("binding {addr}"))?);
+        }
         let admin = TcpListener::bind(admin_listen)
             .await
             .with_context(|| format!("binding {admin_listen}"))?;
-        let addr = listener.local_addr()?;
         let admin_addr = admin.local_addr()?;
         let (tx, rx) = watch::channel(false);
-        let mut tasks = vec![tokio::spawn(serve_proxy(shared.clone(), listener, rx.clone()))];
+        let server = &shared.state.load().config.server;
+        let (connect_timeout, ca) = (server.connect_timeout.0, server.upstream_ca_file.clone());
+        let mut threads = Vec::new();
+        for (i, listener) in listeners.into_iter().enumerate() {
+            let clients = Clients::new(connect_timeout, ca.as_deref())?;
+            let (shared, stop) = (shared.clone(), rx.clone());
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("jwtkit-proxy-{i}"))
+                    .spawn(move || {
+                        rt.block_on(async move {
+                            match TcpListener::from_std(listener) {
+                                Ok(l) => serve_proxy(shared, clients, l, stop).await,
+                                Err(e) => tracing::error!(error = %e, "proxy worker cannot listen"),
+                            }
+                        })
+                    })?,
+            );
+        }
+        let mut tasks = vec![tokio::task::spawn_blocking(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+        })];
         let mut arx = rx.clone();
         let router = admin::router(shared.clone());
         tasks.push(tokio::spawn(async move {
@@ -335,7 +362,26 @@ impl Gateway {
     }
 }
 
-async fn serve_proxy(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+/// A listening socket with `SO_REUSEPORT`, so each proxy worker accepts on its own socket.
+fn bind_reuseport(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    #[cfg(unix)]
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(4096)?;
+    Ok(socket.into())
+}
+
+/// One proxy worker: its own single-threaded event loop, listener and upstream pools, so a
+/// request and its upstream exchange never cross threads.
+async fn serve_proxy(
+    shared: Arc<Shared>,
+    clients: Clients,
+    listener: TcpListener,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -349,8 +395,8 @@ async fn serve_proxy(shared: Arc<Shared>, listener: TcpListener, mut stop: watch
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
-                let service = hyper::service::service_fn(move |req| handle(shared.clone(), peer, req));
+                let (shared, clients) = (shared.clone(), clients.clone());
+                let service = hyper::service::service_fn(move |req| handle(shared.clone(), clients.clone(), peer, req));
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {

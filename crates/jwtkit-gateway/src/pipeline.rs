@@ -340,7 +340,7 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     });
     ctx.provider = Some(provider.clone());
     let now_s = now();
-    let key_generation = provider.keys.generation();
+    let keys = provider.keys.current();
     let lookup = if ctx.trace.is_some() {
         Lookup::Miss
     } else {
@@ -349,8 +349,7 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
             &provider.name,
             ctx.state.generation,
             now_s as f64,
-            key_generation,
-            || provider.key_thumbprints().1,
+            keys.as_ref(),
         )
     };
     let identity = match lookup {
@@ -366,22 +365,20 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
                 Ok(v) => v,
                 Err(e) => return reject(ctx, Some(&provider), e),
             };
-            let thumbprint = (provider.keys.generation() == key_generation)
-                .then(|| provider.keys.current())
-                .flatten()
-                .and_then(|k| {
-                    k.keys()
-                        .get(verified.key_index)
-                        .map(|k| k.thumbprint().to_string())
-                });
+            // The set now current is the one that verified unless keys changed again meanwhile:
+            // cache only when the key at that index carries the token's kid.
+            let after = provider.keys.current();
+            let thumbprint = after
+                .as_ref()
+                .and_then(|k| k.keys().get(verified.key_index))
+                .filter(|k| k.kid() == verified.header.kid() || verified.header.kid().is_none())
+                .map(|k| k.thumbprint().to_string());
             let id = Arc::new(identity_of(&provider, verified, thumbprint));
-            shared.cache.insert(
-                hash,
-                id.clone(),
-                ctx.state.generation,
-                key_generation,
-                now_s as f64,
-            );
+            if let Some(after) = &after {
+                shared
+                    .cache
+                    .insert(hash, id.clone(), ctx.state.generation, after, now_s as f64);
+            }
             id
         }
     };

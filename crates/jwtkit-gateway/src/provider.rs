@@ -53,10 +53,6 @@ pub trait KeySource: Send + Sync {
     fn current(&self) -> Option<Arc<JwkSet>>;
     /// Health.
     fn status(&self) -> KeyStatus;
-    /// The key-set generation (bumps when keys change); cheap, called per request.
-    fn generation(&self) -> u64 {
-        self.status().generation
-    }
     /// Load or fetch now (start-up, readiness); errors are also kept in [`KeySource::status`].
     fn refresh(&self) -> BoxFuture<'_, Result<(), Error>>;
 }
@@ -263,8 +259,6 @@ pub struct Provider {
     pub token_from: Vec<TokenSource>,
     /// Maximum token age, re-checked on cache hits.
     pub max_age: Option<Duration>,
-    /// Thumbprints of the keys of the last generation seen, to drop cached tokens whose key left.
-    thumbprints: Mutex<(u64, Arc<std::collections::HashSet<String>>)>,
 }
 
 impl Provider {
@@ -320,22 +314,6 @@ impl Provider {
             keys: registry.get_or_create(p)?,
             token_from,
             max_age: p.max_token_age.map(|d| d.0),
-            thumbprints: Mutex::new((u64::MAX, Arc::default())),
         })
-    }
-
-    /// Thumbprints of the current keys and their generation.
-    pub fn key_thumbprints(&self) -> (u64, Arc<std::collections::HashSet<String>>) {
-        let generation = self.keys.generation();
-        let mut t = self.thumbprints.lock().unwrap_or_else(|e| e.into_inner());
-        if t.0 != generation {
-            let set = self
-                .keys
-                .current()
-                .map(|k| k.keys().iter().map(|k| k.thumbprint().to_string()).collect())
-                .unwrap_or_default();
-            *t = (generation, Arc::new(set));
-        }
-        (t.0, t.1.clone())
     }
 }

@@ -106,6 +106,8 @@ pub struct Route {
     pub on_store_error: StoreErrorPolicy,
     /// Time for the upstream to answer with headers.
     pub timeout: Duration,
+    /// `jwtkit_gateway_requests_total{route, outcome="forwarded"}`, registered once.
+    pub forwarded: metrics::Counter,
 }
 
 impl Route {
@@ -155,8 +157,10 @@ impl Route {
             .iter()
             .map(|(claim, h)| Ok((claim.clone(), http::HeaderName::from_bytes(h.as_bytes())?)))
             .collect::<anyhow::Result<_>>()?;
+        let name: Arc<str> = c.name.clone().unwrap_or_else(|| c.path_prefix.clone()).into();
         Ok(Route {
-            name: c.name.clone().unwrap_or_else(|| c.path_prefix.clone()).into(),
+            forwarded: metrics::counter!("jwtkit_gateway_requests_total", "route" => name.to_string(), "outcome" => "forwarded"),
+            name,
             host: c.host.as_ref().map(|h| h.to_ascii_lowercase()),
             prefix: c.path_prefix.trim_end_matches('/').to_string(),
             upstream,

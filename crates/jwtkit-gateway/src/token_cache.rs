@@ -12,11 +12,11 @@
 //! ones: the key is always 32 bytes.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
-use jwtkit::Claims;
+use jwtkit::{Claims, JwkSet};
 
 /// SHA-256 of a token.
 pub type TokenHash = [u8; 32];
@@ -60,7 +60,9 @@ pub struct Identity {
 struct Entry {
     identity: Arc<Identity>,
     config_generation: u64,
-    key_generation: u64,
+    /// The key set it was last checked against (weak: a retired set is freed, and its address
+    /// cannot be reused while this is held).
+    keys: Weak<JwkSet>,
 }
 
 /// The cache.
@@ -96,16 +98,15 @@ impl TokenCache {
         &self.shards[i % self.shards.len()]
     }
 
-    /// Look a token up for `provider` at `now` (seconds). `keys` gives the provider's current
-    /// key generation and thumbprints (called only when the generation may have changed).
+    /// Look a token up for `provider` at `now` (seconds), given the provider's current key
+    /// set (`None`: no keys, always a miss).
     pub fn get(
         &self,
         h: &TokenHash,
         provider: &str,
         config_generation: u64,
         now: f64,
-        key_generation: u64,
-        thumbprints: impl FnOnce() -> Arc<std::collections::HashSet<String>>,
+        keys: Option<&Arc<JwkSet>>,
     ) -> Lookup {
         if self.per_shard == 0 {
             return Lookup::Miss;
@@ -120,16 +121,20 @@ impl TokenCache {
             && e.config_generation == config_generation
             && id.not_after.is_none_or(|t| now < t)
             && id.not_before.is_none_or(|t| now >= t);
-        let mut keep = fresh;
-        if fresh && e.key_generation != key_generation {
-            keep = id
-                .key_thumbprint
-                .as_ref()
-                .is_some_and(|t| thumbprints().contains(t));
-            if keep {
-                e.key_generation = key_generation;
-            }
-        }
+        let keep = fresh
+            && keys.is_some_and(|cur| {
+                std::ptr::eq(e.keys.as_ptr(), Arc::as_ptr(cur)) || {
+                    // The key set changed: keep the entry only if its key is still there.
+                    let still = id
+                        .key_thumbprint
+                        .as_deref()
+                        .is_some_and(|t| cur.keys().iter().any(|k| k.thumbprint() == t));
+                    if still {
+                        e.keys = Arc::downgrade(cur);
+                    }
+                    still
+                }
+            });
         if keep {
             self.hits.fetch_add(1, Ordering::Relaxed);
             Lookup::Hit(e.identity.clone())
@@ -140,13 +145,13 @@ impl TokenCache {
         }
     }
 
-    /// Remember a verified token.
+    /// Remember a token verified with a key of `keys`.
     pub fn insert(
         &self,
         h: TokenHash,
         identity: Arc<Identity>,
         config_generation: u64,
-        key_generation: u64,
+        keys: &Arc<JwkSet>,
         now: f64,
     ) {
         if self.per_shard == 0 || identity.key_thumbprint.is_none() {
@@ -166,7 +171,7 @@ impl TokenCache {
             Entry {
                 identity,
                 config_generation,
-                key_generation,
+                keys: Arc::downgrade(keys),
             },
         );
     }
@@ -211,8 +216,19 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jwtkit::{JwsAlg, Key};
 
-    fn id(exp: f64, nbf: Option<f64>, jti: &str) -> Arc<Identity> {
+    fn set(keys: &[&Key]) -> Arc<JwkSet> {
+        Arc::new(JwkSet::from_keys(
+            keys.iter().map(|k| k.to_public().unwrap()).collect(),
+        ))
+    }
+
+    fn key() -> Key {
+        Key::generate(jwtkit::key::KeySpec::for_alg(JwsAlg::ES256)).unwrap()
+    }
+
+    fn id(exp: f64, nbf: Option<f64>, jti: &str, key: &Key) -> Arc<Identity> {
         Arc::new(Identity {
             provider: "p".into(),
             claims: Claims::default(),
@@ -221,62 +237,71 @@ mod tests {
             iat: None,
             not_before: nbf,
             not_after: Some(exp),
-            key_thumbprint: Some("T1".into()),
+            key_thumbprint: Some(key.thumbprint().to_string()),
             scopes: vec![],
         })
     }
 
-    fn thumbs(t: &[&str]) -> Arc<std::collections::HashSet<String>> {
-        Arc::new(t.iter().map(|s| s.to_string()).collect())
-    }
-
     #[test]
     fn never_past_exp_or_before_nbf() {
+        let k = key();
+        let keys = set(&[&k]);
         let c = TokenCache::new(10, 2);
         let h = hash_token("a");
-        c.insert(h, id(100.0, Some(50.0), "j"), 1, 1, 60.0);
-        assert!(matches!(
-            c.get(&h, "p", 1, 60.0, 1, || thumbs(&[])),
-            Lookup::Hit(_)
-        ));
-        assert!(matches!(
-            c.get(&h, "p", 1, 100.0, 1, || thumbs(&[])),
-            Lookup::Miss
-        ));
-        c.insert(h, id(100.0, Some(50.0), "j"), 1, 1, 60.0);
-        assert!(matches!(c.get(&h, "p", 1, 49.0, 1, || thumbs(&[])), Lookup::Miss));
-        c.insert(h, id(100.0, None, "j"), 1, 1, 60.0);
-        assert!(matches!(
-            c.get(&h, "other", 1, 60.0, 1, || thumbs(&[])),
-            Lookup::Miss
-        ));
-        c.insert(h, id(100.0, None, "j"), 1, 1, 60.0);
-        assert!(matches!(c.get(&h, "p", 2, 60.0, 1, || thumbs(&[])), Lookup::Miss));
+        let hit = |c: &TokenCache, p: &str, g: u64, now: f64| {
+            matches!(c.get(&h, p, g, now, Some(&keys)), Lookup::Hit(_))
+        };
+        c.insert(h, id(100.0, Some(50.0), "j", &k), 1, &keys, 60.0);
+        assert!(hit(&c, "p", 1, 60.0));
+        assert!(hit(&c, "p", 1, 99.0));
+        assert!(!hit(&c, "p", 1, 100.0), "exp is exclusive");
+        c.insert(h, id(100.0, Some(50.0), "j", &k), 1, &keys, 60.0);
+        assert!(!hit(&c, "p", 1, 49.0), "before nbf");
+        c.insert(h, id(100.0, None, "j", &k), 1, &keys, 60.0);
+        assert!(!hit(&c, "other", 1, 60.0), "another provider");
+        c.insert(h, id(100.0, None, "j", &k), 1, &keys, 60.0);
+        assert!(!hit(&c, "p", 2, 60.0), "another config generation");
+        c.insert(h, id(100.0, None, "j", &k), 1, &keys, 60.0);
+        assert!(matches!(c.get(&h, "p", 1, 60.0, None), Lookup::Miss), "no keys");
+        assert_eq!(c.counts(), (2, 5));
     }
 
     #[test]
     fn dropped_when_key_leaves_or_revoked() {
+        let (k1, k2) = (key(), key());
         let c = TokenCache::new(10, 2);
         let h = hash_token("a");
-        c.insert(h, id(100.0, None, "j"), 1, 1, 0.0);
-        assert!(matches!(
-            c.get(&h, "p", 1, 1.0, 2, || thumbs(&["T1", "T2"])),
-            Lookup::Hit(_)
-        ));
-        assert!(matches!(
-            c.get(&h, "p", 1, 1.0, 3, || thumbs(&["T2"])),
-            Lookup::Miss
-        ));
-        c.insert(h, id(100.0, None, "j"), 1, 1, 0.0);
+        let v1 = set(&[&k1]);
+        c.insert(h, id(100.0, None, "j", &k1), 1, &v1, 0.0);
+        let v2 = set(&[&k1, &k2]);
+        assert!(
+            matches!(c.get(&h, "p", 1, 1.0, Some(&v2)), Lookup::Hit(_)),
+            "key still published"
+        );
+        let v3 = set(&[&k2]);
+        assert!(
+            matches!(c.get(&h, "p", 1, 1.0, Some(&v3)), Lookup::Miss),
+            "key retired"
+        );
+        assert!(c.is_empty());
+        c.insert(h, id(100.0, None, "j", &k1), 1, &v1, 0.0);
         assert_eq!(c.drop_matching(Some("j"), None), 1);
         assert!(c.is_empty());
     }
 
     #[test]
     fn bounded() {
+        let k = key();
+        let keys = set(&[&k]);
         let c = TokenCache::new(8, 2);
         for i in 0..100 {
-            c.insert(hash_token(&i.to_string()), id(100.0, None, "j"), 1, 1, 0.0);
+            c.insert(
+                hash_token(&i.to_string()),
+                id(100.0, None, "j", &k),
+                1,
+                &keys,
+                0.0,
+            );
         }
         assert!(c.len() <= 8, "{}", c.len());
         assert_eq!(short_id(&hash_token("abc")), "ba7816bf8f01");

@@ -274,7 +274,7 @@ pub fn prepare(
         }
     };
     set(h, xff_name, &xff);
-    set(h, HeaderName::from_static("x-forwarded-proto"), proto);
+    h.insert(HeaderName::from_static("x-forwarded-proto"), HeaderValue::from_static(proto));
     match &host {
         Some(v) => {
             h.insert(HeaderName::from_static("x-forwarded-host"), v.clone());

@@ -144,12 +144,11 @@ impl Shared {
 /// Serve one proxied request.
 pub async fn handle(
     shared: Arc<Shared>,
-    clients: Clients,
+    clients: Arc<Clients>,
     client: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let state = shared.state.load_full();
-    let realm = state.config.server.realm.clone();
     let trust = state.config.server.trust_forwarded;
     let mut ctx = Ctx::new(state, client);
     let (mut parts, body) = req.into_parts();
@@ -196,7 +195,7 @@ pub async fn handle(
             ) {
                 ::metrics::counter!("jwtkit_gateway_rejections_total", "reason" => reason, "issuer" => issuer).increment(1);
             }
-            response::respond(&r, &realm)
+            response::respond(&r, &ctx.state.config.server.realm)
         }
     })
 }
@@ -247,7 +246,7 @@ impl Gateway {
         let (connect_timeout, ca) = (server.connect_timeout.0, server.upstream_ca_file.clone());
         let mut threads = Vec::new();
         for (i, listener) in listeners.into_iter().enumerate() {
-            let clients = Clients::new(connect_timeout, ca.as_deref())?;
+            let clients = Arc::new(Clients::new(connect_timeout, ca.as_deref())?);
             let (shared, stop) = (shared.clone(), rx.clone());
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -378,7 +377,7 @@ fn bind_reuseport(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// request and its upstream exchange never cross threads.
 async fn serve_proxy(
     shared: Arc<Shared>,
-    clients: Clients,
+    clients: Arc<Clients>,
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
 ) {

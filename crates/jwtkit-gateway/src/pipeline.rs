@@ -116,8 +116,8 @@ pub struct Ctx {
     pub provider: Option<Arc<Provider>>,
     /// Verified identity (None: anonymous).
     pub identity: Option<Arc<Identity>>,
-    /// Short token hash for logs.
-    pub token_id: Option<String>,
+    /// SHA-256 of the token (its first 12 hex digits name it in logs).
+    pub token_hash: Option<crate::token_cache::TokenHash>,
     /// Token served from the verified-token cache.
     pub cache_hit: bool,
     /// Skip authentication (CORS preflight).
@@ -137,12 +137,17 @@ impl Ctx {
             route: None,
             provider: None,
             identity: None,
-            token_id: None,
+            token_hash: None,
             cache_hit: false,
             preflight: false,
             trace: None,
             error: None,
         }
+    }
+
+    /// The short token id for logs (`-` without a token).
+    pub fn token_id(&self) -> String {
+        self.token_hash.as_ref().map_or_else(|| "-".to_string(), short_id)
     }
 
     /// Record a step when tracing (explain); free otherwise.
@@ -302,11 +307,14 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
         return Flow::Respond(Rejection::MissingToken);
     };
     let hash = hash_token(token);
-    let token_id = short_id(&hash);
     ctx.step("authenticate", "token", Outcome::Pass, || {
-        format!("found in {source:?}, {} bytes, id {token_id}", token.len())
+        format!(
+            "found in {source:?}, {} bytes, id {}",
+            token.len(),
+            short_id(&hash)
+        )
     });
-    ctx.token_id = Some(token_id);
+    ctx.token_hash = Some(hash);
     let max = ctx.state.config.server.max_token_bytes;
     if token.len() > max {
         return reject(
@@ -399,7 +407,7 @@ fn reject(ctx: &mut Ctx, provider: Option<&Arc<Provider>>, e: jwtkit::Error) -> 
     let route = ctx.route.as_ref().map_or("-".into(), |r| r.name.clone());
     let issuer = provider.map_or("-", |p| p.issuer.as_str());
     tracing::info!(
-        token = ctx.token_id.as_deref().unwrap_or("-"),
+        token = %ctx.token_id(),
         route = %route,
         issuer,
         kind = e.kind().as_str(),
@@ -498,7 +506,7 @@ fn authorize(ctx: &mut Ctx) -> Flow {
 
 fn deny(ctx: &mut Ctx, r: Rejection) -> Flow {
     tracing::info!(
-        token = ctx.token_id.as_deref().unwrap_or("-"),
+        token = %ctx.token_id(),
         route = %ctx.route.as_ref().map_or("-".into(), |r| r.name.clone()),
         reason = crate::response::reason(&r),
         "request denied"

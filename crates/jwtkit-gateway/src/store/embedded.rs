@@ -2,7 +2,7 @@
 //! (fsync) before the admin API answers 2xx, so a revocation survives `kill -9` right after.
 //! All entries are mirrored in memory for the request path; rate-limit buckets are in memory.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
@@ -11,14 +11,48 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use super::{Check, CheckResult, Page, StoreError, now_secs};
 use crate::rate_limit::{Decision, LocalBuckets};
-use crate::revocation::{Revocation, RevocationKind, id};
+use crate::revocation::{Revocation, RevocationKind};
 
 const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("revocations");
+
+#[derive(Default)]
+struct Mem {
+    jti: HashMap<String, Revocation>,
+    sub: HashMap<String, Revocation>,
+}
+
+impl Mem {
+    fn map(&mut self, kind: RevocationKind) -> &mut HashMap<String, Revocation> {
+        match kind {
+            RevocationKind::Jti => &mut self.jti,
+            RevocationKind::Sub => &mut self.sub,
+        }
+    }
+
+    fn insert(&mut self, r: Revocation) {
+        self.map(r.kind).insert(r.value.clone(), r);
+    }
+
+    fn remove(&mut self, id: &str) -> bool {
+        match id.split_once(':') {
+            Some(("jti", v)) => self.jti.remove(v).is_some(),
+            Some(("sub", v)) => self.sub.remove(v).is_some(),
+            _ => false,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.jti.is_empty() && self.sub.is_empty()
+    }
+}
 
 /// redb-backed store.
 pub struct EmbeddedStore {
     db: Arc<Database>,
-    mem: Arc<RwLock<BTreeMap<String, Revocation>>>,
+    /// Live entries, mirrored from the file: looked up by value without building a key.
+    mem: Arc<RwLock<Mem>>,
+    /// Whether any entry exists: most requests then skip the lock.
+    any: std::sync::atomic::AtomicBool,
     buckets: LocalBuckets,
     pub(crate) healthy: AtomicBool,
 }
@@ -43,19 +77,21 @@ impl EmbeddedStore {
         txn.open_table(TABLE)?;
         txn.commit()?;
         let now = now_secs();
-        let mut mem = BTreeMap::new();
+        let mut mem = Mem::default();
         let read = db.begin_read()?;
         let table = read.open_table(TABLE)?;
         for item in table.iter()? {
             let (k, v) = item?;
             if let Ok(r) = serde_json::from_slice::<Revocation>(v.value())
                 && r.expires_at > now
+                && r.id() == k.value()
             {
-                mem.insert(k.value().to_string(), r);
+                mem.insert(r);
             }
         }
         Ok(EmbeddedStore {
             db: Arc::new(db),
+            any: std::sync::atomic::AtomicBool::new(!mem.is_empty()),
             mem: Arc::new(RwLock::new(mem)),
             buckets: LocalBuckets::new(100_000),
             healthy: AtomicBool::new(true),
@@ -64,13 +100,13 @@ impl EmbeddedStore {
 
     pub(crate) fn check(&self, q: &Check<'_>) -> CheckResult {
         let now = now_secs();
-        let revoked = {
+        let revoked = self.any.load(std::sync::atomic::Ordering::Acquire) && {
             let mem = self.mem.read().unwrap_or_else(|e| e.into_inner());
-            let hit = |kind, v: Option<&str>| {
-                v.and_then(|v| mem.get(&id(kind, v)))
+            let hit = |map: &HashMap<String, Revocation>, v: Option<&str>| {
+                v.and_then(|v| map.get(v))
                     .is_some_and(|r| r.expires_at > now && r.revokes(q.iat))
             };
-            hit(RevocationKind::Jti, q.jti) || hit(RevocationKind::Sub, q.sub)
+            hit(&mem.jti, q.jti) || hit(&mem.sub, q.sub)
         };
         let rate = match &q.bucket {
             Some(b) if !revoked => self.buckets.take(b),
@@ -102,21 +138,23 @@ impl EmbeddedStore {
         let k2 = key.clone();
         self.write(move |t| t.insert(k2.as_str(), bytes.as_slice()).map(|_| ()))
             .await?;
-        self.mem.write().unwrap_or_else(|e| e.into_inner()).insert(key, r);
+        self.mem.write().unwrap_or_else(|e| e.into_inner()).insert(r);
+        self.any.store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 
     pub(crate) fn list(&self, cursor: Option<&str>, limit: usize) -> Page {
         let now = now_secs();
         let mem = self.mem.read().unwrap_or_else(|e| e.into_inner());
-        let start = cursor.map_or(std::ops::Bound::Unbounded, |c| {
-            std::ops::Bound::Excluded(c.to_string())
-        });
-        let mut items: Vec<(&String, &Revocation)> = mem
-            .range((start, std::ops::Bound::Unbounded))
-            .filter(|(_, r)| r.expires_at > now)
-            .take(limit + 1)
+        let mut items: Vec<(String, &Revocation)> = mem
+            .jti
+            .values()
+            .chain(mem.sub.values())
+            .filter(|r| r.expires_at > now)
+            .map(|r| (r.id(), r))
+            .filter(|(id, _)| cursor.is_none_or(|c| id.as_str() > c))
             .collect();
+        items.sort_by(|a, b| a.0.cmp(&b.0));
         let next = (items.len() > limit).then(|| items[limit - 1].0.clone());
         items.truncate(limit);
         Page {
@@ -128,24 +166,20 @@ impl EmbeddedStore {
     pub(crate) async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let k = key.to_string();
         self.write(move |t| t.remove(k.as_str()).map(|_| ())).await?;
-        Ok(self
-            .mem
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key)
-            .is_some())
+        Ok(self.mem.write().unwrap_or_else(|e| e.into_inner()).remove(key))
     }
 
     pub(crate) async fn purge_expired(&self) {
         let now = now_secs();
-        let expired: Vec<String> = self
-            .mem
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|(_, r)| r.expires_at <= now)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let expired: Vec<String> = {
+            let mem = self.mem.read().unwrap_or_else(|e| e.into_inner());
+            mem.jti
+                .values()
+                .chain(mem.sub.values())
+                .filter(|r| r.expires_at <= now)
+                .map(Revocation::id)
+                .collect()
+        };
         if expired.is_empty() {
             return;
         }

@@ -120,10 +120,10 @@ LUA
 # run NAME URL [lua] -> "rps p50_ms p99_ms"
 run() {
   local name=$1 url=$2 script=${3:-}
-  local args=(-t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency)
+  local args=(-t"${THREADS}" -c"${CONNS}" -d"${DUR}s" --latency)
   [ -n "$script" ] && args+=(-s "$script")
   # warm up (connections, caches), then measure
-  wrk -t"$THREADS" -c"$CONNS" -d2s ${script:+-s "$script"} "$url" >/dev/null 2>&1 || true
+  wrk -t"${THREADS}" -c"${CONNS}" -d2s ${script:+-s "$script"} "$url" >/dev/null 2>&1 || true
   local out; out=$(wrk "${args[@]}" "$url")
   local non2xx; non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   [ -z "$non2xx" ] || { echo "$name: $non2xx non-2xx responses" >&2; echo "$out" >&2; exit 1; }
@@ -133,7 +133,7 @@ run() {
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   echo "$name|$rps|$(to_ms "$p50")|$(to_ms "$p99")"
 }
-to_ms() { echo "$1" | awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); printf "%.2f", v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); printf "%.2f", v} else if (v ~ /s$/) {sub(/s$/,"",v); printf "%.2f", v*1000} else {printf "%s", v}}'; }
+to_ms() { echo "$1" | awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); printf "%.3f", v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); printf "%.3f", v} else if (v ~ /s$/) {sub(/s$/,"",v); printf "%.2f", v*1000} else {printf "%s", v}}'; }
 
 rows=()
 rows+=("$(run "upstream direct (nginx return 200)" "http://127.0.0.1:$UP/")")
@@ -146,6 +146,14 @@ for alg in RS256 ES256 EdDSA; do
   rows+=("$(TOKENS="$work/$alg/tokens.txt" run "jwtkit $alg, 10k tokens (no cache)" "http://127.0.0.1:$GWN/$alg/" "$work/many.lua")")
 done
 
+# Latency of verification itself, without queueing: one connection, closed loop; the baseline
+# sends the same requests (same Lua script and token sizes) to a route without auth.
+lat=()
+lat+=("$(THREADS=1 CONNS=1 TOKENS="$work/RS256/tokens.txt" run "jwtkit gateway, auth none, same requests (1 connection)" "http://127.0.0.1:$GWN/none/" "$work/many.lua")")
+for alg in RS256 ES256 EdDSA; do
+  lat+=("$(THREADS=1 CONNS=1 TOKENS="$work/$alg/tokens.txt" run "jwtkit $alg, 10k tokens, no cache (1 connection)" "http://127.0.0.1:$GWN/$alg/" "$work/many.lua")")
+done
+
 python3 - "${rows[@]}" <<'PY' | tee target/bench-gateway.md
 import sys
 rows = [r.split("|") for r in sys.argv[1:]]
@@ -155,5 +163,16 @@ print("|---|---:|---:|---:|---:|---:|")
 for name, rps, p50, p99 in rows:
     delta = f"{float(p99) - none_p99:+.2f} ms" if name.startswith("jwtkit") and "auth none" not in name else ""
     print(f"| {name} | {float(rps):,.0f} | {float(rps)/ref:.2f}x | {p50} | {p99} | {delta} |")
+PY
+python3 - "${lat[@]}" <<'PY' | tee -a target/bench-gateway.md
+import sys
+rows = [r.split("|") for r in sys.argv[1:]]
+base50, base99 = float(rows[0][2]), float(rows[0][3])
+print()
+print("| latency, 1 connection | req/s | p50 ms | p99 ms | p50 added | p99 added |")
+print("|---|---:|---:|---:|---:|---:|")
+for i, (name, rps, p50, p99) in enumerate(rows):
+    add = ("", "") if i == 0 else (f"{float(p50) - base50:+.3f} ms", f"{float(p99) - base99:+.3f} ms")
+    print(f"| {name} | {float(rps):,.0f} | {p50} | {p99} | {add[0]} | {add[1]} |")
 PY
 echo "(wrk -t$THREADS -c$CONNS -d${DUR}s on loopback; $(nproc) cores shared by wrk, nginx and the gateway)"

@@ -274,7 +274,10 @@ pub fn prepare(
         }
     };
     set(h, xff_name, &xff);
-    h.insert(HeaderName::from_static("x-forwarded-proto"), HeaderValue::from_static(proto));
+    h.insert(
+        HeaderName::from_static("x-forwarded-proto"),
+        HeaderValue::from_static(proto),
+    );
     match &host {
         Some(v) => {
             h.insert(HeaderName::from_static("x-forwarded-host"), v.clone());

@@ -259,6 +259,8 @@ pub struct Provider {
     pub token_from: Vec<TokenSource>,
     /// Maximum token age, re-checked on cache hits.
     pub max_age: Option<Duration>,
+    /// `jwtkit_gateway_verify_seconds`, registered once.
+    pub verify_seconds: metrics::Histogram,
 }
 
 impl Provider {
@@ -314,6 +316,7 @@ impl Provider {
             keys: registry.get_or_create(p)?,
             token_from,
             max_age: p.max_token_age.map(|d| d.0),
+            verify_seconds: metrics::histogram!("jwtkit_gateway_verify_seconds"),
         })
     }
 }

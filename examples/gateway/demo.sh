@@ -19,10 +19,12 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() { for _ in $(seq 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timeout waiting for $1" >&2; return 1; }
 
-UP=$(free_port); JW=$(free_port); GW=$(free_port); ADM=$(free_port)
+read -r UP JW GW ADM < <(python3 -c 'import socket
+ss=[socket.socket() for _ in range(4)]
+[s.bind(("127.0.0.1",0)) for s in ss]
+print(*[s.getsockname()[1] for s in ss])')
 mkdir -p "$work/upstream/orders" "$work/jwks"
 echo '{"orders":[1,2,3]}' > "$work/upstream/orders/index.html"
 

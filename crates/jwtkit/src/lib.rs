@@ -49,6 +49,7 @@ pub mod diagnose;
 mod error;
 pub mod json;
 pub mod jwa;
+pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
@@ -60,7 +61,7 @@ pub mod paste;
 mod text;
 
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
-pub use jwa::{AlgSet, EcCurve, JwsAlg, KeyFamily, OkpCurve};
+pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, OkpCurve};
 pub use jwk::JwkSet;
 pub use jwt::{Claims, Validation, Verified, verify};
 pub use key::{Key, KeyOp};

@@ -59,6 +59,36 @@ impl DecryptOptions {
     }
 }
 
+impl DecryptOptions {
+    /// Options whose key management allowlist comes from the keys (for callers that name no
+    /// algorithm): each key's JWK `alg` when it names a JWE algorithm, else every algorithm of
+    /// its family. `RSA1_5` is listed for RSA keys but stays refused (`unsupported_alg`, with
+    /// a message saying why) unless [`DecryptOptions::insecure_allow_rsa1_5`] is set.
+    ///
+    /// ```
+    /// use jwtkit::{JwkSet, Key, jwe::{DecryptOptions, EncSet, KeyMgmtAlg}};
+    /// let keys = JwkSet::from_keys(vec![Key::hmac(vec![0u8; 16])]);
+    /// let o = DecryptOptions::from_keys(&keys, EncSet::all());
+    /// assert!(o.key_algorithms.contains(KeyMgmtAlg::A128KW));
+    /// assert!(!o.key_algorithms.contains(KeyMgmtAlg::RSA_OAEP));
+    /// ```
+    pub fn from_keys(keys: &JwkSet, encryptions: impl Into<EncSet>) -> DecryptOptions {
+        let mut set = KeyMgmtSet::empty();
+        for k in keys.keys() {
+            let fam = KeyMgmtSet::for_family(k.family());
+            set = match k.meta().alg.as_deref().map(str::parse::<KeyMgmtAlg>) {
+                Some(Ok(a)) if a.fits(k.family()) => set.with(a),
+                // An unknown or JWS `alg` (or a `dir` key naming its `enc`): the family's algorithms.
+                _ => fam.iter().fold(set, KeyMgmtSet::with),
+            };
+            if k.family() == KeyFamily::Rsa {
+                set = set.with(KeyMgmtAlg::RSA1_5);
+            }
+        }
+        DecryptOptions::new(set, encryptions)
+    }
+}
+
 /// A JWE that decrypted: its plaintext and what was used.
 #[derive(Debug)]
 pub struct Decrypted {
@@ -189,12 +219,6 @@ pub(crate) fn check_header(h: &JweHeader, opts: &DecryptOptions) -> Result<(KeyM
     let crit: Vec<&str> = opts.crit.iter().map(String::as_str).collect();
     h.check_crit(&crit)?;
     let alg = h.alg()?;
-    if alg == KeyMgmtAlg::RSA1_5 && !opts.insecure_allow_rsa1_5 {
-        return Err(err!(
-            UnsupportedAlg,
-            "alg RSA1_5 is refused: RSAES-PKCS1-v1_5 decryption is open to Bleichenbacher padding-oracle attacks; ask the sender for RSA-OAEP-256, or opt in with the insecure RSA1_5 option"
-        ));
-    }
     if !opts.key_algorithms.contains(alg) {
         return Err(crate::jwa::jwe_alg::alg_not_allowed(
             "alg",
@@ -203,6 +227,12 @@ pub(crate) fn check_header(h: &JweHeader, opts: &DecryptOptions) -> Result<(KeyM
                 .iter()
                 .map(|a| a.as_str().to_string())
                 .collect(),
+        ));
+    }
+    if alg == KeyMgmtAlg::RSA1_5 && !opts.insecure_allow_rsa1_5 {
+        return Err(err!(
+            UnsupportedAlg,
+            "alg RSA1_5 is refused: RSAES-PKCS1-v1_5 decryption is open to Bleichenbacher padding-oracle attacks; ask the sender for RSA-OAEP-256, or opt in with the insecure RSA1_5 option"
         ));
     }
     let enc = h.enc()?;
@@ -297,7 +327,12 @@ pub(crate) fn check_key_for(key: &Key, alg: KeyMgmtAlg, enc: EncAlg, op: KeyOp) 
             key.label()
         ));
     }
-    key.check_meta(alg.as_str(), op)?;
+    // A `dir` key's JWK `alg` may name the content encryption algorithm (RFC 7520 §5.6).
+    let meta_alg = match key.meta().alg.as_deref() {
+        Some(a) if alg == KeyMgmtAlg::Dir && a == enc.as_str() => enc.as_str(),
+        _ => alg.as_str(),
+    };
+    key.check_meta(meta_alg, op)?;
     if op == KeyOp::Decrypt && !key.is_private() {
         return Err(err!(
             KeyMismatch,

@@ -38,6 +38,10 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Sign claims into a compact JWS (a JWT).
     Sign(SignArgs),
+    /// Encrypt a plaintext (often a signed JWT) into a JWE: compact or JSON serialization.
+    Encrypt(crate::cmd::encrypt::EncryptArgs),
+    /// Decrypt a JWE (compact or JSON) and print the plaintext; a nested JWT is not verified.
+    Decrypt(crate::cmd::decrypt::DecryptArgs),
     /// Generate a key: RSA, EC (P-256/384/521), Ed25519 or an HMAC secret, as JWK or PEM.
     Keygen(KeygenArgs),
     /// Inspect and convert keys: public part, RFC 7638 thumbprint, JWK <-> PEM.
@@ -141,6 +145,13 @@ pub struct VerifyArgs {
     /// Signature only: treat the payload as opaque bytes and check no claims.
     #[arg(long)]
     pub jws: bool,
+    /// JWE: allowed content encryption algorithm (repeatable; default all). Key management
+    /// algorithms for a JWE are given with --alg, next to the nested JWT's signature algorithms.
+    #[arg(long = "enc", value_name = "ENC")]
+    pub encs: Vec<String>,
+    /// JWE: decrypt RSA1_5 tokens (INSECURE, Bleichenbacher); `--alg RSA1_5` has the same effect.
+    #[arg(long = "insecure-allow-rsa1_5")]
+    pub insecure_allow_rsa1_5: bool,
     /// Print one JSON object instead of human output.
     #[arg(long)]
     pub json: bool,

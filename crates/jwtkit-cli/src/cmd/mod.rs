@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod decode;
+pub mod decrypt;
+pub mod encrypt;
 pub mod jwk;
 pub mod keygen;
 pub mod lint;

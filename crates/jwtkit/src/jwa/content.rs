@@ -113,7 +113,7 @@ pub(crate) fn decrypt(
     let full = cbc_tag(enc, mac_key, aad, iv, ciphertext);
     let expected = full.as_ref().get(..enc.tag_len()).unwrap_or_default();
     constant_time::verify_slices_are_equal(expected, tag).map_err(|_| Error::decrypt_failed())?;
-    if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
         return Err(Error::decrypt_failed());
     }
     let (_, calg) = cbc_parts(enc);

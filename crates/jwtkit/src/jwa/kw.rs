@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// Wrap `cek` (a multiple of 8 bytes, at least 16) with the key-encryption key `kek` of 16, 24
 /// or 32 bytes. Output is `cek.len() + 8` bytes.
 pub(crate) fn wrap(kek: &[u8], cek: &[u8]) -> Result<Vec<u8>> {
-    if cek.len() < 16 || cek.len() % 8 != 0 {
+    if cek.len() < 16 || !cek.len().is_multiple_of(8) {
         return Err(crate::error::err!(
             InvalidConfig,
             "AES key wrap needs a key of a multiple of 8 bytes"
@@ -45,7 +45,7 @@ pub(crate) fn wrap(kek: &[u8], cek: &[u8]) -> Result<Vec<u8>> {
 
 /// Unwrap `wrapped` with `kek`; the result is checked to be `expected_len` bytes.
 pub(crate) fn unwrap(kek: &[u8], wrapped: &[u8], expected_len: usize) -> Result<Zeroizing<Vec<u8>>> {
-    if wrapped.len() != expected_len + 8 || expected_len < 16 || expected_len % 8 != 0 {
+    if wrapped.len() != expected_len + 8 || expected_len < 16 || !expected_len.is_multiple_of(8) {
         return Err(Error::decrypt_failed());
     }
     let mut out = Zeroizing::new(vec![0u8; wrapped.len()]);

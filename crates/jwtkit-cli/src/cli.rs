@@ -228,9 +228,13 @@ pub enum KeyFormatArg {
 /// `jwtkit keygen`.
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
-    /// Algorithm the key is for: HS256/384/512, RS*/PS* (RSA), ES256/384/512, EdDSA.
+    /// Algorithm the key is for: HS256/384/512, RS*/PS* (RSA), ES256/384/512, EdDSA, or a JWE
+    /// key management algorithm (RSA-OAEP-256, ECDH-ES, A256KW, A256GCMKW, dir, PBES2-...).
     #[arg(long, value_name = "ALG")]
     pub alg: String,
+    /// With `--alg dir`: the content encryption algorithm the key is for (sizes it; default A256GCM).
+    #[arg(long, value_name = "ENC")]
+    pub enc: Option<String>,
     /// RSA modulus size in bits: 2048, 3072 or 4096.
     #[arg(long, value_name = "BITS")]
     pub bits: Option<usize>,

@@ -26,7 +26,8 @@ pub enum SerializationArg {
 /// `jwtkit encrypt`.
 #[derive(Debug, Args)]
 pub struct EncryptArgs {
-    /// The plaintext: text, `@FILE`, or omit / `-` to read stdin. A compact JWS gets `cty: JWT`.
+    /// The plaintext: text, `@FILE` (or an existing file's path), or omit / `-` to read stdin. A
+    /// compact JWS gets `cty: JWT`.
     #[arg(value_name = "PLAINTEXT")]
     pub plaintext: Option<String>,
     #[command(flatten)]
@@ -96,8 +97,13 @@ fn default_enc(keys: &[(&Key, KeyMgmtAlg)]) -> EncAlg {
 
 fn read_text(spec: Option<&str>, what: &str) -> Result<Vec<u8>, Failure> {
     match spec {
-        None | Some("-") => input::read_stdin(what),
+        None | Some("-") => input::read_stdin(&format!("the {what} from stdin")),
         Some(s) if s.starts_with('@') => input::read_file(&s[1..]),
+        // Like token arguments: the path of an existing file is read (say @FILE to be explicit).
+        Some(s) if !s.contains('\n') && std::path::Path::new(s).is_file() => {
+            eprintln!("note: read the {what} from the file {s}");
+            input::read_file(s)
+        }
         Some(s) => Ok(s.as_bytes().to_vec()),
     }
 }
@@ -145,7 +151,7 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
             .map_err(|e: jwtkit::Error| Failure::Usage(format!("--enc: {}", e.message())))?,
         None => default_enc(&recipients),
     };
-    let plaintext = read_text(args.plaintext.as_deref(), "the plaintext from stdin")?;
+    let plaintext = read_text(args.plaintext.as_deref(), "plaintext")?;
     let cty = args
         .cty
         .clone()
@@ -208,7 +214,7 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
                 e = e.protected_param(&k, v);
             }
             if let Some(a) = &args.aad {
-                e = e.aad(&read_text(Some(a), "the AAD")?);
+                e = e.aad(&read_text(Some(a), "AAD")?);
             }
             e.encrypt(plaintext, s == SerializationArg::Flattened)?
         }

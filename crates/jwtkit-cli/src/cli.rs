@@ -235,6 +235,9 @@ pub struct KeygenArgs {
     /// With `--alg dir`: the content encryption algorithm the key is for (sizes it; default A256GCM).
     #[arg(long, value_name = "ENC")]
     pub enc: Option<String>,
+    /// With `--alg ECDH-ES*`: the curve, P-256 (default), P-384, P-521 or X25519.
+    #[arg(long, value_name = "CRV")]
+    pub crv: Option<String>,
     /// RSA modulus size in bits: 2048, 3072 or 4096.
     #[arg(long, value_name = "BITS")]
     pub bits: Option<usize>,

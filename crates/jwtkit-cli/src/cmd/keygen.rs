@@ -64,7 +64,22 @@ pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
                     .map_err(|e: jwtkit::Error| Failure::Usage(format!("--enc: {}", e.message())))?,
                 None => jwtkit::EncAlg::A256GCM,
             };
-            (KeySpec::for_key_mgmt(kw, enc), kw.as_str().to_string())
+            let spec = match (KeySpec::for_key_mgmt(kw, enc), args.crv.as_deref()) {
+                (KeySpec::Ec(_), Some(c)) => {
+                    match (jwtkit::EcCurve::from_crv(c), jwtkit::OkpCurve::from_crv(c)) {
+                        (Some(curve), _) => KeySpec::Ec(curve),
+                        (None, Some(jwtkit::OkpCurve::X25519)) => KeySpec::Okp(jwtkit::OkpCurve::X25519),
+                        _ => {
+                            return Err(Failure::Usage(format!(
+                                "--crv {c:?}: ECDH-ES takes P-256, P-384, P-521 or X25519"
+                            )));
+                        }
+                    }
+                }
+                (_, Some(_)) => return Err(Failure::Usage("--crv applies to ECDH-ES keys only".into())),
+                (spec, None) => spec,
+            };
+            (spec, kw.as_str().to_string())
         }
     };
     let spec = match (spec, args.bits) {

@@ -88,12 +88,15 @@ fn epk_point(epk: &Object, family: KeyFamily) -> Result<Vec<u8>> {
     }
 }
 
-fn private_scalar(key: &Key) -> Option<&[u8]> {
-    match &key.material {
-        Material::Ec(_, Some(p)) => Some(&p.d),
-        Material::Okp(p, Some(s)) if p.curve == OkpCurve::X25519 => Some(&s.d),
-        _ => None,
-    }
+/// The recipient's ECDH private key, parsed once per [`Key`].
+fn private_key<'k>(key: &'k Key, alg: &'static agreement::Algorithm) -> Option<&'k PrivateKey> {
+    let (d, cell) = match &key.material {
+        Material::Ec(_, Some(p)) => (&p.d, &p.agreement),
+        Material::Okp(p, Some(s)) if p.curve == OkpCurve::X25519 => (&s.d, &s.agreement),
+        _ => return None,
+    };
+    cell.get_or_init(|| PrivateKey::from_private_key(alg, d).ok())
+        .as_ref()
 }
 
 /// Recipient side: the agreed key of `key_len` bytes from the recipient's private `key` and
@@ -108,11 +111,10 @@ pub(crate) fn derive_for_recipient(
 ) -> Result<Zeroizing<Vec<u8>>> {
     let family = key.family();
     let alg = agreement_alg(family).ok_or_else(Error::decrypt_failed)?;
-    let d = private_scalar(key).ok_or_else(Error::decrypt_failed)?;
+    let sk = private_key(key, alg).ok_or_else(Error::decrypt_failed)?;
     let point = epk_point(epk, family)?;
-    let sk = PrivateKey::from_private_key(alg, d).map_err(|_| Error::decrypt_failed())?;
     let z = agreement::agree(
-        &sk,
+        sk,
         UnparsedPublicKey::new(alg, &point),
         Error::decrypt_failed(),
         |z| Ok(Zeroizing::new(z.to_vec())),

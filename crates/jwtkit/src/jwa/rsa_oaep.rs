@@ -15,11 +15,15 @@ use crate::error::{Error, Result, err};
 use crate::jwa::KeyMgmtAlg;
 use crate::key::{Key, Material};
 
+/// The recipient's decryption key, parsed once per [`Key`] (parsing checks the RSA key and
+/// costs more than a decryption) and shared by reference count.
 fn private_key(key: &Key) -> Result<PrivateDecryptingKey> {
     match &key.material {
-        Material::Rsa(_, Some(p)) => {
-            PrivateDecryptingKey::from_pkcs8(&p.pkcs8).map_err(|_| Error::decrypt_failed())
-        }
+        Material::Rsa(_, Some(p)) => p
+            .decrypting
+            .get_or_init(|| PrivateDecryptingKey::from_pkcs8(&p.pkcs8).ok())
+            .clone()
+            .ok_or_else(Error::decrypt_failed),
         _ => Err(Error::decrypt_failed()),
     }
 }

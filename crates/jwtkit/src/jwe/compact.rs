@@ -4,7 +4,7 @@
 //! Parsing is strict and ordered: size limit, exactly five segments, strict base64url for each,
 //! strict JSON object header, header parameter types.
 
-use super::{Jwe, JweHeader, Recipient, Serialization};
+use super::{Jwe, Recipient, Serialization};
 use crate::error::{Error, ErrorKind, Result};
 use crate::{Detail, Limits};
 
@@ -33,12 +33,11 @@ pub(crate) fn parse(token: &str, limits: &Limits) -> Result<Jwe> {
     let [h, k, iv, c, t] = crate::jws::split::<5>(token)?;
     let header_bytes = b64(h, 0)?;
     let protected = crate::json::parse_object(&header_bytes, limits).map_err(|e| segment_error(e, 0))?;
-    JweHeader::from_protected(protected.clone()).map_err(|e| segment_error(e, 0))?;
     let encrypted_key = b64(k, 1)?;
     let iv = b64(iv, 2)?;
     let ciphertext = b64(c, 3)?;
     let tag = b64(t, 4)?;
-    Ok(Jwe {
+    Jwe {
         serialization: Serialization::Compact,
         protected_b64: h.to_string(),
         protected,
@@ -51,7 +50,9 @@ pub(crate) fn parse(token: &str, limits: &Limits) -> Result<Jwe> {
         ciphertext,
         tag,
         aad_b64: None,
-    })
+        headers: Vec::new(),
+    }
+    .with_headers()
 }
 
 /// Serialize a single-recipient JWE without unprotected headers or AAD in compact form.

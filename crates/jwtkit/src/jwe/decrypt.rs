@@ -166,7 +166,7 @@ pub fn decrypt_parsed(jwe: &Jwe, keys: &JwkSet, opts: &DecryptOptions) -> Result
     for (index, recipient) in jwe.recipients.iter().enumerate() {
         let prepared = jwe
             .header(index)
-            .and_then(|h| check_header(&h, opts).map(|(alg, enc)| (h, alg, enc)))
+            .and_then(|h| check_header(h, opts).map(|(alg, enc)| (h, alg, enc)))
             .and_then(|(h, alg, enc)| {
                 keys.select_with(h.kid(), alg.as_str(), |k| check_key(k, alg, enc))
                     .map(|c| (h, alg, enc, c))
@@ -183,7 +183,7 @@ pub fn decrypt_parsed(jwe: &Jwe, keys: &JwkSet, opts: &DecryptOptions) -> Result
                 break;
             }
             attempts += 1;
-            let Ok(cek) = unwrap_cek(alg, enc, key, &header, recipient.encrypted_key(), &opts.limits) else {
+            let Ok(cek) = unwrap_cek(alg, enc, key, header, recipient.encrypted_key(), &opts.limits) else {
                 continue;
             };
             let Ok(plaintext) =
@@ -197,7 +197,7 @@ pub fn decrypt_parsed(jwe: &Jwe, keys: &JwkSet, opts: &DecryptOptions) -> Result
             };
             let key_index = keys.keys().iter().position(|k| std::ptr::eq(k, key)).unwrap_or(0);
             return Ok(Decrypted {
-                header,
+                header: header.clone(),
                 plaintext,
                 alg,
                 enc,

@@ -254,7 +254,10 @@ impl<'k> Encrypter<'k> {
             ciphertext: Vec::new(),
             tag: Vec::new(),
             aad_b64: None,
-        };
+            headers: Vec::new(),
+        }
+        .with_headers()
+        .map_err(|e| err!(InvalidConfig, "header: {}", e.message()))?;
         seal(jwe, self.enc, &cek, plaintext, self.deflate)?.to_compact()
     }
 }
@@ -424,11 +427,10 @@ impl<'k> JsonEncrypter<'k> {
             ciphertext: Vec::new(),
             tag: Vec::new(),
             aad_b64: self.aad.as_ref().map(crate::base64url::encode),
-        };
-        for i in 0..jwe.recipients.len() {
-            jwe.header(i)
-                .map_err(|e| err!(InvalidConfig, "recipient {i}: {}", e.message()))?;
+            headers: Vec::new(),
         }
+        .with_headers()
+        .map_err(|e| err!(InvalidConfig, "{}", e.message()))?;
         seal(jwe, self.enc, &cek, plaintext, self.deflate)?.to_json(flattened)
     }
 }

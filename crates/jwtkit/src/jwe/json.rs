@@ -138,14 +138,11 @@ pub(crate) fn parse_object(doc: &Object, limits: &Limits) -> Result<Jwe> {
         ciphertext: member_b64(doc, "ciphertext", true)?.unwrap_or_default(),
         tag: member_b64(doc, "tag", false)?.unwrap_or_default(),
         aad_b64,
+        headers: Vec::new(),
     };
     // Header rules are checked for every recipient up front: a malformed recipient header
     // makes the whole document malformed, whichever recipient the caller's key fits.
-    for i in 0..jwe.recipients.len() {
-        jwe.header(i)
-            .map_err(|e| e.context(&format!("recipient {i}: ")))?;
-    }
-    Ok(jwe)
+    jwe.with_headers()
 }
 
 /// Serialize as general (`flattened == false`) or flattened JSON.

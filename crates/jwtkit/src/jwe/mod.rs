@@ -83,9 +83,30 @@ pub struct Jwe {
     ciphertext: Vec<u8>,
     tag: Vec<u8>,
     aad_b64: Option<String>,
+    /// The JOSE Header of each recipient, checked once at parse/creation.
+    headers: Vec<JweHeader>,
 }
 
 impl Jwe {
+    /// Compute and check the JOSE Header of every recipient (RFC 7516 §7.2.1).
+    pub(crate) fn with_headers(mut self) -> Result<Jwe> {
+        let mut headers = Vec::with_capacity(self.recipients.len());
+        for (i, r) in self.recipients.iter().enumerate() {
+            let h = JweHeader::merge(
+                self.protected.clone(),
+                self.unprotected.as_ref(),
+                r.header.as_ref(),
+            );
+            headers.push(match (h, self.serialization) {
+                (Ok(h), _) => h,
+                (Err(e), Serialization::Compact) => return Err(compact::segment_error(e, 0)),
+                (Err(e), _) => return Err(e.context(&format!("recipient {i}: "))),
+            });
+        }
+        self.headers = headers;
+        Ok(self)
+    }
+
     /// Parse a JWE in any serialization: text starting with `{` is JSON (general or
     /// flattened), anything else compact.
     ///
@@ -120,17 +141,11 @@ impl Jwe {
     /// The JOSE Header for recipient `index` (protected ∪ shared unprotected ∪ recipient).
     ///
     /// # Errors
-    /// `malformed` per [`JweHeader::merge`]; `malformed` for an index out of range.
-    pub fn header(&self, index: usize) -> Result<JweHeader> {
-        let r = self
-            .recipients
+    /// `malformed` for an index out of range.
+    pub fn header(&self, index: usize) -> Result<&JweHeader> {
+        self.headers
             .get(index)
-            .ok_or_else(|| crate::error::err!(Malformed, "the JWE has no recipient {index}"))?;
-        JweHeader::merge(
-            self.protected.clone(),
-            self.unprotected.as_ref(),
-            r.header.as_ref(),
-        )
+            .ok_or_else(|| crate::error::err!(Malformed, "the JWE has no recipient {index}"))
     }
 
     /// The JWE Protected Header (empty when absent in a JSON serialization).

@@ -101,6 +101,8 @@ pub(crate) struct RsaPrivate {
     pub(crate) pair: RsaKeyPair,
     /// PKCS#8 v1 DER of the private key (also used by RSA-OAEP).
     pub(crate) pkcs8: Zeroizing<Vec<u8>>,
+    /// The RSA decryption key for JWE (RSA-OAEP, RSA1_5), parsed on first use.
+    pub(crate) decrypting: OnceLock<Option<aws_lc_rs::rsa::PrivateDecryptingKey>>,
 }
 
 pub(crate) struct EcPublic {
@@ -114,6 +116,8 @@ pub(crate) struct EcPrivate {
     pub(crate) pair: EcdsaKeyPair,
     /// The private scalar, fixed length (coordinate length).
     pub(crate) d: Zeroizing<Vec<u8>>,
+    /// The ECDH key for JWE ECDH-ES, parsed on first use.
+    pub(crate) agreement: OnceLock<Option<aws_lc_rs::agreement::PrivateKey>>,
 }
 
 pub(crate) struct OkpPublic {
@@ -128,6 +132,8 @@ pub(crate) struct OkpPrivate {
     pub(crate) pair: Option<Ed25519KeyPair>,
     /// The 32-byte private key (Ed25519 seed or X25519 scalar).
     pub(crate) d: Zeroizing<Vec<u8>>,
+    /// The X25519 key for JWE ECDH-ES, parsed on first use.
+    pub(crate) agreement: OnceLock<Option<aws_lc_rs::agreement::PrivateKey>>,
 }
 
 /// Key material by family.

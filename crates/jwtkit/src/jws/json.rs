@@ -259,7 +259,8 @@ impl JwsJson {
         }
     }
 
-    fn signing_input(&self, sig: &JsonSignature) -> Vec<u8> {
+    /// The JWS Signing Input of one signature: `protected . payload` as written (§7.2.1).
+    pub(crate) fn signing_input(&self, sig: &JsonSignature) -> Vec<u8> {
         let mut v = Vec::with_capacity(sig.protected_b64.len() + 1 + self.payload.len());
         v.extend_from_slice(sig.protected_b64.as_bytes());
         v.push(b'.');

@@ -251,8 +251,17 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
     let mut opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
     // Only key management algorithms named: the caller expects an encrypted, unsigned JWT.
     opts.allow_unsigned_claims = lists.jws.is_empty() && !lists.kw.is_empty();
+    // The nested JWT's keys: the issuer's JWKS (--jwks/--issuer) when given, else --key/--secret.
+    let remote = crate::cmd::remote::load(&args.remote, None, &args.issuers)?;
+    let (verify_keys, remote_issuer, discovery_algs) = match &remote {
+        Some(r) => (&r.loaded.set, r.issuer.as_deref(), r.discovery_algs),
+        None => (&keys.set, None, AlgSet::empty()),
+    };
     let sig_algs = if lists.jws.is_empty() {
-        let from_keys = super::verify::allowlist(&[], &keys.set)?;
+        let mut from_keys = super::verify::allowlist(&[], verify_keys)?;
+        if !discovery_algs.is_empty() {
+            from_keys = from_keys.intersect(discovery_algs);
+        }
         if from_keys.is_empty() {
             AlgSet::all()
         } else {
@@ -261,8 +270,8 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
     } else {
         lists.jws
     };
-    let validation = super::verify::validation(args, sig_algs, now)?;
-    let result = jwe::decrypt_then_verify(token, &keys.set, &opts, &keys.set, &validation);
+    let validation = super::verify::validation(args, sig_algs, now, remote_issuer)?;
+    let result = jwe::decrypt_then_verify(token, &keys.set, &opts, verify_keys, &validation);
     let mut warnings = notes;
     warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok().map(|n| &n.jwe)));
     if let Ok(n) = &result
@@ -308,7 +317,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
         output::print_json(&json!({
             "valid": true,
             "alg": v.inner.as_ref().map(|i| i.alg),
-            "key": v.inner.as_ref().map(|i| key_json(&keys.set, i.key_index)),
+            "key": v.inner.as_ref().map(|i| key_json(verify_keys, i.key_index)),
             "header": header,
             "claims": v.claims.as_object(),
             "jwe": jwe_json(&v.jwe, &keys.set),
@@ -318,7 +327,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
         return Ok(exit::OK);
     }
     output::notes(&warnings, st);
-    let label = |i: usize| keys.set.keys().get(i).map(|k| k.label()).unwrap_or_default();
+    let label = |set: &JwkSet, i: usize| set.keys().get(i).map(|k| k.label()).unwrap_or_default();
     println!(
         "{} {} {}",
         st.bold("Decryption"),
@@ -327,7 +336,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
             "({} + {} with {})",
             v.jwe.alg,
             v.jwe.enc,
-            label(v.jwe.key_index)
+            label(&keys.set, v.jwe.key_index)
         ))
     );
     match &v.inner {
@@ -335,7 +344,11 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
             "{}  {} {}",
             st.bold("Signature"),
             st.green("✓ verified"),
-            st.dim(&format!("({} with {}, nested JWT)", i.alg, label(i.key_index)))
+            st.dim(&format!(
+                "({} with {}, nested JWT)",
+                i.alg,
+                label(verify_keys, i.key_index)
+            ))
         ),
         None => println!(
             "{}  {}",

@@ -23,8 +23,8 @@ pub struct NestedVerified {
 /// Decrypt `token` with `decryption_keys`, then verify the nested JWT with
 /// `verification_keys` and validate its claims.
 ///
-/// The plaintext is a nested JWT when the JWE's `cty` is `JWT` (RFC 7519 §5.2), or when it is
-/// not a JSON object (senders often omit `cty`); it must then verify under `validation`, whose
+/// The plaintext is a nested JWT when the JWE's `cty` is `JWT` (RFC 7519 §5.2), when it is
+/// not a JSON object (senders often omit `cty`), or when it is a JWS JSON serialization; it must then verify under `validation`, whose
 /// algorithm allowlist is the signature allowlist. A plaintext that is a JSON object is an
 /// encrypted, **unsigned** claims set: accepted only with
 /// [`DecryptOptions::allow_unsigned_claims`], since anyone who can encrypt to the recipient
@@ -60,7 +60,9 @@ pub fn decrypt_then_verify(
     validation: &Validation,
 ) -> Result<NestedVerified> {
     let jwe = super::decrypt(token, decryption_keys, decrypt)?;
-    let nested = jwe.header.is_nested_jwt() || jwe.plaintext.first() != Some(&b'{');
+    let nested = jwe.header.is_nested_jwt()
+        || jwe.plaintext.first() != Some(&b'{')
+        || looks_like_json_jws(&jwe.plaintext, &decrypt.limits);
     if nested {
         let text = std::str::from_utf8(&jwe.plaintext)
             .map_err(|_| err!(Malformed, "the decrypted nested JWT is not UTF-8 text"))?;
@@ -86,5 +88,13 @@ pub fn decrypt_then_verify(
         jwe,
         inner: None,
         claims,
+    })
+}
+
+/// A JSON object with `payload` and `signature`/`signatures`: a JWS JSON serialization, which
+/// must verify as such rather than pass for an unsigned claims set.
+fn looks_like_json_jws(plaintext: &[u8], limits: &crate::Limits) -> bool {
+    crate::json::parse_object(plaintext, limits).is_ok_and(|o| {
+        o.contains_key("payload") && (o.contains_key("signature") || o.contains_key("signatures"))
     })
 }

@@ -61,6 +61,11 @@
   function shellQuote(s) {
     return /^[A-Za-z0-9._\-\/:=+,@]+$/.test(s) ? s : "'" + s.replace(/'/g, "'\\''") + "'";
   }
+  function banner(kind, result, icon, title, sub) {
+    return el('div', { class: 'banner ' + kind, 'data-result': result },
+      el('span', { class: 'icon', 'aria-hidden': 'true' }, el('span', { text: icon })),
+      el('div', {}, el('span', { class: 'title', text: title }), sub ? el('span', { class: 'sub', text: sub }) : null));
+  }
   function kindBox(err, where) {
     return el('div', { class: 'error-box' },
       el('span', { class: 'kind', text: err.kind || 'error' }),
@@ -436,16 +441,13 @@
     if (!r) return;
     if (r.input_error) {
       const e = r.input_error.error;
-      box.append(el('div', { class: 'banner warn', 'data-result': 'input_error' }, el('span', { class: 'icon', text: '!' }), 'Cannot verify: check the ' + r.input_error.field),
-        kindBox(e, r.input_error.field));
+      box.append(banner('warn', 'input_error', '!', 'Cannot verify: check the ' + r.input_error.field), kindBox(e, r.input_error.field));
       return;
     }
     const sig = r.signature;
     const keyDesc = r.key ? r.key.format + (r.key.keys.length > 1 ? ' · ' + r.key.keys.length + ' keys' : '') : '';
     if (sig.verified) {
-      box.append(el('div', { class: 'banner ok', 'data-result': 'verified' },
-        el('span', { class: 'icon', text: '✓' }), 'Signature verified',
-        el('span', { class: 'sub', text: sig.alg + ' · ' + (sig.key || '') + ' · ' + keyDesc })));
+      box.append(banner('ok', 'verified', '✓', 'Signature verified', sig.alg + ' · ' + (sig.key || '') + ' · ' + keyDesc));
       const c = r.claims;
       if (c.valid) {
         box.append(el('div', { class: 'result-line', 'data-claims': 'valid' }, el('span', { class: 'badge ok', text: 'claims valid' }), ' ',
@@ -457,9 +459,7 @@
       for (const n of c.notes || []) box.append(el('div', { class: 'result-line hint', text: n }));
     } else {
       const invalid = sig.result === 'invalid_signature';
-      box.append(el('div', { class: 'banner ' + (invalid ? 'bad' : 'warn'), 'data-result': sig.result },
-        el('span', { class: 'icon', text: invalid ? '✗' : '!' }), invalid ? 'Invalid signature' : 'Not verified',
-        el('span', { class: 'sub', text: keyDesc })));
+      box.append(banner(invalid ? 'bad' : 'warn', sig.result, invalid ? '✗' : '!', invalid ? 'Invalid signature' : 'Not verified', keyDesc));
       box.append(kindBox(sig.error));
     }
     const d = r.diagnosis;

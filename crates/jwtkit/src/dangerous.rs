@@ -201,7 +201,7 @@ pub fn decode_unverified(token: &str, limits: &Limits) -> Unverified {
         };
     }
     match parts.get(2) {
-        Some(s) if s.is_empty() => {
+        Some(&"") => {
             u.notes.push("the signature segment is empty".into());
             u.signature = Some(Vec::new());
         }

@@ -79,7 +79,7 @@ impl<'a> Seen<'a> {
     fn insert(&mut self, name: std::borrow::Cow<'a, str>) -> bool {
         match self {
             Seen::Small(v) => {
-                if v.iter().any(|n| *n == name) {
+                if v.contains(&name) {
                     return false;
                 }
                 if v.len() >= 16 {

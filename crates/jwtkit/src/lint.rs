@@ -147,7 +147,7 @@ pub fn token_findings(header: &Object, claims: Option<&Object>, now: i64) -> Vec
     if let Some(claims) = claims {
         claim_findings(claims, now, &mut out);
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }
 
@@ -341,7 +341,7 @@ fn looks_like_card(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0 && digits.iter().any(|&d| d != digits.first().copied().unwrap_or(0))
+    sum.is_multiple_of(10) && digits.iter().any(|&d| d != digits.first().copied().unwrap_or(0))
 }
 
 fn looks_like_ssn(s: &str) -> bool {

@@ -137,19 +137,16 @@ impl Key {
                         if obj.contains_key("oth") {
                             return Err(bad_key("multi-prime RSA keys (\"oth\") are not supported"));
                         }
-                        let crt: Vec<Vec<u8>> = ["p", "q", "dp", "dq", "qi"]
-                            .iter()
-                            .map(|m| {
-                                b64_member(obj, m)?.ok_or_else(|| {
-                                    bad_key(format!(
-                                        "RSA private JWK without CRT parameter \"{m}\" is not supported \
-                                         (RFC 7518 §6.3.2: p, q, dp, dq and qi should be present)"
-                                    ))
-                                })
+                        let crt = |m: &str| -> Result<Vec<u8>> {
+                            b64_member(obj, m)?.ok_or_else(|| {
+                                bad_key(format!(
+                                    "RSA private JWK without CRT parameter \"{m}\" is not supported \
+                                     (RFC 7518 §6.3.2: p, q, dp, dq and qi should be present)"
+                                ))
                             })
-                            .collect::<Result<_>>()?;
-                        let [p, q, dp, dq, qi] = [&crt[0], &crt[1], &crt[2], &crt[3], &crt[4]];
-                        Key::rsa_private_components([&n, &e, &d, p, q, dp, dq, qi], meta)?
+                        };
+                        let (p, q, dp, dq, qi) = (crt("p")?, crt("q")?, crt("dp")?, crt("dq")?, crt("qi")?);
+                        Key::rsa_private_components([&n, &e, &d, &p, &q, &dp, &dq, &qi], meta)?
                     }
                 }
             }
@@ -287,7 +284,7 @@ pub(crate) fn thumbprint_of(material: &Material) -> String {
         crate::base64url::encode(v)
     }
     let canonical = match material {
-        Material::Oct(s) => format!(r#"{{"k":"{}","kty":"oct"}}"#, e(&*s.bytes)),
+        Material::Oct(s) => format!(r#"{{"k":"{}","kty":"oct"}}"#, e(&s.bytes)),
         Material::Rsa(p, _) => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, e(&p.e), e(&p.n)),
         Material::Ec(p, _) => {
             let (x, y) = p.xy();

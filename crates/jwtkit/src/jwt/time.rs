@@ -117,6 +117,9 @@ pub fn format_relative(t: f64, now: UnixTime) -> String {
         return "far away".into();
     }
     let abs = delta.abs().min(u64::MAX as f64) as u64;
+    if abs == 0 {
+        return "now".into();
+    }
     if delta >= 0.0 {
         format!("in {}", format_duration(abs))
     } else {

@@ -64,7 +64,7 @@ impl KeyOp {
 pub(crate) struct Secret {
     pub(crate) bytes: Zeroizing<Vec<u8>>,
     /// `hmac::Key` per HS256/384/512, built once (precomputes the inner and outer pads).
-    hmac: [OnceLock<hmac::Key>; 3],
+    hmac: [OnceLock<Box<hmac::Key>>; 3],
 }
 
 impl Secret {
@@ -83,7 +83,7 @@ impl Secret {
         };
         // `i` is 0..3 by construction.
         #[allow(clippy::indexing_slicing)]
-        self.hmac[i].get_or_init(|| hmac::Key::new(a, &self.bytes))
+        self.hmac[i].get_or_init(|| Box::new(hmac::Key::new(a, &self.bytes)))
     }
 }
 
@@ -131,6 +131,9 @@ pub(crate) struct OkpPrivate {
 }
 
 /// Key material by family.
+// The RSA variant carries its per-algorithm parsed verifiers inline (a few hundred bytes); keys
+// are few and long-lived, so boxing would only add an indirection on the verification path.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Material {
     Oct(Secret),
     Rsa(RsaPublic, Option<RsaPrivate>),

@@ -1,0 +1,288 @@
+//! Command-line surface (clap derive). Help text lives next to each flag.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Decode, verify, sign and inspect JSON Web Tokens locally. Nothing leaves your machine.
+///
+/// Tokens are read from the argument or, when it is absent or `-`, from standard input (read
+/// whole). Pasted text is tolerated: a leading `Bearer ` or `Authorization: Bearer `, quotes, line
+/// breaks, or a whole `curl -H` line; what was stripped is reported.
+///
+/// Exit codes: 0 valid/ok, 1 token invalid (verification, validation or a high finding in
+/// lint), 2 usage error, 3 key or config error, 4 network error.
+#[derive(Debug, Parser)]
+#[command(name = "jwtkit", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    /// Disable colour (colour is only used when stdout is a terminal; NO_COLOR is honoured).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a token's header, claims and times WITHOUT verifying anything.
+    ///
+    /// Decoding never checks the signature and never implies validity: use `verify` for that.
+    /// Strictness problems (padding, duplicate members, bad segment count) are listed, and as
+    /// much as possible is still shown. Exits 1 when the token is malformed.
+    Decode(DecodeArgs),
+    /// Verify a token's signature and validate its claims.
+    ///
+    /// The algorithm allowlist comes from --alg, or from the key (its JWK `alg`, else its
+    /// family); never from the token. On failure a diagnosis says which keys and algorithms
+    /// were tried and which usual mistake it looks like.
+    Verify(VerifyArgs),
+    /// Sign claims into a compact JWS (a JWT).
+    Sign(SignArgs),
+    /// Generate a key: RSA, EC (P-256/384/521), Ed25519 or an HMAC secret, as JWK or PEM.
+    Keygen(KeygenArgs),
+    /// Inspect and convert keys: public part, RFC 7638 thumbprint, JWK <-> PEM.
+    #[command(subcommand)]
+    Jwk(JwkCommand),
+    /// Security findings for a token (and its secret): exits 1 if any finding is high.
+    Lint(LintArgs),
+}
+
+/// How to show times in human output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum TimeFormat {
+    /// `2026-11-29 18:00:00 UTC (in 3h 12m)`.
+    #[default]
+    Utc,
+    /// The local time zone.
+    Local,
+    /// Unix seconds.
+    Unix,
+}
+
+/// Arguments shared by commands that take a token.
+#[derive(Debug, Args)]
+pub struct TokenArg {
+    /// The token (compact JWS/JWE, or a JSON serialization), `@FILE` (or an existing file's
+    /// path) to read it from a file, or omit / `-` to read stdin.
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+/// Key sources (`--secret`, `--key`), shared by verify, sign and lint.
+#[derive(Debug, Args, Default)]
+pub struct KeyArgs {
+    /// HMAC secret: `text`, `@path` (file bytes as is), `env:VAR`, `b64:…`, `b64url:…`, or `-`
+    /// (stdin; one trailing newline removed). Prefer env:, @ or --secret-prompt to keep secrets
+    /// out of shell history.
+    #[arg(long, value_name = "S")]
+    pub secret: Option<String>,
+    /// Ask for the HMAC secret on the terminal (input hidden).
+    #[arg(long)]
+    pub secret_prompt: bool,
+    /// Key file, recognised by content: PEM (SPKI, PKCS#1, PKCS#8, SEC1, certificate), DER, a
+    /// JWK or a JWK Set. Repeat to give several.
+    #[arg(long, value_name = "FILE")]
+    pub key: Vec<String>,
+}
+
+/// `jwtkit decode`.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    #[command(flatten)]
+    pub token: TokenArg,
+    /// Print one JSON object instead of human output.
+    #[arg(long)]
+    pub json: bool,
+    /// How to show times.
+    #[arg(long, value_enum, default_value_t)]
+    pub time: TimeFormat,
+    /// The current time for relative times and findings: Unix seconds, RFC 3339, or a date.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+/// `jwtkit verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub token: TokenArg,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Allowed algorithm (repeatable). Default: what the key allows (its JWK alg, else its family).
+    #[arg(long = "alg", value_name = "ALG")]
+    pub algs: Vec<String>,
+    /// Expected issuer (repeatable: any of them). Compared exactly.
+    #[arg(long = "iss", value_name = "ISS")]
+    pub issuers: Vec<String>,
+    /// Expected audience (repeatable: any of them). Without one, a token with `aud` is rejected.
+    #[arg(long = "aud", value_name = "AUD")]
+    pub audiences: Vec<String>,
+    /// Do not check `aud` (inspection only; a service must check its audience).
+    #[arg(long, conflicts_with = "audiences")]
+    pub ignore_aud: bool,
+    /// Expected subject.
+    #[arg(long, value_name = "SUB")]
+    pub sub: Option<String>,
+    /// Expected header `typ` (case-insensitive, e.g. JWT or at+jwt).
+    #[arg(long, value_name = "TYP")]
+    pub typ: Option<String>,
+    /// Claim that must be present (repeatable).
+    #[arg(long = "require", value_name = "CLAIM")]
+    pub required: Vec<String>,
+    /// Allowed clock skew for exp, nbf and iat.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub leeway: String,
+    /// Maximum token age since iat (iat becomes required), e.g. 1h.
+    #[arg(long, value_name = "DURATION")]
+    pub max_age: Option<String>,
+    /// The current time: Unix seconds, RFC 3339 (2026-11-29T18:00:00Z), a date, or +1h / -30m.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Signature only: treat the payload as opaque bytes and check no claims.
+    #[arg(long)]
+    pub jws: bool,
+    /// Print one JSON object instead of human output.
+    #[arg(long)]
+    pub json: bool,
+    /// How to show times.
+    #[arg(long, value_enum, default_value_t)]
+    pub time: TimeFormat,
+}
+
+/// `jwtkit sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Signature algorithm.
+    #[arg(long, value_name = "ALG")]
+    pub alg: String,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// `kid` header (default: the key's JWK kid, if any).
+    #[arg(long, value_name = "KID")]
+    pub kid: Option<String>,
+    /// `typ` header.
+    #[arg(long, value_name = "TYP", default_value = "JWT")]
+    pub typ: String,
+    /// Extra header parameter, `name=value` (value parsed as JSON when it is valid JSON).
+    #[arg(long = "header", value_name = "K=V")]
+    pub headers: Vec<String>,
+    /// Claims as a JSON object: inline JSON, `@FILE`, or `-` for stdin.
+    #[arg(long, value_name = "JSON|@FILE|-")]
+    pub claims: Option<String>,
+    /// One claim, `name=value` (value parsed as JSON when it is valid JSON, else a string).
+    #[arg(long = "claim", value_name = "K=V")]
+    pub claim: Vec<String>,
+    /// `iss` claim.
+    #[arg(long)]
+    pub iss: Option<String>,
+    /// `sub` claim.
+    #[arg(long)]
+    pub sub: Option<String>,
+    /// `aud` claim (repeat for an array).
+    #[arg(long)]
+    pub aud: Vec<String>,
+    /// `exp`: absolute time, or relative to now (`+1h`, `+15m`).
+    #[arg(long, value_name = "TIME")]
+    pub exp: Option<String>,
+    /// `nbf`: absolute or relative time.
+    #[arg(long, value_name = "TIME")]
+    pub nbf: Option<String>,
+    /// Do not add `iat` (added by default).
+    #[arg(long)]
+    pub no_iat: bool,
+    /// Add a `jti`: the given value, or a random 128-bit id when given without a value.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
+    pub jti: Option<String>,
+    /// The current time (for iat and relative times).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Allow keys below RFC 7518 minimums (HMAC shorter than the hash, RSA < 2048). Testing only.
+    #[arg(long)]
+    pub insecure_allow_weak_key: bool,
+    /// Print one JSON object with the token, header and claims.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Key output formats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum KeyFormatArg {
+    /// JSON Web Key.
+    #[default]
+    Jwk,
+    /// PEM (PKCS#8 private key, SPKI public key).
+    Pem,
+}
+
+/// `jwtkit keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Algorithm the key is for: HS256/384/512, RS*/PS* (RSA), ES256/384/512, EdDSA.
+    #[arg(long, value_name = "ALG")]
+    pub alg: String,
+    /// RSA modulus size in bits: 2048, 3072 or 4096.
+    #[arg(long, value_name = "BITS")]
+    pub bits: Option<usize>,
+    /// Key id (default: the RFC 7638 thumbprint).
+    #[arg(long, value_name = "KID")]
+    pub kid: Option<String>,
+    /// Output format (HMAC secrets are JWK only).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: KeyFormatArg,
+    /// Write the private key here (mode 0600) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
+    /// Also write the public key here.
+    #[arg(long, value_name = "FILE")]
+    pub public_out: Option<String>,
+}
+
+/// `jwtkit jwk …`.
+#[derive(Debug, Subcommand)]
+pub enum JwkCommand {
+    /// Print the public part of a key (or of every key of a set) as JWK.
+    Public {
+        /// Key file (any format).
+        file: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: KeyFormatArg,
+    },
+    /// Print the RFC 7638 SHA-256 thumbprint of each key.
+    Thumbprint {
+        /// Key file (any format).
+        file: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert between JWK and PEM.
+    Convert {
+        /// Key file (any format).
+        file: String,
+        /// Target format.
+        #[arg(long, value_enum)]
+        to: KeyFormatArg,
+        /// Include private key material (default: public only).
+        #[arg(long)]
+        private: bool,
+        /// Set the kid of the JWK output.
+        #[arg(long)]
+        kid: Option<String>,
+    },
+}
+
+/// `jwtkit lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub token: TokenArg,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// The current time for time-based findings.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}

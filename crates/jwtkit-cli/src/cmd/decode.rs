@@ -1,0 +1,98 @@
+//! `jwtkit decode`: show everything in a token, verify nothing.
+
+use jwtkit::dangerous::{Form, Payload, decode_unverified};
+use jwtkit::{Limits, lint};
+use serde_json::{Value, json};
+
+use crate::cli::DecodeArgs;
+use crate::exit::{self, Failure};
+use crate::input;
+use crate::output::{self, Style};
+
+/// The reminder printed by every decode.
+pub const NOT_VERIFIED: &str =
+    "signature NOT verified: decode shows what the token claims, not that it is valid (use jwtkit verify)";
+
+pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
+    let now = input::now(args.now.as_deref())?;
+    let extracted = input::token(args.token.token.as_deref())?;
+    let u = decode_unverified(&extracted.token, &Limits::default());
+    let findings = u
+        .header
+        .as_ref()
+        .map(|h| lint::token_findings(h, u.claims(), now))
+        .unwrap_or_default();
+    let code = if u.errors.is_empty() {
+        exit::OK
+    } else {
+        exit::INVALID
+    };
+    let form = match u.form {
+        Form::JwsCompact => "JWS compact",
+        Form::JweCompact => "JWE compact",
+        Form::Json => "JSON serialization",
+        Form::Unknown => "unknown",
+    };
+    let mut notes = extracted.notes.clone();
+    notes.extend(u.notes.iter().cloned());
+    if args.json {
+        let payload = match &u.payload {
+            Payload::Claims(_) => Value::Null,
+            Payload::Bytes(b) => {
+                json!({"utf8": String::from_utf8(b.clone()).ok(), "b64u": jwtkit::base64url::encode(b)})
+            }
+            Payload::Encrypted => json!("encrypted"),
+            Payload::Missing => Value::Null,
+        };
+        output::print_json(&json!({
+            "verified": false,
+            "form": form,
+            "header": u.header,
+            "claims": u.claims(),
+            "payload": payload,
+            "signature_b64u": u.signature.as_ref().map(jwtkit::base64url::encode),
+            "error": u.errors.first().map(|e| e.to_json()),
+            "errors": u.errors.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
+            "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
+            "warnings": notes,
+            "note": NOT_VERIFIED,
+        }));
+        return Ok(code);
+    }
+    output::notes(&notes, st);
+    println!("{} {}", st.bold(form), st.yellow(&format!("— {NOT_VERIFIED}")));
+    if let Some(h) = &u.header {
+        output::section("Header", &[output::json(&Value::Object(h.clone()), st)], st);
+    }
+    match &u.payload {
+        Payload::Claims(c) => {
+            output::section("Payload", &[output::json(&Value::Object(c.clone()), st)], st);
+            output::section("Times", &output::times(c, now, args.time, st), st);
+        }
+        Payload::Bytes(b) => {
+            let shown = match std::str::from_utf8(b) {
+                Ok(s) => serde_json::to_string(s).unwrap_or_default(),
+                Err(_) => format!(
+                    "{} bytes (not UTF-8), base64url {}",
+                    b.len(),
+                    jwtkit::base64url::encode(b)
+                ),
+            };
+            output::section("Payload (not a JSON object)", &[shown], st);
+        }
+        Payload::Encrypted => output::section(
+            "Payload",
+            &["encrypted (JWE): decrypt it with the recipient's key to see the content".to_string()],
+            st,
+        ),
+        Payload::Missing => {}
+    }
+    if let Some(sig) = &u.signature {
+        let alg = u.alg().unwrap_or("?");
+        output::section("Signature", &[format!("{} bytes ({alg})", sig.len())], st);
+    }
+    output::section("Findings", &output::findings(&findings, st), st);
+    let problems: Vec<String> = u.errors.iter().map(|e| st.red(&e.to_string())).collect();
+    output::section("Problems (a verifier rejects this token)", &problems, st);
+    Ok(code)
+}

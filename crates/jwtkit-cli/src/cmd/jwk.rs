@@ -1,0 +1,105 @@
+//! `jwtkit jwk public|thumbprint|convert`.
+
+use jwtkit::Limits;
+use serde_json::{Value, json};
+
+use crate::cli::{JwkCommand, KeyFormatArg};
+use crate::cmd::keygen::render;
+use crate::exit::{self, Failure};
+use crate::input;
+use crate::output::{self, Style};
+
+fn load(file: &str) -> Result<jwtkit::JwkSet, Failure> {
+    let bytes = if file == "-" {
+        input::read_stdin("the key from stdin")?
+    } else {
+        input::read_file(file)?
+    };
+    let (set, _) = jwtkit::key::load(&bytes, &Limits::default())?;
+    if set.is_empty() {
+        let why = set
+            .ignored()
+            .iter()
+            .map(|i| format!("#{}: {}", i.index, i.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Failure::Jose(jwtkit::Error::new(
+            jwtkit::ErrorKind::BadKey,
+            format!("{file}: no usable key ({why})"),
+        )));
+    }
+    Ok(set)
+}
+
+pub fn run(cmd: &JwkCommand, _st: Style) -> Result<u8, Failure> {
+    match cmd {
+        JwkCommand::Public { file, format } => {
+            let set = load(file)?;
+            for k in set.keys() {
+                if k.family() == jwtkit::KeyFamily::Oct {
+                    return Err(Failure::Usage("an HMAC secret has no public part".into()));
+                }
+            }
+            match (format, set.keys()) {
+                (KeyFormatArg::Jwk, [one]) => output::print_json(&Value::Object(one.to_jwk(false))),
+                (KeyFormatArg::Jwk, _) => output::print_json(&set.to_json(false)),
+                (KeyFormatArg::Pem, keys) => {
+                    for k in keys {
+                        print!("{}", render(k, KeyFormatArg::Pem, false)?);
+                    }
+                }
+            }
+        }
+        JwkCommand::Thumbprint { file, json } => {
+            let set = load(file)?;
+            if *json {
+                let list: Vec<Value> = set
+                    .keys()
+                    .iter()
+                    .map(|k| json!({"kid": k.kid(), "kty": k.family().kty(), "thumbprint": k.thumbprint()}))
+                    .collect();
+                output::print_json(&json!({"keys": list}));
+            } else {
+                for k in set.keys() {
+                    match k.kid() {
+                        Some(kid) if set.keys().len() > 1 => println!("{}  {kid}", k.thumbprint()),
+                        _ => println!("{}", k.thumbprint()),
+                    }
+                }
+            }
+        }
+        JwkCommand::Convert {
+            file,
+            to,
+            private,
+            kid,
+        } => {
+            let set = load(file)?;
+            for k in set.keys() {
+                let k2;
+                let key = match kid {
+                    Some(kid) => {
+                        k2 = jwtkit::key::load(
+                            serde_json::to_string(&k.to_jwk(true))
+                                .unwrap_or_default()
+                                .as_bytes(),
+                            &Limits::default(),
+                        )?
+                        .0
+                        .into_single()?
+                        .with_kid(kid.clone());
+                        &k2
+                    }
+                    None => k,
+                };
+                if *private && !key.is_private() {
+                    return Err(Failure::Usage(format!(
+                        "{file} holds a public key: --private needs a private key"
+                    )));
+                }
+                print!("{}", render(key, *to, *private)?);
+            }
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,87 @@
+//! `jwtkit keygen`: new keys, with a kid (the RFC 7638 thumbprint by default).
+
+use std::io::Write as _;
+
+use jwtkit::key::KeySpec;
+use jwtkit::{JwsAlg, Key, KeyFamily};
+
+use crate::cli::{KeyFormatArg, KeygenArgs};
+use crate::exit::{self, Failure};
+use crate::output::Style;
+
+/// Write a file, private keys with mode 0600.
+pub fn write_file(path: &str, data: &str, private: bool) -> Result<(), Failure> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let _ = private;
+    let mut f = opts
+        .open(path)
+        .map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))?;
+    f.write_all(data.as_bytes())
+        .map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))
+}
+
+/// The text of a key in a format.
+pub fn render(key: &Key, format: KeyFormatArg, private: bool) -> Result<String, Failure> {
+    match format {
+        KeyFormatArg::Jwk => {
+            let jwk = key.to_jwk(private);
+            Ok(serde_json::to_string_pretty(&jwk).unwrap_or_default() + "\n")
+        }
+        KeyFormatArg::Pem => {
+            let pem = if private {
+                key.private_key_pem().map(|p| p.to_string())
+            } else {
+                key.public_key_pem()
+            };
+            pem.ok_or_else(|| {
+                Failure::Usage(match key.family() {
+                    KeyFamily::Oct => "an HMAC secret has no PEM form: use --format jwk".into(),
+                    _ => "this key has no private part to write".into(),
+                })
+            })
+        }
+    }
+}
+
+pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
+    let alg: JwsAlg = args
+        .alg
+        .parse()
+        .map_err(|e: jwtkit::Error| Failure::Usage(format!("--alg: {}", e.message())))?;
+    let spec = match (KeySpec::for_alg(alg), args.bits) {
+        (KeySpec::Rsa(_), Some(bits)) => KeySpec::Rsa(bits),
+        (spec, None) => spec,
+        (_, Some(_)) => return Err(Failure::Usage("--bits applies to RSA keys only".into())),
+    };
+    let key = Key::generate(spec)?;
+    let kid = args.kid.clone().unwrap_or_else(|| key.thumbprint().to_string());
+    let key = key.with_kid(kid).with_alg(alg.as_str());
+    let private = render(&key, args.format, true)?;
+    match &args.out {
+        Some(path) => {
+            write_file(path, &private, true)?;
+            eprintln!(
+                "wrote the private key to {path} (kid {})",
+                key.kid().unwrap_or_default()
+            );
+        }
+        None => print!("{private}"),
+    }
+    if let Some(path) = &args.public_out {
+        if key.family() == KeyFamily::Oct {
+            return Err(Failure::Usage(
+                "an HMAC secret has no public part: omit --public-out".into(),
+            ));
+        }
+        let public = render(&key, args.format, false)?;
+        write_file(path, &public, false)?;
+        eprintln!("wrote the public key to {path}");
+    }
+    Ok(exit::OK)
+}

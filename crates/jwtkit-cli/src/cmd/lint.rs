@@ -1,0 +1,86 @@
+//! `jwtkit lint`: security findings for a token and, for HMAC tokens, its secret.
+
+use jwtkit::dangerous::decode_unverified;
+use jwtkit::jws::CompactJws;
+use jwtkit::lint::{self, Finding, Severity};
+use jwtkit::{JwsAlg, Key, Limits};
+use serde_json::json;
+
+use crate::cli::LintArgs;
+use crate::exit::{self, Failure};
+use crate::input;
+use crate::output::{self, Style};
+
+/// For an HS* token, try the bundled weak secrets against the signature itself.
+fn cracked_secret(token: &str) -> Option<&'static str> {
+    let jws = CompactJws::parse(token, &Limits::default()).ok()?;
+    let alg: JwsAlg = jws.header().alg().ok()?;
+    if !alg.is_hmac() {
+        return None;
+    }
+    lint::weak_secrets().find(|s| {
+        jwtkit::jwa::sig::verify(
+            alg,
+            &Key::hmac(s.as_bytes().to_vec()),
+            jws.signing_input(),
+            jws.signature(),
+        )
+        .is_ok()
+    })
+}
+
+pub fn run(args: &LintArgs, st: Style) -> Result<u8, Failure> {
+    let now = input::now(args.now.as_deref())?;
+    let extracted = input::token(args.token.token.as_deref())?;
+    let u = decode_unverified(&extracted.token, &Limits::default());
+    let mut findings: Vec<Finding> = u
+        .header
+        .as_ref()
+        .map(|h| lint::token_findings(h, u.claims(), now))
+        .unwrap_or_default();
+    let alg = u.alg().and_then(|a| a.parse::<JwsAlg>().ok());
+    if args.keys.secret.is_some() || !args.keys.key.is_empty() || args.keys.secret_prompt {
+        let keys = input::keys(&args.keys, &Limits::default(), None)?;
+        for k in keys.set.keys() {
+            findings.extend(lint::key_findings(k, alg));
+        }
+    }
+    if let Some(secret) = cracked_secret(&extracted.token)
+        && !findings.iter().any(|f| f.id == "weak_hmac_secret")
+    {
+        findings.insert(
+            0,
+            Finding {
+                id: "weak_hmac_secret",
+                severity: Severity::High,
+                message: format!(
+                    "the token is signed with the well-known secret {secret:?}: anyone can forge tokens for this issuer"
+                ),
+                fix: "rotate to a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and revoke issued tokens",
+            },
+        );
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let high = findings.iter().any(|f| f.severity == Severity::High);
+    if args.json {
+        output::print_json(&json!({
+            "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
+            "high": high,
+            "errors": u.errors.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
+            "warnings": extracted.notes,
+        }));
+    } else {
+        output::notes(&extracted.notes, st);
+        if findings.is_empty() {
+            println!("{}", st.green("no findings"));
+        } else {
+            for l in output::findings(&findings, st) {
+                println!("{l}");
+            }
+        }
+        for e in &u.errors {
+            println!("{} {e}", st.red("problem:"));
+        }
+    }
+    Ok(if high { exit::INVALID } else { exit::OK })
+}

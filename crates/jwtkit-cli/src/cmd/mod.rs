@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub mod decode;
+pub mod jwk;
+pub mod keygen;
+pub mod lint;
+pub mod sign;
+pub mod verify;

@@ -1,0 +1,161 @@
+//! `jwtkit sign`: claims in, compact JWS out.
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use jwtkit::json::Object;
+use jwtkit::jws::Signer;
+use jwtkit::jwt::time::parse_time;
+use jwtkit::{JwsAlg, Key, KeyOp, Limits};
+use serde_json::{Value, json};
+
+use crate::cli::SignArgs;
+use crate::exit::{self, Failure};
+use crate::input;
+use crate::output::{self, Style};
+
+/// `name=value`, the value parsed as JSON when it is valid JSON, else kept as a string.
+pub fn pair(flag: &str, s: &str) -> Result<(String, Value), Failure> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| Failure::Usage(format!("{flag} {s:?}: expected name=value")))?;
+    if k.is_empty() {
+        return Err(Failure::Usage(format!("{flag} {s:?}: the name is empty")));
+    }
+    let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+    Ok((k.to_string(), value))
+}
+
+fn claims_from(spec: &str) -> Result<Object, Failure> {
+    let bytes = match spec {
+        "-" => input::read_stdin("the claims from stdin")?,
+        s if s.starts_with('@') => input::read_file(&s[1..])?,
+        s => s.as_bytes().to_vec(),
+    };
+    jwtkit::json::parse_object(&bytes, &Limits::default())
+        .map_err(|e| Failure::Usage(format!("--claims: {}", e.message())))
+}
+
+fn time_arg(flag: &str, t: &str, now: i64) -> Result<i64, Failure> {
+    parse_time(t, now).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
+}
+
+/// Pick the signing key: the only key, or the one whose kid matches `--kid`.
+fn signing_key(keys: &jwtkit::JwkSet, kid: Option<&str>, alg: JwsAlg) -> Result<usize, Failure> {
+    let candidates: Vec<usize> = keys
+        .keys()
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.check_use(alg, KeyOp::Sign).is_ok())
+        .filter(|(_, k)| kid.is_none() || k.kid().is_none() || k.kid() == kid)
+        .map(|(i, _)| i)
+        .collect();
+    match candidates.as_slice() {
+        [i] => Ok(*i),
+        [] => {
+            let reason = keys
+                .keys()
+                .first()
+                .and_then(|k| k.check_use(alg, KeyOp::Sign).err())
+                .map(|e| e.message().to_string())
+                .unwrap_or_else(|| "no key given".into());
+            Err(Failure::Jose(jwtkit::Error::new(
+                jwtkit::ErrorKind::KeyMismatch,
+                format!("cannot sign {alg}: {reason}"),
+            )))
+        }
+        _ => Err(Failure::Usage(
+            "several keys can sign: choose one with --kid".into(),
+        )),
+    }
+}
+
+pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
+    let _ = st;
+    let alg: JwsAlg = args
+        .alg
+        .parse()
+        .map_err(|e: jwtkit::Error| Failure::Usage(format!("--alg: {}", e.message())))?;
+    let now = input::now(args.now.as_deref())?;
+    let keys = input::keys(
+        &args.keys,
+        &Limits::default(),
+        alg.is_hmac().then_some(alg.as_str()),
+    )?;
+    if keys.set.is_empty() {
+        return Err(Failure::Usage(
+            "no key: give --secret S, --secret-prompt or --key FILE".into(),
+        ));
+    }
+    let key: &Key = keys
+        .set
+        .keys()
+        .get(signing_key(&keys.set, args.kid.as_deref(), alg)?)
+        .ok_or_else(|| Failure::Usage("no key".into()))?;
+
+    let mut claims = match &args.claims {
+        Some(spec) => claims_from(spec)?,
+        None => Object::new(),
+    };
+    if let Some(v) = &args.iss {
+        claims.insert("iss".into(), v.clone().into());
+    }
+    if let Some(v) = &args.sub {
+        claims.insert("sub".into(), v.clone().into());
+    }
+    match args.aud.as_slice() {
+        [] => {}
+        [one] => {
+            claims.insert("aud".into(), one.clone().into());
+        }
+        many => {
+            claims.insert("aud".into(), many.to_vec().into());
+        }
+    }
+    if !args.no_iat && !claims.contains_key("iat") {
+        claims.insert("iat".into(), now.into());
+    }
+    if let Some(t) = &args.nbf {
+        claims.insert("nbf".into(), time_arg("--nbf", t, now)?.into());
+    }
+    if let Some(t) = &args.exp {
+        claims.insert("exp".into(), time_arg("--exp", t, now)?.into());
+    }
+    if let Some(j) = &args.jti {
+        let id = if j.is_empty() {
+            let mut b = [0u8; 16];
+            SystemRandom::new()
+                .fill(&mut b)
+                .map_err(|_| Failure::Io("random generator failed".into()))?;
+            jwtkit::base64url::encode(b)
+        } else {
+            j.clone()
+        };
+        claims.insert("jti".into(), id.into());
+    }
+    for c in &args.claim {
+        let (k, v) = pair("--claim", c)?;
+        claims.insert(k, v);
+    }
+
+    let mut signer = Signer::new(key, alg)?.allow_weak_key(args.insecure_allow_weak_key);
+    if !args.typ.is_empty() {
+        signer = signer.typ(&args.typ);
+    }
+    if let Some(kid) = &args.kid {
+        signer = signer.kid(kid);
+    }
+    for h in &args.headers {
+        let (k, v) = pair("--header", h)?;
+        signer = signer.param(&k, v);
+    }
+    let signer = signer.build()?;
+    let token = signer.sign_claims(&claims)?;
+    if args.json {
+        output::print_json(&json!({"token": token, "header": signer.header(), "claims": claims}));
+    } else {
+        println!("{token}");
+    }
+    for f in jwtkit::lint::key_findings(key, Some(alg)) {
+        eprintln!("warning: {}: {}", f.id, f.message);
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,284 @@
+//! `jwtkit verify`: signature, then claims, then findings; a diagnosis when it fails.
+
+use jwtkit::dangerous::decode_unverified;
+use jwtkit::jws::{JwsOptions, VerifiedJws};
+use jwtkit::jwt::parse_claims;
+use jwtkit::{AlgSet, Error, JwkSet, JwsAlg, Limits, Validation, diagnose, lint};
+use serde_json::{Value, json};
+
+use crate::cli::VerifyArgs;
+use crate::exit::{self, Failure};
+use crate::input;
+use crate::output::{self, Style};
+
+/// The allowlist: `--alg` values, else what the keys allow (never the token).
+pub fn allowlist(algs: &[String], keys: &JwkSet) -> Result<AlgSet, Failure> {
+    if !algs.is_empty() {
+        return algs
+            .iter()
+            .map(|a| {
+                a.parse::<JwsAlg>()
+                    .map_err(|e| Failure::Usage(format!("--alg: {}", e.message())))
+            })
+            .collect();
+    }
+    Ok(keys
+        .keys()
+        .iter()
+        .map(|k| k.algorithms())
+        .fold(AlgSet::empty(), |acc, s| s.iter().fold(acc, AlgSet::with)))
+}
+
+/// Build the `Validation` from the flags.
+pub fn validation(args: &VerifyArgs, algs: AlgSet, now: i64) -> Result<Validation, Failure> {
+    let mut b = Validation::builder(algs)
+        .now(now)
+        .leeway(input::duration("--leeway", &args.leeway)?);
+    if let Some(m) = &args.max_age {
+        b = b.max_age(input::duration("--max-age", m)?);
+    }
+    for i in &args.issuers {
+        b = b.issuer(i);
+    }
+    for a in &args.audiences {
+        b = b.audience(a);
+    }
+    if let Some(s) = &args.sub {
+        b = b.subject(s);
+    }
+    if let Some(t) = &args.typ {
+        b = b.typ(t);
+    }
+    for r in &args.required {
+        b = b.require(r);
+    }
+    b = b.ignore_audience(args.ignore_aud);
+    b.build().map_err(Failure::Jose)
+}
+
+/// The outcome of the two phases.
+struct Outcome {
+    signature: Result<VerifiedJws, Error>,
+    claims: Option<Result<jwtkit::Claims, Error>>,
+}
+
+pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
+    let now = input::now(args.now.as_deref())?;
+    let extracted = input::token(args.token.token.as_deref())?;
+    let token = extracted.token.as_str();
+    let limits = Limits::default();
+    let unverified = decode_unverified(token, &limits);
+    let hmac = unverified.alg().filter(|a| a.starts_with("HS"));
+    let keys = input::keys(&args.keys, &limits, hmac)?;
+    if keys.set.is_empty() {
+        return Err(Failure::Usage(
+            "no key: give --secret S, --secret-prompt or --key FILE (PEM, DER, JWK or JWK Set)".into(),
+        ));
+    }
+    let algs = allowlist(&args.algs, &keys.set)?;
+    if algs.is_empty() {
+        return Err(Failure::Jose(jwtkit::Error::new(
+            jwtkit::ErrorKind::InvalidConfig,
+            "the keys allow no JWS algorithm (their JWK alg is not a signature algorithm); pass --alg",
+        )));
+    }
+    let validation = validation(args, algs, now)?;
+    let outcome = verify(token, &keys.set, &validation, args.jws);
+    let ok = outcome.signature.is_ok() && outcome.claims.as_ref().is_none_or(|c| c.is_ok());
+    let error = match (&outcome.signature, &outcome.claims) {
+        (Err(e), _) | (Ok(_), Some(Err(e))) => Some(e.clone()),
+        _ => None,
+    };
+    if let Some(e) = &error
+        && e.fault() != jwtkit::Fault::Token
+    {
+        return Err(Failure::Jose(e.clone()));
+    }
+    let diagnosis = match &outcome.signature {
+        Err(e) if e.kind() != jwtkit::ErrorKind::ResourceLimit => {
+            Some(diagnose::explain(token, &keys.set, &validation, &keys.secrets))
+        }
+        _ => None,
+    };
+    let mut findings = unverified
+        .header
+        .as_ref()
+        .map(|h| lint::token_findings(h, unverified.claims(), now))
+        .unwrap_or_default();
+    let used_alg = outcome.signature.as_ref().ok().map(|v| v.alg);
+    let key_used = outcome
+        .signature
+        .as_ref()
+        .ok()
+        .and_then(|v| keys.set.keys().get(v.key_index));
+    match key_used {
+        Some(k) => findings.extend(lint::key_findings(k, used_alg)),
+        None => {
+            for k in keys
+                .set
+                .keys()
+                .iter()
+                .filter(|k| k.family() == jwtkit::KeyFamily::Oct)
+            {
+                findings.extend(lint::key_findings(
+                    k,
+                    unverified.alg().and_then(|a| a.parse().ok()),
+                ));
+            }
+        }
+    }
+    let mut notes = extracted.notes.clone();
+    notes.extend(unverified.notes.iter().cloned());
+
+    if args.json {
+        let mut m = serde_json::Map::new();
+        m.insert("valid".into(), ok.into());
+        m.insert("alg".into(), json!(used_alg));
+        m.insert(
+            "key".into(),
+            json!(key_used.map(|k| json!({"kid": k.kid(), "thumbprint": k.thumbprint()}))),
+        );
+        m.insert("error".into(), json!(error.as_ref().map(Error::to_json)));
+        m.insert("findings".into(), findings.iter().map(|f| f.to_json()).collect());
+        m.insert("warnings".into(), json!(notes));
+        match (&outcome.signature, &outcome.claims) {
+            (Ok(v), claims) => {
+                m.insert("header".into(), Value::Object(v.header.as_object().clone()));
+                match claims {
+                    Some(Ok(c)) => {
+                        m.insert("claims".into(), Value::Object(c.as_object().clone()));
+                    }
+                    Some(Err(_)) => {
+                        m.insert(
+                            "unverified".into(),
+                            json!({"claims": unverified.claims(), "note": "the signature verified but the claims were rejected"}),
+                        );
+                    }
+                    None => {
+                        m.insert("payload".into(), payload_json(&v.payload));
+                    }
+                }
+            }
+            (Err(_), _) => {
+                m.insert(
+                    "unverified".into(),
+                    json!({"header": unverified.header, "claims": unverified.claims()}),
+                );
+            }
+        }
+        if let Some(d) = &diagnosis {
+            m.insert("diagnosis".into(), d.to_json());
+        }
+        output::print_json(&Value::Object(m));
+        return Ok(if ok {
+            exit::OK
+        } else {
+            exit::code_for(error.map_or(jwtkit::ErrorKind::BadSignature, |e| e.kind()))
+        });
+    }
+
+    output::notes(&notes, st);
+    for s in &keys.sources {
+        eprintln!("{} {s}", st.dim("key:"));
+    }
+    match &outcome.signature {
+        Ok(v) => {
+            let key = keys
+                .set
+                .keys()
+                .get(v.key_index)
+                .map(|k| k.label())
+                .unwrap_or_default();
+            println!(
+                "{}  {} {}",
+                st.bold("Signature"),
+                st.green("✓ verified"),
+                st.dim(&format!("({} with {key})", v.alg))
+            );
+        }
+        Err(e) => println!(
+            "{}  {} {}",
+            st.bold("Signature"),
+            st.red("✗"),
+            st.red(&e.to_string())
+        ),
+    }
+    match &outcome.claims {
+        Some(Ok(_)) => println!("{}     {}", st.bold("Claims"), st.green("✓ valid")),
+        Some(Err(e)) => println!(
+            "{}     {} {}",
+            st.bold("Claims"),
+            st.red("✗"),
+            st.red(&e.to_string())
+        ),
+        None if outcome.signature.is_ok() => {
+            println!("{}     {}", st.bold("Claims"), st.dim("not checked (--jws)"))
+        }
+        None => println!(
+            "{}     {}",
+            st.bold("Claims"),
+            st.dim("not checked: the signature must verify first")
+        ),
+    }
+    println!(
+        "{}",
+        if ok {
+            st.green(&st.bold("VALID"))
+        } else {
+            st.red(&st.bold("INVALID"))
+        }
+    );
+    if let Some(d) = &diagnosis {
+        let mut lines = Vec::new();
+        for a in &d.attempts {
+            lines.push(format!("tried {} with {}: {}", a.key, a.alg, a.outcome));
+        }
+        for h in &d.hints {
+            lines.push(format!("{} {}", st.yellow(&format!("[{}]", h.id)), h.message));
+        }
+        if lines.is_empty() {
+            lines.push("no key of the set could be tried for this token".into());
+        }
+        output::section("Diagnosis", &lines, st);
+    }
+    if let Some(h) = &unverified.header {
+        let title = if outcome.signature.is_ok() {
+            "Header"
+        } else {
+            "Header (unverified)"
+        };
+        output::section(title, &[output::json(&Value::Object(h.clone()), st)], st);
+    }
+    if let Some(c) = unverified.claims() {
+        let title = if outcome.signature.is_ok() {
+            "Payload"
+        } else {
+            "Payload (unverified)"
+        };
+        output::section(title, &[output::json(&Value::Object(c.clone()), st)], st);
+        output::section("Times", &output::times(c, now, args.time, st), st);
+    }
+    output::section("Findings", &output::findings(&findings, st), st);
+    Ok(if ok {
+        exit::OK
+    } else {
+        exit::code_for(error.map_or(jwtkit::ErrorKind::BadSignature, |e| e.kind()))
+    })
+}
+
+fn verify(token: &str, keys: &JwkSet, validation: &Validation, jws_only: bool) -> Outcome {
+    let opts: &JwsOptions = validation.jws_options();
+    let signature = jwtkit::jws::verify_compact(token, keys, opts);
+    let claims = match (&signature, jws_only) {
+        (Ok(v), false) => Some(
+            parse_claims(&v.payload, validation.limits())
+                .and_then(|c| validation.validate(&v.header, &c).map(|()| c)),
+        ),
+        _ => None,
+    };
+    Outcome { signature, claims }
+}
+
+fn payload_json(b: &[u8]) -> Value {
+    json!({"utf8": std::str::from_utf8(b).ok(), "b64u": jwtkit::base64url::encode(b)})
+}

@@ -1,0 +1,217 @@
+//! Inputs: tokens (argument or stdin, found inside pasted text), HMAC secrets in the PRODUCT.md
+//! syntax (`text`, `@path`, `env:VAR`, `b64:`, `b64url:`, `-`), key files, times and durations.
+
+use std::io::{IsTerminal, Read};
+
+use jwtkit::diagnose::SecretInput;
+use jwtkit::paste::Extracted;
+use jwtkit::{JwkSet, Key, Limits};
+
+use crate::cli::KeyArgs;
+use crate::exit::Failure;
+
+/// Largest input read from stdin or a file (a margin above every limit).
+const MAX_INPUT: u64 = 4 * 1024 * 1024;
+
+fn read_bounded(mut r: impl Read, what: &str) -> Result<Vec<u8>, Failure> {
+    let mut buf = Vec::new();
+    r.by_ref()
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Failure::Io(format!("cannot read {what}: {e}")))?;
+    if buf.len() as u64 > MAX_INPUT {
+        return Err(Failure::Jose(jwtkit::Error::new(
+            jwtkit::ErrorKind::ResourceLimit,
+            format!("{what} is larger than {} MiB", MAX_INPUT / 1024 / 1024),
+        )));
+    }
+    Ok(buf)
+}
+
+/// Read a file, bounded.
+pub fn read_file(path: &str) -> Result<Vec<u8>, Failure> {
+    let f = std::fs::File::open(path).map_err(|e| Failure::Io(format!("cannot open {path}: {e}")))?;
+    read_bounded(f, path)
+}
+
+/// Read all of stdin, bounded.
+pub fn read_stdin(what: &str) -> Result<Vec<u8>, Failure> {
+    read_bounded(std::io::stdin().lock(), what)
+}
+
+/// The token from the argument or stdin, extracted from pasted text.
+pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
+    let mut from_file = None;
+    let text = match arg {
+        Some(t) if t.starts_with('@') => {
+            from_file = Some(&t[1..]);
+            file_text(&t[1..])?
+        }
+        Some(t) if t != "-" && !t.starts_with("eyJ") && std::path::Path::new(t).is_file() => {
+            from_file = Some(t);
+            file_text(t)?
+        }
+        Some(t) if t != "-" => t.to_string(),
+        _ => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("paste the token, then press Ctrl-D:");
+            }
+            let bytes = read_stdin("the token from stdin")?;
+            String::from_utf8(bytes).map_err(|_| {
+                Failure::Jose(jwtkit::Error::new(
+                    jwtkit::ErrorKind::Malformed,
+                    "the token is not UTF-8 text",
+                ))
+            })?
+        }
+    };
+    let mut e = jwtkit::paste::extract(&text);
+    if let Some(path) = from_file {
+        e.notes.insert(0, format!("read the token from the file {path}"));
+    }
+    if e.token.is_empty() {
+        return Err(Failure::Usage(
+            "no token given (pass it as an argument or on stdin)".into(),
+        ));
+    }
+    Ok(e)
+}
+
+fn file_text(path: &str) -> Result<String, Failure> {
+    String::from_utf8(read_file(path)?).map_err(|_| {
+        Failure::Jose(jwtkit::Error::new(
+            jwtkit::ErrorKind::Malformed,
+            format!("{path} is not UTF-8 text"),
+        ))
+    })
+}
+
+fn strip_one_newline(mut b: Vec<u8>) -> Vec<u8> {
+    if b.ends_with(b"\n") {
+        b.pop();
+        if b.ends_with(b"\r") {
+            b.pop();
+        }
+    }
+    b
+}
+
+/// Parse a secret in the PRODUCT.md syntax. Returns the bytes and how the user gave them (for
+/// diagnosis). `-` reads stdin (one trailing newline removed).
+pub fn secret(spec: &str) -> Result<(Vec<u8>, SecretInput), Failure> {
+    use base64::Engine as _;
+    if spec == "-" {
+        let b = strip_one_newline(read_stdin("the secret from stdin")?);
+        let text = String::from_utf8_lossy(&b).into_owned();
+        return Ok((b, SecretInput::Text(text)));
+    }
+    if let Some(path) = spec.strip_prefix('@') {
+        let b = read_file(path)?;
+        let text = String::from_utf8_lossy(&b).into_owned();
+        return Ok((b, SecretInput::Text(text)));
+    }
+    if let Some(var) = spec.strip_prefix("env:") {
+        let v = std::env::var(var).map_err(|_| {
+            Failure::Usage(format!(
+                "environment variable {var} is not set (from --secret env:{var})"
+            ))
+        })?;
+        return Ok((v.clone().into_bytes(), SecretInput::Text(v)));
+    }
+    if let Some(b64) = spec.strip_prefix("b64url:") {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(b64.trim_end_matches('='))
+            .map_err(|e| Failure::Usage(format!("--secret b64url: is not base64url: {e}")))?;
+        return Ok((bytes, SecretInput::Encoded(b64.to_string())));
+    }
+    if let Some(b64) = spec.strip_prefix("b64:") {
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(b64.trim_end_matches('='))
+            .map_err(|e| Failure::Usage(format!("--secret b64: is not base64: {e}")))?;
+        return Ok((bytes, SecretInput::Encoded(b64.to_string())));
+    }
+    Ok((spec.as_bytes().to_vec(), SecretInput::Text(spec.to_string())))
+}
+
+/// Prompt for a secret on the terminal without echo.
+pub fn prompt_secret(question: &str) -> Result<(Vec<u8>, SecretInput), Failure> {
+    let s = rpassword::prompt_password(question)
+        .map_err(|e| Failure::Io(format!("cannot read the secret: {e}")))?;
+    Ok((s.clone().into_bytes(), SecretInput::Text(s)))
+}
+
+/// Keys from `--secret`/`--secret-prompt`/`--key`. `hmac_hint` says whether the token wants an
+/// HMAC secret (for an automatic prompt on a terminal when no key is given).
+pub struct LoadedKeys {
+    /// The keys.
+    pub set: JwkSet,
+    /// How secrets were typed (for diagnosis).
+    pub secrets: Vec<SecretInput>,
+    /// Descriptions of where keys came from, for output.
+    pub sources: Vec<String>,
+}
+
+/// Load keys from the key arguments.
+pub fn keys(args: &KeyArgs, limits: &Limits, hmac_prompt: Option<&str>) -> Result<LoadedKeys, Failure> {
+    let mut out = LoadedKeys {
+        set: JwkSet::default(),
+        secrets: Vec::new(),
+        sources: Vec::new(),
+    };
+    if let Some(spec) = &args.secret {
+        let (bytes, how) = secret(spec)?;
+        out.set.push(Key::hmac(bytes));
+        out.secrets.push(how);
+        out.sources.push("HMAC secret from --secret".into());
+    }
+    for path in &args.key {
+        let bytes = if path == "-" {
+            read_stdin("the key from stdin")?
+        } else {
+            read_file(path)?
+        };
+        let (set, format) = jwtkit::key::load(&bytes, limits).map_err(|e| Failure::Jose(prefix(e, path)))?;
+        out.sources.push(format!(
+            "{path}: {format}, {} key{}",
+            set.keys().len(),
+            if set.keys().len() == 1 { "" } else { "s" }
+        ));
+        out.set.extend(set);
+    }
+    let want_prompt = args.secret_prompt
+        || (out.set.is_empty()
+            && args.secret.is_none()
+            && hmac_prompt.is_some()
+            && std::io::stdin().is_terminal()
+            && std::io::stderr().is_terminal());
+    if want_prompt {
+        let q = format!(
+            "HMAC secret for {} (input hidden): ",
+            hmac_prompt.unwrap_or("the token")
+        );
+        let (bytes, how) = prompt_secret(&q)?;
+        out.set.push(Key::hmac(bytes));
+        out.secrets.push(how);
+        out.sources.push("HMAC secret from the prompt".into());
+    }
+    Ok(out)
+}
+
+fn prefix(e: jwtkit::Error, path: &str) -> jwtkit::Error {
+    jwtkit::Error::new(e.kind(), format!("{path}: {}", e.message()))
+}
+
+/// Parse `--now` (default: the system clock).
+pub fn now(arg: Option<&str>) -> Result<i64, Failure> {
+    use jwtkit::jwt::time::{Clock, SystemClock, parse_time};
+    let system = SystemClock.now();
+    match arg {
+        None => Ok(system),
+        Some(t) => parse_time(t, system).map_err(|e| Failure::Usage(format!("--now: {}", e.message()))),
+    }
+}
+
+/// Parse a duration flag.
+pub fn duration(flag: &str, text: &str) -> Result<std::time::Duration, Failure> {
+    jwtkit::jwt::time::parse_duration(text).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
+}

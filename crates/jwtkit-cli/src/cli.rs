@@ -45,6 +45,8 @@ pub enum Command {
     Jwk(JwkCommand),
     /// Security findings for a token (and its secret): exits 1 if any finding is high.
     Lint(LintArgs),
+    /// Start the local web debugger on 127.0.0.1 and open it in the browser.
+    Ui(crate::cmd::ui::UiArgs),
 }
 
 /// How to show times in human output.

@@ -13,7 +13,9 @@ fn text(path: &str) -> String {
 fn urls(body: &str) -> Vec<String> {
     let lower = body.to_ascii_lowercase();
     let mut out = Vec::new();
-    for scheme in ["http://", "https://", "ws://", "wss://", "\"//", "'//", "(//", "`//"] {
+    for scheme in [
+        "http://", "https://", "ws://", "wss://", "\"//", "'//", "(//", "`//",
+    ] {
         let mut from = 0;
         while let Some(i) = lower[from..].find(scheme) {
             let start = from + i;
@@ -84,16 +86,28 @@ fn no_inline_script_or_style() {
     assert!(!html.contains("<style"), "inline <style> block");
     assert!(!html.contains(" style="), "inline style attribute");
     assert!(!html.contains("javascript:"), "javascript: URL");
-    for handler in [" onclick=", " onload=", " oninput=", " onerror=", " onchange=", " onsubmit="] {
+    for handler in [
+        " onclick=",
+        " onload=",
+        " oninput=",
+        " onerror=",
+        " onchange=",
+        " onsubmit=",
+    ] {
         assert!(!html.contains(handler), "inline event handler {handler}");
     }
     let js = text("/app.js");
-    assert!(!js.contains("innerHTML"), "app.js must build the DOM with textContent");
+    assert!(
+        !js.contains("innerHTML"),
+        "app.js must build the DOM with textContent"
+    );
     assert!(!js.contains("eval("), "no eval");
     assert!(!js.contains("new Function"), "no Function constructor");
     assert!(!js.contains(".style."), "no inline styles from script");
-    assert!(!js.contains("localStorage") && !js.contains("sessionStorage") && !js.contains("indexedDB"),
-        "tokens and keys are never stored");
+    assert!(
+        !js.contains("localStorage") && !js.contains("sessionStorage") && !js.contains("indexedDB"),
+        "tokens and keys are never stored"
+    );
 }
 
 #[test]

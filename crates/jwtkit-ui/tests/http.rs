@@ -478,7 +478,10 @@ async fn verify_command_line_leaves_secrets_out() {
     assert!(!cmd.contains(SECRET));
     let r = post("verify", json!({"token": A1_TOKEN, "key": secret(A1_KEY, true)})).await;
     let cmd = r["command"].as_str().unwrap();
-    assert!(cmd.ends_with("--secret \"b64url:$JWT_SECRET\""), "{cmd}");
+    assert!(
+        cmd.ends_with("--secret \"b64url:$JWT_SECRET\" --ignore-aud"),
+        "{cmd}"
+    );
     assert!(!cmd.contains(A1_KEY));
     let key = es256_key("k1");
     let r = post(
@@ -486,7 +489,12 @@ async fn verify_command_line_leaves_secrets_out() {
         json!({"token": es256(&key, "{}"), "key": key_doc(&public_jwk(&key).to_string())}),
     )
     .await;
-    assert!(r["command"].as_str().unwrap().ends_with("--key key.jwk"));
+    assert!(
+        r["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("--key key.jwk --ignore-aud")
+    );
 }
 
 #[tokio::test]

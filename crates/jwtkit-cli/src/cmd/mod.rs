@@ -5,4 +5,5 @@ pub mod jwk;
 pub mod keygen;
 pub mod lint;
 pub mod sign;
+pub mod ui;
 pub mod verify;

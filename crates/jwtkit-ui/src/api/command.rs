@@ -20,9 +20,12 @@ pub(crate) fn shell_quote(s: &str) -> String {
 
 pub(crate) fn verify(token: &str, req: &VerifyRequest, loaded: &Loaded, explicit_algs: bool) -> String {
     let mut parts = vec!["jwtkit".to_string(), "verify".to_string(), shell_quote(token)];
+    // A flag and its value; an empty value for a switch.
     let mut push = |flag: &str, value: String| {
         parts.push(flag.to_string());
-        parts.push(value);
+        if !value.is_empty() {
+            parts.push(value);
+        }
     };
     match &req.key {
         KeyInput::Secret { base64: false, .. } => push("--secret", "env:JWT_SECRET".into()),
@@ -65,7 +68,12 @@ pub(crate) fn verify(token: &str, req: &VerifyRequest, loaded: &Loaded, explicit
     if let Some(iss) = one(&req.issuer) {
         push("--iss", iss);
     }
-    for a in req.audience.as_ref().map(List::items).unwrap_or_default() {
+    let auds = req.audience.as_ref().map(List::items).unwrap_or_default();
+    if auds.is_empty() {
+        // The page does not check `aud` without an expected audience; the CLI must be told.
+        push("--ignore-aud", String::new());
+    }
+    for a in auds {
         push("--aud", shell_quote(&a));
     }
     if let Some(sub) = one(&req.subject) {

@@ -336,7 +336,7 @@
     clear(box);
     if (st.kind === 'valid') {
       box.className = 'time-status ok';
-      box.append(exp ? 'Not expired: expires ' + exp.relative : 'Valid now (no exp: this token never expires)');
+      box.append(exp ? 'Not expired: expires ' + exp.relative : 'No exp: this token never expires');
       chip.className = 'chip ok';
       chip.textContent = exp ? 'valid' : 'no exp';
       if (!exp) { box.className = 'time-status warn'; chip.className = 'chip warn'; }
@@ -402,10 +402,10 @@
     }
   }
 
-  function renderFindings(list, target) {
+  function renderFindings(list, target, withKey) {
     const ul = clear(target);
     if (!list) { ul.append(el('li', { class: 'placeholder', text: 'No token yet.' })); return; }
-    if (!list.length) { ul.append(el('li', { class: 'none', text: 'No findings: nothing weak spotted in this token' + (keyInput() ? ' or key.' : '.') })); return; }
+    if (!list.length) { ul.append(el('li', { class: 'none', text: 'No findings: nothing weak spotted in this token' + (withKey ? ' or key.' : '.') })); return; }
     for (const f of list) {
       ul.append(el('li', { class: 'sev-' + f.severity, 'data-finding': f.id },
         el('span', { class: 'sev', text: f.severity }), f.message, el('span', { class: 'fid', text: f.id }),
@@ -543,7 +543,7 @@
     try {
       const r = await api('findings', { token: raw, key: keyInput(), now: checks().now });
       if (seq !== findingsSeq) return;
-      renderFindings(r.findings || [], $('findings'));
+      renderFindings(r.findings || [], $('findings'), !!keyInput());
     } catch (_) { /* the decode call reports transport problems */ }
   }
 
@@ -596,7 +596,7 @@
     const pub = r.public_key && r.public_key.pem;
     $('enc-pub-card').hidden = !pub;
     $('enc-pub').textContent = pub || '';
-    renderFindings(r.findings, $('enc-findings'));
+    renderFindings(r.findings, $('enc-findings'), true);
   }
   const encodeSoon = debounce(runEncode, 120);
 

@@ -5,7 +5,7 @@
 //!   this server with `Host: evil.example`. Only `127.0.0.1:PORT`, `localhost:PORT` and
 //!   `[::1]:PORT` are served; anything else gets `403`.
 //! - **CSRF**: a form or `fetch` from another site can still `POST` to the loopback address.
-//!   API requests other than `GET`/`HEAD` must carry an `Origin` naming this server (browsers
+//!   API requests other than `GET`/`HEAD` must carry an `Origin` equal to `http://` + `Host` (browsers
 //!   always send it on `POST`), must not be marked cross-site by `Sec-Fetch-Site`, and must be
 //!   `application/json` (which other sites cannot send without a CORS preflight, never
 //!   answered here).
@@ -48,9 +48,13 @@ impl Allowed {
         self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
     }
 
-    /// Whether `origin` (an `Origin` header value) is this server's page.
-    pub fn origin_ok(&self, origin: &str) -> bool {
-        self.origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+    /// Whether `origin` (an `Origin` header value) is this server's page as reached through
+    /// `host`: the same scheme, name and port (a page on `localhost` may not post to
+    /// `127.0.0.1`).
+    pub fn origin_ok(&self, origin: &str, host: &str) -> bool {
+        self.host_ok(host)
+            && self.origins.iter().any(|o| o.eq_ignore_ascii_case(origin))
+            && origin.get(7..).is_some_and(|h| h.eq_ignore_ascii_case(host))
     }
 }
 
@@ -99,8 +103,8 @@ pub async fn check(State(allowed): State<Arc<Allowed>>, req: Request, next: Next
 fn reject(allowed: &Allowed, req: &Request) -> Option<Response> {
     let headers = req.headers();
     let host = header_str(headers, header::HOST).or_else(|| req.uri().authority().map(|a| a.as_str()));
-    match host {
-        Some(h) if allowed.host_ok(h) => {}
+    let host = match host {
+        Some(h) if allowed.host_ok(h) => h,
         _ => {
             return Some(forbidden(
                 StatusCode::FORBIDDEN,
@@ -108,12 +112,12 @@ fn reject(allowed: &Allowed, req: &Request) -> Option<Response> {
                  (Host check against DNS rebinding)",
             ));
         }
-    }
+    };
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
     match header_str(headers, header::ORIGIN) {
-        Some(o) if allowed.origin_ok(o) => {}
+        Some(o) if allowed.origin_ok(o, host) => {}
         _ => {
             return Some(forbidden(
                 StatusCode::FORBIDDEN,

@@ -487,7 +487,7 @@
     const d = state.decoded;
     const pre = $('command');
     if (!d || !d.token) { pre.textContent = ''; return; }
-    if (state.verified && state.verified.command && state.verified.token === d.token) pre.textContent = state.verified.command;
+    if (state.verified && state.verified.command_multiline && state.verified.token === d.token) pre.textContent = state.verified.command_multiline;
     else pre.textContent = 'jwtkit decode ' + shellQuote(d.token);
   }
 

@@ -204,7 +204,7 @@ test('"now" before exp makes the A.1 token fully valid, and the command reproduc
   await page.waitForSelector('#verify-result [data-claims="valid"]');
   await page.waitForSelector('#time-status[data-status="valid"]');
   const cmd = await page.textContent('#command');
-  assert.ok(cmd.endsWith('--ignore-aud --now 2011-03-22T18:00:00Z'), cmd);
+  assert.ok(cmd.endsWith(' \\\n  --ignore-aud \\\n  --now 2011-03-22T18:00:00Z'), cmd);
   // Run the shared command line as printed, with the secret in the environment.
   const r = spawnSync('sh', ['-c', cmd.replace(/^jwtkit /, '"$JWTKIT_BIN" ')], {
     encoding: 'utf8', env: { ...process.env, JWTKIT_BIN: BIN, JWT_SECRET: A1_KEY },

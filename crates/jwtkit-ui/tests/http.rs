@@ -476,6 +476,13 @@ async fn verify_command_line_leaves_secrets_out() {
         )
     );
     assert!(!cmd.contains(SECRET));
+    assert_eq!(
+        r["command_multiline"],
+        format!(
+            "jwtkit verify {t} \\\n  --secret env:JWT_SECRET \\\n  --alg HS256 \\\n  --iss https://issuer.example \\\n  \
+             --aud a \\\n  --aud b \\\n  --leeway 30s \\\n  --now 2026-01-01T00:00:00Z"
+        )
+    );
     let r = post("verify", json!({"token": A1_TOKEN, "key": secret(A1_KEY, true)})).await;
     let cmd = r["command"].as_str().unwrap();
     assert!(

@@ -18,13 +18,16 @@ pub(crate) fn shell_quote(s: &str) -> String {
     }
 }
 
-pub(crate) fn verify(token: &str, req: &VerifyRequest, loaded: &Loaded, explicit_algs: bool) -> String {
-    let mut parts = vec!["jwtkit".to_string(), "verify".to_string(), shell_quote(token)];
+/// The command as groups: `jwtkit verify TOKEN`, then one `--flag value` per group. Join with
+/// `" "` for one line, or with `" \\\n  "` for one flag per line.
+pub(crate) fn verify(token: &str, req: &VerifyRequest, loaded: &Loaded, explicit_algs: bool) -> Vec<String> {
+    let mut parts = vec![format!("jwtkit verify {}", shell_quote(token))];
     // A flag and its value; an empty value for a switch.
     let mut push = |flag: &str, value: String| {
-        parts.push(flag.to_string());
-        if !value.is_empty() {
-            parts.push(value);
+        if value.is_empty() {
+            parts.push(flag.to_string());
+        } else {
+            parts.push(format!("{flag} {value}"));
         }
     };
     match &req.key {
@@ -88,7 +91,7 @@ pub(crate) fn verify(token: &str, req: &VerifyRequest, loaded: &Loaded, explicit
     if let Some(now) = one(&req.now) {
         push("--now", now);
     }
-    parts.join(" ")
+    parts
 }
 
 #[cfg(test)]

@@ -168,6 +168,7 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     for k in keys.keys().iter().take(16) {
         findings.extend(jwtkit::lint::key_findings(k, token_alg));
     }
+    let command = super::command::verify(token, &req, &loaded, algs_from == "caller");
     ok(json!({
         "token": token,
         "input_notes": extracted.notes,
@@ -180,6 +181,7 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
         "valid": valid,
         "diagnosis": diagnosis,
         "findings": findings_json(findings),
-        "command": super::command::verify(token, &req, &loaded, algs_from == "caller"),
+        "command": command.join(" "),
+        "command_multiline": command.join(" \\\n  "),
     }))
 }

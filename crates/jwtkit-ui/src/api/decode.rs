@@ -214,7 +214,11 @@ pub(crate) async fn findings(AxState(st): AxState<Arc<State>>, Body(req): Body<F
     };
     let alg = u.alg().and_then(|a| a.parse::<JwsAlg>().ok());
     let mut key_error = Value::Null;
-    match req.key.as_ref().map(|k| k.load(&st.limits)) {
+    let loaded = match &req.key {
+        Some(k) => Some(k.load(&st.limits).await),
+        None => None,
+    };
+    match loaded {
         Some(Ok(loaded)) => {
             for k in loaded.set.keys().iter().take(16) {
                 for f in jwtkit::lint::key_findings(k, alg) {

@@ -64,7 +64,7 @@ pub(crate) async fn encode(AxState(st): AxState<Arc<State>>, Body(req): Body<Enc
         Ok(p) => p,
         Err(e) => return failed("payload", &e),
     };
-    let loaded = match req.key.load(&st.limits) {
+    let loaded = match req.key.load(&st.limits).await {
         Ok(l) => l,
         Err(e) => return failed("key", &e),
     };

@@ -1,6 +1,8 @@
 //! Keys as the page sends them: an HMAC secret (text, or base64 by a toggle), a pasted key
 //! document (PEM, JWK or JWK Set, detected by [`jwtkit::key::load`]), or a JWKS / issuer URL.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -43,7 +45,8 @@ pub(crate) enum KeyInput {
 
 /// Keys loaded from a [`KeyInput`].
 pub(crate) struct Loaded {
-    pub(crate) set: JwkSet,
+    /// Shared: a fetched JWK Set lives in the key cache.
+    pub(crate) set: Arc<JwkSet>,
     /// What the input was (`"HMAC secret (text, 32 bytes)"`, `"PEM (PUBLIC KEY)"`, `"JWK Set"`).
     pub(crate) format: String,
     /// For diagnosis: how the secret was typed.
@@ -76,7 +79,7 @@ impl KeyInput {
     /// # Errors
     /// `bad_key` for an empty or unreadable key or secret, and every error of
     /// [`jwtkit::key::load`]; `key_fetch_failed` for URLs in a build without fetching.
-    pub(crate) fn load(&self, limits: &Limits) -> jwtkit::Result<Loaded> {
+    pub(crate) async fn load(&self, limits: &Limits) -> jwtkit::Result<Loaded> {
         match self {
             KeyInput::Secret { value, base64 } => {
                 if value.is_empty() {
@@ -96,7 +99,7 @@ impl KeyInput {
                 };
                 let n = bytes.len();
                 Ok(Loaded {
-                    set: JwkSet::from_keys(vec![Key::hmac(bytes)]),
+                    set: Arc::new(JwkSet::from_keys(vec![Key::hmac(bytes)])),
                     format: format!("HMAC secret ({how}, {n} bytes)"),
                     secret: Some(secret),
                     form: "secret",
@@ -114,7 +117,7 @@ impl KeyInput {
                     jwtkit::key::KeyFormat::Der(_) => "der",
                 };
                 Ok(Loaded {
-                    set,
+                    set: Arc::new(set),
                     format: format.to_string(),
                     secret: None,
                     form,

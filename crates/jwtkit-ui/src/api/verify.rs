@@ -120,7 +120,7 @@ pub(crate) fn validation(
 pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<VerifyRequest>) -> Response {
     let extracted = jwtkit::paste::extract(&req.token);
     let token = extracted.token.as_str();
-    let loaded = match req.key.load(&st.limits) {
+    let loaded = match req.key.load(&st.limits).await {
         Ok(l) => l,
         Err(e) => return input_error("key", &e),
     };

@@ -277,15 +277,12 @@
   function renderSegments(d) {
     const list = clear($('segments'));
     if (!d || !d.segments || !d.segments.length) return;
-    list.classList.toggle('jwe-legend', d.form === 'jwe_compact');
     for (const s of d.segments) {
-      const cls = (d.form === 'jwe_compact' ? 'seg-' + s.index : (s.index < 3 ? 'seg-' + s.index : 'seg-x'));
       const li = el('li', { class: s.ok ? '' : 'bad', 'data-segment': s.name },
-        el('span', { class: 'swatch ' + cls, 'aria-hidden': 'true' }),
+        el('span', { class: 'swatch sw-' + s.name, 'aria-hidden': 'true' }),
         el('span', { class: 'seg-name', text: SEG_LABELS[s.name] || s.name }),
         el('span', { class: 'seg-len', text: s.length + ' chars' }),
         el('span', { class: 'seg-state', text: s.ok ? '✓' : '✗ ' + ((s.errors[0] && s.errors[0].kind) || 'unexpected') }));
-      li.querySelector('.swatch').classList.add(cls);
       list.append(li);
     }
   }

@@ -249,13 +249,28 @@ test('a malformed token marks the offending segment with the error kind', async 
   await shot('08-malformed-segment.png');
 });
 
+test('a JWE shows its five parts in five colours', async () => {
+  const h = Buffer.from('{"alg":"RSA-OAEP","enc":"A256GCM","kid":"enc-1"}').toString('base64url');
+  await setToken(`${h}.a2V5a2V5a2V5a2V5.aXZpdml2aXY.Y2lwaGVydGV4dGNpcGhlcnRleHQ.dGFndGFndGFn`);
+  await page.waitForSelector('#segments li[data-segment="tag"]');
+  const names = await page.$$eval('#segments li', (lis) => lis.map((l) => l.dataset.segment));
+  assert.deepEqual(names, ['header', 'encrypted_key', 'iv', 'ciphertext', 'tag']);
+  const colours = await page.$$eval('#token-backdrop span[class^="seg-"]:not(.seg-dot)', (spans) => spans.map((s) => getComputedStyle(s).color));
+  assert.equal(new Set(colours).size, 5, colours.join(' '));
+  // The legend's swatches use the same colours as the token's parts.
+  const swatches = await page.$$eval('#segments .swatch', (sw) => sw.map((s) => getComputedStyle(s).backgroundColor));
+  assert.deepEqual(swatches, colours);
+  assert.match(await page.textContent('#payload-json'), /Encrypted \(JWE\)/);
+  assert.equal(await page.textContent('#alg-chip'), 'RSA-OAEP');
+  await shot('09-jwe-five-parts.png');
+});
+
 test('a pasted Authorization header is stripped and said so', async () => {
   await setToken('Authorization: Bearer ' + A1_TOKEN);
-  await page.waitForSelector('#input-notes li');
-  assert.match(await page.textContent('#input-notes'), /stripped the "Authorization: Bearer " prefix/);
+  await page.waitForFunction(() => /stripped the "Authorization: Bearer " prefix/.test(document.querySelector('#input-notes').textContent));
   assert.equal(await page.textContent('#token-backdrop .seg-outside'), 'Authorization: Bearer ');
   await page.waitForFunction(() => document.querySelector('#alg-chip').textContent === 'HS256');
-  await shot('09-pasted-header.png');
+  await shot('09-pasted-authorization-header.png');
 });
 
 test('findings list the weak parts of a token', async () => {

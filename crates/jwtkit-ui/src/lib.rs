@@ -83,7 +83,7 @@ pub(crate) struct State {
 }
 
 /// The debugger's routes: `GET /` (the page), `GET /app.js`, `/style.css`, `/favicon.png`, the
-/// JSON API under `/api/`, all behind [`guard::layer`] for `cfg.port`.
+/// JSON API under `/api/`, all behind [`guard::check`] for `cfg.port`.
 pub fn router(cfg: UiConfig) -> Router {
     let state = Arc::new(State { limits: cfg.limits });
     Router::new()

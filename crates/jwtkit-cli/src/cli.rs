@@ -45,6 +45,9 @@ pub enum Command {
     Jwk(JwkCommand),
     /// Security findings for a token (and its secret): exits 1 if any finding is high.
     Lint(LintArgs),
+    /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings.
+    #[command(subcommand)]
+    Jwks(crate::cmd::jwks::JwksCommand),
     /// Start the local web debugger on 127.0.0.1 and open it in the browser.
     Ui(crate::cmd::ui::UiArgs),
 }
@@ -110,6 +113,8 @@ pub struct VerifyArgs {
     pub token: TokenArg,
     #[command(flatten)]
     pub keys: KeyArgs,
+    #[command(flatten)]
+    pub remote: crate::cmd::remote::RemoteArgs,
     /// Allowed algorithm (repeatable). Default: what the key allows (its JWK alg, else its family).
     #[arg(long = "alg", value_name = "ALG")]
     pub algs: Vec<String>,

@@ -669,7 +669,11 @@
     });
 
     for (const r of document.querySelectorAll('input[name="key-kind"]')) r.addEventListener('change', () => { syncKeyKind(); verifySoon(); });
-    for (const id of ['secret', 'key-text', 'url', 'chk-iss', 'chk-aud', 'chk-sub', 'chk-typ', 'chk-algs']) $(id).addEventListener('input', verifySoon);
+    for (const id of ['secret', 'key-text', 'chk-iss', 'chk-aud', 'chk-sub', 'chk-typ', 'chk-algs']) $(id).addEventListener('input', verifySoon);
+    // A URL is fetched when complete (Enter, leaving the field, or the button), not per keystroke.
+    $('url').addEventListener('change', verifySoon);
+    $('url').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); verifySoon(); } });
+    $('url-fetch').addEventListener('click', verifySoon);
     for (const id of ['chk-leeway', 'chk-now']) $(id).addEventListener('input', decodeSoon);
     for (const id of ['secret-b64', 'url-kind']) $(id).addEventListener('change', verifySoon);
 

@@ -337,11 +337,48 @@ test('Encode mode (ES256, generated key) verifies with the shown public key', as
   await shot('13-encoded-token-verified.png');
 });
 
+test('keys fetched from a JWKS URL by the local server verify a token', async () => {
+  // An issuer on 127.0.0.1 publishing a JWK Set, keys and token made with the jwtkit CLI.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jwtkit-ui-jwks-'));
+  const jwksServer = http.createServer();
+  try {
+    const gen = jwtkit(['keygen', '--alg', 'ES256', '--kid', 'e2e-key', '--format', 'jwk',
+      '--out', path.join(dir, 'priv.jwk'), '--public-out', path.join(dir, 'pub.jwk')]);
+    assert.equal(gen.status, 0, gen.stderr);
+    const jwks = JSON.stringify({ keys: [JSON.parse(fs.readFileSync(path.join(dir, 'pub.jwk'), 'utf8'))] });
+    const signed = jwtkit(['sign', '--alg', 'ES256', '--key', path.join(dir, 'priv.jwk'), '--claims', '{"sub":"fetched"}', '--exp', '+1h']);
+    assert.equal(signed.status, 0, signed.stderr);
+    const token = signed.stdout.trim();
+    let served = 0;
+    jwksServer.on('request', (req, res) => {
+      served++;
+      res.writeHead(req.url === '/jwks.json' ? 200 : 404, { 'Content-Type': 'application/json' });
+      res.end(req.url === '/jwks.json' ? jwks : '{}');
+    });
+    await new Promise((r) => jwksServer.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${jwksServer.address().port}/jwks.json`;
+    await setToken(token);
+    await page.check('input[name="key-kind"][value="url"]');
+    await page.fill('#url', url);
+    await page.click('#url-fetch');
+    await page.waitForFunction(() => /JWK Set from/.test(document.querySelector('#verify-result').textContent));
+    await page.waitForSelector('#verify-result [data-result="verified"]');
+    assert.match(await page.textContent('#verify-result .banner'), /kid "e2e-key" · JWK Set from http:\/\/127\.0\.0\.1/);
+    assert.ok(served >= 1, 'the JWK Set was fetched by the server');
+    assert.match(await page.textContent('#command'), new RegExp('--jwks ' + url.replace(/[.]/g, '\\.')));
+    await shot('14-verified-with-jwks-url.png');
+  } finally {
+    jwksServer.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await page.check('input[name="key-kind"][value="secret"]');
+});
+
 test('dark colour scheme', async () => {
   await page.emulateMedia({ colorScheme: 'dark' });
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.equal(bg, 'rgb(15, 18, 22)');
-  await shot('14-dark.png');
+  await shot('15-dark.png');
   await page.emulateMedia({ colorScheme: 'light' });
 });
 
@@ -354,7 +391,7 @@ test('a request with Host: evil.example gets 403 (DNS rebinding)', async () => {
   const resp = await page.goto(`http://evil.example:${port}/`);
   assert.equal(resp.status(), 403);
   assert.match(await page.textContent('body'), /Host check against DNS rebinding/);
-  await shot('15-dns-rebinding-403.png');
+  await shot('16-dns-rebinding-403.png');
   await page.goto(origin + '/');
   // Expected noise from the refused page (its 403, and COOP ignored on a non-loopback origin).
   consoleErrors.splice(errorsBefore);

@@ -80,12 +80,18 @@ impl Default for UiConfig {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) limits: jwtkit::Limits,
+    /// JWK Sets fetched from URLs the page names (one cache per URL, with the library's TTL,
+    /// rotation refetch and cooldown), kept in memory only.
+    pub(crate) remote: jwtkit::remote::KeyCacheRegistry,
 }
 
 /// The debugger's routes: `GET /` (the page), `GET /app.js`, `/style.css`, `/favicon.png`, the
 /// JSON API under `/api/`, all behind [`guard::check`] for `cfg.port`.
 pub fn router(cfg: UiConfig) -> Router {
-    let state = Arc::new(State { limits: cfg.limits });
+    let state = Arc::new(State {
+        limits: cfg.limits,
+        remote: jwtkit::remote::KeyCacheRegistry::new(),
+    });
     Router::new()
         .merge(assets::routes())
         .nest("/api", api::routes(state))

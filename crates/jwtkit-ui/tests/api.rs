@@ -416,14 +416,128 @@ async fn verify_command_line_leaves_secrets_out() {
     );
 }
 
-#[tokio::test]
-async fn verify_url_without_remote_support_says_so() {
+/// A JWK Set and an OpenID discovery document served on 127.0.0.1 by a real HTTP server.
+struct Issuer {
+    base: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Issuer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn issuer_serving(jwks: Value) -> Issuer {
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let discovery = json!({"issuer": base, "jwks_uri": format!("{base}/jwks.json")});
+    let app = axum::Router::new()
+        .route("/jwks.json", get(move || async move { axum::Json(jwks) }))
+        .route(
+            "/.well-known/openid-configuration",
+            get(move || async move { axum::Json(discovery) }),
+        );
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    Issuer { base, task }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_with_keys_fetched_from_a_jwks_url_and_an_issuer() {
+    let key = es256_key("k1");
+    let issuer = issuer_serving(json!({"keys": [public_jwk(&es256_key("k0")), public_jwk(&key)]})).await;
+    let base = issuer.base.clone();
+    let token = es256(&key, &format!(r#"{{"iss":"{base}","sub":"42"}}"#));
+    let jwks_url = format!("{base}/jwks.json");
+
     let r = post(
         "verify",
-        json!({"token": A1_TOKEN, "key": {"type": "url", "value": "https://issuer.example/jwks.json"}}),
+        json!({"token": token, "key": {"type": "url", "value": jwks_url}}),
     )
     .await;
+    assert_eq!(r["signature"]["verified"], true, "{r}");
+    assert_eq!(r["signature"]["key"], "kid \"k1\"");
+    assert_eq!(r["key"]["format"], format!("JWK Set from {jwks_url}"));
+    assert_eq!(r["key"]["keys"].as_array().unwrap().len(), 2);
+    assert_eq!(r["valid"], true);
+    assert!(
+        r["command"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("--jwks {jwks_url}"))
+    );
+
+    // Through the issuer's discovery document; its tokens must carry it as iss.
+    let by_issuer = json!({"type": "url", "value": base, "kind": "issuer"});
+    let r = post("verify", json!({"token": token, "key": by_issuer})).await;
+    assert_eq!(r["signature"]["verified"], true, "{r}");
+    assert_eq!(
+        r["key"]["format"],
+        format!("JWK Set of issuer {base} (from {jwks_url})")
+    );
+    assert_eq!(r["valid"], true, "{r}");
+    assert!(
+        r["command"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("--issuer {base}"))
+    );
+    let other = es256(&key, r#"{"iss":"https://elsewhere.example","sub":"42"}"#);
+    let r = post("verify", json!({"token": other, "key": by_issuer})).await;
+    assert_eq!(r["signature"]["verified"], true);
+    assert_eq!(r["claims"]["error"]["kind"], "bad_issuer");
+
+    // A token signed by a key the issuer does not publish.
+    let stranger = es256(&es256_key("k1"), "{}");
+    let r = post(
+        "verify",
+        json!({"token": stranger, "key": {"type": "url", "value": jwks_url}}),
+    )
+    .await;
+    assert_eq!(r["signature"]["result"], "invalid_signature");
+
+    // Findings load the same keys; encode refuses a URL (public keys cannot sign).
+    let f = post(
+        "findings",
+        json!({"token": token, "key": {"type": "url", "value": jwks_url}}),
+    )
+    .await;
+    assert_eq!(f["key_error"], Value::Null);
+    let e = encode("{}", "{}", "ES256", json!({"type": "url", "value": jwks_url})).await;
+    assert_eq!(e["error"]["field"], "key");
+    assert_eq!(e["error"]["error"]["kind"], "key_mismatch");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_or_refused_urls_are_key_errors() {
+    // A closed port on loopback.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let r = post(
+        "verify",
+        json!({"token": A1_TOKEN, "key": {"type": "url", "value": format!("http://127.0.0.1:{closed}/jwks.json")}}),
+    )
+    .await;
+    assert_eq!(r["input_error"]["field"], "key");
     assert_eq!(r["input_error"]["error"]["kind"], "key_fetch_failed");
+    // Plain http to a non-loopback host is refused before any request.
+    let r = post(
+        "verify",
+        json!({"token": A1_TOKEN, "key": {"type": "url", "value": "http://issuer.invalid/jwks.json"}}),
+    )
+    .await;
+    assert_eq!(r["input_error"]["error"]["kind"], "invalid_config", "{r}");
+    let r = post(
+        "verify",
+        json!({"token": A1_TOKEN, "key": {"type": "url", "value": " "}}),
+    )
+    .await;
+    assert_eq!(r["input_error"]["error"]["kind"], "bad_key");
 }
 
 // ------------------------------------------------------------------------------ encode

@@ -126,7 +126,7 @@ async fn api_posts_need_the_pages_origin() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
     let info: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(info["remote"], false);
+    assert_eq!(info["remote"], true);
 }
 
 #[tokio::test]

@@ -215,7 +215,14 @@ pub(crate) async fn findings(AxState(st): AxState<Arc<State>>, Body(req): Body<F
     let alg = u.alg().and_then(|a| a.parse::<JwsAlg>().ok());
     let mut key_error = Value::Null;
     let loaded = match &req.key {
-        Some(k) => Some(k.load(&st.limits).await),
+        Some(k) => {
+            let kid = u
+                .header
+                .as_ref()
+                .and_then(|h| h.get("kid"))
+                .and_then(|k| k.as_str());
+            Some(k.load(&st, kid).await)
+        }
         None => None,
     };
     match loaded {

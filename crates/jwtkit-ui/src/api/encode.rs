@@ -64,7 +64,14 @@ pub(crate) async fn encode(AxState(st): AxState<Arc<State>>, Body(req): Body<Enc
         Ok(p) => p,
         Err(e) => return failed("payload", &e),
     };
-    let loaded = match req.key.load(&st.limits).await {
+    if matches!(req.key, KeyInput::Url { .. }) {
+        let e = Error::new(
+            ErrorKind::KeyMismatch,
+            "a JWKS or issuer URL gives public keys; signing needs a secret or a private key",
+        );
+        return failed("key", &e);
+    }
+    let loaded = match req.key.load(&st, None).await {
         Ok(l) => l,
         Err(e) => return failed("key", &e),
     };

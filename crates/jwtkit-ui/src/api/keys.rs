@@ -1,5 +1,6 @@
 //! Keys as the page sends them: an HMAC secret (text, or base64 by a toggle), a pasted key
-//! document (PEM, JWK or JWK Set, detected by [`jwtkit::key::load`]), or a JWKS / issuer URL.
+//! document (PEM, JWK or JWK Set, detected by [`jwtkit::key::load`]), or a JWKS / issuer URL
+//! fetched by this server through [`jwtkit::remote::KeyCache`] (https, or http to loopback only).
 
 use std::sync::Arc;
 
@@ -7,10 +8,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use jwtkit::diagnose::SecretInput;
-use jwtkit::{Error, ErrorKind, JwkSet, Key, Limits};
+use jwtkit::remote::{FetchPolicy, KeySource};
+use jwtkit::{Error, ErrorKind, JwkSet, Key};
+
+use crate::State;
 
 /// Whether fetching keys from a URL is built in.
-pub(crate) const REMOTE: bool = false;
+pub(crate) const REMOTE: bool = true;
+
+/// Most key caches (one per URL) kept at once.
+const MAX_URL_CACHES: usize = 32;
 
 /// Which document a key URL names.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -74,12 +81,15 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 }
 
 impl KeyInput {
-    /// Load the keys.
+    /// Load the keys; for a URL, those to verify a token with header `kid` (an unknown `kid`
+    /// refetches once, for rotation).
     ///
     /// # Errors
     /// `bad_key` for an empty or unreadable key or secret, and every error of
-    /// [`jwtkit::key::load`]; `key_fetch_failed` for URLs in a build without fetching.
-    pub(crate) async fn load(&self, limits: &Limits) -> jwtkit::Result<Loaded> {
+    /// [`jwtkit::key::load`]; for URLs, those of [`jwtkit::remote::KeyCache::keys_for_kid`]
+    /// (`key_fetch_failed`, `invalid_config` for a refused URL, ...).
+    pub(crate) async fn load(&self, st: &State, kid: Option<&str>) -> jwtkit::Result<Loaded> {
+        let limits = &st.limits;
         match self {
             KeyInput::Secret { value, base64 } => {
                 if value.is_empty() {
@@ -123,10 +133,36 @@ impl KeyInput {
                     form,
                 })
             }
-            KeyInput::Url { .. } => Err(Error::new(
-                ErrorKind::KeyFetchFailed,
-                "fetching keys from a URL is not available in this build; paste the JWK Set instead",
-            )),
+            KeyInput::Url { value, kind } => {
+                let url = value.trim();
+                if url.is_empty() {
+                    return Err(bad_key("enter the JWK Set URL or the issuer URL"));
+                }
+                let source = match kind {
+                    UrlKind::Jwks => KeySource::JwksUrl(url.to_string()),
+                    UrlKind::Issuer => KeySource::Discovery {
+                        issuer: url.to_string(),
+                    },
+                };
+                // Bounded: every URL typed gets a cache; past 32, start again from empty.
+                if st.remote.len() >= MAX_URL_CACHES {
+                    st.remote.prune();
+                }
+                let cache = st.remote.get_or_create(source, FetchPolicy::default())?;
+                let set = cache.keys_for_kid(kid).await?;
+                let format = match (kind, cache.discovery()) {
+                    (UrlKind::Issuer, Some(d)) => {
+                        format!("JWK Set of issuer {} (from {})", d.issuer, d.jwks_uri)
+                    }
+                    _ => format!("JWK Set from {url}"),
+                };
+                Ok(Loaded {
+                    set,
+                    format,
+                    secret: None,
+                    form: "url",
+                })
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use jwtkit::{AlgSet, Error, ErrorKind, JwsAlg, Validation};
 
-use super::keys::{Loaded, summary};
+use super::keys::{Loaded, UrlKind, summary};
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
 use crate::State;
 
@@ -100,6 +100,13 @@ pub(crate) fn validation(
         .limits(st.limits);
     if let Some(iss) = non_empty(&req.issuer) {
         b = b.issuer(iss);
+    } else if let KeyInput::Url {
+        value,
+        kind: UrlKind::Issuer,
+    } = &req.key
+    {
+        // Keys found through an issuer's discovery document verify that issuer's tokens only.
+        b = b.issuer(value.trim());
     }
     let auds = req.audience.as_ref().map(List::items).unwrap_or_default();
     if auds.is_empty() {
@@ -120,7 +127,13 @@ pub(crate) fn validation(
 pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<VerifyRequest>) -> Response {
     let extracted = jwtkit::paste::extract(&req.token);
     let token = extracted.token.as_str();
-    let loaded = match req.key.load(&st.limits).await {
+    let unverified = jwtkit::dangerous::decode_unverified(token, &st.limits);
+    let kid = unverified
+        .header
+        .as_ref()
+        .and_then(|h| h.get("kid"))
+        .and_then(|k| k.as_str());
+    let loaded = match req.key.load(&st, kid).await {
         Ok(l) => l,
         Err(e) => return input_error("key", &e),
     };
@@ -133,9 +146,7 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
         Err((field, e)) => return input_error(field, &e),
     };
     let keys = &loaded.set;
-    let token_alg = jwtkit::dangerous::decode_unverified(token, &st.limits)
-        .alg()
-        .and_then(|a| a.parse::<JwsAlg>().ok());
+    let token_alg = unverified.alg().and_then(|a| a.parse::<JwsAlg>().ok());
 
     let (signature, claims, diagnosis) =
         match jwtkit::jws::verify_compact(token, keys, validation.jws_options()) {

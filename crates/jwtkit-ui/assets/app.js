@@ -312,10 +312,10 @@
     table.hidden = times.length === 0;
     for (const t of times) {
       const local = typeof t.value === 'number' ? new Date(t.value * 1000).toLocaleString() : '';
+      const okWord = { exp: 'valid', nbf: t.past ? 'in effect' : 'within leeway' }[t.claim] || 'ok';
       const badge = t.status === 'ok'
-        ? el('span', { class: 'badge ok', text: t.past ? 'passed' : 'ahead' })
+        ? el('span', { class: 'badge ok', text: okWord })
         : el('span', { class: 'badge bad', text: statusWord(t.status).toLowerCase() });
-      if (t.status === 'ok' && t.claim === 'exp') badge.textContent = 'valid';
       body.append(el('tr', { 'data-claim': t.claim },
         el('td', {}, claimName(t.claim, GLOSSARY, t.claim)),
         el('td', { class: 'mono', text: t.utc || String(t.value) }),

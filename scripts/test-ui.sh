@@ -32,6 +32,6 @@ cargo build -q -p jwtkit-cli
 rm -rf target/ui-screenshots
 mkdir -p target/ui-screenshots
 cd "$e2e"
-JWTKIT_BIN="$root/target/debug/jwtkit" SCREENSHOT_DIR="$root/target/ui-screenshots" \
+JWTKIT_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/jwtkit" SCREENSHOT_DIR="$root/target/ui-screenshots" \
   node --test --test-concurrency=1 --test-reporter=spec e2e.test.mjs
 echo "screenshots: $(ls "$root/target/ui-screenshots" | wc -l) in target/ui-screenshots/"

@@ -62,7 +62,8 @@ pub enum TimeFormat {
 /// Arguments shared by commands that take a token.
 #[derive(Debug, Args)]
 pub struct TokenArg {
-    /// The token (compact JWS/JWE, or a JSON serialization). Omit or use `-` to read stdin.
+    /// The token (compact JWS/JWE, or a JSON serialization), `@FILE` (or an existing file's
+    /// path) to read it from a file, or omit / `-` to read stdin.
     #[arg(value_name = "TOKEN")]
     pub token: Option<String>,
 }

@@ -41,7 +41,16 @@ pub fn read_stdin(what: &str) -> Result<Vec<u8>, Failure> {
 
 /// The token from the argument or stdin, extracted from pasted text.
 pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
+    let mut from_file = None;
     let text = match arg {
+        Some(t) if t.starts_with('@') => {
+            from_file = Some(&t[1..]);
+            file_text(&t[1..])?
+        }
+        Some(t) if t != "-" && !t.starts_with("eyJ") && std::path::Path::new(t).is_file() => {
+            from_file = Some(t);
+            file_text(t)?
+        }
         Some(t) if t != "-" => t.to_string(),
         _ => {
             if std::io::stdin().is_terminal() {
@@ -56,13 +65,25 @@ pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
             })?
         }
     };
-    let e = jwtkit::paste::extract(&text);
+    let mut e = jwtkit::paste::extract(&text);
+    if let Some(path) = from_file {
+        e.notes.insert(0, format!("read the token from the file {path}"));
+    }
     if e.token.is_empty() {
         return Err(Failure::Usage(
             "no token given (pass it as an argument or on stdin)".into(),
         ));
     }
     Ok(e)
+}
+
+fn file_text(path: &str) -> Result<String, Failure> {
+    String::from_utf8(read_file(path)?).map_err(|_| {
+        Failure::Jose(jwtkit::Error::new(
+            jwtkit::ErrorKind::Malformed,
+            format!("{path} is not UTF-8 text"),
+        ))
+    })
 }
 
 fn strip_one_newline(mut b: Vec<u8>) -> Vec<u8> {

@@ -177,7 +177,7 @@ pub fn findings(list: &[Finding], st: Style) -> Vec<String> {
             Severity::Info => st.dim("info"),
         };
         out.push(format!("[{sev}] {}: {}", st.bold(f.id), f.message));
-        out.push(format!("       fix: {}", f.fix));
+        out.push(format!("    fix: {}", f.fix));
     }
     out
 }

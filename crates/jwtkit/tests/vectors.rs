@@ -14,7 +14,10 @@ use serde_json::Value;
 fn cases() -> Vec<(String, Value)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
     let mut out = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     for f in files {
         if f.extension().is_none_or(|e| e != "json") {
@@ -34,7 +37,10 @@ fn keys_of(case: &Value) -> JwkSet {
         return JwkSet::parse(jwks.to_string().as_bytes(), &Limits::default()).unwrap();
     }
     if let Some(hex) = k.get("secret_hex").and_then(Value::as_str) {
-        let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
         return JwkSet::from_keys(vec![Key::hmac(bytes)]);
     }
     if let Some(s) = k.get("secret_utf8").and_then(Value::as_str)
@@ -52,7 +58,11 @@ fn keys_of(case: &Value) -> JwkSet {
 fn algs(case: &Value) -> AlgSet {
     case["options"]["algorithms"]
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str()?.parse::<JwsAlg>().ok()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str()?.parse::<JwsAlg>().ok())
+                .collect()
+        })
         .unwrap_or_else(AlgSet::all)
 }
 
@@ -84,14 +94,21 @@ fn run(case: &Value) -> Result<Value, ErrorKind> {
                 let v = jwtkit::jws::verify_compact(token, &keys, &opts).map_err(|e| e.kind())?;
                 return Ok(Value::String(jwtkit::base64url::encode(&v.payload)));
             }
-            let mut b = Validation::builder(allowed).now(now).leeway(std::time::Duration::from_secs(leeway));
+            let mut b = Validation::builder(allowed)
+                .now(now)
+                .leeway(std::time::Duration::from_secs(leeway));
             if let Some(iss) = o.get("iss").and_then(Value::as_str) {
                 b = b.issuer(iss);
             }
             if let Some(aud) = o.get("aud").and_then(Value::as_str) {
                 b = b.audience(aud);
             }
-            for c in o.get("required_claims").and_then(Value::as_array).into_iter().flatten() {
+            for c in o
+                .get("required_claims")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 b = b.require(c.as_str().unwrap());
             }
             let v = jwtkit::verify(token, &keys, &b.build().unwrap()).map_err(|e| e.kind())?;
@@ -120,7 +137,10 @@ fn rfc_vectors() {
             continue;
         }
         let id = case["id"].as_str().unwrap().to_string();
-        println!("checking {file}: {id} ({})", case["source"].as_str().unwrap_or("?"));
+        println!(
+            "checking {file}: {id} ({})",
+            case["source"].as_str().unwrap_or("?")
+        );
         checked += 1;
         let exp = &case["expected"];
         let got = run(&case);
@@ -155,7 +175,12 @@ fn rfc_vectors() {
         }
     }
     assert!(checked >= 38, "only {checked} cases ran");
-    assert!(failures.is_empty(), "{} of {checked} vectors failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} vectors failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     println!("{checked} vectors passed");
 }
 
@@ -170,7 +195,15 @@ fn rfc7515_a1_claims_exact() {
         .unwrap(),
     );
     let keys = JwkSet::from_keys(vec![key]);
-    let v = jwtkit::verify(token, &keys, &Validation::builder(JwsAlg::HS256).now(1_300_819_000).build().unwrap()).unwrap();
+    let v = jwtkit::verify(
+        token,
+        &keys,
+        &Validation::builder(JwsAlg::HS256)
+            .now(1_300_819_000)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         serde_json::to_string(v.claims.as_object()).unwrap(),
         r#"{"iss":"joe","exp":1300819380,"http://example.com/is_root":true}"#
@@ -180,13 +213,22 @@ fn rfc7515_a1_claims_exact() {
     let e = jwtkit::verify(
         token,
         &keys,
-        &Validation::builder(JwsAlg::HS256).now(1_300_819_381).leeway(std::time::Duration::ZERO).build().unwrap(),
+        &Validation::builder(JwsAlg::HS256)
+            .now(1_300_819_381)
+            .leeway(std::time::Duration::ZERO)
+            .build()
+            .unwrap(),
     )
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Expired);
     assert_eq!(
         e.detail(),
-        Some(&jwtkit::Detail::Time { claim: "exp", value: 1_300_819_380.0, now: 1_300_819_381, leeway: 0 })
+        Some(&jwtkit::Detail::Time {
+            claim: "exp",
+            value: 1_300_819_380.0,
+            now: 1_300_819_381,
+            leeway: 0
+        })
     );
     assert!(e.message().starts_with("token expired 1s ago"), "{}", e.message());
 }

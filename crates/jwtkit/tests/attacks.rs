@@ -21,16 +21,29 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/attacks");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     let mut out = Vec::new();
-    for f in files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
+    for f in files
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "json"))
+    {
         let doc: Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
         for v in doc.as_array().unwrap() {
-            out.push(Case { file: f.file_name().unwrap().to_string_lossy().into_owned(), v: v.clone() });
+            out.push(Case {
+                file: f.file_name().unwrap().to_string_lossy().into_owned(),
+                v: v.clone(),
+            });
         }
     }
-    assert!(out.len() >= 140, "only {} attack vectors found in {dir}", out.len());
+    assert!(
+        out.len() >= 140,
+        "only {} attack vectors found in {dir}",
+        out.len()
+    );
     out
 }
 
@@ -51,8 +64,15 @@ fn keys_of(case: &Value) -> JwkSet {
 /// `options.algorithms`, else what the keys allow (like `jwtkit verify` without `--alg`).
 fn allowlist(case: &Value, keys: &JwkSet) -> AlgSet {
     match case["options"]["algorithms"].as_array() {
-        Some(a) => a.iter().map(|v| v.as_str().unwrap().parse::<JwsAlg>().unwrap()).collect(),
-        None => keys.keys().iter().map(Key::algorithms).fold(AlgSet::empty(), |acc, s| s.iter().fold(acc, AlgSet::with)),
+        Some(a) => a
+            .iter()
+            .map(|v| v.as_str().unwrap().parse::<JwsAlg>().unwrap())
+            .collect(),
+        None => keys
+            .keys()
+            .iter()
+            .map(Key::algorithms)
+            .fold(AlgSet::empty(), |acc, s| s.iter().fold(acc, AlgSet::with)),
     }
 }
 
@@ -72,7 +92,10 @@ pub fn token_of(case: &Value) -> String {
     let suffix = b["suffix"].as_str().unwrap();
     let total = b["total_bytes"].as_u64().unwrap() as usize;
     let token = match b.get("hmac").and_then(Value::as_str) {
-        None => format!("{prefix}{}{suffix}", fill.repeat(total - prefix.len() - suffix.len())),
+        None => format!(
+            "{prefix}{}{suffix}",
+            fill.repeat(total - prefix.len() - suffix.len())
+        ),
         Some(alg) => {
             let alg: JwsAlg = alg.parse().unwrap();
             let sig_len = jwtkit::base64url::encode(vec![0u8; alg.hash_len()]).len();
@@ -81,7 +104,12 @@ pub fn token_of(case: &Value) -> String {
             format!("{input}.{}", jwtkit::base64url::encode(sig))
         }
     };
-    assert_eq!(token.len(), total, "{}: built token has the wrong size", case["id"]);
+    assert_eq!(
+        token.len(),
+        total,
+        "{}: built token has the wrong size",
+        case["id"]
+    );
     token
 }
 
@@ -105,7 +133,12 @@ fn validation(case: &Value, algs: AlgSet) -> Validation {
     if let Some(secs) = o.get("max_age").and_then(Value::as_u64) {
         b = b.max_age(Duration::from_secs(secs));
     }
-    for c in o.get("required_claims").and_then(Value::as_array).into_iter().flatten() {
+    for c in o
+        .get("required_claims")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         b = b.require(c.as_str().unwrap());
     }
     b.build().unwrap()
@@ -136,7 +169,9 @@ fn run(case: &Value) -> Result<Value, Error> {
 /// Every member of `want` is in `got` with the same value (objects compared recursively).
 fn contains(got: &Value, want: &Value) -> bool {
     match (got, want) {
-        (Value::Object(g), Value::Object(w)) => w.iter().all(|(k, wv)| g.get(k).is_some_and(|gv| contains(gv, wv))),
+        (Value::Object(g), Value::Object(w)) => w
+            .iter()
+            .all(|(k, wv)| g.get(k).is_some_and(|gv| contains(gv, wv))),
         (Value::Number(g), Value::Number(w)) => g.as_f64() == w.as_f64(),
         _ => got == want,
     }
@@ -171,7 +206,13 @@ fn attack_vectors() {
         }
     }
     println!("{} vectors by expected outcome: {by_kind:?}", all.len());
-    assert!(failures.is_empty(), "{} of {} attack vectors failed:\n{}", failures.len(), all.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} attack vectors failed:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
 }
 
 /// The steps and kinds of the table in `src/manual.rs` (`| 4 | step text | `kind`, `kind` |`).
@@ -180,9 +221,14 @@ fn manual_steps() -> BTreeMap<u64, Vec<String>> {
     let mut steps = BTreeMap::new();
     for line in text.lines() {
         let cells: Vec<&str> = line.trim_start_matches("///").split('|').map(str::trim).collect();
-        let [_, n, _, kinds, _] = cells.as_slice() else { continue };
+        let [_, n, _, kinds, _] = cells.as_slice() else {
+            continue;
+        };
         let Ok(n) = n.parse::<u64>() else { continue };
-        let kinds = kinds.split(',').map(|k| k.trim().trim_matches('`').to_string()).collect();
+        let kinds = kinds
+            .split(',')
+            .map(|k| k.trim().trim_matches('`').to_string())
+            .collect();
         steps.insert(n, kinds);
     }
     steps
@@ -193,15 +239,26 @@ fn manual_steps() -> BTreeMap<u64, Vec<String>> {
 #[test]
 fn one_vector_per_validation_step() {
     let steps = manual_steps();
-    assert_eq!(steps.keys().copied().collect::<Vec<_>>(), (1..=19).collect::<Vec<_>>(), "manual table changed");
-    let order: Vec<Value> =
-        cases().into_iter().filter(|c| c.v["category"] == "validation_order").map(|c| c.v).collect();
+    assert_eq!(
+        steps.keys().copied().collect::<Vec<_>>(),
+        (1..=19).collect::<Vec<_>>(),
+        "manual table changed"
+    );
+    let order: Vec<Value> = cases()
+        .into_iter()
+        .filter(|c| c.v["category"] == "validation_order")
+        .map(|c| c.v)
+        .collect();
     for (n, kinds) in &steps {
         let here: Vec<&Value> = order.iter().filter(|c| c["step"].as_u64() == Some(*n)).collect();
         assert!(!here.is_empty(), "no vector fails at step {n}");
         for c in here {
             let want = c["expected_error"].as_str().unwrap();
-            assert!(kinds.iter().any(|k| k == want), "step {n} lists {kinds:?}, vector {} expects {want}", c["id"]);
+            assert!(
+                kinds.iter().any(|k| k == want),
+                "step {n} lists {kinds:?}, vector {} expects {want}",
+                c["id"]
+            );
             assert_eq!(run(c).unwrap_err().kind().as_str(), want, "{}", c["id"]);
         }
     }
@@ -211,7 +268,11 @@ fn one_vector_per_validation_step() {
 /// limit detail reports the whole length, and the unverified decoder does not even split it.
 #[test]
 fn one_mib_token_rejected_before_parsing() {
-    let case = cases().into_iter().find(|c| c.v["id"] == "token-1mib-junk").unwrap().v;
+    let case = cases()
+        .into_iter()
+        .find(|c| c.v["id"] == "token-1mib-junk")
+        .unwrap()
+        .v;
     let token = token_of(&case);
     assert_eq!(token.len(), 1 << 20);
     let keys = keys_of(&case);
@@ -219,19 +280,28 @@ fn one_mib_token_rejected_before_parsing() {
     assert_eq!(e.kind(), ErrorKind::ResourceLimit);
     assert_eq!(
         e.detail(),
-        Some(&jwtkit::Detail::Limit { what: "token_bytes", limit: 262_144, actual: 1 << 20 })
+        Some(&jwtkit::Detail::Limit {
+            what: "token_bytes",
+            limit: 262_144,
+            actual: 1 << 20
+        })
     );
     assert_eq!(e.message(), "token bytes is 1048576, above the limit of 262144");
     // Junk that would be `malformed` (2 segments) and `bad_base64` ('!', '*') if parsed.
     let small = format!("!!!.{}", "*".repeat(100));
     assert_eq!(
-        jwtkit::verify(&small, &keys, &validation(&case, JwsAlg::HS256.into())).unwrap_err().kind(),
+        jwtkit::verify(&small, &keys, &validation(&case, JwsAlg::HS256.into()))
+            .unwrap_err()
+            .kind(),
         ErrorKind::Malformed
     );
     let u = jwtkit::dangerous::decode_unverified(&token, &Limits::default());
     assert_eq!(u.errors.len(), 1);
     assert_eq!(u.errors[0].kind(), ErrorKind::ResourceLimit);
-    assert!(u.segments.is_empty() && u.header.is_none(), "the decoder split or parsed a 1 MiB token");
+    assert!(
+        u.segments.is_empty() && u.header.is_none(),
+        "the decoder split or parsed a 1 MiB token"
+    );
     // Same through the diagnosis entry point: bounded, no hint derived from the content.
     let d = jwtkit::diagnose::explain(&token, &keys, &validation(&case, JwsAlg::HS256.into()), &[]);
     assert!(d.attempts.is_empty(), "{d:?}");
@@ -241,12 +311,24 @@ fn one_mib_token_rejected_before_parsing() {
 /// only thing that stopped it.
 #[test]
 fn one_mib_token_accepted_under_a_larger_limit() {
-    let case = cases().into_iter().find(|c| c.v["id"] == "token-1mib-validly-signed").unwrap().v;
+    let case = cases()
+        .into_iter()
+        .find(|c| c.v["id"] == "token-1mib-validly-signed")
+        .unwrap()
+        .v;
     let token = token_of(&case);
     let keys = keys_of(&case);
     let mut opts = JwsOptions::new(JwsAlg::HS256);
-    assert_eq!(jwtkit::jws::verify_compact(&token, &keys, &opts).unwrap_err().kind(), ErrorKind::ResourceLimit);
-    opts.limits = Limits { max_token_bytes: 2 << 20, ..Limits::default() };
+    assert_eq!(
+        jwtkit::jws::verify_compact(&token, &keys, &opts)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::ResourceLimit
+    );
+    opts.limits = Limits {
+        max_token_bytes: 2 << 20,
+        ..Limits::default()
+    };
     let v = jwtkit::jws::verify_compact(&token, &keys, &opts).unwrap();
     assert!(v.payload.len() > 700_000 && v.payload.iter().all(|&b| b == 0));
 }
@@ -255,39 +337,109 @@ fn one_mib_token_accepted_under_a_larger_limit() {
 /// RSA public key PEM), while verification refuses it.
 #[test]
 fn alg_confusion_is_named_by_the_diagnosis() {
-    let case = cases().into_iter().find(|c| c.v["id"] == "hs256-with-rsa-public-pem-hs-allowed").unwrap().v;
+    let case = cases()
+        .into_iter()
+        .find(|c| c.v["id"] == "hs256-with-rsa-public-pem-hs-allowed")
+        .unwrap()
+        .v;
     let keys = keys_of(&case);
     let token = token_of(&case);
     let v = validation(&case, allowlist(&case, &keys));
-    assert_eq!(jwtkit::verify(&token, &keys, &v).unwrap_err().kind(), ErrorKind::KeyMismatch);
+    assert_eq!(
+        jwtkit::verify(&token, &keys, &v).unwrap_err().kind(),
+        ErrorKind::KeyMismatch
+    );
     let d = jwtkit::diagnose::explain(&token, &keys, &v, &[]);
     let ids: Vec<&str> = d.hints.iter().map(|h| h.id).collect();
     assert_eq!(ids, ["public_key_as_hmac_secret"]);
-    assert!(d.hints[0].message.starts_with("ATTACK: this HS256 token is MACed with the PEM text"), "{}", d.hints[0].message);
+    assert!(
+        d.hints[0]
+            .message
+            .starts_with("ATTACK: this HS256 token is MACed with the PEM text"),
+        "{}",
+        d.hints[0].message
+    );
 }
 
 /// A DER-encoded (otherwise correct) ECDSA signature is rejected, and the diagnosis says why.
 #[test]
 fn ecdsa_der_signature_is_named_by_the_diagnosis() {
-    let case = cases().into_iter().find(|c| c.v["id"] == "es256-der-signature").unwrap().v;
+    let case = cases()
+        .into_iter()
+        .find(|c| c.v["id"] == "es256-der-signature")
+        .unwrap()
+        .v;
     let keys = keys_of(&case);
     let token = token_of(&case);
     let v = validation(&case, allowlist(&case, &keys));
-    assert_eq!(jwtkit::verify(&token, &keys, &v).unwrap_err().kind(), ErrorKind::BadSignature);
+    assert_eq!(
+        jwtkit::verify(&token, &keys, &v).unwrap_err().kind(),
+        ErrorKind::BadSignature
+    );
     let d = jwtkit::diagnose::explain(&token, &keys, &v, &[]);
-    assert_eq!(d.hints.iter().map(|h| h.id).collect::<Vec<_>>(), ["ecdsa_der_signature"]);
+    assert_eq!(
+        d.hints.iter().map(|h| h.id).collect::<Vec<_>>(),
+        ["ecdsa_der_signature"]
+    );
 }
 
 /// Re-encoded tokens (padding, standard alphabet) are rejected, and the diagnosis restores them.
 #[test]
 fn reencoded_token_is_named_by_the_diagnosis() {
-    for id in ["standard-base64-padded-signature", "padded-header", "standard-alphabet-payload"] {
+    for id in [
+        "standard-base64-padded-signature",
+        "padded-header",
+        "standard-alphabet-payload",
+    ] {
         let case = cases().into_iter().find(|c| c.v["id"] == id).unwrap().v;
         let keys = keys_of(&case);
         let token = token_of(&case);
         let v = validation(&case, allowlist(&case, &keys));
-        assert_eq!(jwtkit::verify(&token, &keys, &v).unwrap_err().kind(), ErrorKind::BadBase64, "{id}");
+        assert_eq!(
+            jwtkit::verify(&token, &keys, &v).unwrap_err().kind(),
+            ErrorKind::BadBase64,
+            "{id}"
+        );
         let d = jwtkit::diagnose::explain(&token, &keys, &v, &[]);
-        assert_eq!(d.hints.iter().map(|h| h.id).collect::<Vec<_>>(), ["token_reencoded"], "{id}");
+        assert_eq!(
+            d.hints.iter().map(|h| h.id).collect::<Vec<_>>(),
+            ["token_reencoded"],
+            "{id}"
+        );
     }
+}
+
+/// Regression: PEM output used `\r\n` line endings (the `pem` crate default), so the diagnosis
+/// never matched an HS256 token MACed with an OpenSSL-style (`\n`) public key PEM, and
+/// `jwtkit keygen --format pem` wrote CRLF files.
+#[test]
+fn pem_output_uses_lf_line_endings() {
+    let key = Key::generate(jwtkit::key::KeySpec::Ec(jwtkit::EcCurve::P256)).unwrap();
+    let public = key.public_key_pem().unwrap();
+    let private = key.private_key_pem().unwrap();
+    assert!(
+        public.starts_with("-----BEGIN PUBLIC KEY-----\n") && !public.contains('\r'),
+        "{public:?}"
+    );
+    assert!(private.starts_with("-----BEGIN PRIVATE KEY-----\n") && !private.contains('\r'));
+}
+
+/// Regression: a JSON depth error in a segment lost its `Detail::Limit` (replaced by the segment).
+#[test]
+fn depth_limit_detail_survives_segment_context() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.v["id"] == "header-depth-bomb")
+        .unwrap()
+        .v;
+    let e = run(&case).unwrap_err();
+    assert_eq!(
+        e.detail(),
+        Some(&jwtkit::Detail::Limit {
+            what: "json_depth",
+            limit: 64,
+            actual: 65
+        })
+    );
+    assert!(e.message().starts_with("header segment: "), "{}", e.message());
 }

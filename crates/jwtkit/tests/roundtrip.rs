@@ -266,13 +266,7 @@ fn every_position_tampered_is_rejected() {
         for i in 0..token.len() {
             let mut bytes = token.clone().into_bytes();
             let c = bytes[i];
-            bytes[i] = if c == b'A' {
-                b'B'
-            } else if c == b'.' {
-                b'A'
-            } else {
-                b'A'
-            };
+            bytes[i] = if c == b'A' { b'B' } else { b'A' };
             let t = String::from_utf8(bytes).unwrap();
             assert!(
                 jwtkit::verify(&t, verifier_for(alg), &validation_for(alg, &claims)).is_err(),
@@ -289,7 +283,7 @@ fn token_like() -> impl Strategy<Value = String> {
         json_value().prop_map(|v| jwtkit::base64url::encode(v.to_string())),
         prop::collection::vec(any::<u8>(), 0..48).prop_map(jwtkit::base64url::encode),
         r#"\{"alg":"(none|HS256|ES256|EdDSA|RS256|nOnE)"(,"(kid|crit|b64|jwk|typ)":[^}]{0,12})?\}"#
-            .prop_map(|h| jwtkit::base64url::encode(h)),
+            .prop_map(jwtkit::base64url::encode),
         "[A-Za-z0-9_\\-+/= \n]{0,24}",
     ];
     prop::collection::vec(segment, 1..7).prop_map(|s| s.join("."))

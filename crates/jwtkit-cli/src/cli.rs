@@ -45,6 +45,9 @@ pub enum Command {
     Jwk(JwkCommand),
     /// Security findings for a token (and its secret): exits 1 if any finding is high.
     Lint(LintArgs),
+    /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings.
+    #[command(subcommand)]
+    Jwks(crate::cmd::jwks::JwksCommand),
 }
 
 /// How to show times in human output.
@@ -108,6 +111,8 @@ pub struct VerifyArgs {
     pub token: TokenArg,
     #[command(flatten)]
     pub keys: KeyArgs,
+    #[command(flatten)]
+    pub remote: crate::cmd::remote::RemoteArgs,
     /// Allowed algorithm (repeatable). Default: what the key allows (its JWK alg, else its family).
     #[arg(long = "alg", value_name = "ALG")]
     pub algs: Vec<String>,

@@ -23,6 +23,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Keygen(a) => cmd::keygen::run(a, st),
         Command::Jwk(c) => cmd::jwk::run(c, st),
         Command::Lint(a) => cmd::lint::run(a, st),
+        Command::Jwks(c) => cmd::jwks::run(c, st),
     }
 }
 
@@ -33,6 +34,7 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Verify(a) => a.json,
         Command::Sign(a) => a.json,
         Command::Lint(a) => a.json,
+        Command::Jwks(c) => c.json(),
         Command::Keygen(_) | Command::Jwk(_) => false,
     }
 }

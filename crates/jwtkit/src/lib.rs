@@ -57,6 +57,8 @@ mod limits;
 pub mod lint;
 pub mod manual;
 pub mod paste;
+#[cfg(feature = "remote")]
+pub mod remote;
 mod text;
 
 pub use error::{Detail, Error, ErrorKind, Fault, Result};

@@ -2,7 +2,9 @@
 
 pub mod decode;
 pub mod jwk;
+pub mod jwks;
 pub mod keygen;
 pub mod lint;
+pub mod remote;
 pub mod sign;
 pub mod verify;

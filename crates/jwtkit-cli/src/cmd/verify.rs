@@ -29,8 +29,13 @@ pub fn allowlist(algs: &[String], keys: &JwkSet) -> Result<AlgSet, Failure> {
         .fold(AlgSet::empty(), |acc, s| s.iter().fold(acc, AlgSet::with)))
 }
 
-/// Build the `Validation` from the flags.
-pub fn validation(args: &VerifyArgs, algs: AlgSet, now: i64) -> Result<Validation, Failure> {
+/// Build the `Validation` from the flags; `issuer` (from `--issuer`) is expected when no `--iss` is given.
+pub fn validation(
+    args: &VerifyArgs,
+    algs: AlgSet,
+    now: i64,
+    issuer: Option<&str>,
+) -> Result<Validation, Failure> {
     let mut b = Validation::builder(algs)
         .now(now)
         .leeway(input::duration("--leeway", &args.leeway)?);
@@ -38,6 +43,9 @@ pub fn validation(args: &VerifyArgs, algs: AlgSet, now: i64) -> Result<Validatio
         b = b.max_age(input::duration("--max-age", m)?);
     }
     for i in &args.issuers {
+        b = b.issuer(i);
+    }
+    if let Some(i) = issuer.filter(|_| args.issuers.is_empty()) {
         b = b.issuer(i);
     }
     for a in &args.audiences {
@@ -69,20 +77,40 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let limits = Limits::default();
     let unverified = decode_unverified(token, &limits);
     let hmac = unverified.alg().filter(|a| a.starts_with("HS"));
-    let keys = input::keys(&args.keys, &limits, hmac)?;
+    let kid = unverified
+        .header
+        .as_ref()
+        .and_then(|h| h.get("kid"))
+        .and_then(Value::as_str);
+    let remote = crate::cmd::remote::load(&args.remote, kid, &args.issuers)?;
+    if remote.is_some()
+        && (args.keys.secret.is_some() || args.keys.secret_prompt || !args.keys.key.is_empty())
+    {
+        return Err(Failure::Usage(
+            "give either --jwks/--issuer or --secret/--key, not both".into(),
+        ));
+    }
+    let (keys, remote_issuer, discovery_algs) = match remote {
+        Some(r) => (r.loaded, r.issuer, r.discovery_algs),
+        None => (input::keys(&args.keys, &limits, hmac)?, None, AlgSet::empty()),
+    };
     if keys.set.is_empty() {
         return Err(Failure::Usage(
             "no key: give --secret S, --secret-prompt or --key FILE (PEM, DER, JWK or JWK Set)".into(),
         ));
     }
-    let algs = allowlist(&args.algs, &keys.set)?;
+    let mut algs = allowlist(&args.algs, &keys.set)?;
+    if args.algs.is_empty() && !discovery_algs.is_empty() {
+        // The provider's id_token_signing_alg_values_supported narrows the keys' algorithms.
+        algs = algs.intersect(discovery_algs);
+    }
     if algs.is_empty() {
         return Err(Failure::Jose(jwtkit::Error::new(
             jwtkit::ErrorKind::InvalidConfig,
             "the keys allow no JWS algorithm (their JWK alg is not a signature algorithm); pass --alg",
         )));
     }
-    let validation = validation(args, algs, now)?;
+    let validation = validation(args, algs, now, remote_issuer.as_deref())?;
     let outcome = verify(token, &keys.set, &validation, args.jws);
     let ok = outcome.signature.is_ok() && outcome.claims.as_ref().is_none_or(|c| c.is_ok());
     let error = match (&outcome.signature, &outcome.claims) {

@@ -9,6 +9,7 @@
 //! [RFC 7517]: https://www.rfc-editor.org/rfc/rfc7517
 //! [RFC 7638]: https://www.rfc-editor.org/rfc/rfc7638
 
+pub mod audit;
 mod set;
 
 pub use set::{IgnoredKey, JwkSet};

@@ -112,6 +112,11 @@ impl JwkSet {
         &self.keys
     }
 
+    /// The usable keys, by value.
+    pub fn into_keys(self) -> Vec<Key> {
+        self.keys
+    }
+
     /// Members that were ignored, with the reason.
     pub fn ignored(&self) -> &[IgnoredKey] {
         &self.ignored

@@ -65,6 +65,9 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         for e in std::fs::read_dir(fixtures()).unwrap() {
             let p = e.unwrap().path();
+            if !p.is_file() {
+                continue;
+            }
             std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
         }
         Env { dir }

@@ -200,9 +200,10 @@ def main():
         print("note:", n)
     ok = sum(1 for v in m.cells.values() if v == "ok")
     na = sum(1 for v in m.cells.values() if v == "n/a")
-    print(f"interop: {ok} passed, {len(m.failures)} failed, {na} skipped ({time.time() - t0:.1f}s, work dir {work})")
     for f in m.failures:
         print("FAIL:", f)
+    print(f"({time.time() - t0:.1f}s, work dir {work})")
+    print(f"interop: {ok} passed, {len(m.failures)} failed, {na} skipped")
     sys.exit(1 if m.failures or any("now " in n for n in m.notes) else 0)
 
 

@@ -52,6 +52,8 @@ pub enum Command {
     /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings.
     #[command(subcommand)]
     Jwks(crate::cmd::jwks::JwksCommand),
+    /// Start the local web debugger on 127.0.0.1 and open it in the browser.
+    Ui(crate::cmd::ui::UiArgs),
 }
 
 /// How to show times in human output.

@@ -26,6 +26,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Jwk(c) => cmd::jwk::run(c, st),
         Command::Lint(a) => cmd::lint::run(a, st),
         Command::Jwks(c) => cmd::jwks::run(c, st),
+        Command::Ui(a) => cmd::ui::run(a, st),
     }
 }
 
@@ -39,7 +40,7 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Decrypt(a) => a.json,
         Command::Lint(a) => a.json,
         Command::Jwks(c) => c.json(),
-        Command::Keygen(_) | Command::Jwk(_) => false,
+        Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) => false,
     }
 }
 

@@ -167,11 +167,14 @@ pub fn decode_unverified(token: &str, limits: &Limits) -> Unverified {
             .push("JWE: the content is encrypted; decrypt it with the recipient's key".into());
         return u;
     }
+    // Reported in verification order: segment base64 (step 3) before `alg` (step 6) before the
+    // claims set (step 9).
+    let mut later: Vec<Error> = Vec::new();
     let b64 = match &u.header {
         Some(h) => match Header::from_object(h.clone()) {
             Ok(hdr) => {
                 if let Err(e) = hdr.alg() {
-                    u.errors.push(segment_error(e, 0));
+                    later.push(segment_error(e, 0));
                 }
                 hdr.b64()
             }
@@ -192,7 +195,7 @@ pub fn decode_unverified(token: &str, limits: &Limits) -> Unverified {
             Some(b) if b.first() == Some(&b'{') => match crate::json::parse_object(&b, limits) {
                 Ok(o) => Payload::Claims(o),
                 Err(e) => {
-                    u.errors.push(segment_error(e, 1));
+                    later.push(segment_error(e, 1));
                     Payload::Bytes(b)
                 }
             },
@@ -213,6 +216,7 @@ pub fn decode_unverified(token: &str, limits: &Limits) -> Unverified {
         Some(s) => u.signature = segment(s, 2, &mut u.errors),
         None => {}
     }
+    u.errors.extend(later);
     u
 }
 

@@ -9,4 +9,5 @@ pub mod keygen;
 pub mod lint;
 pub mod remote;
 pub mod sign;
+pub mod ui;
 pub mod verify;

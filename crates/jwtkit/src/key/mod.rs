@@ -384,7 +384,7 @@ impl Key {
     /// The public key as PEM (`-----BEGIN PUBLIC KEY-----`, SPKI). None for oct keys.
     pub fn public_key_pem(&self) -> Option<String> {
         self.public_key_der()
-            .map(|d| pem::encode(&pem::Pem::new("PUBLIC KEY", d)))
+            .map(|d| pem_lf(&pem::Pem::new("PUBLIC KEY", d)))
     }
 
     /// The private key as PKCS#8 DER (None for public and oct keys).
@@ -422,7 +422,7 @@ impl Key {
     /// The private key as PEM (`-----BEGIN PRIVATE KEY-----`, PKCS#8).
     pub fn private_key_pem(&self) -> Option<Zeroizing<String>> {
         self.private_key_der()
-            .map(|d| Zeroizing::new(pem::encode(&pem::Pem::new("PRIVATE KEY", d.to_vec()))))
+            .map(|d| Zeroizing::new(pem_lf(&pem::Pem::new("PRIVATE KEY", d.to_vec()))))
     }
 
     /// The public half of this key (the same key for oct keys is not available: returns None).
@@ -547,6 +547,11 @@ impl fmt::Debug for Key {
             .field("thumbprint", &self.thumbprint)
             .finish()
     }
+}
+
+/// PEM text with `\n` line endings, as OpenSSL writes it (the `pem` crate defaults to `\r\n`).
+fn pem_lf(p: &pem::Pem) -> String {
+    pem::encode_config(p, pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF))
 }
 
 pub(crate) fn bad_key(what: impl fmt::Display) -> Error {

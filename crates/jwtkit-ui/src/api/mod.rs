@@ -6,6 +6,7 @@
 //! | `GET /api/info` | – | version, whether URL fetching is built in, the server's clock |
 //! | `POST /api/decode` | `{token, now?, leeway?}` | segments, header, payload, times, status, errors, findings |
 //! | `POST /api/verify` | `{token, key, algorithms?, issuer?, audience?, subject?, typ?, leeway?, now?}` | signature and claim results, diagnosis, key findings, an equivalent `jwtkit verify` command |
+//! | `POST /api/verify` (a JWE, compact or JSON) | the above, plus `decryption_key?`, `encryptions?`; `algorithms` may name JWE key management algorithms | `jwe` (decryption result and JWE header), then the nested JWT's signature and claims |
 //! | `POST /api/encode` | `{header, payload, alg, key, allow_weak_key?}` | the signed token, findings, the public key to verify it |
 //! | `POST /api/keygen` | `{alg}` | a new key for `alg` (PEM and JWK, or a base64url secret) |
 //! | `POST /api/findings` | `{token, key?, now?}` | token and key findings, most severe first |
@@ -20,6 +21,7 @@
 mod command;
 mod decode;
 mod encode;
+mod jwe;
 mod keys;
 mod verify;
 

@@ -61,6 +61,12 @@ pub(crate) struct VerifyRequest {
     pub(crate) leeway: Option<String>,
     #[serde(default)]
     pub(crate) now: Option<String>,
+    /// JWE: the key that decrypts, when it is not `key` (which then verifies the nested JWT).
+    #[serde(default)]
+    pub(crate) decryption_key: Option<KeyInput>,
+    /// JWE: allowed content encryption algorithms (default all).
+    #[serde(default)]
+    pub(crate) encryptions: Option<List>,
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {
@@ -128,6 +134,9 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     let extracted = jwtkit::paste::extract(&req.token);
     let token = extracted.token.as_str();
     let unverified = jwtkit::dangerous::decode_unverified(token, &st.limits);
+    if matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
+        return super::jwe::verify(&st, &req, token, &extracted.notes).await;
+    }
     let kid = unverified
         .header
         .as_ref()
@@ -148,31 +157,30 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     let keys = &loaded.set;
     let token_alg = unverified.alg().and_then(|a| a.parse::<JwsAlg>().ok());
 
-    let (signature, claims, diagnosis) =
-        match jwtkit::jws::verify_compact(token, keys, validation.jws_options()) {
-            Ok(v) => {
-                let key = keys.keys().get(v.key_index).map(jwtkit::Key::label);
-                let signature = json!({"verified": true, "alg": v.alg, "key": key});
-                let mut notes = Vec::new();
-                if validation.audiences().is_empty() {
-                    notes.push("aud not checked: no expected audience given");
-                }
-                let claims = match jwtkit::verify(token, keys, &validation) {
-                    Ok(_) => json!({"valid": true, "error": null, "notes": notes}),
-                    Err(e) => json!({"valid": false, "error": e.to_json(), "notes": notes}),
-                };
-                (signature, claims, Value::Null)
+    let (signature, claims, diagnosis) = match jwtkit::jws::verify(token, keys, validation.jws_options()) {
+        Ok(v) => {
+            let key = keys.keys().get(v.key_index).map(jwtkit::Key::label);
+            let signature = json!({"verified": true, "alg": v.alg, "key": key});
+            let mut notes = Vec::new();
+            if validation.audiences().is_empty() {
+                notes.push("aud not checked: no expected audience given");
             }
-            Err(e) => {
-                let d = jwtkit::diagnose::explain(token, keys, &validation, loaded.secret.as_slice());
-                let headline = match e.kind() {
-                    ErrorKind::BadSignature => "invalid_signature",
-                    _ => "not_verified",
-                };
-                let signature = json!({"verified": false, "result": headline, "error": e.to_json()});
-                (signature, Value::Null, d.to_json())
-            }
-        };
+            let claims = match jwtkit::verify(token, keys, &validation) {
+                Ok(_) => json!({"valid": true, "error": null, "notes": notes}),
+                Err(e) => json!({"valid": false, "error": e.to_json(), "notes": notes}),
+            };
+            (signature, claims, Value::Null)
+        }
+        Err(e) => {
+            let d = jwtkit::diagnose::explain(token, keys, &validation, loaded.secret.as_slice());
+            let headline = match e.kind() {
+                ErrorKind::BadSignature => "invalid_signature",
+                _ => "not_verified",
+            };
+            let signature = json!({"verified": false, "result": headline, "error": e.to_json()});
+            (signature, Value::Null, d.to_json())
+        }
+    };
     let verified = signature.get("verified") == Some(&Value::Bool(true));
     let valid = verified && claims.get("valid") == Some(&Value::Bool(true));
     let mut findings = Vec::new();

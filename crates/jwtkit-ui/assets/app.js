@@ -443,6 +443,25 @@
     }
     const sig = r.signature;
     const keyDesc = r.key ? r.key.format + (r.key.keys.length > 1 ? ' · ' + r.key.keys.length + ' keys' : '') : '';
+    if (r.jwe) {
+      // A JWE: decryption first, then the nested JWT (or an unsigned claims set).
+      const j = r.jwe;
+      if (!j.decrypted) {
+        box.append(banner('bad', 'not_decrypted', '✗', 'Not decrypted', keyDesc), kindBox(j.error));
+        return;
+      }
+      box.append(banner('ok', 'decrypted', '✓', 'Decrypted', j.alg + ' + ' + j.enc + ' · ' + (j.key || '')));
+      if (sig.result === 'unsigned') {
+        box.append(el('div', { class: 'result-line', 'data-signature': 'unsigned' }, el('span', { class: 'badge warn', text: 'not signed' }), ' ',
+          'the JWE holds claims without a signature: anyone able to encrypt to this key could have made it'));
+        const c = r.claims || {};
+        box.append(c.valid
+          ? el('div', { class: 'result-line', 'data-claims': 'valid' }, el('span', { class: 'badge ok', text: 'claims valid' }))
+          : el('div', { class: 'result-line', 'data-claims': c.error ? c.error.kind : 'rejected' }, el('span', { class: 'badge bad', text: 'claims rejected' })));
+        if (c.error) box.append(kindBox(c.error));
+        return;
+      }
+    }
     if (sig.verified) {
       box.append(banner('ok', 'verified', '✓', 'Signature verified', sig.alg + ' · ' + (sig.key || '') + ' · ' + keyDesc));
       const c = r.claims;

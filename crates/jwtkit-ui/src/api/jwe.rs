@@ -123,42 +123,16 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
             json!({"verified": false, "result": "not_decrypted", "error": e.to_json()}),
             Value::Null,
         ),
-        Ok(_) => {
-            match jwe::decrypt_then_verify(token, &decrypt_keys.set, &opts, &verify_keys.set, &validation) {
-                Ok(n) => {
-                    let signature = match &n.inner {
-                        Some(i) => json!({
-                            "verified": true,
-                            "alg": i.alg,
-                            "key": verify_keys.set.keys().get(i.key_index).map(jwtkit::Key::label),
-                            "header": i.header.as_object(),
-                        }),
-                        None => {
-                            notes.push(
-                            "the JWE holds claims without a signature: anyone able to encrypt to this key could have made it"
-                                .into(),
-                        );
-                            json!({"verified": false, "result": "unsigned", "error": null})
-                        }
-                    };
-                    if validation.audiences().is_empty() {
-                        notes.push("aud not checked: no expected audience given".into());
-                    }
-                    (
-                        signature,
-                        json!({"valid": true, "error": null, "claims": n.claims.as_object()}),
-                    )
-                }
-                Err(e) if is_claim_error(e.kind()) => (
-                    json!({"verified": true}),
-                    json!({"valid": false, "error": e.to_json()}),
-                ),
-                Err(e) => (
-                    json!({"verified": false, "result": "not_verified", "error": e.to_json()}),
-                    Value::Null,
-                ),
-            }
-        }
+        Ok(d) => nested(
+            token,
+            d,
+            &decrypt_keys.set,
+            &verify_keys.set,
+            &opts,
+            &validation,
+            st,
+            &mut notes,
+        ),
     };
     let valid = claims.get("valid") == Some(&Value::Bool(true));
     let header = jwtkit::dangerous::decode_unverified(token, &st.limits).header;
@@ -185,3 +159,71 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
         "command": null,
     }))
 }
+
+/// The nested JWT (or unsigned claims) of a JWE that decrypted: `(signature, claims)` answers.
+#[allow(clippy::too_many_arguments)]
+fn nested(
+    token: &str,
+    d: &jwe::Decrypted,
+    decrypt_keys: &jwtkit::JwkSet,
+    verify_keys: &jwtkit::JwkSet,
+    opts: &DecryptOptions,
+    validation: &jwtkit::Validation,
+    st: &State,
+    notes: &mut Vec<String>,
+) -> (Value, Value) {
+    match jwe::decrypt_then_verify(token, decrypt_keys, opts, verify_keys, validation) {
+        Ok(n) => {
+            let signature = match &n.inner {
+                Some(i) => json!({
+                    "verified": true,
+                    "alg": i.alg,
+                    "key": verify_keys.keys().get(i.key_index).map(jwtkit::Key::label),
+                    "header": i.header.as_object(),
+                }),
+                None => {
+                    notes.push(UNSIGNED.into());
+                    json!({"verified": false, "result": "unsigned", "error": null})
+                }
+            };
+            let claim_notes: Vec<&str> = if validation.audiences().is_empty() {
+                vec!["aud not checked: no expected audience given"]
+            } else {
+                vec![]
+            };
+            (
+                signature,
+                json!({"valid": true, "error": null, "notes": claim_notes, "claims": n.claims.as_object()}),
+            )
+        }
+        Err(e) if is_claim_error(e.kind()) => {
+            // Claims are checked only after the nested signature verified: name its alg.
+            let inner_alg = std::str::from_utf8(&d.plaintext)
+                .ok()
+                .and_then(|t| {
+                    jwtkit::dangerous::decode_unverified(t, &st.limits)
+                        .alg()
+                        .map(str::to_owned)
+                })
+                .filter(|_| d.plaintext.first() != Some(&b'{'));
+            let signature = match inner_alg {
+                Some(alg) => json!({"verified": true, "alg": alg, "key": null}),
+                None => {
+                    notes.push(UNSIGNED.into());
+                    json!({"verified": false, "result": "unsigned", "error": null})
+                }
+            };
+            (
+                signature,
+                json!({"valid": false, "error": e.to_json(), "notes": []}),
+            )
+        }
+        Err(e) => (
+            json!({"verified": false, "result": "not_verified", "error": e.to_json()}),
+            Value::Null,
+        ),
+    }
+}
+
+const UNSIGNED: &str =
+    "the JWE holds claims without a signature: anyone able to encrypt to this key could have made it";

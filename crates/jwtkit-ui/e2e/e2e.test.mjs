@@ -265,6 +265,41 @@ test('a JWE shows its five parts in five colours', async () => {
   await shot('09-jwe-five-parts.png');
 });
 
+test('a real nested JWE decrypts, then its signature verifies (issue 6)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jwtkit-ui-jwe-'));
+  const f = (n) => path.join(dir, n);
+  for (const [alg, out] of [['RSA-OAEP-256', 'rsa.json'], ['ES256', 'ec.json']]) {
+    assert.equal(jwtkit(['keygen', '--alg', alg, '--out', f(out)]).status, 0);
+  }
+  const jwt = jwtkit(['sign', '--alg', 'ES256', '--key', f('ec.json'), '--sub', 'jwe-user', '--exp', '+1h']).stdout.trim();
+  const enc = spawnSync(BIN, ['encrypt', '--key', f('rsa.json')], { input: jwt, encoding: 'utf8' });
+  assert.equal(enc.status, 0, enc.stderr);
+  const ecPublic = JSON.parse(jwtkit(['jwk', 'public', f('ec.json')]).stdout);
+  const set = { keys: [JSON.parse(fs.readFileSync(f('rsa.json'), 'utf8')), ecPublic] };
+  fs.rmSync(dir, { recursive: true, force: true });
+  await setToken(enc.stdout.trim());
+  await page.waitForFunction(() => document.querySelector('#alg-chip').textContent === 'RSA-OAEP-256');
+  await page.check('input[name="key-kind"][value="key"]');
+  await page.fill('#key-text', JSON.stringify(set));
+  await page.waitForSelector('#verify-result [data-result="decrypted"]');
+  await page.waitForSelector('#verify-result [data-result="verified"]');
+  assert.match(await page.textContent('#verify-result'), /Decrypted.*RSA-OAEP-256 \+ A256GCM/);
+  assert.match(await page.textContent('#verify-result'), /Signature verified.*ES256/);
+  assert.equal(await page.getAttribute('#verify-result [data-claims]', 'data-claims'), 'valid');
+  await shot('09-jwe-nested-verified.png');
+  // Another RSA key: "Not decrypted" with the one fixed decrypt_failed message.
+  const other = JSON.parse(jwtkit(['keygen', '--alg', 'RSA-OAEP-256']).stdout);
+  // Without kids every key is tried (with kids, a kid that matches nothing is key_not_found).
+  delete other.kid;
+  delete set.keys[1].kid;
+  set.keys[0] = other;
+  await page.fill('#key-text', JSON.stringify(set));
+  await page.waitForSelector('#verify-result [data-result="not_decrypted"]');
+  assert.match(await page.textContent('#verify-result .error-box'), /decrypt_failed.*decryption failed/);
+  await shot('09-jwe-not-decrypted.png');
+  await page.check('input[name="key-kind"][value="secret"]');
+});
+
 test('a pasted Authorization header is stripped and said so', async () => {
   await setToken('Authorization: Bearer ' + A1_TOKEN);
   await page.waitForFunction(() => /stripped the "Authorization: Bearer " prefix/.test(document.querySelector('#input-notes').textContent));

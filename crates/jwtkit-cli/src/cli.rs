@@ -38,6 +38,10 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Sign claims into a compact JWS (a JWT).
     Sign(SignArgs),
+    /// Encrypt a plaintext (often a signed JWT) into a JWE: compact or JSON serialization.
+    Encrypt(crate::cmd::encrypt::EncryptArgs),
+    /// Decrypt a JWE (compact or JSON) and print the plaintext; a nested JWT is not verified.
+    Decrypt(crate::cmd::decrypt::DecryptArgs),
     /// Generate a key: RSA, EC (P-256/384/521), Ed25519 or an HMAC secret, as JWK or PEM.
     Keygen(KeygenArgs),
     /// Inspect and convert keys: public part, RFC 7638 thumbprint, JWK <-> PEM.
@@ -48,6 +52,8 @@ pub enum Command {
     /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings.
     #[command(subcommand)]
     Jwks(crate::cmd::jwks::JwksCommand),
+    /// Start the local web debugger on 127.0.0.1 and open it in the browser.
+    Ui(crate::cmd::ui::UiArgs),
     /// Run the JWT-verifying reverse proxy (`--config FILE`), check a config (`--check`), or
     /// explain a decision (`gateway explain`).
     Gateway(crate::cmd::gateway::GatewayArgs),
@@ -149,6 +155,13 @@ pub struct VerifyArgs {
     /// Signature only: treat the payload as opaque bytes and check no claims.
     #[arg(long)]
     pub jws: bool,
+    /// JWE: allowed content encryption algorithm (repeatable; default all). Key management
+    /// algorithms for a JWE are given with --alg, next to the nested JWT's signature algorithms.
+    #[arg(long = "enc", value_name = "ENC")]
+    pub encs: Vec<String>,
+    /// JWE: decrypt RSA1_5 tokens (INSECURE, Bleichenbacher); `--alg RSA1_5` has the same effect.
+    #[arg(long = "insecure-allow-rsa1_5")]
+    pub insecure_allow_rsa1_5: bool,
     /// Print one JSON object instead of human output.
     #[arg(long)]
     pub json: bool,
@@ -225,9 +238,16 @@ pub enum KeyFormatArg {
 /// `jwtkit keygen`.
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
-    /// Algorithm the key is for: HS256/384/512, RS*/PS* (RSA), ES256/384/512, EdDSA.
+    /// Algorithm the key is for: HS256/384/512, RS*/PS* (RSA), ES256/384/512, EdDSA, or a JWE
+    /// key management algorithm (RSA-OAEP-256, ECDH-ES, A256KW, A256GCMKW, dir, PBES2-...).
     #[arg(long, value_name = "ALG")]
     pub alg: String,
+    /// With `--alg dir`: the content encryption algorithm the key is for (sizes it; default A256GCM).
+    #[arg(long, value_name = "ENC")]
+    pub enc: Option<String>,
+    /// With `--alg ECDH-ES*`: the curve, P-256 (default), P-384, P-521 or X25519.
+    #[arg(long, value_name = "CRV")]
+    pub crv: Option<String>,
     /// RSA modulus size in bits: 2048, 3072 or 4096.
     #[arg(long, value_name = "BITS")]
     pub bits: Option<usize>,

@@ -171,10 +171,20 @@ pub fn keys(args: &KeyArgs, limits: &Limits, hmac_prompt: Option<&str>) -> Resul
             read_file(path)?
         };
         let (set, format) = jwtkit::key::load(&bytes, limits).map_err(|e| Failure::Jose(prefix(e, path)))?;
+        let ignored: Vec<String> = set
+            .ignored()
+            .iter()
+            .map(|i| format!("#{} {}", i.index, i.reason))
+            .collect();
         out.sources.push(format!(
-            "{path}: {format}, {} key{}",
+            "{path}: {format}, {} key{}{}",
             set.keys().len(),
-            if set.keys().len() == 1 { "" } else { "s" }
+            if set.keys().len() == 1 { "" } else { "s" },
+            if ignored.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} ignored: {})", ignored.len(), ignored.join("; "))
+            }
         ));
         out.set.extend(set);
     }

@@ -20,10 +20,13 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Decode(a) => cmd::decode::run(a, st),
         Command::Verify(a) => cmd::verify::run(a, st),
         Command::Sign(a) => cmd::sign::run(a, st),
+        Command::Encrypt(a) => cmd::encrypt::run(a, st),
+        Command::Decrypt(a) => cmd::decrypt::run(a, st),
         Command::Keygen(a) => cmd::keygen::run(a, st),
         Command::Jwk(c) => cmd::jwk::run(c, st),
         Command::Lint(a) => cmd::lint::run(a, st),
         Command::Jwks(c) => cmd::jwks::run(c, st),
+        Command::Ui(a) => cmd::ui::run(a, st),
         Command::Gateway(a) => cmd::gateway::run(a, st),
     }
 }
@@ -34,10 +37,12 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Decode(a) => a.json,
         Command::Verify(a) => a.json,
         Command::Sign(a) => a.json,
+        Command::Encrypt(a) => a.json,
+        Command::Decrypt(a) => a.json,
         Command::Lint(a) => a.json,
         Command::Jwks(c) => c.json(),
         Command::Gateway(a) => matches!(&a.command, Some(cmd::gateway::GatewayCommand::Explain(e)) if e.json),
-        Command::Keygen(_) | Command::Jwk(_) => false,
+        Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) => false,
     }
 }
 

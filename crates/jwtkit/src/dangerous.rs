@@ -125,8 +125,7 @@ pub fn decode_unverified(token: &str, limits: &Limits) -> Unverified {
     }
     if token.trim_start().starts_with('{') {
         u.form = Form::Json;
-        u.notes
-            .push("JSON serialization: use verify or decrypt to process it".into());
+        decode_json(token, limits, &mut u);
         return u;
     }
     let parts: Vec<&str> = token.split('.').collect();
@@ -157,16 +156,25 @@ pub fn decode_unverified(token: &str, limits: &Limits) -> Unverified {
     let header_bytes = parts.first().and_then(|h| segment(h, 0, &mut u.errors));
     u.header = header_bytes.and_then(|b| json_object(&b, 0, limits, &mut u.errors));
     if u.form == Form::JweCompact {
+        if let Some(h) = &u.header
+            && let Err(e) =
+                crate::jwe::JweHeader::from_protected(h.clone()).and_then(|h| h.alg().and(h.enc()))
+        {
+            u.errors.push(crate::jwe::compact::segment_error(e, 0));
+        }
         u.payload = Payload::Encrypted;
         u.notes
             .push("JWE: the content is encrypted; decrypt it with the recipient's key".into());
         return u;
     }
+    // Reported in verification order: segment base64 (step 3) before `alg` (step 6) before the
+    // claims set (step 9).
+    let mut later: Vec<Error> = Vec::new();
     let b64 = match &u.header {
         Some(h) => match Header::from_object(h.clone()) {
             Ok(hdr) => {
                 if let Err(e) = hdr.alg() {
-                    u.errors.push(segment_error(e, 0));
+                    later.push(segment_error(e, 0));
                 }
                 hdr.b64()
             }
@@ -187,7 +195,7 @@ pub fn decode_unverified(token: &str, limits: &Limits) -> Unverified {
             Some(b) if b.first() == Some(&b'{') => match crate::json::parse_object(&b, limits) {
                 Ok(o) => Payload::Claims(o),
                 Err(e) => {
-                    u.errors.push(segment_error(e, 1));
+                    later.push(segment_error(e, 1));
                     Payload::Bytes(b)
                 }
             },
@@ -208,7 +216,61 @@ pub fn decode_unverified(token: &str, limits: &Limits) -> Unverified {
         Some(s) => u.signature = segment(s, 2, &mut u.errors),
         None => {}
     }
+    u.errors.extend(later);
     u
+}
+
+/// JSON serializations (RFC 7515 §7.2, RFC 7516 §7.2): the first signature's or recipient's
+/// JOSE Header, the payload of a JWS, and a note with the number of signatures/recipients.
+fn decode_json(token: &str, limits: &Limits, u: &mut Unverified) {
+    let doc = match crate::json::parse_object(token.as_bytes(), limits) {
+        Ok(d) => d,
+        Err(e) => {
+            u.errors.push(e);
+            return;
+        }
+    };
+    let flattened = !doc.contains_key("recipients") && !doc.contains_key("signatures");
+    let form = if flattened { "flattened" } else { "general" };
+    if crate::jwe::json::is_jwe(&doc) {
+        u.payload = Payload::Encrypted;
+        match crate::jwe::json::parse_object(&doc, limits) {
+            Ok(jwe) => {
+                u.header = jwe.header(0).ok().map(|h| h.as_object().clone());
+                let n = jwe.recipients().len();
+                u.notes.push(format!(
+                    "JWE JSON serialization ({form}), {n} recipient{}: the content is encrypted; decrypt it with a recipient's key",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            Err(e) => u.errors.push(e),
+        }
+        return;
+    }
+    match crate::jws::JwsJson::from_object(&doc, limits) {
+        Ok(jws) => {
+            let n = jws.signatures().len();
+            if let Some(first) = jws.signatures().first() {
+                u.header = first.header().ok().map(|h| h.as_object().clone());
+                u.signature = Some(first.signature().to_vec());
+            }
+            let payload = jws.payload();
+            u.payload = match crate::json::parse_object(&payload, limits) {
+                Ok(o) => Payload::Claims(o),
+                Err(_) => Payload::Bytes(payload),
+            };
+            u.notes.push(format!(
+                "JWS JSON serialization ({form}), {n} signature{}{}",
+                if n == 1 { "" } else { "s" },
+                if n > 1 {
+                    "; the header shown is the first signature's"
+                } else {
+                    ""
+                }
+            ));
+        }
+        Err(e) => u.errors.push(e),
+    }
 }
 
 /// Trust the public key a token embeds in its own `jwk` header. **Dangerous**: whoever made

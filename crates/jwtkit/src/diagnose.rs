@@ -90,6 +90,10 @@ fn verifies(alg: JwsAlg, key: &Key, input: &[u8], sig: &[u8]) -> bool {
 /// few dozen signature checks whatever the input.
 pub fn explain(token: &str, keys: &JwkSet, validation: &Validation, secrets: &[SecretInput]) -> Diagnosis {
     let mut d = Diagnosis::default();
+    if token.trim_start().starts_with('{') {
+        json_serialization(token, keys, validation, &mut d);
+        return d;
+    }
     if token.chars().any(char::is_whitespace) {
         d.hint(
             "whitespace_in_token",
@@ -325,5 +329,37 @@ fn reencoded(token: &str, keys: &JwkSet, d: &mut Diagnosis) {
             "token_reencoded",
             "the token was re-encoded (base64 padding or the standard alphabet); restored to base64url it verifies: fix the tool that altered it".into(),
         );
+    }
+}
+
+/// A JWS JSON serialization (RFC 7515 §7.2): every signature against every key (at most 16
+/// attempts). Whitespace is legal there, so no re-encoding probes apply.
+fn json_serialization(token: &str, keys: &JwkSet, validation: &Validation, d: &mut Diagnosis) {
+    let Ok(jws) = crate::jws::JwsJson::parse(token, validation.limits()) else {
+        return;
+    };
+    for (i, sig) in jws.signatures().iter().enumerate() {
+        let Ok(alg) = sig.header().and_then(|h| h.alg()) else {
+            continue;
+        };
+        let input = jws.signing_input(sig);
+        for key in keys.keys().iter().take(16 - d.attempts.len().min(16)) {
+            let outcome = match key.check_use(alg, KeyOp::Verify) {
+                Err(e) => format!("skipped: {}", e.message()),
+                Ok(()) if !validation.algorithms().contains(alg) => {
+                    format!("not tried: {alg} is not in the allowed algorithms")
+                }
+                Ok(()) => match crate::jwa::sig::verify(alg, key, &input, sig.signature()) {
+                    Ok(()) => "verified".into(),
+                    Err(e) => e.kind().as_str().to_string(),
+                },
+            };
+            d.attempts.push(Attempt {
+                key: format!("signature {i}: {}", key.label()),
+                thumbprint: key.thumbprint().to_string(),
+                alg: alg.to_string(),
+                outcome,
+            });
+        }
     }
 }

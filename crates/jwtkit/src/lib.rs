@@ -1,6 +1,7 @@
 //! # jwtkit
 //!
-//! JOSE for people who have to know *why* a token fails: JWS ([RFC 7515]), JWK ([RFC 7517]),
+//! JOSE for people who have to know *why* a token fails: JWS ([RFC 7515]), JWE ([RFC 7516]),
+//! JWK ([RFC 7517]),
 //! JWA ([RFC 7518]), JWT ([RFC 7519]), JWK thumbprints ([RFC 7638]), EdDSA ([RFC 8037]) and
 //! unencoded payloads ([RFC 7797]), with cryptography from `aws-lc-rs`.
 //!
@@ -25,6 +26,7 @@
 //! ```
 //!
 //! [RFC 7515]: https://www.rfc-editor.org/rfc/rfc7515
+//! [RFC 7516]: https://www.rfc-editor.org/rfc/rfc7516
 //! [RFC 7517]: https://www.rfc-editor.org/rfc/rfc7517
 //! [RFC 7518]: https://www.rfc-editor.org/rfc/rfc7518
 //! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
@@ -49,6 +51,7 @@ pub mod diagnose;
 mod error;
 pub mod json;
 pub mod jwa;
+pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
@@ -62,7 +65,7 @@ pub mod remote;
 mod text;
 
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
-pub use jwa::{AlgSet, EcCurve, JwsAlg, KeyFamily, OkpCurve};
+pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, OkpCurve};
 pub use jwk::JwkSet;
 pub use jwt::{Claims, Validation, Verified, verify};
 pub use key::{Key, KeyOp};
@@ -87,6 +90,32 @@ pub mod fuzzing {
         {
             let _ = crate::verify(text, &keys, &v);
             let _ = crate::diagnose::explain(text, &keys, &v, &[]);
+        }
+    }
+
+    /// Decode unverified, then try to decrypt (compact or JSON JWE) with fixed symmetric keys
+    /// under every key management and content encryption algorithm, and as a nested JWT.
+    pub fn compact_jwe(data: &[u8]) {
+        let Ok(text) = std::str::from_utf8(data) else {
+            return;
+        };
+        let limits = crate::Limits::default();
+        let _ = crate::dangerous::decode_unverified(text, &limits);
+        let _ = crate::jwe::Jwe::parse(text, &limits);
+        let keys = crate::JwkSet::from_keys(vec![
+            crate::Key::hmac(vec![0x42; 16]),
+            crate::Key::hmac(vec![0x42; 32]),
+            crate::Key::hmac(b"fuzz password".to_vec()),
+        ]);
+        let mut opts = crate::jwe::DecryptOptions::new(crate::KeyMgmtSet::all(), crate::EncSet::all());
+        // Keep PBKDF2 cheap for the fuzzer; the bound itself is what is exercised.
+        opts.limits.max_pbes2_count = 100;
+        let _ = crate::jwe::decrypt(text, &keys, &opts);
+        if let Ok(v) = crate::Validation::builder(crate::AlgSet::all())
+            .now(1_700_000_000)
+            .build()
+        {
+            let _ = crate::jwe::decrypt_then_verify(text, &keys, &opts, &keys, &v);
         }
     }
 

@@ -96,6 +96,9 @@ pub fn token_findings(header: &Object, claims: Option<&Object>, now: i64) -> Vec
             "sign tokens and never accept alg none in a verifier",
         ));
     }
+    if header.contains_key("enc") {
+        jwe_findings(header, alg, &mut out);
+    }
     if header.contains_key("jwk") {
         out.push(Finding::new(
             "embedded_jwk",
@@ -413,6 +416,36 @@ pub fn key_findings(key: &Key, alg: Option<JwsAlg>) -> Vec<Finding> {
     }
 }
 
+/// Findings for a JWE header (RFC 7516): `RSA1_5`, a low PBES2 count, compression.
+fn jwe_findings(header: &Object, alg: &str, out: &mut Vec<Finding>) {
+    if alg == "RSA1_5" {
+        out.push(Finding::new(
+            "jwe_rsa1_5",
+            Severity::High,
+            "alg is RSA1_5 (RSAES-PKCS1-v1_5): decryptors are exposed to Bleichenbacher padding-oracle attacks",
+            "encrypt with RSA-OAEP-256 (or ECDH-ES); refuse RSA1_5 when decrypting",
+        ));
+    }
+    if let Some(p2c) = header.get("p2c").and_then(Value::as_u64)
+        && p2c < 1000
+    {
+        out.push(Finding::new(
+            "pbes2_low_count",
+            Severity::Medium,
+            format!("PBES2 iteration count p2c is {p2c}: a stolen token's password can be guessed quickly"),
+            "use p2c of at least 1000 (RFC 7518 §4.8.1.2), better 10,000, and a long random password",
+        ));
+    }
+    if header.get("zip").and_then(Value::as_str) == Some("DEF") {
+        out.push(Finding::new(
+            "jwe_compression",
+            Severity::Low,
+            "the plaintext is compressed before encryption (zip DEF): its length can leak secrets when an attacker controls part of it (CRIME/BREACH)",
+            "do not compress tokens that mix secrets with attacker-influenced data",
+        ));
+    }
+}
+
 /// Convenience: findings for a token text, decoded without verification.
 pub fn token_findings_for(token: &str, now: i64) -> Vec<Finding> {
     let u = crate::dangerous::decode_unverified(token, &crate::Limits::default());
@@ -455,6 +488,22 @@ mod tests {
         assert!(token_findings(&Object::new(), c.as_object(), 0).is_empty());
         assert!(looks_like_ssn("123-45-6789") && !looks_like_ssn("123456789"));
         assert!(looks_like_card("4111111111111111") && !looks_like_card("4111111111111112"));
+    }
+
+    #[test]
+    fn jwe_header_lint() {
+        let h = serde_json::json!({"alg":"RSA1_5","enc":"A128GCM","zip":"DEF"});
+        assert_eq!(
+            ids(&token_findings(h.as_object().unwrap(), None, 0)),
+            ["jwe_rsa1_5", "jwe_compression"]
+        );
+        let h = serde_json::json!({"alg":"PBES2-HS256+A128KW","enc":"A128GCM","p2c":100,"p2s":"AAAAAAAAAAA"});
+        assert_eq!(
+            ids(&token_findings(h.as_object().unwrap(), None, 0)),
+            ["pbes2_low_count"]
+        );
+        let h = serde_json::json!({"alg":"RSA-OAEP-256","enc":"A256GCM"});
+        assert!(token_findings(h.as_object().unwrap(), None, 0).is_empty());
     }
 
     #[test]

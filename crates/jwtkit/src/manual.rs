@@ -29,3 +29,26 @@
 ///
 /// Leeway defaults to 60 seconds and applies to steps 12–15.
 pub mod validation_order {}
+
+/// # The order of checks for JWE (RFC 7516 §5.2)
+///
+/// [`crate::jwe::decrypt`] (and the CLI's `decrypt`, and `verify` on a JWE) runs these steps and
+/// reports the first failure. Steps J1–J8 depend only on the token and the caller's configuration;
+/// from step J9 on, every failure is the same fixed `decrypt_failed` (no padding, key-unwrap or
+/// curve oracle). Bounds are checked before the work they bound.
+///
+/// | # | step | error kinds |
+/// |---|---|---|
+/// | J1 | size ≤ `Limits::max_token_bytes`; JSON: recipients ≤ `Limits::max_recipients` (16) | `resource_limit` |
+/// | J2 | compact: exactly 5 segments; JSON: `ciphertext` present, member types | `malformed` |
+/// | J3 | base64url strict for every segment / member | `bad_base64` |
+/// | J4 | strict JSON protected header | `bad_json`, `duplicate_member`, `resource_limit` |
+/// | J5 | JOSE Header: protected, shared and per-recipient headers disjoint, `crit` protected and understood, `alg`/`enc` present, parameter types | `malformed`, `unsupported_crit` |
+/// | J6 | `alg`: known, in the key management allowlist; `RSA1_5` refused without the insecure option | `unsupported_alg`, `alg_not_allowed` |
+/// | J7 | `enc`: known, in the content encryption allowlist; `zip` only `DEF`; `p2c` ≤ `Limits::max_pbes2_count` (10,000), `p2s` ≥ 8 bytes, `epk`/`iv`/`tag` present | `unsupported_alg`, `alg_not_allowed`, `resource_limit`, `malformed` |
+/// | J8 | key selection: `kid`, family, JWK `alg`/`use`/`key_ops`, private key, exact symmetric key length | `key_not_found`, `key_mismatch` |
+/// | J9 | key management: RSA-OAEP / RSA1_5 (random CEK on failure, RFC 7516 §11.5), AES KW, AES GCM KW, PBES2, ECDH-ES (`epk` on the key's curve); CEK length | `decrypt_failed` |
+/// | J10 | content: IV and tag lengths, tag (constant time, before any CBC decryption), decryption | `decrypt_failed` |
+/// | J11 | `zip: DEF`: inflate to at most min(`max_inflated_bytes`, max(1 KiB, `max_inflate_ratio` × compressed)) | `resource_limit`, `decrypt_failed` |
+/// | J12 | nested JWT (`cty: JWT`, [`crate::jwe::decrypt_then_verify`]): the JWS steps 1–19 above with the signature allowlist | as above |
+pub mod jwe_decryption_order {}

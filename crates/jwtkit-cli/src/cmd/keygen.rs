@@ -50,18 +50,46 @@ pub fn render(key: &Key, format: KeyFormatArg, private: bool) -> Result<String, 
 }
 
 pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
-    let alg: JwsAlg = args
-        .alg
-        .parse()
-        .map_err(|e: jwtkit::Error| Failure::Usage(format!("--alg: {}", e.message())))?;
-    let spec = match (KeySpec::for_alg(alg), args.bits) {
+    let (spec, alg_name) = match args.alg.parse::<JwsAlg>() {
+        Ok(alg) => (KeySpec::for_alg(alg), alg.as_str().to_string()),
+        Err(e) => {
+            // A JWE key management algorithm (`--enc` sizes a `dir` key).
+            let kw = args
+                .alg
+                .parse::<jwtkit::KeyMgmtAlg>()
+                .map_err(|_| Failure::Usage(format!("--alg: {}", e.message())))?;
+            let enc = match &args.enc {
+                Some(s) => s
+                    .parse::<jwtkit::EncAlg>()
+                    .map_err(|e: jwtkit::Error| Failure::Usage(format!("--enc: {}", e.message())))?,
+                None => jwtkit::EncAlg::A256GCM,
+            };
+            let spec = match (KeySpec::for_key_mgmt(kw, enc), args.crv.as_deref()) {
+                (KeySpec::Ec(_), Some(c)) => {
+                    match (jwtkit::EcCurve::from_crv(c), jwtkit::OkpCurve::from_crv(c)) {
+                        (Some(curve), _) => KeySpec::Ec(curve),
+                        (None, Some(jwtkit::OkpCurve::X25519)) => KeySpec::Okp(jwtkit::OkpCurve::X25519),
+                        _ => {
+                            return Err(Failure::Usage(format!(
+                                "--crv {c:?}: ECDH-ES takes P-256, P-384, P-521 or X25519"
+                            )));
+                        }
+                    }
+                }
+                (_, Some(_)) => return Err(Failure::Usage("--crv applies to ECDH-ES keys only".into())),
+                (spec, None) => spec,
+            };
+            (spec, kw.as_str().to_string())
+        }
+    };
+    let spec = match (spec, args.bits) {
         (KeySpec::Rsa(_), Some(bits)) => KeySpec::Rsa(bits),
         (spec, None) => spec,
         (_, Some(_)) => return Err(Failure::Usage("--bits applies to RSA keys only".into())),
     };
     let key = Key::generate(spec)?;
     let kid = args.kid.clone().unwrap_or_else(|| key.thumbprint().to_string());
-    let key = key.with_kid(kid).with_alg(alg.as_str());
+    let key = key.with_kid(kid).with_alg(alg_name);
     let private = render(&key, args.format, true)?;
     match &args.out {
         Some(path) => {

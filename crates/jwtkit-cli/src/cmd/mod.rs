@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod decode;
+pub mod decrypt;
+pub mod encrypt;
 pub mod gateway;
 pub mod jwk;
 pub mod jwks;
@@ -8,4 +10,5 @@ pub mod keygen;
 pub mod lint;
 pub mod remote;
 pub mod sign;
+pub mod ui;
 pub mod verify;

@@ -38,23 +38,34 @@ fn time_arg(flag: &str, t: &str, now: i64) -> Result<i64, Failure> {
     parse_time(t, now).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
 }
 
-/// Pick the signing key: the only key, or the one whose kid matches `--kid`.
+/// Pick the signing key: the only key that can sign `alg` (then `--kid` only sets the header),
+/// or, among several, the one whose kid matches `--kid`.
 fn signing_key(keys: &jwtkit::JwkSet, kid: Option<&str>, alg: JwsAlg) -> Result<usize, Failure> {
-    let candidates: Vec<usize> = keys
+    let usable: Vec<usize> = keys
         .keys()
         .iter()
         .enumerate()
         .filter(|(_, k)| k.check_use(alg, KeyOp::Sign).is_ok())
-        .filter(|(_, k)| kid.is_none() || k.kid().is_none() || k.kid() == kid)
         .map(|(i, _)| i)
         .collect();
+    let candidates: Vec<usize> = match usable.as_slice() {
+        [_] => usable.clone(),
+        _ => usable
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let k = keys.keys().get(i).and_then(|k| k.kid());
+                kid.is_none() || k.is_none() || k == kid
+            })
+            .collect(),
+    };
     match candidates.as_slice() {
         [i] => Ok(*i),
-        [] => {
+        [] if usable.is_empty() => {
             let reason = keys
                 .keys()
-                .first()
-                .and_then(|k| k.check_use(alg, KeyOp::Sign).err())
+                .iter()
+                .find_map(|k| k.check_use(alg, KeyOp::Sign).err())
                 .map(|e| e.message().to_string())
                 .unwrap_or_else(|| "no key given".into());
             Err(Failure::Jose(jwtkit::Error::new(
@@ -62,6 +73,11 @@ fn signing_key(keys: &jwtkit::JwkSet, kid: Option<&str>, alg: JwsAlg) -> Result<
                 format!("cannot sign {alg}: {reason}"),
             )))
         }
+        [] => Err(Failure::Usage(format!(
+            "no key with kid {:?} among the {} keys that can sign {alg}",
+            kid.unwrap_or_default(),
+            usable.len()
+        ))),
         _ => Err(Failure::Usage(
             "several keys can sign: choose one with --kid".into(),
         )),

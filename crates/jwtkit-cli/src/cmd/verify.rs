@@ -76,6 +76,9 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let token = extracted.token.as_str();
     let limits = Limits::default();
     let unverified = decode_unverified(token, &limits);
+    if matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
+        return super::decrypt::verify_jwe(args, st, token, extracted.notes.clone());
+    }
     let hmac = unverified.alg().filter(|a| a.starts_with("HS"));
     let kid = unverified
         .header
@@ -296,7 +299,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
 
 fn verify(token: &str, keys: &JwkSet, validation: &Validation, jws_only: bool) -> Outcome {
     let opts: &JwsOptions = validation.jws_options();
-    let signature = jwtkit::jws::verify_compact(token, keys, opts);
+    let signature = jwtkit::jws::verify(token, keys, opts);
     let claims = match (&signature, jws_only) {
         (Ok(v), false) => Some(
             parse_claims(&v.payload, validation.limits())

@@ -1,5 +1,9 @@
 //! JSON Web Algorithms, [RFC 7518]: the algorithm identifiers and the key family each needs.
 //!
+//! JWS algorithms are [`JwsAlg`] (§3.1); JWE Key Management Algorithms are [`KeyMgmtAlg`]
+//! (§4.1) and Content Encryption Algorithms [`EncAlg`] (§5.1), with the allowlists
+//! [`KeyMgmtSet`] and [`EncSet`].
+//!
 //! [`JwsAlg`] covers §3.1 plus `EdDSA` (RFC 8037 §3.1). There is no `None` variant: a header
 //! `"alg":"none"` (in any letter case) parses to the error kind `alg_none` and can never verify.
 //! Every algorithm is bound to a [`KeyFamily`]; a key is checked against that family before any
@@ -7,7 +11,15 @@
 //!
 //! [RFC 7518]: https://www.rfc-editor.org/rfc/rfc7518
 
+pub(crate) mod content;
+pub(crate) mod ecdh_es;
+pub(crate) mod jwe_alg;
+pub(crate) mod kw;
+pub(crate) mod pbes2;
+pub(crate) mod rsa_oaep;
 pub mod sig;
+
+pub use jwe_alg::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtMode, KeyMgmtSet};
 
 use std::fmt;
 use std::str::FromStr;

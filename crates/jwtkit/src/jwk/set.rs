@@ -181,6 +181,16 @@ impl JwkSet {
     /// `key_not_found` when no key has the token's `kid` (the message lists the kids present);
     /// `key_mismatch` when keys were found but none fits `alg` (the first reason is given).
     pub fn select(&self, kid: Option<&str>, alg: JwsAlg, op: KeyOp) -> Result<Vec<&Key>> {
+        self.select_with(kid, alg.as_str(), |k| k.check_use(alg, op))
+    }
+
+    /// [`JwkSet::select`] with any per-key check (used for JWE key management algorithms).
+    pub(crate) fn select_with(
+        &self,
+        kid: Option<&str>,
+        alg: &str,
+        check: impl Fn(&Key) -> Result<()>,
+    ) -> Result<Vec<&Key>> {
         let by_kid: Vec<&Key> = match kid {
             Some(kid) if self.keys.iter().any(|k| k.kid().is_some()) => {
                 let found: Vec<&Key> = self.keys.iter().filter(|k| k.kid() == Some(kid)).collect();
@@ -208,7 +218,7 @@ impl JwkSet {
         let mut first_err = None;
         let mut fit = Vec::new();
         for k in by_kid {
-            match k.check_use(alg, op) {
+            match check(k) {
                 Ok(()) if fit.len() < MAX_KEYS_TRIED => fit.push(k),
                 Ok(()) => break,
                 Err(e) => {

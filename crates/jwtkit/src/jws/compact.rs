@@ -23,10 +23,15 @@ pub struct CompactJws<'a> {
     signing_input_len: usize,
 }
 
+/// Name the segment in the message; the detail becomes [`Detail::Segment`] unless the error
+/// already carries one (a JSON depth [`Detail::Limit`] is kept).
 pub(crate) fn segment_error(e: Error, index: usize) -> Error {
     let name = SEGMENT_NAMES.get(index).copied().unwrap_or("segment");
-    e.context(&format!("{name} segment: "))
-        .with_detail(Detail::Segment { index, name })
+    let e = e.context(&format!("{name} segment: "));
+    if e.detail().is_some() {
+        return e;
+    }
+    e.with_detail(Detail::Segment { index, name })
 }
 
 pub(crate) fn b64_error(p: crate::base64url::Base64Problem, index: usize) -> Error {

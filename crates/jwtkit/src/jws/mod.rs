@@ -1,6 +1,9 @@
 //! JSON Web Signature, [RFC 7515] (with unencoded payloads, RFC 7797): compact serialization,
 //! signing and verification.
 //!
+//! JSON serializations (RFC 7515 §7.2, general and flattened, several signatures) are in
+//! [`JwsJson`] and [`sign_json`]; [`verify`] accepts either serialization.
+//!
 //! [`verify_compact`] runs the fixed order of checks of [`crate::manual::validation_order`]
 //! up to the signature; [`crate::jwt::verify`] adds the claims. [`Signer`] produces compact JWS.
 //!
@@ -8,10 +11,12 @@
 
 mod compact;
 mod header;
+mod json;
 
 pub use compact::{CompactJws, SEGMENT_NAMES};
 pub(crate) use compact::{b64_error, segment_error, split};
 pub use header::{Header, UNDERSTOOD_CRIT};
+pub use json::{JsonSignature, JwsJson, VerifiedJson, sign_json};
 
 use serde_json::Value;
 
@@ -87,6 +92,23 @@ pub fn verify_compact(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<V
         alg,
         key_index,
     })
+}
+
+/// Verify a JWS in any serialization: text starting with `{` is a JSON serialization (general
+/// or flattened; see [`JwsJson::verify`] for the multi-signature policy), anything else compact.
+///
+/// # Errors
+/// As [`verify_compact`] or [`JwsJson::verify`].
+pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
+    if token.trim_start().starts_with('{') {
+        if opts.algorithms.is_empty() {
+            return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
+        }
+        return JwsJson::parse(token, &opts.limits)?
+            .verify(keys, opts)
+            .map(|v| v.jws);
+    }
+    verify_compact(token, keys, opts)
 }
 
 /// Header checks, key selection and signature for an already parsed JWS.

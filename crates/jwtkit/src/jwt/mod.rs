@@ -27,7 +27,8 @@ pub struct Verified {
     pub key_index: usize,
 }
 
-/// Verify a compact JWS JWT and validate its claims (RFC 7519 §7.2).
+/// Verify a JWS JWT (compact, or a JSON serialization of which one signature must verify) and
+/// validate its claims (RFC 7519 §7.2).
 ///
 /// The whole order is in [`crate::manual::validation_order`]: structure and header first, then
 /// the algorithm allowlist, key selection, the signature, and only then the claims (the payload
@@ -55,10 +56,19 @@ pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Ver
             "the algorithm allowlist is empty"
         ));
     }
-    let jws = CompactJws::parse(token, &opts.limits)?;
-    let (alg, key_index) = crate::jws::check_signature(&jws, keys, opts)?;
-    let claims = parse_claims(jws.payload(), &opts.limits)?;
-    let header = jws.into_parts().0;
+    let (header, claims, alg, key_index) = if token.trim_start().starts_with('{') {
+        // JSON serialization (RFC 7515 §7.2): one signature must verify.
+        let v = crate::jws::JwsJson::parse(token, &opts.limits)?
+            .verify(keys, opts)?
+            .jws;
+        let claims = parse_claims(&v.payload, &opts.limits)?;
+        (v.header, claims, v.alg, v.key_index)
+    } else {
+        let jws = CompactJws::parse(token, &opts.limits)?;
+        let (alg, key_index) = crate::jws::check_signature(&jws, keys, opts)?;
+        let claims = parse_claims(jws.payload(), &opts.limits)?;
+        (jws.into_parts().0, claims, alg, key_index)
+    };
     validation.validate(&header, &claims)?;
     Ok(Verified {
         header,

@@ -90,7 +90,14 @@ impl Key {
             .map_err(|_| bad_key("cannot encode the RSA private key"))?;
         let pkcs8 = Zeroizing::new(pkcs8.as_ref().to_vec());
         Ok(Key::from_material(
-            Material::Rsa(p, Some(RsaPrivate { pair, pkcs8 })),
+            Material::Rsa(
+                p,
+                Some(RsaPrivate {
+                    pair,
+                    pkcs8,
+                    decrypting: Default::default(),
+                }),
+            ),
             meta,
         ))
     }
@@ -144,7 +151,14 @@ impl Key {
             .map_err(|_| bad_key("cannot export the EC private key"))?;
         let d = Zeroizing::new(d.as_ref().to_vec());
         Ok(Key::from_material(
-            Material::Ec(EcPublic::new(curve, point), Some(EcPrivate { pair, d })),
+            Material::Ec(
+                EcPublic::new(curve, point),
+                Some(EcPrivate {
+                    pair,
+                    d,
+                    agreement: Default::default(),
+                }),
+            ),
             meta,
         ))
     }
@@ -236,6 +250,7 @@ impl Key {
                 Some(OkpPrivate {
                     pair,
                     d: Zeroizing::new(d.to_vec()),
+                    agreement: Default::default(),
                 }),
             ),
             meta,

@@ -35,6 +35,31 @@ impl KeySpec {
     }
 }
 
+impl KeySpec {
+    /// The natural key for a JWE Key Management Algorithm: RSA 2048 for RSA-OAEP*, P-256 for
+    /// ECDH-ES*, a secret of the wrap key length for AES KW / AES GCM KW, of `enc`'s CEK length
+    /// for `dir`, and a random 32-byte password for PBES2.
+    ///
+    /// ```
+    /// use jwtkit::{EncAlg, KeyMgmtAlg, key::KeySpec};
+    /// assert_eq!(KeySpec::for_key_mgmt(KeyMgmtAlg::Dir, EncAlg::A256CBC_HS512), KeySpec::Oct(64));
+    /// assert_eq!(KeySpec::for_key_mgmt(KeyMgmtAlg::A192KW, EncAlg::A128GCM), KeySpec::Oct(24));
+    /// ```
+    pub fn for_key_mgmt(alg: crate::KeyMgmtAlg, enc: crate::EncAlg) -> KeySpec {
+        use crate::jwa::KeyMgmtMode;
+        match alg.mode() {
+            KeyMgmtMode::KeyEncryption => KeySpec::Rsa(2048),
+            KeyMgmtMode::DirectKeyAgreement | KeyMgmtMode::KeyAgreementWithKeyWrapping => {
+                KeySpec::Ec(EcCurve::P256)
+            }
+            KeyMgmtMode::DirectEncryption => KeySpec::Oct(enc.key_len()),
+            KeyMgmtMode::KeyWrapping => {
+                KeySpec::Oct(alg.wrap_key_len().filter(|_| !alg.is_pbes2()).unwrap_or(32))
+            }
+        }
+    }
+}
+
 impl Key {
     /// Generate a new private key (or secret). The `kid` is left unset; callers usually set it
     /// to the thumbprint.

@@ -101,6 +101,8 @@ pub(crate) struct RsaPrivate {
     pub(crate) pair: RsaKeyPair,
     /// PKCS#8 v1 DER of the private key (also used by RSA-OAEP).
     pub(crate) pkcs8: Zeroizing<Vec<u8>>,
+    /// The RSA decryption key for JWE (RSA-OAEP, RSA1_5), parsed on first use.
+    pub(crate) decrypting: OnceLock<Option<aws_lc_rs::rsa::PrivateDecryptingKey>>,
 }
 
 pub(crate) struct EcPublic {
@@ -114,6 +116,8 @@ pub(crate) struct EcPrivate {
     pub(crate) pair: EcdsaKeyPair,
     /// The private scalar, fixed length (coordinate length).
     pub(crate) d: Zeroizing<Vec<u8>>,
+    /// The ECDH key for JWE ECDH-ES, parsed on first use.
+    pub(crate) agreement: OnceLock<Option<aws_lc_rs::agreement::PrivateKey>>,
 }
 
 pub(crate) struct OkpPublic {
@@ -128,6 +132,8 @@ pub(crate) struct OkpPrivate {
     pub(crate) pair: Option<Ed25519KeyPair>,
     /// The 32-byte private key (Ed25519 seed or X25519 scalar).
     pub(crate) d: Zeroizing<Vec<u8>>,
+    /// The X25519 key for JWE ECDH-ES, parsed on first use.
+    pub(crate) agreement: OnceLock<Option<aws_lc_rs::agreement::PrivateKey>>,
 }
 
 /// Key material by family.
@@ -378,7 +384,7 @@ impl Key {
     /// The public key as PEM (`-----BEGIN PUBLIC KEY-----`, SPKI). None for oct keys.
     pub fn public_key_pem(&self) -> Option<String> {
         self.public_key_der()
-            .map(|d| pem::encode(&pem::Pem::new("PUBLIC KEY", d)))
+            .map(|d| pem_lf(&pem::Pem::new("PUBLIC KEY", d)))
     }
 
     /// The private key as PKCS#8 DER (None for public and oct keys).
@@ -416,7 +422,7 @@ impl Key {
     /// The private key as PEM (`-----BEGIN PRIVATE KEY-----`, PKCS#8).
     pub fn private_key_pem(&self) -> Option<Zeroizing<String>> {
         self.private_key_der()
-            .map(|d| Zeroizing::new(pem::encode(&pem::Pem::new("PRIVATE KEY", d.to_vec()))))
+            .map(|d| Zeroizing::new(pem_lf(&pem::Pem::new("PRIVATE KEY", d.to_vec()))))
     }
 
     /// The public half of this key (the same key for oct keys is not available: returns None).
@@ -541,6 +547,11 @@ impl fmt::Debug for Key {
             .field("thumbprint", &self.thumbprint)
             .finish()
     }
+}
+
+/// PEM text with `\n` line endings, as OpenSSL writes it (the `pem` crate defaults to `\r\n`).
+fn pem_lf(p: &pem::Pem) -> String {
+    pem::encode_config(p, pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF))
 }
 
 pub(crate) fn bad_key(what: impl fmt::Display) -> Error {

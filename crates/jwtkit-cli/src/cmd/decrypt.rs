@@ -1,0 +1,384 @@
+//! `jwtkit decrypt` (JWE in any serialization → plaintext) and the JWE path of `jwtkit verify`
+//! (decrypt, then verify the nested JWT with a separate signature allowlist).
+
+use clap::Args;
+use jwtkit::dangerous::{Payload, decode_unverified};
+use jwtkit::jwe::{self, DecryptOptions, Decrypted};
+use jwtkit::{AlgSet, EncAlg, EncSet, Error, JwkSet, JwsAlg, KeyMgmtAlg, KeyMgmtSet, Limits};
+use serde_json::{Value, json};
+
+use crate::cli::{KeyArgs, TokenArg, VerifyArgs};
+use crate::exit::{self, Failure};
+use crate::input;
+use crate::output::{self, Style};
+
+/// `jwtkit decrypt`.
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    #[command(flatten)]
+    pub token: TokenArg,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Allowed key management algorithm (repeatable): RSA-OAEP, RSA-OAEP-256, A128KW, A192KW,
+    /// A256KW, dir, ECDH-ES, ECDH-ES+A128KW/A192KW/A256KW, A128GCMKW/A192GCMKW/A256GCMKW,
+    /// PBES2-HS256+A128KW/HS384+A192KW/HS512+A256KW. Default: what the key allows.
+    #[arg(long = "alg", value_name = "ALG")]
+    pub algs: Vec<String>,
+    /// Allowed content encryption algorithm (repeatable): A128CBC-HS256, A192CBC-HS384,
+    /// A256CBC-HS512, A128GCM, A192GCM, A256GCM. Default: all of them.
+    #[arg(long = "enc", value_name = "ENC")]
+    pub encs: Vec<String>,
+    /// Decrypt RSA1_5 (RSAES-PKCS1-v1_5) tokens. INSECURE (Bleichenbacher); naming `--alg RSA1_5`
+    /// explicitly has the same effect.
+    #[arg(long = "insecure-allow-rsa1_5")]
+    pub insecure_allow_rsa1_5: bool,
+    /// Write the plaintext to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
+    /// The current time (for the times of a decrypted claims set).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Accepted for symmetry with verify; decrypt checks no claims.
+    #[arg(long, value_name = "DURATION", hide = true)]
+    pub leeway: Option<String>,
+    /// Print one JSON object instead of the plaintext.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The algorithm flags split into the three allowlists: JWS signature, key management, content
+/// encryption. Unknown names are usage errors.
+pub struct Allowlists {
+    pub jws: AlgSet,
+    pub kw: KeyMgmtSet,
+    pub enc: EncSet,
+    /// `--alg RSA1_5` was named explicitly.
+    pub rsa1_5_named: bool,
+}
+
+pub fn allowlists(algs: &[String], encs: &[String]) -> Result<Allowlists, Failure> {
+    let mut a = Allowlists {
+        jws: AlgSet::empty(),
+        kw: KeyMgmtSet::empty(),
+        enc: EncSet::empty(),
+        rsa1_5_named: false,
+    };
+    for s in algs {
+        if let Ok(j) = s.parse::<JwsAlg>() {
+            a.jws = a.jws.with(j);
+            continue;
+        }
+        let k = s.parse::<KeyMgmtAlg>().map_err(|_| {
+            Failure::Usage(format!(
+                "--alg {s:?} is neither a JWS algorithm nor a JWE key management algorithm"
+            ))
+        })?;
+        a.rsa1_5_named |= k == KeyMgmtAlg::RSA1_5;
+        a.kw = a.kw.with(k);
+    }
+    for s in encs {
+        let e = s
+            .parse::<EncAlg>()
+            .map_err(|e: Error| Failure::Usage(format!("--enc: {}", e.message())))?;
+        a.enc = a.enc.with(e);
+    }
+    Ok(a)
+}
+
+/// Decrypt options from the allowlists (key management from the keys when none was named).
+pub fn decrypt_options(a: &Allowlists, keys: &JwkSet, insecure_rsa1_5: bool) -> DecryptOptions {
+    let enc = if a.enc.is_empty() { EncSet::all() } else { a.enc };
+    let mut o = if a.kw.is_empty() {
+        DecryptOptions::from_keys(keys, enc)
+    } else {
+        DecryptOptions::new(a.kw, enc)
+    };
+    o.insecure_allow_rsa1_5 = insecure_rsa1_5 || a.rsa1_5_named;
+    o
+}
+
+fn rsa1_5_warning(o: &DecryptOptions, d: Option<&Decrypted>) -> Option<String> {
+    (o.insecure_allow_rsa1_5 && d.is_some_and(|d| d.alg == KeyMgmtAlg::RSA1_5)).then(|| {
+        "decrypted with RSA1_5 (RSAES-PKCS1-v1_5), which is open to Bleichenbacher attacks: ask the sender for RSA-OAEP-256".to_string()
+    })
+}
+
+fn key_json(keys: &JwkSet, i: usize) -> Value {
+    json!(
+        keys.keys()
+            .get(i)
+            .map(|k| json!({"kid": k.kid(), "thumbprint": k.thumbprint()}))
+    )
+}
+
+fn jwe_json(d: &Decrypted, keys: &JwkSet) -> Value {
+    json!({
+        "alg": d.alg,
+        "enc": d.enc,
+        "header": d.header.as_object(),
+        "key": key_json(keys, d.key_index),
+        "recipient": d.recipient_index,
+        "serialization": format!("{:?}", d.serialization).to_lowercase(),
+    })
+}
+
+pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
+    let extracted = input::token(args.token.token.as_deref())?;
+    let token = extracted.token.as_str();
+    let limits = Limits::default();
+    let keys = input::keys(&args.keys, &limits, None)?;
+    if keys.set.is_empty() {
+        return Err(Failure::Usage(
+            "no key: give --key FILE (the recipient's private key) or --secret S (dir, A*KW, A*GCMKW, PBES2)"
+                .into(),
+        ));
+    }
+    let lists = allowlists(&args.algs, &args.encs)?;
+    if !lists.jws.is_empty() {
+        return Err(Failure::Usage(
+            "--alg names a signature algorithm: decrypt takes key management algorithms (use verify for a nested JWT)".into(),
+        ));
+    }
+    let opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
+    let result = jwe::decrypt(token, &keys.set, &opts);
+    let mut warnings = extracted.notes.clone();
+    warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok()));
+    let d = match result {
+        Ok(d) => d,
+        Err(e) if e.fault() != jwtkit::Fault::Token => return Err(Failure::Jose(e)),
+        Err(e) => {
+            let u = decode_unverified(token, &limits);
+            if args.json {
+                output::print_json(&json!({
+                    "valid": false,
+                    "error": e.to_json(),
+                    "unverified": {"header": u.header},
+                    "warnings": warnings,
+                }));
+            } else {
+                output::notes(&warnings, st);
+                eprintln!("jwtkit: {e}");
+            }
+            return Ok(exit::code_for(e.kind()));
+        }
+    };
+    let text = std::str::from_utf8(&d.plaintext).ok();
+    let claims = jwtkit::json::parse_object(&d.plaintext, &limits).ok();
+    let nested = text
+        .filter(|_| claims.is_none())
+        .map(|t| decode_unverified(t, &limits));
+    if args.json {
+        let mut m = serde_json::Map::new();
+        m.insert("valid".into(), true.into());
+        m.insert("header".into(), Value::Object(d.header.as_object().clone()));
+        m.insert("jwe".into(), jwe_json(&d, &keys.set));
+        m.insert(
+            "payload".into(),
+            json!({"utf8": text, "b64u": jwtkit::base64url::encode(&d.plaintext)}),
+        );
+        if let Some(c) = &claims {
+            m.insert("claims".into(), Value::Object(c.clone()));
+        }
+        if let Some(u) = nested.as_ref().filter(|u| u.header.is_some()) {
+            let payload = match &u.payload {
+                Payload::Claims(c) => json!(c),
+                _ => Value::Null,
+            };
+            m.insert(
+                "nested".into(),
+                json!({"header": u.header, "claims": payload, "note": "the nested JWT is NOT verified: use jwtkit verify"}),
+            );
+        }
+        m.insert("warnings".into(), json!(warnings));
+        output::print_json(&Value::Object(m));
+        return Ok(exit::OK);
+    }
+    output::notes(&warnings, st);
+    eprintln!(
+        "{} {} {}",
+        st.bold("Decrypted"),
+        st.green("✓"),
+        st.dim(&format!(
+            "({} + {} with {}{})",
+            d.alg,
+            d.enc,
+            keys.set
+                .keys()
+                .get(d.key_index)
+                .map(|k| k.label())
+                .unwrap_or_default(),
+            if d.recipient_index > 0 {
+                format!(", recipient {}", d.recipient_index)
+            } else {
+                String::new()
+            }
+        ))
+    );
+    if nested.as_ref().is_some_and(|u| u.header.is_some()) {
+        eprintln!(
+            "{}",
+            st.yellow(
+                "the plaintext is a nested JWT, NOT verified here: use jwtkit verify to decrypt and verify it"
+            )
+        );
+    }
+    match &args.out {
+        Some(path) => std::fs::write(path, &d.plaintext).map_err(|e| Failure::Io(format!("{path}: {e}")))?,
+        None => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&d.plaintext);
+            if text.is_some() && !d.plaintext.ends_with(b"\n") {
+                let _ = out.write_all(b"\n");
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `jwtkit verify` on a JWE: decrypt with the key management and content encryption
+/// allowlists, then verify the nested JWT with the signature allowlist, then the claims.
+pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>) -> Result<u8, Failure> {
+    let now = input::now(args.now.as_deref())?;
+    let limits = Limits::default();
+    let keys = input::keys(&args.keys, &limits, None)?;
+    if keys.set.is_empty() {
+        return Err(Failure::Usage(
+            "no key: give --key FILE (the recipient's private key, and the signer's public key) or --secret S".into(),
+        ));
+    }
+    let lists = allowlists(&args.algs, &args.encs)?;
+    let mut opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
+    // Only key management algorithms named: the caller expects an encrypted, unsigned JWT.
+    opts.allow_unsigned_claims = lists.jws.is_empty() && !lists.kw.is_empty();
+    // The nested JWT's keys: the issuer's JWKS (--jwks/--issuer) when given, else --key/--secret.
+    let remote = crate::cmd::remote::load(&args.remote, None, &args.issuers)?;
+    let (verify_keys, remote_issuer, discovery_algs) = match &remote {
+        Some(r) => (&r.loaded.set, r.issuer.as_deref(), r.discovery_algs),
+        None => (&keys.set, None, AlgSet::empty()),
+    };
+    let sig_algs = if lists.jws.is_empty() {
+        let mut from_keys = super::verify::allowlist(&[], verify_keys)?;
+        if !discovery_algs.is_empty() {
+            from_keys = from_keys.intersect(discovery_algs);
+        }
+        if from_keys.is_empty() {
+            AlgSet::all()
+        } else {
+            from_keys
+        }
+    } else {
+        lists.jws
+    };
+    let validation = super::verify::validation(args, sig_algs, now, remote_issuer)?;
+    let result = jwe::decrypt_then_verify(token, &keys.set, &opts, verify_keys, &validation);
+    let mut warnings = notes;
+    warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok().map(|n| &n.jwe)));
+    if let Ok(n) = &result
+        && n.inner.is_none()
+    {
+        warnings.push(
+            "the JWE holds claims without a signature: anyone able to encrypt to this key could have made it"
+                .into(),
+        );
+    }
+    let v = match result {
+        Ok(v) => v,
+        Err(e) if e.fault() != jwtkit::Fault::Token => return Err(Failure::Jose(e)),
+        Err(e) => {
+            let u = decode_unverified(token, &limits);
+            if args.json {
+                output::print_json(&json!({
+                    "valid": false,
+                    "error": e.to_json(),
+                    "unverified": {"header": u.header},
+                    "warnings": warnings,
+                }));
+            } else {
+                output::notes(&warnings, st);
+                println!("{}  {} {}", st.bold("Token"), st.red("✗"), st.red(&e.to_string()));
+                println!("{}", st.red(&st.bold("INVALID")));
+                if let Some(h) = &u.header {
+                    output::section(
+                        "JWE Header (unverified)",
+                        &[output::json(&Value::Object(h.clone()), st)],
+                        st,
+                    );
+                }
+            }
+            return Ok(exit::code_for(e.kind()));
+        }
+    };
+    let header = match &v.inner {
+        Some(i) => i.header.as_object().clone(),
+        None => v.jwe.header.as_object().clone(),
+    };
+    if args.json {
+        output::print_json(&json!({
+            "valid": true,
+            "alg": v.inner.as_ref().map(|i| i.alg),
+            "key": v.inner.as_ref().map(|i| key_json(verify_keys, i.key_index)),
+            "header": header,
+            "claims": v.claims.as_object(),
+            "jwe": jwe_json(&v.jwe, &keys.set),
+            "error": Value::Null,
+            "warnings": warnings,
+        }));
+        return Ok(exit::OK);
+    }
+    output::notes(&warnings, st);
+    let label = |set: &JwkSet, i: usize| set.keys().get(i).map(|k| k.label()).unwrap_or_default();
+    println!(
+        "{} {} {}",
+        st.bold("Decryption"),
+        st.green("✓"),
+        st.dim(&format!(
+            "({} + {} with {})",
+            v.jwe.alg,
+            v.jwe.enc,
+            label(&keys.set, v.jwe.key_index)
+        ))
+    );
+    match &v.inner {
+        Some(i) => println!(
+            "{}  {} {}",
+            st.bold("Signature"),
+            st.green("✓ verified"),
+            st.dim(&format!(
+                "({} with {}, nested JWT)",
+                i.alg,
+                label(verify_keys, i.key_index)
+            ))
+        ),
+        None => println!(
+            "{}  {}",
+            st.bold("Signature"),
+            st.yellow("none (encrypted claims, not signed)")
+        ),
+    }
+    println!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
+    println!("{}", st.green(&st.bold("VALID")));
+    output::section(
+        "JWE Header",
+        &[output::json(&Value::Object(v.jwe.header.as_object().clone()), st)],
+        st,
+    );
+    if let Some(i) = &v.inner {
+        output::section(
+            "JWS Header",
+            &[output::json(&Value::Object(i.header.as_object().clone()), st)],
+            st,
+        );
+    }
+    output::section(
+        "Payload",
+        &[output::json(&Value::Object(v.claims.as_object().clone()), st)],
+        st,
+    );
+    output::section(
+        "Times",
+        &output::times(v.claims.as_object(), now, args.time, st),
+        st,
+    );
+    Ok(exit::OK)
+}

@@ -1,0 +1,229 @@
+//! `POST /api/verify` on a JWE (RFC 7516, compact or JSON): decrypt with the page's key (or
+//! `decryption_key` when the signature key is another one), then verify the nested JWT and its
+//! claims — [`jwtkit::jwe::decrypt_then_verify`], the same core as the CLI and the library.
+//!
+//! Three allowlists: `algorithms` may name JWS algorithms (the nested signature) and JWE key
+//! management algorithms; `encryptions` names content encryption algorithms (default all).
+//! Unnamed lists come from the keys. `RSA1_5` decrypts only when named explicitly. A JWE
+//! holding claims without a signature is accepted only when `algorithms` names key management
+//! algorithms and no JWS algorithm (as the CLI does), with a note saying anyone able to encrypt
+//! to the key could have made it.
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use jwtkit::jwe::{self, DecryptOptions};
+use jwtkit::{AlgSet, EncAlg, EncSet, Error, ErrorKind, JwsAlg, KeyMgmtAlg, KeyMgmtSet};
+
+use super::keys::summary;
+use super::verify::{List, VerifyRequest, validation};
+use super::{findings_json, ok};
+use crate::State;
+
+fn input_error(field: &str, e: &Error) -> Response {
+    ok(json!({"valid": false, "input_error": {"field": field, "error": e.to_json()}}))
+}
+
+/// Claim kinds: the signature verified and the claims were rejected.
+fn is_claim_error(k: ErrorKind) -> bool {
+    matches!(
+        k,
+        ErrorKind::Expired
+            | ErrorKind::NotYetValid
+            | ErrorKind::IssuedInFuture
+            | ErrorKind::TooOld
+            | ErrorKind::BadIssuer
+            | ErrorKind::BadAudience
+            | ErrorKind::BadSubject
+            | ErrorKind::BadType
+            | ErrorKind::MissingClaim
+    )
+}
+
+pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: &[String]) -> Response {
+    let (mut sig_algs, mut kw, mut rsa1_5) = (AlgSet::empty(), KeyMgmtSet::empty(), false);
+    for a in req.algorithms.as_ref().map(List::items).unwrap_or_default() {
+        if let Ok(j) = a.parse::<JwsAlg>() {
+            sig_algs = sig_algs.with(j);
+        } else {
+            match a.parse::<KeyMgmtAlg>() {
+                Ok(k) => {
+                    rsa1_5 |= k == KeyMgmtAlg::RSA1_5;
+                    kw = kw.with(k);
+                }
+                Err(e) => return input_error("algorithms", &e),
+            }
+        }
+    }
+    let mut encs = EncSet::empty();
+    for e in req.encryptions.as_ref().map(List::items).unwrap_or_default() {
+        match e.parse::<EncAlg>() {
+            Ok(x) => encs = encs.with(x),
+            Err(e) => return input_error("encryptions", &e),
+        }
+    }
+    let verify_keys = match req.key.load(st, None).await {
+        Ok(l) => l,
+        Err(e) => return input_error("key", &e),
+    };
+    let decrypt_keys = match &req.decryption_key {
+        Some(k) => match k.load(st, None).await {
+            Ok(l) => l,
+            Err(e) => return input_error("decryption_key", &e),
+        },
+        None => match req.key.load(st, None).await {
+            Ok(l) => l,
+            Err(e) => return input_error("key", &e),
+        },
+    };
+    let enc = if encs.is_empty() { EncSet::all() } else { encs };
+    let mut opts = if kw.is_empty() {
+        DecryptOptions::from_keys(&decrypt_keys.set, enc)
+    } else {
+        DecryptOptions::new(kw, enc)
+    };
+    opts.limits = st.limits;
+    opts.insecure_allow_rsa1_5 = rsa1_5;
+    opts.allow_unsigned_claims = sig_algs.is_empty() && !kw.is_empty();
+    let (algs, algs_from) = if sig_algs.is_empty() {
+        let from_keys = verify_keys.set.keys().iter().fold(AlgSet::empty(), |acc, k| {
+            acc.iter().chain(k.algorithms().iter()).collect()
+        });
+        (
+            if from_keys.is_empty() {
+                AlgSet::all()
+            } else {
+                from_keys
+            },
+            "key",
+        )
+    } else {
+        (sig_algs, "caller")
+    };
+    let validation = match validation(req, algs, st) {
+        Ok(v) => v,
+        Err((field, e)) => return input_error(field, &e),
+    };
+    let mut notes: Vec<String> = notes.to_vec();
+    let decrypted = jwe::decrypt(token, &decrypt_keys.set, &opts);
+    let jwe_json = match &decrypted {
+        Ok(d) => json!({
+            "decrypted": true,
+            "alg": d.alg,
+            "enc": d.enc,
+            "header": d.header.as_object(),
+            "key": decrypt_keys.set.keys().get(d.key_index).map(jwtkit::Key::label),
+            "recipient": d.recipient_index,
+            "error": null,
+        }),
+        Err(e) => json!({"decrypted": false, "error": e.to_json()}),
+    };
+    let (signature, claims) = match &decrypted {
+        Err(e) => (
+            json!({"verified": false, "result": "not_decrypted", "error": e.to_json()}),
+            Value::Null,
+        ),
+        Ok(d) => nested(
+            token,
+            d,
+            &decrypt_keys.set,
+            &verify_keys.set,
+            &opts,
+            &validation,
+            st,
+            &mut notes,
+        ),
+    };
+    let valid = claims.get("valid") == Some(&Value::Bool(true));
+    let header = jwtkit::dangerous::decode_unverified(token, &st.limits).header;
+    let findings = header
+        .as_ref()
+        .map(|h| jwtkit::lint::token_findings(h, None, validation.now()))
+        .unwrap_or_default();
+    ok(json!({
+        "token": token,
+        "input_notes": notes,
+        "key": summary(&verify_keys),
+        "decryption_key": summary(&decrypt_keys),
+        "algorithms": algs.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "algorithms_from": algs_from,
+        "key_algorithms": opts.key_algorithms.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "encryptions": opts.encryptions.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "now": validation.now(),
+        "jwe": jwe_json,
+        "signature": signature,
+        "claims": claims,
+        "valid": valid,
+        "diagnosis": null,
+        "findings": findings_json(findings),
+        "command": null,
+    }))
+}
+
+/// The nested JWT (or unsigned claims) of a JWE that decrypted: `(signature, claims)` answers.
+#[allow(clippy::too_many_arguments)]
+fn nested(
+    token: &str,
+    d: &jwe::Decrypted,
+    decrypt_keys: &jwtkit::JwkSet,
+    verify_keys: &jwtkit::JwkSet,
+    opts: &DecryptOptions,
+    validation: &jwtkit::Validation,
+    st: &State,
+    notes: &mut Vec<String>,
+) -> (Value, Value) {
+    match jwe::decrypt_then_verify(token, decrypt_keys, opts, verify_keys, validation) {
+        Ok(n) => {
+            let signature = match &n.inner {
+                Some(i) => json!({
+                    "verified": true,
+                    "alg": i.alg,
+                    "key": verify_keys.keys().get(i.key_index).map(jwtkit::Key::label),
+                    "header": i.header.as_object(),
+                }),
+                None => {
+                    notes.push(UNSIGNED.into());
+                    json!({"verified": false, "result": "unsigned", "error": null})
+                }
+            };
+            let claim_notes: Vec<&str> = if validation.audiences().is_empty() {
+                vec!["aud not checked: no expected audience given"]
+            } else {
+                vec![]
+            };
+            (
+                signature,
+                json!({"valid": true, "error": null, "notes": claim_notes, "claims": n.claims.as_object()}),
+            )
+        }
+        Err(e) if is_claim_error(e.kind()) => {
+            // Claims are checked only after the nested signature verified: name its alg.
+            let inner_alg = std::str::from_utf8(&d.plaintext)
+                .ok()
+                .and_then(|t| {
+                    jwtkit::dangerous::decode_unverified(t, &st.limits)
+                        .alg()
+                        .map(str::to_owned)
+                })
+                .filter(|_| d.plaintext.first() != Some(&b'{'));
+            let signature = match inner_alg {
+                Some(alg) => json!({"verified": true, "alg": alg, "key": null}),
+                None => {
+                    notes.push(UNSIGNED.into());
+                    json!({"verified": false, "result": "unsigned", "error": null})
+                }
+            };
+            (
+                signature,
+                json!({"valid": false, "error": e.to_json(), "notes": []}),
+            )
+        }
+        Err(e) => (
+            json!({"verified": false, "result": "not_verified", "error": e.to_json()}),
+            Value::Null,
+        ),
+    }
+}
+
+const UNSIGNED: &str =
+    "the JWE holds claims without a signature: anyone able to encrypt to this key could have made it";

@@ -1,0 +1,206 @@
+//! `POST /api/verify`: the signature first ([`jwtkit::jws::verify_compact`]), then the claims
+//! ([`jwtkit::verify`] with the page's [`Validation`]), and on failure the library's diagnosis
+//! ([`jwtkit::diagnose::explain`]).
+//!
+//! The algorithm allowlist is the page's explicit choice, or else the key's own algorithms
+//! ([`jwtkit::Key::algorithms`]): never the token's `alg`. Without an expected audience, `aud`
+//! is not checked (an inspection tool), and the answer says so.
+
+use std::sync::Arc;
+
+use axum::extract::State as AxState;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use jwtkit::{AlgSet, Error, ErrorKind, JwsAlg, Validation};
+
+use super::keys::{Loaded, UrlKind, summary};
+use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
+use crate::State;
+
+/// Audiences as one string (comma or whitespace separated) or a list.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum List {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl List {
+    pub(crate) fn items(&self) -> Vec<String> {
+        let split = |s: &str| -> Vec<String> {
+            s.split([',', ' ', '\n', '\t'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        match self {
+            List::One(s) => split(s),
+            List::Many(v) => v.iter().flat_map(|s| split(s)).collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct VerifyRequest {
+    pub(crate) token: String,
+    pub(crate) key: KeyInput,
+    #[serde(default)]
+    pub(crate) algorithms: Option<List>,
+    #[serde(default)]
+    pub(crate) issuer: Option<String>,
+    #[serde(default)]
+    pub(crate) audience: Option<List>,
+    #[serde(default)]
+    pub(crate) subject: Option<String>,
+    #[serde(default)]
+    pub(crate) typ: Option<String>,
+    #[serde(default)]
+    pub(crate) leeway: Option<String>,
+    #[serde(default)]
+    pub(crate) now: Option<String>,
+    /// JWE: the key that decrypts, when it is not `key` (which then verifies the nested JWT).
+    #[serde(default)]
+    pub(crate) decryption_key: Option<KeyInput>,
+    /// JWE: allowed content encryption algorithms (default all).
+    #[serde(default)]
+    pub(crate) encryptions: Option<List>,
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn input_error(field: &str, e: &Error) -> Response {
+    ok(json!({"valid": false, "input_error": {"field": field, "error": e.to_json()}}))
+}
+
+/// The allowlist: the page's explicit list, else the union of the keys' algorithms.
+fn allowlist(req: &VerifyRequest, loaded: &Loaded) -> jwtkit::Result<(AlgSet, &'static str)> {
+    let explicit = req.algorithms.as_ref().map(List::items).unwrap_or_default();
+    if !explicit.is_empty() {
+        let mut set = AlgSet::empty();
+        for a in &explicit {
+            set = set.with(a.parse::<JwsAlg>()?);
+        }
+        return Ok((set, "caller"));
+    }
+    let set = loaded.set.keys().iter().fold(AlgSet::empty(), |acc, k| {
+        acc.iter().chain(k.algorithms().iter()).collect()
+    });
+    Ok((set, "key"))
+}
+
+pub(crate) fn validation(
+    req: &VerifyRequest,
+    algs: AlgSet,
+    st: &State,
+) -> Result<Validation, (&'static str, Error)> {
+    let leeway = leeway_from(req.leeway.as_deref()).map_err(|e| ("leeway", e))?;
+    let now = now_from(req.now.as_deref()).map_err(|e| ("now", e))?;
+    let mut b = Validation::builder(algs)
+        .leeway(leeway)
+        .now(now)
+        .limits(st.limits);
+    if let Some(iss) = non_empty(&req.issuer) {
+        b = b.issuer(iss);
+    } else if let KeyInput::Url {
+        value,
+        kind: UrlKind::Issuer,
+    } = &req.key
+    {
+        // Keys found through an issuer's discovery document verify that issuer's tokens only.
+        b = b.issuer(value.trim());
+    }
+    let auds = req.audience.as_ref().map(List::items).unwrap_or_default();
+    if auds.is_empty() {
+        b = b.ignore_audience(true);
+    }
+    for a in auds {
+        b = b.audience(a);
+    }
+    if let Some(sub) = non_empty(&req.subject) {
+        b = b.subject(sub);
+    }
+    if let Some(typ) = non_empty(&req.typ) {
+        b = b.typ(typ);
+    }
+    b.build().map_err(|e| ("algorithms", e))
+}
+
+pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<VerifyRequest>) -> Response {
+    let extracted = jwtkit::paste::extract(&req.token);
+    let token = extracted.token.as_str();
+    let unverified = jwtkit::dangerous::decode_unverified(token, &st.limits);
+    if matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
+        return super::jwe::verify(&st, &req, token, &extracted.notes).await;
+    }
+    let kid = unverified
+        .header
+        .as_ref()
+        .and_then(|h| h.get("kid"))
+        .and_then(|k| k.as_str());
+    let loaded = match req.key.load(&st, kid).await {
+        Ok(l) => l,
+        Err(e) => return input_error("key", &e),
+    };
+    let (algs, algs_from) = match allowlist(&req, &loaded) {
+        Ok(a) => a,
+        Err(e) => return input_error("algorithms", &e),
+    };
+    let validation = match validation(&req, algs, &st) {
+        Ok(v) => v,
+        Err((field, e)) => return input_error(field, &e),
+    };
+    let keys = &loaded.set;
+    let token_alg = unverified.alg().and_then(|a| a.parse::<JwsAlg>().ok());
+
+    let (signature, claims, diagnosis) = match jwtkit::jws::verify(token, keys, validation.jws_options()) {
+        Ok(v) => {
+            let key = keys.keys().get(v.key_index).map(jwtkit::Key::label);
+            let signature = json!({"verified": true, "alg": v.alg, "key": key});
+            let mut notes = Vec::new();
+            if validation.audiences().is_empty() {
+                notes.push("aud not checked: no expected audience given");
+            }
+            let claims = match jwtkit::verify(token, keys, &validation) {
+                Ok(_) => json!({"valid": true, "error": null, "notes": notes}),
+                Err(e) => json!({"valid": false, "error": e.to_json(), "notes": notes}),
+            };
+            (signature, claims, Value::Null)
+        }
+        Err(e) => {
+            let d = jwtkit::diagnose::explain(token, keys, &validation, loaded.secret.as_slice());
+            let headline = match e.kind() {
+                ErrorKind::BadSignature => "invalid_signature",
+                _ => "not_verified",
+            };
+            let signature = json!({"verified": false, "result": headline, "error": e.to_json()});
+            (signature, Value::Null, d.to_json())
+        }
+    };
+    let verified = signature.get("verified") == Some(&Value::Bool(true));
+    let valid = verified && claims.get("valid") == Some(&Value::Bool(true));
+    let mut findings = Vec::new();
+    for k in keys.keys().iter().take(16) {
+        findings.extend(jwtkit::lint::key_findings(k, token_alg));
+    }
+    let command = super::command::verify(token, &req, &loaded, algs_from == "caller");
+    ok(json!({
+        "token": token,
+        "input_notes": extracted.notes,
+        "key": summary(&loaded),
+        "algorithms": algs.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "algorithms_from": algs_from,
+        "now": validation.now(),
+        "signature": signature,
+        "claims": claims,
+        "valid": valid,
+        "diagnosis": diagnosis,
+        "findings": findings_json(findings),
+        "command": command.join(" "),
+        "command_multiline": command.join(" \\\n  "),
+    }))
+}

@@ -1,0 +1,100 @@
+//! Encrypted and nested JWTs, RFC 7519 §5.2, §7.2 steps 8–9 and Appendix A.2: decrypt the
+//! JWE, then verify the JWT inside it, with three separate allowlists (key management and
+//! content encryption in [`DecryptOptions`], signature algorithms in [`Validation`]).
+
+use super::{DecryptOptions, Decrypted};
+use crate::JwkSet;
+use crate::error::{Result, err};
+use crate::jwt::{Claims, Validation, Verified};
+
+/// A JWT that decrypted and whose nested JWS verified (or, when the caller allowed it, an
+/// encrypted claims set without signature), with claims validated.
+#[derive(Debug)]
+pub struct NestedVerified {
+    /// The outer JWE: header, algorithms, key used. `plaintext` holds the inner JWT text or
+    /// the claims set.
+    pub jwe: Decrypted,
+    /// The inner JWS, when the plaintext was a signed JWT.
+    pub inner: Option<Verified>,
+    /// The validated claims.
+    pub claims: Claims,
+}
+
+/// Decrypt `token` with `decryption_keys`, then verify the nested JWT with
+/// `verification_keys` and validate its claims.
+///
+/// The plaintext is a nested JWT when the JWE's `cty` is `JWT` (RFC 7519 §5.2), when it is
+/// not a JSON object (senders often omit `cty`), or when it is a JWS JSON serialization; it must then verify under `validation`, whose
+/// algorithm allowlist is the signature allowlist. A plaintext that is a JSON object is an
+/// encrypted, **unsigned** claims set: accepted only with
+/// [`DecryptOptions::allow_unsigned_claims`], since anyone who can encrypt to the recipient
+/// could have made it.
+///
+/// # Errors
+/// Any error of [`super::decrypt`]; then, for a nested JWT, any error of [`crate::verify`];
+/// for a claims set, `bad_signature` when unsigned claims are not allowed, then `bad_json`
+/// / `duplicate_member` / claim kinds of [`Validation::validate`].
+///
+/// ```
+/// use jwtkit::{JwkSet, JwsAlg, Key, Validation};
+/// use jwtkit::jwe::{self, DecryptOptions, EncAlg, Encrypter, KeyMgmtAlg};
+/// let signing = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
+/// let inner = jwtkit::jws::Signer::new(&signing, JwsAlg::HS256)?.build()?.sign(br#"{"sub":"42"}"#)?;
+/// let enc_key = Key::hmac(vec![9u8; 32]);
+/// let token = Encrypter::new(&enc_key, KeyMgmtAlg::A256KW, EncAlg::A256GCM)?.cty("JWT").encrypt(inner.as_bytes())?;
+/// let v = jwe::decrypt_then_verify(
+///     &token,
+///     &JwkSet::from_keys(vec![enc_key]),
+///     &DecryptOptions::new(KeyMgmtAlg::A256KW, EncAlg::A256GCM),
+///     &JwkSet::from_keys(vec![signing]),
+///     &Validation::builder(JwsAlg::HS256).build()?,
+/// )?;
+/// assert_eq!(v.claims.get("sub").and_then(|s| s.as_str()), Some("42"));
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+pub fn decrypt_then_verify(
+    token: &str,
+    decryption_keys: &JwkSet,
+    decrypt: &DecryptOptions,
+    verification_keys: &JwkSet,
+    validation: &Validation,
+) -> Result<NestedVerified> {
+    let jwe = super::decrypt(token, decryption_keys, decrypt)?;
+    let nested = jwe.header.is_nested_jwt()
+        || jwe.plaintext.first() != Some(&b'{')
+        || looks_like_json_jws(&jwe.plaintext, &decrypt.limits);
+    if nested {
+        let text = std::str::from_utf8(&jwe.plaintext)
+            .map_err(|_| err!(Malformed, "the decrypted nested JWT is not UTF-8 text"))?;
+        let inner =
+            crate::jwt::verify(text, verification_keys, validation).map_err(|e| e.context("nested JWT: "))?;
+        let claims = inner.claims.clone();
+        return Ok(NestedVerified {
+            jwe,
+            inner: Some(inner),
+            claims,
+        });
+    }
+    if !decrypt.allow_unsigned_claims {
+        return Err(err!(
+            BadSignature,
+            "the JWE holds a claims set without a signature (no nested JWT); anyone who can encrypt to this key could have made it; allow unsigned claims explicitly to accept it"
+        ));
+    }
+    let claims = crate::jwt::parse_claims(&jwe.plaintext, &decrypt.limits)?;
+    let header = crate::jws::Header::from_object(jwe.header.as_object().clone())?;
+    validation.validate(&header, &claims)?;
+    Ok(NestedVerified {
+        jwe,
+        inner: None,
+        claims,
+    })
+}
+
+/// A JSON object with `payload` and `signature`/`signatures`: a JWS JSON serialization, which
+/// must verify as such rather than pass for an unsigned claims set.
+fn looks_like_json_jws(plaintext: &[u8], limits: &crate::Limits) -> bool {
+    crate::json::parse_object(plaintext, limits).is_ok_and(|o| {
+        o.contains_key("payload") && (o.contains_key("signature") || o.contains_key("signatures"))
+    })
+}

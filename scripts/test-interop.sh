@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Interop tests: jwtkit <-> PyJWT (+cryptography), jose and jsonwebtoken (npm), every JWS
+# algorithm, both directions. Installs the libraries itself (Python venv in scripts/interop/.venv,
+# `npm ci` into scripts/interop/node_modules), builds target/debug/jwtkit, prints the matrix.
+# Also checks that crates/jwtkit/tests/attacks/*.json are up to date with scripts/gen_attacks.py.
+# Idempotent; exits non-zero on any failure. Needs python3 (+venv), node and npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+dir=scripts/interop
+
+if [ ! -x "$dir/.venv/bin/python" ]; then
+  python3 -m venv "$dir/.venv"
+fi
+"$dir/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$dir/requirements.txt"
+
+if [ ! -d "$dir/node_modules/jose" ] || [ ! -d "$dir/node_modules/jsonwebtoken" ] \
+   || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The committed attack vectors are exactly what scripts/gen_attacks.py makes (same venv:
+# cryptography is pinned, RFC 6979 deterministic ECDSA).
+"$dir/.venv/bin/python" scripts/gen_attacks.py --check
+
+cargo build -q -p jwtkit-cli
+work=$(mktemp -d "${TMPDIR:-/tmp}/jwtkit-interop.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+python3 "$dir/run.py" target/debug/jwtkit "$dir/.venv/bin/python" "$work"

@@ -96,7 +96,13 @@ impl Shared {
     /// Load or fetch every provider's keys now.
     pub async fn refresh_keys(&self) {
         let state = self.state.load_full();
+        let mut done: Vec<&Arc<dyn provider::KeySource>> = Vec::new();
         for p in &state.providers {
+            // Providers sharing a key cache (same source and policy) fetch once.
+            if done.iter().any(|d| Arc::ptr_eq(d, &p.keys)) {
+                continue;
+            }
+            done.push(&p.keys);
             if let Err(e) = p.keys.refresh().await {
                 tracing::warn!(provider = %p.name, error = %e, "keys unavailable");
             }

@@ -1,5 +1,5 @@
 //! The request pipeline: phases that each return [`Flow`], over a per-request [`Ctx`]
-//! (drawn in `docs/phases.md`).
+//! (drawn in `docs/gateway.md`, "Request phases").
 //!
 //! ```text
 //! route → preflight → authenticate → authorize → store (revocation + rate limit) → forward

@@ -125,3 +125,59 @@ async fn jwks_server_down_at_start_then_recovers() {
     );
     gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn one_fetch_per_issuer_across_providers_routes_and_workers() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let mut jwks = JwksServer::new(&[&k]);
+    jwks.start().await;
+    let extra = format!(
+        r#"
+[[providers]]
+name = "same-issuer-other-audience"
+issuer = "https://issuer.test/"
+audiences = ["billing-api"]
+jwks_uri = "{url}"
+algorithms = ["ES256", "RS256", "EdDSA"]
+fetch = {{ refetch_cooldown = "1s" }}
+
+[[routes]]
+name = "billing"
+path_prefix = "/billing"
+upstream = "{{UPSTREAM}}"
+auth = {{ providers = ["same-issuer-other-audience"] }}
+
+[[routes]]
+name = "orders-too"
+path_prefix = "/orders2"
+upstream = "{{UPSTREAM}}"
+auth = {{ providers = ["main"] }}
+"#,
+        url = jwks.url()
+    );
+    let config =
+        jwks_config(EMBEDDED, &jwks.url()).replace("[server]", "[server]\nworkers = 2") + ROUTES + &extra;
+    let s = setup(&config, &up.url(), &[]);
+    let gw = start(&s).await;
+    let orders = k.sign(&claims("a", json!({"scope": "orders:read"})));
+    let billing = k.sign(&claims("b", json!({"aud": "billing-api"})));
+    for i in 0..20 {
+        let (path, t) = match i % 3 {
+            0 => ("/orders/1", &orders),
+            1 => ("/orders2/1", &orders),
+            _ => ("/billing/1", &billing),
+        };
+        assert_eq!(
+            bearer_get(&format!("http://{}{path}", gw.addr()), t).await.status,
+            200,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        jwks.fetch_count(),
+        1,
+        "two providers, three routes, two workers: one fetch"
+    );
+    gw.shutdown().await;
+}

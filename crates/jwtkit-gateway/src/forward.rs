@@ -209,6 +209,13 @@ pub fn prepare(
     let upgrade = is_upgrade(&parts.headers)
         .then(|| parts.headers.get(header::UPGRADE).cloned())
         .flatten();
+    // The client's host: `Host` (HTTP/1.1) or the `:authority` of an HTTP/2 request.
+    let host = parts.headers.get(header::HOST).cloned().or_else(|| {
+        parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
     let path = parts.uri.path();
     let rest = if route.strip_prefix {
         path.get(route.prefix.len()..).unwrap_or("")
@@ -239,12 +246,8 @@ pub fn prepare(
     if route.strip_authorization {
         h.remove(header::AUTHORIZATION);
     }
-    let host = h.get(header::HOST).cloned();
-    let proto = if parts.version == http::Version::HTTP_2 {
-        "https"
-    } else {
-        "http"
-    };
+    // The listener is plain TCP (HTTP/1.1 or h2c): `http` unless a TLS front end says otherwise.
+    let proto = "http";
     let proto = parts.extensions.get::<ClientProto>().map_or(proto, |p| p.0);
     let ip = client.ip();
     let xff_name = HeaderName::from_static("x-forwarded-for");

@@ -292,6 +292,26 @@ auth = "none"
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["path"], "/elsewhere");
 
+    // An HTTP/2 (h2c) client: its :authority becomes X-Forwarded-Host, the scheme stays http.
+    {
+        use http_body_util::BodyExt;
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build_http::<http_body_util::Empty<bytes::Bytes>>();
+        let resp = client
+            .get(format!("http://{}/public/h2", gw.addr()).parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.version(), hyper::Version::HTTP_2);
+        assert_eq!(resp.status(), 200);
+        let echo: serde_json::Value =
+            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(echo["version"], "HTTP/1.1");
+        assert_eq!(echo["headers"]["x-forwarded-host"][0], gw.addr().to_string());
+        assert_eq!(echo["headers"]["x-forwarded-proto"][0], "http");
+        assert_eq!(echo["headers"]["host"][0], gw.addr().to_string());
+    }
+
     // WebSocket-style upgrade through the gateway: 101, then bytes echo both ways.
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut sock = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();

@@ -4,7 +4,8 @@
 //! It builds the same [`crate::Shared`] state as a live gateway and runs
 //! [`crate::pipeline::decide`] with tracing on — the code path of live traffic — then lists
 //! the core's fixed validation order ([`jwtkit::manual::validation_order`]) with each check
-//! passed, failed or not reached, and, when a signature fails, the local diagnosis
+//! passed, failed or not reached — for an encrypted token (JWE) first the decryption checks
+//! (`jwtkit::manual::jwe_decryption_order`), then the nested JWT — and, when a signature fails, the local diagnosis
 //! ([`jwtkit::diagnose`]; never sent to clients by the live gateway). Explain does not take
 //! rate-limit tokens; it reads revocations when the store can be opened (an embedded store
 //! held by a running gateway cannot, and the step says so).
@@ -59,6 +60,32 @@ const VERIFY_ORDER: &[(&str, &[ErrorKind])] = &[
     ("aud", &[ErrorKind::BadAudience]),
     ("sub", &[ErrorKind::BadSubject]),
     ("typ", &[ErrorKind::BadType]),
+];
+
+/// The decryption checks of an encrypted token (`jwtkit::manual::jwe_decryption_order`
+/// J1–J11), each with the kinds that fail there; the nested JWT then goes through
+/// [`VERIFY_ORDER`].
+const DECRYPT_ORDER: &[(&str, &[ErrorKind])] = &[
+    ("JWE size", &[ErrorKind::ResourceLimit]),
+    ("JWE structure (5 segments)", &[ErrorKind::Malformed]),
+    ("JWE base64url", &[ErrorKind::BadBase64]),
+    (
+        "JWE header",
+        &[
+            ErrorKind::BadJson,
+            ErrorKind::DuplicateMember,
+            ErrorKind::UnsupportedCrit,
+        ],
+    ),
+    (
+        "alg / enc allowlists",
+        &[ErrorKind::UnsupportedAlg, ErrorKind::AlgNotAllowed],
+    ),
+    (
+        "decryption key",
+        &[ErrorKind::KeyNotFound, ErrorKind::KeyMismatch],
+    ),
+    ("decryption", &[ErrorKind::DecryptFailed]),
 ];
 
 /// What explain found.
@@ -144,12 +171,45 @@ pub async fn explain_with(
     let flow = crate::pipeline::decide(shared, &mut ctx, &parts).await;
     let mut steps = ctx.trace.take().unwrap_or_default();
     let mut hints = Vec::new();
+    // Expand the decryption of a JWE into its fixed order of checks.
+    if let Some(pos) = steps
+        .iter()
+        .position(|s| s.phase == "authenticate" && s.check == "decrypt")
+    {
+        let failed = (steps[pos].outcome == Outcome::Fail)
+            .then_some(ctx.error.as_ref())
+            .flatten();
+        let fail_at = failed.map(failing_decrypt_check);
+        let pass_detail = std::mem::take(&mut steps[pos].detail);
+        let detail: Vec<Step> = DECRYPT_ORDER
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| {
+                let (outcome, detail) = match (fail_at, failed) {
+                    (Some(f), Some(e)) if i == f => (Outcome::Fail, e.to_string()),
+                    (Some(f), _) if i > f => (Outcome::Skip, "not reached".into()),
+                    (None, _) if i == DECRYPT_ORDER.len() - 1 => (Outcome::Pass, pass_detail.clone()),
+                    _ => (Outcome::Pass, String::new()),
+                };
+                Step {
+                    phase: "decrypt",
+                    check: (*name).to_string(),
+                    outcome,
+                    detail,
+                }
+            })
+            .collect();
+        steps.splice(pos..=pos, detail);
+    }
     // Expand the single core call into its fixed order of checks.
     if let Some(pos) = steps
         .iter()
         .position(|s| s.phase == "authenticate" && s.check == "verify")
     {
-        let failed = ctx.error.as_ref().filter(|e| e.kind() != ErrorKind::Revoked);
+        let failed = ctx
+            .error
+            .as_ref()
+            .filter(|e| e.kind() != ErrorKind::Revoked && steps[pos].outcome == Outcome::Fail);
         if failed.is_some() || steps[pos].outcome == Outcome::Pass {
             let fail_at = failed.map(failing_check);
             let mut detail = Vec::new();
@@ -180,7 +240,9 @@ pub async fn explain_with(
             )
             && let Some(keys) = p.keys.current()
         {
-            let d = jwtkit::diagnose::explain(token, &keys, &p.validation, &[]);
+            // For a JWE, the signature that failed is the nested JWT's.
+            let signed = ctx.nested.as_deref().unwrap_or(token);
+            let d = jwtkit::diagnose::explain(signed, &keys, &p.validation, &[]);
             hints = d
                 .hints
                 .into_iter()
@@ -223,6 +285,19 @@ fn route_provider(ctx: &Ctx) -> Option<&Arc<crate::provider::Provider>> {
     match &ctx.route.as_ref()?.auth {
         Auth::Jwt { providers, .. } => providers.first(),
         Auth::None => None,
+    }
+}
+
+fn failing_decrypt_check(e: &jwtkit::Error) -> usize {
+    let last = DECRYPT_ORDER.len() - 1;
+    match (e.kind(), e.detail()) {
+        // Past the size check, a limit is the inflated plaintext (zip) or the JSON depth.
+        (ErrorKind::ResourceLimit, Some(Detail::Limit { what, .. })) if *what == "json_depth" => 3,
+        (ErrorKind::ResourceLimit, Some(Detail::Limit { what, .. })) if *what != "token_bytes" => last,
+        (kind, _) => DECRYPT_ORDER
+            .iter()
+            .position(|(_, kinds)| kinds.contains(&kind))
+            .unwrap_or(1),
     }
 }
 

@@ -20,8 +20,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use crate::config::{ArrayFormat, UpstreamProtocol};
+use crate::provider::TokenSource;
 use crate::response::Rejection;
-use crate::route::Route;
+use crate::route::{Auth, Route};
 use crate::token_cache::Identity;
 
 /// Body type for everything the gateway sends.
@@ -228,9 +229,16 @@ pub fn prepare(
         pq.push('/');
     }
     pq.push_str(rest);
+    let sources: &[TokenSource] = match &route.auth {
+        Auth::Jwt { sources, .. } => sources,
+        Auth::None => &[],
+    };
     if let Some(q) = parts.uri.query() {
-        pq.push('?');
-        pq.push_str(q);
+        let q = strip_query(q, sources);
+        if !q.is_empty() {
+            pq.push('?');
+            pq.push_str(&q);
+        }
     }
     parts.uri = Uri::builder()
         .scheme(route.upstream.scheme.clone())
@@ -243,9 +251,20 @@ pub fn prepare(
     for (_, name) in &route.claims_to_headers {
         h.remove(name);
     }
+    let mut strip_cookies: Vec<&str> = Vec::new();
     if route.strip_authorization {
         h.remove(header::AUTHORIZATION);
+        for s in sources {
+            match s {
+                TokenSource::Header(name) => {
+                    h.remove(name);
+                }
+                TokenSource::Cookie(name) => strip_cookies.push(name),
+                TokenSource::Bearer | TokenSource::Query(_) => {}
+            }
+        }
     }
+    rewrite_cookies(h, &strip_cookies);
     // The listener is plain TCP (HTTP/1.1 or h2c): `http` unless a TLS front end says otherwise.
     let proto = "http";
     let proto = parts.extensions.get::<ClientProto>().map_or(proto, |p| p.0);
@@ -313,6 +332,82 @@ pub fn prepare(
         parts.version = http::Version::HTTP_11;
     }
     Ok(())
+}
+
+/// The query without the route's token parameters (`query:NAME` sources): a token in a URL
+/// would end up in the upstream's access logs (RFC 6750 §5.3), so it is never forwarded. Names
+/// are compared after percent-decoding, so `access%5Ftoken` goes too.
+pub fn strip_query<'q>(query: &'q str, sources: &[TokenSource]) -> std::borrow::Cow<'q, str> {
+    let names: Vec<&str> = sources
+        .iter()
+        .filter_map(|s| match s {
+            TokenSource::Query(n) => Some(n.as_str()),
+            _ => None,
+        })
+        .collect();
+    let keep = |kv: &&str| {
+        let key = kv.split_once('=').map_or(*kv, |(k, _)| k);
+        !names.iter().any(|n| percent_decoded_eq(key, n))
+    };
+    if names.is_empty() || query.split('&').all(|kv| keep(&kv)) {
+        return std::borrow::Cow::Borrowed(query);
+    }
+    std::borrow::Cow::Owned(query.split('&').filter(keep).collect::<Vec<_>>().join("&"))
+}
+
+/// `raw` (a query key: `%XX` escapes, `+` for space) decodes to `name`.
+fn percent_decoded_eq(raw: &str, name: &str) -> bool {
+    let (raw, name) = (raw.as_bytes(), name.as_bytes());
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let (mut i, mut j) = (0, 0);
+    while let Some(&b) = raw.get(i) {
+        let (byte, len) = match (
+            b,
+            raw.get(i + 1).copied().and_then(hex),
+            raw.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => (h << 4 | l, 3),
+            (b'+', _, _) => (b' ', 1),
+            (b, _, _) => (b, 1),
+        };
+        if name.get(j) != Some(&byte) {
+            return false;
+        }
+        i += len;
+        j += 1;
+    }
+    j == name.len()
+}
+
+/// Remove the cookies named in `strip` and send the rest as one `Cookie` header: an HTTP/2
+/// client may split cookies over several fields, which must be joined with `"; "` for an
+/// HTTP/1.1 upstream (RFC 9113 §8.2.3, RFC 6265 §5.4).
+fn rewrite_cookies(h: &mut HeaderMap, strip: &[&str]) {
+    let values = h.get_all(header::COOKIE);
+    let n = values.iter().count();
+    if n == 0 || (n == 1 && strip.is_empty()) {
+        return;
+    }
+    let mut out: Vec<u8> = Vec::new();
+    for v in values {
+        for pair in v.as_bytes().split(|b| *b == b';') {
+            let pair = pair.trim_ascii();
+            let name = pair.split(|b| *b == b'=').next().unwrap_or_default().trim_ascii();
+            if pair.is_empty() || strip.iter().any(|s| s.as_bytes() == name) {
+                continue;
+            }
+            if !out.is_empty() {
+                out.extend_from_slice(b"; ");
+            }
+            out.extend_from_slice(pair);
+        }
+    }
+    h.remove(header::COOKIE);
+    if let Ok(v) = HeaderValue::from_bytes(&out)
+        && !out.is_empty()
+    {
+        h.insert(header::COOKIE, v);
+    }
 }
 
 /// The scheme the client used (`http` here; a TLS listener would set `https`).
@@ -384,6 +479,49 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(js.to_str().unwrap(), r#"["a,b","c"]"#);
+    }
+
+    #[test]
+    fn token_parameters_and_cookies_removed() {
+        let sources = [
+            TokenSource::Bearer,
+            TokenSource::Query("access_token".into()),
+            TokenSource::Cookie("at".into()),
+        ];
+        assert_eq!(strip_query("a=1&access_token=x.y.z&b=2", &sources), "a=1&b=2");
+        assert_eq!(
+            strip_query("access_token=x&access%5Ftoken=y&access_token", &sources),
+            ""
+        );
+        assert_eq!(
+            strip_query("access_tokens=1&x=access_token", &sources),
+            "access_tokens=1&x=access_token"
+        );
+        assert!(matches!(
+            strip_query("a=1", &sources),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            strip_query("access_token=x", &[TokenSource::Bearer]),
+            "access_token=x"
+        );
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("theme=dark; at=x.y.z"));
+        h.append(header::COOKIE, HeaderValue::from_static("at=again;lang=en"));
+        rewrite_cookies(&mut h, &["at"]);
+        assert_eq!(
+            h.get_all(header::COOKIE).iter().collect::<Vec<_>>(),
+            ["theme=dark; lang=en"]
+        );
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        h.append(header::COOKIE, HeaderValue::from_static("b=2"));
+        rewrite_cookies(&mut h, &[]);
+        assert_eq!(h.get_all(header::COOKIE).iter().collect::<Vec<_>>(), ["a=1; b=2"]);
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("at=1"));
+        rewrite_cookies(&mut h, &["at"]);
+        assert!(!h.contains_key(header::COOKIE));
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Modules: [`config`] (TOML), [`provider`] (issuers, keys, token sources), [`route`],
+//! Modules: [`config`] (TOML), [`provider`] (issuers, keys, token sources), [`encryption`]
+//! (JWE tokens: decrypt, then the nested JWT), [`route`],
 //! [`pipeline`] (phases), [`forward`], [`response`] (RFC 6750 in one place), [`store`],
 //! [`revocation`], [`rate_limit`], [`token_cache`], [`admin`], [`metrics`], [`explain`].
 //!
@@ -25,6 +26,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod encryption;
 pub mod explain;
 pub mod forward;
 pub mod metrics;
@@ -197,7 +199,11 @@ pub async fn handle(
                 .increment(1);
             if matches!(
                 r,
-                Rejection::InvalidToken(_) | Rejection::MissingToken | Rejection::InsufficientScope { .. }
+                Rejection::InvalidToken(_)
+                    | Rejection::MissingToken
+                    | Rejection::InsufficientScope { .. }
+                    | Rejection::EncryptionRequired
+                    | Rejection::InvalidRequest(_)
             ) {
                 ::metrics::counter!("jwtkit_gateway_rejections_total", "reason" => reason, "issuer" => issuer).increment(1);
             }
@@ -534,8 +540,12 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             }
             None => "fetched at start".to_string(),
         };
+        let jwe = p
+            .decryption
+            .as_ref()
+            .map_or_else(String::new, |d| format!(", decrypts JWE: {}", d.summary()));
         out.push(format!(
-            "provider {}: issuer {}, algorithms {}, keys {keys}",
+            "provider {}: issuer {}, algorithms {}, keys {keys}{jwe}",
             p.name,
             p.issuer,
             p.validation.algorithms()

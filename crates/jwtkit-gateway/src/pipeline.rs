@@ -18,6 +18,7 @@ use jwtkit::ErrorKind;
 
 use crate::Shared;
 use crate::config::{Config, StoreErrorPolicy};
+use crate::encryption::{self, OpenError, Opened, Stage};
 use crate::provider::{KeyRegistry, Provider};
 use crate::rate_limit::{BucketRequest, Decision};
 use crate::response::{Rejection, from_error};
@@ -122,6 +123,10 @@ pub struct Ctx {
     pub cache_hit: bool,
     /// Skip authentication (CORS preflight).
     pub preflight: bool,
+    /// The token is a compact JWE on a route with a provider that decrypts.
+    pub encrypted: bool,
+    /// The nested JWT of a JWE (explain only: its signature diagnosis).
+    pub nested: Option<String>,
     /// Recorded checks (explain only).
     pub trace: Option<Vec<Step>>,
     /// The verification error, when there was one (explain shows its full message).
@@ -140,6 +145,8 @@ impl Ctx {
             token_hash: None,
             cache_hit: false,
             preflight: false,
+            encrypted: false,
+            nested: None,
             trace: None,
             error: None,
         }
@@ -291,9 +298,13 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     if ctx.preflight {
         return Flow::Continue;
     }
-    let found = sources
-        .iter()
-        .find_map(|s| s.extract(&parts.headers, parts.uri.query()).map(|t| (s, t)));
+    let found = match crate::provider::find_token(sources, &parts.headers, parts.uri.query()) {
+        Ok(found) => found,
+        Err(why) => {
+            ctx.step("authenticate", "token", Outcome::Fail, || why.to_string());
+            return deny(ctx, Rejection::InvalidRequest(why));
+        }
+    };
     let Some((source, token)) = found else {
         if *allow_missing {
             ctx.step("authenticate", "token", Outcome::Skip, || {
@@ -307,14 +318,19 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
         return Flow::Respond(Rejection::MissingToken);
     };
     let hash = hash_token(token);
+    ctx.token_hash = Some(hash);
+    // A five-segment token is a JWE when a provider of the route can decrypt; otherwise it
+    // goes to the signature path, which rejects it as malformed.
+    let encrypted = providers.iter().any(|p| p.decryption.is_some()) && encryption::is_compact_jwe(token);
+    ctx.encrypted = encrypted;
     ctx.step("authenticate", "token", Outcome::Pass, || {
         format!(
-            "found in {source:?}, {} bytes, id {}",
+            "found in {source:?}, {} bytes, {}id {}",
             token.len(),
+            if encrypted { "JWE, " } else { "" },
             short_id(&hash)
         )
     });
-    ctx.token_hash = Some(hash);
     let max = ctx.state.config.server.max_token_bytes;
     if token.len() > max {
         return reject(
@@ -326,27 +342,59 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
             ),
         );
     }
-    let provider = match select_provider(providers, token, &providers[0].validation.limits().clone()) {
-        Ok(p) => p.clone(),
-        Err(kind) => {
-            let e = jwtkit::Error::new(
-                kind,
-                format!(
-                    "the token's iss names none of the route's providers ({})",
-                    providers
-                        .iter()
-                        .map(|p| p.issuer.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-            return reject(ctx, None, e);
+    let t0 = Instant::now();
+    let mut opened: Option<Opened> = None;
+    let mut provider = if ctx.encrypted {
+        match choose_for_jwe(shared, ctx, providers, token, &hash) {
+            Ok((p, o)) => {
+                opened = o;
+                p
+            }
+            Err(e) => return reject_open(ctx, None, e),
+        }
+    } else {
+        match select_provider(providers, token, &providers[0].validation.limits().clone()) {
+            Ok(p) => p.clone(),
+            Err(kind) => {
+                let e = jwtkit::Error::new(
+                    kind,
+                    format!(
+                        "the token's iss names none of the route's providers ({})",
+                        providers
+                            .iter()
+                            .map(|p| p.issuer.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+                return reject(ctx, None, e);
+            }
         }
     };
     ctx.step("authenticate", "provider", Outcome::Pass, || {
-        format!("{} (issuer {})", provider.name, provider.issuer)
+        let jwe = provider
+            .decryption
+            .as_ref()
+            .map_or_else(String::new, |d| format!("; decrypts JWE: {}", d.summary()));
+        format!("{} (issuer {}{jwe})", provider.name, provider.issuer)
     });
     ctx.provider = Some(provider.clone());
+    if !ctx.encrypted && provider.decryption.as_ref().is_some_and(|d| d.required) {
+        let e = jwtkit::Error::new(
+            ErrorKind::Malformed,
+            format!(
+                "provider {} requires encrypted tokens (require_encryption): the signed JWT must come inside a JWE",
+                provider.name
+            ),
+        );
+        return reject_as(
+            ctx,
+            Some(&provider),
+            e,
+            "encryption",
+            Rejection::EncryptionRequired,
+        );
+    }
     let now_s = now();
     let keys = provider.keys.current();
     let lookup = if ctx.trace.is_some() {
@@ -366,8 +414,44 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
             id
         }
         Lookup::Miss => {
-            let t0 = Instant::now();
-            let result = provider.keys.verify(token, &provider.validation).await;
+            let t0 = if opened.is_some() { t0 } else { Instant::now() };
+            let nested;
+            let jwt = if ctx.encrypted {
+                let o = match opened.take() {
+                    Some(o) => o,
+                    None => match open_again(providers, &provider, token) {
+                        Ok((p, o)) => {
+                            provider = p;
+                            ctx.provider = Some(provider.clone());
+                            o
+                        }
+                        Err(e) => {
+                            let p = provider.clone();
+                            return reject_open(ctx, Some(&p), e);
+                        }
+                    },
+                };
+                ctx.step("authenticate", "decrypt", Outcome::Pass, || {
+                    format!(
+                        "alg {}, enc {} with {} (decryption_key {})",
+                        o.alg,
+                        o.enc,
+                        o.key,
+                        provider.decryption.as_ref().map_or("-", |d| d.source.as_str())
+                    )
+                });
+                ctx.step("authenticate", "nested JWT", Outcome::Pass, || {
+                    format!("{} bytes, verified by provider {}", o.nested.len(), provider.name)
+                });
+                if ctx.trace.is_some() {
+                    ctx.nested = Some(o.nested.clone());
+                }
+                nested = o.nested;
+                nested.as_str()
+            } else {
+                token
+            };
+            let result = provider.keys.verify(jwt, &provider.validation).await;
             provider.verify_seconds.record(t0.elapsed().as_secs_f64());
             let verified = match result {
                 Ok(v) => v,
@@ -403,7 +487,74 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     Flow::Continue
 }
 
+/// The provider for a JWE: the route's only one; on a route with several, the one that
+/// verified this very token before (cache entry), else the one chosen by decrypting
+/// ([`encryption::open_for_route`]; the JWE is then already open).
+fn choose_for_jwe(
+    shared: &Shared,
+    ctx: &Ctx,
+    providers: &[Arc<Provider>],
+    token: &str,
+    hash: &crate::token_cache::TokenHash,
+) -> Result<(Arc<Provider>, Option<Opened>), OpenError> {
+    if let [only] = providers {
+        return Ok((only.clone(), None));
+    }
+    if ctx.trace.is_none()
+        && let Some(name) = shared.cache.provider_of(hash)
+        && let Some(p) = providers
+            .iter()
+            .find(|p| *p.name == *name && p.decryption.is_some())
+    {
+        return Ok((p.clone(), None));
+    }
+    encryption::open_for_route(providers, token).map(|(p, o)| (p.clone(), Some(o)))
+}
+
+/// Open a JWE on a cache miss: with the provider's key, or on a route with several providers
+/// by choosing again (the cached choice may be stale after a reload or key change).
+fn open_again(
+    providers: &[Arc<Provider>],
+    provider: &Arc<Provider>,
+    token: &str,
+) -> Result<(Arc<Provider>, Opened), OpenError> {
+    match (providers, provider.decryption.as_ref()) {
+        ([_], Some(d)) => d.open(token).map(|o| (provider.clone(), o)),
+        _ => encryption::open_for_route(providers, token).map(|(p, o)| (p.clone(), o)),
+    }
+}
+
 fn reject(ctx: &mut Ctx, provider: Option<&Arc<Provider>>, e: jwtkit::Error) -> Flow {
+    let r = from_error(e.kind());
+    reject_as(ctx, provider, e, "verify", r)
+}
+
+/// A JWE that did not open: every decryption failure answers the fixed `decrypt_failed`
+/// (the log and `explain` have the core's kind and message); a plaintext that is not a nested
+/// JWT answers by its kind.
+fn reject_open(ctx: &mut Ctx, provider: Option<&Arc<Provider>>, e: OpenError) -> Flow {
+    match e.stage {
+        Stage::Decrypt => {
+            let r = match e.error.kind().fault() {
+                jwtkit::Fault::Caller => Rejection::Internal,
+                _ => Rejection::InvalidToken(ErrorKind::DecryptFailed),
+            };
+            reject_as(ctx, provider, e.error, "decrypt", r)
+        }
+        Stage::Nested => {
+            let r = from_error(e.error.kind());
+            reject_as(ctx, provider, e.error, "nested JWT", r)
+        }
+    }
+}
+
+fn reject_as(
+    ctx: &mut Ctx,
+    provider: Option<&Arc<Provider>>,
+    e: jwtkit::Error,
+    check: &'static str,
+    r: Rejection,
+) -> Flow {
     let route = ctx.route.as_ref().map_or("-".into(), |r| r.name.clone());
     let issuer = provider.map_or("-", |p| p.issuer.as_str());
     tracing::info!(
@@ -412,10 +563,11 @@ fn reject(ctx: &mut Ctx, provider: Option<&Arc<Provider>>, e: jwtkit::Error) -> 
         issuer,
         kind = e.kind().as_str(),
         reason = %e.message(),
+        encrypted = ctx.encrypted,
+        check,
         "token rejected"
     );
-    ctx.step("authenticate", "verify", Outcome::Fail, || e.to_string());
-    let r = from_error(e.kind());
+    ctx.step("authenticate", check, Outcome::Fail, || e.to_string());
     ctx.error = Some(e);
     Flow::Respond(r)
 }

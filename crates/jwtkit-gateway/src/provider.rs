@@ -227,14 +227,66 @@ impl TokenSource {
                 .filter_map(|kv| kv.trim().split_once('='))
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.trim_matches('"')),
-            TokenSource::Query(name) => query?
-                .split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v),
+            TokenSource::Query(name) => query_values(query, name).next(),
         }
         .filter(|t| !t.is_empty())
     }
+}
+
+/// The first token of `sources` in a request, tried in order (RFC 6750 §2).
+///
+/// # Errors
+/// An RFC 6750 §3.1 `invalid_request` description: a source repeated (two `Authorization`
+/// headers, a token header or query parameter given twice: which one would the upstream read?),
+/// or a token both in `Authorization` and in a query parameter (more than one method, §2).
+/// Cookies may legitimately repeat (several paths) and are tried in order.
+pub fn find_token<'s, 'a>(
+    sources: &'s [TokenSource],
+    headers: &'a HeaderMap,
+    query: Option<&'a str>,
+) -> Result<Option<(&'s TokenSource, &'a str)>, &'static str> {
+    let mut bearer = false;
+    let mut in_query = false;
+    let mut first = None;
+    for s in sources {
+        let repeated = match s {
+            TokenSource::Bearer => headers.get_all(http::header::AUTHORIZATION).iter().count() > 1,
+            TokenSource::Header(name) => headers.get_all(name).iter().count() > 1,
+            TokenSource::Query(name) => query_values(query, name).count() > 1,
+            TokenSource::Cookie(_) => false,
+        };
+        if repeated {
+            return Err(match s {
+                TokenSource::Bearer => "authorization header repeated",
+                TokenSource::Query(_) => "token parameter repeated",
+                _ => "token header repeated",
+            });
+        }
+        if let Some(t) = s.extract(headers, query) {
+            bearer |= *s == TokenSource::Bearer;
+            in_query |= matches!(s, TokenSource::Query(_));
+            first.get_or_insert((s, t));
+        }
+    }
+    if bearer && in_query {
+        return Err("token in both the authorization header and the query");
+    }
+    Ok(first)
+}
+
+/// The values of query parameter `name` (compared as written, like [`TokenSource::extract`]).
+fn query_values<'a, 'n>(
+    query: Option<&'a str>,
+    name: &'n str,
+) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(move |kv| match kv.split_once('=') {
+            Some((k, v)) if k == name => Some(v),
+            None if kv == name => Some(""),
+            _ => None,
+        })
 }
 
 fn strip_bearer(v: &str) -> Option<&str> {
@@ -261,6 +313,8 @@ pub struct Provider {
     pub max_age: Option<Duration>,
     /// `jwtkit_gateway_verify_seconds`, registered once.
     pub verify_seconds: metrics::Histogram,
+    /// Decryption of encrypted tokens (JWE), when `decryption_key` is set.
+    pub decryption: Option<Arc<crate::encryption::Decryption>>,
 }
 
 impl Provider {
@@ -309,7 +363,11 @@ impl Provider {
             .iter()
             .map(|t| TokenSource::parse(t).map_err(|e| anyhow::anyhow!(e)))
             .collect::<anyhow::Result<_>>()?;
+        let decryption = crate::encryption::Decryption::new(p, *validation.limits())
+            .map_err(|e| anyhow::anyhow!("provider {:?}: {e:#}", p.name))?
+            .map(Arc::new);
         Ok(Provider {
+            decryption,
             name: p.name.as_str().into(),
             issuer: p.issuer.clone(),
             validation,

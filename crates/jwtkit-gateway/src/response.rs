@@ -1,6 +1,8 @@
 //! Every response the gateway makes itself, mapped in one place ([RFC 6750] §3).
 //!
 //! - missing token: `401`, `WWW-Authenticate: Bearer realm="…"` (no `error`, §3.1);
+//! - the token repeated, or sent both in `Authorization` and in the query (§2, §3.1):
+//!   `400`, `error="invalid_request"`;
 //! - invalid token (any token-fault [`ErrorKind`], `revoked`): `401`, `error="invalid_token"`
 //!   with a short public `error_description` chosen by kind — the detailed message is logged
 //!   with the token's hash, never sent (no oracle);
@@ -23,8 +25,14 @@ use crate::forward::{Body, full};
 pub enum Rejection {
     /// No token where one is required.
     MissingToken,
-    /// A token that failed verification or validation, or was revoked.
+    /// A token that failed verification or validation, or was revoked. A JWE that does not
+    /// decrypt is `InvalidToken(DecryptFailed)` whatever the cause (no oracle).
     InvalidToken(ErrorKind),
+    /// A plain (unencrypted) token for a provider with `require_encryption`.
+    EncryptionRequired,
+    /// RFC 6750 §3.1 `invalid_request` (the description says why: a repeated parameter, or
+    /// more than one method of sending the token).
+    InvalidRequest(&'static str),
     /// Valid token without the required scopes (`scope` lists them) or roles.
     InsufficientScope {
         /// Space-separated scopes the route requires.
@@ -73,6 +81,7 @@ pub fn describe(kind: ErrorKind) -> &'static str {
         ErrorKind::KeyMismatch => "signing key does not fit the algorithm",
         ErrorKind::ResourceLimit => "token too large",
         ErrorKind::UnsupportedCrit => "critical header not understood",
+        ErrorKind::DecryptFailed => "decryption failed",
         _ => "token malformed",
     }
 }
@@ -134,6 +143,24 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
                 d,
             )
         }
+        Rejection::EncryptionRequired => p(
+            StatusCode::UNAUTHORIZED,
+            Some(bearer(
+                ", error=\"invalid_token\", error_description=\"token must be encrypted\"",
+            )),
+            None,
+            "invalid_token",
+            "token must be encrypted",
+        ),
+        Rejection::InvalidRequest(why) => p(
+            StatusCode::BAD_REQUEST,
+            Some(bearer(&format!(
+                ", error=\"invalid_request\", error_description=\"{why}\""
+            ))),
+            None,
+            "invalid_request",
+            why,
+        ),
         Rejection::InsufficientScope { scope, description } => {
             let scope_param = if scope.is_empty() {
                 String::new()
@@ -210,6 +237,8 @@ pub fn reason(r: &Rejection) -> &'static str {
     match r {
         Rejection::MissingToken => "missing_token",
         Rejection::InvalidToken(k) => k.as_str(),
+        Rejection::EncryptionRequired => "encryption_required",
+        Rejection::InvalidRequest(_) => "invalid_request",
         Rejection::InsufficientScope { .. } => "insufficient_scope",
         Rejection::RateLimited { .. } => "rate_limited",
         Rejection::KeysUnavailable => "keys_unavailable",
@@ -320,6 +349,31 @@ mod tests {
                 "temporarily_unavailable",
             ),
             (Rejection::NoRoute, 404, None, None, "not_found"),
+            (
+                Rejection::InvalidToken(ErrorKind::DecryptFailed),
+                401,
+                Some(r#"Bearer realm="api", error="invalid_token", error_description="decryption failed""#),
+                None,
+                "invalid_token",
+            ),
+            (
+                Rejection::EncryptionRequired,
+                401,
+                Some(
+                    r#"Bearer realm="api", error="invalid_token", error_description="token must be encrypted""#,
+                ),
+                None,
+                "invalid_token",
+            ),
+            (
+                Rejection::InvalidRequest("token sent more than once"),
+                400,
+                Some(
+                    r#"Bearer realm="api", error="invalid_request", error_description="token sent more than once""#,
+                ),
+                None,
+                "invalid_request",
+            ),
         ];
         for (r, status, www, retry, error) in rows {
             let p = parts(&r, "api");

@@ -9,7 +9,9 @@
 //!
 //! Revocations drop entries by `jti` or `sub` ([`TokenCache::drop_matching`]); the revocation
 //! check itself still runs on every request, hit or not. Large tokens are cached like small
-//! ones: the key is always 32 bytes.
+//! ones: the key is always 32 bytes. An encrypted token (JWE) is keyed by the hash of its
+//! compact serialization and remembers the key that signed its nested JWT: a hit skips both
+//! decryption and signature verification, with the same checks.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -143,6 +145,17 @@ impl TokenCache {
             self.misses.fetch_add(1, Ordering::Relaxed);
             Lookup::Miss
         }
+    }
+
+    /// The provider that verified this token, if it is cached (no freshness check: use
+    /// [`TokenCache::get`] with that provider next). Lets a route with several providers
+    /// choose for a JWE without decrypting it again.
+    pub fn provider_of(&self, h: &TokenHash) -> Option<Arc<str>> {
+        if self.per_shard == 0 {
+            return None;
+        }
+        let shard = self.shard(h).lock().unwrap_or_else(|e| e.into_inner());
+        shard.get(h).map(|e| e.identity.provider.clone())
     }
 
     /// Remember a token verified with a key of `keys`.

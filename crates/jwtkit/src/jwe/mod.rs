@@ -32,7 +32,7 @@ pub use compact::SEGMENT_NAMES;
 pub use decrypt::{DecryptOptions, Decrypted, decrypt, decrypt_parsed};
 pub use encrypt::{Encrypter, JsonEncrypter};
 pub use header::JweHeader;
-pub use nested::{NestedVerified, decrypt_then_verify};
+pub use nested::{NestedVerified, decrypt_then_verify, nested_jwt};
 
 pub use crate::jwa::pbes2::DEFAULT_P2C;
 pub use crate::jwa::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtSet};

@@ -60,12 +60,7 @@ pub fn decrypt_then_verify(
     validation: &Validation,
 ) -> Result<NestedVerified> {
     let jwe = super::decrypt(token, decryption_keys, decrypt)?;
-    let nested = jwe.header.is_nested_jwt()
-        || jwe.plaintext.first() != Some(&b'{')
-        || looks_like_json_jws(&jwe.plaintext, &decrypt.limits);
-    if nested {
-        let text = std::str::from_utf8(&jwe.plaintext)
-            .map_err(|_| err!(Malformed, "the decrypted nested JWT is not UTF-8 text"))?;
+    if let Some(text) = nested_jwt(&jwe, decrypt)? {
         let inner =
             crate::jwt::verify(text, verification_keys, validation).map_err(|e| e.context("nested JWT: "))?;
         let claims = inner.claims.clone();
@@ -75,12 +70,6 @@ pub fn decrypt_then_verify(
             claims,
         });
     }
-    if !decrypt.allow_unsigned_claims {
-        return Err(err!(
-            BadSignature,
-            "the JWE holds a claims set without a signature (no nested JWT); anyone who can encrypt to this key could have made it; allow unsigned claims explicitly to accept it"
-        ));
-    }
     let claims = crate::jwt::parse_claims(&jwe.plaintext, &decrypt.limits)?;
     let header = crate::jws::Header::from_object(jwe.header.as_object().clone())?;
     validation.validate(&header, &claims)?;
@@ -89,6 +78,47 @@ pub fn decrypt_then_verify(
         inner: None,
         claims,
     })
+}
+
+/// The nested JWT inside a JWE that decrypted (RFC 7519 §5.2, §7.2 step 8), for callers that
+/// verify it themselves (e.g. with keys fetched through [`crate::remote::KeyCache`]).
+///
+/// The plaintext is a nested JWT when the JWE's `cty` is `JWT`, when it is not a JSON object,
+/// or when it is a JWS JSON serialization: its text is returned, still **unverified**. A
+/// plaintext that is a JSON claims set is unsigned: `Ok(None)` when
+/// [`DecryptOptions::allow_unsigned_claims`] is set, otherwise an error.
+///
+/// # Errors
+/// `bad_signature` for an unsigned claims set without `allow_unsigned_claims`; `malformed`
+/// when a nested JWT is not UTF-8.
+///
+/// ```
+/// use jwtkit::{JwkSet, Key};
+/// use jwtkit::jwe::{self, DecryptOptions, EncAlg, Encrypter, KeyMgmtAlg};
+/// let key = Key::hmac(vec![9u8; 32]);
+/// let token = Encrypter::new(&key, KeyMgmtAlg::A256KW, EncAlg::A256GCM)?.cty("JWT").encrypt(b"a.b.c")?;
+/// let opts = DecryptOptions::new(KeyMgmtAlg::A256KW, EncAlg::A256GCM);
+/// let d = jwe::decrypt(&token, &JwkSet::from_keys(vec![key]), &opts)?;
+/// assert_eq!(jwe::nested_jwt(&d, &opts)?, Some("a.b.c"));
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+pub fn nested_jwt<'a>(decrypted: &'a Decrypted, opts: &DecryptOptions) -> Result<Option<&'a str>> {
+    let plaintext = &decrypted.plaintext;
+    let nested = decrypted.header.is_nested_jwt()
+        || plaintext.first() != Some(&b'{')
+        || looks_like_json_jws(plaintext, &opts.limits);
+    if nested {
+        return std::str::from_utf8(plaintext)
+            .map(Some)
+            .map_err(|_| err!(Malformed, "the decrypted nested JWT is not UTF-8 text"));
+    }
+    if !opts.allow_unsigned_claims {
+        return Err(err!(
+            BadSignature,
+            "the JWE holds a claims set without a signature (no nested JWT); anyone who can encrypt to this key could have made it; allow unsigned claims explicitly to accept it"
+        ));
+    }
+    Ok(None)
 }
 
 /// A JSON object with `payload` and `signature`/`signatures`: a JWS JSON serialization, which

@@ -123,3 +123,114 @@ async fn token_sources_providers_preflight_anonymous_limits_bodies() {
     );
     gw.shutdown().await;
 }
+
+const TOKEN_SOURCES: &str = r#"
+[[providers]]
+name = "everywhere"
+issuer = "https://issuer.test/"
+audiences = ["orders-api"]
+keys = "{JWKS}"
+algorithms = ["ES256"]
+token_from = ["header:Authorization", "query:access_token", "header:X-Token", "cookie:at"]
+
+[[routes]]
+name = "stripped"
+path_prefix = "/stripped"
+upstream = "{UPSTREAM}"
+auth = { providers = ["everywhere"] }
+strip_authorization = true
+
+[[routes]]
+name = "kept"
+path_prefix = "/kept"
+upstream = "{UPSTREAM}"
+auth = { providers = ["everywhere"] }
+"#;
+
+/// The token never reaches the upstream in a URL (the query parameter is removed on every
+/// route); `strip_authorization` also removes the token's other headers and cookie. A token
+/// sent twice, or both in `Authorization` and the query, is `400 invalid_request` (RFC 6750
+/// §2, §3.1): the gateway and the upstream could otherwise read different tokens.
+#[tokio::test]
+async fn token_never_forwarded_in_the_url_and_stripped_everywhere() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let s = setup(&(base_config(EMBEDDED) + TOKEN_SOURCES), &up.url(), &[&k]);
+    let gw = start(&s).await;
+    let t = k.sign(&claims("a", json!({})));
+    let base = format!("http://{}", gw.addr());
+
+    let r = get(&format!("{base}/stripped/x?a=1&access_token={t}&b=2"), &[]).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.json()["query"], "a=1&b=2");
+    let r = get(&format!("{base}/kept/x?access_token={t}"), &[]).await;
+    assert_eq!((r.status, r.json()["query"].clone()), (200, json!(null)));
+    // A percent-encoded spelling of the parameter name is removed too.
+    let r = get(
+        &format!("{base}/kept/x?access_token={t}&access%5Ftoken=forged&c=3"),
+        &[],
+    )
+    .await;
+    assert_eq!((r.status, r.json()["query"].clone()), (200, json!("c=3")));
+
+    // Header and cookie sources: removed with strip_authorization, kept without.
+    let cookie = format!("theme=dark; at={t}; lang=en");
+    let r = get(&format!("{base}/stripped/x"), &[("cookie", &cookie)]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.seen("cookie"), Some(vec!["theme=dark; lang=en".to_string()]));
+    let r = get(&format!("{base}/stripped/x"), &[("x-token", &t)]).await;
+    assert_eq!((r.status, r.seen("x-token")), (200, None));
+    let r = get(&format!("{base}/kept/x"), &[("cookie", &cookie), ("x-token", &t)]).await;
+    assert_eq!(r.seen("cookie"), Some(vec![cookie.clone()]));
+    assert_eq!(r.seen("x-token"), Some(vec![t.clone()]));
+
+    // Sent twice, or by two methods: 400 invalid_request, nothing forwarded.
+    let bearer = format!("Bearer {t}");
+    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+        (
+            format!("{base}/kept/x?access_token={t}&access_token={t}"),
+            vec![],
+            "token parameter repeated",
+        ),
+        (
+            format!("{base}/kept/x?access_token={t}"),
+            vec![("authorization", bearer.as_str())],
+            "token in both the authorization header and the query",
+        ),
+        (
+            format!("{base}/kept/x"),
+            vec![
+                ("authorization", bearer.as_str()),
+                ("authorization", "Bearer forged"),
+            ],
+            "authorization header repeated",
+        ),
+        (
+            format!("{base}/kept/x"),
+            vec![("x-token", t.as_str()), ("x-token", "forged")],
+            "token header repeated",
+        ),
+    ];
+    for (url, headers, why) in cases {
+        let r = get(&url, &headers).await;
+        assert_eq!(r.status, 400, "{why}");
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some(
+                format!(r#"Bearer realm="jwtkit", error="invalid_request", error_description="{why}""#)
+                    .as_str()
+            )
+        );
+        assert_eq!(r.json()["error"], "invalid_request");
+        assert_eq!(r.header("x-upstream"), None);
+    }
+    // A Bearer header with a cookie of the same token name stays fine (cookies are not an
+    // RFC 6750 method; the header comes first).
+    let r = get(
+        &format!("{base}/kept/x"),
+        &[("authorization", &bearer), ("cookie", "at=stale")],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    gw.shutdown().await;
+}

@@ -143,3 +143,106 @@ fn explain_reports_the_decision_and_checks() {
     assert_eq!(j["status"], 403);
     assert_eq!(j["error"]["error"], "insufficient_scope");
 }
+
+/// An encrypted token: `--check` names the decryption setup, `explain` shows the decryption
+/// checks before the nested JWT's, and a config listing RSA1_5 is refused (exit 3).
+#[test]
+fn explain_and_check_with_a_decryption_key() {
+    let env = setup();
+    env.run(&[
+        "keygen",
+        "--alg",
+        "ECDH-ES+A256KW",
+        "--kid",
+        "enc-1",
+        "--out",
+        "enc.jwk",
+        "--public-out",
+        "enc.pub.jwk",
+    ])
+    .code(0);
+    let jwe_config = CONFIG.replace(
+        "algorithms = [\"ES256\"]",
+        "algorithms = [\"ES256\"]\ndecryption_key = \"@enc.jwk\"\nkey_management_algorithms = [\"ECDH-ES+A256KW\"]\ncontent_encryption_algorithms = [\"A256GCM\"]\nrequire_encryption = true",
+    );
+    env.write("jwe.toml", &jwe_config);
+    let r = env.run(&["gateway", "--config", "jwe.toml", "--check"]).code(0);
+    assert!(
+        r.stdout
+            .contains("decrypts JWE: alg [ECDH-ES+A256KW], enc [A256GCM], 1 key(s) from")
+            && r.stdout.contains("enc.jwk, encryption required"),
+        "{}",
+        r.stdout
+    );
+    let jwt = sign(&env, &["--exp", "+1h", "--claim", "scope=orders:read"]);
+    let jwe = env
+        .run(&[
+            "encrypt",
+            "--key",
+            "enc.pub.jwk",
+            "--alg",
+            "ECDH-ES+A256KW",
+            "--enc",
+            "A256GCM",
+            &jwt,
+        ])
+        .code(0)
+        .stdout
+        .trim()
+        .to_string();
+    let r = env
+        .run(&[
+            "gateway",
+            "explain",
+            "--config",
+            "jwe.toml",
+            "--route",
+            "/orders/7",
+            "--no-color",
+            &jwe,
+        ])
+        .code(0);
+    assert!(
+        r.stdout.starts_with("decision: FORWARD /orders/7"),
+        "{}",
+        r.stdout
+    );
+    let decryption = r.stdout.find("[pass] decrypt      decryption").expect(&r.stdout);
+    let nested = r.stdout.find("[pass] authenticate nested JWT").expect(&r.stdout);
+    let signature = r.stdout.find("[pass] verify       signature").expect(&r.stdout);
+    assert!(decryption < nested && nested < signature, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("alg ECDH-ES+A256KW, enc A256GCM with kid \"enc-1\""),
+        "{}",
+        r.stdout
+    );
+    // The plain JWS is refused by require_encryption.
+    let r = env
+        .run(&[
+            "gateway",
+            "explain",
+            "--config",
+            "jwe.toml",
+            "--route",
+            "/orders/7",
+            "--no-color",
+            &jwt,
+        ])
+        .code(1);
+    assert!(
+        r.stdout.contains("(invalid_token: token must be encrypted)"),
+        "{}",
+        r.stdout
+    );
+    env.write(
+        "rsa15.toml",
+        jwe_config.replace("[\"ECDH-ES+A256KW\"]", "[\"RSA1_5\"]"),
+    );
+    let r = env.run(&["gateway", "--config", "rsa15.toml", "--check"]).code(3);
+    assert!(
+        r.stderr.contains("RSA1_5 is never accepted by the gateway"),
+        "{}",
+        r.stderr
+    );
+}

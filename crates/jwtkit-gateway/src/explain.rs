@@ -67,7 +67,7 @@ const VERIFY_ORDER: &[(&str, &[ErrorKind])] = &[
 /// [`VERIFY_ORDER`].
 const DECRYPT_ORDER: &[(&str, &[ErrorKind])] = &[
     ("JWE size", &[ErrorKind::ResourceLimit]),
-    ("JWE structure (5 segments)", &[ErrorKind::Malformed]),
+    ("JWE structure", &[ErrorKind::Malformed]),
     ("JWE base64url", &[ErrorKind::BadBase64]),
     (
         "JWE header",

@@ -181,3 +181,75 @@ auth = {{ providers = ["main"] }}
     );
     gw.shutdown().await;
 }
+
+/// `discovery = true`: the issuer's OpenID configuration names the JWK Set; a token whose `iss`
+/// is the issuer verifies, one signed by the same key for another issuer does not.
+#[tokio::test]
+async fn keys_through_openid_discovery() {
+    use http_body_util::Full;
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let jwks = serde_json::to_vec(&jwtkit::JwkSet::from_keys(vec![k.public()]).to_json(false)).unwrap();
+    let discovery = json!({"issuer": issuer, "jwks_uri": format!("{issuer}/keys")}).to_string();
+    let paths = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = paths.clone();
+    let server = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let (jwks, discovery, seen) = (jwks.clone(), discovery.clone(), seen.clone());
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let path = req.uri().path().to_string();
+                    seen.lock().unwrap().push(path.clone());
+                    let body = match path.as_str() {
+                        "/.well-known/openid-configuration" => discovery.clone().into_bytes(),
+                        "/keys" => jwks.clone(),
+                        _ => b"{}".to_vec(),
+                    };
+                    async move {
+                        Ok::<_, hyper::Error>(
+                            hyper::Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(bytes::Bytes::from(body)))
+                                .unwrap(),
+                        )
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    let config = base_config(EMBEDDED)
+        .replace(
+            "issuer = \"https://issuer.test/\"",
+            &format!("issuer = \"{issuer}\""),
+        )
+        .replace("keys = \"{JWKS}\"", "discovery = true")
+        + ROUTES;
+    let s = setup(&config, &up.url(), &[]);
+    let gw = start(&s).await;
+    let url = format!("http://{}/orders/1", gw.addr());
+    let good = k.sign(&claims("a", json!({"iss": issuer, "scope": "orders:read"})));
+    let r = bearer_get(&url, &good).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.seen("x-user-id"), Some(vec!["a".to_string()]));
+    let other = k.sign(&claims("a", json!({"scope": "orders:read"})));
+    let r = bearer_get(&url, &other).await;
+    assert_eq!(
+        (r.status, r.json()["error_description"].as_str()),
+        (401, Some("issuer not accepted"))
+    );
+    assert_eq!(
+        *paths.lock().unwrap(),
+        ["/.well-known/openid-configuration", "/keys"],
+        "discovery, then the JWK Set, once"
+    );
+    gw.shutdown().await;
+    server.abort();
+}

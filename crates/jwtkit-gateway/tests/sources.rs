@@ -186,7 +186,8 @@ async fn token_never_forwarded_in_the_url_and_stripped_everywhere() {
 
     // Sent twice, or by two methods: 400 invalid_request, nothing forwarded.
     let bearer = format!("Bearer {t}");
-    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             format!("{base}/kept/x?access_token={t}&access_token={t}"),
             vec![],

@@ -617,7 +617,10 @@ impl Config {
         Ok(config)
     }
 
-    /// Read and parse a file; relative key paths are resolved against its directory.
+    /// Read and parse a file. Relative paths — `keys`, `decryption_key`, `store.path` (and its
+    /// default),
+    /// `server.upstream_ca_file` and an `@file` `admin_token` — are resolved against its
+    /// directory, so the gateway behaves the same whatever its working directory.
     ///
     /// # Errors
     /// I/O errors and everything of [`Config::parse`], prefixed with the path.
@@ -638,10 +641,26 @@ impl Config {
                 p.decryption_key = Some(format!("@{}", base.join(f).display()));
             }
         }
-        if let Some(path) = &config.store.path
+        match &config.store.path {
+            Some(path) if path.is_relative() => config.store.path = Some(base.join(path)),
+            None if config.store.kind == StoreKind::Embedded => {
+                config.store.path = Some(base.join("jwtkit-gateway.db"));
+            }
+            _ => {}
+        }
+        if let Some(path) = &config.server.upstream_ca_file
             && path.is_relative()
         {
-            config.store.path = Some(base.join(path));
+            config.server.upstream_ca_file = Some(base.join(path));
+        }
+        if let Some(file) = config
+            .server
+            .admin_token
+            .as_deref()
+            .and_then(|t| t.strip_prefix('@'))
+            && Path::new(file).is_relative()
+        {
+            config.server.admin_token = Some(format!("@{}", base.join(file).display()));
         }
         Ok(config)
     }
@@ -970,7 +989,7 @@ auth = "none"
     }
 
     #[test]
-    fn relative_decryption_key_resolved_against_the_config_file() {
+    fn relative_paths_resolved_against_the_config_file() {
         let dir = tempfile::tempdir().unwrap();
         let text = MINIMAL.replace(
             "token_from = [",
@@ -982,6 +1001,26 @@ auth = "none"
         assert_eq!(
             c.providers[0].decryption_key.as_deref(),
             Some(format!("@{}", dir.path().join("keys/enc.pem").display()).as_str())
+        );
+        std::fs::write(
+            &path,
+            MINIMAL.replace(
+                "[server]\n",
+                "[server]\nadmin_token = \"@admin.txt\"\nupstream_ca_file = \"ca.pem\"\n",
+            ),
+        )
+        .unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(
+            c.server.admin_token,
+            Some(format!("@{}", dir.path().join("admin.txt").display()))
+        );
+        assert_eq!(c.server.upstream_ca_file, Some(dir.path().join("ca.pem")));
+        assert_eq!(c.providers[0].keys, Some(dir.path().join("jwks.json")));
+        assert_eq!(
+            c.store.path,
+            Some(dir.path().join("jwtkit-gateway.db")),
+            "the default too"
         );
     }
 }

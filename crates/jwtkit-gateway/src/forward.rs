@@ -410,6 +410,32 @@ fn rewrite_cookies(h: &mut HeaderMap, strip: &[&str]) {
     }
 }
 
+/// Mark a success response to a request that carried its token in the URL as `private`
+/// (RFC 6750 §2.3): no `Cache-Control` becomes `private`; one without `private` or `no-store`
+/// gets `private` in place of `public`. Directive names are case-insensitive (RFC 9111 §5.2).
+pub fn cache_private(h: &mut HeaderMap) {
+    let directives: Vec<String> = h
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+        .collect();
+    let name = |d: &str| d.split('=').next().unwrap_or("").trim().to_ascii_lowercase();
+    if directives
+        .iter()
+        .any(|d| matches!(name(d).as_str(), "private" | "no-store"))
+    {
+        return;
+    }
+    let mut out = vec!["private".to_string()];
+    out.extend(directives.into_iter().filter(|d| name(d) != "public"));
+    if let Ok(v) = HeaderValue::from_str(&out.join(", ")) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+}
+
 /// The scheme the client used (`http` here; a TLS listener would set `https`).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientProto(pub &'static str);
@@ -522,6 +548,26 @@ mod tests {
         h.append(header::COOKIE, HeaderValue::from_static("at=1"));
         rewrite_cookies(&mut h, &["at"]);
         assert!(!h.contains_key(header::COOKIE));
+    }
+
+    #[test]
+    fn responses_to_query_tokens_are_private() {
+        let cc = |v: Option<&'static str>| {
+            let mut h = HeaderMap::new();
+            if let Some(v) = v {
+                h.insert(header::CACHE_CONTROL, HeaderValue::from_static(v));
+            }
+            cache_private(&mut h);
+            h.get(header::CACHE_CONTROL)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(cc(None), "private");
+        assert_eq!(cc(Some("public, max-age=600")), "private, max-age=600");
+        assert_eq!(cc(Some("No-Store")), "No-Store");
+        assert_eq!(cc(Some("private, max-age=5")), "private, max-age=5");
     }
 
     #[test]

@@ -183,9 +183,12 @@ pub async fn handle(
         },
     };
     Ok(match result {
-        Ok(resp) => {
+        Ok(mut resp) => {
             if let Some(r) = &ctx.route {
                 r.forwarded.increment(1);
+            }
+            if ctx.token_in_query && resp.status().is_success() {
+                forward::cache_private(resp.headers_mut());
             }
             resp
         }

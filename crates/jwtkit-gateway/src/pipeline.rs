@@ -125,6 +125,9 @@ pub struct Ctx {
     pub preflight: bool,
     /// The token is a compact JWE on a route with a provider that decrypts.
     pub encrypted: bool,
+    /// The token came in a query parameter (RFC 6750 §2.3: the success response is marked
+    /// `Cache-Control: private`).
+    pub token_in_query: bool,
     /// The nested JWT of a JWE (explain only: its signature diagnosis).
     pub nested: Option<String>,
     /// Recorded checks (explain only).
@@ -146,6 +149,7 @@ impl Ctx {
             cache_hit: false,
             preflight: false,
             encrypted: false,
+            token_in_query: false,
             nested: None,
             trace: None,
             error: None,
@@ -319,6 +323,7 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     };
     let hash = hash_token(token);
     ctx.token_hash = Some(hash);
+    ctx.token_in_query = matches!(source, crate::provider::TokenSource::Query(_));
     // A five-segment token is a JWE when a provider of the route can decrypt; otherwise it
     // goes to the signature path, which rejects it as malformed.
     let encrypted = providers.iter().any(|p| p.decryption.is_some()) && encryption::is_compact_jwe(token);

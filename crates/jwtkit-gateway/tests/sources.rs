@@ -163,6 +163,9 @@ async fn token_never_forwarded_in_the_url_and_stripped_everywhere() {
     let r = get(&format!("{base}/stripped/x?a=1&access_token={t}&b=2"), &[]).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.json()["query"], "a=1&b=2");
+    assert_eq!(r.header("cache-control"), Some("private"), "RFC 6750 §2.3");
+    let r = bearer_get(&format!("{base}/stripped/x"), &t).await;
+    assert_eq!(r.header("cache-control"), None, "only for tokens in the URL");
     let r = get(&format!("{base}/kept/x?access_token={t}"), &[]).await;
     assert_eq!((r.status, r.json()["query"].clone()), (200, json!(null)));
     // A percent-encoded spelling of the parameter name is removed too.

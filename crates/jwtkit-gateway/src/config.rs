@@ -328,60 +328,6 @@ pub struct ProviderConfig {
     pub require_encryption: bool,
 }
 
-/// Where a key document comes from: `decryption_key = "keys/enc.jwk"`, `"@keys/enc.jwk"` or
-/// `"env:VAR"`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeyDocument {
-    /// A file (PEM, DER, JWK or JWK Set).
-    File(PathBuf),
-    /// An environment variable holding the document (PEM, JWK or JWK Set text).
-    Env(String),
-}
-
-impl KeyDocument {
-    /// Parse the config value.
-    ///
-    /// # Errors
-    /// An empty value, path or variable name.
-    pub fn parse(spec: &str) -> anyhow::Result<KeyDocument> {
-        if let Some(var) = spec.strip_prefix("env:") {
-            if var.is_empty() {
-                bail!("env: needs a variable name");
-            }
-            return Ok(KeyDocument::Env(var.to_string()));
-        }
-        let path = spec.strip_prefix('@').unwrap_or(spec);
-        if path.trim().is_empty() {
-            bail!("the value is empty; give a key file, @file or env:VAR");
-        }
-        Ok(KeyDocument::File(PathBuf::from(path)))
-    }
-
-    /// Read the document's bytes.
-    ///
-    /// # Errors
-    /// A missing variable or unreadable file (the content is never in the message).
-    pub fn read(&self) -> anyhow::Result<zeroize::Zeroizing<Vec<u8>>> {
-        match self {
-            KeyDocument::Env(var) => std::env::var(var)
-                .map(|v| zeroize::Zeroizing::new(v.into_bytes()))
-                .with_context(|| format!("environment variable {var} is not set")),
-            KeyDocument::File(path) => std::fs::read(path)
-                .map(zeroize::Zeroizing::new)
-                .with_context(|| format!("reading {}", path.display())),
-        }
-    }
-}
-
-impl fmt::Display for KeyDocument {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyDocument::File(p) => write!(f, "{}", p.display()),
-            KeyDocument::Env(v) => write!(f, "env:{v}"),
-        }
-    }
-}
-
 fn default_leeway() -> Dur {
     Dur(Duration::from_secs(60))
 }
@@ -635,7 +581,8 @@ impl Config {
                 p.keys = Some(base.join(k));
             }
             if let Some(spec) = &p.decryption_key
-                && let Ok(KeyDocument::File(f)) = KeyDocument::parse(spec)
+                && let Ok(crate::encryption::KeyDocument::File(f)) =
+                    crate::encryption::KeyDocument::parse(spec)
                 && f.is_relative()
             {
                 p.decryption_key = Some(format!("@{}", base.join(f).display()));
@@ -717,7 +664,7 @@ impl Config {
                 a.parse::<jwtkit::JwsAlg>()
                     .map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))?;
             }
-            validate_encryption(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
+            crate::encryption::validate_config(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
             if p.token_from.is_empty() {
                 bail!("{ctx}: token_from is empty");
             }
@@ -784,54 +731,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-/// The encrypted-token settings of a provider: `decryption_key` with both allowlists, no
-/// allowlist or `require_encryption` without a key, known algorithm names, and never `RSA1_5`
-/// (Bleichenbacher padding oracle) or `PBES2-*` (a sender-chosen iteration count per request).
-fn validate_encryption(p: &ProviderConfig) -> anyhow::Result<()> {
-    let Some(spec) = &p.decryption_key else {
-        if !p.key_management_algorithms.is_empty()
-            || !p.content_encryption_algorithms.is_empty()
-            || p.require_encryption
-        {
-            bail!(
-                "key_management_algorithms, content_encryption_algorithms and require_encryption need decryption_key"
-            );
-        }
-        return Ok(());
-    };
-    KeyDocument::parse(spec).context("decryption_key")?;
-    if p.key_management_algorithms.is_empty() {
-        bail!(
-            "decryption_key needs key_management_algorithms, the JWE alg values accepted (e.g. [\"RSA-OAEP-256\"] or [\"ECDH-ES+A256KW\"])"
-        );
-    }
-    for a in &p.key_management_algorithms {
-        let alg = a
-            .parse::<jwtkit::KeyMgmtAlg>()
-            .map_err(|e| anyhow::anyhow!("key_management_algorithms: {}", e.message()))?;
-        if alg == jwtkit::KeyMgmtAlg::RSA1_5 {
-            bail!(
-                "key_management_algorithms: RSA1_5 is never accepted by the gateway: RSAES-PKCS1-v1_5 decryption is open to Bleichenbacher padding-oracle attacks; use RSA-OAEP-256 (or ECDH-ES+A256KW)"
-            );
-        }
-        if alg.is_pbes2() {
-            bail!(
-                "key_management_algorithms: {a} is refused by the gateway: password-based key management costs the sender-chosen p2c PBKDF2 iterations on every request; use A256KW or dir with a random key, or RSA-OAEP-256 / ECDH-ES"
-            );
-        }
-    }
-    if p.content_encryption_algorithms.is_empty() {
-        bail!(
-            "decryption_key needs content_encryption_algorithms, the JWE enc values accepted (e.g. [\"A256GCM\"])"
-        );
-    }
-    for e in &p.content_encryption_algorithms {
-        e.parse::<jwtkit::EncAlg>()
-            .map_err(|e| anyhow::anyhow!("content_encryption_algorithms: {}", e.message()))?;
-    }
-    Ok(())
 }
 
 /// Resolve `env:VAR`, `@file` or a literal secret.
@@ -922,70 +821,6 @@ auth = "none"
             .to_string();
         assert!(e.contains("nobody"), "{e}");
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-    }
-
-    /// `decryption_key` and its allowlists: RSA1_5 and PBES2 refused with a reason, both
-    /// allowlists required, no allowlist or `require_encryption` without a key.
-    #[test]
-    fn encryption_settings() {
-        let with = |extra: &str| {
-            Config::parse(&MINIMAL.replace("token_from = [", &format!("{extra}\ntoken_from = [")))
-        };
-        let ok = with(
-            "decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"RSA-OAEP-256\", \"ECDH-ES+A256KW\"]\ncontent_encryption_algorithms = [\"A256GCM\"]\nrequire_encryption = true",
-        )
-        .unwrap();
-        assert!(ok.providers[0].require_encryption);
-        assert_eq!(ok.providers[0].decryption_key.as_deref(), Some("enc.pem"));
-        let err = |extra: &str| format!("{:#}", with(extra).unwrap_err());
-        let e = err(
-            "decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"RSA-OAEP-256\", \"RSA1_5\"]\ncontent_encryption_algorithms = [\"A256GCM\"]",
-        );
-        assert!(
-            e.contains(
-                "provider \"main\": key_management_algorithms: RSA1_5 is never accepted by the gateway"
-            ) && e.contains("Bleichenbacher"),
-            "{e}"
-        );
-        let e = err(
-            "decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"PBES2-HS256+A128KW\"]\ncontent_encryption_algorithms = [\"A256GCM\"]",
-        );
-        assert!(e.contains("PBES2-HS256+A128KW is refused by the gateway"), "{e}");
-        let e = err("decryption_key = \"enc.pem\"\ncontent_encryption_algorithms = [\"A256GCM\"]");
-        assert!(
-            e.contains("decryption_key needs key_management_algorithms"),
-            "{e}"
-        );
-        let e = err("decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"A256KW\"]");
-        assert!(
-            e.contains("decryption_key needs content_encryption_algorithms"),
-            "{e}"
-        );
-        let e = err("key_management_algorithms = [\"A256KW\"]");
-        assert!(e.contains("need decryption_key"), "{e}");
-        let e = err("require_encryption = true");
-        assert!(e.contains("need decryption_key"), "{e}");
-        let e = err(
-            "decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"A256KW\"]\ncontent_encryption_algorithms = [\"A256GMC\"]",
-        );
-        assert!(
-            e.contains("content_encryption_algorithms") && e.contains("A256GMC"),
-            "{e}"
-        );
-        let e = err(
-            "decryption_key = \"env:\"\nkey_management_algorithms = [\"A256KW\"]\ncontent_encryption_algorithms = [\"A256GCM\"]",
-        );
-        assert!(e.contains("decryption_key") && e.contains("variable name"), "{e}");
-        assert_eq!(
-            KeyDocument::parse("env:GW_ENC_KEY").unwrap(),
-            KeyDocument::Env("GW_ENC_KEY".into())
-        );
-        assert_eq!(
-            KeyDocument::parse("@keys/enc.pem").unwrap(),
-            KeyDocument::File("keys/enc.pem".into())
-        );
-        let missing = KeyDocument::Env("JWTKIT_GATEWAY_TEST_UNSET_VARIABLE".into());
-        assert!(format!("{:#}", missing.read().unwrap_err()).contains("is not set"));
     }
 
     #[test]

@@ -11,18 +11,123 @@
 //! the provider.
 //!
 //! Bearer tokens are compact (RFC 6750 §2.1 `b64token`): JWE JSON serializations are refused.
-//! `RSA1_5` and `PBES2-*` are refused at config time ([`crate::config`]).
+//! `RSA1_5` and `PBES2-*` are refused at config time (`validate_config`, run by
+//! [`crate::config::Config::validate`]), and again when the keys are loaded.
 //!
 //! [RFC 7516]: https://www.rfc-editor.org/rfc/rfc7516
 //! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use anyhow::{Context, bail};
 use jwtkit::jwe::{self, DecryptOptions, Jwe, Serialization};
 use jwtkit::{EncAlg, EncSet, Error, ErrorKind, JwkSet, KeyMgmtAlg, KeyMgmtSet, Limits};
 
-use crate::config::{KeyDocument, ProviderConfig};
+use crate::config::ProviderConfig;
 use crate::provider::Provider;
+
+/// Where a key document comes from: `decryption_key = "keys/enc.jwk"`, `"@keys/enc.jwk"` or
+/// `"env:VAR"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyDocument {
+    /// A file (PEM, DER, JWK or JWK Set).
+    File(PathBuf),
+    /// An environment variable holding the document (PEM, JWK or JWK Set text).
+    Env(String),
+}
+
+impl KeyDocument {
+    /// Parse the config value.
+    ///
+    /// # Errors
+    /// An empty value, path or variable name.
+    pub fn parse(spec: &str) -> anyhow::Result<KeyDocument> {
+        if let Some(var) = spec.strip_prefix("env:") {
+            if var.is_empty() {
+                bail!("env: needs a variable name");
+            }
+            return Ok(KeyDocument::Env(var.to_string()));
+        }
+        let path = spec.strip_prefix('@').unwrap_or(spec);
+        if path.trim().is_empty() {
+            bail!("the value is empty; give a key file, @file or env:VAR");
+        }
+        Ok(KeyDocument::File(PathBuf::from(path)))
+    }
+
+    /// Read the document's bytes.
+    ///
+    /// # Errors
+    /// A missing variable or unreadable file (the content is never in the message).
+    pub fn read(&self) -> anyhow::Result<zeroize::Zeroizing<Vec<u8>>> {
+        match self {
+            KeyDocument::Env(var) => std::env::var(var)
+                .map(|v| zeroize::Zeroizing::new(v.into_bytes()))
+                .with_context(|| format!("environment variable {var} is not set")),
+            KeyDocument::File(path) => std::fs::read(path)
+                .map(zeroize::Zeroizing::new)
+                .with_context(|| format!("reading {}", path.display())),
+        }
+    }
+}
+
+impl std::fmt::Display for KeyDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyDocument::File(p) => write!(f, "{}", p.display()),
+            KeyDocument::Env(v) => write!(f, "env:{v}"),
+        }
+    }
+}
+
+/// The encrypted-token settings of a provider: `decryption_key` with both allowlists, no
+/// allowlist or `require_encryption` without a key, known algorithm names, and never `RSA1_5`
+/// (Bleichenbacher padding oracle) or `PBES2-*` (a sender-chosen iteration count per request).
+pub(crate) fn validate_config(p: &ProviderConfig) -> anyhow::Result<()> {
+    let Some(spec) = &p.decryption_key else {
+        if !p.key_management_algorithms.is_empty()
+            || !p.content_encryption_algorithms.is_empty()
+            || p.require_encryption
+        {
+            bail!(
+                "key_management_algorithms, content_encryption_algorithms and require_encryption need decryption_key"
+            );
+        }
+        return Ok(());
+    };
+    KeyDocument::parse(spec).context("decryption_key")?;
+    if p.key_management_algorithms.is_empty() {
+        bail!(
+            "decryption_key needs key_management_algorithms, the JWE alg values accepted (e.g. [\"RSA-OAEP-256\"] or [\"ECDH-ES+A256KW\"])"
+        );
+    }
+    for a in &p.key_management_algorithms {
+        let alg = a
+            .parse::<jwtkit::KeyMgmtAlg>()
+            .map_err(|e| anyhow::anyhow!("key_management_algorithms: {}", e.message()))?;
+        if alg == jwtkit::KeyMgmtAlg::RSA1_5 {
+            bail!(
+                "key_management_algorithms: RSA1_5 is never accepted by the gateway: RSAES-PKCS1-v1_5 decryption is open to Bleichenbacher padding-oracle attacks; use RSA-OAEP-256 (or ECDH-ES+A256KW)"
+            );
+        }
+        if alg.is_pbes2() {
+            bail!(
+                "key_management_algorithms: {a} is refused by the gateway: password-based key management costs the sender-chosen p2c PBKDF2 iterations on every request; use A256KW or dir with a random key, or RSA-OAEP-256 / ECDH-ES"
+            );
+        }
+    }
+    if p.content_encryption_algorithms.is_empty() {
+        bail!(
+            "decryption_key needs content_encryption_algorithms, the JWE enc values accepted (e.g. [\"A256GCM\"])"
+        );
+    }
+    for e in &p.content_encryption_algorithms {
+        e.parse::<jwtkit::EncAlg>()
+            .map_err(|e| anyhow::anyhow!("content_encryption_algorithms: {}", e.message()))?;
+    }
+    Ok(())
+}
 
 /// A provider's decryption setup, built from its config at start and on every reload.
 pub struct Decryption {
@@ -291,6 +396,84 @@ pub fn open_for_route<'p>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MINIMAL: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+
+[[providers]]
+name = "main"
+issuer = "https://auth.example.com/"
+keys = "jwks.json"
+algorithms = ["RS256"]
+token_from = ["header:Authorization"]
+"#;
+
+    /// `decryption_key` and its allowlists: RSA1_5 and PBES2 refused with a reason, both
+    /// allowlists required, no allowlist or `require_encryption` without a key.
+    #[test]
+    fn encryption_settings() {
+        let with = |extra: &str| {
+            crate::config::Config::parse(
+                &MINIMAL.replace("token_from = [", &format!("{extra}\ntoken_from = [")),
+            )
+        };
+        let ok = with(
+            "decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"RSA-OAEP-256\", \"ECDH-ES+A256KW\"]\ncontent_encryption_algorithms = [\"A256GCM\"]\nrequire_encryption = true",
+        )
+        .unwrap();
+        assert!(ok.providers[0].require_encryption);
+        assert_eq!(ok.providers[0].decryption_key.as_deref(), Some("enc.pem"));
+        let err = |extra: &str| format!("{:#}", with(extra).unwrap_err());
+        let e = err(
+            "decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"RSA-OAEP-256\", \"RSA1_5\"]\ncontent_encryption_algorithms = [\"A256GCM\"]",
+        );
+        assert!(
+            e.contains(
+                "provider \"main\": key_management_algorithms: RSA1_5 is never accepted by the gateway"
+            ) && e.contains("Bleichenbacher"),
+            "{e}"
+        );
+        let e = err(
+            "decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"PBES2-HS256+A128KW\"]\ncontent_encryption_algorithms = [\"A256GCM\"]",
+        );
+        assert!(e.contains("PBES2-HS256+A128KW is refused by the gateway"), "{e}");
+        let e = err("decryption_key = \"enc.pem\"\ncontent_encryption_algorithms = [\"A256GCM\"]");
+        assert!(
+            e.contains("decryption_key needs key_management_algorithms"),
+            "{e}"
+        );
+        let e = err("decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"A256KW\"]");
+        assert!(
+            e.contains("decryption_key needs content_encryption_algorithms"),
+            "{e}"
+        );
+        let e = err("key_management_algorithms = [\"A256KW\"]");
+        assert!(e.contains("need decryption_key"), "{e}");
+        let e = err("require_encryption = true");
+        assert!(e.contains("need decryption_key"), "{e}");
+        let e = err(
+            "decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"A256KW\"]\ncontent_encryption_algorithms = [\"A256GMC\"]",
+        );
+        assert!(
+            e.contains("content_encryption_algorithms") && e.contains("A256GMC"),
+            "{e}"
+        );
+        let e = err(
+            "decryption_key = \"env:\"\nkey_management_algorithms = [\"A256KW\"]\ncontent_encryption_algorithms = [\"A256GCM\"]",
+        );
+        assert!(e.contains("decryption_key") && e.contains("variable name"), "{e}");
+        assert_eq!(
+            KeyDocument::parse("env:GW_ENC_KEY").unwrap(),
+            KeyDocument::Env("GW_ENC_KEY".into())
+        );
+        assert_eq!(
+            KeyDocument::parse("@keys/enc.pem").unwrap(),
+            KeyDocument::File("keys/enc.pem".into())
+        );
+        let missing = KeyDocument::Env("JWTKIT_GATEWAY_TEST_UNSET_VARIABLE".into());
+        assert!(format!("{:#}", missing.read().unwrap_err()).contains("is not set"));
+    }
 
     #[test]
     fn compact_jwe_shape() {

@@ -141,9 +141,11 @@ pub async fn explain_with(
     host: Option<&str>,
 ) -> anyhow::Result<Report> {
     let state = shared.state.load_full();
+    let route_path = path.split('?').next().unwrap_or(path);
+    let normal = crate::path::normalize(route_path).ok().flatten();
     let route = state
         .routes
-        .find(host, path.split('?').next().unwrap_or(path))
+        .find(host, normal.as_deref().unwrap_or(route_path))
         .cloned();
     let source = match route.as_ref().map(|r| &r.auth) {
         Some(Auth::Jwt { sources, .. }) => sources.first().cloned().unwrap_or(TokenSource::Bearer),
@@ -164,11 +166,11 @@ pub async fn explain_with(
             }
         }
     }
-    let (parts, ()) = b.uri(uri).body(())?.into_parts();
+    let (mut parts, ()) = b.uri(uri).body(())?.into_parts();
     let realm = state.config.server.realm.clone();
     let mut ctx = Ctx::new(state, SocketAddr::from(([127, 0, 0, 1], 0)));
     ctx.trace = Some(Vec::new());
-    let flow = crate::pipeline::decide(shared, &mut ctx, &parts).await;
+    let flow = crate::pipeline::decide(shared, &mut ctx, &mut parts).await;
     let mut steps = ctx.trace.take().unwrap_or_default();
     let mut hints = Vec::new();
     // Expand the decryption of a JWE into its fixed order of checks.

@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Modules: [`config`] (TOML), [`provider`] (issuers, keys, token sources), [`encryption`]
-//! (JWE tokens: decrypt, then the nested JWT), [`route`],
+//! (JWE tokens: decrypt, then the nested JWT), [`path`] (normalized before routing), [`route`],
 //! [`pipeline`] (phases), [`forward`], [`response`] (RFC 6750 in one place), [`store`],
 //! [`revocation`], [`rate_limit`], [`token_cache`], [`admin`], [`metrics`], [`explain`].
 //!
@@ -30,6 +30,7 @@ pub mod encryption;
 pub mod explain;
 pub mod forward;
 pub mod metrics;
+pub mod path;
 pub mod pipeline;
 pub mod provider;
 pub mod rate_limit;
@@ -160,7 +161,10 @@ pub async fn handle(
     let trust = state.config.server.trust_forwarded;
     let mut ctx = Ctx::new(state, client);
     let (mut parts, body) = req.into_parts();
-    let flow = pipeline::decide(&shared, &mut ctx, &parts).await;
+    // The client's HTTP version, answered in (RFC 9110 §6.2: a proxy sends its own version; an
+    // HTTP/1.0 upstream must not turn the client's keep-alive HTTP/1.1 connection into 1.0).
+    let client_version = parts.version;
+    let flow = pipeline::decide(&shared, &mut ctx, &mut parts).await;
     let route_name = ctx
         .route
         .as_ref()
@@ -184,6 +188,7 @@ pub async fn handle(
     };
     Ok(match result {
         Ok(mut resp) => {
+            *resp.version_mut() = client_version;
             if let Some(r) = &ctx.route {
                 r.forwarded.increment(1);
             }

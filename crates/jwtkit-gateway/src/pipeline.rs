@@ -181,7 +181,7 @@ impl Ctx {
 }
 
 /// Run every phase up to forwarding.
-pub async fn decide(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
+pub async fn decide(shared: &Shared, ctx: &mut Ctx, parts: &mut Parts) -> Flow {
     for phase in [
         Phase::Route,
         Phase::Preflight,
@@ -212,7 +212,13 @@ enum Phase {
     Store,
 }
 
-fn route(ctx: &mut Ctx, parts: &Parts) -> Flow {
+fn route(ctx: &mut Ctx, parts: &mut Parts) -> Flow {
+    if let Err(why) = normalize_path(parts) {
+        ctx.step("route", "path", Outcome::Fail, || {
+            format!("{why}: {}", parts.uri.path())
+        });
+        return Flow::Respond(Rejection::BadPath(why));
+    }
     let host = parts
         .headers
         .get(http::header::HOST)
@@ -239,6 +245,21 @@ fn route(ctx: &mut Ctx, parts: &Parts) -> Flow {
             Flow::Respond(Rejection::NoRoute)
         }
     }
+}
+
+/// Route on, and forward, the normalized path ([`crate::path`]).
+fn normalize_path(parts: &mut Parts) -> Result<(), &'static str> {
+    let Some(normal) = crate::path::normalize(parts.uri.path())? else {
+        return Ok(());
+    };
+    let pq = match parts.uri.query() {
+        Some(q) => format!("{normal}?{q}"),
+        None => normal,
+    };
+    let mut uri = parts.uri.clone().into_parts();
+    uri.path_and_query = Some(pq.parse().map_err(|_| crate::path::DOT_SEGMENT)?);
+    parts.uri = http::Uri::from_parts(uri).map_err(|_| crate::path::DOT_SEGMENT)?;
+    Ok(())
 }
 
 fn preflight(ctx: &mut Ctx, parts: &Parts) -> Flow {

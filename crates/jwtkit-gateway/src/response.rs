@@ -51,6 +51,8 @@ pub enum Rejection {
     StoreUnavailable,
     /// A claim cannot be forwarded as a header (a `,` or control character in an array value).
     BadClaimValue,
+    /// The request path is refused before routing (a dot segment, [`crate::path`]).
+    BadPath(&'static str),
     /// No route matches.
     NoRoute,
     /// The upstream could not be reached or failed.
@@ -207,6 +209,7 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
             "invalid_token",
             "claim cannot be forwarded",
         ),
+        Rejection::BadPath(why) => p(StatusCode::BAD_REQUEST, None, None, "bad_request", why),
         Rejection::NoRoute => p(StatusCode::NOT_FOUND, None, None, "not_found", "no route matches"),
         Rejection::BadGateway => p(
             StatusCode::BAD_GATEWAY,
@@ -244,6 +247,7 @@ pub fn reason(r: &Rejection) -> &'static str {
         Rejection::KeysUnavailable => "keys_unavailable",
         Rejection::StoreUnavailable => "store_unavailable",
         Rejection::BadClaimValue => "bad_claim_value",
+        Rejection::BadPath(_) => "bad_path",
         Rejection::NoRoute => "no_route",
         Rejection::BadGateway => "bad_gateway",
         Rejection::GatewayTimeout => "gateway_timeout",
@@ -349,6 +353,13 @@ mod tests {
                 "temporarily_unavailable",
             ),
             (Rejection::NoRoute, 404, None, None, "not_found"),
+            (
+                Rejection::BadPath(crate::path::DOT_SEGMENT),
+                400,
+                None,
+                None,
+                "bad_request",
+            ),
             (
                 Rejection::InvalidToken(ErrorKind::DecryptFailed),
                 401,

@@ -1,0 +1,141 @@
+//! Findings of the new-user review: request paths that reach a protected route through an open
+//! one (dot segments, escapes, doubled slashes), and the HTTP version of forwarded answers.
+
+mod common;
+
+use common::*;
+use jwtkit::JwsAlg;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn config() -> String {
+    base_config(EMBEDDED)
+        + r#"
+[[routes]]
+name = "orders"
+path_prefix = "/orders"
+upstream = "{UPSTREAM}"
+auth = { providers = ["main"] }
+
+[[routes]]
+name = "public"
+path_prefix = "/public"
+upstream = "{UPSTREAM}"
+auth = "none"
+
+[[routes]]
+name = "stripped"
+path_prefix = "/s"
+upstream = "{UPSTREAM}/base"
+strip_prefix = true
+auth = "none"
+"#
+}
+
+/// `GET /public/../orders/1` matched the open `/public` route and reached the upstream as is,
+/// where any server that removes dot segments serves the protected `/orders/1`.
+#[tokio::test]
+async fn review_dot_segment_paths_cannot_reach_a_protected_route_through_an_open_one() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let s = setup(&config(), &up.url(), &[&k]);
+    let gw = start(&s).await;
+    for path in [
+        "/public/../orders/1",
+        "/public/./../orders/1",
+        "/public/%2e%2e/orders/1",
+        "/public/%2E%2e/orders/1",
+        "/public/..%2forders/1",
+        "/public/..%5Corders/1",
+        "/public/..;/orders/1",
+        "/s/../orders/1",
+    ] {
+        let r = get(&format!("http://{}{path}", gw.addr()), &[]).await;
+        assert_eq!(r.status, 400, "{path}: {:?}", r.body);
+        assert_eq!(r.header("x-upstream"), None, "{path} reached the upstream");
+        assert_eq!(r.json()["error"], "bad_request", "{path}");
+        assert_eq!(r.json()["error_description"], "path has a dot segment (. or ..)");
+        assert_eq!(r.header("www-authenticate"), None, "{path}");
+    }
+    // Spellings of the protected prefix route to it (and need a token) instead of to another route.
+    for path in ["//orders/1", "/%6Frders/1", "/%6f%72ders/1", "///orders//1"] {
+        let r = get(&format!("http://{}{path}", gw.addr()), &[]).await;
+        assert_eq!(r.status, 401, "{path}: {:?}", r.body);
+        assert_eq!(r.header("x-upstream"), None, "{path}");
+    }
+    // With a token, the upstream receives the normalized path it was routed on.
+    let token = k.sign(&claims("alice", json!({})));
+    let r = bearer_get(&format!("http://{}//%6Frders//%31?x=%2e%2e", gw.addr()), &token).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.json()["path"], "/orders/1");
+    assert_eq!(r.json()["query"], "x=%2e%2e");
+    // Normal paths, reserved escapes and dots inside names are forwarded untouched.
+    let r = get(
+        &format!(
+            "http://{}/public/projects/group%2Fproject/v1..2/.well-known",
+            gw.addr()
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json()["path"],
+        "/public/projects/group%2Fproject/v1..2/.well-known"
+    );
+    let r = get(&format!("http://{}/s/x", gw.addr()), &[]).await;
+    assert_eq!(r.json()["path"], "/base/x");
+    // explain follows the same path rules.
+    let report = jwtkit_gateway::explain::explain(&s.config_path, "/public/../orders/1", "", None)
+        .await
+        .unwrap();
+    assert_eq!(report.status, Some(400));
+    gw.shutdown().await;
+}
+
+/// An HTTP/1.0 upstream (Python's `http.server`, the demo's) made the gateway answer its
+/// HTTP/1.1 clients with `HTTP/1.0` and close every connection.
+#[tokio::test]
+async fn review_http10_upstream_answer_keeps_the_clients_http11_connection() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        loop {
+            let Ok((mut c, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let _ = c.read(&mut buf).await;
+                let _ = c
+                    .write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")
+                    .await;
+            });
+        }
+    });
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let s = setup(&config(), &upstream, &[&k]);
+    let gw = start(&s).await;
+    let mut conn = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    for _ in 0..2 {
+        conn.write_all(b"GET /public/x HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.ends_with(b"ok") {
+            let n = conn.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "the gateway closed the connection: {}",
+                String::from_utf8_lossy(&got)
+            );
+            got.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+        assert!(text.starts_with("http/1.1 200 ok\r\n"), "{text}");
+        assert!(!text.contains("connection: close"), "{text}");
+    }
+    gw.shutdown().await;
+    server.abort();
+}

@@ -109,7 +109,7 @@ pub struct DecodeArgs {
     #[arg(long, value_enum, default_value_t)]
     pub time: TimeFormat,
     /// The current time for relative times and findings: Unix seconds, RFC 3339, or a date.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
 }
 
@@ -150,7 +150,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "DURATION")]
     pub max_age: Option<String>,
     /// The current time: Unix seconds, RFC 3339 (2026-11-29T18:00:00Z), a date, or +1h / -30m.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
     /// Signature only: treat the payload as opaque bytes and check no claims.
     #[arg(long)]
@@ -179,7 +179,7 @@ pub struct SignArgs {
     #[command(flatten)]
     pub keys: KeyArgs,
     /// `kid` header (default: the key's JWK kid, if any).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub kid: Option<String>,
     /// `typ` header.
     #[arg(long, value_name = "TYP", default_value = "JWT")]
@@ -203,10 +203,10 @@ pub struct SignArgs {
     #[arg(long)]
     pub aud: Vec<String>,
     /// `exp`: absolute time, or relative to now (`+1h`, `+15m`).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub exp: Option<String>,
     /// `nbf`: absolute or relative time.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub nbf: Option<String>,
     /// Do not add `iat` (added by default).
     #[arg(long)]
@@ -215,7 +215,7 @@ pub struct SignArgs {
     #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
     pub jti: Option<String>,
     /// The current time (for iat and relative times).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
     /// Allow keys below RFC 7518 minimums (HMAC shorter than the hash, RSA < 2048). Testing only.
     #[arg(long)]
@@ -252,7 +252,7 @@ pub struct KeygenArgs {
     #[arg(long, value_name = "BITS")]
     pub bits: Option<usize>,
     /// Key id (default: the RFC 7638 thumbprint).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub kid: Option<String>,
     /// Output format (HMAC secrets are JWK only).
     #[arg(long, value_enum, default_value_t)]
@@ -295,7 +295,7 @@ pub enum JwkCommand {
         #[arg(long)]
         private: bool,
         /// Set the kid of the JWK output.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         kid: Option<String>,
     },
 }
@@ -308,7 +308,7 @@ pub struct LintArgs {
     #[command(flatten)]
     pub keys: KeyArgs,
     /// The current time for time-based findings.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
     /// Print one JSON object.
     #[arg(long)]

@@ -24,6 +24,10 @@ pub enum Failure {
     Jose(jwtkit::Error),
     /// Reading or writing a file or stream failed.
     Io(String),
+    /// A JOSE error caused by the keys or parameters given to a command that makes a token
+    /// (`sign` with a public key, `encrypt` to a key of the wrong type): its kind is kept, but
+    /// no token was given, so it is a key or configuration error (exit 3), not an invalid token.
+    Input(jwtkit::Error),
 }
 
 impl Failure {
@@ -31,7 +35,7 @@ impl Failure {
     pub fn code(&self) -> u8 {
         match self {
             Failure::Usage(_) => USAGE,
-            Failure::Io(_) => KEY_OR_CONFIG,
+            Failure::Io(_) | Failure::Input(_) => KEY_OR_CONFIG,
             Failure::Jose(e) => code_for(e.kind()),
         }
     }
@@ -40,6 +44,11 @@ impl Failure {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Failure::Jose(e) => e.to_json(),
+            Failure::Input(e) => {
+                let mut v = e.to_json();
+                v["fault"] = "caller".into();
+                v
+            }
             Failure::Usage(m) => serde_json::json!({"kind": "usage", "message": m, "fault": "caller"}),
             Failure::Io(m) => serde_json::json!({"kind": "io", "message": m, "fault": "caller"}),
         }
@@ -48,9 +57,17 @@ impl Failure {
     /// One line for stderr.
     pub fn message(&self) -> String {
         match self {
-            Failure::Jose(e) => e.to_string(),
+            Failure::Jose(e) | Failure::Input(e) => e.to_string(),
             Failure::Usage(m) => format!("usage: {m}"),
             Failure::Io(m) => m.clone(),
+        }
+    }
+
+    /// For commands that make tokens: a token-kind error came from the inputs ([`Failure::Input`]).
+    pub fn caused_by_inputs(self) -> Failure {
+        match self {
+            Failure::Jose(e) if e.fault() == Fault::Token => Failure::Input(e),
+            f => f,
         }
     }
 }

@@ -42,6 +42,7 @@ pub fn read_stdin(what: &str) -> Result<Vec<u8>, Failure> {
 /// The token from the argument or stdin, extracted from pasted text.
 pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
     let mut from_file = None;
+    let mut missing_file = None;
     let text = match arg {
         Some(t) if t.starts_with('@') => {
             from_file = Some(&t[1..]);
@@ -51,7 +52,17 @@ pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
             from_file = Some(t);
             file_text(t)?
         }
-        Some(t) if t != "-" => t.to_string(),
+        Some(t) if t != "-" => {
+            if std::path::Path::new(t).is_dir() {
+                return Err(Failure::Io(format!(
+                    "{t} is a directory: give a token, @FILE or the path of a file holding one"
+                )));
+            }
+            if looks_like_path(t) {
+                missing_file = Some(t);
+            }
+            t.to_string()
+        }
         _ => {
             if std::io::stdin().is_terminal() {
                 eprintln!("paste the token, then press Ctrl-D:");
@@ -69,12 +80,30 @@ pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
     if let Some(path) = from_file {
         e.notes.insert(0, format!("read the token from the file {path}"));
     }
+    if let Some(path) = missing_file {
+        e.notes.insert(
+            0,
+            format!("there is no file {path}: the argument itself is read as the token"),
+        );
+    }
     if e.token.is_empty() {
         return Err(Failure::Usage(
             "no token given (pass it as an argument or on stdin)".into(),
         ));
     }
     Ok(e)
+}
+
+/// A token argument that is more likely a mistyped file name (`./tok.jwt`, `token.txt`) than a
+/// token: one word with a `/` (base64url has none) or a file extension.
+fn looks_like_path(t: &str) -> bool {
+    const EXTENSIONS: [&str; 5] = ["jwt", "txt", "json", "token", "jwe"];
+    !t.starts_with("eyJ")
+        && !t.contains(char::is_whitespace)
+        && !t.starts_with('{')
+        && (t.contains('/')
+            || t.rsplit_once('.')
+                .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext)))
 }
 
 fn file_text(path: &str) -> Result<String, Failure> {

@@ -1,10 +1,11 @@
 //! `jwtkit`: decode, verify, sign and inspect JSON Web Tokens locally.
 
+#[macro_use]
+mod output;
 mod cli;
 mod cmd;
 mod exit;
 mod input;
-mod output;
 
 use std::process::ExitCode;
 
@@ -19,8 +20,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
     match &cli.command {
         Command::Decode(a) => cmd::decode::run(a, st),
         Command::Verify(a) => cmd::verify::run(a, st),
-        Command::Sign(a) => cmd::sign::run(a, st),
-        Command::Encrypt(a) => cmd::encrypt::run(a, st),
+        Command::Sign(a) => cmd::sign::run(a, st).map_err(Failure::caused_by_inputs),
+        Command::Encrypt(a) => cmd::encrypt::run(a, st).map_err(Failure::caused_by_inputs),
         Command::Decrypt(a) => cmd::decrypt::run(a, st),
         Command::Keygen(a) => cmd::keygen::run(a, st),
         Command::Jwk(c) => cmd::jwk::run(c, st),
@@ -46,6 +47,24 @@ fn wants_json(cli: &Cli) -> bool {
     }
 }
 
+/// clap's tip for `--secret -abc` (`use '-- -abc'`) is wrong for an option's value: when the
+/// unexpected argument follows a `--option`, say how to give a value that starts with '-'.
+fn hyphen_value_hint(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(bad)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a.starts_with(bad.as_str()))?;
+    let option = args.get(i.checked_sub(1)?)?;
+    (option.starts_with("--") && !option.contains('=')).then(|| {
+        format!("  hint: a value that starts with '-' is joined to its option with '=': {option}=VALUE")
+    })
+}
+
 fn main() -> ExitCode {
     // Exit quietly when stdout is closed early (`jwtkit decode … | head`).
     std::panic::set_hook(Box::new(|info| {
@@ -59,6 +78,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
+            if let Some(hint) = hyphen_value_hint(&e) {
+                eprintln!("{hint}");
+            }
             return exit::exit(if e.use_stderr() { exit::USAGE } else { exit::OK });
         }
     };
@@ -68,7 +90,7 @@ fn main() -> ExitCode {
             if wants_json(&cli) {
                 output::print_json(&serde_json::json!({"valid": false, "error": f.to_json()}));
             } else {
-                eprintln!("jwtkit: {}", f.message());
+                errln!("jwtkit: {}", f.message());
             }
             exit::exit(f.code())
         }

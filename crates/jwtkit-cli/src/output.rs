@@ -1,7 +1,25 @@
 //! Human output (colour only on a terminal) and helpers shared by the commands.
+//!
+//! Tokens, keys and fetched documents are hostile input: human output goes through
+//! [`outln!`]/[`errln!`] ([`term`]), and JSON through [`json_text`], so no escape sequence or
+//! bidirectional control from them reaches a terminal raw.
 
+/// `println!` through [`term`].
+macro_rules! outln {
+    () => { println!() };
+    ($($t:tt)*) => { println!("{}", $crate::output::term(&format!($($t)*))) };
+}
+
+/// `eprintln!` through [`term`].
+macro_rules! errln {
+    () => { eprintln!() };
+    ($($t:tt)*) => { eprintln!("{}", $crate::output::term(&format!($($t)*))) };
+}
+
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jwtkit::json::Object;
 use jwtkit::jwt::time::{format_relative, format_utc};
@@ -16,12 +34,15 @@ pub struct Style {
     on: bool,
 }
 
+/// Whether [`Style`] paints (the terminal filter keeps only these colour sequences).
+static COLOR: AtomicBool = AtomicBool::new(false);
+
 impl Style {
     /// Decide from the flag, `NO_COLOR` and whether stdout is a terminal.
     pub fn detect(no_color: bool) -> Style {
-        Style {
-            on: !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
-        }
+        let on = !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+        COLOR.store(on, Ordering::Relaxed);
+        Style { on }
     }
 
     fn paint(&self, code: &str, s: &str) -> String {
@@ -60,8 +81,99 @@ impl Style {
     }
 }
 
+/// Whether a character must not reach a terminal raw: control characters (C0 but line feed and
+/// tab, DEL, C1: `U+009B` is a CSI on many terminals), and the bidirectional and line-separator
+/// format characters that make text display other than it reads (`admin\u{202e}txt.exe`).
+fn unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+        )
+}
+
+/// `s` with every character that must not reach a terminal raw written as `\u{..}`.
+pub fn safe(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A line for the terminal: [`safe`], except the colour sequences [`Style`] itself writes
+/// (`ESC [ digits m`) when colour is on. Every human line goes through here (`outln!`,
+/// `errln!`), so no token, key or remote document can move the cursor, set the title, write
+/// the clipboard or clear the screen.
+pub fn term(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let color = COLOR.load(Ordering::Relaxed);
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b' && color {
+            let sgr = rest
+                .strip_prefix("\x1b[")
+                .and_then(|r| {
+                    r.find(|ch: char| !ch.is_ascii_digit() && ch != ';')
+                        .map(|i| (r, i))
+                })
+                .filter(|(r, i)| r.as_bytes().get(*i) == Some(&b'm'))
+                .map(|(_, i)| i + 3);
+            if let Some(n) = sgr {
+                out.push_str(rest.get(..n).unwrap_or_default());
+                rest = rest.get(n..).unwrap_or_default();
+                continue;
+            }
+        }
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+        rest = rest.get(c.len_utf8()..).unwrap_or_default();
+    }
+    Cow::Owned(out)
+}
+
+/// JSON text with the characters of [`unsafe_char`] that serde_json leaves raw (DEL, C1,
+/// bidirectional controls) escaped as `\uXXXX`: still the same JSON value. They can only occur
+/// inside strings, so the replacement is always valid.
+pub fn json_text(text: String) -> String {
+    if !text.chars().any(|c| unsafe_char(c) && c != '\n') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) && c != '\n' {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One JSON string, escaped for the terminal ([`json_text`]).
+pub fn json_string(s: &str) -> String {
+    json_text(serde_json::to_string(s).unwrap_or_default())
+}
+
 /// Pretty JSON with syntax colours; member order and numbers exactly as in the token. Strings
-/// are JSON-escaped, so control characters from a hostile token never reach the terminal raw.
+/// are JSON-escaped (control, C1 and bidirectional characters included), so nothing from a
+/// hostile token reaches the terminal raw.
 pub fn json(v: &Value, style: Style) -> String {
     let mut out = String::new();
     write_json(&mut out, v, 0, style);
@@ -74,7 +186,7 @@ fn write_json(out: &mut String, v: &Value, indent: usize, st: Style) {
         Value::Object(m) if !m.is_empty() => {
             out.push_str("{\n");
             for (i, (k, val)) in m.iter().enumerate() {
-                let key = serde_json::to_string(k).unwrap_or_default();
+                let key = json_string(k);
                 let _ = write!(out, "{pad}{}: ", st.cyan(&key));
                 write_json(out, val, indent + 1, st);
                 out.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
@@ -90,7 +202,7 @@ fn write_json(out: &mut String, v: &Value, indent: usize, st: Style) {
             }
             let _ = write!(out, "{}]", "  ".repeat(indent));
         }
-        Value::String(_) => out.push_str(&st.green(&serde_json::to_string(v).unwrap_or_default())),
+        Value::String(t) => out.push_str(&st.green(&json_string(t))),
         Value::Number(_) => out.push_str(&st.yellow(&v.to_string())),
         Value::Bool(_) | Value::Null => out.push_str(&st.magenta(&v.to_string())),
         other => out.push_str(&other.to_string()),
@@ -187,10 +299,10 @@ pub fn section(title: &str, lines: &[String], st: Style) {
     if lines.is_empty() {
         return;
     }
-    println!("\n{}", st.bold(title));
+    outln!("\n{}", st.bold(title));
     for l in lines {
         for line in l.lines() {
-            println!("  {line}");
+            outln!("  {line}");
         }
     }
 }
@@ -198,14 +310,14 @@ pub fn section(title: &str, lines: &[String], st: Style) {
 /// Print `note:` lines on stderr.
 pub fn notes(notes: &[String], st: Style) {
     for n in notes {
-        eprintln!("{} {n}", st.dim("note:"));
+        errln!("{} {n}", st.dim("note:"));
     }
 }
 
-/// Print a JSON document on stdout (pretty).
+/// Print a JSON document on stdout (pretty; [`json_text`]).
 pub fn print_json(v: &Value) {
     println!(
         "{}",
-        serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into())
+        json_text(serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into()))
     );
 }

@@ -60,7 +60,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
         return Ok(code);
     }
     output::notes(&notes, st);
-    println!("{} {}", st.bold(form), st.yellow(&format!("— {NOT_VERIFIED}")));
+    outln!("{} {}", st.bold(form), st.yellow(&format!("— {NOT_VERIFIED}")));
     if let Some(h) = &u.header {
         output::section("Header", &[output::json(&Value::Object(h.clone()), st)], st);
     }
@@ -71,7 +71,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
         }
         Payload::Bytes(b) => {
             let shown = match std::str::from_utf8(b) {
-                Ok(s) => serde_json::to_string(s).unwrap_or_default(),
+                Ok(s) => output::json_string(s),
                 Err(_) => format!(
                     "{} bytes (not UTF-8), base64url {}",
                     b.len(),
@@ -88,7 +88,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
         Payload::Missing => {}
     }
     if let Some(sig) = &u.signature {
-        let alg = u.alg().unwrap_or("?");
+        let alg = output::safe(u.alg().unwrap_or("?"));
         output::section("Signature", &[format!("{} bytes ({alg})", sig.len())], st);
     }
     output::section("Findings", &output::findings(&findings, st), st);

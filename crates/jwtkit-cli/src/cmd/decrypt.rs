@@ -36,7 +36,7 @@ pub struct DecryptArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<String>,
     /// The current time (for the times of a decrypted claims set).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
     /// Accepted for symmetry with verify; decrypt checks no claims.
     #[arg(long, value_name = "DURATION", hide = true)]
@@ -157,7 +157,7 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
                 }));
             } else {
                 output::notes(&warnings, st);
-                eprintln!("jwtkit: {e}");
+                errln!("jwtkit: {e}");
             }
             return Ok(exit::code_for(e.kind()));
         }
@@ -194,7 +194,7 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
         return Ok(exit::OK);
     }
     output::notes(&warnings, st);
-    eprintln!(
+    errln!(
         "{} {} {}",
         st.bold("Decrypted"),
         st.green("✓"),
@@ -215,7 +215,7 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
         ))
     );
     if nested.as_ref().is_some_and(|u| u.header.is_some()) {
-        eprintln!(
+        errln!(
             "{}",
             st.yellow(
                 "the plaintext is a nested JWT, NOT verified here: use jwtkit verify to decrypt and verify it"
@@ -225,9 +225,21 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
     match &args.out {
         Some(path) => std::fs::write(path, &d.plaintext).map_err(|e| Failure::Io(format!("{path}: {e}")))?,
         None => {
-            use std::io::Write as _;
+            use std::io::{IsTerminal as _, Write as _};
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&d.plaintext);
+            if out.is_terminal() {
+                // The sender chose these bytes: no escape sequence reaches the terminal raw.
+                let text = String::from_utf8_lossy(&d.plaintext);
+                let shown = output::safe(&text);
+                if matches!(shown, std::borrow::Cow::Owned(_)) || text.len() != d.plaintext.len() {
+                    errln!(
+                        "note: the plaintext has control or non-UTF-8 bytes, shown escaped here; use --out FILE or a pipe for the exact bytes"
+                    );
+                }
+                let _ = out.write_all(shown.as_bytes());
+            } else {
+                let _ = out.write_all(&d.plaintext);
+            }
             if text.is_some() && !d.plaintext.ends_with(b"\n") {
                 let _ = out.write_all(b"\n");
             }
@@ -296,8 +308,8 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
                 }));
             } else {
                 output::notes(&warnings, st);
-                println!("{}  {} {}", st.bold("Token"), st.red("✗"), st.red(&e.to_string()));
-                println!("{}", st.red(&st.bold("INVALID")));
+                outln!("{}  {} {}", st.bold("Token"), st.red("✗"), st.red(&e.to_string()));
+                outln!("{}", st.red(&st.bold("INVALID")));
                 if let Some(h) = &u.header {
                     output::section(
                         "JWE Header (unverified)",
@@ -328,7 +340,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
     }
     output::notes(&warnings, st);
     let label = |set: &JwkSet, i: usize| set.keys().get(i).map(|k| k.label()).unwrap_or_default();
-    println!(
+    outln!(
         "{} {} {}",
         st.bold("Decryption"),
         st.green("✓"),
@@ -340,7 +352,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
         ))
     );
     match &v.inner {
-        Some(i) => println!(
+        Some(i) => outln!(
             "{}  {} {}",
             st.bold("Signature"),
             st.green("✓ verified"),
@@ -350,14 +362,14 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
                 label(verify_keys, i.key_index)
             ))
         ),
-        None => println!(
+        None => outln!(
             "{}  {}",
             st.bold("Signature"),
             st.yellow("none (encrypted claims, not signed)")
         ),
     }
-    println!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
-    println!("{}", st.green(&st.bold("VALID")));
+    outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
+    outln!("{}", st.green(&st.bold("VALID")));
     output::section(
         "JWE Header",
         &[output::json(&Value::Object(v.jwe.header.as_object().clone()), st)],

@@ -40,7 +40,7 @@ pub struct EncryptArgs {
     #[arg(long, value_name = "ENC")]
     pub enc: Option<String>,
     /// `kid` header (default: the key's JWK kid).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub kid: Option<String>,
     /// `typ` header.
     #[arg(long, value_name = "TYP")]
@@ -101,7 +101,7 @@ fn read_text(spec: Option<&str>, what: &str) -> Result<Vec<u8>, Failure> {
         Some(s) if s.starts_with('@') => input::read_file(&s[1..]),
         // Like token arguments: the path of an existing file is read (say @FILE to be explicit).
         Some(s) if !s.contains('\n') && std::path::Path::new(s).is_file() => {
-            eprintln!("note: read the {what} from the file {s}");
+            errln!("note: read the {what} from the file {s}");
             input::read_file(s)
         }
         Some(s) => Ok(s.as_bytes().to_vec()),
@@ -165,7 +165,15 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
     };
     let mut extra = Vec::new();
     for h in &args.headers {
-        extra.push(super::sign::pair("--header", h)?);
+        extra.push(super::sign::header_pair(
+            h,
+            &[
+                ("alg", "--alg"),
+                ("enc", "--enc"),
+                ("zip", "--zip"),
+                ("p2c", "--p2c"),
+            ],
+        )?);
     }
     let token = match args.serialization {
         SerializationArg::Compact => {
@@ -227,7 +235,7 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
             "recipients": jwe.recipients().len(),
         }));
     } else {
-        println!("{token}");
+        outln!("{token}");
     }
     Ok(exit::OK)
 }

@@ -71,9 +71,9 @@ pub fn run(a: &GatewayArgs, st: Style) -> Result<u8, Failure> {
         .ok_or_else(|| Failure::Usage("jwtkit gateway needs --config FILE".into()))?;
     if a.check {
         let lines = jwtkit_gateway::check(&config).map_err(config_error)?;
-        println!("{}: {}", config.display(), st.green("ok"));
+        outln!("{}: {}", config.display(), st.green("ok"));
         for l in lines {
-            println!("  {l}");
+            outln!("  {l}");
         }
         return Ok(OK);
     }
@@ -99,7 +99,7 @@ fn explain(a: &ExplainArgs, st: Style) -> Result<u8, Failure> {
         let text = report.render_text();
         let mut lines = text.lines();
         if let Some(first) = lines.next() {
-            println!(
+            outln!(
                 "{}",
                 if report.accepted {
                     st.green(first)
@@ -109,7 +109,7 @@ fn explain(a: &ExplainArgs, st: Style) -> Result<u8, Failure> {
             );
         }
         for l in lines {
-            println!("{l}");
+            outln!("{l}");
         }
     }
     Ok(if report.accepted { OK } else { INVALID })

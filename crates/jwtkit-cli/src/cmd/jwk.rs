@@ -62,8 +62,8 @@ pub fn run(cmd: &JwkCommand, _st: Style) -> Result<u8, Failure> {
             } else {
                 for k in set.keys() {
                     match k.kid() {
-                        Some(kid) if set.keys().len() > 1 => println!("{}  {kid}", k.thumbprint()),
-                        _ => println!("{}", k.thumbprint()),
+                        Some(kid) if set.keys().len() > 1 => outln!("{}  {kid}", k.thumbprint()),
+                        _ => outln!("{}", k.thumbprint()),
                     }
                 }
             }

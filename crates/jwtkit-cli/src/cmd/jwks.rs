@@ -42,7 +42,7 @@ pub struct ShowArgs {
     #[arg(long)]
     pub allow_http: bool,
     /// The time for certificate validity: Unix seconds, RFC 3339, or a date.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
 }
 
@@ -86,13 +86,17 @@ pub fn run(cmd: &JwksCommand, st: Style) -> Result<u8, Failure> {
         return Ok(exit::OK);
     }
     let usable = report.keys.iter().filter(|k| k.ignored.is_none()).count();
-    println!(
+    outln!(
         "{} {}  {}",
         st.bold("JWK Set"),
         args.source,
         st.dim(&format!("({} keys, {usable} usable)", report.keys.len()))
     );
-    let cell = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    // Cells come from the document (possibly fetched): escaped before the widths are measured.
+    let cell = |v: &Option<String>| {
+        v.as_deref()
+            .map_or_else(|| "-".into(), |v| output::safe(v).into_owned())
+    };
     let mut rows = vec![[
         "#".to_string(),
         "kid".into(),
@@ -111,7 +115,7 @@ pub fn run(cmd: &JwksCommand, st: Style) -> Result<u8, Failure> {
         rows.push([
             k.index.to_string(),
             cell(&k.kid),
-            k.kty.clone(),
+            output::safe(&k.kty).into_owned(),
             k.size.clone(),
             cell(&k.alg),
             cell(&k.use_),
@@ -124,10 +128,10 @@ pub fn run(cmd: &JwksCommand, st: Style) -> Result<u8, Failure> {
     for (i, r) in rows.iter().enumerate() {
         let line: Vec<String> = r.iter().zip(&widths).map(|(s, w)| format!("{s:<w$}")).collect();
         let line = line.join("  ").trim_end().to_string();
-        println!("  {}", if i == 0 { st.dim(&line) } else { line });
+        outln!("  {}", if i == 0 { st.dim(&line) } else { line });
     }
     if report.findings.is_empty() {
-        println!("\n{} {}", st.bold("Findings"), st.green("none"));
+        outln!("\n{} {}", st.bold("Findings"), st.green("none"));
     } else {
         output::section("Findings", &output::findings(&report.findings, st), st);
     }

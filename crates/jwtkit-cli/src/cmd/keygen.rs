@@ -22,6 +22,14 @@ pub fn write_file(path: &str, data: &str, private: bool) -> Result<(), Failure> 
     let mut f = opts
         .open(path)
         .map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))?;
+    // The mode above only applies to a new file: an existing one is narrowed before the key is
+    // written into it.
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::PermissionsExt as _;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Failure::Io(format!("cannot make {path} private (mode 0600): {e}")))?;
+    }
     f.write_all(data.as_bytes())
         .map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))
 }
@@ -31,7 +39,7 @@ pub fn render(key: &Key, format: KeyFormatArg, private: bool) -> Result<String, 
     match format {
         KeyFormatArg::Jwk => {
             let jwk = key.to_jwk(private);
-            Ok(serde_json::to_string_pretty(&jwk).unwrap_or_default() + "\n")
+            Ok(crate::output::json_text(serde_json::to_string_pretty(&jwk).unwrap_or_default()) + "\n")
         }
         KeyFormatArg::Pem => {
             let pem = if private {
@@ -51,7 +59,18 @@ pub fn render(key: &Key, format: KeyFormatArg, private: bool) -> Result<String, 
 
 pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
     let (spec, alg_name) = match args.alg.parse::<JwsAlg>() {
-        Ok(alg) => (KeySpec::for_alg(alg), alg.as_str().to_string()),
+        Ok(alg) => {
+            // The JWS algorithm fixes the curve and key size: a flag that would be ignored is an error.
+            if let Some(c) = &args.crv {
+                return Err(Failure::Usage(format!(
+                    "--crv {c:?} applies to ECDH-ES keys only: {alg} fixes its key type (pick the algorithm of the curve, e.g. ES384 for P-384)"
+                )));
+            }
+            if args.enc.is_some() {
+                return Err(Failure::Usage("--enc applies to --alg dir keys only".into()));
+            }
+            (KeySpec::for_alg(alg), alg.as_str().to_string())
+        }
         Err(e) => {
             // A JWE key management algorithm (`--enc` sizes a `dir` key).
             let kw = args
@@ -83,10 +102,20 @@ pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
         }
     };
     let spec = match (spec, args.bits) {
+        (KeySpec::Rsa(_), Some(bits)) if ![2048, 3072, 4096].contains(&bits) => {
+            return Err(Failure::Usage(format!(
+                "--bits {bits}: RSA keys are 2048, 3072 or 4096 bits"
+            )));
+        }
         (KeySpec::Rsa(_), Some(bits)) => KeySpec::Rsa(bits),
         (spec, None) => spec,
         (_, Some(_)) => return Err(Failure::Usage("--bits applies to RSA keys only".into())),
     };
+    if args.public_out.is_some() && matches!(spec, KeySpec::Oct(_)) {
+        return Err(Failure::Usage(
+            "an HMAC secret has no public part: omit --public-out".into(),
+        ));
+    }
     let key = Key::generate(spec)?;
     let kid = args.kid.clone().unwrap_or_else(|| key.thumbprint().to_string());
     let key = key.with_kid(kid).with_alg(alg_name);
@@ -94,7 +123,7 @@ pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
     match &args.out {
         Some(path) => {
             write_file(path, &private, true)?;
-            eprintln!(
+            errln!(
                 "wrote the private key to {path} (kid {})",
                 key.kid().unwrap_or_default()
             );
@@ -109,7 +138,7 @@ pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
         }
         let public = render(&key, args.format, false)?;
         write_file(path, &public, false)?;
-        eprintln!("wrote the public key to {path}");
+        errln!("wrote the public key to {path}");
     }
     Ok(exit::OK)
 }

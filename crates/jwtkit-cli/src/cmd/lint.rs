@@ -72,14 +72,14 @@ pub fn run(args: &LintArgs, st: Style) -> Result<u8, Failure> {
     } else {
         output::notes(&extracted.notes, st);
         if findings.is_empty() {
-            println!("{}", st.green("no findings"));
+            outln!("{}", st.green("no findings"));
         } else {
             for l in output::findings(&findings, st) {
-                println!("{l}");
+                outln!("{l}");
             }
         }
         for e in &u.errors {
-            println!("{} {e}", st.red("problem:"));
+            outln!("{} {e}", st.red("problem:"));
         }
     }
     Ok(if high { exit::INVALID } else { exit::OK })

@@ -24,6 +24,18 @@ pub fn pair(flag: &str, s: &str) -> Result<(String, Value), Failure> {
     Ok((k.to_string(), value))
 }
 
+/// `--header name=value` ([`pair`]); `flags` are the parameters a flag of the command sets
+/// (`alg` → `--alg`), which a header value would silently lose to.
+pub fn header_pair(s: &str, flags: &[(&str, &str)]) -> Result<(String, Value), Failure> {
+    let (k, v) = pair("--header", s)?;
+    match flags.iter().find(|(name, _)| *name == k) {
+        Some((name, flag)) => Err(Failure::Usage(format!(
+            "--header {name}=…: the {name} header is set with {flag}"
+        ))),
+        None => Ok((k, v)),
+    }
+}
+
 fn claims_from(spec: &str) -> Result<Object, Failure> {
     let bytes = match spec {
         "-" => input::read_stdin("the claims from stdin")?,
@@ -160,7 +172,7 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
         signer = signer.kid(kid);
     }
     for h in &args.headers {
-        let (k, v) = pair("--header", h)?;
+        let (k, v) = header_pair(h, &[("alg", "--alg")])?;
         signer = signer.param(&k, v);
     }
     let signer = signer.build()?;
@@ -168,10 +180,10 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
     if args.json {
         output::print_json(&json!({"token": token, "header": signer.header(), "claims": claims}));
     } else {
-        println!("{token}");
+        outln!("{token}");
     }
     for f in jwtkit::lint::key_findings(key, Some(alg)) {
-        eprintln!("warning: {}: {}", f.id, f.message);
+        errln!("warning: {}: {}", f.id, f.message);
     }
     Ok(exit::OK)
 }

@@ -32,7 +32,7 @@ fn open_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn();
     if spawned.is_err() {
-        eprintln!("jwtkit ui: could not start {opener}; open {url} yourself");
+        errln!("jwtkit ui: could not start {opener}; open {url} yourself");
     }
 }
 
@@ -54,7 +54,7 @@ pub fn run(a: &UiArgs, _st: Style) -> Result<u8, Failure> {
                 _ => Failure::Io(format!("cannot listen on 127.0.0.1:{}: {e}", a.port)),
             })?;
         let url = bound.url();
-        println!("jwtkit ui: {url}  (loopback only; Ctrl-C to stop)");
+        outln!("jwtkit ui: {url}  (loopback only; Ctrl-C to stop)");
         if !a.no_open {
             open_browser(&url);
         }

@@ -210,7 +210,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
 
     output::notes(&notes, st);
     for s in &keys.sources {
-        eprintln!("{} {s}", st.dim("key:"));
+        errln!("{} {s}", st.dim("key:"));
     }
     match &outcome.signature {
         Ok(v) => {
@@ -220,14 +220,14 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
                 .get(v.key_index)
                 .map(|k| k.label())
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "{}  {} {}",
                 st.bold("Signature"),
                 st.green("✓ verified"),
                 st.dim(&format!("({} with {key})", v.alg))
             );
         }
-        Err(e) => println!(
+        Err(e) => outln!(
             "{}  {} {}",
             st.bold("Signature"),
             st.red("✗"),
@@ -235,23 +235,23 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         ),
     }
     match &outcome.claims {
-        Some(Ok(_)) => println!("{}     {}", st.bold("Claims"), st.green("✓ valid")),
-        Some(Err(e)) => println!(
+        Some(Ok(_)) => outln!("{}     {}", st.bold("Claims"), st.green("✓ valid")),
+        Some(Err(e)) => outln!(
             "{}     {} {}",
             st.bold("Claims"),
             st.red("✗"),
             st.red(&e.to_string())
         ),
         None if outcome.signature.is_ok() => {
-            println!("{}     {}", st.bold("Claims"), st.dim("not checked (--jws)"))
+            outln!("{}     {}", st.bold("Claims"), st.dim("not checked (--jws)"))
         }
-        None => println!(
+        None => outln!(
             "{}     {}",
             st.bold("Claims"),
             st.dim("not checked: the signature must verify first")
         ),
     }
-    println!(
+    outln!(
         "{}",
         if ok {
             st.green(&st.bold("VALID"))

@@ -1,0 +1,239 @@
+//! Findings of the new-user review, each test named after what it found: terminal escapes from
+//! tokens and key sets, documented values starting with '-', exit codes of `sign`/`encrypt`,
+//! flags `keygen` ignored, private keys written into existing readable files, mistyped token
+//! file names.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// ESC (CSI, OSC title and clipboard), a C1 CSI (U+009B) and a right-to-left override.
+const HOSTILE: &str = "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{9b}31m\u{202e}exe.txt";
+
+fn raw_controls(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
+}
+
+fn hostile_token() -> String {
+    let header = json!({"alg": HOSTILE, "kid": HOSTILE, "typ": HOSTILE});
+    let claims = json!({"iss": HOSTILE, "sub": HOSTILE, HOSTILE: "key too"});
+    format!("{}.{}.c2ln", b64u(header.to_string()), b64u(claims.to_string()))
+}
+
+/// `decode` printed a token's `alg` raw in its Signature line, and C1 / bidirectional controls in
+/// claims reached the terminal everywhere (serde_json escapes only C0).
+#[test]
+fn review_terminal_escapes_from_a_token_never_reach_the_terminal() {
+    let env = Env::new();
+    let t = hostile_token();
+    for args in [
+        vec!["decode", t.as_str(), "--no-color"],
+        vec!["lint", t.as_str()],
+        vec!["verify", t.as_str(), "--secret", SECRET, "--alg", "HS256"],
+        vec!["verify", t.as_str(), "--key", "es256.pub.jwk"],
+    ] {
+        let r = env.run(&args);
+        assert!(r.code == 1 || r.code == 0, "{args:?}: {r:?}");
+        assert_eq!(
+            raw_controls(&r.stdout),
+            Vec::<char>::new(),
+            "{args:?} stdout:\n{}",
+            r.stdout
+        );
+        assert_eq!(
+            raw_controls(&r.stderr),
+            Vec::<char>::new(),
+            "{args:?} stderr:\n{}",
+            r.stderr
+        );
+    }
+    let human = env.run(&["decode", &t, "--no-color"]).code(1);
+    assert!(
+        human
+            .stdout
+            .contains(r#""sub": "\u001b]52;c;cHduZWQ=\u0007\u001b[2J\u009b31m\u202eexe.txt""#),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains(r"bytes (\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{9b}31m\u{202e}exe.txt)"),
+        "{}",
+        human.stdout
+    );
+    // --json: the same values after parsing, and none of the characters raw in the text.
+    let r = env.run(&["decode", &t, "--json"]).code(1);
+    assert_eq!(raw_controls(&r.stdout), Vec::<char>::new(), "{}", r.stdout);
+    let j = r.json();
+    assert_eq!(j["header"]["alg"], HOSTILE);
+    assert_eq!(j["claims"]["sub"], HOSTILE);
+    assert_eq!(j["claims"][HOSTILE], "key too");
+}
+
+/// `jwtkit jwks show` printed `kid`, `kty` and `alg` of a (possibly fetched) JWK Set raw.
+#[test]
+fn review_terminal_escapes_from_a_jwk_set_never_reach_the_terminal() {
+    let env = Env::new();
+    let mut public: Value = serde_json::from_str(&env.read("es256.pub.jwk")).unwrap();
+    public["kid"] = json!(HOSTILE);
+    let set = json!({"keys": [public, {"kty": HOSTILE, "kid": "x"}, {"kty": "EC", "alg": HOSTILE}]});
+    env.write("evil.jwks", set.to_string());
+    let r = env.run(&["jwks", "show", "evil.jwks"]).code(0);
+    assert_eq!(raw_controls(&r.stdout), Vec::<char>::new(), "{}", r.stdout);
+    assert!(r.stdout.contains(r"\u{1b}]52;c;cHduZWQ=\u{7}"), "{}", r.stdout);
+    let r = env.run(&["jwk", "thumbprint", "evil.jwks"]);
+    assert_eq!(raw_controls(&r.stdout), Vec::<char>::new(), "{}", r.stdout);
+    assert_eq!(raw_controls(&r.stderr), Vec::<char>::new(), "{}", r.stderr);
+    let r = env.run(&["jwk", "public", "evil.jwks"]).code(0);
+    assert_eq!(raw_controls(&r.stdout), Vec::<char>::new(), "{}", r.stdout);
+    assert_eq!(r.json()["kid"], HOSTILE);
+}
+
+/// README: "`--now` takes … `+1h`/`-30m`", but clap refused `--now -30m` (and `--nbf -5m`,
+/// `--kid -…`, which thumbprint kids start with one time in 64).
+#[test]
+fn review_values_starting_with_a_dash_are_accepted() {
+    let env = Env::new();
+    let t = env.hs256(&["--sub", "x", "--nbf", "-5m", "--exp", "+1h", "--kid", "-k1"]);
+    let j = env.run(&["decode", &t, "--json"]).code(0).json();
+    assert_eq!(j["header"]["kid"], "-k1");
+    // env.hs256 signs at 2026-11-29T17:00:00Z.
+    assert_eq!(j["claims"]["nbf"].as_i64(), Some(1_795_971_600 - 300));
+    assert_eq!(j["claims"]["exp"].as_i64(), Some(1_795_971_600 + 3600));
+    // Relative to the system clock: valid or not depending on the day, but never a usage error.
+    let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
+    let r = env.run(&["verify", &t, "--secret", &secret, "--now", "-30m", "--json"]);
+    assert!(r.code == 0 || r.code == 1, "{r:?}");
+    assert_eq!(r.json()["alg"], "HS256");
+    env.run(&["decode", &t, "--now", "-1d"]).code(0);
+    // A secret starting with '-' still needs '=' (else `--secret --json` would be a secret):
+    // the hint says so instead of clap's `-- -abc`.
+    let r = env.run(&["verify", &t, "--secret", "-abc"]).code(2);
+    assert!(
+        r.stderr
+            .contains("a value that starts with '-' is joined to its option with '=': --secret=VALUE"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `sign` with a public key and `encrypt` to a key of the wrong type exited 1 ("token
+/// invalid") although no token was given; `--header alg=none` was silently dropped.
+#[test]
+fn review_sign_and_encrypt_key_errors_exit_3_and_flag_headers_are_refused() {
+    let env = Env::new();
+    let r = env
+        .run(&["sign", "--alg", "RS256", "--key", "rs256.pub.jwk", "--json"])
+        .code(3);
+    let j = r.json();
+    assert_eq!(j["error"]["kind"], "key_mismatch");
+    assert_eq!(j["error"]["fault"], "caller");
+    env.run(&["sign", "--alg", "ES256", "--key", "rs256.jwk"]).code(3);
+    env.run(&["encrypt", "hi", "--key", "es256.pub.jwk", "--alg", "RSA-OAEP-256"])
+        .code(3);
+    let r = env
+        .run(&[
+            "sign",
+            "--alg",
+            "ES256",
+            "--key",
+            "es256.jwk",
+            "--header",
+            "alg=none",
+        ])
+        .code(2);
+    assert!(
+        r.stderr.contains("the alg header is set with --alg"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout, "");
+    let r = env
+        .run(&[
+            "encrypt",
+            "hi",
+            "--key",
+            "rs256.pub.jwk",
+            "--header",
+            "enc=A128GCM",
+        ])
+        .code(2);
+    assert!(
+        r.stderr.contains("the enc header is set with --enc"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `keygen --alg ES256 --crv P-384` printed a P-256 key; `--bits 1024` was a "key or config"
+/// error (3); `--alg HS256 --out k --public-out p` wrote the secret then failed; a private key
+/// written over an existing 0644 file stayed world-readable.
+#[test]
+fn review_keygen_refuses_ignored_flags_and_writes_private_keys_0600() {
+    let env = Env::new();
+    let r = env.run(&["keygen", "--alg", "ES256", "--crv", "P-384"]).code(2);
+    assert!(r.stderr.contains("applies to ECDH-ES keys only"), "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    env.run(&["keygen", "--alg", "ES256", "--enc", "A128GCM"]).code(2);
+    env.run(&["keygen", "--alg", "RS256", "--bits", "1024"]).code(2);
+    env.run(&[
+        "keygen",
+        "--alg",
+        "HS256",
+        "--out",
+        "s.jwk",
+        "--public-out",
+        "p.jwk",
+    ])
+    .code(2);
+    assert!(!env.path("s.jwk").exists());
+    let r = env.run(&["keygen", "--alg", "ECDH-ES", "--crv", "P-384"]).code(0);
+    assert_eq!(serde_json::from_str::<Value>(&r.stdout).unwrap()["crv"], "P-384");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        env.write("existing.jwk", "");
+        std::fs::set_permissions(env.path("existing.jwk"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        env.run(&[
+            "keygen",
+            "--alg",
+            "ES256",
+            "--out",
+            "existing.jwk",
+            "--public-out",
+            "pub.jwk",
+        ])
+        .code(0);
+        let mode = |n: &str| std::fs::metadata(env.path(n)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("existing.jwk"), 0o600);
+        assert_eq!(mode("pub.jwk") & 0o600, 0o600);
+        assert!(env.read("existing.jwk").contains("\"d\""));
+    }
+}
+
+/// `jwtkit decode tokn.jwt` (a typo) decoded the file name as a token without a word; a
+/// directory was read as token text.
+#[test]
+fn review_mistyped_token_file_names_are_said() {
+    let env = Env::new();
+    let r = env.run(&["decode", "tokn.jwt"]).code(1);
+    assert!(
+        r.stderr
+            .contains("note: there is no file tokn.jwt: the argument itself is read as the token"),
+        "{}",
+        r.stderr
+    );
+    std::fs::create_dir(env.path("dir")).unwrap();
+    let r = env.run(&["decode", "dir"]).code(3);
+    assert!(r.stderr.contains("dir is a directory"), "{}", r.stderr);
+    let t = env.hs256(&["--sub", "x"]);
+    let r = env.run(&["decode", &t]).code(0);
+    assert!(!r.stderr.contains("there is no file"), "{}", r.stderr);
+}

@@ -20,17 +20,18 @@ command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
 cargo test -p jwtkit-gateway
 cargo build -q -p jwtkit-cli
 
-echo "==> jwtkit gateway --check examples/gateway/gateway.toml"
-JWTKIT_ADMIN_TOKEN=check target/debug/jwtkit gateway --config examples/gateway/gateway.toml --check
+jwtkit="${CARGO_TARGET_DIR:-target}/debug/jwtkit"
+echo "==> jwtkit gateway --check examples/gateway/gateway.toml (as README.md shows it: no environment)"
+env -u JWTKIT_ADMIN_TOKEN "$jwtkit" gateway --config examples/gateway/gateway.toml --check
 bad="$(mktemp)"; trap 'rm -f "$bad"' EXIT
 sed 's/^audiences =/audience =/' examples/gateway/gateway.toml > "$bad"
-if JWTKIT_ADMIN_TOKEN=check target/debug/jwtkit gateway --config "$bad" --check 2>/dev/null; then
+if "$jwtkit" gateway --config "$bad" --check 2>/dev/null; then
   echo "--check accepted an unknown key" >&2
   exit 1
 fi
 
 echo "==> examples/gateway/demo.sh"
-out="$(JWTKIT=target/debug/jwtkit examples/gateway/demo.sh)"
+out="$(JWTKIT="$jwtkit" examples/gateway/demo.sh)"
 echo "$out"
 expect() {
   echo "$out" | grep -Eq "$1" || { echo "demo: expected a line matching: $1" >&2; exit 1; }

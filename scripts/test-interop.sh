@@ -26,4 +26,4 @@ fi
 cargo build -q -p jwtkit-cli
 work=$(mktemp -d "${TMPDIR:-/tmp}/jwtkit-interop.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-python3 "$dir/run.py" target/debug/jwtkit "$dir/.venv/bin/python" "$work"
+python3 "$dir/run.py" "${CARGO_TARGET_DIR:-target}/debug/jwtkit" "$dir/.venv/bin/python" "$work"

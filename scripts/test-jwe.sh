@@ -19,4 +19,4 @@ mkdir -p "$node_dir"
 [ -f "$node_dir/node_modules/jose/package.json" ] || npm install --prefix "$node_dir" --silent --no-audit --no-fund 'jose@6'
 
 cargo build -q -p jwtkit-cli
-"$venv/bin/python" scripts/interop_jwe.py target/debug/jwtkit "$node_dir"
+"$venv/bin/python" scripts/interop_jwe.py "${CARGO_TARGET_DIR:-target}/debug/jwtkit" "$node_dir"

@@ -6,7 +6,7 @@
 #   examples/gateway/demo.sh            (builds jwtkit if needed; JWTKIT=/path/to/jwtkit to reuse one)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JWTKIT="${JWTKIT:-target/debug/jwtkit}"
+JWTKIT="${JWTKIT:-${CARGO_TARGET_DIR:-target}/debug/jwtkit}"
 if [ ! -x "$JWTKIT" ]; then
   CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo build -q -p jwtkit-cli
 fi

@@ -627,7 +627,8 @@ impl Config {
                     self.server.listen
                 )
             })?;
-        self.server
+        let admin = self
+            .server
             .admin_listen
             .parse::<std::net::SocketAddr>()
             .with_context(|| {
@@ -636,6 +637,9 @@ impl Config {
                     self.server.admin_listen
                 )
             })?;
+        if admin.port() != 0 && self.server.listen.parse().ok() == Some(admin) {
+            bail!("server.listen and server.admin_listen are the same address");
+        }
         if self.server.realm.contains(['"', '\\']) || self.server.realm.chars().any(char::is_control) {
             bail!("server.realm must not contain quotes, backslashes or control characters");
         }
@@ -656,6 +660,9 @@ impl Config {
                 usize::from(p.jwks_uri.is_some()) + usize::from(p.discovery) + usize::from(p.keys.is_some());
             if sources != 1 {
                 bail!("{ctx}: give exactly one of jwks_uri, discovery = true or keys");
+            }
+            if p.issuer.is_empty() || p.audiences.iter().any(String::is_empty) {
+                bail!("{ctx}: issuer and audiences must not be empty strings");
             }
             if p.algorithms.is_empty() {
                 bail!("{ctx}: algorithms is empty; list the algorithms the issuer signs with");

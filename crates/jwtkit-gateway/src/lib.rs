@@ -498,8 +498,11 @@ fn watch_file(
 pub fn init_logging(log: &config::LogConfig) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&log.level));
+    // Colour codes only on a terminal: a log file or journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let _ = match log.format {
         LogFormat::Json => b.json().flatten_event(true).try_init(),
@@ -543,7 +546,34 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
                 rt.block_on(p.keys.refresh()).map_err(|e| {
                     anyhow::anyhow!("provider {:?}: keys {}: {}", p.name, file.display(), e.message())
                 })?;
-                let n = p.keys.current().map_or(0, |k| k.keys().len());
+                let set = p.keys.current();
+                let n = set.as_ref().map_or(0, |k| k.keys().len());
+                // A key file that cannot verify any listed algorithm rejects every token.
+                let families: Vec<String> = set
+                    .iter()
+                    .flat_map(|s| s.keys())
+                    .map(|k| k.family().to_string())
+                    .collect();
+                let usable = set
+                    .iter()
+                    .flat_map(|s| s.keys())
+                    .fold(jwtkit::AlgSet::empty(), |acc, k| {
+                        k.algorithms().iter().fold(acc, jwtkit::AlgSet::with)
+                    })
+                    .intersect(p.validation.algorithms());
+                if usable.is_empty() {
+                    anyhow::bail!(
+                        "provider {:?}: no key in {} can verify {} (it holds: {}); every token would be rejected",
+                        p.name,
+                        file.display(),
+                        p.validation.algorithms(),
+                        if families.is_empty() {
+                            "no key".to_string()
+                        } else {
+                            families.join(", ")
+                        }
+                    );
+                }
                 format!("{n} key(s) from {}", file.display())
             }
             None => "fetched at start".to_string(),

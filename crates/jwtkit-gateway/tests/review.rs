@@ -1,5 +1,6 @@
 //! Findings of the new-user review: request paths that reach a protected route through an open
-//! one (dot segments, escapes, doubled slashes), and the HTTP version of forwarded answers.
+//! one (dot segments, escapes, doubled slashes), the HTTP version of forwarded answers, and
+//! configurations `--check` accepted although they cannot work.
 
 mod common;
 
@@ -138,4 +139,73 @@ async fn review_http10_upstream_answer_keeps_the_clients_http11_connection() {
     }
     gw.shutdown().await;
     server.abort();
+}
+
+/// `--check` said "ok" for a provider whose key file cannot verify any of its algorithms (every
+/// token rejected), for `listen` = `admin_listen` (the start then fails to bind), and for an
+/// empty `issuer`.
+#[test]
+fn review_check_rejects_configurations_that_cannot_work() {
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let routes = r#"
+[[routes]]
+path_prefix = "/orders"
+upstream = "http://127.0.0.1:1"
+auth = { providers = ["main"] }
+"#;
+    let ok = setup(&(base_config(EMBEDDED) + routes), "http://127.0.0.1:1", &[&k]);
+    jwtkit_gateway::check(&ok.config_path).unwrap();
+    let cases = [
+        (
+            r#"algorithms = ["ES256", "RS256", "EdDSA"]"#,
+            r#"algorithms = ["HS256", "RS256"]"#,
+            "no key in",
+        ),
+        (
+            r#"issuer = "https://issuer.test/""#,
+            r#"issuer = """#,
+            "issuer and audiences",
+        ),
+        (
+            r#"audiences = ["orders-api"]"#,
+            r#"audiences = ["orders-api", ""]"#,
+            "issuer and audiences",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let text = std::fs::read_to_string(&ok.config_path).unwrap();
+        assert!(text.contains(from), "{from}");
+        let bad = ok.dir.path().join("bad.toml");
+        std::fs::write(&bad, text.replace(from, to)).unwrap();
+        let err = format!("{:#}", jwtkit_gateway::check(&bad).unwrap_err());
+        assert!(err.contains(expected), "{to}: {err}");
+    }
+    let text = std::fs::read_to_string(&ok.config_path).unwrap().replace(
+        r#"admin_listen = "127.0.0.1:0""#,
+        r#"admin_listen = "127.0.0.1:18999""#,
+    );
+    let text = text.replace(r#"listen = "127.0.0.1:0""#, r#"listen = "127.0.0.1:18999""#);
+    let bad = ok.dir.path().join("same.toml");
+    std::fs::write(&bad, text).unwrap();
+    let err = format!("{:#}", jwtkit_gateway::check(&bad).unwrap_err());
+    assert!(
+        err.contains("server.listen and server.admin_listen are the same address"),
+        "{err}"
+    );
+    let err = format!(
+        "{:#}",
+        jwtkit_gateway::check(&ok.dir.path().join("bad.toml")).unwrap_err()
+    );
+    assert!(err.contains("issuer and audiences"), "{err}");
+    // The key-file message names the file, the algorithms and what the file holds.
+    let text = std::fs::read_to_string(&ok.config_path).unwrap().replace(
+        r#"algorithms = ["ES256", "RS256", "EdDSA"]"#,
+        r#"algorithms = ["HS256"]"#,
+    );
+    std::fs::write(&bad, text).unwrap();
+    let err = format!("{:#}", jwtkit_gateway::check(&bad).unwrap_err());
+    assert!(
+        err.contains("can verify HS256 (it holds: an EC key on P-256)"),
+        "{err}"
+    );
 }

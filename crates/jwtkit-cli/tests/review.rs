@@ -237,3 +237,38 @@ fn review_mistyped_token_file_names_are_said() {
     let r = env.run(&["decode", &t]).code(0);
     assert!(!r.stderr.contains("there is no file"), "{}", r.stderr);
 }
+
+/// A general JWS JSON whose second signature verified showed the first signature's header
+/// (another algorithm and kid) under "Header".
+#[test]
+fn review_general_json_shows_the_header_of_the_signature_that_verified() {
+    let env = Env::new();
+    let claims = ["--claims", r#"{"sub":"x"}"#, "--no-iat"];
+    let rs = env.sign(&["--alg", "RS256", "--key", "rs256.jwk"], &claims);
+    let es = env.sign(&["--alg", "ES256", "--key", "es256.jwk"], &claims);
+    let part = |t: &str, i: usize| t.split('.').nth(i).unwrap().to_string();
+    assert_eq!(part(&rs, 1), part(&es, 1));
+    let general = json!({"payload": part(&rs, 1), "signatures": [
+        {"protected": part(&rs, 0), "signature": part(&rs, 2)},
+        {"protected": part(&es, 0), "signature": part(&es, 2)},
+    ]});
+    env.write("general.json", general.to_string());
+    let r = env
+        .run(&["verify", "@general.json", "--key", "es256.pub.jwk"])
+        .code(0);
+    let header = r
+        .stdout
+        .split("Header\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    assert!(header.contains("\"alg\": \"ES256\""), "{}", r.stdout);
+    assert!(!header.contains("RS256"), "{}", r.stdout);
+    let j = env
+        .run(&["verify", "@general.json", "--key", "es256.pub.jwk", "--json"])
+        .code(0)
+        .json();
+    assert_eq!(j["header"]["alg"], "ES256");
+}

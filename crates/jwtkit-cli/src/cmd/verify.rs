@@ -272,13 +272,19 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         }
         output::section("Diagnosis", &lines, st);
     }
-    if let Some(h) = &unverified.header {
-        let title = if outcome.signature.is_ok() {
-            "Header"
-        } else {
-            "Header (unverified)"
-        };
-        output::section(title, &[output::json(&Value::Object(h.clone()), st)], st);
+    // The header of the signature that verified (a general JWS JSON has one per signature).
+    match (&outcome.signature, &unverified.header) {
+        (Ok(v), _) => output::section(
+            "Header",
+            &[output::json(&Value::Object(v.header.as_object().clone()), st)],
+            st,
+        ),
+        (Err(_), Some(h)) => output::section(
+            "Header (unverified)",
+            &[output::json(&Value::Object(h.clone()), st)],
+            st,
+        ),
+        (Err(_), None) => {}
     }
     if let Some(c) = unverified.claims() {
         let title = if outcome.signature.is_ok() {

@@ -195,11 +195,13 @@ pub fn keys(args: &KeyArgs, limits: &Limits, hmac_prompt: Option<&str>) -> Resul
     }
     for path in &args.key {
         let bytes = if path == "-" {
-            read_stdin("the key from stdin")?
+            read_stdin("the key from stdin")
         } else {
-            read_file(path)?
-        };
-        let (set, format) = jwtkit::key::load(&bytes, limits).map_err(|e| Failure::Jose(prefix(e, path)))?;
+            read_file(path)
+        }
+        .map_err(Failure::caused_by_inputs)?;
+        let (set, format) = jwtkit::key::load(&bytes, limits)
+            .map_err(|e| Failure::Jose(prefix(e, path)).caused_by_inputs())?;
         let ignored: Vec<String> = set
             .ignored()
             .iter()

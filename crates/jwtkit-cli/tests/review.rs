@@ -272,3 +272,25 @@ fn review_general_json_shows_the_header_of_the_signature_that_verified() {
         .json();
     assert_eq!(j["header"]["alg"], "ES256");
 }
+
+/// A key file over the size or depth limits exited 1 ("token invalid") with `fault: token`.
+#[test]
+fn review_oversized_or_too_deep_key_files_exit_3() {
+    let env = Env::new();
+    let t = env.hs256(&["--sub", "x"]);
+    let keys: Vec<Value> = (0..40_000)
+        .map(|i| json!({"kty": "oct", "k": "AAAA", "kid": i.to_string()}))
+        .collect();
+    env.write("many.jwks", json!({ "keys": keys }).to_string());
+    env.write(
+        "deep.jwks",
+        format!("{{\"keys\":{}{}}}", "[".repeat(1000), "]".repeat(1000)),
+    );
+    for file in ["many.jwks", "deep.jwks"] {
+        let r = env.run(&["verify", &t, "--key", file, "--json"]).code(3);
+        let j = r.json();
+        assert_eq!(j["error"]["kind"], "resource_limit", "{file}");
+        assert_eq!(j["error"]["fault"], "caller", "{file}");
+        env.run(&["jwk", "thumbprint", file]).code(3);
+    }
+}

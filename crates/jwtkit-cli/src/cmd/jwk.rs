@@ -11,11 +11,13 @@ use crate::output::{self, Style};
 
 fn load(file: &str) -> Result<jwtkit::JwkSet, Failure> {
     let bytes = if file == "-" {
-        input::read_stdin("the key from stdin")?
+        input::read_stdin("the key from stdin")
     } else {
-        input::read_file(file)?
-    };
-    let (set, _) = jwtkit::key::load(&bytes, &Limits::default())?;
+        input::read_file(file)
+    }
+    .map_err(Failure::caused_by_inputs)?;
+    let (set, _) =
+        jwtkit::key::load(&bytes, &Limits::default()).map_err(|e| Failure::Jose(e).caused_by_inputs())?;
     if set.is_empty() {
         let why = set
             .ignored()

@@ -34,8 +34,26 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, Failure> {
     read_bounded(f, path)
 }
 
-/// Read all of stdin, bounded.
+/// What stdin was already read for: it can be read once (`echo $T | jwtkit verify --secret -`
+/// would otherwise verify with an empty secret).
+static STDIN_READ_FOR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Read all of stdin, bounded; a second read in the same run is a usage error naming both.
 pub fn read_stdin(what: &str) -> Result<Vec<u8>, Failure> {
+    {
+        let mut first = STDIN_READ_FOR
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(first) = first.as_ref() {
+            let name = |w: &str| w.trim_end_matches(" from stdin").to_string();
+            return Err(Failure::Usage(format!(
+                "stdin was already read for {}; give {} another way (a file with @FILE, or env:VAR)",
+                name(first),
+                name(what)
+            )));
+        }
+        *first = Some(what.to_string());
+    }
     read_bounded(std::io::stdin().lock(), what)
 }
 

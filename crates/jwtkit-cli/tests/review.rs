@@ -294,3 +294,23 @@ fn review_oversized_or_too_deep_key_files_exit_3() {
         env.run(&["jwk", "thumbprint", file]).code(3);
     }
 }
+
+/// `echo $TOKEN | jwtkit verify --secret -` verified with an empty secret (stdin was already
+/// consumed by the token), ending in a puzzling bad_signature.
+#[test]
+fn review_stdin_is_read_once() {
+    let env = Env::new();
+    let t = env.hs256(&["--sub", "x"]);
+    let r = env.stdin(&["verify", "--secret", "-"], &t).code(2);
+    assert!(
+        r.stderr
+            .contains("stdin was already read for the token; give the secret another way"),
+        "{}",
+        r.stderr
+    );
+    let r = env.stdin(&["verify", "-", "--key", "-"], &t).code(2);
+    assert!(r.stderr.contains("give the key another way"), "{}", r.stderr);
+    // One use of stdin is fine.
+    env.stdin(&["verify", &t, "--secret", "-", "--now", NOW], SECRET)
+        .code(0);
+}

@@ -314,3 +314,60 @@ fn review_stdin_is_read_once() {
     env.stdin(&["verify", &t, "--secret", "-", "--now", NOW], SECRET)
         .code(0);
 }
+
+/// Verifying with only a decryption key said "pass --alg", which cannot help; `encrypt --p2c
+/// 20000` made a token `jwtkit decrypt` refuses, without a word.
+#[test]
+fn review_decryption_only_keys_and_pbes2_counts_are_explained() {
+    let env = Env::new();
+    let t = env.sign(&["--alg", "ES256", "--key", "es256.jwk"], &["--sub", "x"]);
+    let r = env.run(&[
+        "keygen",
+        "--alg",
+        "RSA-OAEP-256",
+        "--kid",
+        "enc",
+        "--out",
+        "enc.jwk",
+    ]);
+    r.code(0);
+    let r = env.run(&["verify", &t, "--key", "enc.jwk"]).code(3);
+    assert!(
+        r.stderr
+            .contains("none of the keys can verify a signature: kid \"enc\" (an RSA key)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("give the signer's key"), "{}", r.stderr);
+    let pbes2 = [
+        "--secret",
+        "correct horse battery staple",
+        "--alg",
+        "PBES2-HS256+A128KW",
+    ];
+    let mut args = vec!["encrypt", "hi", "--p2c", "20000"];
+    args.extend_from_slice(&pbes2);
+    let r = env.run(&args).code(0);
+    assert!(
+        r.stderr.contains("warning: p2c 20000 is above 10000"),
+        "{}",
+        r.stderr
+    );
+    let jwe = r.stdout.trim().to_string();
+    let r = env
+        .run(&[
+            "decrypt",
+            &jwe,
+            "--secret",
+            "correct horse battery staple",
+            "--json",
+        ])
+        .code(1);
+    assert_eq!(r.json()["error"]["kind"], "resource_limit");
+    let mut args = vec!["encrypt", "hi", "--p2c", "10"];
+    args.extend_from_slice(&pbes2);
+    assert!(env.run(&args).code(0).stderr.contains("below 1000"));
+    let mut args = vec!["encrypt", "hi"];
+    args.extend_from_slice(&pbes2);
+    assert_eq!(env.run(&args).code(0).stderr, "");
+}

@@ -163,6 +163,19 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
     } else {
         &plaintext
     };
+    let pbes2 = recipients.iter().any(|(_, a)| a.as_str().starts_with("PBES2"));
+    let cap = Limits::default().max_pbes2_count;
+    if pbes2 && args.p2c > cap {
+        errln!(
+            "warning: p2c {} is above {cap}, the limit of jwtkit decrypt (and of most verifiers, against denial of service): this token will be refused",
+            args.p2c
+        );
+    } else if pbes2 && args.p2c < 1000 {
+        errln!(
+            "warning: p2c {} is below 1000, the minimum RFC 7518 §4.8.1.2 recommends: the password is cheap to guess",
+            args.p2c
+        );
+    }
     let mut extra = Vec::new();
     for h in &args.headers {
         extra.push(super::sign::header_pair(

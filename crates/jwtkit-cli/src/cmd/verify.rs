@@ -108,9 +108,20 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         algs = algs.intersect(discovery_algs);
     }
     if algs.is_empty() {
+        let kinds: Vec<String> = keys
+            .set
+            .keys()
+            .iter()
+            .map(|k| format!("{} ({})", k.label(), k.family()))
+            .collect();
         return Err(Failure::Jose(jwtkit::Error::new(
             jwtkit::ErrorKind::InvalidConfig,
-            "the keys allow no JWS algorithm (their JWK alg is not a signature algorithm); pass --alg",
+            format!(
+                "none of the keys can verify a signature: {}; an X25519 key or a JWK whose alg is a JWE \
+                 algorithm (RSA-OAEP, ECDH-ES, A*KW) only decrypts: give the signer's key (or --alg when the \
+                 JWK alg is wrong)",
+                kinds.join(", ")
+            ),
         )));
     }
     let validation = validation(args, algs, now, remote_issuer.as_deref())?;

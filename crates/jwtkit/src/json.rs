@@ -5,13 +5,24 @@
 //! (e.g. `{"alg":"HS256","alg":"none"}`), so jwtkit rejects them (`duplicate_member`), in
 //! nested objects too, comparing names after unescaping (`"a"` and `"\u0061"` are the same).
 //!
-//! Syntax is checked by `serde_json` (RFC 8259); a linear pre-scan here checks depth and
-//! duplicates first. Values keep member order and numbers as written (`3.0`, big integers),
-//! so what the CLI shows is what the token says.
+//! Syntax is checked by `serde_json` (RFC 8259). Values keep member order and numbers as
+//! written (`3.0`, big integers), so what the CLI shows is what the token says.
+//!
+//! Two paths give one result. The **fast path** ([`StrictSeed`]) builds the value in a single
+//! pass of `serde_json`, rejecting a duplicate member name (via the map's entry, one hash per
+//! member) or a nesting level above the limit as it meets them. When it fails for any reason,
+//! the **reference path** runs: a linear pre-scan for depth and duplicates, then a plain
+//! `serde_json` parse. The reference path alone decides every error, so kinds, messages and
+//! which of several defects is reported are exactly those of the pre-scan; the fast path only
+//! succeeds on documents the reference path accepts, with the same value (the `json_strict`
+//! fuzz target checks both claims on every input).
 
 use std::collections::HashSet;
+use std::fmt;
 
-use serde_json::{Map, Value};
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
+use serde_json::{Map, Number, Value};
 
 use crate::Limits;
 use crate::error::{Error, ErrorKind, Result, err};
@@ -40,11 +51,154 @@ pub fn parse_object(bytes: &[u8], limits: &Limits) -> Result<Object> {
 /// # Errors
 /// As [`parse_object`], without the object requirement.
 pub fn parse_value(bytes: &[u8], limits: &Limits) -> Result<Value> {
+    // A document the fast path accepts is valid UTF-8 (serde_json validates every string, and
+    // anything else non-ASCII is a syntax error), so the UTF-8 check is only needed before the
+    // reference path, where it comes first as it always did.
+    if let Some(value) = parse_fast(bytes, limits.max_json_depth) {
+        return Ok(value);
+    }
     if std::str::from_utf8(bytes).is_err() {
         return Err(err!(BadJson, "not valid UTF-8"));
     }
-    check_strict(bytes, limits.max_json_depth)?;
+    parse_reference(bytes, limits.max_json_depth)
+}
+
+/// The reference path: pre-scan for depth and duplicates, then `serde_json`. Gives the errors.
+#[doc(hidden)]
+pub fn parse_reference(bytes: &[u8], max_depth: usize) -> Result<Value> {
+    check_strict(bytes, max_depth)?;
     serde_json::from_slice(bytes).map_err(|e| err!(BadJson, "{}", lower_first(&e.to_string())))
+}
+
+/// The fast path: one `serde_json` pass with the strict checks inside; None on any failure.
+#[doc(hidden)]
+pub fn parse_fast(bytes: &[u8], max_depth: usize) -> Option<Value> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // Room for the top-level object's members up front (a member takes at least 6 bytes,
+    // typically 20-40): saves the map's growth steps, over-allocating at most a few times.
+    let capacity = (bytes.len() / 16).clamp(4, 32);
+    let value = StrictSeed {
+        depth: 0,
+        max_depth,
+        capacity,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+/// The map key `serde_json` (feature `arbitrary_precision`) uses to hand a number's text to a
+/// visitor. If a future version changed it, numbers would fail the fast path and take the
+/// reference path: slower, same result.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Deserializes one JSON value that sits inside `depth` open objects/arrays, rejecting
+/// duplicate member names and objects/arrays nested deeper than `max_depth`.
+#[derive(Clone, Copy)]
+struct StrictSeed {
+    depth: usize,
+    max_depth: usize,
+    /// Initial member capacity of an object at this level (nested objects start empty).
+    capacity: usize,
+}
+
+impl StrictSeed {
+    fn enter<E: serde::de::Error>(self) -> std::result::Result<StrictSeed, E> {
+        if self.depth >= self.max_depth {
+            return Err(E::custom("nesting limit"));
+        }
+        Ok(StrictSeed {
+            depth: self.depth + 1,
+            max_depth: self.max_depth,
+            capacity: 0,
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StrictSeed {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictSeed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(n))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(n))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> std::result::Result<Value, E> {
+        Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let inner = self.enter()?;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(inner)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let Some(first) = map.next_key::<String>()? else {
+            self.enter::<A::Error>()?;
+            return Ok(Value::Object(Map::new()));
+        };
+        let inner = self.enter()?;
+        if first == NUMBER_TOKEN {
+            // A number, kept as written; serde_json's own `Value` does exactly this (also for an
+            // object whose first member has that name, hence the depth check above: the
+            // pre-scan counts it as an object).
+            let text: String = map.next_value()?;
+            return text
+                .parse::<Number>()
+                .map(Value::Number)
+                .map_err(serde::de::Error::custom);
+        }
+        let mut members = Map::with_capacity(self.capacity);
+        let mut key = first;
+        loop {
+            match members.entry(key) {
+                Entry::Occupied(_) => return Err(serde::de::Error::custom("duplicate member")),
+                Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(inner)?);
+                }
+            }
+            match map.next_key::<String>()? {
+                Some(k) => key = k,
+                None => return Ok(Value::Object(members)),
+            }
+        }
+    }
 }
 
 /// The JSON type name of a value, for messages (`"a string"`, `"an array"`).
@@ -248,6 +402,57 @@ mod tests {
                 .unwrap_err()
                 .kind(),
             ErrorKind::BadJson
+        );
+    }
+
+    #[test]
+    fn fast_path_is_taken_and_agrees_with_the_reference() {
+        let docs: &[&[u8]] = &[
+            br#"{"a":1.0,"b":[1,{"c":null}],"d":"\u00e9\"","e":123456789012345678901234567890}"#,
+            br#"{"a":1,"a":2}"#,
+            br#"{"a":1,"\u0061":2}"#,
+            br#"{"a":{"b":1,"b":2}}"#,
+            br#"{"$serde_json::private::Number":"1"}"#,
+            br#"{"$serde_json::private::Number":"x"}"#,
+            br#"[1,2,{"k":[]}]"#,
+            b"{\"a\":1}x",
+            b"{}",
+            b"[]",
+            b"-0",
+        ];
+        for doc in docs {
+            for depth in [0, 1, 2, 64] {
+                if let Some(fast) = parse_fast(doc, depth) {
+                    assert_eq!(
+                        parse_reference(doc, depth).ok(),
+                        Some(fast),
+                        "{}",
+                        String::from_utf8_lossy(doc)
+                    );
+                }
+            }
+        }
+        let ok = br#"{"a":1.0,"b":[1,{"c":null}]}"#;
+        assert_eq!(
+            serde_json::to_string(&parse_fast(ok, 64).unwrap()).unwrap(),
+            r#"{"a":1.0,"b":[1,{"c":null}]}"#
+        );
+        // Defects leave the fast path; the reference path reports them.
+        assert_eq!(parse_fast(br#"{"a":1,"a":2}"#, 64), None);
+        assert_eq!(parse_fast(br#"{"a":{"b":[]}}"#, 2), None);
+        assert!(parse_fast(br#"{"a":{"b":[]}}"#, 3).is_some());
+        assert_eq!(parse_fast(br#"{"$serde_json::private::Number":"1"}"#, 0), None);
+        assert_eq!(
+            parse_value(
+                br#"{"$serde_json::private::Number":"1"}"#,
+                &Limits {
+                    max_json_depth: 0,
+                    ..Limits::default()
+                }
+            )
+            .unwrap_err()
+            .kind(),
+            ErrorKind::ResourceLimit
         );
     }
 

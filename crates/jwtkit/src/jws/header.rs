@@ -34,8 +34,8 @@ pub struct Header {
     b64: bool,
 }
 
-fn opt_str(obj: &Object, name: &str) -> Result<Option<String>> {
-    match obj.get(name) {
+fn opt_str(name: &str, value: Option<&Value>) -> Result<Option<String>> {
+    match value {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(v) => Err(err!(
@@ -43,6 +43,50 @@ fn opt_str(obj: &Object, name: &str) -> Result<Option<String>> {
             "header parameter \"{name}\" must be a string, found {}",
             crate::json::type_name(v)
         )),
+    }
+}
+
+/// The registered parameters of a header object, found in one pass over its members.
+#[derive(Default)]
+struct Registered<'a> {
+    alg: Option<&'a Value>,
+    kid: Option<&'a Value>,
+    typ: Option<&'a Value>,
+    cty: Option<&'a Value>,
+    jku: Option<&'a Value>,
+    x5u: Option<&'a Value>,
+    x5t: Option<&'a Value>,
+    x5t_s256: Option<&'a Value>,
+    jwk: Option<&'a Value>,
+    x5c: Option<&'a Value>,
+    b64: Option<&'a Value>,
+    crit: Option<&'a Value>,
+}
+
+impl<'a> Registered<'a> {
+    /// One pass instead of a hashed lookup per parameter name (a JSON object has unique names,
+    /// so each slot is set at most once).
+    fn of(raw: &'a Object) -> Registered<'a> {
+        let mut r = Registered::default();
+        for (name, value) in raw {
+            let slot = match name.as_str() {
+                "alg" => &mut r.alg,
+                "kid" => &mut r.kid,
+                "typ" => &mut r.typ,
+                "cty" => &mut r.cty,
+                "jku" => &mut r.jku,
+                "x5u" => &mut r.x5u,
+                "x5t" => &mut r.x5t,
+                "x5t#S256" => &mut r.x5t_s256,
+                "jwk" => &mut r.jwk,
+                "x5c" => &mut r.x5c,
+                "b64" => &mut r.b64,
+                "crit" => &mut r.crit,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        r
     }
 }
 
@@ -55,7 +99,8 @@ impl Header {
     /// `x5c` an array of strings; `b64` a boolean), or `crit` is empty, repeats a name, names a
     /// registered parameter or a parameter absent from the header (RFC 7515 §4.1.11).
     pub fn from_object(raw: Object) -> Result<Header> {
-        let alg = match raw.get("alg") {
+        let p = Registered::of(&raw);
+        let alg = match p.alg {
             Some(Value::String(s)) => s.clone(),
             Some(v) => {
                 return Err(err!(
@@ -71,18 +116,23 @@ impl Header {
                 ));
             }
         };
-        let kid = opt_str(&raw, "kid")?;
-        let typ = opt_str(&raw, "typ")?;
-        let cty = opt_str(&raw, "cty")?;
-        for name in ["jku", "x5u", "x5t", "x5t#S256"] {
-            opt_str(&raw, name)?;
+        let kid = opt_str("kid", p.kid)?;
+        let typ = opt_str("typ", p.typ)?;
+        let cty = opt_str("cty", p.cty)?;
+        for (name, value) in [
+            ("jku", p.jku),
+            ("x5u", p.x5u),
+            ("x5t", p.x5t),
+            ("x5t#S256", p.x5t_s256),
+        ] {
+            opt_str(name, value)?;
         }
-        if let Some(v) = raw.get("jwk")
+        if let Some(v) = p.jwk
             && !v.is_object()
         {
             return Err(err!(Malformed, "header parameter \"jwk\" must be a JSON object"));
         }
-        if let Some(v) = raw.get("x5c")
+        if let Some(v) = p.x5c
             && !v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
         {
             return Err(err!(
@@ -90,7 +140,7 @@ impl Header {
                 "header parameter \"x5c\" must be an array of strings"
             ));
         }
-        let b64 = match raw.get("b64") {
+        let b64 = match p.b64 {
             None => true,
             Some(Value::Bool(b)) => *b,
             Some(_) => {
@@ -100,7 +150,7 @@ impl Header {
                 ));
             }
         };
-        let crit = match raw.get("crit") {
+        let crit = match p.crit {
             None => Vec::new(),
             Some(Value::Array(a)) if !a.is_empty() => {
                 let mut names: Vec<String> = Vec::with_capacity(a.len());
@@ -225,9 +275,9 @@ impl Header {
     /// # Errors
     /// `unsupported_crit` naming the first extension not in `understood`; `malformed` when a
     /// `crit` name does not occur in the header.
-    pub fn check_crit(&self, understood: &[&str]) -> Result<()> {
+    pub fn check_crit(&self, understood: &[impl AsRef<str>]) -> Result<()> {
         for name in &self.crit {
-            if !understood.contains(&name.as_str()) {
+            if !understood.iter().any(|u| u.as_ref() == name) {
                 return Err(err!(
                     UnsupportedCrit,
                     "the token marks extension {} as critical, and it is not understood here",

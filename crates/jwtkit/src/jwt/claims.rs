@@ -82,14 +82,7 @@ impl Claims {
 
     /// A NumericDate claim (`exp`, `nbf`, `iat`): a JSON number, integer or fraction, in seconds.
     pub fn numeric_date(&self, name: &str) -> ClaimValue<f64> {
-        match self.0.get(name) {
-            None => ClaimValue::Absent,
-            Some(Value::Number(n)) => match n.as_f64() {
-                Some(f) if f.is_finite() => ClaimValue::Present(f),
-                _ => ClaimValue::Invalid("a number out of range".into()),
-            },
-            Some(v) => ClaimValue::Invalid(describe(v)),
-        }
+        numeric_date(self.0.get(name))
     }
 
     /// `exp` (§4.1.4).
@@ -109,11 +102,7 @@ impl Claims {
 
     /// A string claim (`iss`, `sub`, `jti`).
     pub fn string(&self, name: &str) -> ClaimValue<&str> {
-        match self.0.get(name) {
-            None => ClaimValue::Absent,
-            Some(Value::String(s)) => ClaimValue::Present(s),
-            Some(v) => ClaimValue::Invalid(describe(v)),
-        }
+        string(self.0.get(name))
     }
 
     /// `iss` (§4.1.1).
@@ -133,25 +122,27 @@ impl Claims {
 
     /// `aud` (§4.1.3): a string or an array of strings, returned as a list.
     pub fn aud(&self) -> ClaimValue<Vec<&str>> {
-        match self.0.get("aud") {
-            None => ClaimValue::Absent,
-            Some(Value::String(s)) => ClaimValue::Present(vec![s.as_str()]),
-            Some(Value::Array(a)) => {
-                let mut out = Vec::with_capacity(a.len());
-                for v in a {
-                    match v {
-                        Value::String(s) => out.push(s.as_str()),
-                        other => {
-                            return ClaimValue::Invalid(format!("an array holding {}", describe(other)));
-                        }
-                    }
-                }
-                ClaimValue::Present(out)
-            }
-            Some(v) => ClaimValue::Invalid(describe(v)),
-        }
+        audience(self.0.get("aud"))
     }
 
+    /// The registered claims that validation reads, found in one pass over the members (a
+    /// lookup per name would hash each name).
+    pub(crate) fn registered(&self) -> Registered<'_> {
+        let mut r = Registered::default();
+        for (name, value) in &self.0 {
+            let slot = match name.as_str() {
+                "exp" => &mut r.exp,
+                "nbf" => &mut r.nbf,
+                "iat" => &mut r.iat,
+                "iss" => &mut r.iss,
+                "sub" => &mut r.sub,
+                "aud" => &mut r.aud,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        r
+    }
     /// A claim by name.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.get(name)
@@ -190,5 +181,74 @@ impl Claims {
 impl From<Object> for Claims {
     fn from(o: Object) -> Claims {
         Claims(o)
+    }
+}
+
+/// The registered claims validation reads ([`Claims::registered`]).
+#[derive(Default)]
+pub(crate) struct Registered<'a> {
+    pub(crate) exp: Option<&'a Value>,
+    pub(crate) nbf: Option<&'a Value>,
+    pub(crate) iat: Option<&'a Value>,
+    pub(crate) iss: Option<&'a Value>,
+    pub(crate) sub: Option<&'a Value>,
+    pub(crate) aud: Option<&'a Value>,
+}
+
+impl Registered<'_> {
+    /// Whether the claim `name` is present, when it is one of these; None for other names.
+    pub(crate) fn has(&self, name: &str) -> Option<bool> {
+        let slot = match name {
+            "exp" => self.exp,
+            "nbf" => self.nbf,
+            "iat" => self.iat,
+            "iss" => self.iss,
+            "sub" => self.sub,
+            "aud" => self.aud,
+            _ => return None,
+        };
+        Some(slot.is_some())
+    }
+}
+
+/// A NumericDate claim's value: a finite JSON number (seconds).
+pub(crate) fn numeric_date(value: Option<&Value>) -> ClaimValue<f64> {
+    match value {
+        None => ClaimValue::Absent,
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(f) if f.is_finite() => ClaimValue::Present(f),
+            _ => ClaimValue::Invalid("a number out of range".into()),
+        },
+        Some(v) => ClaimValue::Invalid(describe(v)),
+    }
+}
+
+/// A string claim's value.
+pub(crate) fn string(value: Option<&Value>) -> ClaimValue<&str> {
+    match value {
+        None => ClaimValue::Absent,
+        Some(Value::String(s)) => ClaimValue::Present(s),
+        Some(v) => ClaimValue::Invalid(describe(v)),
+    }
+}
+
+/// The `aud` claim's value: a string or an array of strings, as a list.
+pub(crate) fn audience(value: Option<&Value>) -> ClaimValue<Vec<&str>> {
+    match value {
+        None => ClaimValue::Absent,
+        Some(Value::String(s)) => ClaimValue::Present(vec![s.as_str()]),
+        Some(Value::Array(a)) => {
+            let mut out = Vec::with_capacity(a.len());
+            for v in a {
+                match v {
+                    Value::String(s) => out.push(s.as_str()),
+                    other => {
+                        return ClaimValue::Invalid(format!("an array holding {}", describe(other)));
+                    }
+                }
+            }
+            ClaimValue::Present(out)
+        }
+        Some(v) => ClaimValue::Invalid(describe(v)),
     }
 }

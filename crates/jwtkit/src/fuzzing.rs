@@ -72,6 +72,12 @@ pub fn compact_jws(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    for segment in text.split('.') {
+        // The strict base64url decoder against the base64 crate's URL_SAFE_NO_PAD.
+        let ours = crate::base64url::decode(segment).ok();
+        let theirs = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, segment).ok();
+        assert!(ours == theirs, "base64url decoders disagree on {segment:?}");
+    }
     let _ = crate::dangerous::decode_unverified(text, &Limits::default());
     let _ = crate::lint::token_findings_for(text, NOW);
     let Some(f) = fixture() else {
@@ -143,6 +149,18 @@ pub fn json_strict(data: &[u8]) {
                     && reference.as_ref().is_ok_and(|r| *r == fast)
                     && value.is_ok_and(|v| v == fast),
                 "fast and reference JSON paths disagree: {reference:?}"
+            );
+        }
+        // The checking pass (claims of a token) accepts only what the fast path accepts, and
+        // keeps the same member values.
+        let keep = ["exp", "aud", "a", ""];
+        let mut kept = Default::default();
+        if crate::json::check_object_keeping(data, max_json_depth, keep, &mut kept) {
+            let fast = crate::json::parse_fast(data, max_json_depth);
+            let object = fast.as_ref().and_then(serde_json::Value::as_object);
+            assert!(
+                object.is_some_and(|o| keep.map(|k| o.get(k)) == kept.each_ref().map(Option::as_ref)),
+                "checking pass and fast path disagree: {fast:?} {kept:?}"
             );
         }
     }

@@ -17,6 +17,7 @@
 //! succeeds on documents the reference path accepts, with the same value (the `json_strict`
 //! fuzz target checks both claims on every input).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -92,6 +93,222 @@ pub fn parse_fast(bytes: &[u8], max_depth: usize) -> Option<Value> {
 /// visitor. If a future version changed it, numbers would fail the fast path and take the
 /// reference path: slower, same result.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// The fast path without building: checks that `bytes` is one strict JSON object (syntax,
+/// unique member names, depth) and stores only its top-level members named in `keep`, built
+/// as values, in `kept` (same order). False on any failure or when the value is not an object
+/// (`kept` is then unspecified): the caller takes [`parse_object`], whose reference path gives
+/// the error. Accepts only what [`parse_fast`] accepts (the `json_strict` fuzz target checks).
+pub(crate) fn check_object_keeping<const N: usize>(
+    bytes: &[u8],
+    max_depth: usize,
+    keep: [&str; N],
+    kept: &mut [Option<Value>; N],
+) -> bool {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    TopLevel {
+        max_depth,
+        keep,
+        kept,
+    }
+    .deserialize(&mut de)
+    .is_ok_and(|object| object)
+        && de.end().is_ok()
+}
+
+/// Visits the top-level value for [`check_object_keeping`]; false when it is not an object.
+struct TopLevel<'k, const N: usize> {
+    max_depth: usize,
+    keep: [&'k str; N],
+    kept: &'k mut [Option<Value>; N],
+}
+
+impl<'de, const N: usize> DeserializeSeed<'de> for TopLevel<'_, N> {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for TopLevel<'_, N> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let top = StrictSeed {
+            depth: 0,
+            max_depth: self.max_depth,
+            capacity: 0,
+        };
+        let mut names = Names::default();
+        let mut first = true;
+        while let Some(name) = map.next_key_seed(NameSeed)? {
+            if std::mem::take(&mut first) && name == NUMBER_TOKEN {
+                return Ok(false); // a number, or an object the reference path would take for one
+            }
+            let inner = top.enter()?;
+            let slot = self.keep.iter().position(|k| *k == name);
+            if !names.insert(name) {
+                return Err(serde::de::Error::custom("duplicate member"));
+            }
+            match slot.and_then(|i| self.kept.get_mut(i)) {
+                Some(slot) => *slot = Some(map.next_value_seed(inner)?),
+                None => map.next_value_seed(CheckSeed(inner))?,
+            }
+        }
+        top.enter::<A::Error>()?;
+        Ok(true)
+    }
+
+    // Any other top-level value is not an object.
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> std::result::Result<Self::Value, A::Error> {
+        Ok(false)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+}
+
+/// A member name, borrowed from the input unless it has escapes (then unescaped, owned).
+struct NameSeed;
+
+impl<'de> DeserializeSeed<'de> for NameSeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameSeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Self::Value, E> {
+        Ok(Cow::Borrowed(s))
+    }
+
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Self::Value, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+}
+
+/// Member names of one object, for duplicate detection: up to 16 kept on the stack and
+/// compared linearly, then a hash set (so a hostile object with many members costs O(n), not
+/// O(n²)).
+#[derive(Default)]
+struct Names<'de> {
+    few: [Option<Cow<'de, str>>; 16],
+    many: Option<HashSet<Cow<'de, str>>>,
+}
+
+impl<'de> Names<'de> {
+    /// Insert; false if already present.
+    fn insert(&mut self, name: Cow<'de, str>) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(name);
+        }
+        for slot in &mut self.few {
+            match slot {
+                Some(seen) if *seen == name => return false,
+                Some(_) => {}
+                None => {
+                    *slot = Some(name);
+                    return true;
+                }
+            }
+        }
+        let mut set: HashSet<_> = self.few.iter_mut().filter_map(Option::take).collect();
+        set.insert(name);
+        self.many = Some(set);
+        true
+    }
+}
+
+/// Checks one JSON value strictly (as [`StrictSeed`]) without building it.
+#[derive(Clone, Copy)]
+struct CheckSeed(StrictSeed);
+
+impl<'de> DeserializeSeed<'de> for CheckSeed {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CheckSeed {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let inner = CheckSeed(self.0.enter()?);
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let inner = CheckSeed(self.0.enter()?);
+        let mut names = Names::default();
+        let mut first = true;
+        while let Some(name) = map.next_key_seed(NameSeed)? {
+            if std::mem::take(&mut first) && name == NUMBER_TOKEN {
+                // A number (see StrictSeed::visit_map): its text must parse as serde_json does.
+                let text: String = map.next_value()?;
+                return text.parse::<Number>().map(drop).map_err(serde::de::Error::custom);
+            }
+            if !names.insert(name) {
+                return Err(serde::de::Error::custom("duplicate member"));
+            }
+            map.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
+}
 
 /// Deserializes one JSON value that sits inside `depth` open objects/arrays, rejecting
 /// duplicate member names and objects/arrays nested deeper than `max_depth`.

@@ -4,6 +4,9 @@
 //! A malformed registered claim is never treated as absent (CVE-2026-25537 class): each
 //! accessor returns a [`ClaimValue`] that distinguishes `Absent`, `Invalid` and `Present`.
 
+use std::fmt;
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
 use crate::json::Object;
@@ -64,8 +67,64 @@ impl Claim {
 }
 
 /// A JWT Claims Set: a JSON object, member order kept.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Claims(Object);
+///
+/// Claims read from a token ([`parse_claims`](crate::jwt::parse_claims), [`crate::verify`])
+/// keep the strict-checked JSON text and build the member map on first use of an accessor:
+/// verification reads the registered claims it validates from one checking pass, so a caller
+/// that does not look at the claims does not pay for building them. Either way the accessors
+/// see the same object (and a token whose claims set is not strict JSON never gets here).
+#[derive(Clone, Default)]
+pub struct Claims {
+    object: OnceLock<Object>,
+    /// The claims set as JSON text, already checked strictly; None when built from an object.
+    json: Option<Box<[u8]>>,
+}
+
+/// The registered claims verification validates, in the order of [`Registered`]'s fields.
+pub(crate) const REGISTERED: [&str; 6] = ["exp", "nbf", "iat", "iss", "sub", "aud"];
+
+/// Parse a claims set (a strict JSON object) for verification: the checked text, and the
+/// registered members' values stored in `registered` in [`REGISTERED`] order.
+///
+/// # Errors
+/// As [`crate::json::parse_object`] (from its reference path, so errors are unchanged).
+pub(crate) fn parse(
+    json: Vec<u8>,
+    limits: &crate::Limits,
+    registered: &mut [Option<Value>; 6],
+) -> crate::Result<Claims> {
+    if crate::json::check_object_keeping(&json, limits.max_json_depth, REGISTERED, registered) {
+        return Ok(Claims {
+            object: OnceLock::new(),
+            json: Some(json.into_boxed_slice()),
+        });
+    }
+    let claims = Claims::new(crate::json::parse_object(&json, limits)?);
+    *registered = REGISTERED.map(|name| claims.get(name).cloned());
+    Ok(claims)
+}
+
+impl PartialEq for Claims {
+    fn eq(&self, other: &Claims) -> bool {
+        self.as_object() == other.as_object()
+    }
+}
+
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Claims").field(self.as_object()).finish()
+    }
+}
+
+/// Build the object from JSON text that passed the strict check. The check accepts exactly
+/// what the fast path accepts (the `json_strict` fuzz target verifies it), so the empty
+/// fallback is unreachable; it exists because an accessor cannot fail.
+fn build(json: Option<&[u8]>) -> Object {
+    match json.and_then(|j| crate::json::parse_fast(j, usize::MAX)) {
+        Some(Value::Object(object)) => object,
+        _ => Object::new(),
+    }
+}
 
 fn describe(v: &Value) -> String {
     match v {
@@ -77,12 +136,15 @@ fn describe(v: &Value) -> String {
 impl Claims {
     /// Wrap a parsed object.
     pub fn new(obj: Object) -> Claims {
-        Claims(obj)
+        Claims {
+            object: OnceLock::from(obj),
+            json: None,
+        }
     }
 
     /// A NumericDate claim (`exp`, `nbf`, `iat`): a JSON number, integer or fraction, in seconds.
     pub fn numeric_date(&self, name: &str) -> ClaimValue<f64> {
-        numeric_date(self.0.get(name))
+        numeric_date(self.as_object().get(name))
     }
 
     /// `exp` (§4.1.4).
@@ -102,7 +164,7 @@ impl Claims {
 
     /// A string claim (`iss`, `sub`, `jti`).
     pub fn string(&self, name: &str) -> ClaimValue<&str> {
-        string(self.0.get(name))
+        string(self.as_object().get(name))
     }
 
     /// `iss` (§4.1.1).
@@ -122,14 +184,14 @@ impl Claims {
 
     /// `aud` (§4.1.3): a string or an array of strings, returned as a list.
     pub fn aud(&self) -> ClaimValue<Vec<&str>> {
-        audience(self.0.get("aud"))
+        audience(self.as_object().get("aud"))
     }
 
     /// The registered claims that validation reads, found in one pass over the members (a
     /// lookup per name would hash each name).
     pub(crate) fn registered(&self) -> Registered<'_> {
         let mut r = Registered::default();
-        for (name, value) in &self.0 {
+        for (name, value) in self.as_object() {
             let slot = match name.as_str() {
                 "exp" => &mut r.exp,
                 "nbf" => &mut r.nbf,
@@ -145,17 +207,17 @@ impl Claims {
     }
     /// A claim by name.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
+        self.as_object().get(name)
     }
 
     /// A claim at a dotted path into nested objects (`realm_access.roles`); a name containing
     /// dots is found first as a whole (`https://example.com/roles`).
     pub fn get_path(&self, path: &str) -> Option<&Value> {
-        if let Some(v) = self.0.get(path) {
+        if let Some(v) = self.as_object().get(path) {
             return Some(v);
         }
         let mut parts = path.split('.');
-        let mut cur = self.0.get(parts.next()?)?;
+        let mut cur = self.as_object().get(parts.next()?)?;
         for p in parts {
             cur = cur.as_object()?.get(p)?;
         }
@@ -164,23 +226,24 @@ impl Claims {
 
     /// Whether a claim is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+        self.as_object().contains_key(name)
     }
 
     /// The claims as a JSON object.
     pub fn as_object(&self) -> &Object {
-        &self.0
+        self.object.get_or_init(|| build(self.json.as_deref()))
     }
 
     /// Take the object.
     pub fn into_object(self) -> Object {
-        self.0
+        let Claims { object, json } = self;
+        object.into_inner().unwrap_or_else(|| build(json.as_deref()))
     }
 }
 
 impl From<Object> for Claims {
     fn from(o: Object) -> Claims {
-        Claims(o)
+        Claims::new(o)
     }
 }
 
@@ -195,7 +258,20 @@ pub(crate) struct Registered<'a> {
     pub(crate) aud: Option<&'a Value>,
 }
 
-impl Registered<'_> {
+impl<'a> Registered<'a> {
+    /// A view of the values [`parse`] returned.
+    pub(crate) fn from_values(values: &'a [Option<Value>; 6]) -> Registered<'a> {
+        let [exp, nbf, iat, iss, sub, aud] = values.each_ref().map(Option::as_ref);
+        Registered {
+            exp,
+            nbf,
+            iat,
+            iss,
+            sub,
+            aud,
+        }
+    }
+
     /// Whether the claim `name` is present, when it is one of these; None for other names.
     pub(crate) fn has(&self, name: &str) -> Option<bool> {
         let slot = match name {
@@ -250,5 +326,55 @@ pub(crate) fn audience(value: Option<&Value>) -> ClaimValue<Vec<&str>> {
             ClaimValue::Present(out)
         }
         Some(v) => ClaimValue::Invalid(describe(v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, Limits};
+
+    const JSON: &[u8] = br#"{"iss":"joe","exp":1300819380,"aud":["a","b"],"n":3.0,"o":{"p":[1,{"q":null}]}}"#;
+
+    #[test]
+    fn lazy_claims_equal_the_parsed_object() {
+        let mut registered = Default::default();
+        let claims = parse(JSON.to_vec(), &Limits::default(), &mut registered).unwrap();
+        assert!(claims.object.get().is_none(), "not built by parsing");
+        let object = crate::json::parse_object(JSON, &Limits::default()).unwrap();
+        assert_eq!(registered, REGISTERED.map(|n| object.get(n).cloned()));
+        assert_eq!(claims.clone(), Claims::new(object.clone()));
+        assert_eq!(claims.exp(), ClaimValue::Present(1_300_819_380.0));
+        assert_eq!(claims.get_path("o.p").unwrap().to_string(), r#"[1,{"q":null}]"#);
+        assert_eq!(
+            serde_json::to_string(claims.as_object()).unwrap(),
+            std::str::from_utf8(JSON).unwrap()
+        );
+        assert_eq!(claims.into_object(), object);
+        assert_eq!(format!("{:?}", Claims::default()), "Claims({})");
+    }
+
+    #[test]
+    fn defects_take_the_reference_path() {
+        let kind = |j: &[u8]| {
+            parse(j.to_vec(), &Limits::default(), &mut Default::default())
+                .unwrap_err()
+                .kind()
+        };
+        assert_eq!(
+            kind(br#"{"exp":1,"o":{"a":1,"a":2}}"#),
+            ErrorKind::DuplicateMember
+        );
+        assert_eq!(kind(br#"{"exp":1,"\u0065xp":2}"#), ErrorKind::DuplicateMember);
+        assert_eq!(kind(br#"{"exp":1,}"#), ErrorKind::BadJson);
+        assert_eq!(kind(br#"[{"exp":1}]"#), ErrorKind::BadJson);
+        assert_eq!(kind(b"{\"a\":\"\xff\"}"), ErrorKind::BadJson);
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(64), "]".repeat(64));
+        assert_eq!(kind(deep.as_bytes()), ErrorKind::ResourceLimit);
+        // serde_json takes this object for a number; so does the reference path, as before.
+        assert_eq!(
+            kind(br#"{"$serde_json::private::Number":"1"}"#),
+            ErrorKind::BadJson
+        );
     }
 }

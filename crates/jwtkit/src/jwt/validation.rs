@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::claims::{self, ClaimValue, Claims};
+use super::claims::{self, ClaimValue, Claims, Registered};
 use super::time::{Clock, SystemClock, UnixTime, format_duration, format_relative, format_utc};
 use crate::error::{Error, ErrorKind, Result, err};
 use crate::jwa::AlgSet;
@@ -111,9 +111,14 @@ impl Validation {
     /// `too_old`, `bad_issuer`, `bad_audience`, `bad_subject`, `bad_type`, each with the
     /// values involved in the message and [`Detail`].
     pub fn validate(&self, header: &Header, claims: &Claims) -> Result<()> {
+        self.check(header, &claims.registered(), claims)
+    }
+
+    /// [`Validation::validate`] with the registered claims already at hand (`claims` is read
+    /// only for required claims that are not registered ones).
+    pub(crate) fn check(&self, header: &Header, registered: &Registered<'_>, claims: &Claims) -> Result<()> {
         let now = self.clock.now();
         let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
-        let registered = claims.registered();
         let mut dates = [None; 3];
         let date_claims = [
             ("exp", registered.exp),

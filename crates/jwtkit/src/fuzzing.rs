@@ -72,12 +72,6 @@ pub fn compact_jws(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    for segment in text.split('.') {
-        // The strict base64url decoder against the base64 crate's URL_SAFE_NO_PAD.
-        let ours = crate::base64url::decode(segment).ok();
-        let theirs = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, segment).ok();
-        assert!(ours == theirs, "base64url decoders disagree on {segment:?}");
-    }
     let _ = crate::dangerous::decode_unverified(text, &Limits::default());
     let _ = crate::lint::token_findings_for(text, NOW);
     let Some(f) = fixture() else {
@@ -155,7 +149,8 @@ pub fn json_strict(data: &[u8]) {
         // keeps the same member values.
         let keep = ["exp", "aud", "a", ""];
         let mut kept = Default::default();
-        if crate::json::check_object_keeping(data, max_json_depth, keep, &mut kept) {
+        let slot = |name: &str| keep.iter().position(|k| *k == name);
+        if crate::json::check_object_keeping(data, max_json_depth, slot, &mut kept) {
             let fast = crate::json::parse_fast(data, max_json_depth);
             let object = fast.as_ref().and_then(serde_json::Value::as_object);
             assert!(

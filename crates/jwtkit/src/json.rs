@@ -95,14 +95,14 @@ pub fn parse_fast(bytes: &[u8], max_depth: usize) -> Option<Value> {
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 /// The fast path without building: checks that `bytes` is one strict JSON object (syntax,
-/// unique member names, depth) and stores only its top-level members named in `keep`, built
-/// as values, in `kept` (same order). False on any failure or when the value is not an object
+/// unique member names, depth) and stores only the top-level members to which `keep` gives a
+/// slot, built as values, in that slot of `kept`. False on any failure or when the value is not an object
 /// (`kept` is then unspecified): the caller takes [`parse_object`], whose reference path gives
 /// the error. Accepts only what [`parse_fast`] accepts (the `json_strict` fuzz target checks).
 pub(crate) fn check_object_keeping<const N: usize>(
     bytes: &[u8],
     max_depth: usize,
-    keep: [&str; N],
+    keep: impl Fn(&str) -> Option<usize>,
     kept: &mut [Option<Value>; N],
 ) -> bool {
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -117,13 +117,13 @@ pub(crate) fn check_object_keeping<const N: usize>(
 }
 
 /// Visits the top-level value for [`check_object_keeping`]; false when it is not an object.
-struct TopLevel<'k, const N: usize> {
+struct TopLevel<'k, K, const N: usize> {
     max_depth: usize,
-    keep: [&'k str; N],
+    keep: K,
     kept: &'k mut [Option<Value>; N],
 }
 
-impl<'de, const N: usize> DeserializeSeed<'de> for TopLevel<'_, N> {
+impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> DeserializeSeed<'de> for TopLevel<'_, K, N> {
     type Value = bool;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
@@ -131,7 +131,7 @@ impl<'de, const N: usize> DeserializeSeed<'de> for TopLevel<'_, N> {
     }
 }
 
-impl<'de, const N: usize> Visitor<'de> for TopLevel<'_, N> {
+impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Visitor<'de> for TopLevel<'_, K, N> {
     type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -151,7 +151,7 @@ impl<'de, const N: usize> Visitor<'de> for TopLevel<'_, N> {
                 return Ok(false); // a number, or an object the reference path would take for one
             }
             let inner = top.enter()?;
-            let slot = self.keep.iter().position(|k| *k == name);
+            let slot = (self.keep)(&name);
             if !names.insert(name) {
                 return Err(serde::de::Error::custom("duplicate member"));
             }
@@ -232,7 +232,14 @@ impl<'de> Names<'de> {
         }
         for slot in &mut self.few {
             match slot {
-                Some(seen) if *seen == name => return false,
+                // Most names differ in length or first byte: skip the full comparison.
+                Some(seen)
+                    if seen.len() == name.len()
+                        && seen.as_bytes().first() == name.as_bytes().first()
+                        && *seen == name =>
+                {
+                    return false;
+                }
                 Some(_) => {}
                 None => {
                     *slot = Some(name);
@@ -297,9 +304,10 @@ impl<'de> Visitor<'de> for CheckSeed {
         let mut first = true;
         while let Some(name) = map.next_key_seed(NameSeed)? {
             if std::mem::take(&mut first) && name == NUMBER_TOKEN {
-                // A number (see StrictSeed::visit_map): its text must parse as serde_json does.
-                let text: String = map.next_value()?;
-                return text.parse::<Number>().map(drop).map_err(serde::de::Error::custom);
+                // A number (see StrictSeed::visit_map). Its text comes from serde_json's own
+                // number parser, so `Number::from_str` (which the fast path applies) accepts it;
+                // the json_strict fuzz target checks that this pass accepts nothing more.
+                return map.next_value::<serde::de::IgnoredAny>().map(drop);
             }
             if !names.insert(name) {
                 return Err(serde::de::Error::custom("duplicate member"));

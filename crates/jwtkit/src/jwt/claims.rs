@@ -83,6 +83,19 @@ pub struct Claims {
 /// The registered claims verification validates, in the order of [`Registered`]'s fields.
 pub(crate) const REGISTERED: [&str; 6] = ["exp", "nbf", "iat", "iss", "sub", "aud"];
 
+/// The index of `name` in [`REGISTERED`] (compared bytewise: no string comparison calls).
+fn registered_index(name: &str) -> Option<usize> {
+    match name.as_bytes() {
+        [b'e', b'x', b'p'] => Some(0),
+        [b'n', b'b', b'f'] => Some(1),
+        [b'i', b'a', b't'] => Some(2),
+        [b'i', b's', b's'] => Some(3),
+        [b's', b'u', b'b'] => Some(4),
+        [b'a', b'u', b'd'] => Some(5),
+        _ => None,
+    }
+}
+
 /// Parse a claims set (a strict JSON object) for verification: the checked text, and the
 /// registered members' values stored in `registered` in [`REGISTERED`] order.
 ///
@@ -93,7 +106,7 @@ pub(crate) fn parse(
     limits: &crate::Limits,
     registered: &mut [Option<Value>; 6],
 ) -> crate::Result<Claims> {
-    if crate::json::check_object_keeping(&json, limits.max_json_depth, REGISTERED, registered) {
+    if crate::json::check_object_keeping(&json, limits.max_json_depth, registered_index, registered) {
         return Ok(Claims {
             object: OnceLock::new(),
             json: Some(json.into_boxed_slice()),
@@ -335,6 +348,15 @@ mod tests {
     use crate::{ErrorKind, Limits};
 
     const JSON: &[u8] = br#"{"iss":"joe","exp":1300819380,"aud":["a","b"],"n":3.0,"o":{"p":[1,{"q":null}]}}"#;
+
+    #[test]
+    fn registered_index_follows_the_list() {
+        for (i, name) in REGISTERED.iter().enumerate() {
+            assert_eq!(registered_index(name), Some(i));
+        }
+        assert_eq!(registered_index("jti"), None);
+        assert_eq!(registered_index("expx"), None);
+    }
 
     #[test]
     fn lazy_claims_equal_the_parsed_object() {

@@ -426,6 +426,17 @@ impl<'de> Visitor<'de> for StrictSeed {
     }
 }
 
+/// Build the object of JSON text that [`check_object_keeping`] accepted (a lazily built
+/// claims set or header). The check accepts only documents the fast path builds without a
+/// depth limit (the `json_strict` fuzz target verifies it), so the empty fallback is
+/// unreachable; it exists because the accessors that call this cannot fail.
+pub(crate) fn build_checked(json: Option<&[u8]>) -> Object {
+    match json.and_then(|j| parse_fast(j, usize::MAX)) {
+        Some(Value::Object(object)) => object,
+        _ => Object::new(),
+    }
+}
+
 /// The JSON type name of a value, for messages (`"a string"`, `"an array"`).
 pub fn type_name(v: &Value) -> &'static str {
     match v {

@@ -87,8 +87,7 @@ impl<'a> CompactJws<'a> {
         crate::limits::check("token_bytes", limits.max_token_bytes, token.len())?;
         let [h, p, s] = split::<3>(token)?;
         let header_bytes = crate::base64url::decode(h).map_err(|e| b64_error(e, 0))?;
-        let header_obj = crate::json::parse_object(&header_bytes, limits).map_err(|e| segment_error(e, 0))?;
-        let header = Header::from_object(header_obj).map_err(|e| segment_error(e, 0))?;
+        let header = Header::parse(header_bytes, limits).map_err(|e| segment_error(e, 0))?;
         let payload = if header.b64() {
             Cow::Owned(crate::base64url::decode(p).map_err(|e| b64_error(e, 1))?)
         } else {

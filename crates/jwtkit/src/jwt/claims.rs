@@ -129,16 +129,6 @@ impl fmt::Debug for Claims {
     }
 }
 
-/// Build the object from JSON text that passed the strict check. The check accepts exactly
-/// what the fast path accepts (the `json_strict` fuzz target verifies it), so the empty
-/// fallback is unreachable; it exists because an accessor cannot fail.
-fn build(json: Option<&[u8]>) -> Object {
-    match json.and_then(|j| crate::json::parse_fast(j, usize::MAX)) {
-        Some(Value::Object(object)) => object,
-        _ => Object::new(),
-    }
-}
-
 fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => format!("the string {}", crate::text::quote(s)),
@@ -244,13 +234,16 @@ impl Claims {
 
     /// The claims as a JSON object.
     pub fn as_object(&self) -> &Object {
-        self.object.get_or_init(|| build(self.json.as_deref()))
+        self.object
+            .get_or_init(|| crate::json::build_checked(self.json.as_deref()))
     }
 
     /// Take the object.
     pub fn into_object(self) -> Object {
         let Claims { object, json } = self;
-        object.into_inner().unwrap_or_else(|| build(json.as_deref()))
+        object
+            .into_inner()
+            .unwrap_or_else(|| crate::json::build_checked(json.as_deref()))
     }
 }
 

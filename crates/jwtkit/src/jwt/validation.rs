@@ -275,6 +275,12 @@ impl Validation {
         if self.ignore_audience {
             return Ok(());
         }
+        // The usual case, a single audience string that is expected, without building a list.
+        if let Some(aud) = value.and_then(serde_json::Value::as_str)
+            && self.audiences.iter().any(|e| e == aud)
+        {
+            return Ok(());
+        }
         let aud = match claims::audience(value) {
             ClaimValue::Absent if self.audiences.is_empty() => return Ok(()),
             ClaimValue::Absent => return Err(missing("aud")),

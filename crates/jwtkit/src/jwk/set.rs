@@ -202,7 +202,11 @@ impl JwkSet {
         alg: &str,
         check: impl Fn(&Key) -> Result<()>,
     ) -> Result<Vec<&Key>> {
-        Ok(self.candidates_with(kid, alg, check)?.iter().map(|(_, k)| k).collect())
+        Ok(self
+            .candidates_with(kid, alg, check)?
+            .iter()
+            .map(|(_, k)| k)
+            .collect())
     }
 
     /// [`JwkSet::select`] without allocating: the chosen keys with their index in the set.

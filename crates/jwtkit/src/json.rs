@@ -5,13 +5,25 @@
 //! (e.g. `{"alg":"HS256","alg":"none"}`), so jwtkit rejects them (`duplicate_member`), in
 //! nested objects too, comparing names after unescaping (`"a"` and `"\u0061"` are the same).
 //!
-//! Syntax is checked by `serde_json` (RFC 8259); a linear pre-scan here checks depth and
-//! duplicates first. Values keep member order and numbers as written (`3.0`, big integers),
-//! so what the CLI shows is what the token says.
+//! Syntax is checked by `serde_json` (RFC 8259). Values keep member order and numbers as
+//! written (`3.0`, big integers), so what the CLI shows is what the token says.
+//!
+//! Two paths give one result. The **fast path** ([`StrictSeed`]) builds the value in a single
+//! pass of `serde_json`, rejecting a duplicate member name (via the map's entry, one hash per
+//! member) or a nesting level above the limit as it meets them. When it fails for any reason,
+//! the **reference path** runs: a linear pre-scan for depth and duplicates, then a plain
+//! `serde_json` parse. The reference path alone decides every error, so kinds, messages and
+//! which of several defects is reported are exactly those of the pre-scan; the fast path only
+//! succeeds on documents the reference path accepts, with the same value (the `json_strict`
+//! fuzz target checks both claims on every input).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::fmt;
 
-use serde_json::{Map, Value};
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
+use serde_json::{Map, Number, Value};
 
 use crate::Limits;
 use crate::error::{Error, ErrorKind, Result, err};
@@ -40,11 +52,389 @@ pub fn parse_object(bytes: &[u8], limits: &Limits) -> Result<Object> {
 /// # Errors
 /// As [`parse_object`], without the object requirement.
 pub fn parse_value(bytes: &[u8], limits: &Limits) -> Result<Value> {
+    // A document the fast path accepts is valid UTF-8 (serde_json validates every string, and
+    // anything else non-ASCII is a syntax error), so the UTF-8 check is only needed before the
+    // reference path, where it comes first as it always did.
+    if let Some(value) = parse_fast(bytes, limits.max_json_depth) {
+        return Ok(value);
+    }
     if std::str::from_utf8(bytes).is_err() {
         return Err(err!(BadJson, "not valid UTF-8"));
     }
-    check_strict(bytes, limits.max_json_depth)?;
+    parse_reference(bytes, limits.max_json_depth)
+}
+
+/// The reference path: pre-scan for depth and duplicates, then `serde_json`. Gives the errors.
+#[doc(hidden)]
+pub fn parse_reference(bytes: &[u8], max_depth: usize) -> Result<Value> {
+    check_strict(bytes, max_depth)?;
     serde_json::from_slice(bytes).map_err(|e| err!(BadJson, "{}", lower_first(&e.to_string())))
+}
+
+/// The fast path: one `serde_json` pass with the strict checks inside; None on any failure.
+#[doc(hidden)]
+pub fn parse_fast(bytes: &[u8], max_depth: usize) -> Option<Value> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // Room for the top-level object's members up front (a member takes at least 6 bytes,
+    // typically 20-40): saves the map's growth steps, over-allocating at most a few times.
+    let capacity = (bytes.len() / 16).clamp(4, 32);
+    let value = StrictSeed {
+        depth: 0,
+        max_depth,
+        capacity,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+/// The map key `serde_json` (feature `arbitrary_precision`) uses to hand a number's text to a
+/// visitor. If a future version changed it, numbers would fail the fast path and take the
+/// reference path: slower, same result.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// The fast path without building: checks that `bytes` is one strict JSON object (syntax,
+/// unique member names, depth) and stores only the top-level members to which `keep` gives a
+/// slot, built as values, in that slot of `kept`. False on any failure or when the value is not an object
+/// (`kept` is then unspecified): the caller takes [`parse_object`], whose reference path gives
+/// the error. Accepts only what [`parse_fast`] accepts (the `json_strict` fuzz target checks).
+pub(crate) fn check_object_keeping<const N: usize>(
+    bytes: &[u8],
+    max_depth: usize,
+    keep: impl Fn(&str) -> Option<usize>,
+    kept: &mut [Option<Value>; N],
+) -> bool {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    TopLevel {
+        max_depth,
+        keep,
+        kept,
+    }
+    .deserialize(&mut de)
+    .is_ok_and(|object| object)
+        && de.end().is_ok()
+}
+
+/// Visits the top-level value for [`check_object_keeping`]; false when it is not an object.
+struct TopLevel<'k, K, const N: usize> {
+    max_depth: usize,
+    keep: K,
+    kept: &'k mut [Option<Value>; N],
+}
+
+impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> DeserializeSeed<'de> for TopLevel<'_, K, N> {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Visitor<'de> for TopLevel<'_, K, N> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let top = StrictSeed {
+            depth: 0,
+            max_depth: self.max_depth,
+            capacity: 0,
+        };
+        let mut names = Names::default();
+        let mut first = true;
+        while let Some(name) = map.next_key_seed(NameSeed)? {
+            if std::mem::take(&mut first) && name == NUMBER_TOKEN {
+                return Ok(false); // a number, or an object the reference path would take for one
+            }
+            let inner = top.enter()?;
+            let slot = (self.keep)(&name);
+            if !names.insert(name) {
+                return Err(serde::de::Error::custom("duplicate member"));
+            }
+            match slot.and_then(|i| self.kept.get_mut(i)) {
+                Some(slot) => *slot = Some(map.next_value_seed(inner)?),
+                None => map.next_value_seed(CheckSeed(inner))?,
+            }
+        }
+        top.enter::<A::Error>()?;
+        Ok(true)
+    }
+
+    // Any other top-level value is not an object.
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> std::result::Result<Self::Value, A::Error> {
+        Ok(false)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        Ok(false)
+    }
+}
+
+/// A member name, borrowed from the input unless it has escapes (then unescaped, owned).
+struct NameSeed;
+
+impl<'de> DeserializeSeed<'de> for NameSeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NameSeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Self::Value, E> {
+        Ok(Cow::Borrowed(s))
+    }
+
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Self::Value, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+}
+
+/// Member names of one object, for duplicate detection: up to 16 kept on the stack and
+/// compared linearly, then a hash set (so a hostile object with many members costs O(n), not
+/// O(n²)).
+#[derive(Default)]
+struct Names<'de> {
+    few: [Option<Cow<'de, str>>; 16],
+    many: Option<HashSet<Cow<'de, str>>>,
+}
+
+impl<'de> Names<'de> {
+    /// Insert; false if already present.
+    fn insert(&mut self, name: Cow<'de, str>) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(name);
+        }
+        for slot in &mut self.few {
+            match slot {
+                // Most names differ in length or first byte: skip the full comparison.
+                Some(seen)
+                    if seen.len() == name.len()
+                        && seen.as_bytes().first() == name.as_bytes().first()
+                        && *seen == name =>
+                {
+                    return false;
+                }
+                Some(_) => {}
+                None => {
+                    *slot = Some(name);
+                    return true;
+                }
+            }
+        }
+        let mut set: HashSet<_> = self.few.iter_mut().filter_map(Option::take).collect();
+        set.insert(name);
+        self.many = Some(set);
+        true
+    }
+}
+
+/// Checks one JSON value strictly (as [`StrictSeed`]) without building it.
+#[derive(Clone, Copy)]
+struct CheckSeed(StrictSeed);
+
+impl<'de> DeserializeSeed<'de> for CheckSeed {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CheckSeed {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        let inner = CheckSeed(self.0.enter()?);
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let inner = CheckSeed(self.0.enter()?);
+        let mut names = Names::default();
+        let mut first = true;
+        while let Some(name) = map.next_key_seed(NameSeed)? {
+            if std::mem::take(&mut first) && name == NUMBER_TOKEN {
+                // A number (see StrictSeed::visit_map). Its text comes from serde_json's own
+                // number parser, so `Number::from_str` (which the fast path applies) accepts it;
+                // the json_strict fuzz target checks that this pass accepts nothing more.
+                return map.next_value::<serde::de::IgnoredAny>().map(drop);
+            }
+            if !names.insert(name) {
+                return Err(serde::de::Error::custom("duplicate member"));
+            }
+            map.next_value_seed(inner)?;
+        }
+        Ok(())
+    }
+}
+
+/// Deserializes one JSON value that sits inside `depth` open objects/arrays, rejecting
+/// duplicate member names and objects/arrays nested deeper than `max_depth`.
+#[derive(Clone, Copy)]
+struct StrictSeed {
+    depth: usize,
+    max_depth: usize,
+    /// Initial member capacity of an object at this level (nested objects start empty).
+    capacity: usize,
+}
+
+impl StrictSeed {
+    fn enter<E: serde::de::Error>(self) -> std::result::Result<StrictSeed, E> {
+        if self.depth >= self.max_depth {
+            return Err(E::custom("nesting limit"));
+        }
+        Ok(StrictSeed {
+            depth: self.depth + 1,
+            max_depth: self.max_depth,
+            capacity: 0,
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StrictSeed {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictSeed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(n))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(n))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> std::result::Result<Value, E> {
+        Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let inner = self.enter()?;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(inner)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let Some(first) = map.next_key::<String>()? else {
+            self.enter::<A::Error>()?;
+            return Ok(Value::Object(Map::new()));
+        };
+        let inner = self.enter()?;
+        if first == NUMBER_TOKEN {
+            // A number, kept as written; serde_json's own `Value` does exactly this (also for an
+            // object whose first member has that name, hence the depth check above: the
+            // pre-scan counts it as an object).
+            let text: String = map.next_value()?;
+            return text
+                .parse::<Number>()
+                .map(Value::Number)
+                .map_err(serde::de::Error::custom);
+        }
+        let mut members = Map::with_capacity(self.capacity);
+        let mut key = first;
+        loop {
+            match members.entry(key) {
+                Entry::Occupied(_) => return Err(serde::de::Error::custom("duplicate member")),
+                Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(inner)?);
+                }
+            }
+            match map.next_key::<String>()? {
+                Some(k) => key = k,
+                None => return Ok(Value::Object(members)),
+            }
+        }
+    }
+}
+
+/// Build the object of JSON text that [`check_object_keeping`] accepted (a lazily built
+/// claims set or header). The check accepts only documents the fast path builds without a
+/// depth limit (the `json_strict` fuzz target verifies it), so the empty fallback is
+/// unreachable; it exists because the accessors that call this cannot fail.
+pub(crate) fn build_checked(json: Option<&[u8]>) -> Object {
+    match json.and_then(|j| parse_fast(j, usize::MAX)) {
+        Some(Value::Object(object)) => object,
+        _ => Object::new(),
+    }
 }
 
 /// The JSON type name of a value, for messages (`"a string"`, `"an array"`).
@@ -248,6 +638,57 @@ mod tests {
                 .unwrap_err()
                 .kind(),
             ErrorKind::BadJson
+        );
+    }
+
+    #[test]
+    fn fast_path_is_taken_and_agrees_with_the_reference() {
+        let docs: &[&[u8]] = &[
+            br#"{"a":1.0,"b":[1,{"c":null}],"d":"\u00e9\"","e":123456789012345678901234567890}"#,
+            br#"{"a":1,"a":2}"#,
+            br#"{"a":1,"\u0061":2}"#,
+            br#"{"a":{"b":1,"b":2}}"#,
+            br#"{"$serde_json::private::Number":"1"}"#,
+            br#"{"$serde_json::private::Number":"x"}"#,
+            br#"[1,2,{"k":[]}]"#,
+            b"{\"a\":1}x",
+            b"{}",
+            b"[]",
+            b"-0",
+        ];
+        for doc in docs {
+            for depth in [0, 1, 2, 64] {
+                if let Some(fast) = parse_fast(doc, depth) {
+                    assert_eq!(
+                        parse_reference(doc, depth).ok(),
+                        Some(fast),
+                        "{}",
+                        String::from_utf8_lossy(doc)
+                    );
+                }
+            }
+        }
+        let ok = br#"{"a":1.0,"b":[1,{"c":null}]}"#;
+        assert_eq!(
+            serde_json::to_string(&parse_fast(ok, 64).unwrap()).unwrap(),
+            r#"{"a":1.0,"b":[1,{"c":null}]}"#
+        );
+        // Defects leave the fast path; the reference path reports them.
+        assert_eq!(parse_fast(br#"{"a":1,"a":2}"#, 64), None);
+        assert_eq!(parse_fast(br#"{"a":{"b":[]}}"#, 2), None);
+        assert!(parse_fast(br#"{"a":{"b":[]}}"#, 3).is_some());
+        assert_eq!(parse_fast(br#"{"$serde_json::private::Number":"1"}"#, 0), None);
+        assert_eq!(
+            parse_value(
+                br#"{"$serde_json::private::Number":"1"}"#,
+                &Limits {
+                    max_json_depth: 0,
+                    ..Limits::default()
+                }
+            )
+            .unwrap_err()
+            .kind(),
+            ErrorKind::ResourceLimit
         );
     }
 

@@ -34,6 +34,17 @@ const JWE_ALGS: &[&str] = &[
     "PBES2-HS512+A256KW",
 ];
 
+/// Up to [`MAX_KEYS_TRIED`] keys chosen for one token, each with its index in the set.
+pub(crate) struct Candidates<'a> {
+    keys: [Option<(usize, &'a Key)>; MAX_KEYS_TRIED],
+}
+
+impl<'a> Candidates<'a> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &'a Key)> + '_ {
+        self.keys.iter().map_while(|k| *k)
+    }
+}
+
 /// A member of a JWK Set that was ignored, and why (RFC 7517 §5: unknown `kty`, missing
 /// members, values out of supported ranges).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,7 +192,7 @@ impl JwkSet {
     /// `key_not_found` when no key has the token's `kid` (the message lists the kids present);
     /// `key_mismatch` when keys were found but none fits `alg` (the first reason is given).
     pub fn select(&self, kid: Option<&str>, alg: JwsAlg, op: KeyOp) -> Result<Vec<&Key>> {
-        self.select_with(kid, alg.as_str(), |k| k.check_use(alg, op))
+        Ok(self.candidates(kid, alg, op)?.iter().map(|(_, k)| k).collect())
     }
 
     /// [`JwkSet::select`] with any per-key check (used for JWE key management algorithms).
@@ -191,17 +202,32 @@ impl JwkSet {
         alg: &str,
         check: impl Fn(&Key) -> Result<()>,
     ) -> Result<Vec<&Key>> {
-        let by_kid: Vec<&Key> = match kid {
-            Some(kid) if self.keys.iter().any(|k| k.kid().is_some()) => {
-                let found: Vec<&Key> = self.keys.iter().filter(|k| k.kid() == Some(kid)).collect();
-                if found.is_empty() {
-                    return Err(self.kid_not_found(kid));
-                }
-                found
-            }
-            _ => self.keys.iter().collect(),
-        };
-        if by_kid.is_empty() {
+        Ok(self
+            .candidates_with(kid, alg, check)?
+            .iter()
+            .map(|(_, k)| k)
+            .collect())
+    }
+
+    /// [`JwkSet::select`] without allocating: the chosen keys with their index in the set.
+    pub(crate) fn candidates(&self, kid: Option<&str>, alg: JwsAlg, op: KeyOp) -> Result<Candidates<'_>> {
+        self.candidates_with(kid, alg.as_str(), |k| k.check_use(alg, op))
+    }
+
+    fn candidates_with(
+        &self,
+        kid: Option<&str>,
+        alg: &str,
+        check: impl Fn(&Key) -> Result<()>,
+    ) -> Result<Candidates<'_>> {
+        // With a `kid`, only the keys having exactly that `kid` (unless no key has any `kid`).
+        let by_kid = kid.filter(|_| self.keys.iter().any(|k| k.kid().is_some()));
+        if let Some(kid) = by_kid
+            && !self.keys.iter().any(|k| k.kid() == Some(kid))
+        {
+            return Err(self.kid_not_found(kid));
+        }
+        if self.keys.is_empty() {
             let mut msg = String::from("the key set has no usable key");
             if !self.ignored.is_empty() {
                 msg.push_str(&format!(
@@ -216,20 +242,30 @@ impl JwkSet {
             }));
         }
         let mut first_err = None;
-        let mut fit = Vec::new();
-        for k in by_kid {
+        let mut fit = Candidates {
+            keys: [None; MAX_KEYS_TRIED],
+        };
+        let mut slots = fit.keys.iter_mut();
+        let matching = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| by_kid.is_none() || k.kid() == by_kid);
+        for (index, k) in matching {
             match check(k) {
-                Ok(()) if fit.len() < MAX_KEYS_TRIED => fit.push(k),
-                Ok(()) => break,
+                Ok(()) => match slots.next() {
+                    Some(slot) => *slot = Some((index, k)),
+                    None => break,
+                },
                 Err(e) => {
                     first_err.get_or_insert(e);
                 }
             }
         }
-        match (fit.is_empty(), first_err) {
-            (false, _) => Ok(fit),
-            (true, Some(e)) if self.keys.len() == 1 => Err(e),
-            (true, first) => Err(Error::new(
+        match (fit.keys.first().is_some_and(Option::is_some), first_err) {
+            (true, _) => Ok(fit),
+            (false, Some(e)) if self.keys.len() == 1 => Err(e),
+            (false, first) => Err(Error::new(
                 ErrorKind::KeyMismatch,
                 format!(
                     "no key fits alg {alg}{}",

@@ -44,13 +44,16 @@ pub(crate) fn b64_error(p: crate::base64url::Base64Problem, index: usize) -> Err
 /// `malformed` with the count found; a hint when the count matches the other serialization.
 pub(crate) fn split<const N: usize>(token: &str) -> Result<[&str; N]> {
     let mut out = [""; N];
-    let mut parts = token.split('.');
     let mut count = 0usize;
-    for p in parts.by_ref() {
+    let mut start = 0;
+    // The segments between '.' (as `str::split('.')`), found with a vectorised byte search.
+    let ends = memchr::memchr_iter(b'.', token.as_bytes()).chain(std::iter::once(token.len()));
+    for end in ends {
         if let Some(slot) = out.get_mut(count) {
-            *slot = p;
+            *slot = token.get(start..end).unwrap_or_default();
         }
         count += 1;
+        start = end + 1;
         if count > 6 {
             break;
         }
@@ -87,8 +90,7 @@ impl<'a> CompactJws<'a> {
         crate::limits::check("token_bytes", limits.max_token_bytes, token.len())?;
         let [h, p, s] = split::<3>(token)?;
         let header_bytes = crate::base64url::decode(h).map_err(|e| b64_error(e, 0))?;
-        let header_obj = crate::json::parse_object(&header_bytes, limits).map_err(|e| segment_error(e, 0))?;
-        let header = Header::from_object(header_obj).map_err(|e| segment_error(e, 0))?;
+        let header = Header::parse(header_bytes, limits).map_err(|e| segment_error(e, 0))?;
         let payload = if header.b64() {
             Cow::Owned(crate::base64url::decode(p).map_err(|e| b64_error(e, 1))?)
         } else {
@@ -169,6 +171,42 @@ mod tests {
         );
         let five = CompactJws::parse("a.b.c.d.e", &Limits::default()).unwrap_err();
         assert!(five.message().contains("JWE"), "{}", five.message());
+    }
+
+    #[test]
+    fn split_matches_str_split() {
+        for t in [
+            "",
+            ".",
+            "a",
+            "a.b",
+            "a.b.c",
+            "a..c",
+            ".b.",
+            "a.b.c.d.e",
+            "a.b.c.d.e.f.g.h",
+            "é.ü.ß",
+        ] {
+            let ours = split::<3>(t).ok();
+            let theirs: Vec<&str> = t.split('.').collect();
+            assert_eq!(
+                ours.map(|o| o.to_vec()),
+                (theirs.len() == 3).then_some(theirs.clone()),
+                "{t}"
+            );
+            let five = split::<5>(t).ok();
+            assert_eq!(
+                five.map(|o| o.to_vec()),
+                (theirs.len() == 5).then_some(theirs),
+                "{t}"
+            );
+        }
+        assert!(
+            split::<3>("a.b.c.d.e.f.g.h")
+                .unwrap_err()
+                .message()
+                .contains("more than 6")
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! token with an unknown or `none` algorithm can still be decoded and shown; [`Header::alg`]
 //! turns it into a [`JwsAlg`] or the `alg_none` / `unsupported_alg` error.
 
+use std::fmt;
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
 use crate::error::{Result, err};
@@ -23,9 +26,16 @@ pub const UNDERSTOOD_CRIT: &[&str] = &["b64"];
 
 /// A parsed JWS Protected Header (for JSON serializations: the union of protected and
 /// unprotected members).
-#[derive(Clone, Debug, PartialEq)]
+///
+/// A header parsed from a token keeps its strict-checked JSON text and builds the member map
+/// on first use ([`Header::as_object`], [`Header::get`], the `jwk`/`jku`/`x5*` accessors, or
+/// a `crit` check): the registered parameters (`alg`, `kid`, `typ`, ...) are read and
+/// type-checked from one checking pass at parse time, which is all verification needs.
+#[derive(Clone)]
 pub struct Header {
-    raw: Object,
+    raw: OnceLock<Object>,
+    /// The header as JSON text, already checked strictly; None when built from an object.
+    json: Option<Box<[u8]>>,
     alg: String,
     kid: Option<String>,
     typ: Option<String>,
@@ -34,8 +44,8 @@ pub struct Header {
     b64: bool,
 }
 
-fn opt_str(obj: &Object, name: &str) -> Result<Option<String>> {
-    match obj.get(name) {
+fn opt_str(name: &str, value: Option<&Value>) -> Result<Option<String>> {
+    match value {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(v) => Err(err!(
@@ -46,7 +56,132 @@ fn opt_str(obj: &Object, name: &str) -> Result<Option<String>> {
     }
 }
 
+/// Names of the registered parameters [`Header`] checks, in the order of [`Registered`]'s
+/// fields (the slots of [`checked_index`]).
+#[cfg(test)]
+const CHECKED: [&str; 12] = [
+    "alg", "kid", "typ", "cty", "jku", "x5u", "x5t", "x5t#S256", "jwk", "x5c", "b64", "crit",
+];
+
+/// The slot of a registered parameter `name`, in the order of [`Registered`]'s fields
+/// (compared bytewise: no string comparison calls).
+fn checked_index(name: &str) -> Option<usize> {
+    Some(match name {
+        "alg" => 0,
+        "kid" => 1,
+        "typ" => 2,
+        "cty" => 3,
+        "jku" => 4,
+        "x5u" => 5,
+        "x5t" => 6,
+        "x5t#S256" => 7,
+        "jwk" => 8,
+        "x5c" => 9,
+        "b64" => 10,
+        "crit" => 11,
+        _ => return None,
+    })
+}
+
+/// The registered parameters of a header object, found in one pass over its members.
+#[derive(Default)]
+struct Registered<'a> {
+    alg: Option<&'a Value>,
+    kid: Option<&'a Value>,
+    typ: Option<&'a Value>,
+    cty: Option<&'a Value>,
+    jku: Option<&'a Value>,
+    x5u: Option<&'a Value>,
+    x5t: Option<&'a Value>,
+    x5t_s256: Option<&'a Value>,
+    jwk: Option<&'a Value>,
+    x5c: Option<&'a Value>,
+    b64: Option<&'a Value>,
+    crit: Option<&'a Value>,
+}
+
+impl<'a> Registered<'a> {
+    /// One pass instead of a hashed lookup per parameter name (a JSON object has unique names,
+    /// so each slot is set at most once).
+    fn of(raw: &'a Object) -> Registered<'a> {
+        let mut r = Registered::default();
+        for (name, value) in raw {
+            let slot = match name.as_str() {
+                "alg" => &mut r.alg,
+                "kid" => &mut r.kid,
+                "typ" => &mut r.typ,
+                "cty" => &mut r.cty,
+                "jku" => &mut r.jku,
+                "x5u" => &mut r.x5u,
+                "x5t" => &mut r.x5t,
+                "x5t#S256" => &mut r.x5t_s256,
+                "jwk" => &mut r.jwk,
+                "x5c" => &mut r.x5c,
+                "b64" => &mut r.b64,
+                "crit" => &mut r.crit,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        r
+    }
+
+    /// A view of the values a checking pass kept, in [`checked_index`] order.
+    fn from_values(values: &'a [Option<Value>; 12]) -> Registered<'a> {
+        let [alg, kid, typ, cty, jku, x5u, x5t, x5t_s256, jwk, x5c, b64, crit] =
+            values.each_ref().map(Option::as_ref);
+        Registered {
+            alg,
+            kid,
+            typ,
+            cty,
+            jku,
+            x5u,
+            x5t,
+            x5t_s256,
+            jwk,
+            x5c,
+            b64,
+            crit,
+        }
+    }
+}
+
+impl PartialEq for Header {
+    fn eq(&self, other: &Header) -> bool {
+        self.as_object() == other.as_object()
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Header")
+            .field("raw", self.as_object())
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("typ", &self.typ)
+            .field("cty", &self.cty)
+            .field("crit", &self.crit)
+            .field("b64", &self.b64)
+            .finish()
+    }
+}
+
 impl Header {
+    /// Parse a JWS Protected Header from its JSON text: a strict JSON object, then the checks
+    /// of [`Header::from_object`].
+    ///
+    /// # Errors
+    /// `bad_json`, `duplicate_member`, `resource_limit` as [`crate::json::parse_object`]; then
+    /// the kinds of [`Header::from_object`].
+    pub fn parse(json: Vec<u8>, limits: &crate::Limits) -> Result<Header> {
+        let mut kept = Default::default();
+        if crate::json::check_object_keeping(&json, limits.max_json_depth, checked_index, &mut kept) {
+            return Header::checked(Registered::from_values(&kept), Some(json.into_boxed_slice()));
+        }
+        Header::from_object(crate::json::parse_object(&json, limits)?)
+    }
+
     /// Check and wrap a header object.
     ///
     /// # Errors
@@ -55,7 +190,17 @@ impl Header {
     /// `x5c` an array of strings; `b64` a boolean), or `crit` is empty, repeats a name, names a
     /// registered parameter or a parameter absent from the header (RFC 7515 §4.1.11).
     pub fn from_object(raw: Object) -> Result<Header> {
-        let alg = match raw.get("alg") {
+        let header = Header::checked(Registered::of(&raw), None)?;
+        Ok(Header {
+            raw: OnceLock::from(raw),
+            ..header
+        })
+    }
+
+    /// The checks of [`Header::from_object`] on the registered parameters; the header's map is
+    /// built from `json` on first use (or set by the caller).
+    fn checked(p: Registered<'_>, json: Option<Box<[u8]>>) -> Result<Header> {
+        let alg = match p.alg {
             Some(Value::String(s)) => s.clone(),
             Some(v) => {
                 return Err(err!(
@@ -71,18 +216,23 @@ impl Header {
                 ));
             }
         };
-        let kid = opt_str(&raw, "kid")?;
-        let typ = opt_str(&raw, "typ")?;
-        let cty = opt_str(&raw, "cty")?;
-        for name in ["jku", "x5u", "x5t", "x5t#S256"] {
-            opt_str(&raw, name)?;
+        let kid = opt_str("kid", p.kid)?;
+        let typ = opt_str("typ", p.typ)?;
+        let cty = opt_str("cty", p.cty)?;
+        for (name, value) in [
+            ("jku", p.jku),
+            ("x5u", p.x5u),
+            ("x5t", p.x5t),
+            ("x5t#S256", p.x5t_s256),
+        ] {
+            opt_str(name, value)?;
         }
-        if let Some(v) = raw.get("jwk")
+        if let Some(v) = p.jwk
             && !v.is_object()
         {
             return Err(err!(Malformed, "header parameter \"jwk\" must be a JSON object"));
         }
-        if let Some(v) = raw.get("x5c")
+        if let Some(v) = p.x5c
             && !v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
         {
             return Err(err!(
@@ -90,7 +240,7 @@ impl Header {
                 "header parameter \"x5c\" must be an array of strings"
             ));
         }
-        let b64 = match raw.get("b64") {
+        let b64 = match p.b64 {
             None => true,
             Some(Value::Bool(b)) => *b,
             Some(_) => {
@@ -100,7 +250,7 @@ impl Header {
                 ));
             }
         };
-        let crit = match raw.get("crit") {
+        let crit = match p.crit {
             None => Vec::new(),
             Some(Value::Array(a)) if !a.is_empty() => {
                 let mut names: Vec<String> = Vec::with_capacity(a.len());
@@ -129,7 +279,8 @@ impl Header {
         // RFC 7797 §6 asks producers to list `b64` in `crit`; jwtkit understands `b64`, so a
         // header without it is still processed correctly and accepted.
         Ok(Header {
-            raw,
+            raw: OnceLock::new(),
+            json,
             alg,
             kid,
             typ,
@@ -179,22 +330,22 @@ impl Header {
 
     /// `jwk` (§4.1.3): a public key embedded by the token's producer. Never trusted by default.
     pub fn jwk(&self) -> Option<&Object> {
-        self.raw.get("jwk").and_then(Value::as_object)
+        self.as_object().get("jwk").and_then(Value::as_object)
     }
 
     /// `jku` (§4.1.2): a URL of a JWK Set named by the token. Never fetched by default.
     pub fn jku(&self) -> Option<&str> {
-        self.raw.get("jku").and_then(Value::as_str)
+        self.as_object().get("jku").and_then(Value::as_str)
     }
 
     /// `x5u` (§4.1.5): a URL of an X.509 chain named by the token. Never fetched by default.
     pub fn x5u(&self) -> Option<&str> {
-        self.raw.get("x5u").and_then(Value::as_str)
+        self.as_object().get("x5u").and_then(Value::as_str)
     }
 
     /// `x5c` (§4.1.6): an X.509 chain embedded in the token (base64 DER, leaf first).
     pub fn x5c(&self) -> Option<Vec<&str>> {
-        self.raw
+        self.as_object()
             .get("x5c")
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -202,22 +353,23 @@ impl Header {
 
     /// `x5t` (§4.1.7): SHA-1 thumbprint of the certificate, base64url.
     pub fn x5t(&self) -> Option<&str> {
-        self.raw.get("x5t").and_then(Value::as_str)
+        self.as_object().get("x5t").and_then(Value::as_str)
     }
 
     /// `x5t#S256` (§4.1.8): SHA-256 thumbprint of the certificate, base64url.
     pub fn x5t_s256(&self) -> Option<&str> {
-        self.raw.get("x5t#S256").and_then(Value::as_str)
+        self.as_object().get("x5t#S256").and_then(Value::as_str)
     }
 
     /// Any parameter by name.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.raw.get(name)
+        self.as_object().get(name)
     }
 
     /// The whole header as written (member order kept).
     pub fn as_object(&self) -> &Object {
-        &self.raw
+        self.raw
+            .get_or_init(|| crate::json::build_checked(self.json.as_deref()))
     }
 
     /// Check `crit` against the extensions the caller understands (RFC 7515 §4.1.11).
@@ -225,16 +377,16 @@ impl Header {
     /// # Errors
     /// `unsupported_crit` naming the first extension not in `understood`; `malformed` when a
     /// `crit` name does not occur in the header.
-    pub fn check_crit(&self, understood: &[&str]) -> Result<()> {
+    pub fn check_crit(&self, understood: &[impl AsRef<str>]) -> Result<()> {
         for name in &self.crit {
-            if !understood.contains(&name.as_str()) {
+            if !understood.iter().any(|u| u.as_ref() == name) {
                 return Err(err!(
                     UnsupportedCrit,
                     "the token marks extension {} as critical, and it is not understood here",
                     crate::text::quote(name)
                 ));
             }
-            if !self.raw.contains_key(name.as_str()) {
+            if !self.as_object().contains_key(name.as_str()) {
                 return Err(err!(
                     Malformed,
                     "\"crit\" lists {}, which is not in the header",
@@ -243,5 +395,56 @@ impl Header {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, Limits};
+
+    #[test]
+    fn checked_index_follows_the_list() {
+        for (i, name) in CHECKED.iter().enumerate() {
+            assert_eq!(checked_index(name), Some(i));
+        }
+        assert_eq!(checked_index("zip"), None);
+    }
+
+    #[test]
+    fn parsed_header_equals_the_object_form() {
+        let json = br#"{"alg":"ES256","kid":"k","typ":"JWT","b64":false,"crit":["b64"],"x5c":["MIIB"],"ext":{"a":[1]}}"#;
+        let lazy = Header::parse(json.to_vec(), &Limits::default()).unwrap();
+        assert!(lazy.raw.get().is_none(), "map not built by parsing");
+        let eager =
+            Header::from_object(crate::json::parse_object(json, &Limits::default()).unwrap()).unwrap();
+        assert_eq!(
+            (lazy.alg_name(), lazy.kid(), lazy.typ(), lazy.b64()),
+            ("ES256", Some("k"), Some("JWT"), false)
+        );
+        assert_eq!(lazy.crit(), ["b64"]);
+        assert_eq!(lazy.x5c(), Some(vec!["MIIB"]));
+        assert_eq!(lazy, eager);
+        assert_eq!(format!("{lazy:?}"), format!("{eager:?}"));
+        lazy.check_crit(&["b64"]).unwrap();
+    }
+
+    #[test]
+    fn parse_errors_are_unchanged() {
+        let kind = |j: &[u8]| Header::parse(j.to_vec(), &Limits::default()).unwrap_err().kind();
+        assert_eq!(
+            kind(br#"{"alg":"HS256","alg":"none"}"#),
+            ErrorKind::DuplicateMember
+        );
+        assert_eq!(
+            kind(br#"{"alg":"HS256","\u0061lg":"none"}"#),
+            ErrorKind::DuplicateMember
+        );
+        assert_eq!(kind(br#"{"alg":1}"#), ErrorKind::Malformed);
+        assert_eq!(kind(br#"{"kid":"k"}"#), ErrorKind::Malformed);
+        assert_eq!(kind(br#"{"alg":"HS256","crit":[]}"#), ErrorKind::Malformed);
+        assert_eq!(kind(br#"{"alg":"HS256","x5c":[1]}"#), ErrorKind::Malformed);
+        assert_eq!(kind(br#"{"alg":"HS256",}"#), ErrorKind::BadJson);
+        assert_eq!(kind(b"[]"), ErrorKind::BadJson);
     }
 }

@@ -118,25 +118,21 @@ pub(crate) fn check_signature(
     opts: &JwsOptions,
 ) -> Result<(JwsAlg, usize)> {
     let header = jws.header();
-    let crit: Vec<&str> = opts.crit.iter().map(String::as_str).collect();
-    header.check_crit(&crit)?;
+    header.check_crit(&opts.crit)?;
     let alg = header.alg()?;
     if !opts.algorithms.contains(alg) {
         return Err(crate::jwa::not_allowed(alg, opts.algorithms));
     }
-    let candidates = keys.select(header.kid(), alg, KeyOp::Verify)?;
-    let mut last = Error::bad_signature();
-    for key in candidates {
+    let candidates = keys.candidates(header.kid(), alg, KeyOp::Verify)?;
+    let mut last = None;
+    for (index, key) in candidates.iter() {
         match crate::jwa::sig::verify(alg, key, jws.signing_input(), jws.signature()) {
-            Ok(()) => {
-                let index = keys.keys().iter().position(|k| std::ptr::eq(k, key)).unwrap_or(0);
-                return Ok((alg, index));
-            }
+            Ok(()) => return Ok((alg, index)),
             Err(e) if e.kind() == ErrorKind::BadSignature => {}
-            Err(e) => last = e,
+            Err(e) => last = Some(e),
         }
     }
-    Err(last)
+    Err(last.unwrap_or_else(Error::bad_signature))
 }
 
 /// Produces compact JWS with one key and algorithm. The header is encoded once at build time,

@@ -4,6 +4,9 @@
 //! A malformed registered claim is never treated as absent (CVE-2026-25537 class): each
 //! accessor returns a [`ClaimValue`] that distinguishes `Absent`, `Invalid` and `Present`.
 
+use std::fmt;
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
 use crate::json::Object;
@@ -64,8 +67,67 @@ impl Claim {
 }
 
 /// A JWT Claims Set: a JSON object, member order kept.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Claims(Object);
+///
+/// Claims read from a token ([`parse_claims`](crate::jwt::parse_claims), [`crate::verify`])
+/// keep the strict-checked JSON text and build the member map on first use of an accessor:
+/// verification reads the registered claims it validates from one checking pass, so a caller
+/// that does not look at the claims does not pay for building them. Either way the accessors
+/// see the same object (and a token whose claims set is not strict JSON never gets here).
+#[derive(Clone, Default)]
+pub struct Claims {
+    object: OnceLock<Object>,
+    /// The claims set as JSON text, already checked strictly; None when built from an object.
+    json: Option<Box<[u8]>>,
+}
+
+/// The registered claims verification validates, in the order of [`Registered`]'s fields.
+pub(crate) const REGISTERED: [&str; 6] = ["exp", "nbf", "iat", "iss", "sub", "aud"];
+
+/// The index of `name` in [`REGISTERED`] (compared bytewise: no string comparison calls).
+fn registered_index(name: &str) -> Option<usize> {
+    match name.as_bytes() {
+        [b'e', b'x', b'p'] => Some(0),
+        [b'n', b'b', b'f'] => Some(1),
+        [b'i', b'a', b't'] => Some(2),
+        [b'i', b's', b's'] => Some(3),
+        [b's', b'u', b'b'] => Some(4),
+        [b'a', b'u', b'd'] => Some(5),
+        _ => None,
+    }
+}
+
+/// Parse a claims set (a strict JSON object) for verification: the checked text, and the
+/// registered members' values stored in `registered` in [`REGISTERED`] order.
+///
+/// # Errors
+/// As [`crate::json::parse_object`] (from its reference path, so errors are unchanged).
+pub(crate) fn parse(
+    json: Vec<u8>,
+    limits: &crate::Limits,
+    registered: &mut [Option<Value>; 6],
+) -> crate::Result<Claims> {
+    if crate::json::check_object_keeping(&json, limits.max_json_depth, registered_index, registered) {
+        return Ok(Claims {
+            object: OnceLock::new(),
+            json: Some(json.into_boxed_slice()),
+        });
+    }
+    let claims = Claims::new(crate::json::parse_object(&json, limits)?);
+    *registered = REGISTERED.map(|name| claims.get(name).cloned());
+    Ok(claims)
+}
+
+impl PartialEq for Claims {
+    fn eq(&self, other: &Claims) -> bool {
+        self.as_object() == other.as_object()
+    }
+}
+
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Claims").field(self.as_object()).finish()
+    }
+}
 
 fn describe(v: &Value) -> String {
     match v {
@@ -77,19 +139,15 @@ fn describe(v: &Value) -> String {
 impl Claims {
     /// Wrap a parsed object.
     pub fn new(obj: Object) -> Claims {
-        Claims(obj)
+        Claims {
+            object: OnceLock::from(obj),
+            json: None,
+        }
     }
 
     /// A NumericDate claim (`exp`, `nbf`, `iat`): a JSON number, integer or fraction, in seconds.
     pub fn numeric_date(&self, name: &str) -> ClaimValue<f64> {
-        match self.0.get(name) {
-            None => ClaimValue::Absent,
-            Some(Value::Number(n)) => match n.as_f64() {
-                Some(f) if f.is_finite() => ClaimValue::Present(f),
-                _ => ClaimValue::Invalid("a number out of range".into()),
-            },
-            Some(v) => ClaimValue::Invalid(describe(v)),
-        }
+        numeric_date(self.as_object().get(name))
     }
 
     /// `exp` (§4.1.4).
@@ -109,11 +167,7 @@ impl Claims {
 
     /// A string claim (`iss`, `sub`, `jti`).
     pub fn string(&self, name: &str) -> ClaimValue<&str> {
-        match self.0.get(name) {
-            None => ClaimValue::Absent,
-            Some(Value::String(s)) => ClaimValue::Present(s),
-            Some(v) => ClaimValue::Invalid(describe(v)),
-        }
+        string(self.as_object().get(name))
     }
 
     /// `iss` (§4.1.1).
@@ -133,38 +187,40 @@ impl Claims {
 
     /// `aud` (§4.1.3): a string or an array of strings, returned as a list.
     pub fn aud(&self) -> ClaimValue<Vec<&str>> {
-        match self.0.get("aud") {
-            None => ClaimValue::Absent,
-            Some(Value::String(s)) => ClaimValue::Present(vec![s.as_str()]),
-            Some(Value::Array(a)) => {
-                let mut out = Vec::with_capacity(a.len());
-                for v in a {
-                    match v {
-                        Value::String(s) => out.push(s.as_str()),
-                        other => {
-                            return ClaimValue::Invalid(format!("an array holding {}", describe(other)));
-                        }
-                    }
-                }
-                ClaimValue::Present(out)
-            }
-            Some(v) => ClaimValue::Invalid(describe(v)),
-        }
+        audience(self.as_object().get("aud"))
     }
 
+    /// The registered claims that validation reads, found in one pass over the members (a
+    /// lookup per name would hash each name).
+    pub(crate) fn registered(&self) -> Registered<'_> {
+        let mut r = Registered::default();
+        for (name, value) in self.as_object() {
+            let slot = match name.as_str() {
+                "exp" => &mut r.exp,
+                "nbf" => &mut r.nbf,
+                "iat" => &mut r.iat,
+                "iss" => &mut r.iss,
+                "sub" => &mut r.sub,
+                "aud" => &mut r.aud,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        r
+    }
     /// A claim by name.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
+        self.as_object().get(name)
     }
 
     /// A claim at a dotted path into nested objects (`realm_access.roles`); a name containing
     /// dots is found first as a whole (`https://example.com/roles`).
     pub fn get_path(&self, path: &str) -> Option<&Value> {
-        if let Some(v) = self.0.get(path) {
+        if let Some(v) = self.as_object().get(path) {
             return Some(v);
         }
         let mut parts = path.split('.');
-        let mut cur = self.0.get(parts.next()?)?;
+        let mut cur = self.as_object().get(parts.next()?)?;
         for p in parts {
             cur = cur.as_object()?.get(p)?;
         }
@@ -173,22 +229,167 @@ impl Claims {
 
     /// Whether a claim is present.
     pub fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+        self.as_object().contains_key(name)
     }
 
     /// The claims as a JSON object.
     pub fn as_object(&self) -> &Object {
-        &self.0
+        self.object
+            .get_or_init(|| crate::json::build_checked(self.json.as_deref()))
     }
 
     /// Take the object.
     pub fn into_object(self) -> Object {
-        self.0
+        let Claims { object, json } = self;
+        object
+            .into_inner()
+            .unwrap_or_else(|| crate::json::build_checked(json.as_deref()))
     }
 }
 
 impl From<Object> for Claims {
     fn from(o: Object) -> Claims {
-        Claims(o)
+        Claims::new(o)
+    }
+}
+
+/// The registered claims validation reads ([`Claims::registered`]).
+#[derive(Default)]
+pub(crate) struct Registered<'a> {
+    pub(crate) exp: Option<&'a Value>,
+    pub(crate) nbf: Option<&'a Value>,
+    pub(crate) iat: Option<&'a Value>,
+    pub(crate) iss: Option<&'a Value>,
+    pub(crate) sub: Option<&'a Value>,
+    pub(crate) aud: Option<&'a Value>,
+}
+
+impl<'a> Registered<'a> {
+    /// A view of the values [`parse`] returned.
+    pub(crate) fn from_values(values: &'a [Option<Value>; 6]) -> Registered<'a> {
+        let [exp, nbf, iat, iss, sub, aud] = values.each_ref().map(Option::as_ref);
+        Registered {
+            exp,
+            nbf,
+            iat,
+            iss,
+            sub,
+            aud,
+        }
+    }
+
+    /// Whether the claim `name` is present, when it is one of these; None for other names.
+    pub(crate) fn has(&self, name: &str) -> Option<bool> {
+        let slot = match name {
+            "exp" => self.exp,
+            "nbf" => self.nbf,
+            "iat" => self.iat,
+            "iss" => self.iss,
+            "sub" => self.sub,
+            "aud" => self.aud,
+            _ => return None,
+        };
+        Some(slot.is_some())
+    }
+}
+
+/// A NumericDate claim's value: a finite JSON number (seconds).
+pub(crate) fn numeric_date(value: Option<&Value>) -> ClaimValue<f64> {
+    match value {
+        None => ClaimValue::Absent,
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(f) if f.is_finite() => ClaimValue::Present(f),
+            _ => ClaimValue::Invalid("a number out of range".into()),
+        },
+        Some(v) => ClaimValue::Invalid(describe(v)),
+    }
+}
+
+/// A string claim's value.
+pub(crate) fn string(value: Option<&Value>) -> ClaimValue<&str> {
+    match value {
+        None => ClaimValue::Absent,
+        Some(Value::String(s)) => ClaimValue::Present(s),
+        Some(v) => ClaimValue::Invalid(describe(v)),
+    }
+}
+
+/// The `aud` claim's value: a string or an array of strings, as a list.
+pub(crate) fn audience(value: Option<&Value>) -> ClaimValue<Vec<&str>> {
+    match value {
+        None => ClaimValue::Absent,
+        Some(Value::String(s)) => ClaimValue::Present(vec![s.as_str()]),
+        Some(Value::Array(a)) => {
+            let mut out = Vec::with_capacity(a.len());
+            for v in a {
+                match v {
+                    Value::String(s) => out.push(s.as_str()),
+                    other => {
+                        return ClaimValue::Invalid(format!("an array holding {}", describe(other)));
+                    }
+                }
+            }
+            ClaimValue::Present(out)
+        }
+        Some(v) => ClaimValue::Invalid(describe(v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, Limits};
+
+    const JSON: &[u8] = br#"{"iss":"joe","exp":1300819380,"aud":["a","b"],"n":3.0,"o":{"p":[1,{"q":null}]}}"#;
+
+    #[test]
+    fn registered_index_follows_the_list() {
+        for (i, name) in REGISTERED.iter().enumerate() {
+            assert_eq!(registered_index(name), Some(i));
+        }
+        assert_eq!(registered_index("jti"), None);
+        assert_eq!(registered_index("expx"), None);
+    }
+
+    #[test]
+    fn lazy_claims_equal_the_parsed_object() {
+        let mut registered = Default::default();
+        let claims = parse(JSON.to_vec(), &Limits::default(), &mut registered).unwrap();
+        assert!(claims.object.get().is_none(), "not built by parsing");
+        let object = crate::json::parse_object(JSON, &Limits::default()).unwrap();
+        assert_eq!(registered, REGISTERED.map(|n| object.get(n).cloned()));
+        assert_eq!(claims.clone(), Claims::new(object.clone()));
+        assert_eq!(claims.exp(), ClaimValue::Present(1_300_819_380.0));
+        assert_eq!(claims.get_path("o.p").unwrap().to_string(), r#"[1,{"q":null}]"#);
+        assert_eq!(
+            serde_json::to_string(claims.as_object()).unwrap(),
+            std::str::from_utf8(JSON).unwrap()
+        );
+        assert_eq!(claims.into_object(), object);
+        assert_eq!(format!("{:?}", Claims::default()), "Claims({})");
+    }
+
+    #[test]
+    fn defects_take_the_reference_path() {
+        let kind = |j: &[u8]| {
+            parse(j.to_vec(), &Limits::default(), &mut Default::default())
+                .unwrap_err()
+                .kind()
+        };
+        assert_eq!(
+            kind(br#"{"exp":1,"o":{"a":1,"a":2}}"#),
+            ErrorKind::DuplicateMember
+        );
+        assert_eq!(kind(br#"{"exp":1,"\u0065xp":2}"#), ErrorKind::DuplicateMember);
+        assert_eq!(kind(br#"{"exp":1,}"#), ErrorKind::BadJson);
+        assert_eq!(kind(br#"[{"exp":1}]"#), ErrorKind::BadJson);
+        assert_eq!(kind(b"{\"a\":\"\xff\"}"), ErrorKind::BadJson);
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(64), "]".repeat(64));
+        assert_eq!(kind(deep.as_bytes()), ErrorKind::ResourceLimit);
+        // serde_json takes this object for a number; so does the reference path, as before.
+        assert_eq!(
+            kind(br#"{"$serde_json::private::Number":"1"}"#),
+            ErrorKind::BadJson
+        );
     }
 }

@@ -56,20 +56,22 @@ pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Ver
             "the algorithm allowlist is empty"
         ));
     }
-    let (header, claims, alg, key_index) = if token.trim_start().starts_with('{') {
+    let (header, payload, alg, key_index) = if token.trim_start().starts_with('{') {
         // JSON serialization (RFC 7515 §7.2): one signature must verify.
         let v = crate::jws::JwsJson::parse(token, &opts.limits)?
             .verify(keys, opts)?
             .jws;
-        let claims = parse_claims(&v.payload, &opts.limits)?;
-        (v.header, claims, v.alg, v.key_index)
+        (v.header, v.payload, v.alg, v.key_index)
     } else {
         let jws = CompactJws::parse(token, &opts.limits)?;
         let (alg, key_index) = crate::jws::check_signature(&jws, keys, opts)?;
-        let claims = parse_claims(jws.payload(), &opts.limits)?;
-        (jws.into_parts().0, claims, alg, key_index)
+        let (header, payload) = jws.into_parts();
+        (header, payload, alg, key_index)
     };
-    validation.validate(&header, &claims)?;
+    let mut registered = Default::default();
+    let claims =
+        claims::parse(payload, &opts.limits, &mut registered).map_err(|e| crate::jws::segment_error(e, 1))?;
+    validation.check(&header, &claims::Registered::from_values(&registered), &claims)?;
     Ok(Verified {
         header,
         claims,
@@ -83,7 +85,6 @@ pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Ver
 /// # Errors
 /// `bad_json`, `duplicate_member`, `resource_limit`, each naming the payload segment.
 pub fn parse_claims(payload: &[u8], limits: &crate::Limits) -> Result<Claims> {
-    crate::json::parse_object(payload, limits)
-        .map(Claims::new)
+    claims::parse(payload.to_vec(), limits, &mut Default::default())
         .map_err(|e| crate::jws::segment_error(e, 1))
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::claims::{ClaimValue, Claims};
+use super::claims::{self, ClaimValue, Claims, Registered};
 use super::time::{Clock, SystemClock, UnixTime, format_duration, format_relative, format_utc};
 use crate::error::{Error, ErrorKind, Result, err};
 use crate::jwa::AlgSet;
@@ -111,11 +111,22 @@ impl Validation {
     /// `too_old`, `bad_issuer`, `bad_audience`, `bad_subject`, `bad_type`, each with the
     /// values involved in the message and [`Detail`].
     pub fn validate(&self, header: &Header, claims: &Claims) -> Result<()> {
+        self.check(header, &claims.registered(), claims)
+    }
+
+    /// [`Validation::validate`] with the registered claims already at hand (`claims` is read
+    /// only for required claims that are not registered ones).
+    pub(crate) fn check(&self, header: &Header, registered: &Registered<'_>, claims: &Claims) -> Result<()> {
         let now = self.clock.now();
         let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
         let mut dates = [None; 3];
-        for (slot, name) in dates.iter_mut().zip(["exp", "nbf", "iat"]) {
-            match claims.numeric_date(name) {
+        let date_claims = [
+            ("exp", registered.exp),
+            ("nbf", registered.nbf),
+            ("iat", registered.iat),
+        ];
+        for (slot, (name, value)) in dates.iter_mut().zip(date_claims) {
+            match claims::numeric_date(value) {
                 ClaimValue::Absent => {}
                 ClaimValue::Present(v) => *slot = Some(v),
                 ClaimValue::Invalid(found) => {
@@ -129,7 +140,7 @@ impl Validation {
         }
         let [exp, nbf, iat] = dates;
         for name in &self.required {
-            if !claims.contains(name) {
+            if !registered.has(name).unwrap_or_else(|| claims.contains(name)) {
                 return Err(missing(name));
             }
         }
@@ -202,7 +213,7 @@ impl Validation {
             }
         }
         if !self.issuers.is_empty() {
-            match claims.iss() {
+            match claims::string(registered.iss) {
                 ClaimValue::Absent => return Err(missing("iss")),
                 ClaimValue::Invalid(found) => {
                     return Err(err!(Malformed, "claim iss must be a string, found {found}"));
@@ -219,9 +230,9 @@ impl Validation {
                 ClaimValue::Present(_) => {}
             }
         }
-        self.check_audience(claims)?;
+        self.check_audience(registered.aud)?;
         if let Some(expected) = &self.subject {
-            match claims.sub() {
+            match claims::string(registered.sub) {
                 ClaimValue::Absent => return Err(missing("sub")),
                 ClaimValue::Invalid(found) => {
                     return Err(err!(Malformed, "claim sub must be a string, found {found}"));
@@ -260,11 +271,17 @@ impl Validation {
         Ok(())
     }
 
-    fn check_audience(&self, claims: &Claims) -> Result<()> {
+    fn check_audience(&self, value: Option<&serde_json::Value>) -> Result<()> {
         if self.ignore_audience {
             return Ok(());
         }
-        let aud = match claims.aud() {
+        // The usual case, a single audience string that is expected, without building a list.
+        if let Some(aud) = value.and_then(serde_json::Value::as_str)
+            && self.audiences.iter().any(|e| e == aud)
+        {
+            return Ok(());
+        }
+        let aud = match claims::audience(value) {
             ClaimValue::Absent if self.audiences.is_empty() => return Ok(()),
             ClaimValue::Absent => return Err(missing("aud")),
             ClaimValue::Invalid(found) => {
@@ -275,8 +292,9 @@ impl Validation {
             }
             ClaimValue::Present(a) => a,
         };
-        let found = aud.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let found = || aud.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         if self.audiences.is_empty() {
+            let found = found();
             return Err(Error::new(
                 ErrorKind::BadAudience,
                 format!(
@@ -290,6 +308,7 @@ impl Validation {
         if aud.iter().any(|a| self.audiences.iter().any(|e| e == a)) {
             return Ok(());
         }
+        let found = found();
         Err(Error::new(
             ErrorKind::BadAudience,
             format!(

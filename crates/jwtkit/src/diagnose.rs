@@ -260,6 +260,17 @@ fn alternatives(s: &SecretInput) -> Vec<(Vec<u8>, &'static str, String)> {
                     ));
                 }
             }
+            for suffix in ["\n", "\r\n"] {
+                if !t.ends_with(suffix) {
+                    out.push((
+                        format!("{t}{suffix}").into_bytes(),
+                        "secret_whitespace",
+                        "the token was signed with the secret plus a trailing newline (a secret file written by echo?): \
+                         the issuer should sign with the secret alone"
+                            .into(),
+                    ));
+                }
+            }
             if t.ends_with('\n') || t.starts_with(char::is_whitespace) || t.ends_with(char::is_whitespace) {
                 out.push((
                     t.trim().as_bytes().to_vec(),
@@ -361,5 +372,30 @@ fn json_serialization(token: &str, keys: &JwkSet, validation: &Validation, d: &m
                 outcome,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token signed with the secret plus "\n" (a secret file written by `echo`), verified
+    /// with the secret alone.
+    #[test]
+    fn secret_with_trailing_newline_is_spotted() {
+        let secret = "a-secret-that-is-long-enough-32b";
+        let signer_key = Key::hmac(format!("{secret}\n").into_bytes());
+        let token = crate::jws::Signer::new(&signer_key, JwsAlg::HS256)
+            .and_then(|s| s.build())
+            .and_then(|s| s.sign(b"{\"sub\":\"1\"}"))
+            .unwrap();
+        let keys = JwkSet::from_keys(vec![Key::hmac(secret.as_bytes().to_vec())]);
+        let v = Validation::builder(JwsAlg::HS256).build().unwrap();
+        let d = explain(&token, &keys, &v, &[SecretInput::Text(secret.into())]);
+        assert!(
+            d.hints.iter().any(|h| h.id == "secret_whitespace"),
+            "{:?}",
+            d.hints
+        );
     }
 }

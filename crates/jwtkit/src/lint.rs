@@ -11,6 +11,7 @@
 //! | `x5c_header` | medium | embedded certificate chain |
 //! | `kid_injection` | high | `kid` with path, query or quote characters |
 //! | `no_exp` | medium | never expires |
+//! | `invalid_time_claim` | high (`exp`) / medium | `exp`/`nbf`/`iat` present but not a number |
 //! | `long_lifetime` | medium | lifetime over 24 h |
 //! | `iat_in_future`, `nbf_in_future` | medium / low | clock or issuance problems |
 //! | `sensitive_claim` | high | password/secret/card/SSN-like data in claims |
@@ -161,7 +162,28 @@ fn num(claims: &Object, name: &str) -> Option<f64> {
 fn claim_findings(claims: &Object, now: i64, out: &mut Vec<Finding>) {
     let (exp, iat, nbf) = (num(claims, "exp"), num(claims, "iat"), num(claims, "nbf"));
     let now_f = now as f64;
+    for (name, severity) in [
+        ("exp", Severity::High),
+        ("nbf", Severity::Medium),
+        ("iat", Severity::Medium),
+    ] {
+        if let Some(v) = claims.get(name)
+            && num(claims, name).is_none()
+        {
+            out.push(Finding::new(
+                "invalid_time_claim",
+                severity,
+                format!(
+                    "claim {name} is {}, not a NumericDate: strict verifiers reject the token, lenient ones skip the check{}",
+                    crate::text::truncate(&v.to_string(), 40),
+                    if name == "exp" { " (so it never expires)" } else { "" }
+                ),
+                "issue exp, nbf and iat as JSON numbers of seconds since 1970 (RFC 7519 §2)",
+            ));
+        }
+    }
     match exp {
+        None if claims.contains_key("exp") => {}
         None => out.push(Finding::new(
             "no_exp",
             Severity::Medium,
@@ -486,6 +508,11 @@ mod tests {
         );
         let c = serde_json::json!({"iat": 0, "exp": 3600});
         assert!(token_findings(&Object::new(), c.as_object(), 0).is_empty());
+        let c = serde_json::json!({"exp": "1795983742"});
+        assert_eq!(
+            ids(&token_findings(&Object::new(), c.as_object(), 0)),
+            ["invalid_time_claim"]
+        );
         assert!(looks_like_ssn("123-45-6789") && !looks_like_ssn("123456789"));
         assert!(looks_like_card("4111111111111111") && !looks_like_card("4111111111111112"));
     }

@@ -36,6 +36,9 @@ pub fn extract(input: &str) -> Extracted {
     let mut notes = Vec::new();
     let mut s = input.trim();
     if s.starts_with('{') {
+        if let Some(found) = from_token_response(s) {
+            return found;
+        }
         return Extracted {
             token: s.to_string(),
             notes,
@@ -121,6 +124,33 @@ pub fn extract(input: &str) -> Extracted {
     }
 }
 
+/// An OAuth 2.0 token response (RFC 6749 §5.1) or OpenID Connect one: `{"access_token": …,
+/// "id_token": …}`. Takes `access_token` when it is a JWT, else `id_token`. Not a JOSE JSON
+/// serialization (those have `payload`, `protected` or `ciphertext`).
+fn from_token_response(s: &str) -> Option<Extracted> {
+    let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(s).ok()?;
+    if ["payload", "protected", "ciphertext", "signatures", "recipients"]
+        .iter()
+        .any(|k| obj.contains_key(*k))
+    {
+        return None;
+    }
+    fn is_jwt(v: &serde_json::Value) -> Option<&str> {
+        v.as_str().filter(|t| t.starts_with("eyJ") && t.contains('.'))
+    }
+    let (name, token) = ["access_token", "id_token"]
+        .iter()
+        .find_map(|n| obj.get(*n).and_then(is_jwt).map(|t| (*n, t)))?;
+    let mut notes = vec![format!("took {name} from the pasted token response")];
+    if name == "access_token" && obj.get("id_token").and_then(is_jwt).is_some() {
+        notes.push("the response also has an id_token (paste it alone to inspect it)".into());
+    }
+    Some(Extracted {
+        token: token.to_string(),
+        notes,
+    })
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -162,5 +192,9 @@ mod tests {
     fn keeps_invalid_characters_for_strict_errors() {
         assert_eq!(extract("eyJhbGc=.e30=.sig=").token, "eyJhbGc=.e30=.sig=");
         assert_eq!(extract("{\"payload\":\"x\"}").token, "{\"payload\":\"x\"}");
+        let response = format!("{{\"access_token\":\"{T}\",\"token_type\":\"Bearer\",\"expires_in\":3600}}");
+        let e = extract(&response);
+        assert_eq!(e.token, T);
+        assert_eq!(e.notes, ["took access_token from the pasted token response"]);
     }
 }

@@ -223,7 +223,20 @@ impl<'k> Signer<'k> {
             }
         }
         let json = serde_json::to_vec(&self.header).map_err(|e| err!(InvalidConfig, "header: {e}"))?;
-        Header::from_object(self.header.clone())?;
+        // The header must be one our own verifier accepts: registered parameters well-typed,
+        // and every `crit` name present in the header (RFC 7515 §4.1.11).
+        let header = Header::from_object(self.header.clone())?;
+        if let Some(missing) = header
+            .crit()
+            .iter()
+            .find(|c| !self.header.contains_key(c.as_str()))
+        {
+            return Err(err!(
+                InvalidConfig,
+                "\"crit\" lists {}, which is not in the header",
+                crate::text::quote(missing)
+            ));
+        }
         self.encoded_header = crate::base64url::encode(json);
         Ok(self)
     }

@@ -57,6 +57,13 @@ pub fn load(bytes: &[u8], limits: &Limits) -> Result<(JwkSet, KeyFormat)> {
     if body.starts_with(b"-----BEGIN") {
         return load_pem(body);
     }
+    // PEM with text around it (`openssl pkcs12 -nodes` "Bag Attributes", a key pasted from an
+    // e-mail): start at the first armour line, as OpenSSL does.
+    if body.first() != Some(&b'{')
+        && let Some(at) = body.windows(11).position(|w| w == b"-----BEGIN ")
+    {
+        return load_pem(body.get(at..).unwrap_or_default());
+    }
     if body.first() == Some(&b'{') {
         let obj = crate::json::parse_object(body, limits)?;
         if obj.contains_key("keys") {
@@ -161,5 +168,23 @@ impl Key {
     /// As [`load`].
     pub fn from_der(bytes: &[u8]) -> Result<Key> {
         load_der(bytes).map(|(k, _)| k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `openssl pkcs12 -nodes` writes "Bag Attributes" before each block; e-mails add prose.
+    #[test]
+    fn pem_with_text_around_it() {
+        let pem = "Bag Attributes\n    localKeyID: 01 00 00 00\nsubject=/CN=demo\n-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\nthanks!\n";
+        let (set, format) = load(pem.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(set.keys().len(), 1);
+        assert_eq!(format, KeyFormat::Pem(vec!["PUBLIC KEY".into()]));
+        assert_eq!(
+            set.keys()[0].family(),
+            crate::KeyFamily::Okp(crate::OkpCurve::Ed25519)
+        );
     }
 }

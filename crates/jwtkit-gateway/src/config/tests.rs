@@ -1,0 +1,108 @@
+//! Unit tests of the gateway configuration (kept apart so config.rs stays readable).
+use super::*;
+
+const MINIMAL: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+
+[[providers]]
+name = "main"
+issuer = "https://auth.example.com/"
+audiences = ["orders-api"]
+keys = "jwks.json"
+algorithms = ["RS256", "ES256"]
+leeway = "30s"
+token_from = ["header:Authorization", "cookie:access_token"]
+
+[[routes]]
+path_prefix = "/orders"
+upstream = "http://127.0.0.1:9000"
+auth = { providers = ["main"], scopes = ["orders:read"] }
+claims_to_headers = { sub = "X-User-Id", roles = "X-User-Roles" }
+rate_limit = { key = "sub", per_second = 100, burst = 200 }
+
+[[routes]]
+path_prefix = "/public"
+upstream = "http://127.0.0.1:9000"
+auth = "none"
+"#;
+
+#[test]
+fn product_shape_parses() {
+    let c = Config::parse(MINIMAL).unwrap();
+    assert_eq!(c.providers[0].leeway.0, Duration::from_secs(30));
+    assert_eq!(c.store.kind, StoreKind::Embedded);
+    assert_eq!(c.server.admin_listen, "127.0.0.1:8081");
+    assert!(matches!(&c.routes[0].auth, AuthConfig::Jwt(a) if a.scopes == ["orders:read"]));
+    assert_eq!(c.routes[1].auth, AuthConfig::None);
+    assert_eq!(c.routes[0].rate_limit.as_ref().unwrap().burst, 200);
+}
+
+#[test]
+fn unknown_keys_are_errors() {
+    let bad = MINIMAL.replace("audiences =", "audience =");
+    let e = Config::parse(&bad).unwrap_err().to_string();
+    assert!(e.contains("unknown field `audience`"), "{e}");
+    let bad = MINIMAL.replace("scopes = [\"orders:read\"]", "scope = [\"orders:read\"]");
+    let e = Config::parse(&bad).unwrap_err().to_string();
+    assert!(e.contains("unknown field `scope`"), "{e}");
+    let bad = MINIMAL.replace("[server]\n", "[server]\nlisten_tls = 1\n");
+    assert!(Config::parse(&bad).is_err());
+}
+
+#[test]
+fn cross_checks() {
+    let e = Config::parse(&MINIMAL.replace("providers = [\"main\"]", "providers = [\"other\"]"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown provider \"other\""), "{e}");
+    let e = Config::parse(&MINIMAL.replace("\"RS256\", \"ES256\"", "\"none\""))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("none"), "{e}");
+    let e = Config::parse(&MINIMAL.replace("X-User-Id", "Authorization"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Authorization"), "{e}");
+    let e = Config::parse(&MINIMAL.replace("auth = \"none\"", "auth = \"nobody\""))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("nobody"), "{e}");
+    assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+}
+
+#[test]
+fn relative_paths_resolved_against_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = MINIMAL.replace(
+        "token_from = [",
+        "decryption_key = \"@keys/enc.pem\"\nkey_management_algorithms = [\"A256KW\"]\ncontent_encryption_algorithms = [\"A256GCM\"]\ntoken_from = [",
+    );
+    let path = dir.path().join("gw.toml");
+    std::fs::write(&path, text).unwrap();
+    let c = Config::load(&path).unwrap();
+    assert_eq!(
+        c.providers[0].decryption_key.as_deref(),
+        Some(format!("@{}", dir.path().join("keys/enc.pem").display()).as_str())
+    );
+    std::fs::write(
+        &path,
+        MINIMAL.replace(
+            "[server]\n",
+            "[server]\nadmin_token = \"@admin.txt\"\nupstream_ca_file = \"ca.pem\"\n",
+        ),
+    )
+    .unwrap();
+    let c = Config::load(&path).unwrap();
+    assert_eq!(
+        c.server.admin_token,
+        Some(format!("@{}", dir.path().join("admin.txt").display()))
+    );
+    assert_eq!(c.server.upstream_ca_file, Some(dir.path().join("ca.pem")));
+    assert_eq!(c.providers[0].keys, Some(dir.path().join("jwks.json")));
+    assert_eq!(
+        c.store.path,
+        Some(dir.path().join("jwtkit-gateway.db")),
+        "the default too"
+    );
+}

@@ -2,7 +2,7 @@
 //!
 //! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
 
-mod claims;
+pub(crate) mod claims;
 pub mod time;
 mod validation;
 

@@ -6,8 +6,18 @@
 //! cache-key hazard), so this module rejects: padding, `+` and `/`, whitespace, a length of
 //! 1 mod 4, and a final character whose unused low bits are not zero.
 
+use std::sync::LazyLock;
+
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::Simd;
+use base64::engine::general_purpose::NO_PAD;
+
+/// The `base64` crate's runtime-detected SIMD engine (AVX2 on x86-64, NEON on aarch64, its
+/// scalar engine elsewhere) for the URL-safe alphabet, unpadded, trailing bits required zero:
+/// the same strictness as `general_purpose::URL_SAFE_NO_PAD` (the kernels only replace its bulk
+/// loop; the tail, padding and canonical checks are the crate's shared scalar code). The
+/// `simd-unsafe` feature keeps the `unsafe` inside `base64`; this crate stays `forbid(unsafe_code)`.
+static URL_SAFE_NO_PAD: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
 
 /// Why a string is not strict base64url. Converted into an [`crate::Error`] of kind
 /// `bad_base64` by the callers, who add which segment or member it was.
@@ -85,10 +95,20 @@ pub fn decode(input: impl AsRef<[u8]>) -> Result<Vec<u8>, Base64Problem> {
 /// # Errors
 /// A [`Base64Problem`] naming the first defect found; `out` is left unchanged.
 pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), Base64Problem> {
+    // Grow `out` by exactly the decoded length (valid input decodes to exactly that many
+    // bytes), so a buffer allocated with `decoded_len` capacity is never reallocated:
+    // `Engine::decode_vec` would reserve its own, larger estimate and move the bytes.
     let start = out.len();
-    match URL_SAFE_NO_PAD.decode_vec(input, out) {
-        Ok(()) => Ok(()),
-        Err(_) => {
+    out.resize(start + decoded_len(input.len()), 0);
+    let written = out
+        .get_mut(start..)
+        .map(|slot| URL_SAFE_NO_PAD.decode_slice(input, slot));
+    match written {
+        Some(Ok(n)) => {
+            out.truncate(start + n);
+            Ok(())
+        }
+        _ => {
             out.truncate(start);
             Err(classify(input).unwrap_or(Base64Problem::NonCanonical))
         }
@@ -160,7 +180,7 @@ mod tests {
             let bytes: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
             let enc = encode(&bytes);
             assert!(!enc.contains('='));
-            assert!(decoded_len(enc.len()) >= n);
+            assert_eq!(decoded_len(enc.len()), n);
             assert_eq!(decode(&enc).unwrap(), bytes);
         }
     }

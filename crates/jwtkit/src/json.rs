@@ -99,11 +99,11 @@ const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 /// slot, built as values, in that slot of `kept`. False on any failure or when the value is not an object
 /// (`kept` is then unspecified): the caller takes [`parse_object`], whose reference path gives
 /// the error. Accepts only what [`parse_fast`] accepts (the `json_strict` fuzz target checks).
-pub(crate) fn check_object_keeping<const N: usize>(
-    bytes: &[u8],
+pub(crate) fn check_object_keeping<'de, T: Keep<'de>, const N: usize>(
+    bytes: &'de [u8],
     max_depth: usize,
     keep: impl Fn(&str) -> Option<usize>,
-    kept: &mut [Option<Value>; N],
+    kept: &mut [Option<T>; N],
 ) -> bool {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     TopLevel {
@@ -117,13 +117,97 @@ pub(crate) fn check_object_keeping<const N: usize>(
 }
 
 /// Visits the top-level value for [`check_object_keeping`]; false when it is not an object.
-struct TopLevel<'k, K, const N: usize> {
+struct TopLevel<'k, K, T, const N: usize> {
     max_depth: usize,
     keep: K,
-    kept: &'k mut [Option<Value>; N],
+    kept: &'k mut [Option<T>; N],
 }
 
-impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> DeserializeSeed<'de> for TopLevel<'_, K, N> {
+/// How [`check_object_keeping`] builds a kept member's value.
+pub(crate) trait Keep<'de>: Sized {
+    /// Deserialize the value of the member `map` is at, strictly (as `seed`).
+    fn keep<A: MapAccess<'de>>(map: &mut A, seed: StrictSeed) -> std::result::Result<Self, A::Error>;
+}
+
+/// The member's value as a [`Value`].
+impl<'de> Keep<'de> for Value {
+    fn keep<A: MapAccess<'de>>(map: &mut A, seed: StrictSeed) -> std::result::Result<Value, A::Error> {
+        map.next_value_seed(seed)
+    }
+}
+
+/// A kept member's value without allocating for the common cases: a string borrowed from the
+/// input (owned only when it has escapes), a number as a float; anything else as a [`Value`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Kept<'de> {
+    /// A JSON string.
+    Str(Cow<'de, str>),
+    /// A JSON number that fits an `i64`/`u64` (others, e.g. `1.5` or `1e3`, are `Value`s).
+    Int(f64),
+    /// Any other value: `null`, a boolean, an array, an object, a fraction or a big number.
+    Value(Value),
+}
+
+impl<'de> Keep<'de> for Kept<'de> {
+    fn keep<A: MapAccess<'de>>(map: &mut A, seed: StrictSeed) -> std::result::Result<Kept<'de>, A::Error> {
+        map.next_value_seed(KeptSeed(seed))
+    }
+}
+
+/// Deserializes a [`Kept`] strictly: strings and integers here, the rest by [`StrictSeed`].
+struct KeptSeed(StrictSeed);
+
+impl<'de> DeserializeSeed<'de> for KeptSeed {
+    type Value = Kept<'de>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Kept<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeptSeed {
+    type Value = Kept<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Kept<'de>, E> {
+        Ok(Kept::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Kept<'de>, E> {
+        Ok(Kept::Str(Cow::Owned(s.to_owned())))
+    }
+    fn visit_string<E>(self, s: String) -> std::result::Result<Kept<'de>, E> {
+        Ok(Kept::Str(Cow::Owned(s)))
+    }
+    #[allow(clippy::cast_precision_loss)] // As `Number::as_f64` converts it.
+    fn visit_u64<E>(self, n: u64) -> std::result::Result<Kept<'de>, E> {
+        Ok(Kept::Int(n as f64))
+    }
+    #[allow(clippy::cast_precision_loss)] // As `Number::as_f64` converts it.
+    fn visit_i64<E>(self, n: i64) -> std::result::Result<Kept<'de>, E> {
+        Ok(Kept::Int(n as f64))
+    }
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> std::result::Result<Kept<'de>, E> {
+        self.0.visit_f64(n).map(Kept::Value)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Kept<'de>, E> {
+        Ok(Kept::Value(Value::Null))
+    }
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Kept<'de>, E> {
+        Ok(Kept::Value(Value::Bool(b)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Kept<'de>, A::Error> {
+        self.0.visit_seq(seq).map(Kept::Value)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Kept<'de>, A::Error> {
+        self.0.visit_map(map).map(Kept::Value)
+    }
+}
+
+impl<'de, K: Fn(&str) -> Option<usize>, T: Keep<'de>, const N: usize> DeserializeSeed<'de>
+    for TopLevel<'_, K, T, N>
+{
     type Value = bool;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
@@ -131,7 +215,7 @@ impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> DeserializeSeed<'de> for
     }
 }
 
-impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Visitor<'de> for TopLevel<'_, K, N> {
+impl<'de, K: Fn(&str) -> Option<usize>, T: Keep<'de>, const N: usize> Visitor<'de> for TopLevel<'_, K, T, N> {
     type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -156,7 +240,7 @@ impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Visitor<'de> for TopLeve
                 return Err(serde::de::Error::custom("duplicate member"));
             }
             match slot.and_then(|i| self.kept.get_mut(i)) {
-                Some(slot) => *slot = Some(map.next_value_seed(inner)?),
+                Some(slot) => *slot = Some(T::keep(&mut map, inner)?),
                 None => map.next_value_seed(CheckSeed(inner))?,
             }
         }
@@ -321,7 +405,7 @@ impl<'de> Visitor<'de> for CheckSeed {
 /// Deserializes one JSON value that sits inside `depth` open objects/arrays, rejecting
 /// duplicate member names and objects/arrays nested deeper than `max_depth`.
 #[derive(Clone, Copy)]
-struct StrictSeed {
+pub(crate) struct StrictSeed {
     depth: usize,
     max_depth: usize,
     /// Initial member capacity of an object at this level (nested objects start empty).

@@ -44,10 +44,9 @@ pub struct Header {
     b64: bool,
 }
 
-fn opt_str(name: &str, value: Option<&Value>) -> Result<Option<String>> {
+fn opt_str(name: &str, value: Option<&Value>) -> Result<()> {
     match value {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        None | Some(Value::String(_)) => Ok(()),
         Some(v) => Err(err!(
             Malformed,
             "header parameter \"{name}\" must be a string, found {}",
@@ -177,7 +176,22 @@ impl Header {
     pub fn parse(json: Vec<u8>, limits: &crate::Limits) -> Result<Header> {
         let mut kept = Default::default();
         if crate::json::check_object_keeping(&json, limits.max_json_depth, checked_index, &mut kept) {
-            return Header::checked(Registered::from_values(&kept), Some(json.into_boxed_slice()));
+            let (b64, crit) = Header::check(&Registered::from_values(&kept))?;
+            // The checks passed, so these slots hold strings (or nothing): move them out.
+            let [alg, kid, typ, cty, ..] = kept.map(|v| match v {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            });
+            return Ok(Header {
+                raw: OnceLock::new(),
+                json: Some(json.into_boxed_slice()),
+                alg: alg.unwrap_or_default(),
+                kid,
+                typ,
+                cty,
+                crit,
+                b64,
+            });
         }
         Header::from_object(crate::json::parse_object(&json, limits)?)
     }
@@ -200,8 +214,24 @@ impl Header {
     /// The checks of [`Header::from_object`] on the registered parameters; the header's map is
     /// built from `json` on first use (or set by the caller).
     fn checked(p: Registered<'_>, json: Option<Box<[u8]>>) -> Result<Header> {
-        let alg = match p.alg {
-            Some(Value::String(s)) => s.clone(),
+        let (b64, crit) = Header::check(&p)?;
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        Ok(Header {
+            raw: OnceLock::new(),
+            json,
+            alg: text(p.alg).unwrap_or_default(),
+            kid: text(p.kid),
+            typ: text(p.typ),
+            cty: text(p.cty),
+            crit,
+            b64,
+        })
+    }
+
+    /// The checks of [`Header::from_object`]; returns `b64` and the `crit` names.
+    fn check(p: &Registered<'_>) -> Result<(bool, Vec<String>)> {
+        match p.alg {
+            Some(Value::String(_)) => {}
             Some(v) => {
                 return Err(err!(
                     Malformed,
@@ -216,10 +246,10 @@ impl Header {
                 ));
             }
         };
-        let kid = opt_str("kid", p.kid)?;
-        let typ = opt_str("typ", p.typ)?;
-        let cty = opt_str("cty", p.cty)?;
         for (name, value) in [
+            ("kid", p.kid),
+            ("typ", p.typ),
+            ("cty", p.cty),
             ("jku", p.jku),
             ("x5u", p.x5u),
             ("x5t", p.x5t),
@@ -278,16 +308,7 @@ impl Header {
         };
         // RFC 7797 §6 asks producers to list `b64` in `crit`; jwtkit understands `b64`, so a
         // header without it is still processed correctly and accepted.
-        Ok(Header {
-            raw: OnceLock::new(),
-            json,
-            alg,
-            kid,
-            typ,
-            cty,
-            crit,
-            b64,
-        })
+        Ok((b64, crit))
     }
 
     /// The `alg` value as written.

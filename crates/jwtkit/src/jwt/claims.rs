@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::json::Object;
+use crate::json::{Kept, Object};
 
 /// A registered claim as read from a token.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,6 +81,7 @@ pub struct Claims {
 }
 
 /// The registered claims verification validates, in the order of [`Registered`]'s fields.
+#[cfg(test)]
 pub(crate) const REGISTERED: [&str; 6] = ["exp", "nbf", "iat", "iss", "sub", "aud"];
 
 /// The index of `name` in [`REGISTERED`] (compared bytewise: no string comparison calls).
@@ -96,24 +97,32 @@ fn registered_index(name: &str) -> Option<usize> {
     }
 }
 
-/// Parse a claims set (a strict JSON object) for verification: the checked text, and the
-/// registered members' values stored in `registered` in [`REGISTERED`] order.
+/// Parse a claims set (a strict JSON object) for verification, then run `validate` on its
+/// registered claims (read in the same checking pass, borrowed from the text) and the claims.
 ///
 /// # Errors
-/// As [`crate::json::parse_object`] (from its reference path, so errors are unchanged).
-pub(crate) fn parse(
+/// A parse error as [`crate::json::parse_object`] (from its reference path, so errors are
+/// unchanged), passed through `on_parse_error`; then whatever `validate` returns.
+pub(crate) fn parse_validated(
     json: Vec<u8>,
     limits: &crate::Limits,
-    registered: &mut [Option<Value>; 6],
+    on_parse_error: impl FnOnce(crate::Error) -> crate::Error,
+    validate: impl FnOnce(&Registered<'_>, &Claims) -> crate::Result<()>,
 ) -> crate::Result<Claims> {
-    if crate::json::check_object_keeping(&json, limits.max_json_depth, registered_index, registered) {
-        return Ok(Claims {
-            object: OnceLock::new(),
-            json: Some(json.into_boxed_slice()),
-        });
+    // Not yet checked: handed out only if the checking pass below accepts the text.
+    let claims = Claims {
+        object: OnceLock::new(),
+        json: Some(json.into_boxed_slice()),
+    };
+    let text = claims.json.as_deref().unwrap_or_default();
+    let mut kept: [Option<Kept<'_>>; 6] = Default::default();
+    if crate::json::check_object_keeping(text, limits.max_json_depth, registered_index, &mut kept) {
+        validate(&Registered::from_kept(&kept), &claims)?;
+        drop(kept);
+        return Ok(claims);
     }
-    let claims = Claims::new(crate::json::parse_object(&json, limits)?);
-    *registered = REGISTERED.map(|name| claims.get(name).cloned());
+    let claims = Claims::new(crate::json::parse_object(text, limits).map_err(on_parse_error)?);
+    validate(&claims.registered(), &claims)?;
     Ok(claims)
 }
 
@@ -147,7 +156,7 @@ impl Claims {
 
     /// A NumericDate claim (`exp`, `nbf`, `iat`): a JSON number, integer or fraction, in seconds.
     pub fn numeric_date(&self, name: &str) -> ClaimValue<f64> {
-        numeric_date(self.as_object().get(name))
+        numeric_date(self.as_object().get(name).map(ClaimRef::Value))
     }
 
     /// `exp` (§4.1.4).
@@ -167,7 +176,7 @@ impl Claims {
 
     /// A string claim (`iss`, `sub`, `jti`).
     pub fn string(&self, name: &str) -> ClaimValue<&str> {
-        string(self.as_object().get(name))
+        string(self.as_object().get(name).map(ClaimRef::Value))
     }
 
     /// `iss` (§4.1.1).
@@ -187,7 +196,7 @@ impl Claims {
 
     /// `aud` (§4.1.3): a string or an array of strings, returned as a list.
     pub fn aud(&self) -> ClaimValue<Vec<&str>> {
-        audience(self.as_object().get("aud"))
+        audience(self.as_object().get("aud").map(ClaimRef::Value))
     }
 
     /// The registered claims that validation reads, found in one pass over the members (a
@@ -204,10 +213,11 @@ impl Claims {
                 "aud" => &mut r.aud,
                 _ => continue,
             };
-            *slot = Some(value);
+            *slot = Some(ClaimRef::Value(value));
         }
         r
     }
+
     /// A claim by name.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.as_object().get(name)
@@ -256,18 +266,58 @@ impl From<Object> for Claims {
 /// The registered claims validation reads ([`Claims::registered`]).
 #[derive(Default)]
 pub(crate) struct Registered<'a> {
-    pub(crate) exp: Option<&'a Value>,
-    pub(crate) nbf: Option<&'a Value>,
-    pub(crate) iat: Option<&'a Value>,
-    pub(crate) iss: Option<&'a Value>,
-    pub(crate) sub: Option<&'a Value>,
-    pub(crate) aud: Option<&'a Value>,
+    pub(crate) exp: Option<ClaimRef<'a>>,
+    pub(crate) nbf: Option<ClaimRef<'a>>,
+    pub(crate) iat: Option<ClaimRef<'a>>,
+    pub(crate) iss: Option<ClaimRef<'a>>,
+    pub(crate) sub: Option<ClaimRef<'a>>,
+    pub(crate) aud: Option<ClaimRef<'a>>,
+}
+
+/// A registered claim's value as validation reads it: from a claims map, or as kept by the
+/// checking pass of [`parse_validated`] (strings borrowed from the text, integers as floats).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ClaimRef<'a> {
+    /// A JSON string.
+    Str(&'a str),
+    /// A JSON integer, converted as `Number::as_f64` does.
+    Int(f64),
+    /// Any JSON value.
+    Value(&'a Value),
+}
+
+impl<'a> ClaimRef<'a> {
+    fn of_kept(k: &'a Kept<'a>) -> ClaimRef<'a> {
+        match k {
+            Kept::Str(s) => ClaimRef::Str(s),
+            Kept::Int(f) => ClaimRef::Int(*f),
+            Kept::Value(v) => ClaimRef::Value(v),
+        }
+    }
+
+    /// The string, when the value is one.
+    pub(crate) fn as_str(self) -> Option<&'a str> {
+        match self {
+            ClaimRef::Str(s) => Some(s),
+            ClaimRef::Value(Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// What was found, for messages: `the string "x"`, `a number`, `an array`, ...
+    fn describe(self) -> String {
+        match self {
+            ClaimRef::Str(s) => describe(&Value::String(s.to_owned())),
+            ClaimRef::Int(_) => "a number".into(),
+            ClaimRef::Value(v) => describe(v),
+        }
+    }
 }
 
 impl<'a> Registered<'a> {
-    /// A view of the values [`parse`] returned.
-    pub(crate) fn from_values(values: &'a [Option<Value>; 6]) -> Registered<'a> {
-        let [exp, nbf, iat, iss, sub, aud] = values.each_ref().map(Option::as_ref);
+    /// A view of the values the checking pass of [`parse_validated`] kept.
+    fn from_kept(values: &'a [Option<Kept<'a>>; 6]) -> Registered<'a> {
+        let [exp, nbf, iat, iss, sub, aud] = values.each_ref().map(|v| v.as_ref().map(ClaimRef::of_kept));
         Registered {
             exp,
             nbf,
@@ -294,32 +344,37 @@ impl<'a> Registered<'a> {
 }
 
 /// A NumericDate claim's value: a finite JSON number (seconds).
-pub(crate) fn numeric_date(value: Option<&Value>) -> ClaimValue<f64> {
-    match value {
-        None => ClaimValue::Absent,
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(f) if f.is_finite() => ClaimValue::Present(f),
-            _ => ClaimValue::Invalid("a number out of range".into()),
-        },
-        Some(v) => ClaimValue::Invalid(describe(v)),
+pub(crate) fn numeric_date(value: Option<ClaimRef<'_>>) -> ClaimValue<f64> {
+    let number = match value {
+        None => return ClaimValue::Absent,
+        Some(ClaimRef::Int(f)) => Some(f),
+        Some(ClaimRef::Value(Value::Number(n))) => n.as_f64(),
+        Some(v) => return ClaimValue::Invalid(v.describe()),
+    };
+    match number {
+        Some(f) if f.is_finite() => ClaimValue::Present(f),
+        _ => ClaimValue::Invalid("a number out of range".into()),
     }
 }
 
 /// A string claim's value.
-pub(crate) fn string(value: Option<&Value>) -> ClaimValue<&str> {
+pub(crate) fn string(value: Option<ClaimRef<'_>>) -> ClaimValue<&str> {
     match value {
         None => ClaimValue::Absent,
-        Some(Value::String(s)) => ClaimValue::Present(s),
-        Some(v) => ClaimValue::Invalid(describe(v)),
+        Some(v) => v
+            .as_str()
+            .map_or_else(|| ClaimValue::Invalid(v.describe()), ClaimValue::Present),
     }
 }
 
 /// The `aud` claim's value: a string or an array of strings, as a list.
-pub(crate) fn audience(value: Option<&Value>) -> ClaimValue<Vec<&str>> {
+pub(crate) fn audience(value: Option<ClaimRef<'_>>) -> ClaimValue<Vec<&str>> {
+    if let Some(s) = value.and_then(ClaimRef::as_str) {
+        return ClaimValue::Present(vec![s]);
+    }
     match value {
         None => ClaimValue::Absent,
-        Some(Value::String(s)) => ClaimValue::Present(vec![s.as_str()]),
-        Some(Value::Array(a)) => {
+        Some(ClaimRef::Value(Value::Array(a))) => {
             let mut out = Vec::with_capacity(a.len());
             for v in a {
                 match v {
@@ -331,7 +386,7 @@ pub(crate) fn audience(value: Option<&Value>) -> ClaimValue<Vec<&str>> {
             }
             ClaimValue::Present(out)
         }
-        Some(v) => ClaimValue::Invalid(describe(v)),
+        Some(v) => ClaimValue::Invalid(v.describe()),
     }
 }
 
@@ -353,11 +408,49 @@ mod tests {
 
     #[test]
     fn lazy_claims_equal_the_parsed_object() {
-        let mut registered = Default::default();
-        let claims = parse(JSON.to_vec(), &Limits::default(), &mut registered).unwrap();
+        let mut seen = Vec::new();
+        let claims = parse_validated(
+            JSON.to_vec(),
+            &Limits::default(),
+            |e| e,
+            |r, _| {
+                seen = [r.exp, r.nbf, r.iat, r.iss, r.sub, r.aud]
+                    .map(|c| c.map(|c| format!("{c:?}")))
+                    .to_vec();
+                Ok(())
+            },
+        )
+        .unwrap();
         assert!(claims.object.get().is_none(), "not built by parsing");
         let object = crate::json::parse_object(JSON, &Limits::default()).unwrap();
-        assert_eq!(registered, REGISTERED.map(|n| object.get(n).cloned()));
+        // Kept without building values: strings borrowed, integers as floats.
+        assert_eq!(
+            seen,
+            [
+                Some("Int(1300819380.0)"),
+                None,
+                None,
+                Some("Str(\"joe\")"),
+                None,
+                Some("Value(Array [String(\"a\"), String(\"b\")])"),
+            ]
+            .map(|s| s.map(str::to_owned))
+        );
+        let r = claims.registered();
+        assert_eq!(numeric_date(r.exp), ClaimValue::Present(1_300_819_380.0));
+        assert_eq!(string(r.iss), ClaimValue::Present("joe"));
+        assert_eq!(audience(r.aud), ClaimValue::Present(vec!["a", "b"]));
+        assert_eq!(
+            REGISTERED.map(|n| r.has(n)),
+            [
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(true),
+                Some(false),
+                Some(true)
+            ]
+        );
         assert_eq!(claims.clone(), Claims::new(object.clone()));
         assert_eq!(claims.exp(), ClaimValue::Present(1_300_819_380.0));
         assert_eq!(claims.get_path("o.p").unwrap().to_string(), r#"[1,{"q":null}]"#);
@@ -369,10 +462,67 @@ mod tests {
         assert_eq!(format!("{:?}", Claims::default()), "Claims({})");
     }
 
+    /// The kept values of the checking pass read exactly as the built map's values do.
+    #[test]
+    fn kept_values_read_as_map_values() {
+        for value in [
+            "1300819380",
+            "-5",
+            "18446744073709551615",
+            "184467440737095516150",
+            "1.5",
+            "1e3",
+            "-0",
+            "1e400",
+            "\"1300819380\"",
+            "\"joe\"",
+            "\"j\\u006fe\"",
+            "null",
+            "true",
+            "[\"a\",\"b\"]",
+            "[\"a\",1]",
+            "[]",
+            "{\"a\":1}",
+        ] {
+            let json = format!(r#"{{"exp":{value},"iss":{value},"aud":{value}}}"#);
+            let mut kept_reads = None;
+            let claims = parse_validated(
+                json.clone().into_bytes(),
+                &Limits::default(),
+                |e| e,
+                |r, _| {
+                    kept_reads = Some(format!(
+                        "{:?} {:?} {:?}",
+                        numeric_date(r.exp),
+                        string(r.iss),
+                        audience(r.aud)
+                    ));
+                    Ok(())
+                },
+            )
+            .unwrap();
+            assert!(claims.object.get().is_none(), "{json} took the checking pass");
+            let map = Claims::new(crate::json::parse_object(json.as_bytes(), &Limits::default()).unwrap());
+            let r = map.registered();
+            let map_reads = format!(
+                "{:?} {:?} {:?}",
+                numeric_date(r.exp),
+                string(r.iss),
+                audience(r.aud)
+            );
+            assert_eq!(kept_reads.unwrap(), map_reads, "{json}");
+            assert_eq!(
+                map_reads,
+                format!("{:?} {:?} {:?}", map.exp(), map.iss(), map.aud()),
+                "{json}"
+            );
+        }
+    }
+
     #[test]
     fn defects_take_the_reference_path() {
         let kind = |j: &[u8]| {
-            parse(j.to_vec(), &Limits::default(), &mut Default::default())
+            parse_validated(j.to_vec(), &Limits::default(), |e| e, |_, _| Ok(()))
                 .unwrap_err()
                 .kind()
         };

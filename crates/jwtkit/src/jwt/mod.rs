@@ -2,7 +2,7 @@
 //!
 //! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
 
-mod claims;
+pub(crate) mod claims;
 pub mod time;
 mod validation;
 
@@ -68,10 +68,12 @@ pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Ver
         let (header, payload) = jws.into_parts();
         (header, payload, alg, key_index)
     };
-    let mut registered = Default::default();
-    let claims =
-        claims::parse(payload, &opts.limits, &mut registered).map_err(|e| crate::jws::segment_error(e, 1))?;
-    validation.check(&header, &claims::Registered::from_values(&registered), &claims)?;
+    let claims = claims::parse_validated(
+        payload,
+        &opts.limits,
+        |e| crate::jws::segment_error(e, 1),
+        |registered, claims| validation.check(&header, registered, claims),
+    )?;
     Ok(Verified {
         header,
         claims,
@@ -85,6 +87,10 @@ pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Ver
 /// # Errors
 /// `bad_json`, `duplicate_member`, `resource_limit`, each naming the payload segment.
 pub fn parse_claims(payload: &[u8], limits: &crate::Limits) -> Result<Claims> {
-    claims::parse(payload.to_vec(), limits, &mut Default::default())
-        .map_err(|e| crate::jws::segment_error(e, 1))
+    claims::parse_validated(
+        payload.to_vec(),
+        limits,
+        |e| crate::jws::segment_error(e, 1),
+        |_, _| Ok(()),
+    )
 }

@@ -271,12 +271,12 @@ impl Validation {
         Ok(())
     }
 
-    fn check_audience(&self, value: Option<&serde_json::Value>) -> Result<()> {
+    fn check_audience(&self, value: Option<claims::ClaimRef<'_>>) -> Result<()> {
         if self.ignore_audience {
             return Ok(());
         }
         // The usual case, a single audience string that is expected, without building a list.
-        if let Some(aud) = value.and_then(serde_json::Value::as_str)
+        if let Some(aud) = value.and_then(claims::ClaimRef::as_str)
             && self.audiences.iter().any(|e| e == aud)
         {
             return Ok(());

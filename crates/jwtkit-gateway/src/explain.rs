@@ -153,8 +153,11 @@ pub async fn explain_with(
     };
     let mut uri = path.to_string();
     let mut b = http::Request::builder();
-    if let Some(h) = host {
-        b = b.header(http::header::HOST, h);
+    match host {
+        Some(h) => b = b.header(http::header::HOST, h),
+        // No host given: simulate a request without one, which only HTTP/1.0 may send (an
+        // HTTP/1.1 request without Host is a 400); only routes without `host` match.
+        None => b = b.version(http::Version::HTTP_10),
     }
     if !token.is_empty() {
         match &source {

@@ -238,8 +238,8 @@ impl TokenSource {
 /// # Errors
 /// An RFC 6750 §3.1 `invalid_request` description: a source repeated (two `Authorization`
 /// headers, a token header or query parameter given twice: which one would the upstream read?),
-/// or a token both in `Authorization` and in a query parameter (more than one method, §2).
-/// Cookies may legitimately repeat (several paths) and are tried in order.
+/// or a token both in `Authorization` and in a query parameter (more than one method, §2), or a
+/// token header that is not visible ASCII. Cookies may legitimately repeat (several paths) and are tried in order.
 pub fn find_token<'s, 'a>(
     sources: &'s [TokenSource],
     headers: &'a HeaderMap,
@@ -260,6 +260,20 @@ pub fn find_token<'s, 'a>(
                 TokenSource::Bearer => "authorization header repeated",
                 TokenSource::Query(_) => "token parameter repeated",
                 _ => "token header repeated",
+            });
+        }
+        // A token header with bytes outside visible ASCII is malformed, not absent (RFC 6750
+        // §2.1: b64token is ASCII): a 400, rather than silently treating the request as anonymous.
+        let unreadable = match s {
+            TokenSource::Bearer => headers.get(http::header::AUTHORIZATION),
+            TokenSource::Header(name) => headers.get(name),
+            _ => None,
+        }
+        .is_some_and(|v| v.to_str().is_err());
+        if unreadable {
+            return Err(match s {
+                TokenSource::Bearer => "authorization header is not visible ASCII",
+                _ => "token header is not visible ASCII",
             });
         }
         if let Some(t) = s.extract(headers, query) {

@@ -53,6 +53,10 @@ pub enum Rejection {
     BadClaimValue,
     /// The request path is refused before routing (a dot segment, [`crate::path`]).
     BadPath(&'static str),
+    /// The request's `Host` is missing (HTTP/1.1), repeated, invalid, or differs from the
+    /// request target's authority (RFC 9112 §3.2): which route, and which upstream `Host`,
+    /// would it be?
+    BadHost(&'static str),
     /// No route matches.
     NoRoute,
     /// The upstream could not be reached or failed.
@@ -209,7 +213,9 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
             "invalid_token",
             "claim cannot be forwarded",
         ),
-        Rejection::BadPath(why) => p(StatusCode::BAD_REQUEST, None, None, "bad_request", why),
+        Rejection::BadPath(why) | Rejection::BadHost(why) => {
+            p(StatusCode::BAD_REQUEST, None, None, "bad_request", why)
+        }
         Rejection::NoRoute => p(StatusCode::NOT_FOUND, None, None, "not_found", "no route matches"),
         Rejection::BadGateway => p(
             StatusCode::BAD_GATEWAY,
@@ -248,6 +254,7 @@ pub fn reason(r: &Rejection) -> &'static str {
         Rejection::StoreUnavailable => "store_unavailable",
         Rejection::BadClaimValue => "bad_claim_value",
         Rejection::BadPath(_) => "bad_path",
+        Rejection::BadHost(_) => "bad_host",
         Rejection::NoRoute => "no_route",
         Rejection::BadGateway => "bad_gateway",
         Rejection::GatewayTimeout => "gateway_timeout",
@@ -353,6 +360,13 @@ mod tests {
                 "temporarily_unavailable",
             ),
             (Rejection::NoRoute, 404, None, None, "not_found"),
+            (
+                Rejection::BadHost("repeated Host header"),
+                400,
+                None,
+                None,
+                "bad_request",
+            ),
             (
                 Rejection::BadPath(crate::path::DOT_SEGMENT),
                 400,

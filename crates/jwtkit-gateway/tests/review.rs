@@ -209,3 +209,83 @@ auth = { providers = ["main"] }
         "{err}"
     );
 }
+
+/// Requests whose `Host` is missing (HTTP/1.1), repeated, invalid or contradicts the target were
+/// routed on whichever value came first (RFC 9112 §3.2 asks for a 400), and a non-ASCII
+/// `Authorization` header counted as no token.
+#[tokio::test]
+async fn review_ambiguous_host_and_unreadable_authorization_are_400() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let s = setup(&config(), &up.url(), &[&k]);
+    let gw = start(&s).await;
+    async fn raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        conn.write_all(request).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains("\r\n\r\n") {
+            let n = conn.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        // The body follows the head; read what has arrived.
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(std::time::Duration::from_millis(200), conn.read(&mut buf)).await
+        {
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).into_owned()
+    }
+    let cases: [(&[u8], &str); 6] = [
+        (
+            b"GET /public/x HTTP/1.1\r\n\r\n",
+            "an HTTP/1.1 request needs a Host header",
+        ),
+        (
+            b"GET /public/x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "more than one Host header",
+        ),
+        (
+            b"GET /public/x HTTP/1.1\r\nHost: a b\r\n\r\n",
+            "the Host header is not a valid host[:port]",
+        ),
+        (
+            b"GET /public/x HTTP/1.1\r\nHost: user@a\r\n\r\n",
+            "the Host header is not a valid host[:port]",
+        ),
+        (
+            b"GET http://a/public/x HTTP/1.1\r\nHost: b\r\n\r\n",
+            "the Host header differs from the request target's authority",
+        ),
+        (
+            b"GET /orders/1 HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \xc3\xa9t\xc3\xa9\r\n\r\n",
+            "authorization header is not visible ASCII",
+        ),
+    ];
+    for (request, why) in cases {
+        let text = raw(gw.addr(), request).await;
+        assert!(text.starts_with("HTTP/1.1 400 "), "{why}: {text}");
+        assert!(text.contains(why), "{why}: {text}");
+        assert!(
+            !text.to_ascii_lowercase().contains("x-upstream"),
+            "{why} reached the upstream"
+        );
+    }
+    // The ordinary forms still work: Host, a matching absolute-form target, HTTP/1.0 without Host.
+    for request in [
+        &b"GET /public/x HTTP/1.1\r\nHost: a\r\n\r\n"[..],
+        b"GET http://a/public/x HTTP/1.1\r\nHost: A\r\n\r\n",
+        b"GET /public/x HTTP/1.0\r\n\r\n",
+    ] {
+        let text = raw(gw.addr(), request).await;
+        assert!(
+            text.contains(" 200 OK\r\n"),
+            "{}: {text}",
+            String::from_utf8_lossy(request)
+        );
+    }
+    gw.shutdown().await;
+}

@@ -195,3 +195,31 @@ fn polish_secret_from_env_may_be_any_bytes() {
     let j: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(j["claims"]["sub"], "bytes");
 }
+
+/// `jwk convert secret.jwk --to jwk` ("default: public only") printed the HMAC secret's `k`.
+#[test]
+fn polish_jwk_convert_prints_a_secret_only_with_private() {
+    let env = Env::new();
+    let k = b64u(SECRET.as_bytes());
+    env.write("hs.jwk", format!(r#"{{"kty":"oct","k":"{k}","kid":"hs"}}"#));
+    let r = env.run(&["jwk", "convert", "hs.jwk", "--to", "jwk"]).code(2);
+    assert!(!r.stdout.contains(&k) && !r.stderr.contains(&k), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("an HMAC secret has no public part: add --private to print the secret"),
+        "{}",
+        r.stderr
+    );
+    let r = env
+        .run(&["jwk", "convert", "hs.jwk", "--to", "pem", "--private"])
+        .code(2);
+    assert!(
+        r.stderr.contains("an HMAC secret has no PEM form: use --to jwk"),
+        "{}",
+        r.stderr
+    );
+    let r = env
+        .run(&["jwk", "convert", "hs.jwk", "--to", "jwk", "--private"])
+        .code(0);
+    assert_eq!(r.json()["k"], k.as_str());
+}

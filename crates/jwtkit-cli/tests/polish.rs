@@ -223,3 +223,14 @@ fn polish_jwk_convert_prints_a_secret_only_with_private() {
         .code(0);
     assert_eq!(r.json()["k"], k.as_str());
 }
+
+/// `encrypt --help` and `decrypt --help` described `--secret` as an "HMAC secret" only, while
+/// it is the symmetric key or PBES2 password of a JWE there.
+#[test]
+fn polish_secret_help_names_the_jwe_uses() {
+    let env = Env::new();
+    for cmd in ["encrypt", "decrypt"] {
+        let r = env.run(&[cmd, "--help"]).code(0);
+        assert!(r.stdout.contains("PBES2 password"), "{cmd}: {}", r.stdout);
+    }
+}

@@ -83,12 +83,13 @@ pub struct TokenArg {
 /// Key sources (`--secret`, `--key`), shared by verify, sign and lint.
 #[derive(Debug, Args, Default)]
 pub struct KeyArgs {
-    /// HMAC secret: `text`, `@path` (file bytes as is), `env:VAR`, `b64:…`, `b64url:…`, or `-`
-    /// (stdin; one trailing newline removed). Prefer env:, @ or --secret-prompt to keep secrets
-    /// out of shell history.
+    /// HMAC secret (for a JWE: the symmetric key of dir/A*KW/A*GCMKW, or the PBES2 password):
+    /// `text`, `@path` (file bytes as is), `env:VAR`, `b64:…`, `b64url:…`, or `-` (stdin; one
+    /// trailing newline removed). Prefer env:, @ or --secret-prompt to keep secrets out of shell
+    /// history.
     #[arg(long, value_name = "S")]
     pub secret: Option<String>,
-    /// Ask for the HMAC secret on the terminal (input hidden).
+    /// Ask for the secret on the terminal (input hidden).
     #[arg(long)]
     pub secret_prompt: bool,
     /// Key file, recognised by content: PEM (SPKI, PKCS#1, PKCS#8, SEC1, certificate), DER, a

@@ -158,12 +158,18 @@ pub fn secret(spec: &str) -> Result<(Vec<u8>, SecretInput), Failure> {
         return Ok((b, SecretInput::Text(text)));
     }
     if let Some(var) = spec.strip_prefix("env:") {
-        let v = std::env::var(var).map_err(|_| {
+        let v = std::env::var_os(var).ok_or_else(|| {
             Failure::Usage(format!(
                 "environment variable {var} is not set (from --secret env:{var})"
             ))
         })?;
-        return Ok((v.clone().into_bytes(), SecretInput::Text(v)));
+        // A secret is bytes: a value that is not UTF-8 is used as it is.
+        #[cfg(unix)]
+        let b = std::os::unix::ffi::OsStringExt::into_vec(v);
+        #[cfg(not(unix))]
+        let b = v.to_string_lossy().into_owned().into_bytes();
+        let text = String::from_utf8_lossy(&b).into_owned();
+        return Ok((b, SecretInput::Text(text)));
     }
     if let Some(b64) = spec.strip_prefix("b64url:") {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD

@@ -402,6 +402,8 @@ pub fn hmac_secret_findings(secret: &[u8], alg: Option<JwsAlg>) -> Vec<Finding> 
             "generate a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and rotate it",
         ));
     }
+    // The minimum is an HMAC one: a secret given for an RS256 token is held to HS256's.
+    let alg = alg.filter(|a| a.is_hmac());
     let need = alg.map_or(32, JwsAlg::hash_len);
     if secret.len() < need {
         out.push(Finding::new(
@@ -542,5 +544,24 @@ mod tests {
             ["weak_hmac_secret", "short_hmac_secret"]
         );
         assert!(hmac_secret_findings(&[7u8; 32], Some(JwsAlg::HS256)).is_empty());
+    }
+
+    /// A secret given for an RS256 token said "RS256 needs at least 32": the minimum is an HMAC
+    /// one (HS256 when the token's algorithm is not HMAC).
+    #[test]
+    fn short_secret_names_an_hmac_algorithm() {
+        let f = hmac_secret_findings(&[7u8; 20], Some(JwsAlg::RS256));
+        assert_eq!(ids(&f), ["short_hmac_secret"]);
+        assert!(
+            f[0].message.contains("HS256 needs at least 32"),
+            "{}",
+            f[0].message
+        );
+        let f = hmac_secret_findings(&[7u8; 40], Some(JwsAlg::HS512));
+        assert!(
+            f[0].message.contains("HS512 needs at least 64"),
+            "{}",
+            f[0].message
+        );
     }
 }

@@ -84,6 +84,13 @@ pub fn run(a: &GatewayArgs, st: Style) -> Result<u8, Failure> {
 }
 
 fn explain(a: &ExplainArgs, st: Style) -> Result<u8, Failure> {
+    // `http` reads `orders` as an authority with an empty path ("no route for path ").
+    if !a.route.starts_with('/') {
+        return Err(Failure::Usage(format!(
+            "--route {:?}: a request path starts with '/' (e.g. /{})",
+            a.route, a.route
+        )));
+    }
     let token = crate::input::token(a.token.as_deref())?.token;
     let report = runtime()?
         .block_on(jwtkit_gateway::explain::explain(

@@ -94,6 +94,19 @@ pub fn run(cmd: &JwkCommand, _st: Style) -> Result<u8, Failure> {
                     }
                     None => k,
                 };
+                if key.family() == jwtkit::KeyFamily::Oct {
+                    if matches!(to, KeyFormatArg::Pem) {
+                        return Err(Failure::Usage(
+                            "an HMAC secret has no PEM form: use --to jwk".into(),
+                        ));
+                    }
+                    // The JWK of a secret is the secret: printed only when asked for.
+                    if !*private {
+                        return Err(Failure::Usage(
+                            "an HMAC secret has no public part: add --private to print the secret".into(),
+                        ));
+                    }
+                }
                 if *private && !key.is_private() {
                     return Err(Failure::Usage(format!(
                         "{file} holds a public key: --private needs a private key"

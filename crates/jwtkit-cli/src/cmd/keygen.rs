@@ -34,6 +34,23 @@ pub fn write_file(path: &str, data: &str, private: bool) -> Result<(), Failure> 
         .map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))
 }
 
+/// Whether two paths name one file: the same existing file, or the same path once `.`
+/// components are dropped.
+fn same_file(a: &str, b: &str) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => {
+            let norm = |p: &str| {
+                std::path::Path::new(p)
+                    .components()
+                    .filter(|c| *c != std::path::Component::CurDir)
+                    .collect::<std::path::PathBuf>()
+            };
+            norm(a) == norm(b)
+        }
+    }
+}
+
 /// The text of a key in a format.
 pub fn render(key: &Key, format: KeyFormatArg, private: bool) -> Result<String, Failure> {
     match format {
@@ -115,6 +132,13 @@ pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
         return Err(Failure::Usage(
             "an HMAC secret has no public part: omit --public-out".into(),
         ));
+    }
+    if let (Some(out), Some(public)) = (&args.out, &args.public_out)
+        && same_file(out, public)
+    {
+        return Err(Failure::Usage(format!(
+            "--out and --public-out name the same file ({public}): the public key would replace the private key"
+        )));
     }
     let key = Key::generate(spec)?;
     let kid = args.kid.clone().unwrap_or_else(|| key.thumbprint().to_string());

@@ -45,6 +45,16 @@ pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(-1_000_000..=1_000_000).contains(&y) {
         return None;
     }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if d > month_days {
+        return None;
+    }
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -175,7 +185,8 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
 
 /// Parse a point in time: Unix seconds (`1700000000`), RFC 3339 (`2026-11-29T18:00:00Z`,
 /// `2026-11-29T18:00:00+01:00`), `2026-11-29 18:00:00` (UTC) or a date `2026-11-29` (midnight
-/// UTC); with `now`, also relative forms `+1h`, `-30m`.
+/// UTC); with `now`, also relative forms `+1h`, `-30m` (a leading sign always makes it relative:
+/// `+3600` is an hour after `now`).
 ///
 /// # Errors
 /// `invalid_config` naming the text.
@@ -188,9 +199,7 @@ pub fn parse_time(text: &str, now: UnixTime) -> Result<UnixTime> {
             crate::text::quote(text)
         )
     };
-    if let Ok(n) = t.parse::<i64>() {
-        return Ok(n);
-    }
+    // A sign always means "relative to now" (`+3600` is an hour from now, not 1970).
     if let Some(rest) = t.strip_prefix('+') {
         let d = parse_duration(rest).map_err(|_| bad())?;
         return Ok(now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
@@ -198,6 +207,9 @@ pub fn parse_time(text: &str, now: UnixTime) -> Result<UnixTime> {
     if let Some(rest) = t.strip_prefix('-') {
         let d = parse_duration(rest).map_err(|_| bad())?;
         return Ok(now.saturating_sub(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
+    }
+    if let Ok(n) = t.parse::<i64>() {
+        return Ok(n);
     }
     let date = t.get(..10).ok_or_else(bad)?;
     let mut dp = date.split('-');
@@ -261,6 +273,25 @@ mod tests {
         assert_eq!(parse_time("-1m", 100).unwrap(), 40);
         assert!(parse_time("2011-13-01", 0).is_err());
         assert!(parse_time("yesterday", 0).is_err());
+    }
+
+    /// `--exp +3600` made a token that expired in 1970 (exp 3600): a sign always means "relative to
+    /// now", bare numbers after it are seconds.
+    #[test]
+    fn signed_numbers_are_relative() {
+        assert_eq!(parse_time("+3600", 100).unwrap(), 3700);
+        assert_eq!(parse_time("-60", 100).unwrap(), 40);
+        assert_eq!(parse_time("3600", 100).unwrap(), 3600);
+    }
+
+    /// `2026-02-30` was read as 2026-03-02.
+    #[test]
+    fn days_past_the_end_of_the_month_are_rejected() {
+        assert!(parse_time("2026-02-30", 0).is_err());
+        assert!(parse_time("2026-04-31T00:00:00Z", 0).is_err());
+        assert!(parse_time("2025-02-29", 0).is_err());
+        assert_eq!(parse_time("2024-02-29", 0).unwrap(), 1_709_164_800);
+        assert_eq!(parse_time("2026-12-31", 0).unwrap(), 1_798_675_200);
     }
 
     #[test]

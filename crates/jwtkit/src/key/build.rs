@@ -283,9 +283,16 @@ impl Key {
     pub fn from_pkcs8(der_bytes: &[u8]) -> Result<Key> {
         let p = der::pkcs8(der_bytes).ok_or_else(|| bad_key("not a valid PKCS#8 private key"))?;
         match p.alg.oid {
-            oid::RSA_ENCRYPTION | oid::RSASSA_PSS => {
+            oid::RSA_ENCRYPTION => {
                 let pair = RsaKeyPair::from_pkcs8(der_bytes)
                     .map_err(|e| bad_key(format!("invalid RSA private key: {e}")))?;
+                Key::rsa_from_pair(pair, KeyMeta::default())
+            }
+            // aws-lc-rs takes only rsaEncryption in PKCS#8; an RSASSA-PSS key (RFC 4055, what
+            // `openssl genpkey -algorithm RSA-PSS` writes) holds the same PKCS#1 RSAPrivateKey.
+            oid::RSASSA_PSS => {
+                let pair = RsaKeyPair::from_der(p.private_key)
+                    .map_err(|e| bad_key(format!("invalid RSA-PSS private key: {e}")))?;
                 Key::rsa_from_pair(pair, KeyMeta::default())
             }
             oid::EC_PUBLIC_KEY => {

@@ -187,4 +187,27 @@ mod tests {
             crate::KeyFamily::Okp(crate::OkpCurve::Ed25519)
         );
     }
+
+    /// `openssl genpkey -algorithm RSA-PSS` writes PKCS#8 with the id-RSASSA-PSS OID, which
+    /// aws-lc-rs refuses ("invalid RSA private key: WrongAlgorithm"); its public key loaded.
+    #[test]
+    fn rsa_pss_private_key_in_pkcs8() {
+        let private = include_str!("../../tests/fixtures/keys/rsa-pss.pem");
+        let public = include_str!("../../tests/fixtures/keys/rsa-pss.pub.pem");
+        let (set, _) = load(private.as_bytes(), &Limits::default()).unwrap();
+        let key = &set.keys()[0];
+        assert_eq!(key.family(), crate::KeyFamily::Rsa);
+        assert_eq!(key.bits(), 2048);
+        let (pub_set, _) = load(public.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(key.thumbprint(), pub_set.keys()[0].thumbprint());
+        let signer = crate::jws::Signer::new(key, crate::JwsAlg::PS256)
+            .unwrap()
+            .build()
+            .unwrap();
+        let token = signer.sign_claims(&crate::json::Object::new()).unwrap();
+        let v = crate::Validation::builder([crate::JwsAlg::PS256])
+            .build()
+            .unwrap();
+        crate::verify(&token, &pub_set, &v).unwrap();
+    }
 }

@@ -1,0 +1,236 @@
+//! Findings of the black-box "break it" pass, each test named after what it found: relative
+//! times written as signed numbers, impossible dates, RSA-PSS keys, secret-length findings naming
+//! a non-HMAC algorithm, keygen overwriting its own private key, `gateway explain` paths without
+//! a leading '/', environment variables holding non-UTF-8 secrets.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// `sign --exp +3600` made `exp: 3600` (1970): the token was expired when it was made.
+#[test]
+fn polish_sign_exp_with_a_sign_and_seconds_is_relative() {
+    let env = Env::new();
+    let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
+    let r = env
+        .run(&[
+            "sign",
+            "--alg",
+            "HS256",
+            "--secret",
+            &secret,
+            "--now",
+            "1700000000",
+            "--exp",
+            "+3600",
+            "--nbf=-60",
+            "--json",
+        ])
+        .code(0);
+    let j = r.json();
+    assert_eq!(j["claims"]["exp"], 1_700_003_600);
+    assert_eq!(j["claims"]["nbf"], 1_699_999_940);
+}
+
+/// `--now 2026-02-30` was taken as 2026-03-02.
+#[test]
+fn polish_impossible_dates_are_usage_errors() {
+    let env = Env::new();
+    let t = env.hs256(&["--sub", "x"]);
+    let r = env.run(&["decode", &t, "--now", "2026-02-30"]).code(2);
+    assert!(r.stderr.contains("invalid time \"2026-02-30\""), "{}", r.stderr);
+}
+
+fn pss_fixture(name: &str) -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../jwtkit/tests/fixtures/keys")
+        .join(name);
+    std::fs::read_to_string(p).unwrap()
+}
+
+/// A private key from `openssl genpkey -algorithm RSA-PSS` failed with "invalid RSA private
+/// key: WrongAlgorithm".
+#[test]
+fn polish_rsa_pss_private_keys_sign() {
+    let env = Env::new();
+    env.write("pss.pem", pss_fixture("rsa-pss.pem"));
+    env.write("pss.pub.pem", pss_fixture("rsa-pss.pub.pem"));
+    let t = env.sign(&["--key", "pss.pem"], &["--alg", "PS256", "--sub", "pss"]);
+    let r = env
+        .run(&["verify", &t, "--key", "pss.pub.pem", "--now", NOW, "--json"])
+        .code(0);
+    assert_eq!(r.json()["claims"]["sub"], "pss");
+}
+
+/// A secret given for an RS256 token was said to be too short for "RS256".
+#[test]
+fn polish_short_secret_finding_names_an_hmac_algorithm() {
+    let env = Env::new();
+    let t = env.sign(&["--key", "rs256.jwk"], &["--alg", "RS256"]);
+    let r = env
+        .run(&[
+            "verify",
+            &t,
+            "--secret",
+            "0123456789abcdef",
+            "--now",
+            NOW,
+            "--json",
+        ])
+        .code(1);
+    let j = r.json();
+    let f = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "short_hmac_secret")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        f["message"],
+        "the HMAC secret is 16 bytes; HS256 needs at least 32 (RFC 7518 §3.2), short secrets can be brute-forced offline"
+    );
+}
+
+/// `keygen --out k.jwk --public-out k.jwk` wrote the private key, then replaced it with the
+/// public key while saying it wrote both.
+#[test]
+fn polish_keygen_refuses_one_file_for_both_keys() {
+    let env = Env::new();
+    let r = env
+        .run(&[
+            "keygen",
+            "--alg",
+            "ES256",
+            "--out",
+            "k.jwk",
+            "--public-out",
+            "./k.jwk",
+        ])
+        .code(2);
+    assert!(
+        r.stderr.contains("--out and --public-out name the same file"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.path("k.jwk").exists());
+    env.write("existing.jwk", "old");
+    env.run(&[
+        "keygen",
+        "--alg",
+        "ES256",
+        "--out",
+        "existing.jwk",
+        "--public-out",
+        "existing.jwk",
+    ])
+    .code(2);
+    assert_eq!(env.read("existing.jwk"), "old");
+    env.run(&[
+        "keygen",
+        "--alg",
+        "ES256",
+        "--out",
+        "a.jwk",
+        "--public-out",
+        "b.jwk",
+    ])
+    .code(0);
+    let private: Value = serde_json::from_str(&env.read("a.jwk")).unwrap();
+    assert!(private["d"].is_string());
+}
+
+/// `gateway explain --route orders` (no leading '/') answered "no route for path " (empty).
+#[test]
+fn polish_gateway_explain_route_needs_a_leading_slash() {
+    let env = Env::new();
+    env.write(
+        "gw.toml",
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[[providers]]\nname = \"p\"\nissuer = \"https://i/\"\n\
+         audiences = [\"a\"]\nkeys = \"es256.pub.jwk\"\nalgorithms = [\"ES256\"]\n\n[[routes]]\n\
+         path_prefix = \"/orders\"\nupstream = \"http://127.0.0.1:9\"\nauth = { providers = [\"p\"] }\n",
+    );
+    let t = env.hs256(&["--sub", "x"]);
+    let r = env
+        .run(&[
+            "gateway", "explain", "--config", "gw.toml", "--route", "orders", &t,
+        ])
+        .code(2);
+    assert!(
+        r.stderr
+            .contains("--route \"orders\": a request path starts with '/' (e.g. /orders)"),
+        "{}",
+        r.stderr
+    );
+    env.run(&[
+        "gateway", "explain", "--config", "gw.toml", "--route", "/orders", &t,
+    ])
+    .code(1);
+}
+
+/// `--secret env:VAR` with a non-UTF-8 value said the variable "is not set".
+#[cfg(unix)]
+#[test]
+fn polish_secret_from_env_may_be_any_bytes() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let env = Env::new();
+    let secret: Vec<u8> = (0u8..40).map(|i| 0x80 | i).collect();
+    let t = env.sign(
+        &["--secret", &format!("b64url:{}", b64u(&secret))],
+        &["--alg", "HS256", "--sub", "bytes"],
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jwtkit"))
+        .args(["verify", &t, "--secret", "env:JWT_BYTES", "--now", NOW, "--json"])
+        .env("JWT_BYTES", std::ffi::OsStr::from_bytes(&secret))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(j["claims"]["sub"], "bytes");
+}
+
+/// `jwk convert secret.jwk --to jwk` ("default: public only") printed the HMAC secret's `k`.
+#[test]
+fn polish_jwk_convert_prints_a_secret_only_with_private() {
+    let env = Env::new();
+    let k = b64u(SECRET.as_bytes());
+    env.write("hs.jwk", format!(r#"{{"kty":"oct","k":"{k}","kid":"hs"}}"#));
+    let r = env.run(&["jwk", "convert", "hs.jwk", "--to", "jwk"]).code(2);
+    assert!(!r.stdout.contains(&k) && !r.stderr.contains(&k), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("an HMAC secret has no public part: add --private to print the secret"),
+        "{}",
+        r.stderr
+    );
+    let r = env
+        .run(&["jwk", "convert", "hs.jwk", "--to", "pem", "--private"])
+        .code(2);
+    assert!(
+        r.stderr.contains("an HMAC secret has no PEM form: use --to jwk"),
+        "{}",
+        r.stderr
+    );
+    let r = env
+        .run(&["jwk", "convert", "hs.jwk", "--to", "jwk", "--private"])
+        .code(0);
+    assert_eq!(r.json()["k"], k.as_str());
+}
+
+/// `encrypt --help` and `decrypt --help` described `--secret` as an "HMAC secret" only, while
+/// it is the symmetric key or PBES2 password of a JWE there.
+#[test]
+fn polish_secret_help_names_the_jwe_uses() {
+    let env = Env::new();
+    for cmd in ["encrypt", "decrypt"] {
+        let r = env.run(&[cmd, "--help"]).code(0);
+        assert!(r.stdout.contains("PBES2 password"), "{cmd}: {}", r.stdout);
+    }
+}

@@ -234,3 +234,78 @@ fn polish_secret_help_names_the_jwe_uses() {
         assert!(r.stdout.contains("PBES2 password"), "{cmd}: {}", r.stdout);
     }
 }
+
+/// `verify --json` printed the full RFC 7638 thumbprint of an HMAC secret or PBES2 password: an
+/// unsalted SHA-256 of the secret, which lets anyone who sees the output test guesses offline.
+#[test]
+fn polish_no_hash_of_a_secret_in_output() {
+    let env = Env::new();
+    let t = env.hs256(&["--sub", "x"]);
+    let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
+    let ok = env.run(&["verify", &t, "--secret", &secret, "--json"]).code(0);
+    let j = ok.json();
+    assert_eq!(j["key"]["thumbprint"], Value::Null, "{j}");
+    let thumbprint = jwtkit::Key::hmac(SECRET.as_bytes().to_vec())
+        .thumbprint()
+        .to_string();
+    assert!(!ok.stdout.contains(&thumbprint), "{}", ok.stdout);
+    let bad = env
+        .run(&[
+            "verify",
+            &t,
+            "--secret",
+            "wrong-secret-wrong-secret-wrong-secret",
+            "--json",
+        ])
+        .code(1);
+    let j = bad.json();
+    let attempts = j["diagnosis"]["attempts"].as_array().expect("attempts").clone();
+    assert!(!attempts.is_empty(), "{j}");
+    for a in &attempts {
+        assert_eq!(a["thumbprint"], Value::Null, "{a}");
+        assert!(a["key"].as_str().unwrap().starts_with("secret of "), "{a}");
+    }
+    let human = env
+        .run(&["verify", &t, "--secret", &secret, "--no-color"])
+        .code(0);
+    assert!(
+        human.stdout.contains("(HS256 with secret of "),
+        "{}",
+        human.stdout
+    );
+}
+
+/// `sign --claim exp=soon` wrote a string `exp`, which every verifier rejects.
+#[test]
+fn polish_sign_refuses_time_claims_that_are_not_numbers() {
+    let env = Env::new();
+    let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
+    for (flag, value) in [
+        ("--claim", "exp=soon"),
+        ("--claim", "nbf=\"1700000000\""),
+        ("--claims", r#"{"iat":"now"}"#),
+    ] {
+        let r = env
+            .run(&["sign", "--alg", "HS256", "--secret", &secret, flag, value])
+            .code(2);
+        assert!(
+            r.stderr.contains("must be a NumericDate"),
+            "{value}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{value}: no token printed: {}", r.stdout);
+    }
+    let ok = env
+        .run(&[
+            "sign",
+            "--alg",
+            "HS256",
+            "--secret",
+            &secret,
+            "--claim",
+            "exp=4102444800",
+            "--json",
+        ])
+        .code(0);
+    assert_eq!(ok.json()["claims"]["exp"], 4_102_444_800u64);
+}

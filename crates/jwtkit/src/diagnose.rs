@@ -40,8 +40,8 @@ pub enum SecretInput {
 pub struct Attempt {
     /// The key (`kid "…"` or `thumbprint …`).
     pub key: String,
-    /// The key's RFC 7638 thumbprint.
-    pub thumbprint: String,
+    /// The key's RFC 7638 thumbprint; None for a symmetric key ([`Key::shown_thumbprint`]).
+    pub thumbprint: Option<String>,
     /// The algorithm tried.
     pub alg: String,
     /// `"verified"`, `"bad_signature"`, `"skipped: …"`, or an error kind with message.
@@ -146,7 +146,7 @@ pub fn explain(token: &str, keys: &JwkSet, validation: &Validation, secrets: &[S
         }
         d.attempts.push(Attempt {
             key: key.label(),
-            thumbprint: key.thumbprint().to_string(),
+            thumbprint: key.shown_thumbprint().map(str::to_owned),
             alg: alg.to_string(),
             outcome,
         });
@@ -367,7 +367,7 @@ fn json_serialization(token: &str, keys: &JwkSet, validation: &Validation, d: &m
             };
             d.attempts.push(Attempt {
                 key: format!("signature {i}: {}", key.label()),
-                thumbprint: key.thumbprint().to_string(),
+                thumbprint: key.shown_thumbprint().map(str::to_owned),
                 alg: alg.to_string(),
                 outcome,
             });

@@ -533,11 +533,14 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// serde_json's message with its first letter lowercased to follow a prefix ("EOF" and other
+/// words in capitals are kept: `EOF while parsing a value`, not `eOF …`).
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
+    match (c.next(), c.next()) {
+        (Some(_), Some(second)) if second.is_uppercase() => s.to_string(),
+        (Some(f), _) => f.to_lowercase().chain(s.chars().skip(1)).collect(),
+        (None, _) => String::new(),
     }
 }
 
@@ -723,6 +726,10 @@ mod tests {
                 .kind(),
             ErrorKind::BadJson
         );
+        let eof = parse_object(b"", &Limits::default()).unwrap_err();
+        assert_eq!(eof.message(), "EOF while parsing a value at line 1 column 0");
+        let msg = parse_object(b"{\"a\" 1}", &Limits::default()).unwrap_err();
+        assert_eq!(msg.message(), "expected `:` at line 1 column 6");
     }
 
     #[test]

@@ -107,7 +107,7 @@ fn key_json(keys: &JwkSet, i: usize) -> Value {
     json!(
         keys.keys()
             .get(i)
-            .map(|k| json!({"kid": k.kid(), "thumbprint": k.thumbprint()}))
+            .map(|k| json!({"kid": k.kid(), "thumbprint": k.shown_thumbprint()}))
     )
 }
 

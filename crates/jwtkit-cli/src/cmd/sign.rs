@@ -163,6 +163,19 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
         let (k, v) = pair("--claim", c)?;
         claims.insert(k, v);
     }
+    // Every verifier rejects a token whose exp/nbf/iat is not a NumericDate (RFC 7519 §2):
+    // refuse to make one (`--claim exp=soon`, or a string in --claims).
+    for name in ["exp", "nbf", "iat"] {
+        if let Some(v) = claims.get(name).filter(|v| !v.is_number()) {
+            let hint = match name {
+                "iat" => "iat is set to the current time unless --no-iat is given",
+                _ => "use --exp / --nbf for times such as +1h, +3600 or 2026-12-01",
+            };
+            return Err(Failure::Usage(format!(
+                "claim {name} must be a NumericDate (seconds since 1970, a JSON number), not {v}: {hint}"
+            )));
+        }
+    }
 
     let mut signer = Signer::new(key, alg)?.allow_weak_key(args.insecure_allow_weak_key);
     if !args.typ.is_empty() {

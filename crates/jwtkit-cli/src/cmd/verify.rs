@@ -178,7 +178,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         m.insert("alg".into(), json!(used_alg));
         m.insert(
             "key".into(),
-            json!(key_used.map(|k| json!({"kid": k.kid(), "thumbprint": k.thumbprint()}))),
+            json!(key_used.map(|k| json!({"kid": k.kid(), "thumbprint": k.shown_thumbprint()}))),
         );
         m.insert("error".into(), json!(error.as_ref().map(Error::to_json)));
         m.insert("findings".into(), findings.iter().map(|f| f.to_json()).collect());

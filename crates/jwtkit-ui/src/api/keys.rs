@@ -176,7 +176,7 @@ pub(crate) fn describe(key: &Key) -> Value {
         "kty": key.family().kty(),
         "bits": key.bits(),
         "private": key.is_private(),
-        "thumbprint": key.thumbprint(),
+        "thumbprint": key.shown_thumbprint(),
         "algorithms": key.algorithms().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
     })
 }

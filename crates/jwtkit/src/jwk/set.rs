@@ -170,13 +170,13 @@ impl JwkSet {
         ))
     }
 
-    /// Labels of the keys for messages: each `kid`, or `thumbprint …` for keys without one.
+    /// Labels of the keys for messages: each `kid`, or [`Key::label`] for keys without one.
     pub fn labels(&self) -> Vec<String> {
         self.keys
             .iter()
             .map(|k| match k.kid() {
                 Some(kid) => kid.to_string(),
-                None => format!("(no kid, thumbprint {})", k.thumbprint()),
+                None => format!("(no kid, {})", k.label()),
             })
             .collect()
     }

@@ -253,11 +253,24 @@ impl Key {
         &self.thumbprint
     }
 
-    /// A short label for messages: `kid "abc"` or `thumbprint NzbLsXh8…`.
+    /// The RFC 7638 thumbprint to show to people (output, messages): None for a symmetric key.
+    /// An `oct` key's thumbprint is an unsalted SHA-256 over the secret, so whoever sees it can
+    /// test guesses of a weak secret or password offline (for PBES2, without its iterations).
+    /// [`Key::thumbprint`] stays available to identify keys internally.
+    pub fn shown_thumbprint(&self) -> Option<&str> {
+        match self.material {
+            Material::Oct(_) => None,
+            _ => Some(&self.thumbprint),
+        }
+    }
+
+    /// A short label for messages: `kid "abc"`, `thumbprint NzbLsXh8…`, or for a symmetric key
+    /// without `kid`, `secret of 32 bytes` (never a hash of the secret: [`Key::shown_thumbprint`]).
     pub fn label(&self) -> String {
-        match self.kid() {
-            Some(k) => format!("kid {}", crate::text::quote(k)),
-            None => format!("thumbprint {}", crate::text::truncate(&self.thumbprint, 12)),
+        match (self.kid(), self.shown_thumbprint()) {
+            (Some(k), _) => format!("kid {}", crate::text::quote(k)),
+            (None, Some(t)) => format!("thumbprint {}", crate::text::truncate(t, 12)),
+            (None, None) => format!("secret of {} bytes", self.bits() / 8),
         }
     }
 

@@ -680,6 +680,34 @@ fn lint_exits_1_on_a_high_finding() {
         .code(1)
         .json();
     assert_eq!(j["findings"][0]["id"], "weak_hmac_secret");
+    // Named without being printed: its first characters, length and line in the list.
+    assert_eq!(
+        j["findings"][0]["message"],
+        "the token is signed with the well-known secret \"se\"… (6 bytes, line 57 of the bundled list): anyone can forge tokens for this issuer"
+    );
+    // Given to verify, the same secret is reported the same way.
+    let v = env.run(&[
+        "verify",
+        &weak,
+        "--secret",
+        "secret",
+        "--json",
+        "--now",
+        "2026-11-29T17:30:00Z",
+    ]);
+    let messages: Vec<String> = v.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("\"se\"… (6 bytes, line 57 of the bundled list)")),
+        "{messages:?}"
+    );
+    assert!(!v.stdout.contains("\\\"secret\\\""), "{}", v.stdout);
 }
 
 #[test]

@@ -388,6 +388,18 @@ pub fn weak_secrets() -> impl Iterator<Item = &'static str> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
+/// How findings name a well-known secret without printing it (no secret is printed in full,
+/// even a public one: it may be the one in production): its first two characters, its length
+/// and its line in `data/weak_secrets.txt`, e.g. `"se…" (6 bytes, line 23 of the bundled list)`.
+pub fn weak_secret_reference(secret: &str) -> String {
+    let line = include_str!("../data/weak_secrets.txt")
+        .lines()
+        .position(|l| l == secret)
+        .map_or(String::new(), |i| format!(", line {} of the bundled list", i + 1));
+    let head: String = secret.chars().take(2).collect();
+    format!("{}… ({} bytes{line})", crate::text::quote(&head), secret.len())
+}
+
 /// Findings about an HMAC secret used with `alg` (`weak_hmac_secret`, `short_hmac_secret`).
 pub fn hmac_secret_findings(secret: &[u8], alg: Option<JwsAlg>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -397,7 +409,7 @@ pub fn hmac_secret_findings(secret: &[u8], alg: Option<JwsAlg>) -> Vec<Finding> 
             Severity::High,
             format!(
                 "the HMAC secret is {}, from public lists of well-known JWT secrets: anyone can forge tokens",
-                crate::text::quote(w)
+                weak_secret_reference(w)
             ),
             "generate a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and rotate it",
         ));

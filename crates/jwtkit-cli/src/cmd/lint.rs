@@ -54,7 +54,8 @@ pub fn run(args: &LintArgs, st: Style) -> Result<u8, Failure> {
                 id: "weak_hmac_secret",
                 severity: Severity::High,
                 message: format!(
-                    "the token is signed with the well-known secret {secret:?}: anyone can forge tokens for this issuer"
+                    "the token is signed with the well-known secret {}: anyone can forge tokens for this issuer",
+                    lint::weak_secret_reference(secret)
                 ),
                 fix: "rotate to a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and revoke issued tokens",
             },

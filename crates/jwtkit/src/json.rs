@@ -52,9 +52,8 @@ pub fn parse_object(bytes: &[u8], limits: &Limits) -> Result<Object> {
 /// # Errors
 /// As [`parse_object`], without the object requirement.
 pub fn parse_value(bytes: &[u8], limits: &Limits) -> Result<Value> {
-    // A document the fast path accepts is valid UTF-8 (serde_json validates every string, and
-    // anything else non-ASCII is a syntax error), so the UTF-8 check is only needed before the
-    // reference path, where it comes first as it always did.
+    // The fast path checks UTF-8 first and gives None for invalid text; the reference path
+    // then reports it, first as it always did.
     if let Some(value) = parse_fast(bytes, limits.max_json_depth) {
         return Ok(value);
     }
@@ -74,7 +73,8 @@ pub fn parse_reference(bytes: &[u8], max_depth: usize) -> Result<Value> {
 /// The fast path: one `serde_json` pass with the strict checks inside; None on any failure.
 #[doc(hidden)]
 pub fn parse_fast(bytes: &[u8], max_depth: usize) -> Option<Value> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // As in `check_object_keeping`: UTF-8 checked once, not per string.
+    let mut de = serde_json::Deserializer::from_str(std::str::from_utf8(bytes).ok()?);
     // Room for the top-level object's members up front (a member takes at least 6 bytes,
     // typically 20-40): saves the map's growth steps, over-allocating at most a few times.
     let capacity = (bytes.len() / 16).clamp(4, 32);
@@ -105,7 +105,12 @@ pub(crate) fn check_object_keeping<'de, T: Keep<'de>, const N: usize>(
     keep: impl Fn(&str) -> Option<usize>,
     kept: &mut [Option<T>; N],
 ) -> bool {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // UTF-8 checked once over the whole text (std's ASCII fast path), so serde_json's `str`
+    // reader need not check each string again; invalid UTF-8 goes to the reference path.
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
     TopLevel {
         max_depth,
         keep,

@@ -576,7 +576,7 @@ fn exit_codes() {
     let r = env.run(&["verify", &t]).code(2);
     assert_eq!(
         r.stderr,
-        "jwtkit: usage: no key: give --secret S, --secret-prompt or --key FILE (PEM, DER, JWK or JWK Set)\n"
+        "jwtkit: usage: no key: give --secret S, --secret-prompt, --key FILE (PEM, DER, JWK or JWK Set), --jwks or --issuer\n"
     );
     env.run(&["verify", &t, "--now", "yesterday-ish", "--secret", &s])
         .code(2);

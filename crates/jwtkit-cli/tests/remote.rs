@@ -395,3 +395,78 @@ async fn jwks_show_lists_keys_and_findings() {
     let (code, v, _) = jwtkit(cache.path(), &["jwks", "show", &url, "--json"]);
     assert_eq!((code, v["error"]["kind"].as_str()), (1, Some("bad_json")));
 }
+
+/// `--allow-key-url`: a token's `jku` is fetched only when it names exactly an allowed URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jku_is_fetched_only_with_allow_key_url() {
+    let srv = Server::start().await;
+    let (_, jwks_path) = serve_okta(&srv, &["kc-es256"]);
+    let url = format!("{}{jwks_path}", srv.base);
+    let cache = tempfile::tempdir().unwrap();
+    let signed = |kid: &str, alg: JwsAlg, jku: &str| {
+        jwtkit::jws::Signer::new(&private_key(kid), alg)
+            .unwrap()
+            .param("jku", json!(jku))
+            .build()
+            .unwrap()
+            .sign_claims(json!({"sub": "1", "exp": 4102444800u64}).as_object().unwrap())
+            .unwrap()
+    };
+    let token = signed("kc-es256", JwsAlg::ES256, &url);
+    // Not allowed: never fetched, and there is no key.
+    let (code, _, all) = jwtkit(cache.path(), &["verify", &token]);
+    assert_eq!(code, 2, "{all}");
+    assert!(
+        all.contains(&format!("--allow-key-url {url:?} trusts it")),
+        "{all}"
+    );
+    let other = format!("{}/other/keys", srv.base);
+    let (code, _, all) = jwtkit(cache.path(), &["verify", &token, "--allow-key-url", &other]);
+    assert_eq!(code, 2, "{all}");
+    assert_eq!(
+        srv.hits(&jwks_path),
+        0,
+        "a jku that is not allowed is never fetched"
+    );
+    // Allowed exactly: fetched once, verified; the output names the source.
+    let (code, v, all) = jwtkit(
+        cache.path(),
+        &[
+            "verify",
+            &token,
+            "--allow-key-url",
+            &other,
+            "--allow-key-url",
+            &url,
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{all}");
+    assert_eq!(v["valid"], true, "{all}");
+    assert_eq!(v["key"]["kid"], "kc-es256");
+    assert_eq!(srv.hits(&jwks_path), 1);
+    // A token naming an allowed set, with a kid of the set, signed by another key: exit 1.
+    let forged = {
+        let k = Key::generate(jwtkit::key::KeySpec::for_alg(JwsAlg::ES256))
+            .unwrap()
+            .with_kid("kc-es256");
+        jwtkit::jws::Signer::new(&k, JwsAlg::ES256)
+            .unwrap()
+            .param("jku", json!(url))
+            .build()
+            .unwrap()
+            .sign_claims(json!({"sub": "1", "exp": 4102444800u64}).as_object().unwrap())
+            .unwrap()
+    };
+    let (code, v, all) = jwtkit(
+        cache.path(),
+        &["verify", &forged, "--allow-key-url", &url, "--json"],
+    );
+    assert_eq!(code, 1, "{all}");
+    assert_eq!(v["error"]["kind"], "bad_signature", "{all}");
+    // A prefix or a variant of the allowed URL is not the allowed URL.
+    let variant = signed("kc-es256", JwsAlg::ES256, &format!("{url}?x"));
+    let (code, _, all) = jwtkit(cache.path(), &["verify", &variant, "--allow-key-url", &url]);
+    assert_eq!(code, 2, "{all}");
+    assert_eq!(srv.hits(&format!("{jwks_path}?x")), 0);
+}

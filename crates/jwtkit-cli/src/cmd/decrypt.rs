@@ -264,7 +264,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
     // Only key management algorithms named: the caller expects an encrypted, unsigned JWT.
     opts.allow_unsigned_claims = lists.jws.is_empty() && !lists.kw.is_empty();
     // The nested JWT's keys: the issuer's JWKS (--jwks/--issuer) when given, else --key/--secret.
-    let remote = crate::cmd::remote::load(&args.remote, None, &args.issuers)?;
+    let remote = crate::cmd::remote::load(&args.remote, None, Default::default(), &args.issuers)?;
     let (verify_keys, remote_issuer, discovery_algs) = match &remote {
         Some(r) => (&r.loaded.set, r.issuer.as_deref(), r.discovery_algs),
         None => (&keys.set, None, AlgSet::empty()),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::Args;
-use jwtkit::remote::{DirStore, FetchPolicy, KeyCache, KeySource};
+use jwtkit::remote::{DirStore, DocumentStore, FetchPolicy, KeyCache, KeySource};
 use jwtkit::{AlgSet, JwkSet, Limits};
 
 use crate::exit::Failure;
@@ -37,6 +37,20 @@ pub struct RemoteArgs {
     /// Allow plain http:// to hosts other than loopback (keys can then be replaced in transit).
     #[arg(long)]
     pub allow_http: bool,
+    /// Trust the token's jku header (a JWK Set URL) or x5u header (a PEM certificate chain) when
+    /// it names exactly this URL: the keys are then fetched from it. Repeatable. Without it,
+    /// keys named by the token are never fetched (a token must not choose its own key).
+    #[arg(long = "allow-key-url", value_name = "URL")]
+    pub allow_key_urls: Vec<String>,
+}
+
+/// The key URLs a token's header names: `jku` and `x5u`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TokenKeyUrls<'a> {
+    /// `jku` (RFC 7515 §4.1.2).
+    pub jku: Option<&'a str>,
+    /// `x5u` (RFC 7515 §4.1.5).
+    pub x5u: Option<&'a str>,
 }
 
 /// Keys loaded from a remote source, with what the source adds to the verification.
@@ -73,12 +87,25 @@ fn ago(t: SystemTime) -> String {
     }
 }
 
-/// Load keys for `--jwks` / `--issuer`, selecting by the token's `kid`. None when neither is given.
+/// Load keys for `--allow-key-url` (when the token's `jku`/`x5u` names an allowed URL), else
+/// `--jwks` / `--issuer`, selecting by the token's `kid`. None when none applies.
 pub fn load(
     args: &RemoteArgs,
     kid: Option<&str>,
+    urls: TokenKeyUrls<'_>,
     expected_iss: &[String],
 ) -> Result<Option<RemoteKeys>, Failure> {
+    if !args.allow_key_urls.is_empty() {
+        let policy = policy(args);
+        let store = store(args, &policy)?;
+        if let Some(cache) = KeyCache::for_key_url(urls.jku, urls.x5u, policy, store)? {
+            return fetch(cache, kid, None).map(Some);
+        }
+        if args.jwks.is_none() && args.issuer.is_none() {
+            // Fall back to --key/--secret, if given; the caller says when there is no key.
+            return Ok(None);
+        }
+    }
     let source = match (&args.jwks, &args.issuer) {
         (Some(j), _) if !is_url(j) => return load_file(j).map(Some),
         (Some(j), _) => KeySource::JwksUrl(j.clone()),
@@ -86,7 +113,8 @@ pub fn load(
         (None, None) => {
             if args.offline || args.no_cache || args.allow_http {
                 return Err(Failure::Usage(
-                    "--offline, --no-cache and --allow-http need --jwks URL or --issuer URL".into(),
+                    "--offline, --no-cache and --allow-http need --jwks URL, --issuer URL or --allow-key-url URL"
+                        .into(),
                 ));
             }
             return Ok(None);
@@ -100,24 +128,36 @@ pub fn load(
             "--iss does not include the --issuer {i:?}: tokens verified with its keys must carry it as iss"
         )));
     }
-    let policy = FetchPolicy {
+    let policy = policy(args);
+    let cache = match store(args, &policy)? {
+        Some(s) => KeyCache::with_store(source, policy, s)?,
+        None => KeyCache::new(source, policy)?,
+    };
+    fetch(cache, kid, args.issuer.clone()).map(Some)
+}
+
+fn policy(args: &RemoteArgs) -> FetchPolicy {
+    FetchPolicy {
         allow_insecure_http: args.allow_http,
         offline: args.offline,
+        allowed_key_urls: args.allow_key_urls.clone(),
         ..FetchPolicy::default()
-    };
-    let store = match (args.no_cache, cache_dir()) {
-        (false, Some(dir)) => Some(Arc::new(DirStore::new(dir, policy.max_bytes))),
-        (false, None) if args.offline => {
-            return Err(Failure::Usage(
-                "--offline needs a cache directory (set XDG_CACHE_HOME or HOME)".into(),
-            ));
-        }
-        _ => None,
-    };
-    let cache = match store {
-        Some(s) => KeyCache::with_store(source.clone(), policy, s)?,
-        None => KeyCache::new(source.clone(), policy)?,
-    };
+    }
+}
+
+fn store(args: &RemoteArgs, policy: &FetchPolicy) -> Result<Option<Arc<dyn DocumentStore>>, Failure> {
+    match (args.no_cache, cache_dir()) {
+        (false, Some(dir)) => Ok(Some(Arc::new(DirStore::new(dir, policy.max_bytes)))),
+        (false, None) if args.offline => Err(Failure::Usage(
+            "--offline needs a cache directory (set XDG_CACHE_HOME or HOME)".into(),
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// Fetch (or read from the cache) the keys of `cache` for `kid`, described for the output.
+fn fetch(cache: Arc<KeyCache>, kid: Option<&str>, issuer: Option<String>) -> Result<RemoteKeys, Failure> {
+    let source = cache.source().clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -150,15 +190,15 @@ pub fn load(
             format!(", {} ignored", set.ignored().len())
         }
     ));
-    Ok(Some(RemoteKeys {
+    Ok(RemoteKeys {
         loaded: LoadedKeys {
             set,
             secrets: Vec::new(),
             sources,
         },
-        issuer: args.issuer.clone(),
+        issuer,
         discovery_algs: discovery.map(|d| d.algorithms()).unwrap_or_default(),
-    }))
+    })
 }
 
 fn load_file(path: &str) -> Result<RemoteKeys, Failure> {

@@ -85,7 +85,18 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         .as_ref()
         .and_then(|h| h.get("kid"))
         .and_then(Value::as_str);
-    let remote = crate::cmd::remote::load(&args.remote, kid, &args.issuers)?;
+    let header_str = |name: &str| {
+        unverified
+            .header
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .and_then(Value::as_str)
+    };
+    let urls = crate::cmd::remote::TokenKeyUrls {
+        jku: header_str("jku"),
+        x5u: header_str("x5u"),
+    };
+    let remote = crate::cmd::remote::load(&args.remote, kid, urls, &args.issuers)?;
     if remote.is_some()
         && (args.keys.secret.is_some() || args.keys.secret_prompt || !args.keys.key.is_empty())
     {
@@ -98,9 +109,14 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         None => (input::keys(&args.keys, &limits, hmac)?, None, AlgSet::empty()),
     };
     if keys.set.is_empty() {
-        return Err(Failure::Usage(
-            "no key: give --secret S, --secret-prompt or --key FILE (PEM, DER, JWK or JWK Set)".into(),
-        ));
+        let named = match (urls.jku, urls.x5u) {
+            (Some(u), _) => format!("; the token's jku names {u:?}: --allow-key-url {u:?} trusts it"),
+            (None, Some(u)) => format!("; the token's x5u names {u:?}: --allow-key-url {u:?} trusts it"),
+            (None, None) => String::new(),
+        };
+        return Err(Failure::Usage(format!(
+            "no key: give --secret S, --secret-prompt, --key FILE (PEM, DER, JWK or JWK Set), --jwks or --issuer{named}"
+        )));
     }
     let mut algs = allowlist(&args.algs, &keys.set)?;
     if args.algs.is_empty() && !discovery_algs.is_empty() {

@@ -177,6 +177,35 @@ impl KeyCache {
         KeyCache::build(source, policy, Some(store))
     }
 
+    /// A cache for the keys a token names itself: its `jku` (a JWK Set, RFC 7515 §4.1.2) or,
+    /// without one, its `x5u` (a PEM certificate chain whose first certificate holds the key,
+    /// §4.1.5) — only when that URL is listed exactly in [`FetchPolicy::allowed_key_urls`].
+    /// None when the token names no allowlisted URL: the header is then ignored. For callers
+    /// without another key source (the CLI's `--allow-key-url`); [`KeyCache::verify`] does the
+    /// same for a cache that has one.
+    ///
+    /// # Errors
+    /// As [`KeyCache::new`] for the URL.
+    pub fn for_key_url(
+        jku: Option<&str>,
+        x5u: Option<&str>,
+        policy: FetchPolicy,
+        store: Option<Arc<dyn DocumentStore>>,
+    ) -> Result<Option<Arc<KeyCache>>> {
+        let allowed = |u: &&str| policy.allowed_key_urls.iter().any(|a| a == u);
+        let (url, kind) = match (jku.filter(allowed), x5u.filter(allowed)) {
+            (Some(u), _) => (u.to_string(), DocKind::Jwks),
+            (None, Some(u)) => (u.to_string(), DocKind::FirstCertificate),
+            (None, None) => return Ok(None),
+        };
+        super::check_url(&url, policy.allow_insecure_http)?;
+        let policy = FetchPolicy {
+            allowed_key_urls: Vec::new(),
+            ..policy
+        };
+        KeyCache::build_kind(KeySource::JwksUrl(url), policy, store, kind).map(Some)
+    }
+
     fn build(
         source: KeySource,
         policy: FetchPolicy,

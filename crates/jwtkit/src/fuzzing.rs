@@ -160,21 +160,30 @@ pub fn json_strict(data: &[u8]) {
         }
         // Verification's checking pass keeps the registered claims without building values
         // (borrowed strings, integers as floats): they must read as the built map's values.
-        let _ = crate::jwt::claims::parse_validated(data.to_vec(), &limits, |e| e, |kept, claims| {
-            use crate::jwt::claims::{audience, numeric_date, string};
-            let map = claims.registered();
-            assert_eq!(
-                format!("{:?}", [kept.exp, kept.nbf, kept.iat].map(numeric_date)),
-                format!("{:?}", [map.exp, map.nbf, map.iat].map(numeric_date)),
-            );
-            assert_eq!(
-                [kept.iss, kept.sub].map(string),
-                [map.iss, map.sub].map(string),
-                "kept and built string claims disagree"
-            );
-            assert_eq!(audience(kept.aud), audience(map.aud), "kept and built aud disagree");
-            Ok(())
-        });
+        let _ = crate::jwt::claims::parse_validated(
+            data.to_vec(),
+            &limits,
+            |e| e,
+            |kept, claims| {
+                use crate::jwt::claims::{audience, numeric_date, string};
+                let map = claims.registered();
+                assert_eq!(
+                    format!("{:?}", [kept.exp, kept.nbf, kept.iat].map(numeric_date)),
+                    format!("{:?}", [map.exp, map.nbf, map.iat].map(numeric_date)),
+                );
+                assert_eq!(
+                    [kept.iss, kept.sub].map(string),
+                    [map.iss, map.sub].map(string),
+                    "kept and built string claims disagree"
+                );
+                assert_eq!(
+                    audience(kept.aud),
+                    audience(map.aud),
+                    "kept and built aud disagree"
+                );
+                Ok(())
+            },
+        );
     }
 }
 

@@ -59,7 +59,7 @@ pub(crate) fn check_detached_size(
 pub(crate) fn attached_payload_error(what: &str, len: usize) -> Error {
     err!(
         Malformed,
-        "detached content was supplied, but the token carries its own payload ({what} of {len} bytes); \
+        "detached content was supplied, but the token carries its own payload ({len} characters{what}); \
          a JWS with detached content has an empty payload (RFC 7515 Appendix F): give the content in one place only"
     )
 }
@@ -156,10 +156,7 @@ impl<'a> CompactJws<'a> {
             ),
             None => (Cow::Borrowed(p.as_bytes()), None),
             Some(_) if !p.is_empty() => {
-                return Err(segment_error(
-                    attached_payload_error("a payload segment", p.len()),
-                    1,
-                ));
+                return Err(segment_error(attached_payload_error("", p.len()), 1));
             }
             Some(content) => {
                 check_detached_size(token.len(), content.len(), header.b64(), limits)?;

@@ -285,7 +285,10 @@ impl JwsJson {
     /// parsed text plus the encoded content is above `limits.max_token_bytes`.
     pub(crate) fn detached_segment(&self, content: &[u8], limits: &Limits) -> Result<Vec<u8>> {
         if let Some(p) = self.payload.as_deref().filter(|p| !p.is_empty()) {
-            return Err(super::attached_payload_error("a \"payload\" member", p.len()));
+            return Err(super::attached_payload_error(
+                " in the \"payload\" member",
+                p.len(),
+            ));
         }
         super::check_detached_size(self.text_len, content.len(), self.b64(), limits)?;
         Ok(if self.b64() {

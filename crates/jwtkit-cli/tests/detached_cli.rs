@@ -44,7 +44,7 @@ fn rfc7520_compact_with_a_payload_file() {
     let human = verify_rfc7520(&env, RFC7520_COMPACT, &["--payload", "@frodo.txt", "--no-color"]).code(0);
     assert!(
         human.stdout.starts_with(
-            "Signature  ✓ verified (HS256 with thumbprint RtoRur_1Dir5…)\n\
+            "Signature  ✓ verified (HS256 with secret of 32 bytes)\n\
              Payload    detached, supplied with --payload: 167 bytes from the file frodo.txt\n\
              Claims     not checked (--jws)\nVALID\n"
         ),

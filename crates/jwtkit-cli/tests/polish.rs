@@ -309,3 +309,50 @@ fn polish_sign_refuses_time_claims_that_are_not_numbers() {
         .code(0);
     assert_eq!(ok.json()["claims"]["exp"], 4_102_444_800u64);
 }
+
+/// `decrypt` with the recipient's public key exited 1 (an invalid token) instead of 3 (a key
+/// problem of the caller).
+#[test]
+fn polish_decrypt_with_a_public_key_is_a_key_error() {
+    let env = Env::new();
+    env.run(&[
+        "keygen",
+        "--alg",
+        "RSA-OAEP-256",
+        "--out",
+        "k.jwk",
+        "--public-out",
+        "k.pub.jwk",
+    ])
+    .code(0);
+    let jwe = env
+        .run(&[
+            "encrypt",
+            "hello",
+            "--key",
+            "k.pub.jwk",
+            "--alg",
+            "RSA-OAEP-256",
+            "--enc",
+            "A128GCM",
+        ])
+        .code(0)
+        .stdout
+        .trim()
+        .to_string();
+    let r = env
+        .run(&["decrypt", &jwe, "--key", "k.pub.jwk", "--json"])
+        .code(3);
+    let j = r.json();
+    assert_eq!(j["error"]["kind"], "key_mismatch", "{j}");
+    assert_eq!(j["error"]["fault"], "caller", "{j}");
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs the recipient's private key"),
+        "{j}"
+    );
+    let ok = env.run(&["decrypt", &jwe, "--key", "k.jwk"]).code(0);
+    assert_eq!(ok.stdout.trim(), "hello");
+}

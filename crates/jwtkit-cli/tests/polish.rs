@@ -356,3 +356,40 @@ fn polish_decrypt_with_a_public_key_is_a_key_error() {
     let ok = env.run(&["decrypt", &jwe, "--key", "k.jwk"]).code(0);
     assert_eq!(ok.stdout.trim(), "hello");
 }
+
+/// `decode` of a JWE said "signature NOT verified" (there is no signature to see; nothing was decrypted).
+#[test]
+fn polish_decode_of_a_jwe_says_not_decrypted() {
+    let env = Env::new();
+    let jwe = env
+        .run(&[
+            "encrypt",
+            "hello",
+            "--secret",
+            "b64url:AAAAAAAAAAAAAAAAAAAAAA",
+            "--alg",
+            "dir",
+            "--enc",
+            "A128GCM",
+        ])
+        .code(0)
+        .stdout
+        .trim()
+        .to_string();
+    let r = env.run(&["decode", &jwe, "--no-color"]).code(0);
+    assert!(
+        r.stdout.starts_with("JWE compact — NOT decrypted or verified"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("signature NOT verified"), "{}", r.stdout);
+    let j = env.run(&["decode", &jwe, "--json"]).code(0).json();
+    assert_eq!(j["verified"], false);
+    assert!(
+        j["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("NOT decrypted or verified"),
+        "{j}"
+    );
+}

@@ -17,8 +17,18 @@ pub fn allowlist(algs: &[String], keys: &JwkSet) -> Result<AlgSet, Failure> {
         return algs
             .iter()
             .map(|a| {
-                a.parse::<JwsAlg>()
-                    .map_err(|e| Failure::Usage(format!("--alg: {}", e.message())))
+                a.parse::<JwsAlg>().map_err(|e| {
+                    let jwe = a.parse::<jwtkit::jwa::KeyMgmtAlg>().is_ok();
+                    Failure::Usage(format!(
+                        "--alg: {}{}",
+                        e.message(),
+                        if jwe {
+                            "; it is a JWE key management algorithm, and this token is signed, not encrypted"
+                        } else {
+                            ""
+                        }
+                    ))
+                })
             })
             .collect();
     }

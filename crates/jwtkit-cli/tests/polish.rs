@@ -393,3 +393,20 @@ fn polish_decode_of_a_jwe_says_not_decrypted() {
         "{j}"
     );
 }
+
+/// `verify --alg RSA-OAEP` on a signed token listed only JWS algorithms, without saying why.
+#[test]
+fn polish_jwe_alg_for_a_signed_token_is_explained() {
+    let env = Env::new();
+    let t = env.hs256(&["--sub", "x"]);
+    let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
+    let r = env
+        .run(&["verify", &t, "--secret", &secret, "--alg", "RSA-OAEP"])
+        .code(2);
+    assert!(
+        r.stderr
+            .contains("it is a JWE key management algorithm, and this token is signed, not encrypted"),
+        "{}",
+        r.stderr
+    );
+}

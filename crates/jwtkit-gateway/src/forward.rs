@@ -103,8 +103,9 @@ impl Clients {
     }
 }
 
-/// Headers that apply to one connection only (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [HeaderName; 8] = [
+/// Headers that apply to one connection only (RFC 9110 §7.6.1; `HTTP2-Settings`, RFC 7540
+/// §3.2.1).
+const HOP_BY_HOP: [HeaderName; 9] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
@@ -113,10 +114,27 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::TE,
     header::TRAILER,
     header::TRANSFER_ENCODING,
+    HeaderName::from_static("http2-settings"),
 ];
 
+/// Whether the request asks for an upgrade the gateway forwards. An upgrade naming `h2c`
+/// never is (RFC 9113 §3.1 deprecates it): an upstream that accepted it would turn the
+/// connection into a tunnel of HTTP/2 requests the gateway never sees ("h2c smuggling": any
+/// path, no token). Such a request is forwarded as a plain request without `Upgrade`.
 fn is_upgrade(headers: &HeaderMap) -> bool {
+    let h2c = headers.get_all(header::UPGRADE).iter().any(|v| {
+        v.to_str().map_or(true, |v| {
+            v.split(',').any(|p| {
+                p.trim()
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .eq_ignore_ascii_case("h2c")
+            })
+        })
+    });
     headers.contains_key(header::UPGRADE)
+        && !h2c
         && headers
             .get_all(header::CONNECTION)
             .iter()

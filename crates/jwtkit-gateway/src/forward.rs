@@ -353,8 +353,10 @@ pub fn prepare(
 }
 
 /// The query without the route's token parameters (`query:NAME` sources): a token in a URL
-/// would end up in the upstream's access logs (RFC 6750 §5.3), so it is never forwarded. Names
-/// are compared after percent-decoding, so `access%5Ftoken` goes too.
+/// would end up in the upstream's access logs (RFC 6750 §5.3), so it is never forwarded. Every
+/// spelling an upstream may read as the parameter goes: names are compared after
+/// percent-decoding (`access%5Ftoken`) and ignoring ASCII case (ASP.NET), and `;` separates
+/// parameters as well as `&` (Python before 3.9.2, Go before 1.17, older Rack).
 pub fn strip_query<'q>(query: &'q str, sources: &[TokenSource]) -> std::borrow::Cow<'q, str> {
     let names: Vec<&str> = sources
         .iter()
@@ -367,13 +369,17 @@ pub fn strip_query<'q>(query: &'q str, sources: &[TokenSource]) -> std::borrow::
         let key = kv.split_once('=').map_or(*kv, |(k, _)| k);
         !names.iter().any(|n| percent_decoded_eq(key, n))
     };
-    if names.is_empty() || query.split('&').all(|kv| keep(&kv)) {
+    if names.is_empty() || query.split(['&', ';']).all(|kv| keep(&kv)) {
         return std::borrow::Cow::Borrowed(query);
     }
-    std::borrow::Cow::Owned(query.split('&').filter(keep).collect::<Vec<_>>().join("&"))
+    let pairs = query.split('&').filter_map(|pair| {
+        let kept: Vec<&str> = pair.split(';').filter(keep).collect();
+        (!kept.is_empty()).then(|| kept.join(";"))
+    });
+    std::borrow::Cow::Owned(pairs.collect::<Vec<_>>().join("&"))
 }
 
-/// `raw` (a query key: `%XX` escapes, `+` for space) decodes to `name`.
+/// `raw` (a query key: `%XX` escapes, `+` for space) decodes to `name`, ignoring ASCII case.
 fn percent_decoded_eq(raw: &str, name: &str) -> bool {
     let (raw, name) = (raw.as_bytes(), name.as_bytes());
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
@@ -388,7 +394,7 @@ fn percent_decoded_eq(raw: &str, name: &str) -> bool {
             (b'+', _, _) => (b' ', 1),
             (b, _, _) => (b, 1),
         };
-        if name.get(j) != Some(&byte) {
+        if !name.get(j).is_some_and(|n| n.eq_ignore_ascii_case(&byte)) {
             return false;
         }
         i += len;

@@ -481,7 +481,7 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
             };
             let result = provider.keys.verify(jwt, &provider.validation).await;
             provider.verify_seconds.record(t0.elapsed().as_secs_f64());
-            let verified = match result {
+            let verified = match result.and_then(|v| identity_claims_are_strings(&v.claims).map(|()| v)) {
                 Ok(v) => v,
                 Err(e) => return reject(ctx, Some(&provider), e),
             };
@@ -598,6 +598,21 @@ fn reject_as(
     ctx.step("authenticate", check, Outcome::Fail, || e.to_string());
     ctx.error = Some(e);
     Flow::Respond(r)
+}
+
+/// `sub` and `jti`, when present, must be strings (RFC 7519 §4.1.2, §4.1.7): revocations and
+/// rate limits read them as strings, so a token with `"sub": ["alice"]` or `"jti": 77` would
+/// escape a revocation of `alice` or `77` while `claims_to_headers` still forwards the user.
+fn identity_claims_are_strings(c: &jwtkit::Claims) -> Result<(), jwtkit::Error> {
+    for (name, value) in [("sub", c.sub()), ("jti", c.jti())] {
+        if let jwtkit::jwt::ClaimValue::Invalid(found) = value {
+            return Err(jwtkit::Error::new(
+                ErrorKind::Malformed,
+                format!("claim {name} must be a string (RFC 7519 §4.1), found {found}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn identity_of(p: &Provider, v: jwtkit::Verified, key_thumbprint: Option<String>) -> Identity {

@@ -604,3 +604,44 @@ timeout = "300ms"
     assert_eq!(r.json()["path"], "/public");
     shutdown.await.unwrap();
 }
+
+/// h2c smuggling: an `Upgrade: h2c` forwarded to an upstream that accepts it would turn the
+/// connection into a tunnel of HTTP/2 requests the gateway never sees (any path, no token).
+/// RFC 9113 §3.1 deprecates the h2c upgrade; it is not forwarded, nor `HTTP2-Settings`.
+#[tokio::test]
+async fn h2c_upgrade_is_not_forwarded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let s = setup(&orders_config(), &up.url(), &[&k]);
+    let gw = start(&s).await;
+    for connection in ["Upgrade, HTTP2-Settings", "Upgrade", "upgrade"] {
+        for upgrade in ["h2c", "H2C", "websocket, h2c"] {
+            let mut sock = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+            let req = format!(
+                "GET /public/x HTTP/1.1\r\nHost: x\r\nConnection: {connection}\r\nUpgrade: {upgrade}\r\n\
+                 HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n"
+            );
+            sock.write_all(req.as_bytes()).await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            assert!(
+                text.starts_with("HTTP/1.1 200"),
+                "{connection} / {upgrade}: {text}"
+            );
+            let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+            let echo: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(echo["path"], "/public/x");
+            assert!(
+                echo["headers"].get("upgrade").is_none(),
+                "{connection} / {upgrade}: {echo}"
+            );
+            assert!(echo["headers"].get("http2-settings").is_none(), "{echo}");
+        }
+    }
+    gw.shutdown().await;
+}

@@ -239,6 +239,23 @@ async fn admin_api_contract(gw: &jwtkit_gateway::Gateway, k: &Signing) {
             .unwrap()
             .contains("needs exp")
     );
+    // A duplicate member is refused, not read as its last value (which one was revoked?).
+    let dup = admin(
+        gw,
+        "POST",
+        "/admin/revocations",
+        &format!(r#"{{"jti":"a","jti":"b","exp":{}}}"#, now() + 600),
+    )
+    .await;
+    assert_eq!(dup.status, 400);
+    assert!(
+        dup.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("body is not strict JSON: duplicate_member"),
+        "{:?}",
+        dup.body
+    );
     for i in 0..5 {
         let r = admin(
             gw,

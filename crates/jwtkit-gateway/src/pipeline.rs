@@ -732,7 +732,10 @@ async fn store(shared: &Shared, ctx: &mut Ctx) -> Flow {
                 "{}|{}|{}",
                 route.name,
                 rl.key,
-                bucket_value(id, &rl.key).unwrap_or_else(|| format!("ip:{}", ctx.client.ip()))
+                // A token without the claim counts against its client IP; the two kinds of
+                // value are prefixed apart, so a claim "ip:1.2.3.4" cannot share that IP's bucket.
+                bucket_value(id, &rl.key)
+                    .map_or_else(|| format!("ip:{}", ctx.client.ip()), |v| format!("v:{v}"))
             ),
             per_second: rl.per_second,
             burst: rl.burst,

@@ -257,6 +257,20 @@ async fn rate_limits_per_subject_and_per_ip() {
     assert!((1..=100).contains(&retry), "{retry}");
     assert_eq!(r.json()["error"], "rate_limited");
     assert_eq!(bearer_get(&url, &bob).await.status, 200, "bob has his own bucket");
+    // A sub spelled like the client-IP key does not share the bucket of tokens without sub.
+    let spoof = k.sign(&claims("ip:127.0.0.1", json!({})));
+    for _ in 0..3 {
+        assert_eq!(bearer_get(&url, &spoof).await.status, 200);
+    }
+    assert_eq!(bearer_get(&url, &spoof).await.status, 429);
+    let mut no_sub = claims("x", json!({}));
+    no_sub.as_object_mut().unwrap().remove("sub");
+    let no_sub = k.sign(&no_sub);
+    assert_eq!(
+        bearer_get(&url, &no_sub).await.status,
+        200,
+        "tokens without sub count against the client IP, in their own bucket"
+    );
     // Anonymous traffic is not allowed on this route: 401, not 429.
     assert_eq!(get(&url, &[]).await.status, 401);
     gw.shutdown().await;

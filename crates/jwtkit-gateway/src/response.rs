@@ -57,6 +57,9 @@ pub enum Rejection {
     /// request target's authority (RFC 9112 §3.2): which route, and which upstream `Host`,
     /// would it be?
     BadHost(&'static str),
+    /// The request uses a transfer coding other than `chunked` (RFC 9112 §6.1: 501); forwarding
+    /// it as plain chunked would hand the upstream still-encoded bytes.
+    UnsupportedTransferCoding,
     /// No route matches.
     NoRoute,
     /// The upstream could not be reached or failed.
@@ -217,6 +220,13 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
             p(StatusCode::BAD_REQUEST, None, None, "bad_request", why)
         }
         Rejection::NoRoute => p(StatusCode::NOT_FOUND, None, None, "not_found", "no route matches"),
+        Rejection::UnsupportedTransferCoding => p(
+            StatusCode::NOT_IMPLEMENTED,
+            None,
+            None,
+            "not_implemented",
+            "only the chunked transfer coding is supported",
+        ),
         Rejection::BadGateway => p(
             StatusCode::BAD_GATEWAY,
             None,
@@ -256,6 +266,7 @@ pub fn reason(r: &Rejection) -> &'static str {
         Rejection::BadPath(_) => "bad_path",
         Rejection::BadHost(_) => "bad_host",
         Rejection::NoRoute => "no_route",
+        Rejection::UnsupportedTransferCoding => "unsupported_transfer_coding",
         Rejection::BadGateway => "bad_gateway",
         Rejection::GatewayTimeout => "gateway_timeout",
         Rejection::Internal => "internal_error",
@@ -360,6 +371,13 @@ mod tests {
                 "temporarily_unavailable",
             ),
             (Rejection::NoRoute, 404, None, None, "not_found"),
+            (
+                Rejection::UnsupportedTransferCoding,
+                501,
+                None,
+                None,
+                "not_implemented",
+            ),
             (
                 Rejection::BadHost("repeated Host header"),
                 400,

@@ -274,6 +274,24 @@ async fn review_ambiguous_host_and_unreadable_authorization_are_400() {
             "{why} reached the upstream"
         );
     }
+    // A transfer coding other than chunked would reach the upstream still encoded: 501.
+    let text = raw(
+        gw.addr(),
+        b"POST /public/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(text.starts_with("HTTP/1.1 501 "), "{text}");
+    assert!(
+        text.contains("only the chunked transfer coding is supported"),
+        "{text}"
+    );
+    assert!(!text.to_ascii_lowercase().contains("x-upstream"), "{text}");
+    let text = raw(
+        gw.addr(),
+        b"POST /public/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(text.contains(" 200 OK\r\n"), "{text}");
     // The ordinary forms still work: Host, a matching absolute-form target, HTTP/1.0 without Host.
     for request in [
         &b"GET /public/x HTTP/1.1\r\nHost: a\r\n\r\n"[..],

@@ -146,6 +146,38 @@ async fn https_listener_http1_and_h2_forwarded_proto_and_plain_http_refused() {
     assert_eq!(r.json()["path"], "/orders/1");
     assert_eq!(r.seen("x-forwarded-proto"), Some(vec!["https".to_string()]));
 
+    // An HTTP/1.1 upgrade (WebSocket-style) over TLS: 101, then bytes echo both ways.
+    let mut cfg = client_tls(&[&ca]);
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    let mut sock = tokio_rustls::TlsConnector::from(Arc::new(cfg))
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .unwrap();
+    let head = format!(
+        "GET /orders/ws HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let head = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    sock.write_all(b"ping-over-tls").await.unwrap();
+    let mut got = Vec::new();
+    while got.len() < 13 {
+        let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0);
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got, b"ping-over-tls");
+    drop(sock);
+
     // A token failure over TLS is the usual RFC 6750 answer.
     let (r, _) = https_get(&ca, &url, "not-a-token", true).await;
     assert_eq!(r.status, 401);

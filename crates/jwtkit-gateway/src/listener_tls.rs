@@ -8,7 +8,7 @@
 //! do not match reject the reload like any other config error. Whether the listener speaks TLS
 //! at all is fixed at start.
 //!
-//! Each accepted connection is handed to [`serve`] in its own task: the handshake runs there
+//! Each accepted connection is handed to `serve` in its own task: the handshake runs there
 //! under `handshake_timeout` (a client that never finishes it holds one task and one socket
 //! until then, never the accept loop), and a plain-HTTP request sent to the TLS port is answered
 //! `400` with a JSON body saying so. Failures are counted in

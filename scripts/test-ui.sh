@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end tests of the local debugger (`jwtkit ui`) in Debian's headless Chromium, driven by
-# playwright-core from npm. Installs both when missing (chromium with apt-get as root; playwright-core
-# into crates/jwtkit-ui/e2e/node_modules from its lock file), builds the CLI, starts the real
-# `jwtkit ui --no-open --port <free>` and saves a screenshot of each state in target/ui-screenshots/.
+# playwright-core from npm, then a smaller set in Debian's Firefox ESR, driven by puppeteer-core over
+# WebDriver BiDi. Installs what is missing (chromium and firefox-esr with apt-get as root;
+# playwright-core and puppeteer-core into crates/jwtkit-ui/e2e/node_modules from its lock file),
+# builds the CLI, starts the real `jwtkit ui --no-open --port <free>` and saves a screenshot of each
+# state in target/ui-screenshots/ (firefox-*.png for Firefox).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -10,6 +12,7 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/firefox-esr ] || need+=(firefox-esr)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
@@ -24,7 +27,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 e2e=crates/jwtkit-ui/e2e
-if [ ! -d "$e2e/node_modules/playwright-core" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then
+if [ ! -d "$e2e/node_modules/playwright-core" ] || [ ! -d "$e2e/node_modules/puppeteer-core" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then
   (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
@@ -34,4 +37,6 @@ mkdir -p target/ui-screenshots
 cd "$e2e"
 JWTKIT_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/jwtkit" SCREENSHOT_DIR="$root/target/ui-screenshots" \
   node --test --test-concurrency=1 --test-reporter=spec e2e.test.mjs
+JWTKIT_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/jwtkit" SCREENSHOT_DIR="$root/target/ui-screenshots" \
+  node --test --test-concurrency=1 --test-reporter=spec firefox.test.mjs
 echo "screenshots: $(ls "$root/target/ui-screenshots" | wc -l) in target/ui-screenshots/"

@@ -156,6 +156,11 @@ pub struct VerifyArgs {
     /// Signature only: treat the payload as opaque bytes and check no claims.
     #[arg(long)]
     pub jws: bool,
+    /// Detached content (RFC 7515 Appendix F) of a token whose payload is empty
+    /// (`header..signature`, or JSON without "payload"): @FILE, - for stdin, or the text itself.
+    /// The exact bytes are the JWS Payload (no newline is removed).
+    #[arg(long, value_name = "@FILE|-|TEXT", allow_hyphen_values = true)]
+    pub payload: Option<String>,
     /// JWE: allowed content encryption algorithm (repeatable; default all). Key management
     /// algorithms for a JWE are given with --alg, next to the nested JWT's signature algorithms.
     #[arg(long = "enc", value_name = "ENC")]
@@ -224,6 +229,10 @@ pub struct SignArgs {
     /// Print one JSON object with the token, header and claims.
     #[arg(long)]
     pub json: bool,
+    /// Detached content (RFC 7515 Appendix F): print `header..signature` and write the signed
+    /// payload (the claims JSON, exact bytes) to FILE; verify with `--payload @FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub detached: Option<String>,
 }
 
 /// Key output formats.

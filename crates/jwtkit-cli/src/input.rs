@@ -143,6 +143,18 @@ fn strip_one_newline(mut b: Vec<u8>) -> Vec<u8> {
     b
 }
 
+/// Detached content for `verify --payload`: `@path` (a file), `-` (stdin) or the text itself,
+/// the exact bytes (no newline removed). Returns the bytes and where they came from.
+pub fn content(spec: &str) -> Result<(Vec<u8>, String), Failure> {
+    if spec == "-" {
+        return Ok((read_stdin("the payload from stdin")?, "stdin".into()));
+    }
+    if let Some(path) = spec.strip_prefix('@') {
+        return Ok((read_file(path)?, format!("the file {path}")));
+    }
+    Ok((spec.as_bytes().to_vec(), "the argument".into()))
+}
+
 /// Parse a secret in the PRODUCT.md syntax. Returns the bytes and how the user gave them (for
 /// diagnosis). `-` reads stdin (one trailing newline removed).
 pub fn secret(spec: &str) -> Result<(Vec<u8>, SecretInput), Failure> {

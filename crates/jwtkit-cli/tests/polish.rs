@@ -309,3 +309,104 @@ fn polish_sign_refuses_time_claims_that_are_not_numbers() {
         .code(0);
     assert_eq!(ok.json()["claims"]["exp"], 4_102_444_800u64);
 }
+
+/// `decrypt` with the recipient's public key exited 1 (an invalid token) instead of 3 (a key
+/// problem of the caller).
+#[test]
+fn polish_decrypt_with_a_public_key_is_a_key_error() {
+    let env = Env::new();
+    env.run(&[
+        "keygen",
+        "--alg",
+        "RSA-OAEP-256",
+        "--out",
+        "k.jwk",
+        "--public-out",
+        "k.pub.jwk",
+    ])
+    .code(0);
+    let jwe = env
+        .run(&[
+            "encrypt",
+            "hello",
+            "--key",
+            "k.pub.jwk",
+            "--alg",
+            "RSA-OAEP-256",
+            "--enc",
+            "A128GCM",
+        ])
+        .code(0)
+        .stdout
+        .trim()
+        .to_string();
+    let r = env
+        .run(&["decrypt", &jwe, "--key", "k.pub.jwk", "--json"])
+        .code(3);
+    let j = r.json();
+    assert_eq!(j["error"]["kind"], "key_mismatch", "{j}");
+    assert_eq!(j["error"]["fault"], "caller", "{j}");
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs the recipient's private key"),
+        "{j}"
+    );
+    let ok = env.run(&["decrypt", &jwe, "--key", "k.jwk"]).code(0);
+    assert_eq!(ok.stdout.trim(), "hello");
+}
+
+/// `decode` of a JWE said "signature NOT verified" (there is no signature to see; nothing was decrypted).
+#[test]
+fn polish_decode_of_a_jwe_says_not_decrypted() {
+    let env = Env::new();
+    let jwe = env
+        .run(&[
+            "encrypt",
+            "hello",
+            "--secret",
+            "b64url:AAAAAAAAAAAAAAAAAAAAAA",
+            "--alg",
+            "dir",
+            "--enc",
+            "A128GCM",
+        ])
+        .code(0)
+        .stdout
+        .trim()
+        .to_string();
+    let r = env.run(&["decode", &jwe, "--no-color"]).code(0);
+    assert!(
+        r.stdout.starts_with("JWE compact — NOT decrypted or verified"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("signature NOT verified"), "{}", r.stdout);
+    let j = env.run(&["decode", &jwe, "--json"]).code(0).json();
+    assert_eq!(j["verified"], false);
+    assert!(
+        j["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("NOT decrypted or verified"),
+        "{j}"
+    );
+}
+
+/// `verify --alg RSA-OAEP` on a signed token listed only JWS algorithms, without saying why.
+#[test]
+fn polish_jwe_alg_for_a_signed_token_is_explained() {
+    let env = Env::new();
+    let t = env.hs256(&["--sub", "x"]);
+    let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
+    let r = env
+        .run(&["verify", &t, "--secret", &secret, "--alg", "RSA-OAEP"])
+        .code(2);
+    assert!(
+        r.stderr
+            .contains("it is a JWE key management algorithm, and this token is signed, not encrypted"),
+        "{}",
+        r.stderr
+    );
+}

@@ -130,13 +130,15 @@ async fn create(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axu
     let Some(store) = &shared.store else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store");
     };
-    let value: Value = match serde_json::from_slice(&body) {
+    // The core's strict JSON: a duplicate member ({"jti":"a","jti":"b"}) is refused, not
+    // read as its last value.
+    let value = match jwtkit::json::parse_value(&body, &jwtkit::Limits::default()) {
         Ok(v) => v,
         Err(e) => {
             return error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                &format!("body is not JSON: {e}"),
+                &format!("body is not strict JSON: {}: {}", e.kind(), e.message()),
             );
         }
     };

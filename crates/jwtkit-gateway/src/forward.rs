@@ -103,8 +103,9 @@ impl Clients {
     }
 }
 
-/// Headers that apply to one connection only (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [HeaderName; 8] = [
+/// Headers that apply to one connection only (RFC 9110 §7.6.1; `HTTP2-Settings`, RFC 7540
+/// §3.2.1).
+const HOP_BY_HOP: [HeaderName; 9] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
@@ -113,10 +114,27 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::TE,
     header::TRAILER,
     header::TRANSFER_ENCODING,
+    HeaderName::from_static("http2-settings"),
 ];
 
+/// Whether the request asks for an upgrade the gateway forwards. An upgrade naming `h2c`
+/// never is (RFC 9113 §3.1 deprecates it): an upstream that accepted it would turn the
+/// connection into a tunnel of HTTP/2 requests the gateway never sees ("h2c smuggling": any
+/// path, no token). Such a request is forwarded as a plain request without `Upgrade`.
 fn is_upgrade(headers: &HeaderMap) -> bool {
+    let h2c = headers.get_all(header::UPGRADE).iter().any(|v| {
+        v.to_str().map_or(true, |v| {
+            v.split(',').any(|p| {
+                p.trim()
+                    .split('/')
+                    .next()
+                    .unwrap_or("")
+                    .eq_ignore_ascii_case("h2c")
+            })
+        })
+    });
     headers.contains_key(header::UPGRADE)
+        && !h2c
         && headers
             .get_all(header::CONNECTION)
             .iter()
@@ -335,8 +353,10 @@ pub fn prepare(
 }
 
 /// The query without the route's token parameters (`query:NAME` sources): a token in a URL
-/// would end up in the upstream's access logs (RFC 6750 §5.3), so it is never forwarded. Names
-/// are compared after percent-decoding, so `access%5Ftoken` goes too.
+/// would end up in the upstream's access logs (RFC 6750 §5.3), so it is never forwarded. Every
+/// spelling an upstream may read as the parameter goes: names are compared after
+/// percent-decoding (`access%5Ftoken`) and ignoring ASCII case (ASP.NET), and `;` separates
+/// parameters as well as `&` (Python before 3.9.2, Go before 1.17, older Rack).
 pub fn strip_query<'q>(query: &'q str, sources: &[TokenSource]) -> std::borrow::Cow<'q, str> {
     let names: Vec<&str> = sources
         .iter()
@@ -349,13 +369,17 @@ pub fn strip_query<'q>(query: &'q str, sources: &[TokenSource]) -> std::borrow::
         let key = kv.split_once('=').map_or(*kv, |(k, _)| k);
         !names.iter().any(|n| percent_decoded_eq(key, n))
     };
-    if names.is_empty() || query.split('&').all(|kv| keep(&kv)) {
+    if names.is_empty() || query.split(['&', ';']).all(|kv| keep(&kv)) {
         return std::borrow::Cow::Borrowed(query);
     }
-    std::borrow::Cow::Owned(query.split('&').filter(keep).collect::<Vec<_>>().join("&"))
+    let pairs = query.split('&').filter_map(|pair| {
+        let kept: Vec<&str> = pair.split(';').filter(keep).collect();
+        (!kept.is_empty()).then(|| kept.join(";"))
+    });
+    std::borrow::Cow::Owned(pairs.collect::<Vec<_>>().join("&"))
 }
 
-/// `raw` (a query key: `%XX` escapes, `+` for space) decodes to `name`.
+/// `raw` (a query key: `%XX` escapes, `+` for space) decodes to `name`, ignoring ASCII case.
 fn percent_decoded_eq(raw: &str, name: &str) -> bool {
     let (raw, name) = (raw.as_bytes(), name.as_bytes());
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
@@ -370,7 +394,7 @@ fn percent_decoded_eq(raw: &str, name: &str) -> bool {
             (b'+', _, _) => (b' ', 1),
             (b, _, _) => (b, 1),
         };
-        if name.get(j) != Some(&byte) {
+        if !name.get(j).is_some_and(|n| n.eq_ignore_ascii_case(&byte)) {
             return false;
         }
         i += len;

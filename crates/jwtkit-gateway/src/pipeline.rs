@@ -227,7 +227,7 @@ fn route(ctx: &mut Ctx, parts: &mut Parts) -> Flow {
         });
         return Flow::Respond(Rejection::BadPath(why));
     }
-    let host = match request_host(parts) {
+    let host = match crate::route::request_host(parts) {
         Ok(host) => host,
         Err(why) => {
             ctx.step("route", "host", Outcome::Fail, || why.to_string());
@@ -254,37 +254,6 @@ fn route(ctx: &mut Ctx, parts: &mut Parts) -> Flow {
             });
             Flow::Respond(Rejection::NoRoute)
         }
-    }
-}
-
-/// The host a request is for, checked as RFC 9112 §3.2 asks of a server: a 400 for an HTTP/1.1
-/// request without `Host` (and no absolute-form target), more than one `Host` line, a `Host`
-/// that is not a valid authority, or one that differs from an absolute-form target's authority
-/// (HTTP/2's `:authority` arrives as the target's authority). None when neither is given
-/// (HTTP/1.0): only routes without a host match.
-fn request_host(parts: &Parts) -> Result<Option<&str>, &'static str> {
-    let mut hosts = parts.headers.get_all(http::header::HOST).iter();
-    let (header, more) = (hosts.next(), hosts.next());
-    if more.is_some() {
-        return Err("more than one Host header");
-    }
-    let target = parts.uri.authority().map(http::uri::Authority::as_str);
-    let Some(header) = header else {
-        if target.is_none() && parts.version == http::Version::HTTP_11 {
-            return Err("an HTTP/1.1 request needs a Host header");
-        }
-        return Ok(target);
-    };
-    let header = header
-        .to_str()
-        .ok()
-        .filter(|h| !h.contains('@') && h.parse::<http::uri::Authority>().is_ok_and(|a| a.as_str() == *h))
-        .ok_or("the Host header is not a valid host[:port]")?;
-    match target {
-        Some(t) if !t.eq_ignore_ascii_case(header) => {
-            Err("the Host header differs from the request target's authority")
-        }
-        _ => Ok(Some(header)),
     }
 }
 
@@ -520,7 +489,7 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
             };
             let result = provider.keys.verify(jwt, &provider.validation).await;
             provider.verify_seconds.record(t0.elapsed().as_secs_f64());
-            let verified = match result {
+            let verified = match result.and_then(|v| identity_claims_are_strings(&v.claims).map(|()| v)) {
                 Ok(v) => v,
                 Err(e) => return reject(ctx, Some(&provider), e),
             };
@@ -637,6 +606,21 @@ fn reject_as(
     ctx.step("authenticate", check, Outcome::Fail, || e.to_string());
     ctx.error = Some(e);
     Flow::Respond(r)
+}
+
+/// `sub` and `jti`, when present, must be strings (RFC 7519 §4.1.2, §4.1.7): revocations and
+/// rate limits read them as strings, so a token with `"sub": ["alice"]` or `"jti": 77` would
+/// escape a revocation of `alice` or `77` while `claims_to_headers` still forwards the user.
+fn identity_claims_are_strings(c: &jwtkit::Claims) -> Result<(), jwtkit::Error> {
+    for (name, value) in [("sub", c.sub()), ("jti", c.jti())] {
+        if let jwtkit::jwt::ClaimValue::Invalid(found) = value {
+            return Err(jwtkit::Error::new(
+                ErrorKind::Malformed,
+                format!("claim {name} must be a string (RFC 7519 §4.1), found {found}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn identity_of(p: &Provider, v: jwtkit::Verified, key_thumbprint: Option<String>) -> Identity {
@@ -756,7 +740,10 @@ async fn store(shared: &Shared, ctx: &mut Ctx) -> Flow {
                 "{}|{}|{}",
                 route.name,
                 rl.key,
-                bucket_value(id, &rl.key).unwrap_or_else(|| format!("ip:{}", ctx.client.ip()))
+                // A token without the claim counts against its client IP; the two kinds of
+                // value are prefixed apart, so a claim "ip:1.2.3.4" cannot share that IP's bucket.
+                bucket_value(id, &rl.key)
+                    .map_or_else(|| format!("ip:{}", ctx.client.ip()), |v| format!("v:{v}"))
             ),
             per_second: rl.per_second,
             burst: rl.burst,

@@ -228,6 +228,37 @@ fn strip_port(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(h, _)| h)
 }
 
+/// The host a request is for, checked as RFC 9112 §3.2 asks of a server: a 400 for an HTTP/1.1
+/// request without `Host` (and no absolute-form target), more than one `Host` line, a `Host`
+/// that is not a valid authority, or one that differs from an absolute-form target's authority
+/// (HTTP/2's `:authority` arrives as the target's authority). None when neither is given
+/// (HTTP/1.0): only routes without a host match.
+pub(crate) fn request_host(parts: &http::request::Parts) -> Result<Option<&str>, &'static str> {
+    let mut hosts = parts.headers.get_all(http::header::HOST).iter();
+    let (header, more) = (hosts.next(), hosts.next());
+    if more.is_some() {
+        return Err("more than one Host header");
+    }
+    let target = parts.uri.authority().map(http::uri::Authority::as_str);
+    let Some(header) = header else {
+        if target.is_none() && parts.version == http::Version::HTTP_11 {
+            return Err("an HTTP/1.1 request needs a Host header");
+        }
+        return Ok(target);
+    };
+    let header = header
+        .to_str()
+        .ok()
+        .filter(|h| !h.contains('@') && h.parse::<http::uri::Authority>().is_ok_and(|a| a.as_str() == *h))
+        .ok_or("the Host header is not a valid host[:port]")?;
+    match target {
+        Some(t) if !t.eq_ignore_ascii_case(header) => {
+            Err("the Host header differs from the request target's authority")
+        }
+        _ => Ok(Some(header)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -257,6 +257,20 @@ async fn rate_limits_per_subject_and_per_ip() {
     assert!((1..=100).contains(&retry), "{retry}");
     assert_eq!(r.json()["error"], "rate_limited");
     assert_eq!(bearer_get(&url, &bob).await.status, 200, "bob has his own bucket");
+    // A sub spelled like the client-IP key does not share the bucket of tokens without sub.
+    let spoof = k.sign(&claims("ip:127.0.0.1", json!({})));
+    for _ in 0..3 {
+        assert_eq!(bearer_get(&url, &spoof).await.status, 200);
+    }
+    assert_eq!(bearer_get(&url, &spoof).await.status, 429);
+    let mut no_sub = claims("x", json!({}));
+    no_sub.as_object_mut().unwrap().remove("sub");
+    let no_sub = k.sign(&no_sub);
+    assert_eq!(
+        bearer_get(&url, &no_sub).await.status,
+        200,
+        "tokens without sub count against the client IP, in their own bucket"
+    );
     // Anonymous traffic is not allowed on this route: 401, not 429.
     assert_eq!(get(&url, &[]).await.status, 401);
     gw.shutdown().await;
@@ -603,4 +617,45 @@ timeout = "300ms"
     assert_eq!(r.status, 200, "in-flight request must complete");
     assert_eq!(r.json()["path"], "/public");
     shutdown.await.unwrap();
+}
+
+/// h2c smuggling: an `Upgrade: h2c` forwarded to an upstream that accepts it would turn the
+/// connection into a tunnel of HTTP/2 requests the gateway never sees (any path, no token).
+/// RFC 9113 §3.1 deprecates the h2c upgrade; it is not forwarded, nor `HTTP2-Settings`.
+#[tokio::test]
+async fn h2c_upgrade_is_not_forwarded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let s = setup(&orders_config(), &up.url(), &[&k]);
+    let gw = start(&s).await;
+    for connection in ["Upgrade, HTTP2-Settings", "Upgrade", "upgrade"] {
+        for upgrade in ["h2c", "H2C", "websocket, h2c"] {
+            let mut sock = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+            let req = format!(
+                "GET /public/x HTTP/1.1\r\nHost: x\r\nConnection: {connection}\r\nUpgrade: {upgrade}\r\n\
+                 HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n"
+            );
+            sock.write_all(req.as_bytes()).await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let n = tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            assert!(
+                text.starts_with("HTTP/1.1 200"),
+                "{connection} / {upgrade}: {text}"
+            );
+            let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+            let echo: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(echo["path"], "/public/x");
+            assert!(
+                echo["headers"].get("upgrade").is_none(),
+                "{connection} / {upgrade}: {echo}"
+            );
+            assert!(echo["headers"].get("http2-settings").is_none(), "{echo}");
+        }
+    }
+    gw.shutdown().await;
 }

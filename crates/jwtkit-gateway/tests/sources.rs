@@ -175,6 +175,22 @@ async fn token_never_forwarded_in_the_url_and_stripped_everywhere() {
     )
     .await;
     assert_eq!((r.status, r.json()["query"].clone()), (200, json!("c=3")));
+    // Spellings an upstream may read as the same parameter: `;` as a separator (Python before
+    // 3.9.2, Go before 1.17, old Rack) and another letter case (ASP.NET's query collection).
+    for (query, kept) in [
+        ("a=1;access_token=forged&b=2", "a=1&b=2"),
+        ("a=1&ACCESS_TOKEN=forged;c=3", "a=1&c=3"),
+        ("Access_Token=forged", ""),
+        ("q=x;y&access_tokens=1", "q=x;y&access_tokens=1"),
+    ] {
+        let r = get(
+            &format!("{base}/kept/x?{query}"),
+            &[("authorization", &format!("Bearer {t}"))],
+        )
+        .await;
+        let expected = if kept.is_empty() { json!(null) } else { json!(kept) };
+        assert_eq!((r.status, r.json()["query"].clone()), (200, expected), "{query}");
+    }
 
     // Header and cookie sources: removed with strip_authorization, kept without.
     let cookie = format!("theme=dark; at={t}; lang=en");

@@ -156,6 +156,72 @@ async fn admin_api_auth_list_pagination_delete_embedded() {
     gw.shutdown().await;
 }
 
+/// Revocation and rate limits read `sub` and `jti` as strings (RFC 7519 §4.1.2, §4.1.7): a
+/// token whose `sub` or `jti` is another JSON type would escape a revocation of that user or
+/// token while the upstream still gets the user (`["alice"]` forwarded as `alice`). Such a
+/// token is `401 invalid_token`.
+#[tokio::test]
+async fn sub_and_jti_must_be_strings_so_revocations_apply() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let config = base_config(EMBEDDED)
+        + r#"
+[[routes]]
+name = "orders"
+path_prefix = "/orders"
+upstream = "{UPSTREAM}"
+auth = { providers = ["main"] }
+claims_to_headers = { sub = "X-User-Id" }
+"#;
+    let s = setup(&config, &up.url(), &[&k]);
+    let gw = start(&s).await;
+    let url = format!("http://{}/orders/1", gw.addr());
+    let r = admin(&gw, "POST", "/admin/revocations", r#"{"sub":"alice"}"#).await;
+    assert_eq!(r.status, 201);
+    let r = admin(
+        &gw,
+        "POST",
+        "/admin/revocations",
+        &json!({"jti": "77", "exp": now() + 600}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let cases = [
+        claims("-", json!({"sub": ["alice"]})),
+        claims("-", json!({"sub": {"id": "alice"}})),
+        claims("bob", json!({"jti": 77})),
+        claims("bob", json!({"jti": ["77"]})),
+    ];
+    for c in cases {
+        let r = bearer_get(&url, &k.sign(&c)).await;
+        assert_eq!(r.status, 401, "{c}: {:?}", r.body);
+        assert_eq!(r.header("x-upstream"), None);
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some(r#"Bearer realm="jwtkit", error="invalid_token", error_description="token malformed""#)
+        );
+    }
+    // The string forms: revoked; another user passes.
+    assert_eq!(
+        bearer_get(&url, &k.sign(&claims("alice", json!({}))))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        bearer_get(&url, &k.sign(&claims("bob", json!({"jti": "77"}))))
+            .await
+            .status,
+        401
+    );
+    let r = bearer_get(&url, &k.sign(&claims("bob", json!({"jti": "78"})))).await;
+    assert_eq!(
+        (r.status, r.seen("x-user-id")),
+        (200, Some(vec!["bob".to_string()]))
+    );
+    gw.shutdown().await;
+}
+
 async fn admin_api_contract(gw: &jwtkit_gateway::Gateway, k: &Signing) {
     let base = format!("http://{}/admin/revocations", gw.admin_addr());
     assert_eq!(get(&base, &[]).await.status, 401);
@@ -172,6 +238,23 @@ async fn admin_api_contract(gw: &jwtkit_gateway::Gateway, k: &Signing) {
             .as_str()
             .unwrap()
             .contains("needs exp")
+    );
+    // A duplicate member is refused, not read as its last value (which one was revoked?).
+    let dup = admin(
+        gw,
+        "POST",
+        "/admin/revocations",
+        &format!(r#"{{"jti":"a","jti":"b","exp":{}}}"#, now() + 600),
+    )
+    .await;
+    assert_eq!(dup.status, 400);
+    assert!(
+        dup.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("body is not strict JSON: duplicate_member"),
+        "{:?}",
+        dup.body
     );
     for i in 0..5 {
         let r = admin(

@@ -123,6 +123,21 @@ async fn decode_marks_the_offending_segment() {
     assert_eq!(d["error"]["kind"], "malformed");
 }
 
+/// The time verdict is about the time claims: a header that cannot be read (not JSON, too
+/// deep, no `alg`) is the header's error, not "malformed time claim: the header has no alg".
+#[tokio::test]
+async fn decode_time_verdict_ignores_an_unreadable_header() {
+    let payload = jwtkit::base64url::encode(br#"{"sub":"1","exp":4102444800}"#);
+    let deep = format!(r#"{{"alg":"HS256","x":{}{}}}"#, "[".repeat(100), "]".repeat(100));
+    for header in [r#"{"alg":"HS256",}"#, deep.as_str(), r#"{"typ":"JWT"}"#] {
+        let h = jwtkit::base64url::encode(header.as_bytes());
+        let d = post("decode", json!({"token": format!("{h}.{payload}.c2ln")})).await;
+        assert_eq!(d["payload"]["type"], "claims", "{header}");
+        assert_eq!(d["status"]["kind"], "valid", "{header}: {}", d["status"]);
+        assert_eq!(d["times"][0]["status"], "ok");
+    }
+}
+
 #[tokio::test]
 async fn decode_finds_the_token_in_pasted_text() {
     let d = post(

@@ -256,6 +256,13 @@ fn decode_json(token: &str, limits: &Limits, u: &mut Unverified) {
             }
             let payload = jws.payload();
             u.payload = match crate::json::parse_object(&payload, limits) {
+                _ if jws.is_detached() => {
+                    u.notes.push(
+                        "there is no \"payload\" member: the content is detached (RFC 7515 Appendix F)"
+                            .into(),
+                    );
+                    Payload::Missing
+                }
                 Ok(o) => Payload::Claims(o),
                 Err(_) => Payload::Bytes(payload),
             };

@@ -15,6 +15,7 @@
 //! | `kid_not_in_set` | the token's `kid` is not in the set (kids present are listed) |
 //! | `token_reencoded` | the token was re-encoded (padding, standard alphabet); restored, it verifies |
 //! | `whitespace_in_token` | the token contains spaces or line breaks |
+//! | `detached_payload` | the token's payload is empty (or its JSON `"payload"` absent): the content is probably detached (RFC 7515 Appendix F) and was not supplied |
 //!
 //! The gateway never calls this: it must not reveal why a signature failed to a client.
 
@@ -89,9 +90,34 @@ fn verifies(alg: JwsAlg, key: &Key, input: &[u8], sig: &[u8]) -> bool {
 /// Probe why `token` does not verify with `keys` under `validation`. Bounded work: at most a
 /// few dozen signature checks whatever the input.
 pub fn explain(token: &str, keys: &JwkSet, validation: &Validation, secrets: &[SecretInput]) -> Diagnosis {
+    explain_inner(token, None, keys, validation, secrets)
+}
+
+/// [`explain`] for a token verified with detached content (`payload`, as given to
+/// [`crate::jws::verify_detached`]): the same probes over the JWS Signing Input built from it.
+pub fn explain_detached(
+    token: &str,
+    payload: &[u8],
+    keys: &JwkSet,
+    validation: &Validation,
+    secrets: &[SecretInput],
+) -> Diagnosis {
+    explain_inner(token, Some(payload), keys, validation, secrets)
+}
+
+const DETACHED_HINT: &str = "the payload is empty: if this JWS has detached content (RFC 7515 Appendix F), \
+     supply the content to verify it (CLI: --payload @FILE; library: jws::verify_detached)";
+
+fn explain_inner(
+    token: &str,
+    detached: Option<&[u8]>,
+    keys: &JwkSet,
+    validation: &Validation,
+    secrets: &[SecretInput],
+) -> Diagnosis {
     let mut d = Diagnosis::default();
     if token.trim_start().starts_with('{') {
-        json_serialization(token, keys, validation, &mut d);
+        json_serialization(token, detached, keys, validation, &mut d);
         return d;
     }
     if token.chars().any(char::is_whitespace) {
@@ -102,13 +128,21 @@ pub fn explain(token: &str, keys: &JwkSet, validation: &Validation, secrets: &[S
     }
     let compact: String = token.chars().filter(|c| !c.is_whitespace()).collect();
     let limits = validation.limits();
-    let jws = match CompactJws::parse(&compact, limits) {
+    let parsed = match detached {
+        Some(content) => CompactJws::parse_detached(&compact, content, limits),
+        None => CompactJws::parse(&compact, limits),
+    };
+    let jws = match parsed {
         Ok(j) => j,
+        Err(_) if detached.is_some() => return d,
         Err(_) => {
             reencoded(&compact, keys, &mut d);
             return d;
         }
     };
+    if detached.is_none() && jws.payload().is_empty() {
+        d.hint("detached_payload", DETACHED_HINT.into());
+    }
     let header = jws.header();
     let Ok(alg) = header.alg() else { return d };
     let input = jws.signing_input();
@@ -345,15 +379,38 @@ fn reencoded(token: &str, keys: &JwkSet, d: &mut Diagnosis) {
 
 /// A JWS JSON serialization (RFC 7515 §7.2): every signature against every key (at most 16
 /// attempts). Whitespace is legal there, so no re-encoding probes apply.
-fn json_serialization(token: &str, keys: &JwkSet, validation: &Validation, d: &mut Diagnosis) {
+fn json_serialization(
+    token: &str,
+    detached: Option<&[u8]>,
+    keys: &JwkSet,
+    validation: &Validation,
+    d: &mut Diagnosis,
+) {
     let Ok(jws) = crate::jws::JwsJson::parse(token, validation.limits()) else {
         return;
+    };
+    let segment = match detached {
+        Some(content) => match jws.detached_segment(content, validation.limits()) {
+            Ok(s) => Some(s),
+            Err(_) => return,
+        },
+        None if jws.payload().is_empty() => {
+            d.hint("detached_payload", DETACHED_HINT.into());
+            if jws.is_detached() {
+                return;
+            }
+            None
+        }
+        None => None,
     };
     for (i, sig) in jws.signatures().iter().enumerate() {
         let Ok(alg) = sig.header().and_then(|h| h.alg()) else {
             continue;
         };
-        let input = jws.signing_input(sig);
+        let input = match &segment {
+            Some(s) => crate::jws::json_signing_input(sig, s),
+            None => jws.signing_input(sig),
+        };
         for key in keys.keys().iter().take(16 - d.attempts.len().min(16)) {
             let outcome = match key.check_use(alg, KeyOp::Verify) {
                 Err(e) => format!("skipped: {}", e.message()),

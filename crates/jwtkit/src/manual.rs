@@ -28,6 +28,13 @@
 /// | 19 | header `typ` (case-insensitive, `application/` optional) | `bad_type` |
 ///
 /// Leeway defaults to 60 seconds and applies to steps 12–15.
+///
+/// With **detached content** ([`crate::jws::verify_detached`], [`crate::jwt::verify_detached`];
+/// RFC 7515 Appendix F) the same steps run over the supplied payload: step 1 also counts the
+/// content, encoded, as if it were attached (`resource_limit`); between steps 4 and 6 a token
+/// that carries a non-empty payload is rejected (`malformed`: the content goes in one place
+/// only); step 8 checks the signature over `BASE64URL(header) . BASE64URL(content)` (the raw
+/// content with `b64: false`); step 9 parses the content as the claims set.
 pub mod validation_order {}
 
 /// # The order of checks for JWE (RFC 7516 §5.2)

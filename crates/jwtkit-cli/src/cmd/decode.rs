@@ -13,6 +13,9 @@ use crate::output::{self, Style};
 pub const NOT_VERIFIED: &str =
     "signature NOT verified: decode shows what the token claims, not that it is valid (use jwtkit verify)";
 
+/// The reminder for an encrypted token (nothing was decrypted or verified).
+pub const NOT_DECRYPTED: &str = "NOT decrypted or verified: decode shows only the JWE Protected Header (use jwtkit decrypt, or jwtkit verify for a nested JWT)";
+
 pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
     let extracted = input::token(args.token.token.as_deref())?;
@@ -35,6 +38,11 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
     };
     let mut notes = extracted.notes.clone();
     notes.extend(u.notes.iter().cloned());
+    let reminder = if matches!(u.payload, Payload::Encrypted) {
+        NOT_DECRYPTED
+    } else {
+        NOT_VERIFIED
+    };
     if args.json {
         let payload = match &u.payload {
             Payload::Claims(_) => Value::Null,
@@ -55,12 +63,12 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
             "errors": u.errors.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
             "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
             "warnings": notes,
-            "note": NOT_VERIFIED,
+            "note": reminder,
         }));
         return Ok(code);
     }
     output::notes(&notes, st);
-    outln!("{} {}", st.bold(form), st.yellow(&format!("— {NOT_VERIFIED}")));
+    outln!("{} {}", st.bold(form), st.yellow(&format!("— {reminder}")));
     if let Some(h) = &u.header {
         output::section("Header", &[output::json(&Value::Object(h.clone()), st)], st);
     }

@@ -133,6 +133,23 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
                 .into(),
         ));
     }
+    // A public key (RSA, EC, X25519) cannot decrypt: a key problem of the caller (exit 3), not
+    // an invalid token.
+    if keys
+        .set
+        .keys()
+        .iter()
+        .all(|k| k.secret_bytes().is_none() && !k.is_private())
+    {
+        let labels: Vec<String> = keys.set.keys().iter().map(|k| k.label()).collect();
+        return Err(Failure::Input(jwtkit::Error::new(
+            jwtkit::ErrorKind::KeyMismatch,
+            format!(
+                "decryption needs the recipient's private key, but the key given is public ({}): give the private key (or the shared secret)",
+                labels.join(", ")
+            ),
+        )));
+    }
     let lists = allowlists(&args.algs, &args.encs)?;
     if !lists.jws.is_empty() {
         return Err(Failure::Usage(

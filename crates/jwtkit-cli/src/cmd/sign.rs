@@ -189,9 +189,20 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
         signer = signer.param(&k, v);
     }
     let signer = signer.build()?;
-    let token = signer.sign_claims(&claims)?;
+    let token = match &args.detached {
+        Some(path) => {
+            let payload = serde_json::to_vec(&claims).map_err(|e| Failure::Io(format!("claims: {e}")))?;
+            std::fs::write(path, &payload).map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))?;
+            signer.sign_detached(&payload)?
+        }
+        None => signer.sign_claims(&claims)?,
+    };
     if args.json {
-        output::print_json(&json!({"token": token, "header": signer.header(), "claims": claims}));
+        let mut out = json!({"token": token, "header": signer.header(), "claims": claims});
+        if let Some(path) = &args.detached {
+            out["detached_payload"] = json!({"path": path});
+        }
+        output::print_json(&out);
     } else {
         outln!("{token}");
     }

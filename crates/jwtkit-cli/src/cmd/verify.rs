@@ -17,8 +17,18 @@ pub fn allowlist(algs: &[String], keys: &JwkSet) -> Result<AlgSet, Failure> {
         return algs
             .iter()
             .map(|a| {
-                a.parse::<JwsAlg>()
-                    .map_err(|e| Failure::Usage(format!("--alg: {}", e.message())))
+                a.parse::<JwsAlg>().map_err(|e| {
+                    let jwe = a.parse::<jwtkit::jwa::KeyMgmtAlg>().is_ok();
+                    Failure::Usage(format!(
+                        "--alg: {}{}",
+                        e.message(),
+                        if jwe {
+                            "; it is a JWE key management algorithm, and this token is signed, not encrypted"
+                        } else {
+                            ""
+                        }
+                    ))
+                })
             })
             .collect();
     }
@@ -77,8 +87,16 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let limits = Limits::default();
     let unverified = decode_unverified(token, &limits);
     if matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
+        if args.payload.is_some() {
+            return Err(Failure::Usage(
+                "--payload gives the detached content of a JWS; this token is a JWE".into(),
+            ));
+        }
         return super::decrypt::verify_jwe(args, st, token, extracted.notes.clone());
     }
+    // Detached content (RFC 7515 Appendix F): the JWS Payload, supplied separately.
+    let detached = args.payload.as_deref().map(input::content).transpose()?;
+    let content = detached.as_ref().map(|(bytes, _)| bytes.as_slice());
     let hmac = unverified.alg().filter(|a| a.starts_with("HS"));
     let kid = unverified
         .header
@@ -141,7 +159,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         )));
     }
     let validation = validation(args, algs, now, remote_issuer.as_deref())?;
-    let outcome = verify(token, &keys.set, &validation, args.jws);
+    let outcome = verify(token, content, &keys.set, &validation, args.jws);
     let ok = outcome.signature.is_ok() && outcome.claims.as_ref().is_none_or(|c| c.is_ok());
     let error = match (&outcome.signature, &outcome.claims) {
         (Err(e), _) | (Ok(_), Some(Err(e))) => Some(e.clone()),
@@ -153,15 +171,21 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         return Err(Failure::Jose(e.clone()));
     }
     let diagnosis = match &outcome.signature {
-        Err(e) if e.kind() != jwtkit::ErrorKind::ResourceLimit => {
-            Some(diagnose::explain(token, &keys.set, &validation, &keys.secrets))
-        }
+        Err(e) if e.kind() != jwtkit::ErrorKind::ResourceLimit => Some(match content {
+            Some(c) => diagnose::explain_detached(token, c, &keys.set, &validation, &keys.secrets),
+            None => diagnose::explain(token, &keys.set, &validation, &keys.secrets),
+        }),
         _ => None,
     };
+    // The claims to show: the token's, or those of the detached content.
+    let detached_claims = content.and_then(|c| parse_claims(c, &limits).ok());
+    let shown_claims = unverified
+        .claims()
+        .or(detached_claims.as_ref().map(jwtkit::Claims::as_object));
     let mut findings = unverified
         .header
         .as_ref()
-        .map(|h| lint::token_findings(h, unverified.claims(), now))
+        .map(|h| lint::token_findings(h, shown_claims, now))
         .unwrap_or_default();
     let used_alg = outcome.signature.as_ref().ok().map(|v| v.alg);
     let key_used = outcome
@@ -186,7 +210,9 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         }
     }
     let mut notes = extracted.notes.clone();
-    notes.extend(unverified.notes.iter().cloned());
+    // With the content supplied, "the payload is empty (detached content …)" is no news.
+    let supplied = |n: &&String| detached.is_none() || !n.contains("detached");
+    notes.extend(unverified.notes.iter().filter(supplied).cloned());
 
     if args.json {
         let mut m = serde_json::Map::new();
@@ -199,6 +225,12 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         m.insert("error".into(), json!(error.as_ref().map(Error::to_json)));
         m.insert("findings".into(), findings.iter().map(|f| f.to_json()).collect());
         m.insert("warnings".into(), json!(notes));
+        if let Some((bytes, from)) = &detached {
+            m.insert(
+                "detached_payload".into(),
+                json!({"supplied": true, "bytes": bytes.len(), "from": from}),
+            );
+        }
         match (&outcome.signature, &outcome.claims) {
             (Ok(v), claims) => {
                 m.insert("header".into(), Value::Object(v.header.as_object().clone()));
@@ -209,7 +241,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
                     Some(Err(_)) => {
                         m.insert(
                             "unverified".into(),
-                            json!({"claims": unverified.claims(), "note": "the signature verified but the claims were rejected"}),
+                            json!({"claims": shown_claims, "note": "the signature verified but the claims were rejected"}),
                         );
                     }
                     None => {
@@ -220,7 +252,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
             (Err(_), _) => {
                 m.insert(
                     "unverified".into(),
-                    json!({"header": unverified.header, "claims": unverified.claims()}),
+                    json!({"header": unverified.header, "claims": shown_claims}),
                 );
             }
         }
@@ -260,6 +292,17 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
             st.red("✗"),
             st.red(&e.to_string())
         ),
+    }
+    if let Some((bytes, from)) = &detached {
+        outln!(
+            "{}    {}",
+            st.bold("Payload"),
+            st.dim(&format!(
+                "detached, supplied with --payload: {} byte{} from {from}",
+                bytes.len(),
+                if bytes.len() == 1 { "" } else { "s" }
+            ))
+        );
     }
     match &outcome.claims {
         Some(Ok(_)) => outln!("{}     {}", st.bold("Claims"), st.green("✓ valid")),
@@ -313,7 +356,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         ),
         (Err(_), None) => {}
     }
-    if let Some(c) = unverified.claims() {
+    if let Some(c) = shown_claims {
         let title = if outcome.signature.is_ok() {
             "Payload"
         } else {
@@ -330,9 +373,18 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     })
 }
 
-fn verify(token: &str, keys: &JwkSet, validation: &Validation, jws_only: bool) -> Outcome {
+fn verify(
+    token: &str,
+    content: Option<&[u8]>,
+    keys: &JwkSet,
+    validation: &Validation,
+    jws_only: bool,
+) -> Outcome {
     let opts: &JwsOptions = validation.jws_options();
-    let signature = jwtkit::jws::verify(token, keys, opts);
+    let signature = match content {
+        Some(c) => jwtkit::jws::verify_detached(token, c, keys, opts),
+        None => jwtkit::jws::verify(token, keys, opts),
+    };
     let claims = match (&signature, jws_only) {
         (Ok(v), false) => Some(
             parse_claims(&v.payload, validation.limits())

@@ -19,7 +19,8 @@ use crate::key::{Key, Material};
 /// costs more than a decryption) and shared by reference count.
 fn private_key(key: &Key) -> Result<PrivateDecryptingKey> {
     match &key.material {
-        Material::Rsa(_, Some(p)) => p
+        // An RSASSA-PSS key (RFC 4055) never decrypts: the same decrypt_failed as any other key.
+        Material::Rsa(pk, Some(p)) if !pk.pss_only => p
             .decrypting
             .get_or_init(|| PrivateDecryptingKey::from_pkcs8(&p.pkcs8).ok())
             .clone()
@@ -29,6 +30,13 @@ fn private_key(key: &Key) -> Result<PrivateDecryptingKey> {
 }
 
 fn public_key(key: &Key) -> Result<PublicEncryptingKey> {
+    if key.is_pss_only() {
+        return Err(err!(
+            KeyMismatch,
+            "the key ({}) is an RSASSA-PSS key (RFC 4055): it signs, it does not encrypt",
+            key.label()
+        ));
+    }
     let der = match &key.material {
         Material::Rsa(..) => key.public_key_der(),
         _ => None,

@@ -3,6 +3,12 @@
 //! Parsing is strict and ordered (see [`crate::manual::validation_order`]): size limit, exactly
 //! three segments, strict base64url for each, strict JSON object header, header parameter types.
 //! The payload is decoded but not parsed here: claims are read only after the signature verifies.
+//!
+//! **Detached content** (RFC 7515 Appendix F, RFC 7797 §5.2): [`CompactJws::parse_detached`]
+//! takes a token whose payload segment is empty (`header..signature`) and the JWS Payload
+//! supplied by the caller, and builds the JWS Signing Input from them: `BASE64URL(header) .
+//! BASE64URL(payload)` (§5.2), or `BASE64URL(header) . payload` with `b64: false` (RFC 7797 §3;
+//! a detached unencoded payload may hold any octets, `.` included).
 
 use std::borrow::Cow;
 
@@ -21,6 +27,41 @@ pub struct CompactJws<'a> {
     payload: Cow<'a, [u8]>,
     signature: Vec<u8>,
     signing_input_len: usize,
+    /// The JWS Signing Input built from detached content; `None` when the payload is attached.
+    detached_input: Option<Vec<u8>>,
+}
+
+/// Encoded length of a payload in the JWS Signing Input: base64url without padding, or raw.
+pub(crate) fn encoded_len(payload_len: usize, b64: bool) -> usize {
+    if b64 {
+        payload_len / 3 * 4 + (payload_len % 3 * 4).div_ceil(3)
+    } else {
+        payload_len
+    }
+}
+
+/// The detached content counts toward `max_token_bytes` as if it were attached: the token's
+/// length plus the content's encoded length.
+pub(crate) fn check_detached_size(
+    token_len: usize,
+    payload_len: usize,
+    b64: bool,
+    limits: &Limits,
+) -> Result<()> {
+    crate::limits::check(
+        "token_bytes_with_the_detached_payload",
+        limits.max_token_bytes,
+        token_len.saturating_add(encoded_len(payload_len, b64)),
+    )
+}
+
+/// Detached content was supplied for a token that carries its own payload.
+pub(crate) fn attached_payload_error(what: &str, len: usize) -> Error {
+    err!(
+        Malformed,
+        "detached content was supplied, but the token carries its own payload ({len} characters{what}); \
+         a JWS with detached content has an empty payload (RFC 7515 Appendix F): give the content in one place only"
+    )
 }
 
 /// Name the segment in the message; the detail becomes [`Detail::Segment`] unless the error
@@ -87,14 +128,51 @@ impl<'a> CompactJws<'a> {
     /// header parameter types), `bad_base64`, `bad_json`, `duplicate_member`. Errors about one
     /// segment carry [`Detail::Segment`].
     pub fn parse(token: &'a str, limits: &Limits) -> Result<CompactJws<'a>> {
+        Self::parse_inner(token, None, limits)
+    }
+
+    /// Parse a compact JWS with detached content (RFC 7515 Appendix F): the token's payload
+    /// segment must be empty (`header..signature`) and `payload` is the JWS Payload (the
+    /// octets, not their base64url form). The JWS Signing Input is built from `payload` as
+    /// §5.2 says (RFC 7797 §3 with `b64: false`: the raw octets, which may contain `.`).
+    ///
+    /// # Errors
+    /// As [`CompactJws::parse`], and: `malformed` (with [`Detail::Segment`] payload) when the
+    /// payload segment is not empty; `resource_limit` when the token's length plus the
+    /// content's encoded length is above `limits.max_token_bytes` (checked before encoding).
+    pub fn parse_detached(token: &'a str, payload: &'a [u8], limits: &Limits) -> Result<CompactJws<'a>> {
+        Self::parse_inner(token, Some(payload), limits)
+    }
+
+    fn parse_inner(token: &'a str, detached: Option<&'a [u8]>, limits: &Limits) -> Result<CompactJws<'a>> {
         crate::limits::check("token_bytes", limits.max_token_bytes, token.len())?;
         let [h, p, s] = split::<3>(token)?;
         let header_bytes = crate::base64url::decode(h).map_err(|e| b64_error(e, 0))?;
         let header = Header::parse(header_bytes, limits).map_err(|e| segment_error(e, 0))?;
-        let payload = if header.b64() {
-            Cow::Owned(crate::base64url::decode(p).map_err(|e| b64_error(e, 1))?)
-        } else {
-            Cow::Borrowed(p.as_bytes())
+        let (payload, detached_input) = match detached {
+            None if header.b64() => (
+                Cow::Owned(crate::base64url::decode(p).map_err(|e| b64_error(e, 1))?),
+                None,
+            ),
+            None => (Cow::Borrowed(p.as_bytes()), None),
+            Some(_) if !p.is_empty() => {
+                return Err(segment_error(attached_payload_error("", p.len()), 1));
+            }
+            Some(content) => {
+                check_detached_size(token.len(), content.len(), header.b64(), limits)?;
+                let mut input = String::with_capacity(h.len() + 1 + encoded_len(content.len(), header.b64()));
+                input.push_str(h);
+                input.push('.');
+                let input = if header.b64() {
+                    crate::base64url::encode_into(content, &mut input);
+                    input.into_bytes()
+                } else {
+                    let mut v = input.into_bytes();
+                    v.extend_from_slice(content);
+                    v
+                };
+                (Cow::Borrowed(content), Some(input))
+            }
         };
         let signature = crate::base64url::decode(s).map_err(|e| b64_error(e, 2))?;
         Ok(CompactJws {
@@ -103,6 +181,7 @@ impl<'a> CompactJws<'a> {
             payload,
             signature,
             signing_input_len: h.len() + 1 + p.len(),
+            detached_input,
         })
     }
 
@@ -111,7 +190,7 @@ impl<'a> CompactJws<'a> {
         &self.header
     }
 
-    /// The JWS Payload (decoded; raw when `b64` is false).
+    /// The JWS Payload (decoded; raw when `b64` is false; the supplied content when detached).
     pub fn payload(&self) -> &[u8] {
         &self.payload
     }
@@ -121,12 +200,23 @@ impl<'a> CompactJws<'a> {
         &self.signature
     }
 
-    /// The JWS Signing Input: `BASE64URL(header) . BASE64URL(payload)` as ASCII bytes (§5.1).
-    pub fn signing_input(&self) -> &'a [u8] {
-        self.token
-            .as_bytes()
-            .get(..self.signing_input_len)
-            .unwrap_or_default()
+    /// The JWS Signing Input: `BASE64URL(header) . BASE64URL(payload)` as ASCII bytes (§5.1);
+    /// with `b64: false` the payload part is the raw payload (RFC 7797 §3). For detached content
+    /// it is built from the supplied payload.
+    pub fn signing_input(&self) -> &[u8] {
+        match &self.detached_input {
+            Some(input) => input,
+            None => self
+                .token
+                .as_bytes()
+                .get(..self.signing_input_len)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// True when the payload was supplied detached ([`CompactJws::parse_detached`]).
+    pub fn is_detached(&self) -> bool {
+        self.detached_input.is_some()
     }
 
     /// The token text.

@@ -9,6 +9,10 @@
 //! `b64` must be protected. At most [`Limits::max_recipients`] signatures are accepted and at
 //! most 16 verification attempts made.
 //!
+//! **Detached content** (RFC 7515 Appendix F): a JSON JWS without a `"payload"` member parses
+//! ([`JwsJson::is_detached`]); [`JwsJson::verify`] rejects it (`malformed`, saying the content
+//! is detached) and [`JwsJson::verify_detached`] verifies it against the supplied content.
+//!
 //! [`Limits::max_recipients`]: crate::Limits::max_recipients
 
 use serde_json::{Map, Value};
@@ -77,7 +81,10 @@ impl JsonSignature {
 /// A JWS in a JSON serialization, **not verified**.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JwsJson {
-    payload: String,
+    /// The `"payload"` member as written; `None` when absent (detached content).
+    payload: Option<String>,
+    /// Length of the parsed text (0 when built from a document), for the detached size limit.
+    text_len: usize,
     signatures: Vec<JsonSignature>,
     flattened: bool,
 }
@@ -164,12 +171,14 @@ impl JwsJson {
     pub fn parse(text: &str, limits: &Limits) -> Result<JwsJson> {
         crate::limits::check("token_bytes", limits.max_token_bytes, text.len())?;
         let doc = crate::json::parse_object(text.as_bytes(), limits)?;
-        JwsJson::from_object(&doc, limits)
+        let mut jws = JwsJson::from_object(&doc, limits)?;
+        jws.text_len = text.len();
+        Ok(jws)
     }
 
     pub(crate) fn from_object(doc: &Object, limits: &Limits) -> Result<JwsJson> {
         let payload = match doc.get("payload") {
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => Some(s.clone()),
             Some(v) => {
                 return Err(err!(
                     Malformed,
@@ -177,12 +186,8 @@ impl JwsJson {
                     crate::json::type_name(v)
                 ));
             }
-            None => {
-                return Err(err!(
-                    Malformed,
-                    "the JWS JSON serialization has no \"payload\" (detached payloads are not supported here)"
-                ));
-            }
+            // Detached content (RFC 7515 Appendix F): supplied to `verify_detached`.
+            None => None,
         };
         let (signatures, flattened) = match doc.get("signatures") {
             Some(Value::Array(list)) => {
@@ -222,12 +227,13 @@ impl JwsJson {
         if signatures.iter().any(|s| b64(s) != first) {
             return Err(err!(Malformed, "signatures disagree on \"b64\" (RFC 7797 §3)"));
         }
-        if first {
-            crate::base64url::decode(&payload)
+        if first && let Some(payload) = &payload {
+            crate::base64url::decode(payload)
                 .map_err(|p| err!(BadBase64, "member \"payload\" {}", p.describe()))?;
         }
         Ok(JwsJson {
             payload,
+            text_len: 0,
             signatures,
             flattened,
         })
@@ -250,22 +256,46 @@ impl JwsJson {
             .is_none_or(|s| s.protected.get("b64") != Some(&Value::Bool(false)))
     }
 
-    /// The JWS Payload (decoded unless `b64` is false).
+    /// True when the `"payload"` member is absent: the content is detached (RFC 7515
+    /// Appendix F) and must be supplied to [`JwsJson::verify_detached`].
+    pub fn is_detached(&self) -> bool {
+        self.payload.is_none()
+    }
+
+    /// The JWS Payload (decoded unless `b64` is false); empty when detached.
     pub fn payload(&self) -> Vec<u8> {
+        let payload = self.payload.as_deref().unwrap_or_default();
         if self.b64() {
-            crate::base64url::decode(&self.payload).unwrap_or_default()
+            crate::base64url::decode(payload).unwrap_or_default()
         } else {
-            self.payload.as_bytes().to_vec()
+            payload.as_bytes().to_vec()
         }
     }
 
     /// The JWS Signing Input of one signature: `protected . payload` as written (§7.2.1).
     pub(crate) fn signing_input(&self, sig: &JsonSignature) -> Vec<u8> {
-        let mut v = Vec::with_capacity(sig.protected_b64.len() + 1 + self.payload.len());
-        v.extend_from_slice(sig.protected_b64.as_bytes());
-        v.push(b'.');
-        v.extend_from_slice(self.payload.as_bytes());
-        v
+        signing_input(sig, self.payload.as_deref().unwrap_or_default().as_bytes())
+    }
+
+    /// The payload part of the JWS Signing Input for detached `content`: BASE64URL(content),
+    /// or the raw octets with `b64: false` (RFC 7797 §3).
+    ///
+    /// # Errors
+    /// `malformed` when the token has a non-empty `"payload"`; `resource_limit` when the
+    /// parsed text plus the encoded content is above `limits.max_token_bytes`.
+    pub(crate) fn detached_segment(&self, content: &[u8], limits: &Limits) -> Result<Vec<u8>> {
+        if let Some(p) = self.payload.as_deref().filter(|p| !p.is_empty()) {
+            return Err(super::attached_payload_error(
+                " in the \"payload\" member",
+                p.len(),
+            ));
+        }
+        super::check_detached_size(self.text_len, content.len(), self.b64(), limits)?;
+        Ok(if self.b64() {
+            crate::base64url::encode(content).into_bytes()
+        } else {
+            content.to_vec()
+        })
     }
 
     /// Verify: succeeds when one signature verifies (see the module docs for the policy).
@@ -279,6 +309,46 @@ impl JwsJson {
         if opts.algorithms.is_empty() {
             return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
         }
+        if self.is_detached() {
+            return Err(err!(
+                Malformed,
+                "the JWS JSON serialization has no \"payload\" member: its content is detached (RFC 7515 Appendix F); \
+                 supply the content to verify it (jws::verify_detached; CLI: --payload)"
+            ));
+        }
+        self.verify_with(
+            self.payload.as_deref().unwrap_or_default().as_bytes(),
+            None,
+            keys,
+            opts,
+        )
+    }
+
+    /// Verify with **detached content** (RFC 7515 Appendix F): `content` is the JWS Payload
+    /// octets, used for a JWS without `"payload"` (or with an empty one). Same policy as
+    /// [`JwsJson::verify`]; [`VerifiedJws::payload`] is a copy of `content`.
+    ///
+    /// # Errors
+    /// As [`JwsJson::verify`] (without the detached `malformed`), and: `malformed` when the JWS
+    /// has a non-empty `"payload"`; `resource_limit` when the JWS text plus the encoded content
+    /// is above `opts.limits.max_token_bytes`.
+    pub fn verify_detached(&self, content: &[u8], keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJson> {
+        if opts.algorithms.is_empty() {
+            return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
+        }
+        let segment = self.detached_segment(content, &opts.limits)?;
+        self.verify_with(&segment, Some(content), keys, opts)
+    }
+
+    /// Verification proper: `segment` is the payload part of the JWS Signing Input, `detached`
+    /// the supplied content (returned as the payload) when there is one.
+    fn verify_with(
+        &self,
+        segment: &[u8],
+        detached: Option<&[u8]>,
+        keys: &JwkSet,
+        opts: &JwsOptions,
+    ) -> Result<VerifiedJson> {
         let crit: Vec<&str> = opts.crit.iter().map(String::as_str).collect();
         let mut first_err: Option<Error> = None;
         let mut attempts = 0usize;
@@ -299,7 +369,7 @@ impl JwsJson {
                     continue;
                 }
             };
-            let input = self.signing_input(sig);
+            let input = signing_input(sig, segment);
             for key in candidates {
                 if attempts >= MAX_ATTEMPTS {
                     break;
@@ -311,7 +381,7 @@ impl JwsJson {
                         return Ok(VerifiedJson {
                             jws: VerifiedJws {
                                 header,
-                                payload: self.payload(),
+                                payload: detached.map_or_else(|| self.payload(), <[u8]>::to_vec),
                                 alg,
                                 key_index,
                             },
@@ -331,6 +401,15 @@ impl JwsJson {
         }
         Err(first_err.unwrap_or_else(Error::bad_signature))
     }
+}
+
+/// `protected . payload-segment` (RFC 7515 §7.2.1, RFC 7797 §3).
+pub(crate) fn signing_input(sig: &JsonSignature, segment: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(sig.protected_b64.len() + 1 + segment.len());
+    v.extend_from_slice(sig.protected_b64.as_bytes());
+    v.push(b'.');
+    v.extend_from_slice(segment);
+    v
 }
 
 /// Sign `payload` with several signers into a JSON JWS (general, or flattened for one signer).

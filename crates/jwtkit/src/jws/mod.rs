@@ -7,6 +7,20 @@
 //! [`verify_compact`] runs the fixed order of checks of [`crate::manual::validation_order`]
 //! up to the signature; [`crate::jwt::verify`] adds the claims. [`Signer`] produces compact JWS.
 //!
+//! **Detached content** (RFC 7515 Appendix F; RFC 7797 §5.2 with `b64: false`): a JWS whose
+//! payload travels separately has an empty payload segment (`header..signature`) or, in a
+//! JSON serialization, no `"payload"` member. [`verify_detached`] (and
+//! [`crate::jwt::verify_detached`] for a JWT Claims Set) takes that content as a separate
+//! argument; [`Signer::sign_detached`] produces such tokens. The rules:
+//! - the content is used only for a token whose payload is empty; a token that carries a
+//!   payload is rejected (`malformed`: the content must be given in one place only, so a token
+//!   can never make the verifier ignore the content it was asked to check);
+//! - without detached content, an empty payload segment is verified against the empty payload
+//!   (a valid JWS of zero octets), so a detached JWS fails with `bad_signature` and
+//!   [`crate::diagnose::explain`] says the content may be detached; a JSON serialization
+//!   without `"payload"` is `malformed`, with the same hint;
+//! - the content counts toward [`Limits::max_token_bytes`] as if it were attached.
+//!
 //! [RFC 7515]: https://www.rfc-editor.org/rfc/rfc7515
 
 mod compact;
@@ -14,8 +28,9 @@ mod header;
 mod json;
 
 pub use compact::{CompactJws, SEGMENT_NAMES};
-pub(crate) use compact::{b64_error, segment_error, split};
+pub(crate) use compact::{attached_payload_error, b64_error, check_detached_size, segment_error, split};
 pub use header::{Header, UNDERSTOOD_CRIT};
+pub(crate) use json::signing_input as json_signing_input;
 pub use json::{JsonSignature, JwsJson, VerifiedJson, sign_json};
 
 use serde_json::Value;
@@ -109,6 +124,52 @@ pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJ
             .map(|v| v.jws);
     }
     verify_compact(token, keys, opts)
+}
+
+/// Verify a JWS with **detached content** (RFC 7515 Appendix F), in either serialization:
+/// `payload` is the JWS Payload (the octets themselves, not base64url) and the token has an
+/// empty payload: compact `header..signature`, or a JSON serialization without `"payload"`
+/// (an empty `"payload": ""` is accepted too). The JWS Signing Input is built from `payload`:
+/// `BASE64URL(header) . BASE64URL(payload)`, or the raw octets with `b64: false` (RFC 7797 §3,
+/// `.` allowed when detached). On success, [`VerifiedJws::payload`] is a copy of `payload`.
+///
+/// Same order of checks as [`verify`]; the extra checks come at the structure step.
+///
+/// # Errors
+/// As [`verify`], and: `malformed` when the token carries a non-empty payload (detached
+/// content is for tokens without one: give the content in one place only); `resource_limit`
+/// when the token plus the encoded content is above [`Limits::max_token_bytes`].
+///
+/// ```
+/// use jwtkit::{JwkSet, JwsAlg, Key, jws};
+/// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
+/// let token = jws::Signer::new(&key, JwsAlg::HS256)?.build()?.sign_detached(b"invoice #42")?;
+/// assert!(token.contains(".."));
+/// let (keys, opts) = (JwkSet::from_keys(vec![key]), jws::JwsOptions::new(JwsAlg::HS256));
+/// let v = jws::verify_detached(&token, b"invoice #42", &keys, &opts)?;
+/// assert_eq!(v.payload, b"invoice #42");
+/// let tampered = jws::verify_detached(&token, b"invoice #43", &keys, &opts).unwrap_err();
+/// assert_eq!(tampered.kind(), jwtkit::ErrorKind::BadSignature);
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+pub fn verify_detached(token: &str, payload: &[u8], keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
+    if opts.algorithms.is_empty() {
+        return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
+    }
+    if token.trim_start().starts_with('{') {
+        return JwsJson::parse(token, &opts.limits)?
+            .verify_detached(payload, keys, opts)
+            .map(|v| v.jws);
+    }
+    let jws = CompactJws::parse_detached(token, payload, &opts.limits)?;
+    let (alg, key_index) = check_signature(&jws, keys, opts)?;
+    let (header, payload) = jws.into_parts();
+    Ok(VerifiedJws {
+        header,
+        payload,
+        alg,
+        key_index,
+    })
 }
 
 /// Header checks, key selection and signature for an already parsed JWS.
@@ -269,6 +330,36 @@ impl<'k> Signer<'k> {
         }
         let sig = crate::jwa::sig::sign(self.alg, self.key, out.as_bytes())?;
         out.push('.');
+        crate::base64url::encode_into(&sig, &mut out);
+        Ok(out)
+    }
+
+    /// Sign `payload` as **detached content** (RFC 7515 Appendix F): returns
+    /// `BASE64URL(header)..BASE64URL(signature)`, the payload segment left empty; the
+    /// verifier supplies `payload` again ([`verify_detached`]). With `b64: false` (RFC 7797)
+    /// the payload may be any octets, `.` included, since it is not part of the token.
+    ///
+    /// # Errors
+    /// `invalid_config` when [`Signer::build`] was not called; `bad_key` if the signature
+    /// operation fails.
+    pub fn sign_detached(&self, payload: &[u8]) -> Result<String> {
+        if self.encoded_header.is_empty() {
+            return Err(err!(InvalidConfig, "Signer::build was not called"));
+        }
+        let mut input = Vec::with_capacity(self.encoded_header.len() + 1 + payload.len() * 4 / 3 + 4);
+        input.extend_from_slice(self.encoded_header.as_bytes());
+        input.push(b'.');
+        if self.b64 {
+            let mut encoded = String::with_capacity(payload.len() * 4 / 3 + 4);
+            crate::base64url::encode_into(payload, &mut encoded);
+            input.extend_from_slice(encoded.as_bytes());
+        } else {
+            input.extend_from_slice(payload);
+        }
+        let sig = crate::jwa::sig::sign(self.alg, self.key, &input)?;
+        let mut out = String::with_capacity(self.encoded_header.len() + 2 + sig.len() * 4 / 3 + 4);
+        out.push_str(&self.encoded_header);
+        out.push_str("..");
         crate::base64url::encode_into(&sig, &mut out);
         Ok(out)
     }

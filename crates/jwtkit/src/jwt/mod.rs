@@ -49,6 +49,44 @@ pub struct Verified {
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Verified> {
+    verify_inner(token, None, keys, validation)
+}
+
+/// [`verify`] for a JWT whose Claims Set is **detached content** (RFC 7515 Appendix F): the
+/// token has an empty payload (`header..signature`, or a JSON serialization without
+/// `"payload"`) and `claims_set` is the JWS Payload octets (the JSON text of the claims, not
+/// its base64url form). The signature is checked over it as in [`crate::jws::verify_detached`],
+/// then the claims are parsed and validated exactly as in [`verify`].
+///
+/// # Errors
+/// As [`verify`], and the detached-content errors of [`crate::jws::verify_detached`]
+/// (`malformed` when the token carries its own payload, `resource_limit`).
+///
+/// ```
+/// use jwtkit::{JwkSet, JwsAlg, Key, Validation};
+/// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
+/// let claims = br#"{"sub":"42","exp":4102444800}"#;
+/// let token = jwtkit::jws::Signer::new(&key, JwsAlg::HS256)?.build()?.sign_detached(claims)?;
+/// let keys = JwkSet::from_keys(vec![key]);
+/// let v = jwtkit::jwt::verify_detached(&token, claims, &keys, &Validation::builder(JwsAlg::HS256).build()?)?;
+/// assert_eq!(v.claims.get("sub").and_then(|s| s.as_str()), Some("42"));
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+pub fn verify_detached(
+    token: &str,
+    claims_set: &[u8],
+    keys: &JwkSet,
+    validation: &Validation,
+) -> Result<Verified> {
+    verify_inner(token, Some(claims_set), keys, validation)
+}
+
+fn verify_inner(
+    token: &str,
+    detached: Option<&[u8]>,
+    keys: &JwkSet,
+    validation: &Validation,
+) -> Result<Verified> {
     let opts = validation.jws_options();
     if opts.algorithms.is_empty() {
         return Err(crate::error::err!(
@@ -58,12 +96,18 @@ pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Ver
     }
     let (header, payload, alg, key_index) = if token.trim_start().starts_with('{') {
         // JSON serialization (RFC 7515 §7.2): one signature must verify.
-        let v = crate::jws::JwsJson::parse(token, &opts.limits)?
-            .verify(keys, opts)?
-            .jws;
+        let json = crate::jws::JwsJson::parse(token, &opts.limits)?;
+        let v = match detached {
+            Some(content) => json.verify_detached(content, keys, opts)?,
+            None => json.verify(keys, opts)?,
+        }
+        .jws;
         (v.header, v.payload, v.alg, v.key_index)
     } else {
-        let jws = CompactJws::parse(token, &opts.limits)?;
+        let jws = match detached {
+            Some(content) => CompactJws::parse_detached(token, content, &opts.limits)?,
+            None => CompactJws::parse(token, &opts.limits)?,
+        };
         let (alg, key_index) = crate::jws::check_signature(&jws, keys, opts)?;
         let (header, payload) = jws.into_parts();
         (header, payload, alg, key_index)

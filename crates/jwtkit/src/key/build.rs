@@ -267,7 +267,12 @@ impl Key {
             oid::RSA_ENCRYPTION | oid::RSASSA_PSS => {
                 let (n, e) = der::rsa_public_key(s.key)
                     .ok_or_else(|| bad_key("malformed RSA public key inside SubjectPublicKeyInfo"))?;
-                Key::rsa_public(n, e, KeyMeta::default())
+                let key = Key::rsa_public(n, e, KeyMeta::default())?;
+                Ok(if s.alg.oid == oid::RSASSA_PSS {
+                    key.into_pss_only()
+                } else {
+                    key
+                })
             }
             oid::EC_PUBLIC_KEY => Key::ec_public(curve_from_oid(s.alg.param_oid)?, s.key, KeyMeta::default()),
             oid::ED25519 => Key::okp_public(OkpCurve::Ed25519, s.key, KeyMeta::default()),
@@ -293,7 +298,7 @@ impl Key {
             oid::RSASSA_PSS => {
                 let pair = RsaKeyPair::from_der(p.private_key)
                     .map_err(|e| bad_key(format!("invalid RSA-PSS private key: {e}")))?;
-                Key::rsa_from_pair(pair, KeyMeta::default())
+                Key::rsa_from_pair(pair, KeyMeta::default()).map(Key::into_pss_only)
             }
             oid::EC_PUBLIC_KEY => {
                 let curve = curve_from_oid(p.alg.param_oid)?;

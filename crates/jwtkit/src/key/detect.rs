@@ -209,5 +209,33 @@ mod tests {
             .build()
             .unwrap();
         crate::verify(&token, &pub_set, &v).unwrap();
+        // RFC 4055: an id-RSASSA-PSS key is for PSS only, never PKCS#1 v1.5 (RS*).
+        use crate::JwsAlg::{PS256, PS384, PS512, RS256};
+        for k in [key, &pub_set.keys()[0]] {
+            assert!(k.is_pss_only());
+            assert_eq!(k.algorithms(), crate::AlgSet::from([PS256, PS384, PS512]));
+        }
+        assert!(key.to_public().unwrap().is_pss_only());
+        let Err(e) = crate::jws::Signer::new(key, RS256) else {
+            panic!("an RSASSA-PSS key signed RS256")
+        };
+        assert_eq!(e.kind(), crate::ErrorKind::KeyMismatch);
+        assert!(
+            e.message().contains("RSASSA-PSS key (RFC 4055)"),
+            "{}",
+            e.message()
+        );
+        // A token signed RS256 with the same RSA numbers (a plain rsaEncryption key) is refused.
+        let plain = crate::Key::from_pkcs8(&key.private_key_der().unwrap()).unwrap();
+        assert!(!plain.is_pss_only());
+        let rs = crate::jws::Signer::new(&plain, RS256)
+            .unwrap()
+            .build()
+            .unwrap()
+            .sign_claims(&crate::json::Object::new())
+            .unwrap();
+        let v = crate::Validation::builder([RS256]).build().unwrap();
+        let e = crate::verify(&rs, &pub_set, &v).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::KeyMismatch, "{}", e.message());
     }
 }

@@ -93,6 +93,9 @@ pub(crate) struct RsaPublic {
     /// Public exponent, big-endian, no leading zero.
     pub(crate) e: Vec<u8>,
     pub(crate) bits: usize,
+    /// An RSASSA-PSS key (RFC 4055 `id-RSASSA-PSS` in its SubjectPublicKeyInfo or PKCS#8):
+    /// usable only with PS256/PS384/PS512, never PKCS#1 v1.5 (RS*) or encryption.
+    pub(crate) pss_only: bool,
     /// One parsed verifier per RSA JWS algorithm (RS256..PS512), built on first use.
     parsed: [OnceLock<Option<ParsedPublicKey>>; 6],
 }
@@ -278,12 +281,28 @@ impl Key {
     /// JWK `alg` when it has one. Use it as the allowlist when the caller gives none
     /// ("the allowlist comes from the caller or the key").
     pub fn algorithms(&self) -> crate::AlgSet {
-        let fam = crate::AlgSet::family(self.family());
+        let mut fam = crate::AlgSet::family(self.family());
+        if self.is_pss_only() {
+            fam = fam.intersect(crate::AlgSet::from([JwsAlg::PS256, JwsAlg::PS384, JwsAlg::PS512]));
+        }
         match self.meta.alg.as_deref().map(str::parse::<JwsAlg>) {
             Some(Ok(a)) => fam.intersect(a.into()),
             Some(Err(_)) => crate::AlgSet::empty(),
             None => fam,
         }
+    }
+
+    /// Whether this is an RSASSA-PSS key (RFC 4055), restricted to PS256/PS384/PS512.
+    pub fn is_pss_only(&self) -> bool {
+        matches!(&self.material, Material::Rsa(p, _) if p.pss_only)
+    }
+
+    /// Restrict an RSA key to RSASSA-PSS (as its `id-RSASSA-PSS` algorithm identifier says).
+    pub(crate) fn into_pss_only(mut self) -> Key {
+        if let Material::Rsa(p, _) = &mut self.material {
+            p.pss_only = true;
+        }
+        self
     }
 
     /// The raw symmetric secret (oct keys only).
@@ -312,6 +331,13 @@ impl Key {
                 msg.push_str("; a public key is never used as an HMAC secret (algorithm confusion attack)");
             }
             return Err(Error::new(ErrorKind::KeyMismatch, msg));
+        }
+        if self.is_pss_only() && !matches!(alg, JwsAlg::PS256 | JwsAlg::PS384 | JwsAlg::PS512) {
+            return Err(err!(
+                KeyMismatch,
+                "the key ({}) is an RSASSA-PSS key (RFC 4055): it is used only with PS256, PS384 and PS512, not {alg}",
+                self.label()
+            ));
         }
         self.check_meta(alg.as_str(), op)?;
         if op == KeyOp::Sign && !self.is_private() {
@@ -442,7 +468,13 @@ impl Key {
     pub fn to_public(&self) -> Option<Key> {
         let material = match &self.material {
             Material::Oct(_) => return None,
-            Material::Rsa(p, _) => Material::Rsa(RsaPublic::new(p.n.clone(), p.e.clone()), None),
+            Material::Rsa(p, _) => Material::Rsa(
+                RsaPublic {
+                    pss_only: p.pss_only,
+                    ..RsaPublic::new(p.n.clone(), p.e.clone())
+                },
+                None,
+            ),
             Material::Ec(p, _) => Material::Ec(EcPublic::new(p.curve, p.point.clone()), None),
             Material::Okp(p, _) => Material::Okp(OkpPublic::new(p.curve, p.x.clone()), None),
         };
@@ -486,6 +518,7 @@ impl RsaPublic {
             n,
             e,
             bits,
+            pss_only: false,
             parsed: Default::default(),
         }
     }

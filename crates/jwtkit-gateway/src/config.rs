@@ -121,6 +121,10 @@ pub struct ServerConfig {
     /// upstream connection pool. Default: the number of CPUs.
     #[serde(default)]
     pub workers: Option<usize>,
+    /// TLS on the proxy listener: `{ cert, key, min_version, handshake_timeout }`. Default: plain
+    /// HTTP.
+    #[serde(default)]
+    pub tls: Option<crate::listener_tls::TlsConfig>,
 }
 
 fn default_admin_listen() -> String {
@@ -564,8 +568,7 @@ impl Config {
     }
 
     /// Read and parse a file. Relative paths — `keys`, `decryption_key`, `store.path` (and its
-    /// default),
-    /// `server.upstream_ca_file` and an `@file` `admin_token` — are resolved against its
+    /// default), `server.upstream_ca_file`, `server.tls` files and an `@file` `admin_token` — are resolved against its
     /// directory, so the gateway behaves the same whatever its working directory.
     ///
     /// # Errors
@@ -599,6 +602,9 @@ impl Config {
             && path.is_relative()
         {
             config.server.upstream_ca_file = Some(base.join(path));
+        }
+        if let Some(tls) = &mut config.server.tls {
+            tls.resolve_paths(base);
         }
         if let Some(file) = config
             .server

@@ -120,7 +120,9 @@ pub async fn explain(
     token: &str,
     host: Option<&str>,
 ) -> anyhow::Result<Report> {
-    let config = Config::load(config_path)?;
+    let mut config = Config::load(config_path)?;
+    // No listener here: the TLS key need not be readable by whoever runs explain.
+    config.server.tls = None;
     let store = match config.store.kind {
         StoreKind::Embedded if !config.store.path.as_ref().is_some_and(|p| p.exists()) => None,
         _ => Store::open(&config.store).ok(),

@@ -283,7 +283,7 @@ pub fn prepare(
         }
     }
     rewrite_cookies(h, &strip_cookies);
-    // The listener is plain TCP (HTTP/1.1 or h2c): `http` unless a TLS front end says otherwise.
+    // `http` (HTTP/1.1 or h2c) unless the request came through the TLS listener.
     let proto = "http";
     let proto = parts.extensions.get::<ClientProto>().map_or(proto, |p| p.0);
     let ip = client.ip();
@@ -460,7 +460,8 @@ pub fn cache_private(h: &mut HeaderMap) {
     }
 }
 
-/// The scheme the client used (`http` here; a TLS listener would set `https`).
+/// The scheme the client used: `https` on a TLS listener (set by [`crate::listener_tls`]);
+/// absent means `http`.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientProto(pub &'static str);
 

@@ -16,7 +16,7 @@
 //!
 //! Modules: [`config`] (TOML), [`provider`] (issuers, keys, token sources), [`encryption`]
 //! (JWE tokens: decrypt, then the nested JWT), [`path`] (normalized before routing), [`route`],
-//! [`pipeline`] (phases), [`forward`], [`response`] (RFC 6750 in one place), [`store`],
+//! [`pipeline`] (phases), [`forward`], [`listener_tls`] (TLS on the listener), [`response`] (RFC 6750 in one place), [`store`],
 //! [`revocation`], [`rate_limit`], [`token_cache`], [`admin`], [`metrics`], [`explain`].
 //!
 //! [RFC 6750]: https://www.rfc-editor.org/rfc/rfc6750
@@ -29,6 +29,7 @@ pub mod config;
 pub mod encryption;
 pub mod explain;
 pub mod forward;
+pub mod listener_tls;
 pub mod metrics;
 pub mod path;
 pub mod pipeline;
@@ -123,7 +124,7 @@ impl Shared {
             let g = self.next_generation.fetch_add(1, Ordering::Relaxed);
             State::build(c, &self.registry, g)
         });
-        let new = match result {
+        let mut new = match result {
             Ok(s) => s,
             Err(e) => {
                 ::metrics::counter!("jwtkit_gateway_config_reloads_total", "result" => "error").increment(1);
@@ -138,6 +139,11 @@ impl Shared {
             || a.store != b.store
         {
             tracing::warn!("listen addresses and [store] changes take effect after a restart");
+        }
+        if old.tls.is_some() != new.tls.is_some() {
+            tracing::warn!("turning server.tls on or off takes effect after a restart");
+            // A TLS listener keeps its last certificate until then.
+            new.tls = new.tls.or_else(|| old.tls.clone());
         }
         let generation = new.generation;
         self.state.store(Arc::new(new));
@@ -408,12 +414,22 @@ async fn serve_proxy(
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30));
     builder.http2().timer(hyper_util::rt::TokioTimer::new());
+    let builder = Arc::new(builder);
+    // Fixed at start: a reload changes the certificate, not whether the listener speaks TLS.
+    let tls_on = shared.state.load().tls.is_some();
+    let conn_stop = stop.clone();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
+                if tls_on && let Some(tls) = shared.state.load().tls.clone() {
+                    let (shared, clients, builder, stop) = (shared.clone(), clients.clone(), builder.clone(), conn_stop.clone());
+                    let w = listener_tls::Worker { shared, clients, builder, stop };
+                    tokio::spawn(listener_tls::serve(tls, stream, peer, w, graceful.watcher()));
+                    continue;
+                }
                 let (shared, clients) = (shared.clone(), clients.clone());
                 let service = hyper::service::service_fn(move |req| handle(shared.clone(), clients.clone(), peer, req));
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
@@ -615,6 +631,13 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             if r.prefix.is_empty() { "/" } else { &r.prefix },
             r.upstream.scheme,
             r.upstream.authority
+        ));
+    }
+    if let Some(tls) = &state.tls {
+        out.push(format!(
+            "listener {}: {}",
+            state.config.server.listen,
+            tls.summary()
         ));
     }
     Ok(out)

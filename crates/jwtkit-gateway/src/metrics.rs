@@ -10,6 +10,7 @@
 //! | `jwtkit_gateway_store_errors_total` / `jwtkit_gateway_store_up` | counter / gauge | `store` |
 //! | `jwtkit_gateway_revocations_total` | counter | `kind` (`jti`, `sub`) |
 //! | `jwtkit_gateway_config_reloads_total` | counter | `result` |
+//! | `jwtkit_gateway_tls_handshake_failures_total` | counter | `reason` (see [`crate::listener_tls`]) |
 
 use std::sync::OnceLock;
 

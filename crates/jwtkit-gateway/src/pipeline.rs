@@ -47,6 +47,8 @@ pub struct State {
     pub routes: RouteTable,
     /// Resolved admin token.
     pub admin_token: Option<String>,
+    /// The proxy listener's TLS certificate and settings (`server.tls`), loaded with this generation.
+    pub tls: Option<Arc<crate::listener_tls::TlsListener>>,
 }
 
 impl State {
@@ -71,7 +73,13 @@ impl State {
             None => std::env::var("JWTKIT_ADMIN_TOKEN").ok(),
         }
         .filter(|t| !t.is_empty());
+        let tls = config
+            .server
+            .tls
+            .as_ref()
+            .map(crate::listener_tls::TlsListener::load);
         Ok(State {
+            tls: tls.transpose()?.map(Arc::new),
             generation,
             routes: RouteTable::new(routes),
             providers,

@@ -3,90 +3,9 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 use jwtkit::JwsAlg;
 use serde_json::json;
-
-/// A test CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, cert.pem, key.pem).
-fn certificates(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    let p = |n: &str| dir.join(n);
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    std::fs::write(
-        p("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    let run = |args: Vec<&std::ffi::OsStr>| {
-        let out = Command::new("openssl")
-            .args(args)
-            .output()
-            .expect("openssl must be installed");
-        assert!(
-            out.status.success(),
-            "openssl: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let os = |s: &'static str| std::ffi::OsStr::new(s);
-    let (ca, ca_key, csr, cert, key, ext) = (
-        p("ca.pem"),
-        p("ca.key"),
-        p("leaf.csr"),
-        p("cert.pem"),
-        p("key.pem"),
-        p("ext.cnf"),
-    );
-    let mut a = vec![os("req"), os("-x509")];
-    a.extend(ec.iter().map(|s| os(s)));
-    a.extend([
-        os("-days"),
-        os("1"),
-        os("-subj"),
-        os("/CN=jwtkit test CA"),
-        os("-keyout"),
-        ca_key.as_os_str(),
-        os("-out"),
-        ca.as_os_str(),
-    ]);
-    run(a);
-    let mut a = vec![os("req")];
-    a.extend(ec.iter().map(|s| os(s)));
-    a.extend([
-        os("-subj"),
-        os("/CN=127.0.0.1"),
-        os("-keyout"),
-        key.as_os_str(),
-        os("-out"),
-        csr.as_os_str(),
-    ]);
-    run(a);
-    run(vec![
-        os("x509"),
-        os("-req"),
-        os("-in"),
-        csr.as_os_str(),
-        os("-CA"),
-        ca.as_os_str(),
-        os("-CAkey"),
-        ca_key.as_os_str(),
-        os("-CAcreateserial"),
-        os("-days"),
-        os("1"),
-        os("-extfile"),
-        ext.as_os_str(),
-        os("-out"),
-        cert.as_os_str(),
-    ]);
-    (ca, cert, key)
-}
 
 #[tokio::test]
 async fn tls_upstreams_with_alpn_and_ca_file() {

@@ -227,13 +227,7 @@ fn route(ctx: &mut Ctx, parts: &mut Parts) -> Flow {
         });
         return Flow::Respond(Rejection::BadPath(why));
     }
-    // hyper decodes only `chunked`: any other transfer coding would reach the upstream still
-    // encoded but framed as plain chunked (RFC 9112 §6.1 answers 501).
-    let codings = parts.headers.get_all(http::header::TRANSFER_ENCODING).iter();
-    if codings
-        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
-        .any(|c| !c.trim().eq_ignore_ascii_case("chunked"))
-    {
+    if crate::route::unsupported_transfer_coding(parts) {
         ctx.step("route", "transfer coding", Outcome::Fail, || "not chunked".into());
         return Flow::Respond(Rejection::UnsupportedTransferCoding);
     }

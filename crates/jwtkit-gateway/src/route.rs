@@ -259,6 +259,18 @@ pub(crate) fn request_host(parts: &http::request::Parts) -> Result<Option<&str>,
     }
 }
 
+/// Whether the request uses a transfer coding other than `chunked`. hyper decodes only
+/// `chunked`: any other coding would reach the upstream still encoded but framed as plain
+/// chunked (RFC 9112 §6.1 answers 501).
+pub(crate) fn unsupported_transfer_coding(parts: &http::request::Parts) -> bool {
+    parts
+        .headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
+        .any(|c| !c.trim().eq_ignore_ascii_case("chunked"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

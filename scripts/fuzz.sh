@@ -23,7 +23,9 @@ if [[ "${1:-}" == "--replay" ]]; then
     shift
     targets=("${@:-${ALL_TARGETS[@]}}")
     [[ $# -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
-    cargo build --manifest-path fuzz/Cargo.toml --release --locked --bins
+    # fuzz/ is its own workspace: build into fuzz/target even when CARGO_TARGET_DIR points at
+    # the main workspace's (the binaries are run from there below).
+    CARGO_TARGET_DIR="$PWD/fuzz/target" cargo build --manifest-path fuzz/Cargo.toml --release --locked --bins
     failed=0
     for t in "${targets[@]}"; do
         inputs=(fuzz/corpus/"$t"/seed*)

@@ -7,7 +7,6 @@
 //! - `GET /admin/revocations?limit=100&cursor=…` → `{"items":[…],"next_cursor":…}`.
 //! - `DELETE /admin/revocations?jti=…` or `?sub=…` → `204`, or `404`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -172,10 +171,27 @@ async fn create(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axu
     }
 }
 
+/// The value of query parameter `name`, given at most once.
+///
+/// # Errors
+/// A 400 `invalid_request` response when the parameter is repeated (which one was meant?).
+fn single<'q>(q: &'q [(String, String)], name: &str) -> Result<Option<&'q str>, Response> {
+    let mut values = q.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("query parameter {name} is repeated; give it once"),
+        ));
+    }
+    Ok(first)
+}
+
 async fn list(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     if let Err(r) = authorized(&shared, &headers) {
         return r;
@@ -183,12 +199,22 @@ async fn list(
     let Some(store) = &shared.store else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store");
     };
-    let limit = q
-        .get("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .unwrap_or(100)
-        .clamp(1, 1000);
-    match store.list(q.get("cursor").map(String::as_str), limit).await {
+    let (limit, cursor) = match (single(&q, "limit"), single(&q, "cursor")) {
+        (Ok(l), Ok(c)) => (l, c),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let limit = match limit.map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(n)) if (1..=1000).contains(&n) => n,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "limit must be a whole number from 1 to 1000",
+            );
+        }
+    };
+    match store.list(cursor, limit).await {
         Ok(page) => axum::Json(json!({
             "items": page.items.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
             "next_cursor": page.next,
@@ -205,7 +231,7 @@ async fn list(
 async fn remove(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     if let Err(r) = authorized(&shared, &headers) {
         return r;
@@ -213,7 +239,11 @@ async fn remove(
     let Some(store) = &shared.store else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store");
     };
-    let key = match (q.get("jti"), q.get("sub")) {
+    let (jti, sub) = match (single(&q, "jti"), single(&q, "sub")) {
+        (Ok(j), Ok(s)) => (j, s),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let key = match (jti, sub) {
         (Some(j), None) => id(RevocationKind::Jti, j),
         (None, Some(s)) => id(RevocationKind::Sub, s),
         _ => {

@@ -293,6 +293,25 @@ async fn admin_api_contract(gw: &jwtkit_gateway::Gateway, k: &Signing) {
         admin(gw, "DELETE", "/admin/revocations?jti=j2", "").await.status,
         404
     );
+    // Ambiguous or invalid parameters are refused, not guessed: a repeated jti (only one was
+    // deleted), a limit that is not 1..=1000 (it silently became 100).
+    for q in [
+        "DELETE /admin/revocations?jti=j3&jti=j4",
+        "GET /admin/revocations?limit=-1",
+        "GET /admin/revocations?limit=0",
+        "GET /admin/revocations?limit=abc",
+        "GET /admin/revocations?limit=2&limit=3",
+    ] {
+        let (method, pq) = q.split_once(' ').unwrap();
+        let r = admin(gw, method, pq, "").await;
+        assert_eq!(r.status, 400, "{q}: {:?}", r.body);
+        assert_eq!(r.json()["error"], "invalid_request", "{q}");
+    }
+    assert_eq!(
+        admin(gw, "DELETE", "/admin/revocations?jti=j3", "").await.status,
+        204,
+        "j3 is still there"
+    );
 
     // Revoke every token of a user issued up to now; a later token is fine.
     let url = format!("http://{}/orders/1", gw.addr());

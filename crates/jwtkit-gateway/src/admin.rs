@@ -174,16 +174,12 @@ async fn create(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axu
 /// The value of query parameter `name`, given at most once.
 ///
 /// # Errors
-/// A 400 `invalid_request` response when the parameter is repeated (which one was meant?).
-fn single<'q>(q: &'q [(String, String)], name: &str) -> Result<Option<&'q str>, Response> {
+/// The `invalid_request` description when the parameter is repeated (which one was meant?).
+fn single<'q>(q: &'q [(String, String)], name: &str) -> Result<Option<&'q str>, String> {
     let mut values = q.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let first = values.next();
     if values.next().is_some() {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            &format!("query parameter {name} is repeated; give it once"),
-        ));
+        return Err(format!("query parameter {name} is repeated; give it once"));
     }
     Ok(first)
 }
@@ -201,7 +197,7 @@ async fn list(
     };
     let (limit, cursor) = match (single(&q, "limit"), single(&q, "cursor")) {
         (Ok(l), Ok(c)) => (l, c),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(m), _) | (_, Err(m)) => return error(StatusCode::BAD_REQUEST, "invalid_request", &m),
     };
     let limit = match limit.map(str::parse::<usize>) {
         None => 100,
@@ -241,7 +237,7 @@ async fn remove(
     };
     let (jti, sub) = match (single(&q, "jti"), single(&q, "sub")) {
         (Ok(j), Ok(s)) => (j, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(m), _) | (_, Err(m)) => return error(StatusCode::BAD_REQUEST, "invalid_request", &m),
     };
     let key = match (jti, sub) {
         (Some(j), None) => id(RevocationKind::Jti, j),

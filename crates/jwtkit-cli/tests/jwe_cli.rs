@@ -333,3 +333,15 @@ fn rsa1_5_needs_the_insecure_option() {
     );
     assert!(v["warnings"].to_string().contains("Bleichenbacher"), "{v}");
 }
+
+#[test]
+fn decrypt_to_a_pipe_writes_the_exact_plaintext() {
+    // README: "use `--out FILE` or a pipe for the exact bytes": no newline is added on a pipe.
+    let secret = "b64url:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    for plaintext in ["abc", "abc\n", "a\u{1b}[0m"] {
+        let t = ok(&["encrypt", "--alg", "dir", "--secret", secret, "-"], plaintext);
+        let o = run(&["decrypt", "--secret", secret, "--alg", "dir"], &t);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.stdout, plaintext.as_bytes());
+    }
+}

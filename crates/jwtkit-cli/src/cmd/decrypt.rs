@@ -244,7 +244,8 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
         None => {
             use std::io::{IsTerminal as _, Write as _};
             let mut out = std::io::stdout().lock();
-            if out.is_terminal() {
+            let terminal = out.is_terminal();
+            if terminal {
                 // The sender chose these bytes: no escape sequence reaches the terminal raw.
                 let text = String::from_utf8_lossy(&d.plaintext);
                 let shown = output::safe(&text);
@@ -257,7 +258,8 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
             } else {
                 let _ = out.write_all(&d.plaintext);
             }
-            if text.is_some() && !d.plaintext.ends_with(b"\n") {
+            // On a terminal only: a pipe gets the exact bytes.
+            if terminal && text.is_some() && !d.plaintext.ends_with(b"\n") {
                 let _ = out.write_all(b"\n");
             }
         }

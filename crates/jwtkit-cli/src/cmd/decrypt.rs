@@ -4,7 +4,7 @@
 use clap::Args;
 use jwtkit::dangerous::{Payload, decode_unverified};
 use jwtkit::jwe::{self, DecryptOptions, Decrypted};
-use jwtkit::{AlgSet, EncAlg, EncSet, Error, JwkSet, JwsAlg, KeyMgmtAlg, KeyMgmtSet, Limits};
+use jwtkit::{AlgSet, EncAlg, EncSet, Error, JwkSet, JwsAlg, KeyMgmtAlg, KeyMgmtSet, Limits, lint};
 use serde_json::{Value, json};
 
 use crate::cli::{KeyArgs, TokenArg, VerifyArgs};
@@ -344,6 +344,24 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
         Some(i) => i.header.as_object().clone(),
         None => v.jwe.header.as_object().clone(),
     };
+    // Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim`
+    // (the claims are encrypted).
+    let mut findings = lint::token_findings(v.jwe.header.as_object(), None, now);
+    if let Some(i) = &v.inner {
+        findings.extend(
+            lint::token_findings(i.header.as_object(), Some(v.claims.as_object()), now)
+                .into_iter()
+                .filter(|f| f.id != "pii_claim"),
+        );
+        findings.extend(
+            verify_keys
+                .keys()
+                .get(i.key_index)
+                .map(|k| lint::key_findings(k, Some(i.alg)))
+                .unwrap_or_default(),
+        );
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     if args.json {
         output::print_json(&json!({
             "valid": true,
@@ -353,6 +371,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
             "claims": v.claims.as_object(),
             "jwe": jwe_json(&v.jwe, &keys.set),
             "error": Value::Null,
+            "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
             "warnings": warnings,
         }));
         return Ok(exit::OK);
@@ -411,5 +430,6 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
         &output::times(v.claims.as_object(), now, args.time, st),
         st,
     );
+    output::section("Findings", &output::findings(&findings, st), st);
     Ok(exit::OK)
 }

@@ -30,6 +30,11 @@ if "$jwtkit" gateway --config "$bad" --check 2>/dev/null; then
   exit 1
 fi
 
+echo "==> jwtkit gateway explain on the example config (as README.md shows it)"
+explained="$("$jwtkit" gateway explain --config examples/gateway/gateway.toml --route /orders/42 @examples/tokens/valid.jwt)" || true
+[ "${explained%%$'\n'*}" = 'decision: FORWARD /orders/42 → http://127.0.0.1:9000' ] \
+  || { echo "explain: the README's example token is not forwarded:" >&2; echo "$explained" >&2; exit 1; }
+
 echo "==> examples/gateway/demo.sh"
 out="$(JWTKIT="$jwtkit" examples/gateway/demo.sh)"
 echo "$out"

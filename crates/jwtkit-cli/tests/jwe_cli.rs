@@ -333,3 +333,55 @@ fn rsa1_5_needs_the_insecure_option() {
     );
     assert!(v["warnings"].to_string().contains("Bleichenbacher"), "{v}");
 }
+
+#[test]
+fn decrypt_to_a_pipe_writes_the_exact_plaintext() {
+    // README: "use `--out FILE` or a pipe for the exact bytes": no newline is added on a pipe.
+    let secret = "b64url:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    for plaintext in ["abc", "abc\n", "a\u{1b}[0m"] {
+        let t = ok(&["encrypt", "--alg", "dir", "--secret", secret, "-"], plaintext);
+        let o = run(&["decrypt", "--secret", secret, "--alg", "dir"], &t);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.stdout, plaintext.as_bytes());
+    }
+}
+
+#[test]
+fn verify_reports_findings_of_a_jwe_and_its_nested_jwt() {
+    // README: "`decode`, `verify` and `lint` report security findings" — for a JWE too: the JWE
+    // header's, the nested JWT's (its claims are readable once decrypted) and its signing key's.
+    let d = Dir::new("findings");
+    let (kw, ed) = (d.path("kw.json"), d.path("ed.json"));
+    ok(&["keygen", "--alg", "A256KW", "--out", &kw], "");
+    ok(&["keygen", "--alg", "EdDSA", "--out", &ed], "");
+    let jwt = ok(
+        &[
+            "sign",
+            "--alg",
+            "EdDSA",
+            "--key",
+            &ed,
+            "--exp",
+            "+100d",
+            "--claim",
+            "email=a@b.example",
+        ],
+        "",
+    );
+    let jwe = ok(&["encrypt", "--key", &kw, "--zip"], &jwt);
+    let o = run(
+        &["verify", "--json", "--key", &kw, "--key", &ed, "--ignore-aud"],
+        &jwe,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    let v = json(&o);
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings array: {v}"))
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["long_lifetime", "jwe_compression"], "{v}");
+    let text = ok(&["verify", "--key", &kw, "--key", &ed, "--ignore-aud"], &jwe);
+    assert!(text.contains("\nFindings\n  [medium] long_lifetime: "), "{text}");
+}

@@ -4,7 +4,7 @@
 use clap::Args;
 use jwtkit::dangerous::{Payload, decode_unverified};
 use jwtkit::jwe::{self, DecryptOptions, Decrypted};
-use jwtkit::{AlgSet, EncAlg, EncSet, Error, JwkSet, JwsAlg, KeyMgmtAlg, KeyMgmtSet, Limits};
+use jwtkit::{AlgSet, EncAlg, EncSet, Error, JwkSet, JwsAlg, KeyMgmtAlg, KeyMgmtSet, Limits, lint};
 use serde_json::{Value, json};
 
 use crate::cli::{KeyArgs, TokenArg, VerifyArgs};
@@ -244,7 +244,8 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
         None => {
             use std::io::{IsTerminal as _, Write as _};
             let mut out = std::io::stdout().lock();
-            if out.is_terminal() {
+            let terminal = out.is_terminal();
+            if terminal {
                 // The sender chose these bytes: no escape sequence reaches the terminal raw.
                 let text = String::from_utf8_lossy(&d.plaintext);
                 let shown = output::safe(&text);
@@ -257,7 +258,8 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
             } else {
                 let _ = out.write_all(&d.plaintext);
             }
-            if text.is_some() && !d.plaintext.ends_with(b"\n") {
+            // On a terminal only: a pipe gets the exact bytes.
+            if terminal && text.is_some() && !d.plaintext.ends_with(b"\n") {
                 let _ = out.write_all(b"\n");
             }
         }
@@ -342,6 +344,24 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
         Some(i) => i.header.as_object().clone(),
         None => v.jwe.header.as_object().clone(),
     };
+    // Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim`
+    // (the claims are encrypted).
+    let mut findings = lint::token_findings(v.jwe.header.as_object(), None, now);
+    if let Some(i) = &v.inner {
+        findings.extend(
+            lint::token_findings(i.header.as_object(), Some(v.claims.as_object()), now)
+                .into_iter()
+                .filter(|f| f.id != "pii_claim"),
+        );
+        findings.extend(
+            verify_keys
+                .keys()
+                .get(i.key_index)
+                .map(|k| lint::key_findings(k, Some(i.alg)))
+                .unwrap_or_default(),
+        );
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     if args.json {
         output::print_json(&json!({
             "valid": true,
@@ -351,6 +371,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
             "claims": v.claims.as_object(),
             "jwe": jwe_json(&v.jwe, &keys.set),
             "error": Value::Null,
+            "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
             "warnings": warnings,
         }));
         return Ok(exit::OK);
@@ -409,5 +430,6 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
         &output::times(v.claims.as_object(), now, args.time, st),
         st,
     );
+    output::section("Findings", &output::findings(&findings, st), st);
     Ok(exit::OK)
 }

@@ -278,7 +278,7 @@ pub struct KeygenArgs {
 /// `jwtkit jwk …`.
 #[derive(Debug, Subcommand)]
 pub enum JwkCommand {
-    /// Print the public part of a key (or of every key of a set) as JWK.
+    /// Print the public part of a key (or of every key of a set) as JWK (or PEM with --format pem).
     Public {
         /// Key file (any format).
         file: String,

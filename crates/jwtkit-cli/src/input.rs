@@ -200,8 +200,17 @@ pub fn secret(spec: &str) -> Result<(Vec<u8>, SecretInput), Failure> {
 
 /// Prompt for a secret on the terminal without echo.
 pub fn prompt_secret(question: &str) -> Result<(Vec<u8>, SecretInput), Failure> {
-    let s = rpassword::prompt_password(question)
-        .map_err(|e| Failure::Io(format!("cannot read the secret: {e}")))?;
+    let s = rpassword::prompt_password(question).map_err(|e| {
+        if e.raw_os_error() == Some(6) || e.kind() == std::io::ErrorKind::NotFound {
+            // ENXIO: no controlling terminal (a pipe, CI, cron).
+            Failure::Usage(
+                "--secret-prompt needs a terminal; without one use --secret env:VAR, --secret @FILE or --secret - (stdin)"
+                    .into(),
+            )
+        } else {
+            Failure::Io(format!("cannot read the secret: {e}"))
+        }
+    })?;
     Ok((s.clone().into_bytes(), SecretInput::Text(s)))
 }
 

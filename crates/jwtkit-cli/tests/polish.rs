@@ -410,3 +410,21 @@ fn polish_jwe_alg_for_a_signed_token_is_explained() {
         r.stderr
     );
 }
+
+/// `--secret-prompt` without a terminal failed with "No such device or address" (exit 3).
+#[test]
+fn polish_secret_prompt_without_a_terminal_says_what_to_use() {
+    // setsid: a new session without a controlling terminal, as in CI or cron.
+    let out = std::process::Command::new("setsid")
+        .arg(env!("CARGO_BIN_EXE_jwtkit"))
+        .args(["sign", "--alg", "HS256", "--secret-prompt"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("setsid (util-linux) runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--secret-prompt needs a terminal; without one use --secret env:VAR"),
+        "{err}"
+    );
+}

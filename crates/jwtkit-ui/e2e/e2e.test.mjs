@@ -8,23 +8,16 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
+import { A1_KEY, A1_TOKEN, BIN, E2E_SECRET, SHOTS, freePort, startServer, stopServer } from './harness.mjs';
 import { chromium } from 'playwright-core';
 
-const BIN = process.env.JWTKIT_BIN || path.resolve('../../../target/debug/jwtkit');
-const SHOTS = process.env.SCREENSHOT_DIR || path.resolve('../../../target/ui-screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = 15_000;
-
-// RFC 7515 Appendix A.1 (HS256; exp 1300819380 = 2011-03-22 18:43:00 UTC).
-const A1_TOKEN = 'eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
-const A1_KEY = 'AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow';
-const E2E_SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 
 let server;
 let port;
@@ -34,32 +27,6 @@ let page;
 let profileDir;
 const offHost = [];
 const consoleErrors = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function startServer(p) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['ui', '--no-open', '--port', String(p)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const srv = { child, url: null, out: '' };
-    const timer = setTimeout(() => reject(new Error('jwtkit ui did not print its URL: ' + srv.out)), WAIT);
-    child.stdout.on('data', (d) => {
-      srv.out += d;
-      const m = srv.out.match(/jwtkit ui: (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m && !srv.url) { clearTimeout(timer); srv.url = m[1]; resolve(srv); }
-    });
-    child.stderr.on('data', (d) => { srv.out += d; });
-    child.on('exit', (code) => { clearTimeout(timer); if (!srv.url) reject(new Error('jwtkit ui exited ' + code + ': ' + srv.out)); });
-  });
-}
 
 async function shot(name) {
   await page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
@@ -89,7 +56,7 @@ async function setToken(text) {
 before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   port = await freePort();
-  server = await startServer(port);
+  server = await startServer(port, WAIT);
   origin = `http://127.0.0.1:${port}`;
   assert.equal(server.url, origin + '/');
   profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jwtkit-ui-chromium-'));
@@ -126,10 +93,7 @@ before(async () => {
 after(async () => {
   if (context) await context.close();
   if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-  if (server) {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => { server.child.once('exit', r); setTimeout(r, 3000); });
-  }
+  if (server) await stopServer(server);
 });
 
 test('the empty page loads with no off-host request and no console error', async () => {

@@ -1,27 +1,21 @@
 // The same page in Firefox (Debian's firefox-esr), driven by puppeteer-core over WebDriver BiDi
 // (playwright-core can drive only its own patched Firefox). A smaller set than e2e.test.mjs
 // (Chromium): the flows whose browser APIs differ — the token textarea and its coloured overlay,
-// tooltips, the secret/base64 toggle, live Encode with WebCrypto-free fetches, dark scheme.
+// tooltips, the secret/base64 toggle, live Encode.
 //
 // Environment: JWTKIT_BIN, SCREENSHOT_DIR, FIREFOX (default /usr/bin/firefox-esr).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { A1_KEY, A1_TOKEN, BIN, E2E_SECRET, SHOTS, freePort, startServer, stopServer } from './harness.mjs';
 import puppeteer from 'puppeteer-core';
 
-const BIN = process.env.JWTKIT_BIN || path.resolve('../../../target/debug/jwtkit');
-const SHOTS = process.env.SCREENSHOT_DIR || path.resolve('../../../target/ui-screenshots');
 const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
 const WAIT = 20_000;
-
-const A1_TOKEN = 'eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
-const A1_KEY = 'AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow';
-const E2E_SECRET = 'e2e-secret-that-is-long-enough-for-hs256!';
 
 let server;
 let origin;
@@ -30,32 +24,6 @@ let page;
 let profileDir;
 const offHost = [];
 const consoleErrors = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function startServer(p) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['ui', '--no-open', '--port', String(p)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const srv = { child, url: null, out: '' };
-    const timer = setTimeout(() => reject(new Error('jwtkit ui did not print its URL: ' + srv.out)), WAIT);
-    child.stdout.on('data', (d) => {
-      srv.out += d;
-      const m = srv.out.match(/jwtkit ui: (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m && !srv.url) { clearTimeout(timer); srv.url = m[1]; resolve(srv); }
-    });
-    child.stderr.on('data', (d) => { srv.out += d; });
-    child.on('exit', (code) => { clearTimeout(timer); if (!srv.url) reject(new Error('jwtkit ui exited ' + code + ': ' + srv.out)); });
-  });
-}
 
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, name), fullPage: true });
 const text = (sel) => page.$eval(sel, (e) => e.innerText);
@@ -76,7 +44,7 @@ async function setChecked(sel, on) {
 before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   const port = await freePort();
-  server = await startServer(port);
+  server = await startServer(port, WAIT);
   origin = `http://127.0.0.1:${port}`;
   profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jwtkit-ui-firefox-'));
   browser = await puppeteer.launch({
@@ -110,10 +78,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-  if (server) {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => { server.child.once('exit', r); setTimeout(r, 3000); });
-  }
+  if (server) await stopServer(server);
 });
 
 test('firefox: the browser is Firefox', async () => {

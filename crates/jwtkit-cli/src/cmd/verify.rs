@@ -98,11 +98,6 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let detached = args.payload.as_deref().map(input::content).transpose()?;
     let content = detached.as_ref().map(|(bytes, _)| bytes.as_slice());
     let hmac = unverified.alg().filter(|a| a.starts_with("HS"));
-    let kid = unverified
-        .header
-        .as_ref()
-        .and_then(|h| h.get("kid"))
-        .and_then(Value::as_str);
     let header_str = |name: &str| {
         unverified
             .header
@@ -110,6 +105,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
             .and_then(|h| h.get(name))
             .and_then(Value::as_str)
     };
+    let kid = header_str("kid");
     let urls = crate::cmd::remote::TokenKeyUrls {
         jku: header_str("jku"),
         x5u: header_str("x5u"),

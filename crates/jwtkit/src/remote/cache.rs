@@ -152,6 +152,21 @@ fn kid_unknown(set: &JwkSet, kid: &str) -> bool {
         && !set.ignored().iter().any(|i| i.kid.as_deref() == Some(kid))
 }
 
+/// The token-named key URL to use: its `jku` (a JWK Set) or, without an allowed one, its `x5u`
+/// (a certificate chain), when listed exactly in [`FetchPolicy::allowed_key_urls`].
+fn allowed_key_url<'u>(
+    policy: &FetchPolicy,
+    jku: Option<&'u str>,
+    x5u: Option<&'u str>,
+) -> Option<(&'u str, DocKind)> {
+    let allowed = |u: &&str| policy.allowed_key_urls.iter().any(|a| a == u);
+    match (jku.filter(allowed), x5u.filter(allowed)) {
+        (Some(u), _) => Some((u, DocKind::Jwks)),
+        (None, Some(u)) => Some((u, DocKind::FirstCertificate)),
+        (None, None) => None,
+    }
+}
+
 impl KeyCache {
     /// A cache for `source`; nothing is fetched until keys are first needed (or
     /// [`KeyCache::spawn_refresher`] runs).
@@ -192,12 +207,10 @@ impl KeyCache {
         policy: FetchPolicy,
         store: Option<Arc<dyn DocumentStore>>,
     ) -> Result<Option<Arc<KeyCache>>> {
-        let allowed = |u: &&str| policy.allowed_key_urls.iter().any(|a| a == u);
-        let (url, kind) = match (jku.filter(allowed), x5u.filter(allowed)) {
-            (Some(u), _) => (u.to_string(), DocKind::Jwks),
-            (None, Some(u)) => (u.to_string(), DocKind::FirstCertificate),
-            (None, None) => return Ok(None),
+        let Some((url, kind)) = allowed_key_url(&policy, jku, x5u) else {
+            return Ok(None);
         };
+        let url = url.to_string();
         super::check_url(&url, policy.allow_insecure_http)?;
         let policy = FetchPolicy {
             allowed_key_urls: Vec::new(),
@@ -549,11 +562,8 @@ impl KeyCache {
 
     /// The cache for a token-named key URL, when it is allowlisted (exact match).
     fn key_url_cache(&self, jku: Option<&str>, x5u: Option<&str>) -> Result<Option<Arc<KeyCache>>> {
-        let allowed = |u: &&str| self.policy.allowed_key_urls.iter().any(|a| a == u);
-        let (url, kind) = match (jku.filter(allowed), x5u.filter(allowed)) {
-            (Some(u), _) => (u, DocKind::Jwks),
-            (None, Some(u)) => (u, DocKind::FirstCertificate),
-            (None, None) => return Ok(None),
+        let Some((url, kind)) = allowed_key_url(&self.policy, jku, x5u) else {
+            return Ok(None);
         };
         if self.source == KeySource::JwksUrl(url.to_string()) && kind == DocKind::Jwks {
             return Ok(None);

@@ -111,6 +111,12 @@ pub struct ServerConfig {
     /// a gateway behind a trusted proxy. Default false.
     #[serde(default)]
     pub trust_forwarded: bool,
+    /// Request headers whose name contains `_`: `"drop"` (default), `"reject"` (400) or
+    /// `"keep"`. CGI, WSGI, PHP and Rack read `X_User_Id` as `X-User-Id`, so such a header can
+    /// pose as one the gateway wrote; every spelling of an identity header is removed even with
+    /// `"keep"` ([`crate::identity_headers`]).
+    #[serde(default)]
+    pub headers_with_underscores: crate::identity_headers::UnderscoreAction,
     /// Extra PEM CA certificates trusted for `https://` upstreams (besides the system roots).
     #[serde(default)]
     pub upstream_ca_file: Option<PathBuf>,
@@ -720,6 +726,11 @@ impl Config {
                 let name = http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
                     anyhow::anyhow!("{ctx}: {header:?} (for claim {claim}) is not a header name")
                 })?;
+                if name.as_str().contains('_') {
+                    bail!(
+                        "{ctx}: claims_to_headers header {header:?} contains \"_\": upstream frameworks read it as the \"-\" spelling; name it with \"-\""
+                    );
+                }
                 if RESERVED_HEADERS.contains(&name.as_str()) {
                     bail!("{ctx}: claims cannot be written to the {header} header");
                 }

@@ -223,8 +223,9 @@ pub fn prepare(
     route: &Route,
     parts: &mut http::request::Parts,
     client: SocketAddr,
-    trust_forwarded: bool,
+    state: &crate::pipeline::State,
 ) -> Result<(), Rejection> {
+    let trust_forwarded = state.config.server.trust_forwarded;
     let upgrade = is_upgrade(&parts.headers)
         .then(|| parts.headers.get(header::UPGRADE).cloned())
         .flatten();
@@ -266,9 +267,7 @@ pub fn prepare(
         .map_err(|_| Rejection::BadGateway)?;
     let h = &mut parts.headers;
     strip_hop_by_hop(h);
-    for (_, name) in &route.claims_to_headers {
-        h.remove(name);
-    }
+    state.identity_headers.strip(h);
     let mut strip_cookies: Vec<&str> = Vec::new();
     if route.strip_authorization {
         h.remove(header::AUTHORIZATION);

@@ -29,6 +29,7 @@ pub mod config;
 pub mod encryption;
 pub mod explain;
 pub mod forward;
+pub mod identity_headers;
 pub mod listener_tls;
 pub mod metrics;
 pub mod path;
@@ -164,7 +165,6 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let state = shared.state.load_full();
-    let trust = state.config.server.trust_forwarded;
     let mut ctx = Ctx::new(state, client);
     let (mut parts, body) = req.into_parts();
     // The client's HTTP version, answered in (RFC 9110 §6.2: a proxy sends its own version; an
@@ -180,11 +180,12 @@ pub async fn handle(
         Flow::Continue => match ctx.route.clone() {
             None => Err(Rejection::NoRoute),
             Some(route) => {
-                let prepared =
-                    forward::prepare(&route, &mut parts, client, trust).and_then(|()| match &ctx.identity {
+                let prepared = forward::prepare(&route, &mut parts, client, &ctx.state).and_then(|()| {
+                    match &ctx.identity {
                         Some(id) => forward::set_claim_headers(&route, id, &mut parts.headers),
                         None => Ok(()),
-                    });
+                    }
+                });
                 match prepared {
                     Ok(()) => forward::send(&clients, &route, Request::from_parts(parts, body)).await,
                     Err(r) => Err(r),

@@ -49,6 +49,8 @@ pub struct State {
     pub admin_token: Option<String>,
     /// The proxy listener's TLS certificate and settings (`server.tls`), loaded with this generation.
     pub tls: Option<Arc<crate::listener_tls::TlsListener>>,
+    /// Every header an upstream may take as verified, in every spelling (all routes).
+    pub identity_headers: crate::identity_headers::IdentityHeaders,
 }
 
 impl State {
@@ -80,6 +82,7 @@ impl State {
             .map(crate::listener_tls::TlsListener::load);
         Ok(State {
             tls: tls.transpose()?.map(Arc::new),
+            identity_headers: crate::identity_headers::IdentityHeaders::new(&config),
             generation,
             routes: RouteTable::new(routes),
             providers,
@@ -230,6 +233,12 @@ fn route(ctx: &mut Ctx, parts: &mut Parts) -> Flow {
     if crate::route::unsupported_transfer_coding(parts) {
         ctx.step("route", "transfer coding", Outcome::Fail, || "not chunked".into());
         return Flow::Respond(Rejection::UnsupportedTransferCoding);
+    }
+    if ctx.state.identity_headers.rejects(&parts.headers) {
+        ctx.step("route", "headers", Outcome::Fail, || {
+            "a header name contains \"_\" (server.headers_with_underscores = \"reject\")".into()
+        });
+        return Flow::Respond(Rejection::BadHeader("header names with \"_\" are not accepted"));
     }
     let host = match crate::route::request_host(parts) {
         Ok(host) => host,

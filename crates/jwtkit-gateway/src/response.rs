@@ -57,6 +57,8 @@ pub enum Rejection {
     /// request target's authority (RFC 9112 §3.2): which route, and which upstream `Host`,
     /// would it be?
     BadHost(&'static str),
+    /// A header name the gateway is configured to refuse (`headers_with_underscores = "reject"`).
+    BadHeader(&'static str),
     /// The request uses a transfer coding other than `chunked` (RFC 9112 §6.1: 501); forwarding
     /// it as plain chunked would hand the upstream still-encoded bytes.
     UnsupportedTransferCoding,
@@ -216,7 +218,7 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
             "invalid_token",
             "claim cannot be forwarded",
         ),
-        Rejection::BadPath(why) | Rejection::BadHost(why) => {
+        Rejection::BadPath(why) | Rejection::BadHost(why) | Rejection::BadHeader(why) => {
             p(StatusCode::BAD_REQUEST, None, None, "bad_request", why)
         }
         Rejection::NoRoute => p(StatusCode::NOT_FOUND, None, None, "not_found", "no route matches"),
@@ -265,6 +267,7 @@ pub fn reason(r: &Rejection) -> &'static str {
         Rejection::BadClaimValue => "bad_claim_value",
         Rejection::BadPath(_) => "bad_path",
         Rejection::BadHost(_) => "bad_host",
+        Rejection::BadHeader(_) => "bad_header",
         Rejection::NoRoute => "no_route",
         Rejection::UnsupportedTransferCoding => "unsupported_transfer_coding",
         Rejection::BadGateway => "bad_gateway",

@@ -106,3 +106,31 @@ fn relative_paths_resolved_against_the_config_file() {
         "the default too"
     );
 }
+
+#[test]
+fn identity_header_spellings_and_underscore_policy() {
+    let e = Config::parse(&MINIMAL.replace("X-User-Id", "X_User_Id"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"X_User_Id\" contains \"_\""), "{e}");
+    assert_eq!(
+        Config::parse(MINIMAL).unwrap().server.headers_with_underscores,
+        crate::identity_headers::UnderscoreAction::Drop
+    );
+    for (v, want) in [
+        ("drop", crate::identity_headers::UnderscoreAction::Drop),
+        ("reject", crate::identity_headers::UnderscoreAction::Reject),
+        ("keep", crate::identity_headers::UnderscoreAction::Keep),
+    ] {
+        let c = Config::parse(&MINIMAL.replace(
+            "[server]\n",
+            &format!("[server]\nheaders_with_underscores = \"{v}\"\n"),
+        ))
+        .unwrap();
+        assert_eq!(c.server.headers_with_underscores, want);
+    }
+    let e = Config::parse(&MINIMAL.replace("[server]\n", "[server]\nheaders_with_underscores = \"allow\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("drop") && e.contains("keep"), "{e}");
+}

@@ -8,18 +8,20 @@
 //! [RFC 7239]: https://www.rfc-editor.org/rfc/rfc7239
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, Uri};
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use crate::config::{ArrayFormat, UpstreamProtocol};
+use crate::identity_headers::IdentityHeaders;
 use crate::provider::TokenSource;
 use crate::response::Rejection;
 use crate::route::{Auth, Route};
@@ -469,10 +471,21 @@ pub struct ClientProto(pub &'static str);
 pub async fn send(
     clients: &Clients,
     route: &Route,
+    identity: &Arc<IdentityHeaders>,
     mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Rejection> {
     let client_upgrade = is_upgrade_request(&req).then(|| hyper::upgrade::on(&mut req));
     let (parts, body) = req.into_parts();
+    // Request trailers (chunked HTTP/1.1, HTTP/2) reach an HTTP/2 upstream, and some
+    // frameworks merge them into the headers: the identity spellings go there too.
+    let identity = identity.clone();
+    let body = body.map_frame(move |frame| match frame.into_trailers() {
+        Ok(mut trailers) => {
+            identity.strip(&mut trailers);
+            Frame::trailers(trailers)
+        }
+        Err(frame) => frame,
+    });
     let req = Request::from_parts(parts, body.boxed());
     let fut = clients.for_route(route.protocol).request(req);
     let mut resp = match tokio::time::timeout(route.timeout, fut).await {

@@ -187,7 +187,15 @@ pub async fn handle(
                     }
                 });
                 match prepared {
-                    Ok(()) => forward::send(&clients, &route, Request::from_parts(parts, body)).await,
+                    Ok(()) => {
+                        forward::send(
+                            &clients,
+                            &route,
+                            &ctx.state.identity_headers,
+                            Request::from_parts(parts, body),
+                        )
+                        .await
+                    }
                     Err(r) => Err(r),
                 }
             }

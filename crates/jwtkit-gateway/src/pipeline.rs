@@ -50,7 +50,7 @@ pub struct State {
     /// The proxy listener's TLS certificate and settings (`server.tls`), loaded with this generation.
     pub tls: Option<Arc<crate::listener_tls::TlsListener>>,
     /// Every header an upstream may take as verified, in every spelling (all routes).
-    pub identity_headers: crate::identity_headers::IdentityHeaders,
+    pub identity_headers: Arc<crate::identity_headers::IdentityHeaders>,
 }
 
 impl State {
@@ -82,7 +82,7 @@ impl State {
             .map(crate::listener_tls::TlsListener::load);
         Ok(State {
             tls: tls.transpose()?.map(Arc::new),
-            identity_headers: crate::identity_headers::IdentityHeaders::new(&config),
+            identity_headers: Arc::new(crate::identity_headers::IdentityHeaders::new(&config)),
             generation,
             routes: RouteTable::new(routes),
             providers,

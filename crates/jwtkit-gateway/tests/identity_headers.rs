@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use jwtkit::JwsAlg;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Two upstream-sharing routes that write claims, and one public route on the same upstream.
 fn config(underscores: Option<&str>) -> String {
@@ -27,6 +28,13 @@ path_prefix = "/maybe"
 upstream = "{UPSTREAM}"
 auth = { providers = ["main"], allow_missing = true }
 claims_to_headers = { roles = "X-User-Roles" }
+
+[[routes]]
+name = "public-h2"
+path_prefix = "/h2"
+upstream = "{UPSTREAM}"
+upstream_protocol = "h2c"
+auth = "none"
 
 [[routes]]
 name = "public"
@@ -184,5 +192,37 @@ async fn underscore_header_names_dropped_by_default_kept_or_refused_on_request()
     assert_eq!(r.json()["error"], "bad_request");
     let r = get(&format!("http://{}/public/x", gw.addr()), &[("x-plain", "p1")]).await;
     assert_eq!(r.status, 200);
+    gw.shutdown().await;
+}
+
+/// Request trailers reach an HTTP/2 upstream, and some frameworks merge them into the headers:
+/// identity spellings are removed from them as well; other trailers pass.
+#[tokio::test]
+async fn identity_spellings_are_removed_from_request_trailers() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let s = setup(&config(None), &up.url(), &[&k]);
+    let gw = start(&s).await;
+    let mut conn = tokio::net::TcpStream::connect(gw.addr()).await.unwrap();
+    conn.write_all(
+        b"POST /h2/x HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\nTrailer: X-User-Id, X-Org-Id, X-Checksum\r\nConnection: close\r\n\r\n\
+          5\r\nhello\r\n0\r\nX-User-Id: mallory\r\nx-org-id: 1\r\nX-Checksum: abc\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), conn.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let body = text.split("\r\n\r\n").nth(1).unwrap();
+    let start = body.find('{').unwrap();
+    let end = body.rfind('}').unwrap();
+    let echo: serde_json::Value = serde_json::from_str(&body[start..=end]).unwrap();
+    assert_eq!(echo["version"], "HTTP/2.0");
+    assert_eq!(echo["body_len"], 5);
+    assert_eq!(echo["trailers"], json!({"x-checksum": "abc"}), "{echo}");
     gw.shutdown().await;
 }

@@ -139,10 +139,19 @@ async fn echo(mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_owned);
-    let body = req.into_body().collect().await?.to_bytes();
+    let collected = req.into_body().collect().await?;
+    let trailers: BTreeMap<String, String> = collected
+        .trailers()
+        .map(|t| {
+            t.iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("?").to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = collected.to_bytes();
     let out = json!({
         "method": method, "path": path, "query": query, "version": version,
-        "headers": headers, "body_len": body.len(),
+        "headers": headers, "body_len": body.len(), "trailers": trailers,
     });
     Ok(Response::builder()
         .header("content-type", "application/json")

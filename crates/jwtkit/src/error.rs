@@ -71,11 +71,18 @@ pub enum ErrorKind {
     /// The caller's configuration is invalid (empty algorithm allowlist, conflicting options).
     /// Never produced by token bytes.
     InvalidConfig,
+    /// An SD-JWT Disclosure does not fit the Issuer-signed JWT (RFC 9901 §7.1): a digest given
+    /// twice, a Disclosure given twice or referenced by nothing, a claim disclosed where one of
+    /// that name exists, an array element disclosed as a property or the reverse.
+    BadDisclosure,
+    /// An SD-JWT's Key Binding JWT is missing where required, or does not bind this
+    /// presentation (RFC 9901 §7.3: `sd_hash`, `nonce`, no `cnf` key).
+    BadKeyBinding,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 27] = [
+    pub const ALL: [ErrorKind; 29] = [
         ErrorKind::Malformed,
         ErrorKind::BadBase64,
         ErrorKind::BadJson,
@@ -103,6 +110,8 @@ impl ErrorKind {
         ErrorKind::KeyFetchFailed,
         ErrorKind::BadKey,
         ErrorKind::InvalidConfig,
+        ErrorKind::BadDisclosure,
+        ErrorKind::BadKeyBinding,
     ];
 
     /// The stable snake_case name (`"expired"`, `"alg_not_allowed"`, ...).
@@ -135,6 +144,8 @@ impl ErrorKind {
             ErrorKind::KeyFetchFailed => "key_fetch_failed",
             ErrorKind::BadKey => "bad_key",
             ErrorKind::InvalidConfig => "invalid_config",
+            ErrorKind::BadDisclosure => "bad_disclosure",
+            ErrorKind::BadKeyBinding => "bad_key_binding",
         }
     }
 
@@ -417,6 +428,8 @@ mod tests {
                 "key_fetch_failed",
                 "bad_key",
                 "invalid_config",
+                "bad_disclosure",
+                "bad_key_binding",
             ]
         );
         for k in ErrorKind::ALL {

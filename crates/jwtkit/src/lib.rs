@@ -62,6 +62,7 @@ pub mod manual;
 pub mod paste;
 #[cfg(feature = "remote")]
 pub mod remote;
+pub mod sd_jwt;
 mod text;
 
 pub use error::{Detail, Error, ErrorKind, Fault, Result};

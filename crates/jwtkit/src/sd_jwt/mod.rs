@@ -1,0 +1,291 @@
+//! Selective Disclosure for JWTs, [RFC 9901] (SD-JWT), and the SD-JWT VC profile's `dc+sd-jwt`.
+//!
+//! An SD-JWT is `<Issuer-signed JWT>~<Disclosure 1>~…~<Disclosure N>~[<Key Binding JWT>]`
+//! (§4). The Issuer-signed JWT carries digests of the Disclosures (`_sd` arrays and
+//! `{"...": digest}` array elements) instead of the claims they disclose; the holder sends
+//! only the Disclosures it wants to reveal, optionally with a Key Binding JWT signed by the
+//! key in the `cnf` claim (§4.3).
+//!
+//! - [`SdJwt::parse`] splits the serialization (strict: no empty Disclosure, size first);
+//! - [`verify`] runs the verifier's order of RFC 9901 §7.1–7.3: the Issuer-signed JWT's
+//!   signature (the caller's allowlist, as for any JWT), the Disclosures against their digests
+//!   ([`process`]), the JWT claims on the processed claims ([`crate::Validation`]), then the
+//!   Key Binding JWT ([`KeyBinding`]);
+//! - [`make_disclosable`] and [`issue`] produce one (§5); [`present`] selects Disclosures and
+//!   adds a Key Binding JWT for a holder (§4.3, §6).
+//!
+//! SD-JWT's JSON serialization (§8) is not supported.
+//!
+//! [RFC 9901]: https://www.rfc-editor.org/rfc/rfc9901
+
+mod disclosure;
+mod issue;
+mod key_binding;
+mod process;
+
+pub use disclosure::{Disclosure, SdAlg};
+pub use issue::{ALWAYS_VISIBLE, Issuance, make_disclosable};
+pub use key_binding::{KB_JWT_TYP, KeyBinding, VerifiedKeyBinding};
+pub use process::{Processed, Revealed, process};
+
+use crate::error::{Result, err};
+use crate::jwa::JwsAlg;
+use crate::jws::Header;
+use crate::jwt::Claims;
+use crate::{JwkSet, Key, Limits, Validation};
+
+/// An SD-JWT split into its parts (RFC 9901 §4), not yet verified.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SdJwt {
+    /// The Issuer-signed JWT (compact JWS).
+    pub issuer_jwt: String,
+    /// The Disclosures, in the order given.
+    pub disclosures: Vec<Disclosure>,
+    /// The Key Binding JWT, when the serialization ends with one (SD-JWT+KB).
+    pub key_binding_jwt: Option<String>,
+}
+
+impl SdJwt {
+    /// Whether `text` has the shape of an SD-JWT: a compact JWS followed by `~`.
+    pub fn looks_like(text: &str) -> bool {
+        text.split_once('~')
+            .is_some_and(|(jwt, _)| jwt.split('.').count() == 3 && !jwt.is_empty())
+    }
+
+    /// Split and decode `text` (§4, §7.1 step 1).
+    ///
+    /// # Errors
+    /// `resource_limit` above `limits.max_token_bytes` (checked first); `malformed` without a
+    /// `~`, with an empty Disclosure (`~~`), or with an Issuer-signed JWT or Key Binding JWT that
+    /// is not three segments; the errors of [`Disclosure::parse`].
+    pub fn parse(text: &str, limits: &Limits) -> Result<SdJwt> {
+        crate::limits::check("token_bytes", limits.max_token_bytes, text.len())?;
+        let mut parts = text.split('~');
+        let issuer_jwt = parts.next().unwrap_or_default();
+        let mut rest: Vec<&str> = parts.collect();
+        let Some(last) = rest.pop() else {
+            return Err(err!(
+                Malformed,
+                "an SD-JWT is <JWT>~<Disclosure>~…~ (no '~' found): a plain JWT is not an SD-JWT"
+            ));
+        };
+        if issuer_jwt.split('.').count() != 3 {
+            return Err(err!(
+                Malformed,
+                "the Issuer-signed JWT must be a compact JWS (3 segments)"
+            ));
+        }
+        let key_binding_jwt = match last {
+            "" => None,
+            kb if kb.split('.').count() == 3 => Some(kb.to_string()),
+            _ => {
+                return Err(err!(
+                    Malformed,
+                    "the part after the last '~' must be empty or a Key Binding JWT (3 segments)"
+                ));
+            }
+        };
+        let disclosures = rest
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                if d.is_empty() {
+                    return Err(err!(Malformed, "disclosure {i} is empty ('~~')"));
+                }
+                Disclosure::parse(d, limits)
+                    .map_err(|e| crate::Error::new(e.kind(), format!("disclosure {i}: {}", e.message())))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SdJwt {
+            issuer_jwt: issuer_jwt.to_string(),
+            disclosures,
+            key_binding_jwt,
+        })
+    }
+
+    /// `<Issuer-signed JWT>~<Disclosure>~…~`: the SD-JWT without its Key Binding JWT, the input
+    /// of `sd_hash` (§4.3.1).
+    pub fn without_key_binding(&self) -> String {
+        let mut s = String::with_capacity(
+            self.issuer_jwt.len()
+                + self
+                    .disclosures
+                    .iter()
+                    .map(|d| d.encoded().len() + 1)
+                    .sum::<usize>()
+                + 1,
+        );
+        s.push_str(&self.issuer_jwt);
+        s.push('~');
+        for d in &self.disclosures {
+            s.push_str(d.encoded());
+            s.push('~');
+        }
+        s
+    }
+
+    /// The serialization (§4): [`SdJwt::without_key_binding`] followed by the Key Binding JWT,
+    /// if any.
+    pub fn serialize(&self) -> String {
+        let mut s = self.without_key_binding();
+        if let Some(kb) = &self.key_binding_jwt {
+            s.push_str(kb);
+        }
+        s
+    }
+}
+
+/// An SD-JWT whose Issuer-signed JWT verified, whose Disclosures matched their digests, whose
+/// processed claims passed validation and whose Key Binding JWT (if any, or required) verified.
+#[derive(Debug)]
+pub struct VerifiedSdJwt {
+    /// The Issuer-signed JWT's JWS Protected Header.
+    pub header: Header,
+    /// The algorithm that verified the Issuer-signed JWT.
+    pub alg: JwsAlg,
+    /// Index in the key set of the issuer key that verified.
+    pub key_index: usize,
+    /// The processed claims: what the holder disclosed plus the always-visible claims.
+    pub claims: Claims,
+    /// The Disclosures as presented.
+    pub disclosures: Vec<Disclosure>,
+    /// Where each Disclosure put its claim (JSON Pointers into `claims`).
+    pub revealed: Vec<Revealed>,
+    /// Digests no Disclosure matched: claims not disclosed, and decoys.
+    pub undisclosed: usize,
+    /// `_sd_alg`.
+    pub sd_alg: SdAlg,
+    /// The verified Key Binding JWT, when one was presented.
+    pub key_binding: Option<VerifiedKeyBinding>,
+}
+
+/// Verify an SD-JWT (or SD-JWT+KB) as a Verifier (RFC 9901 §7.1–7.3), in this order: split
+/// (§4) → the Issuer-signed JWT's signature with `keys` and `validation`'s allowlist → its
+/// payload as a strict JSON object → Disclosures against digests ([`process`]) → the
+/// validation's claim checks on the processed claims (an `exp` hidden in a Disclosure is read
+/// where it was disclosed) → the Key Binding JWT ([`KeyBinding::verify`]).
+///
+/// # Errors
+/// The kinds of [`SdJwt::parse`], [`crate::jws::verify_compact`], [`process`],
+/// [`Validation::validate`] and [`KeyBinding::verify`] (`bad_key_binding` when one is required
+/// and missing, or `sd_hash`/`aud`/`nonce` do not match).
+pub fn verify(
+    text: &str,
+    keys: &JwkSet,
+    validation: &Validation,
+    key_binding: &KeyBinding,
+) -> Result<VerifiedSdJwt> {
+    let limits = validation.limits();
+    let sd = SdJwt::parse(text, limits)?;
+    let signed = crate::jws::verify_compact(&sd.issuer_jwt, keys, validation.jws_options())?;
+    let payload = crate::json::parse_object(&signed.payload, limits)?;
+    let processed = process(payload, sd.disclosures.clone(), limits)?;
+    let claims = Claims::new(processed.claims);
+    validation.validate(&signed.header, &claims)?;
+    let kb = key_binding.verify(&sd, &claims, processed.sd_alg, validation)?;
+    Ok(VerifiedSdJwt {
+        header: signed.header,
+        alg: signed.alg,
+        key_index: signed.key_index,
+        claims,
+        disclosures: sd.disclosures,
+        revealed: processed.revealed,
+        undisclosed: processed.undisclosed,
+        sd_alg: processed.sd_alg,
+        key_binding: kb,
+    })
+}
+
+/// Issue an SD-JWT (RFC 9901 §5): make the claims at `pointers` disclosable
+/// ([`make_disclosable`]), sign the payload with `signer` and append every Disclosure.
+///
+/// # Errors
+/// The errors of [`make_disclosable`] and of signing.
+pub fn issue(
+    claims: crate::json::Object,
+    pointers: &[&str],
+    sd_alg: SdAlg,
+    decoys: usize,
+    signer: &crate::jws::Signer<'_>,
+) -> Result<String> {
+    let issuance = make_disclosable(claims, pointers, sd_alg, decoys)?;
+    let payload = serde_json::to_vec(&issuance.payload).map_err(|e| err!(BadJson, "{e}"))?;
+    let sd = SdJwt {
+        issuer_jwt: signer.sign(&payload)?,
+        disclosures: issuance.disclosures,
+        key_binding_jwt: None,
+    };
+    Ok(sd.serialize())
+}
+
+/// A holder's presentation (RFC 9901 §4.3, §6): keep the Disclosures that reveal the claims at
+/// `reveal` (JSON Pointers into the processed claims, as [`Revealed::pointer`] lists them; a
+/// pointer also keeps the Disclosures above it and inside it), and with `holder` sign a Key
+/// Binding JWT for `audience` and `nonce` at `iat` (seconds).
+///
+/// The Issuer-signed JWT is not verified here (a holder may not have the issuer's key); its
+/// payload is read to match Disclosures to claims.
+///
+/// # Errors
+/// The errors of [`SdJwt::parse`] and [`process`]; `invalid_config` for a pointer that no
+/// Disclosure reveals; the signing errors of the Key Binding JWT.
+pub fn present(
+    issued: &str,
+    reveal: &[&str],
+    holder: Option<(&Key, JwsAlg, &str, &str, i64)>,
+    limits: &Limits,
+) -> Result<String> {
+    let mut sd = SdJwt::parse(issued, limits)?;
+    let payload_b64 = sd.issuer_jwt.split('.').nth(1).unwrap_or_default();
+    let payload =
+        crate::base64url::decode(payload_b64).map_err(|p| err!(BadBase64, "the payload {}", p.describe()))?;
+    let payload = crate::json::parse_object(&payload, limits)?;
+    let processed = process(payload, sd.disclosures.clone(), limits)?;
+    let wanted: Vec<String> = reveal
+        .iter()
+        .map(|p| {
+            if p.starts_with('/') {
+                p.to_string()
+            } else {
+                format!("/{p}")
+            }
+        })
+        .collect();
+    for w in &wanted {
+        if !processed.revealed.iter().any(|r| related(&r.pointer, w)) {
+            return Err(err!(InvalidConfig, "{w}: no Disclosure reveals this claim"));
+        }
+    }
+    let keep: Vec<usize> = processed
+        .revealed
+        .iter()
+        .filter(|r| wanted.iter().any(|w| related(&r.pointer, w)))
+        .map(|r| r.disclosure)
+        .collect();
+    let mut i = 0;
+    sd.disclosures.retain(|_| {
+        i += 1;
+        keep.contains(&(i - 1))
+    });
+    sd.key_binding_jwt = match holder {
+        None => None,
+        Some((key, alg, audience, nonce, iat)) => Some(key_binding::sign(
+            &sd,
+            processed.sd_alg,
+            key,
+            alg,
+            audience,
+            nonce,
+            iat,
+        )?),
+    };
+    Ok(sd.serialize())
+}
+
+/// Whether the Disclosure at `revealed` is needed to show `wanted`: it is `wanted`, above it or
+/// inside it.
+fn related(revealed: &str, wanted: &str) -> bool {
+    let under =
+        |a: &str, b: &str| a.len() > b.len() && a.starts_with(b) && a.as_bytes().get(b.len()) == Some(&b'/');
+    revealed == wanted || under(wanted, revealed) || under(revealed, wanted)
+}

@@ -57,6 +57,10 @@ pub enum Command {
     /// Run the JWT-verifying reverse proxy (`--config FILE`), check a config (`--check`), or
     /// explain a decision (`gateway explain`).
     Gateway(crate::cmd::gateway::GatewayArgs),
+    /// SD-JWT (RFC 9901) holder tools: `sd present` keeps the Disclosures to reveal and adds a
+    /// Key Binding JWT. Issue with `sign --sd CLAIM`; `decode` and `verify` read SD-JWTs.
+    #[command(subcommand)]
+    Sd(crate::cmd::sd::SdCommand),
 }
 
 /// How to show times in human output.
@@ -231,8 +235,20 @@ pub struct SignArgs {
     pub json: bool,
     /// Detached content (RFC 7515 Appendix F): print `header..signature` and write the signed
     /// payload (the claims JSON, exact bytes) to FILE; verify with `--payload @FILE`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "sd")]
     pub detached: Option<String>,
+    /// Issue an SD-JWT (RFC 9901): make this claim selectively disclosable. A name (`email`) or a
+    /// JSON Pointer (`/address/street_address`, `/nationalities/0`); repeat for several, nested
+    /// ones included (`/address` and `/address/locality`). Prints `<JWT>~<Disclosure>~…~`.
+    #[arg(long, value_name = "CLAIM")]
+    pub sd: Vec<String>,
+    /// With --sd: decoy digests added to each `_sd` array (RFC 9901 §4.2.5), so the number of
+    /// hidden claims does not show.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "sd")]
+    pub sd_decoys: usize,
+    /// With --sd: the digest hash, `sha-256` (default), `sha-384` or `sha-512` (`_sd_alg`).
+    #[arg(long, value_name = "HASH", default_value = "sha-256", requires = "sd")]
+    pub sd_alg: String,
 }
 
 /// Key output formats.

@@ -9,6 +9,7 @@ pub mod jwks;
 pub mod keygen;
 pub mod lint;
 pub mod remote;
+pub mod sd;
 pub mod sign;
 pub mod ui;
 pub mod verify;

@@ -190,6 +190,13 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
     }
     let signer = signer.build()?;
     let token = match &args.detached {
+        None if !args.sd.is_empty() => {
+            let sd_alg = jwtkit::sd_jwt::SdAlg::from_name(&args.sd_alg)
+                .map_err(|e| Failure::Usage(format!("--sd-alg: {}", e.message())))?;
+            let pointers: Vec<&str> = args.sd.iter().map(String::as_str).collect();
+            jwtkit::sd_jwt::issue(claims.clone(), &pointers, sd_alg, args.sd_decoys, &signer)
+                .map_err(|e| Failure::Usage(format!("--sd: {}", e.message())))?
+        }
         Some(path) => {
             let payload = serde_json::to_vec(&claims).map_err(|e| Failure::Io(format!("claims: {e}")))?;
             std::fs::write(path, &payload).map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))?;
@@ -201,6 +208,10 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
         let mut out = json!({"token": token, "header": signer.header(), "claims": claims});
         if let Some(path) = &args.detached {
             out["detached_payload"] = json!({"path": path});
+        }
+        if !args.sd.is_empty() {
+            let sd = jwtkit::sd_jwt::SdJwt::parse(&token, &Limits::default())?;
+            out["disclosures"] = crate::cmd::sd::disclosures_json(&sd.disclosures);
         }
         output::print_json(&out);
     } else {

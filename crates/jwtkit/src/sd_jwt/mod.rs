@@ -253,7 +253,12 @@ pub fn present(
         .collect();
     for w in &wanted {
         if !processed.revealed.iter().any(|r| related(&r.pointer, w)) {
-            return Err(err!(InvalidConfig, "{w}: no Disclosure reveals this claim"));
+            let known: Vec<&str> = processed.revealed.iter().map(|r| r.pointer.as_str()).collect();
+            return Err(err!(
+                InvalidConfig,
+                "{w}: no Disclosure reveals this claim (disclosable: {})",
+                known.join(", ")
+            ));
         }
     }
     let keep: Vec<usize> = processed

@@ -1,0 +1,167 @@
+//! `jwtkit sign --sd` issues SD-JWTs (RFC 9901) and `jwtkit sd present` makes presentations
+//! with a Key Binding JWT; both checked by the library's verifier.
+
+mod common;
+
+use common::Env;
+use jwtkit::sd_jwt::{self, KeyBinding};
+use jwtkit::{JwsAlg, Limits, Validation};
+use serde_json::{Value, json};
+
+fn keys(env: &Env) {
+    env.run(&[
+        "keygen",
+        "--alg",
+        "ES256",
+        "--kid",
+        "iss-1",
+        "--out",
+        "issuer.jwk",
+        "--public-out",
+        "issuer.pub.jwk",
+    ])
+    .code(0);
+    env.run(&[
+        "keygen",
+        "--alg",
+        "EdDSA",
+        "--out",
+        "holder.jwk",
+        "--public-out",
+        "holder.pub.jwk",
+    ])
+    .code(0);
+    let holder: Value = serde_json::from_str(&env.read("holder.pub.jwk")).unwrap();
+    let claims = json!({
+        "sub": "alice",
+        "email": "alice@example.com",
+        "address": {"street_address": "1 Main St", "locality": "Springfield"},
+        "nationalities": ["FR", "DE"],
+        "cnf": {"jwk": holder},
+    });
+    env.write("claims.json", claims.to_string());
+}
+
+fn verify(env: &Env, text: &str, kb: &KeyBinding) -> Result<sd_jwt::VerifiedSdJwt, jwtkit::Error> {
+    let (set, _) = jwtkit::key::load(env.read("issuer.pub.jwk").as_bytes(), &Limits::default()).unwrap();
+    let v = Validation::builder(JwsAlg::ES256).build().unwrap();
+    sd_jwt::verify(text, &set, &v, kb)
+}
+
+#[test]
+fn sign_sd_issues_and_sd_present_reveals_a_subset_with_key_binding() {
+    let env = Env::new();
+    keys(&env);
+    let r = env
+        .run(&[
+            "sign",
+            "--alg",
+            "ES256",
+            "--key",
+            "issuer.jwk",
+            "--typ",
+            "dc+sd-jwt",
+            "--iss",
+            "https://issuer.example",
+            "--exp",
+            "+1h",
+            "--claims",
+            "@claims.json",
+            "--sd",
+            "email",
+            "--sd",
+            "/address",
+            "--sd",
+            "/address/street_address",
+            "--sd",
+            "/nationalities/0",
+            "--sd-decoys",
+            "2",
+        ])
+        .code(0);
+    let issued = r.stdout.trim().to_string();
+    assert!(issued.ends_with('~'), "{issued}");
+    let all = verify(&env, &issued, &KeyBinding::optional()).unwrap();
+    assert_eq!(all.disclosures.len(), 4);
+    assert_eq!(all.claims.get("email").unwrap(), "alice@example.com");
+    assert_eq!(all.header.typ(), Some("dc+sd-jwt"));
+    assert_eq!(all.undisclosed, 2 * 2);
+    env.write("issued.txt", &issued);
+
+    let r = env
+        .run(&[
+            "sd",
+            "present",
+            "@issued.txt",
+            "--disclose",
+            "/address/street_address",
+            "--holder-key",
+            "holder.jwk",
+            "--aud",
+            "https://rp.example",
+            "--nonce",
+            "n-42",
+            "--json",
+        ])
+        .code(0);
+    let out = r.json();
+    assert_eq!(out["key_binding"], true);
+    let names: Vec<&str> = out["disclosures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(
+        names.contains(&"address") && names.contains(&"street_address"),
+        "{names:?}"
+    );
+    let shown = out["presentation"].as_str().unwrap();
+    let v = verify(&env, shown, &KeyBinding::required("https://rp.example", "n-42")).unwrap();
+    assert_eq!(v.claims.get_path("address.street_address").unwrap(), "1 Main St");
+    assert!(v.claims.get("email").is_none());
+    assert_eq!(v.claims.get("nationalities").unwrap(), &json!(["DE"]));
+    assert_eq!(v.key_binding.unwrap().alg, JwsAlg::EdDSA);
+    let e = verify(&env, shown, &KeyBinding::required("https://rp.example", "other")).unwrap_err();
+    assert_eq!(e.kind().as_str(), "bad_key_binding");
+}
+
+#[test]
+fn sd_mistakes_are_usage_errors_that_name_the_fix() {
+    let env = Env::new();
+    keys(&env);
+    let base = [
+        "sign",
+        "--alg",
+        "ES256",
+        "--key",
+        "issuer.jwk",
+        "--claims",
+        "@claims.json",
+    ];
+    let with = |extra: &[&str]| {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend_from_slice(extra);
+        env.run(&a)
+    };
+    let r = with(&["--sd", "exp", "--exp", "+1h"]).code(2);
+    assert!(r.stderr.contains("verifiers need it"), "{}", r.stderr);
+    let r = with(&["--sd", "/phone"]).code(2);
+    assert!(r.stderr.contains("/phone: no such claim"), "{}", r.stderr);
+    let r = with(&["--sd", "email", "--sd-alg", "md5"]).code(2);
+    assert!(r.stderr.contains("sha-256"), "{}", r.stderr);
+    let issued = with(&["--sd", "email"]).code(0).stdout.trim().to_string();
+    env.write("issued.txt", &issued);
+    let r = env
+        .run(&["sd", "present", "@issued.txt", "--disclose", "sub"])
+        .code(2);
+    assert!(r.stderr.contains("disclosable: /email"), "{}", r.stderr);
+    let r = env
+        .run(&["sd", "present", "@issued.txt", "--holder-key", "holder.jwk"])
+        .code(2);
+    assert!(r.stderr.contains("--aud"), "{}", r.stderr);
+    // Revealing nothing keeps only the Issuer-signed JWT.
+    let r = env.run(&["sd", "present", "@issued.txt"]).code(0);
+    assert_eq!(r.stdout.trim().matches('~').count(), 1);
+}

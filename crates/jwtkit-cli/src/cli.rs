@@ -277,7 +277,8 @@ pub struct KeygenArgs {
     /// RSA modulus size in bits: 2048, 3072 or 4096.
     #[arg(long, value_name = "BITS")]
     pub bits: Option<usize>,
-    /// Key id (default: the RFC 7638 thumbprint).
+    /// Key id (default: the RFC 7638 thumbprint; for an HMAC or other symmetric key a random
+    /// 128-bit id, since its thumbprint would be a hash of the secret).
     #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub kid: Option<String>,
     /// Output format (HMAC secrets are JWK only).
@@ -302,13 +303,19 @@ pub enum JwkCommand {
         #[arg(long, value_enum, default_value_t)]
         format: KeyFormatArg,
     },
-    /// Print the RFC 7638 SHA-256 thumbprint of each key.
+    /// Print the RFC 7638 SHA-256 thumbprint of each key. Refused for HMAC secrets: their
+    /// thumbprint is an unsalted SHA-256 of the secret, which lets anyone who sees it test
+    /// guesses offline.
     Thumbprint {
         /// Key file (any format).
         file: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Print the thumbprint of HMAC secrets too (a hash of the secret: keep it as secret as
+        /// the secret itself).
+        #[arg(long)]
+        insecure_show_secret_hash: bool,
     },
     /// Convert between JWK and PEM.
     Convert {

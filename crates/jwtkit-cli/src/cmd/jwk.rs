@@ -52,8 +52,17 @@ pub fn run(cmd: &JwkCommand, _st: Style) -> Result<u8, Failure> {
                 }
             }
         }
-        JwkCommand::Thumbprint { file, json } => {
+        JwkCommand::Thumbprint {
+            file,
+            json,
+            insecure_show_secret_hash,
+        } => {
             let set = load(file)?;
+            if !insecure_show_secret_hash && set.keys().iter().any(|k| k.family() == jwtkit::KeyFamily::Oct) {
+                return Err(Failure::Usage(
+                    "the RFC 7638 thumbprint of an HMAC secret is an unsalted SHA-256 of the secret: anyone who sees it can test guesses offline. Identify the secret by a random kid instead, or pass --insecure-show-secret-hash".into(),
+                ));
+            }
             if *json {
                 let list: Vec<Value> = set
                     .keys()

@@ -1,4 +1,5 @@
-//! `jwtkit keygen`: new keys, with a kid (the RFC 7638 thumbprint by default).
+//! `jwtkit keygen`: new keys, with a kid (the RFC 7638 thumbprint by default; random for
+//! symmetric keys, whose thumbprint would be a hash of the secret).
 
 use std::io::Write as _;
 
@@ -141,7 +142,12 @@ pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
         )));
     }
     let key = Key::generate(spec)?;
-    let kid = args.kid.clone().unwrap_or_else(|| key.thumbprint().to_string());
+    // A symmetric key's thumbprint is a hash of the secret: its kid is random instead.
+    let kid = match &args.kid {
+        Some(kid) => kid.clone(),
+        None if key.family() == KeyFamily::Oct => random_kid()?,
+        None => key.thumbprint().to_string(),
+    };
     let key = key.with_kid(kid).with_alg(alg_name);
     let private = render(&key, args.format, true)?;
     match &args.out {
@@ -165,4 +171,11 @@ pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
         errln!("wrote the public key to {path}");
     }
     Ok(exit::OK)
+}
+
+/// A random 128-bit key id, base64url.
+fn random_kid() -> Result<String, Failure> {
+    let mut b = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut b).map_err(|_| Failure::Io("random generator failed".into()))?;
+    Ok(jwtkit::base64url::encode(b))
 }

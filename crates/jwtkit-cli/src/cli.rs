@@ -100,6 +100,15 @@ pub struct KeyArgs {
     /// JWK or a JWK Set. Repeat to give several.
     #[arg(long, value_name = "FILE")]
     pub key: Vec<String>,
+    /// Allow keys below the RFC 7518 minimums: HMAC secrets shorter than the hash (signing), RSA
+    /// under 2048 bits (signing, and verifying with RS256/RS512). Testing and legacy systems only.
+    #[arg(long)]
+    pub insecure_allow_weak_key: bool,
+    /// Allow an HMAC secret whose bytes are a public key (PEM, DER, an OpenSSH line, a JWK):
+    /// refused by default as the public-key-as-HMAC-secret attack. For the rare system that
+    /// really MACs with such text, and for crafting the attack in tests.
+    #[arg(long)]
+    pub insecure_allow_public_key_secret: bool,
 }
 
 /// `jwtkit decode`.
@@ -227,9 +236,6 @@ pub struct SignArgs {
     /// The current time (for iat and relative times).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub now: Option<String>,
-    /// Allow keys below RFC 7518 minimums (HMAC shorter than the hash, RSA < 2048). Testing only.
-    #[arg(long)]
-    pub insecure_allow_weak_key: bool,
     /// Print one JSON object with the token, header and claims.
     #[arg(long)]
     pub json: bool,

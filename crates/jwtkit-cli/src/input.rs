@@ -157,6 +157,17 @@ pub fn content(spec: &str) -> Result<(Vec<u8>, String), Failure> {
 
 /// Parse a secret in the PRODUCT.md syntax. Returns the bytes and how the user gave them (for
 /// diagnosis). `-` reads stdin (one trailing newline removed).
+/// How a `--secret` was given, for messages (never the secret itself).
+fn secret_source(spec: &str) -> String {
+    match spec {
+        "-" => "(stdin)".into(),
+        s if s.starts_with('@') || s.starts_with("env:") => s.to_string(),
+        s if s.starts_with("b64url:") => "b64url:…".into(),
+        s if s.starts_with("b64:") => "b64:…".into(),
+        _ => "(text)".into(),
+    }
+}
+
 pub fn secret(spec: &str) -> Result<(Vec<u8>, SecretInput), Failure> {
     use base64::Engine as _;
     if spec == "-" {
@@ -232,9 +243,23 @@ pub fn keys(args: &KeyArgs, limits: &Limits, hmac_prompt: Option<&str>) -> Resul
         secrets: Vec::new(),
         sources: Vec::new(),
     };
+    let hmac = |bytes: Vec<u8>, from: &str| -> Result<Key, Failure> {
+        if bytes.is_empty() {
+            return Err(Failure::Usage(format!(
+                "the secret {from} is empty: an empty key verifies nothing (check the file or variable)"
+            )));
+        }
+        let key = Key::hmac(bytes);
+        Ok(if args.insecure_allow_public_key_secret {
+            key.allow_public_key_secret()
+        } else {
+            key
+        })
+    };
     if let Some(spec) = &args.secret {
         let (bytes, how) = secret(spec)?;
-        out.set.push(Key::hmac(bytes));
+        out.set
+            .push(hmac(bytes, &format!("from --secret {}", secret_source(spec)))?);
         out.secrets.push(how);
         out.sources.push("HMAC secret from --secret".into());
     }
@@ -264,6 +289,9 @@ pub fn keys(args: &KeyArgs, limits: &Limits, hmac_prompt: Option<&str>) -> Resul
         ));
         out.set.extend(set);
     }
+    if args.insecure_allow_weak_key {
+        out.set = JwkSet::from_keys(out.set.into_keys().into_iter().map(Key::allow_weak_rsa).collect());
+    }
     let want_prompt = args.secret_prompt
         || (out.set.is_empty()
             && args.secret.is_none()
@@ -276,7 +304,7 @@ pub fn keys(args: &KeyArgs, limits: &Limits, hmac_prompt: Option<&str>) -> Resul
             hmac_prompt.unwrap_or("the token")
         );
         let (bytes, how) = prompt_secret(&q)?;
-        out.set.push(Key::hmac(bytes));
+        out.set.push(hmac(bytes, "typed at the prompt")?);
         out.secrets.push(how);
         out.sources.push("HMAC secret from the prompt".into());
     }

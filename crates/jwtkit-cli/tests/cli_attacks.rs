@@ -251,7 +251,15 @@ fn hint_public_key_as_hmac_secret() {
         }
         let t = env.sign(
             &[],
-            &["--alg", "HS256", "--secret", &format!("@{pem}"), "--sub", "admin"],
+            &[
+                "--alg",
+                "HS256",
+                "--secret",
+                &format!("@{pem}"),
+                "--insecure-allow-public-key-secret",
+                "--sub",
+                "admin",
+            ],
         );
         let j = env.run(&["verify", &t, "--key", pem, "--json"]).code(1).json();
         assert_eq!(j["error"]["kind"], "alg_not_allowed", "{pem}");

@@ -338,7 +338,14 @@ fn public_key_as_secret(alg: JwsAlg, key: &Key, input: &[u8], sig: &[u8]) -> Opt
     }
     forms
         .into_iter()
-        .find(|(secret, _)| verifies(alg, &Key::hmac(secret.clone()), input, sig))
+        .find(|(secret, _)| {
+            verifies(
+                alg,
+                &Key::hmac(secret.clone()).allow_public_key_secret(),
+                input,
+                sig,
+            )
+        })
         .map(|(_, f)| f)
 }
 

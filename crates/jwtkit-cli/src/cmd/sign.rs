@@ -177,7 +177,7 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
         }
     }
 
-    let mut signer = Signer::new(key, alg)?.allow_weak_key(args.insecure_allow_weak_key);
+    let mut signer = Signer::new(key, alg)?.allow_weak_key(args.keys.insecure_allow_weak_key);
     if !args.typ.is_empty() {
         signer = signer.typ(&args.typ);
     }

@@ -22,9 +22,19 @@ use crate::key::{Key, Material};
 pub fn verify(alg: JwsAlg, key: &Key, signing_input: &[u8], sig: &[u8]) -> Result<()> {
     match (&key.material, alg.family()) {
         (Material::Oct(secret), KeyFamily::Oct) => {
+            if let Some(e) = secret.unusable() {
+                return Err(e);
+            }
             hmac::verify(secret.hmac_key(alg), signing_input, sig).map_err(|_| Error::bad_signature())
         }
         (Material::Rsa(p, _), KeyFamily::Rsa) => {
+            if p.bits < 2048 && !p.weak_allowed {
+                return Err(err!(
+                    BadKey,
+                    "the RSA key has {} bits, under the 2048-bit minimum of RFC 7518 §3.3: it verifies only with an explicit opt-in (--insecure-allow-weak-key, Key::allow_weak_rsa)",
+                    p.bits
+                ));
+            }
             let v = key.parsed_verifier(alg).ok_or_else(|| {
                 err!(
                     BadKey,
@@ -69,6 +79,9 @@ pub fn verify(alg: JwsAlg, key: &Key, signing_input: &[u8], sig: &[u8]) -> Resul
 pub fn sign(alg: JwsAlg, key: &Key, signing_input: &[u8]) -> Result<Vec<u8>> {
     match (&key.material, alg.family()) {
         (Material::Oct(secret), KeyFamily::Oct) => {
+            if let Some(e) = secret.unusable() {
+                return Err(e);
+            }
             Ok(hmac::sign(secret.hmac_key(alg), signing_input).as_ref().to_vec())
         }
         (Material::Rsa(_, Some(private)), KeyFamily::Rsa) => {

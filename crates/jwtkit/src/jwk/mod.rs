@@ -125,6 +125,11 @@ impl Key {
         let key = match kty {
             "oct" => {
                 let k = required(obj, "k", "oct")?;
+                if k.is_empty() {
+                    return Err(bad_key(
+                        "the oct JWK's \"k\" is empty: an empty key verifies nothing",
+                    ));
+                }
                 let mut key = Key::hmac(k);
                 key.meta = meta;
                 key

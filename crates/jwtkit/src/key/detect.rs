@@ -171,6 +171,32 @@ impl Key {
     }
 }
 
+/// Whether `bytes` are the text of a public key (or any key document) rather than a secret:
+/// PEM armour, an OpenSSH public key line, a JWK or JWK Set, or DER that parses as a key or
+/// certificate. Given as an HMAC secret, such bytes are the algorithm-confusion attack
+/// (CVE-2016-10555, CVE-2022-29217 class).
+pub(crate) fn is_public_key_text(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let body = bytes.get(start..).unwrap_or_default();
+    const OPENSSH: [&[u8]; 5] = [b"ssh-rsa ", b"ssh-ed25519 ", b"ssh-dss ", b"ecdsa-sha2-", b"sk-"];
+    if body.starts_with(b"-----BEGIN") || OPENSSH.iter().any(|p| body.starts_with(p)) {
+        return true;
+    }
+    match body.first() {
+        Some(b'{') => {
+            let limits = Limits::default();
+            crate::json::parse_object(body, &limits).is_ok_and(|o| {
+                o.contains_key("kty") || matches!(o.get("keys"), Some(serde_json::Value::Array(_)))
+            })
+        }
+        Some(0x30) => load_der(bytes).is_ok(),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,14 +65,36 @@ pub(crate) struct Secret {
     pub(crate) bytes: Zeroizing<Vec<u8>>,
     /// `hmac::Key` per HS256/384/512, built once (precomputes the inner and outer pads).
     hmac: [OnceLock<Box<hmac::Key>>; 3],
+    /// The bytes are a public key's text (PEM, DER, OpenSSH line, JWK): as an HMAC secret that
+    /// is the algorithm-confusion attack, refused unless allowed ([`Key::allow_public_key_secret`]).
+    pub(crate) public_key_text: bool,
 }
 
 impl Secret {
     pub(crate) fn new(bytes: Vec<u8>) -> Secret {
+        let public_key_text = detect::is_public_key_text(&bytes);
         Secret {
             bytes: Zeroizing::new(bytes),
             hmac: Default::default(),
+            public_key_text,
         }
+    }
+
+    /// Why this secret may not compute an HMAC: empty, or a public key's text.
+    pub(crate) fn unusable(&self) -> Option<crate::Error> {
+        if self.bytes.is_empty() {
+            return Some(crate::error::err!(
+                KeyMismatch,
+                "the HMAC secret is empty: an empty key verifies nothing"
+            ));
+        }
+        self.public_key_text.then(|| {
+            crate::error::err!(
+                KeyMismatch,
+                "the HMAC secret is the text of a public key (PEM, DER, OpenSSH or JWK): that is the algorithm-confusion attack, \
+                 not a secret. Verify with the public key itself (an RS*/ES*/EdDSA algorithm)"
+            )
+        })
     }
 
     pub(crate) fn hmac_key(&self, alg: JwsAlg) -> &hmac::Key {
@@ -96,6 +118,9 @@ pub(crate) struct RsaPublic {
     /// An RSASSA-PSS key (RFC 4055 `id-RSASSA-PSS` in its SubjectPublicKeyInfo or PKCS#8):
     /// usable only with PS256/PS384/PS512, never PKCS#1 v1.5 (RS*) or encryption.
     pub(crate) pss_only: bool,
+    /// A modulus under 2048 bits (RFC 7518 §3.3's minimum) may verify: set only by
+    /// [`Key::allow_weak_rsa`].
+    pub(crate) weak_allowed: bool,
     /// One parsed verifier per RSA JWS algorithm (RS256..PS512), built on first use.
     parsed: [OnceLock<Option<ParsedPublicKey>>; 6],
 }
@@ -193,6 +218,27 @@ impl Key {
     /// ```
     pub fn hmac(secret: impl Into<Vec<u8>>) -> Key {
         Key::from_material(Material::Oct(Secret::new(secret.into())), KeyMeta::default())
+    }
+
+    /// Allow an HMAC secret whose bytes are a public key's text (PEM, DER, OpenSSH line, JWK),
+    /// refused by default as the public-key-as-HMAC-secret attack (`key_mismatch`). For the rare
+    /// system that really MACs with such bytes; no effect on other keys.
+    pub fn allow_public_key_secret(mut self) -> Key {
+        if let Material::Oct(s) = &mut self.material {
+            s.public_key_text = false;
+        }
+        self
+    }
+
+    /// Let an RSA key under 2048 bits verify (RS256 and RS512 only; aws-lc-rs has no legacy
+    /// parameters for the others). Refused by default: RFC 7518 §3.3 requires 2048 bits, and a
+    /// 1024-bit modulus is within reach of a determined attacker. `lint` still reports
+    /// `weak_rsa_key`. No effect on other keys.
+    pub fn allow_weak_rsa(mut self) -> Key {
+        if let Material::Rsa(p, _) = &mut self.material {
+            p.weak_allowed = true;
+        }
+        self
     }
 
     /// The key family (oct, RSA, EC curve, OKP curve).
@@ -471,6 +517,7 @@ impl Key {
             Material::Rsa(p, _) => Material::Rsa(
                 RsaPublic {
                     pss_only: p.pss_only,
+                    weak_allowed: p.weak_allowed,
                     ..RsaPublic::new(p.n.clone(), p.e.clone())
                 },
                 None,
@@ -519,6 +566,7 @@ impl RsaPublic {
             e,
             bits,
             pss_only: false,
+            weak_allowed: false,
             parsed: Default::default(),
         }
     }

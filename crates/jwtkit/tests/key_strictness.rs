@@ -1,0 +1,182 @@
+//! Keys that cannot be what they claim to be: public-key text used as an HMAC secret, empty HMAC
+//! keys, Ed25519 public keys of small order, RSA under 2048 bits. Each test is named after the
+//! public report of the class.
+
+use jwtkit::jws::Signer;
+use jwtkit::key::KeySpec;
+use jwtkit::{JwkSet, JwsAlg, Key, Limits, Validation};
+use serde_json::json;
+
+fn hs256(key: &Key) -> Validation {
+    let _ = key;
+    Validation::builder(JwsAlg::HS256).build().unwrap()
+}
+
+/// A token MACed with `secret` as HS256 key (made with the explicit opt-in, as an attacker would).
+fn maced_with(secret: &[u8]) -> String {
+    let key = Key::hmac(secret.to_vec()).allow_public_key_secret();
+    Signer::new(&key, JwsAlg::HS256)
+        .unwrap()
+        .build()
+        .unwrap()
+        .sign(br#"{"sub":"admin"}"#)
+        .unwrap()
+}
+
+fn kind(e: jwtkit::Error) -> &'static str {
+    e.kind().as_str()
+}
+
+/// CVE-2024-33663 (python-jose: OpenSSH ECDSA keys), CVE-2022-29217 (PyJWT: `ssh-ed25519`
+/// lines), CVE-2016-10555 (PEM): a verifier handed a public key's text as an HMAC secret
+/// accepts tokens anyone can MAC. Every text form of a public key is refused as a secret.
+#[test]
+fn cve_2024_33663_public_key_text_is_never_an_hmac_secret() {
+    let ec = Key::generate(KeySpec::for_alg(JwsAlg::ES256)).unwrap();
+    let pem = ec.public_key_pem().unwrap();
+    let der = ec.public_key_der().unwrap();
+    let jwk = serde_json::to_vec(&ec.to_public().unwrap().to_jwk(false)).unwrap();
+    let jwks = serde_json::to_vec(&json!({"keys": [ec.to_public().unwrap().to_jwk(false)]})).unwrap();
+    let forms: Vec<(&str, Vec<u8>)> = vec![
+        ("PEM", pem.clone().into_bytes()),
+        ("PEM after blank lines", format!("\n\n{pem}").into_bytes()),
+        ("DER", der),
+        ("JWK", jwk),
+        ("JWK Set", jwks),
+        (
+            "OpenSSH ECDSA",
+            b"ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBPv user@host".to_vec(),
+        ),
+        (
+            "OpenSSH Ed25519",
+            b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC user@host".to_vec(),
+        ),
+        (
+            "OpenSSH RSA",
+            b"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ user@host".to_vec(),
+        ),
+    ];
+    for (form, text) in forms {
+        let token = maced_with(&text);
+        let key = Key::hmac(text.clone());
+        let e = jwtkit::verify(&token, &JwkSet::from_keys(vec![key]), &hs256(&ec)).unwrap_err();
+        assert_eq!(kind(e.clone()), "key_mismatch", "{form}: {e}");
+        assert!(e.message().contains("algorithm-confusion"), "{form}: {e}");
+        let signing = Key::hmac(text.clone());
+        assert_eq!(
+            kind(
+                Signer::new(&signing, JwsAlg::HS256)
+                    .unwrap()
+                    .build()
+                    .unwrap()
+                    .sign(b"{}")
+                    .unwrap_err()
+            ),
+            "key_mismatch",
+            "{form}: signing with it is refused too"
+        );
+        // The explicit opt-in, for the rare system that really MACs with such text.
+        let allowed = Key::hmac(text).allow_public_key_secret();
+        assert!(
+            jwtkit::verify(&token, &JwkSet::from_keys(vec![allowed]), &hs256(&ec)).is_ok(),
+            "{form}"
+        );
+    }
+    // Ordinary secrets, including ones that merely start with `{` or 0x30, are secrets.
+    for secret in [
+        &b"0123456789abcdef0123456789abcdef"[..],
+        b"{not a jwk at all, just a secret}",
+        &[0x30; 32],
+    ] {
+        let token = maced_with(secret);
+        jwtkit::verify(
+            &token,
+            &JwkSet::from_keys(vec![Key::hmac(secret.to_vec())]),
+            &hs256(&Key::hmac(vec![1])),
+        )
+        .unwrap();
+    }
+}
+
+/// An empty HMAC key (`"k": ""`, an empty file or variable) MACs with a key anyone knows.
+#[test]
+fn empty_hmac_key_never_verifies() {
+    let tag = aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, b""),
+        b"e30.e30",
+    );
+    let token = format!("e30.e30.{}", jwtkit::base64url::encode(tag.as_ref()));
+    let token = token.replacen("e30", &jwtkit::base64url::encode(br#"{"alg":"HS256"}"#), 1);
+    let e = jwtkit::verify(
+        &token,
+        &JwkSet::from_keys(vec![Key::hmac(Vec::new())]),
+        &hs256(&Key::hmac(vec![1])),
+    )
+    .unwrap_err();
+    assert_eq!(kind(e), "key_mismatch");
+    let e = Key::from_jwk(json!({"kty": "oct", "k": ""}).as_object().unwrap()).unwrap_err();
+    assert_eq!(kind(e.clone()), "bad_key", "{e}");
+    let e = JwkSet::parse(
+        br#"{"keys":[{"kty":"oct","k":"","kid":"a"}]}"#,
+        &Limits::default(),
+    );
+    assert!(
+        e.map_or(true, |s| s.keys().is_empty()),
+        "an empty oct key is not usable from a set"
+    );
+}
+
+/// Ed25519 public keys of small order (the identity, points of order 2, 4 and 8, and their
+/// non-canonical encodings; libsodium's blocklist): signatures under them prove nothing.
+#[test]
+fn ed25519_public_keys_of_small_order_are_refused() {
+    let small: [&str; 7] = [
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ];
+    let hex = |s: &str| {
+        (0..32)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+            .collect::<Vec<u8>>()
+    };
+    for h in small {
+        for sign in [false, true] {
+            let mut x = hex(h);
+            if sign {
+                x[31] |= 0x80;
+            }
+            let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": jwtkit::base64url::encode(&x)});
+            let e = Key::from_jwk(jwk.as_object().unwrap()).unwrap_err();
+            assert_eq!(kind(e.clone()), "bad_key", "{h} sign={sign}: {e}");
+        }
+    }
+    // A real key loads.
+    let k = Key::generate(KeySpec::for_alg(JwsAlg::EdDSA)).unwrap();
+    Key::from_jwk(&k.to_public().unwrap().to_jwk(false)).unwrap();
+}
+
+/// RFC 7518 §3.3 requires 2048-bit RSA keys; 1024-bit keys are factorable by a determined
+/// attacker. Verification needs an explicit opt-in.
+#[test]
+fn rsa_under_2048_bits_verifies_only_with_an_opt_in() {
+    let limits = Limits::default();
+    // aws-lc-rs cannot load a 1024-bit private key, so the token was made once with Python
+    // `cryptography` (RS256 over {"sub":"a"}).
+    let token = include_str!("fixtures/keys/rsa1024.rs256.jwt").trim();
+    let (public, _) = jwtkit::key::load(include_bytes!("fixtures/keys/rsa1024.pub.pem"), &limits).unwrap();
+    let v = Validation::builder(JwsAlg::RS256).build().unwrap();
+    let e = jwtkit::verify(token, &public, &v).unwrap_err();
+    assert_eq!(kind(e.clone()), "bad_key", "{e}");
+    assert!(
+        e.message().contains("1024 bits") && e.message().contains("--insecure-allow-weak-key"),
+        "{e}"
+    );
+    let allowed = JwkSet::from_keys(public.into_keys().into_iter().map(Key::allow_weak_rsa).collect());
+    let ok = jwtkit::verify(token, &allowed, &v).unwrap();
+    assert_eq!(ok.claims.get("sub").unwrap(), "a");
+}

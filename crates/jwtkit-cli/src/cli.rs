@@ -61,6 +61,9 @@ pub enum Command {
     /// Key Binding JWT. Issue with `sign --sd CLAIM`; `decode` and `verify` read SD-JWTs.
     #[command(subcommand)]
     Sd(crate::cmd::sd::SdCommand),
+    /// Make a DPoP proof (RFC 9449) for one request: `--key FILE --method GET --url URL
+    /// [--access-token T] [--nonce N]`. Send it as the `DPoP` header with `Authorization: DPoP T`.
+    Dpop(crate::cmd::dpop::DpopArgs),
 }
 
 /// How to show times in human output.

@@ -30,6 +30,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Ui(a) => cmd::ui::run(a, st),
         Command::Gateway(a) => cmd::gateway::run(a, st),
         Command::Sd(c) => cmd::sd::run(c, st),
+        Command::Dpop(a) => cmd::dpop::run(a, st),
     }
 }
 
@@ -45,6 +46,7 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Jwks(c) => c.json(),
         Command::Gateway(a) => matches!(&a.command, Some(cmd::gateway::GatewayCommand::Explain(e)) if e.json),
         Command::Sd(c) => c.json(),
+        Command::Dpop(a) => a.json,
         Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) => false,
     }
 }

@@ -78,11 +78,21 @@ pub enum ErrorKind {
     /// An SD-JWT's Key Binding JWT is missing where required, or does not bind this
     /// presentation (RFC 9901 §7.3: `sd_hash`, `nonce`, no `cnf` key).
     BadKeyBinding,
+    /// A DPoP proof (RFC 9449 §4.3) does not check: wrong `typ`, a symmetric or private key,
+    /// `htm`/`htu` not the request's, `iat` outside the window, `ath` not the token's hash.
+    /// HTTP answer: `invalid_dpop_proof`.
+    BadDpopProof,
+    /// The server requires a DPoP nonce and the proof has none, or an old one (RFC 9449 §8).
+    /// HTTP answer: `use_dpop_nonce` with a fresh `DPoP-Nonce`.
+    DpopNonceRequired,
+    /// A sender-constrained token is presented with another key than it is bound to
+    /// (`cnf.jkt`, RFC 9449 §6; `cnf.x5t#S256`, RFC 8705 §3), or is not bound where it must be.
+    BadTokenBinding,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 29] = [
+    pub const ALL: [ErrorKind; 32] = [
         ErrorKind::Malformed,
         ErrorKind::BadBase64,
         ErrorKind::BadJson,
@@ -112,6 +122,9 @@ impl ErrorKind {
         ErrorKind::InvalidConfig,
         ErrorKind::BadDisclosure,
         ErrorKind::BadKeyBinding,
+        ErrorKind::BadDpopProof,
+        ErrorKind::DpopNonceRequired,
+        ErrorKind::BadTokenBinding,
     ];
 
     /// The stable snake_case name (`"expired"`, `"alg_not_allowed"`, ...).
@@ -146,6 +159,9 @@ impl ErrorKind {
             ErrorKind::InvalidConfig => "invalid_config",
             ErrorKind::BadDisclosure => "bad_disclosure",
             ErrorKind::BadKeyBinding => "bad_key_binding",
+            ErrorKind::BadDpopProof => "bad_dpop_proof",
+            ErrorKind::DpopNonceRequired => "dpop_nonce_required",
+            ErrorKind::BadTokenBinding => "bad_token_binding",
         }
     }
 
@@ -430,6 +446,9 @@ mod tests {
                 "invalid_config",
                 "bad_disclosure",
                 "bad_key_binding",
+                "bad_dpop_proof",
+                "dpop_nonce_required",
+                "bad_token_binding",
             ]
         );
         for k in ErrorKind::ALL {

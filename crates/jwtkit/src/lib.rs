@@ -48,6 +48,7 @@
 pub mod base64url;
 pub mod dangerous;
 pub mod diagnose;
+pub mod dpop;
 mod error;
 pub mod json;
 pub mod jwa;
@@ -60,6 +61,7 @@ mod limits;
 pub mod lint;
 pub mod manual;
 pub mod paste;
+mod random;
 #[cfg(feature = "remote")]
 pub mod remote;
 pub mod sd_jwt;

@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod decrypt;
+pub mod dpop;
 pub mod encrypt;
 pub mod gateway;
 pub mod jwk;

@@ -139,7 +139,7 @@ impl Disclosure {
     }
 
     fn build(name: Option<String>, value: Value) -> Disclosure {
-        let salt = random_b64(16);
+        let salt = crate::random::b64url(16);
         let array = match &name {
             Some(n) => Value::Array(vec![salt.clone().into(), n.clone().into(), value.clone()]),
             None => Value::Array(vec![salt.clone().into(), value.clone()]),
@@ -180,21 +180,6 @@ impl Disclosure {
     pub fn digest(&self, alg: SdAlg) -> String {
         alg.digest(&self.encoded)
     }
-}
-
-/// `n` random bytes, base64url: salts and decoy digests.
-pub(super) fn random_b64(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    // aws-lc-rs' system RNG does not fail on supported platforms; an all-zero salt on a
-    // failure would still be unique per Disclosure only by chance, so a failure is surfaced
-    // as a fresh digest of the (zero) bytes plus the time, never silently reused.
-    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        return SdAlg::Sha256.digest(&t.to_string());
-    }
-    crate::base64url::encode(bytes)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::disclosure::{Disclosure, SdAlg, random_b64};
+use super::disclosure::{Disclosure, SdAlg};
 use crate::error::{Result, err};
 use crate::json::Object;
 
@@ -155,7 +155,7 @@ fn finish_sd_arrays(obj: &mut Object, alg: SdAlg, decoys: usize) {
     }
     if let Some(Value::Array(digests)) = obj.get_mut("_sd") {
         for _ in 0..decoys {
-            digests.push(alg.digest(&random_b64(16)).into());
+            digests.push(alg.digest(&crate::random::b64url(16)).into());
         }
         digests.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     }

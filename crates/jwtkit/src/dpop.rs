@@ -1,0 +1,351 @@
+//! DPoP proofs, [RFC 9449]: a JWT the client signs per request with a key it holds, binding an
+//! access token (`cnf.jkt`) to that key.
+//!
+//! [`verify_proof`] runs the checks of RFC 9449 §4.3 in order: strict compact JWS → `typ`
+//! `dpop+jwt` → `alg` asymmetric and in the caller's allowlist → the `jwk` header is a public
+//! asymmetric key → the signature verifies with it → `jti`, `htm`, `htu`, `iat` present and typed
+//! → `htm` and `htu` match the request (`htu` compared without query and fragment, after RFC 3986
+//! normalization) → `iat` within the window → `nonce` when the server requires one → `ath` when
+//! an access token is presented. [`check_binding`] then compares the access token's `cnf.jkt`
+//! with the proof key's RFC 7638 thumbprint (§6.1). Replay (`jti` seen before) is the caller's
+//! store's job: [`VerifiedProof::jti`] is what to remember, for [`VerifiedProof::iat`] + the
+//! window.
+//!
+//! [`create_proof`] makes one (`jwtkit dpop`), for clients and tests.
+//!
+//! [RFC 9449]: https://www.rfc-editor.org/rfc/rfc9449
+
+use std::time::Duration;
+
+use aws_lc_rs::digest;
+use serde_json::Value;
+
+use crate::error::{Result, err};
+use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
+use crate::jws::{CompactJws, Header, JwsOptions};
+use crate::jwt::{ClaimValue, Claims};
+use crate::{JwkSet, Key, Limits};
+
+/// The `typ` of a DPoP proof (§4.2).
+pub const DPOP_TYP: &str = "dpop+jwt";
+
+/// The request a proof must match.
+#[derive(Clone, Copy, Debug)]
+pub struct DpopRequest<'a> {
+    /// HTTP method, e.g. `GET` (compared case-sensitively, as RFC 9110 methods are).
+    pub method: &'a str,
+    /// The request's absolute URL (`https://api.example/orders?x=1`); query and fragment are
+    /// ignored.
+    pub url: &'a str,
+    /// The access token presented with the proof (`Authorization: DPoP <token>`), if any: the
+    /// proof's `ath` must be its hash.
+    pub access_token: Option<&'a str>,
+    /// The nonce the server gave the client (`DPoP-Nonce`), if it requires one.
+    pub nonce: Option<&'a str>,
+}
+
+/// How proofs are checked.
+#[derive(Clone, Debug)]
+pub struct DpopOptions {
+    /// Accepted proof algorithms; symmetric ones are never accepted whatever this says.
+    pub algorithms: AlgSet,
+    /// How old `iat` may be. Default 5 minutes.
+    pub max_age: Duration,
+    /// Clock skew allowed for an `iat` in the future. Default 5 seconds.
+    pub leeway: Duration,
+    /// The current time, seconds since the epoch.
+    pub now: i64,
+    /// Input limits.
+    pub limits: Limits,
+}
+
+impl DpopOptions {
+    /// Options accepting every asymmetric algorithm jwtkit supports, at `now`.
+    pub fn new(now: i64) -> DpopOptions {
+        DpopOptions {
+            algorithms: asymmetric(AlgSet::all()),
+            max_age: Duration::from_secs(300),
+            leeway: Duration::from_secs(5),
+            now,
+            limits: Limits::default(),
+        }
+    }
+}
+
+fn asymmetric(set: AlgSet) -> AlgSet {
+    set.iter().filter(|a| !a.is_hmac()).collect()
+}
+
+/// A proof that passed every check of [`verify_proof`].
+#[derive(Debug)]
+pub struct VerifiedProof {
+    /// The proof's JWS Protected Header (with its `jwk`).
+    pub header: Header,
+    /// The proof's claims.
+    pub claims: Claims,
+    /// The algorithm that verified.
+    pub alg: JwsAlg,
+    /// RFC 7638 SHA-256 thumbprint (base64url) of the proof key: what `cnf.jkt` must be.
+    pub jkt: String,
+    /// `jti`: remember it until `iat + max_age` to refuse replays.
+    pub jti: String,
+    /// `iat`, seconds since the epoch.
+    pub iat: i64,
+}
+
+/// Check a DPoP proof against the request (RFC 9449 §4.3).
+///
+/// # Errors
+/// `bad_dpop_proof` for every check of §4.3 (the message says which), `dpop_nonce_required`
+/// when the server requires a nonce and the proof has none or another one (answer
+/// `use_dpop_nonce` with a fresh `DPoP-Nonce`), `alg_not_allowed`, `alg_none`,
+/// `unsupported_alg`, `bad_signature`, and the parse errors of [`CompactJws::parse`].
+pub fn verify_proof(proof: &str, req: &DpopRequest<'_>, opts: &DpopOptions) -> Result<VerifiedProof> {
+    let jws = CompactJws::parse(proof, &opts.limits)?;
+    let header = jws.header();
+    if header.typ() != Some(DPOP_TYP) {
+        return Err(bad(format!(
+            "typ must be \"dpop+jwt\", found {:?}",
+            header.typ().unwrap_or("(none)")
+        )));
+    }
+    let alg = header.alg()?;
+    if alg.is_hmac() {
+        return Err(bad(
+            "a DPoP proof is signed with an asymmetric key, not an HMAC secret".into(),
+        ));
+    }
+    let jwk = header
+        .jwk()
+        .ok_or_else(|| bad("the header has no jwk: the proof must carry its public key".into()))?;
+    let key = Key::from_jwk(jwk).map_err(|e| bad(format!("the header's jwk: {}", e.message())))?;
+    if key.family() == KeyFamily::Oct || key.is_private() {
+        return Err(bad("the header's jwk must be a public asymmetric key".into()));
+    }
+    let jkt = key.thumbprint().to_string();
+    let mut jws_opts = JwsOptions::new(asymmetric(opts.algorithms));
+    jws_opts.limits = opts.limits;
+    let (alg, _) =
+        crate::jws::check_signature(&jws, &JwkSet::from_keys(vec![key]), &jws_opts).map_err(|e| {
+            match e.kind() {
+                crate::ErrorKind::KeyNotFound | crate::ErrorKind::KeyMismatch => {
+                    bad(format!("the header's jwk: {}", e.message()))
+                }
+                _ => e,
+            }
+        })?;
+    let (header, payload) = jws.into_parts();
+    let claims = Claims::new(crate::json::parse_object(&payload, &opts.limits)?);
+    let string = |name: &str| match claims.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(_) => Err(bad(format!("{name} must be a non-empty string"))),
+        None => Err(bad(format!("the proof has no {name}"))),
+    };
+    let jti = string("jti")?;
+    let htm = string("htm")?;
+    let htu = string("htu")?;
+    let iat = match claims.iat() {
+        ClaimValue::Present(t) if t.fract() == 0.0 => t as i64,
+        ClaimValue::Present(_) | ClaimValue::Invalid(_) => {
+            return Err(bad("iat must be an integer NumericDate".into()));
+        }
+        ClaimValue::Absent => return Err(bad("the proof has no iat".into())),
+    };
+    if htm != req.method {
+        return Err(bad(format!("htm is {htm:?}, the request is {}", req.method)));
+    }
+    let want = normalize_htu(req.url)
+        .map_err(|_| err!(InvalidConfig, "the request URL {:?} is not absolute", req.url))?;
+    if normalize_htu(&htu).ok().as_deref() != Some(want.as_str()) {
+        return Err(bad(format!("htu {htu:?} is not the request URL {want:?}")));
+    }
+    let leeway = i64::try_from(opts.leeway.as_secs()).unwrap_or(i64::MAX);
+    let max_age = i64::try_from(opts.max_age.as_secs()).unwrap_or(i64::MAX);
+    if iat > opts.now.saturating_add(leeway) {
+        return Err(bad(format!("iat is {}s in the future", iat - opts.now)));
+    }
+    if iat < opts.now.saturating_sub(max_age).saturating_sub(leeway) {
+        return Err(bad(format!(
+            "iat is {}s old, over the {}s window: make a new proof for each request",
+            opts.now - iat,
+            opts.max_age.as_secs()
+        )));
+    }
+    if let Some(nonce) = req.nonce {
+        match claims.get("nonce") {
+            Some(Value::String(n)) if n == nonce => {}
+            _ => {
+                return Err(err!(
+                    DpopNonceRequired,
+                    "the server requires the DPoP-Nonce it gave in the proof's nonce"
+                ));
+            }
+        }
+    }
+    match (req.access_token, claims.get("ath")) {
+        (Some(token), Some(Value::String(ath))) => {
+            if *ath != access_token_hash(token) {
+                return Err(bad("ath is not the hash of the access token presented".into()));
+            }
+        }
+        (Some(_), _) => return Err(bad("the proof has no ath for the access token presented".into())),
+        (None, _) => {}
+    }
+    Ok(VerifiedProof {
+        header,
+        claims,
+        alg,
+        jkt,
+        jti,
+        iat,
+    })
+}
+
+/// The access token's `cnf.jkt` must be the proof key's thumbprint (RFC 9449 §6.1).
+///
+/// # Errors
+/// `bad_token_binding` when the token has no `cnf.jkt` or another one.
+pub fn check_binding(access_token_claims: &Claims, proof: &VerifiedProof) -> Result<()> {
+    match access_token_claims.get_path("cnf.jkt") {
+        Some(Value::String(jkt)) if *jkt == proof.jkt => Ok(()),
+        Some(_) => Err(err!(
+            BadTokenBinding,
+            "the access token is bound to another key (cnf.jkt) than the one that signed the DPoP proof"
+        )),
+        None => Err(err!(
+            BadTokenBinding,
+            "the access token has no cnf.jkt: it is not bound to a DPoP key"
+        )),
+    }
+}
+
+/// `ath`: base64url(SHA-256(ASCII(access token))) (§4.2).
+pub fn access_token_hash(token: &str) -> String {
+    crate::base64url::encode(digest::digest(&digest::SHA256, token.as_bytes()))
+}
+
+/// The `htu` form of a URL (§4.3 step 9): scheme and host lower-cased, the default port removed,
+/// percent-encodings of unreserved characters decoded (RFC 3986 §6.2.2), no query or fragment.
+///
+/// # Errors
+/// `malformed` when `url` is not an absolute http(s) URL.
+pub fn normalize_htu(url: &str) -> Result<String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| err!(Malformed, "htu must be an absolute URL"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return Err(err!(Malformed, "htu must be an http or https URL")),
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    if authority.is_empty() || authority.contains('@') {
+        return Err(err!(Malformed, "htu must have a host and no user information"));
+    }
+    let authority = authority.to_ascii_lowercase();
+    // The port follows the last ':' after an IPv6 literal's ']'.
+    let port_at = authority
+        .rfind(':')
+        .filter(|&i| authority.rfind(']').is_none_or(|j| i > j));
+    let authority = match port_at.map(|i| (i, authority.get(i + 1..).unwrap_or_default())) {
+        Some((i, port)) if port.is_empty() || port == default_port => {
+            authority.get(..i).unwrap_or_default().to_string()
+        }
+        _ => authority,
+    };
+    Ok(format!("{scheme}://{authority}{}", decode_unreserved(path)))
+}
+
+/// Decode `%XX` where XX is an unreserved character (RFC 3986 §2.3); upper-case other escapes.
+fn decode_unreserved(path: &str) -> String {
+    let b = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%'
+            && let (Some(&h), Some(&l)) = (b.get(i + 1), b.get(i + 2))
+            && let (Some(hv), Some(lv)) = ((h as char).to_digit(16), (l as char).to_digit(16))
+        {
+            let v = (hv * 16 + lv) as u8;
+            if v.is_ascii_alphanumeric() || b"-._~".contains(&v) {
+                out.push(v as char);
+            } else {
+                out.push('%');
+                out.push((h as char).to_ascii_uppercase());
+                out.push((l as char).to_ascii_uppercase());
+            }
+            i += 3;
+            continue;
+        }
+        out.push(c as char);
+        i += 1;
+    }
+    out
+}
+
+/// What a client puts in a new proof.
+#[derive(Clone, Copy, Debug)]
+pub struct NewProof<'a> {
+    /// HTTP method.
+    pub method: &'a str,
+    /// Request URL (query and fragment are dropped from `htu`).
+    pub url: &'a str,
+    /// The access token the proof goes with (`ath`), if any.
+    pub access_token: Option<&'a str>,
+    /// The server's `DPoP-Nonce`, if it gave one.
+    pub nonce: Option<&'a str>,
+    /// `iat`, seconds since the epoch.
+    pub iat: i64,
+}
+
+/// Sign a DPoP proof with the client's private `key` (its public part goes in the `jwk` header).
+///
+/// # Errors
+/// `key_mismatch` for a secret or a public key, or a key that cannot sign `alg`; `malformed`
+/// for a URL that is not absolute http(s).
+pub fn create_proof(key: &Key, alg: JwsAlg, p: &NewProof<'_>) -> Result<String> {
+    if key.family() == KeyFamily::Oct {
+        return Err(err!(
+            KeyMismatch,
+            "a DPoP proof is signed with a private asymmetric key, not a secret"
+        ));
+    }
+    let public = key
+        .to_public()
+        .ok_or_else(|| err!(KeyMismatch, "a DPoP proof needs the private key"))?;
+    let htu = {
+        let s = p.url.split(['?', '#']).next().unwrap_or_default();
+        normalize_htu(s)?;
+        s.to_string()
+    };
+    let mut claims = crate::json::Object::new();
+    claims.insert("jti".into(), crate::random::b64url(16).into());
+    claims.insert("htm".into(), p.method.into());
+    claims.insert("htu".into(), htu.into());
+    claims.insert("iat".into(), p.iat.into());
+    if let Some(t) = p.access_token {
+        claims.insert("ath".into(), access_token_hash(t).into());
+    }
+    if let Some(n) = p.nonce {
+        claims.insert("nonce".into(), n.into());
+    }
+    let mut jwk = public.to_jwk(false);
+    jwk.remove("kid");
+    jwk.remove("alg");
+    jwk.remove("use");
+    jwk.remove("key_ops");
+    crate::jws::Signer::new(key, alg)?
+        .typ(DPOP_TYP)
+        .param("jwk", Value::Object(jwk))
+        .build()?
+        .sign(Value::Object(claims).to_string().as_bytes())
+}
+
+fn bad(message: String) -> crate::Error {
+    crate::Error::new(crate::ErrorKind::BadDpopProof, message)
+}

@@ -57,6 +57,9 @@ pub enum Command {
     /// Run the JWT-verifying reverse proxy (`--config FILE`), check a config (`--check`), or
     /// explain a decision (`gateway explain`).
     Gateway(crate::cmd::gateway::GatewayArgs),
+    /// Run a local OpenID Connect provider for development and tests (`--config FILE`):
+    /// discovery, rotating JWKS, login page, code + PKCE, refresh rotation, introspection.
+    Issuer(crate::cmd::issuer::IssuerArgs),
 }
 
 /// How to show times in human output.

@@ -29,6 +29,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Jwks(c) => cmd::jwks::run(c, st),
         Command::Ui(a) => cmd::ui::run(a, st),
         Command::Gateway(a) => cmd::gateway::run(a, st),
+        Command::Issuer(a) => cmd::issuer::run(a, st),
     }
 }
 
@@ -43,7 +44,7 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Lint(a) => a.json,
         Command::Jwks(c) => c.json(),
         Command::Gateway(a) => matches!(&a.command, Some(cmd::gateway::GatewayCommand::Explain(e)) if e.json),
-        Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) => false,
+        Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) | Command::Issuer(_) => false,
     }
 }
 

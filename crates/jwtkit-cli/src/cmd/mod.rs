@@ -4,6 +4,7 @@ pub mod decode;
 pub mod decrypt;
 pub mod encrypt;
 pub mod gateway;
+pub mod issuer;
 pub mod jwk;
 pub mod jwks;
 pub mod keygen;

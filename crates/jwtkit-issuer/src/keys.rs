@@ -138,7 +138,7 @@ impl KeyRing {
             .values()
             .filter(|r| r.activates_at <= now + self.ahead && now < r.published_until)
             .collect();
-        recs.sort_by(|a, b| b.activates_at.cmp(&a.activates_at));
+        recs.sort_by_key(|r| std::cmp::Reverse(r.activates_at));
         recs.into_iter().filter_map(|r| self.parse(r)).collect()
     }
 

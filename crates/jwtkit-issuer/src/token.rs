@@ -67,7 +67,7 @@ fn state_error(e: anyhow::Error) -> OAuthError {
 
 /// Why a code cannot be redeemed.
 enum Redeem {
-    Ok(Grant, String),
+    Ok(Box<Grant>, String),
     Unknown,
     Replayed,
     Expired,
@@ -135,14 +135,14 @@ async fn authorization_code(issuer: &Issuer, caller: &Caller<'_>, p: &Params) ->
             }
             let grant_id = c.grant.clone();
             match m.grants.get(&grant_id) {
-                Some(g) if !g.revoked => (Redeem::Ok(g.clone(), grant_id), w),
+                Some(g) if !g.revoked => (Redeem::Ok(Box::new(g.clone()), grant_id), w),
                 _ => (Redeem::Unknown, w),
             }
         })
         .await
         .map_err(state_error)?;
     let (grant, grant_id) = match outcome {
-        Redeem::Ok(g, id) => (g, id),
+        Redeem::Ok(g, id) => (*g, id),
         Redeem::Unknown => return Err(OAuthError::invalid_grant("the authorization code is invalid")),
         Redeem::Replayed => {
             issuer.event(format_args!(
@@ -256,7 +256,7 @@ async fn issue_user_tokens(
 
 /// Why a refresh token cannot be used.
 enum Rotate {
-    Ok(Grant, String),
+    Ok(Box<Grant>, String),
     Unknown,
     Reused(String),
     Revoked,
@@ -296,12 +296,12 @@ async fn refresh_token(issuer: &Issuer, caller: &Caller<'_>, p: &Params) -> Resu
             }
             // Rotate: this token is spent now, whatever happens next.
             g.refresh_current = None;
-            (Rotate::Ok(g.clone(), gid.clone()), vec![put(GRANTS, &gid, &*g)])
+            (Rotate::Ok(Box::new(g.clone()), gid.clone()), vec![put(GRANTS, &gid, &*g)])
         })
         .await
         .map_err(state_error)?;
     let (grant, grant_id) = match outcome {
-        Rotate::Ok(g, id) => (g, id),
+        Rotate::Ok(g, id) => (*g, id),
         Rotate::Unknown | Rotate::OtherClient => {
             return Err(OAuthError::invalid_grant("the refresh token is invalid"));
         }

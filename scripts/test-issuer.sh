@@ -35,6 +35,29 @@ export ISSUER_BACKEND_SECRET="backend-$RANDOM$RANDOM$RANDOM"
 sed -e 's/^rotation_period = .*/rotation_period = "10s"/' -e 's/^publish_ahead = .*/publish_ahead = "4s"/' \
     -e 's/^access_token_ttl = .*/access_token_ttl = "30s"/' -e "s|^state = .*|state = \"$work/issuer.db\"|" \
     examples/issuer/issuer.toml > "$work/issuer.toml"
+# A client that authenticates with private_key_jwt: its key made by Python's cryptography.
+"$venv/bin/python" - "$work" <<'PY'
+import json, sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+key = ec.generate_private_key(ec.SECP256R1())
+with open(sys.argv[1] + "/signed.pem", "wb") as f:
+    f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+jwk["kid"] = "signed-1"
+with open(sys.argv[1] + "/signed.jwks.json", "w") as f:
+    json.dump({"keys": [jwk]}, f)
+PY
+cat >> "$work/issuer.toml" <<TOML
+
+[[clients]]
+client_id = "signed"
+jwks = "$work/signed.jwks.json"
+grant_types = ["client_credentials"]
+scopes = ["orders:read"]
+audience = ["orders-api"]
+TOML
 "$jwtkit" issuer --config "$work/issuer.toml" --listen 127.0.0.1:0 > "$work/issuer.out" 2> "$work/issuer.err" & pids+=($!)
 for _ in $(seq 100); do [ -s "$work/issuer.out" ] && break; sleep 0.1; done
 discovery="$(head -1 "$work/issuer.out")"
@@ -45,7 +68,7 @@ if "$jwtkit" issuer --config "$work/issuer.toml" --listen 0.0.0.0:0 2>/dev/null;
 fi
 
 echo "==> independent clients (PyJWT) against $issuer"
-"$venv/bin/python" scripts/issuer/clients.py "$issuer" "$ISSUER_BACKEND_SECRET"
+"$venv/bin/python" scripts/issuer/clients.py "$issuer" "$ISSUER_BACKEND_SECRET" "$work/signed.pem"
 
 echo "==> key rotation while jwtkit gateway serves (keys by discovery from the issuer)"
 mkdir -p "$work/upstream/orders"

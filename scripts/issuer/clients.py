@@ -3,7 +3,9 @@
 PyJWT (with its own JWKS client) and the standard library's HTTP client discover the issuer,
 run authorization code + PKCE through the login page, verify ID and access tokens, refresh
 (rotation; reuse revokes the family), introspect, revoke, and check the RFC error codes of
-hostile requests. Usage: clients.py ISSUER_URL. Exits non-zero on the first failed check.
+hostile requests. A client with its own key authenticates with
+private_key_jwt (RFC 7523), its assertion signed by PyJWT.
+Usage: clients.py ISSUER_URL BACKEND_SECRET SIGNED_CLIENT_KEY_PEM. Exits non-zero on the first failed check.
 """
 
 import base64
@@ -12,6 +14,7 @@ import html.parser
 import json
 import secrets
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -104,12 +107,12 @@ def redeem(code, verifier):
                                         "redirect_uri": REDIRECT, "code_verifier": verifier})
 
 
-def verify_access(token):
+def verify_access(token, client=CLIENT):
     key = jwks.get_signing_key_from_jwt(token)
     check(jwt.get_unverified_header(token)["typ"] == "at+jwt", "access token typ is at+jwt (RFC 9068)")
     c = jwt.decode(token, key, algorithms=["ES256", "RS256"], audience="orders-api", issuer=ISSUER,
                    options={"require": ["exp", "iat", "iss", "aud", "sub", "jti", "client_id", "scope"]})
-    check(c["client_id"] == CLIENT, "access token client_id")
+    check(c["client_id"] == client, "access token client_id")
     return c
 
 
@@ -175,7 +178,20 @@ status, _, cc = post_json("token_endpoint", {"grant_type": "client_credentials",
                                              "client_secret": SECRET, "scope": "orders:read"}, auth=None)
 check(status == 200 and verify_access(cc["access_token"])["sub"] == CLIENT, "client_credentials (post)")
 
-# 7. Hostile requests.
+# 7. private_key_jwt: an assertion signed by PyJWT with the client's own key; single use.
+with open(sys.argv[3], "rb") as f:
+    client_key = f.read()
+now = int(time.time())
+assertion = jwt.encode({"iss": "signed", "sub": "signed", "aud": meta["token_endpoint"], "jti": secrets.token_urlsafe(16),
+                        "iat": now, "exp": now + 60}, client_key, algorithm="ES256", headers={"kid": "signed-1"})
+form = {"grant_type": "client_credentials", "client_assertion": assertion,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+status, _, pk = post_json("token_endpoint", form, auth=None)
+check(status == 200 and verify_access(pk["access_token"], "signed")["sub"] == "signed", f"private_key_jwt: {pk}")
+status, headers, err = post_json("token_endpoint", form, auth=None)
+check(status == 401 and err["error"] == "invalid_client", "a replayed client assertion is refused")
+
+# 8. Hostile requests.
 code, verifier, _ = login()
 _, _, err = redeem(code, "A" * 43)
 check(err.get("error") == "invalid_grant", "wrong PKCE verifier")

@@ -1,6 +1,7 @@
 //! Client authentication at the token, introspection and revocation endpoints:
 //! `client_secret_basic`, `client_secret_post` (RFC 6749 §2.3.1) and `none` for public
-//! clients (`client_id` alone, RFC 6749 §2.2). One method per request (§2.3).
+//! clients (`client_id` alone, RFC 6749 §2.2), `private_key_jwt` ([`crate::assertion`]).
+//! One method per request (§2.3).
 
 use axum::http::{HeaderMap, header};
 use base64::Engine;
@@ -66,6 +67,14 @@ pub fn authenticate<'a>(
     params: &Params,
 ) -> Result<Caller<'a>, OAuthError> {
     let basic = basic(headers)?;
+    if params.get("client_assertion_type").is_some() || params.get("client_assertion").is_some() {
+        if basic.is_some() || params.get("client_secret").is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not a client assertion and a secret (RFC 6749 §2.3)",
+            ));
+        }
+        return by_assertion(issuer, params);
+    }
     let (id, secret) = match (basic, params.get("client_secret")) {
         (Some(_), Some(_)) => {
             return Err(OAuthError::invalid_request(
@@ -88,6 +97,11 @@ pub fn authenticate<'a>(
         }
     };
     let client = issuer.clients.get(&id).ok_or_else(unknown)?;
+    if client.keys.is_some() {
+        return Err(OAuthError::invalid_client(
+            "this client authenticates with private_key_jwt: send client_assertion (RFC 7523 §2.2)",
+        ));
+    }
     match (&client.secret, secret) {
         (Some(expected), Some(given)) if secret_matches(expected, &given) => Ok(Caller {
             client,
@@ -102,4 +116,30 @@ pub fn authenticate<'a>(
             "this is a public client: it has no secret (send client_id alone)",
         )),
     }
+}
+
+/// `private_key_jwt`: the assertion's `iss` selects the client, its keys verify it.
+fn by_assertion<'a>(issuer: &'a Issuer, params: &Params) -> Result<Caller<'a>, OAuthError> {
+    if params.get("client_assertion_type") != Some(crate::assertion::JWT_BEARER) {
+        return Err(OAuthError::invalid_client(format!(
+            "client_assertion_type must be {}",
+            crate::assertion::JWT_BEARER
+        )));
+    }
+    let assertion = params.require("client_assertion")?;
+    let id = crate::assertion::claimed_client(assertion).ok_or_else(unknown)?;
+    if params.get("client_id").is_some_and(|c| c != id) {
+        return Err(OAuthError::invalid_client(
+            "client_id differs from the client assertion's iss",
+        ));
+    }
+    let client = issuer.clients.get(&id).ok_or_else(unknown)?;
+    let keys = client.keys.as_ref().ok_or_else(|| {
+        OAuthError::invalid_client("this client has no jwks configured: it cannot use private_key_jwt")
+    })?;
+    issuer.verify_assertion(assertion, &id, keys)?;
+    Ok(Caller {
+        client,
+        authenticated: true,
+    })
 }

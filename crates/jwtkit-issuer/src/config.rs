@@ -170,6 +170,10 @@ pub struct Client {
     /// `client_credentials`, introspection or revocation of other clients' tokens.
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// A JWK Set file (relative to the config file) with the client's public keys: the client
+    /// authenticates with `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9). Not with a secret.
+    #[serde(default)]
+    pub jwks: Option<PathBuf>,
     /// Redirect URIs, compared exactly (no prefix or wildcard match; RFC 9700 §4.1.3).
     #[serde(default)]
     pub redirect_uris: Vec<String>,
@@ -229,6 +233,15 @@ pub fn load(path: &Path) -> anyhow::Result<Config> {
         && let Some(dir) = path.parent()
     {
         *p = dir.join(&*p);
+    }
+    if let Some(dir) = path.parent() {
+        for client in &mut c.clients {
+            if let Some(p) = &mut client.jwks
+                && p.is_relative()
+            {
+                *p = dir.join(&*p);
+            }
+        }
     }
     c.validate()?;
     Ok(c)
@@ -337,11 +350,16 @@ impl Client {
         Ok(Some(v))
     }
 
+    /// Whether it authenticates (a secret or keys).
+    pub fn is_confidential(&self) -> bool {
+        self.client_secret.is_some() || self.jwks.is_some()
+    }
+
     /// The grant types in effect (defaults applied).
     pub fn grant_types(&self) -> Vec<String> {
         self.grant_types.clone().unwrap_or_else(|| {
             let mut g = vec!["authorization_code".to_string(), "refresh_token".to_string()];
-            if self.client_secret.is_some() {
+            if self.is_confidential() {
                 g.push("client_credentials".into());
             }
             g
@@ -363,9 +381,14 @@ impl Client {
             }
         }
         let grants = self.grant_types();
-        if self.client_secret.is_none() && grants.iter().any(|g| g == "client_credentials") {
+        if self.client_secret.is_some() && self.jwks.is_some() {
             bail!(
-                "client {id:?}: client_credentials needs a client_secret (a public client cannot authenticate)"
+                "client {id:?}: give client_secret or jwks, not both (one authentication method per client)"
+            );
+        }
+        if !self.is_confidential() && grants.iter().any(|g| g == "client_credentials") {
+            bail!(
+                "client {id:?}: client_credentials needs a client_secret or jwks (a public client cannot authenticate)"
             );
         }
         if grants.iter().any(|g| g == "authorization_code") && self.redirect_uris.is_empty() {

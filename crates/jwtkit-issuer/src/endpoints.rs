@@ -42,7 +42,12 @@ pub async fn discovery(State(issuer): State<Arc<Issuer>>) -> Response {
     }
     claims.sort_unstable();
     claims.dedup();
-    let secret_methods = ["client_secret_basic", "client_secret_post"];
+    let secret_methods = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+    let assertion_algs: Vec<&str> = jwtkit::JwsAlg::ALL
+        .iter()
+        .filter(|a| a.family() != jwtkit::KeyFamily::Oct)
+        .map(|a| a.as_str())
+        .collect();
     let alg = issuer.ring.alg().jws().as_str();
     let doc = json!({
         "issuer": issuer.issuer,
@@ -59,9 +64,10 @@ pub async fn discovery(State(issuer): State<Arc<Issuer>>) -> Response {
         "grant_types_supported": crate::config::GRANT_TYPES,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [alg],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "introspection_endpoint_auth_methods_supported": secret_methods,
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "claims_parameter_supported": false,

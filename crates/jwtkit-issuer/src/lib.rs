@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod assertion;
 pub mod authorize;
 pub mod client_auth;
 pub mod config;
@@ -58,8 +59,10 @@ pub fn system_clock() -> Clock {
 pub struct RegisteredClient {
     /// As configured.
     pub config: Client,
-    /// The secret; `None` for a public client.
+    /// The secret (`client_secret_basic`/`_post`).
     pub secret: Option<String>,
+    /// Public keys (`private_key_jwt`). Neither this nor a secret: a public client.
+    pub keys: Option<jwtkit::JwkSet>,
     /// Grant types in effect.
     pub grant_types: Vec<String>,
     /// Scopes in effect.
@@ -95,6 +98,8 @@ pub struct Issuer {
     pub ring: KeyRing,
     /// Pending authorization requests (the login page), in memory only.
     pub pending: authorize::PendingRequests,
+    /// Client assertion `jti`s seen (replay protection).
+    pub assertions: assertion::SeenAssertions,
     clock: Clock,
     quiet: bool,
 }
@@ -118,6 +123,10 @@ impl Issuer {
                 c.client_id.clone(),
                 RegisteredClient {
                     secret: c.resolve_secret()?,
+                    keys: match &c.jwks {
+                        Some(p) => Some(assertion::load_keys(&c.client_id, p)?),
+                        None => None,
+                    },
                     grant_types: c.grant_types(),
                     scopes: c.scopes(),
                     config: c.clone(),
@@ -142,6 +151,7 @@ impl Issuer {
             store,
             ring,
             pending: authorize::PendingRequests::default(),
+            assertions: assertion::SeenAssertions::default(),
             clock,
             quiet: false,
             config,
@@ -187,10 +197,10 @@ impl Issuer {
             .clients
             .values()
             .map(|c| {
-                let kind = if c.secret.is_some() {
-                    "confidential"
-                } else {
-                    "public"
+                let kind = match (&c.secret, &c.keys) {
+                    (Some(_), _) => "confidential",
+                    (None, Some(_)) => "confidential, private_key_jwt",
+                    (None, None) => "public",
                 };
                 format!("{} ({kind})", c.config.client_id)
             })

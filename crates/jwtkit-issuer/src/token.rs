@@ -296,7 +296,10 @@ async fn refresh_token(issuer: &Issuer, caller: &Caller<'_>, p: &Params) -> Resu
             }
             // Rotate: this token is spent now, whatever happens next.
             g.refresh_current = None;
-            (Rotate::Ok(Box::new(g.clone()), gid.clone()), vec![put(GRANTS, &gid, &*g)])
+            (
+                Rotate::Ok(Box::new(g.clone()), gid.clone()),
+                vec![put(GRANTS, &gid, &*g)],
+            )
         })
         .await
         .map_err(state_error)?;

@@ -1,5 +1,6 @@
 //! The issuer's Router in-process (tower `oneshot`, no sockets), with a clock the tests move.
 
+mod assertion;
 mod flows;
 mod harness;
 mod hostile;

@@ -22,7 +22,7 @@ use crate::error::OAuthError;
 use crate::form::Params;
 use crate::mint::random_token;
 use crate::page::{LoginPage, error_page, login_page};
-use crate::store::{CODES, Code, GRANTS, Grant, put, token_hash};
+use crate::store::{CODES, Code, GRANTS, Grant, MAX_GRANTS, put, token_hash};
 use crate::{Issuer, RegisteredClient};
 
 /// An authorization request waiting for the developer on the login page.
@@ -411,12 +411,15 @@ async fn issue_code(
     issuer
         .store
         .transact(now, |m| {
+            if m.grants.len() >= MAX_GRANTS {
+                return (Err(OAuthError::unavailable("too many live grants")), vec![]);
+            }
             let w = vec![put(GRANTS, &grant_id, &grant), put(CODES, &hash, &record)];
             m.grants.insert(grant_id.clone(), grant);
             m.codes.insert(hash.clone(), record);
-            ((), w)
+            (Ok(()), w)
         })
         .await
-        .map_err(|e| OAuthError::server_error(format!("state: {e}")))?;
+        .map_err(|e| OAuthError::server_error(format!("state: {e}")))??;
     Ok(code)
 }

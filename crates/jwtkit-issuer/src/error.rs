@@ -67,6 +67,11 @@ impl OAuthError {
         )
     }
 
+    /// `temporarily_unavailable` (503): a bound on stored state is reached.
+    pub fn unavailable(d: impl Into<String>) -> OAuthError {
+        OAuthError::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", d)
+    }
+
     /// `server_error` (500): the state file could not be written, or a key not generated.
     pub fn server_error(d: impl Into<String>) -> OAuthError {
         OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", d)

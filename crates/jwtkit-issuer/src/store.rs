@@ -111,6 +111,11 @@ pub enum Write {
     Delete(&'static str, String),
 }
 
+/// Most live grants (logins); a new login beyond is refused with 503 until some expire.
+pub const MAX_GRANTS: usize = 100_000;
+/// Most refresh token records (current and rotated, kept for reuse detection).
+pub const MAX_REFRESH_RECORDS: usize = 1_000_000;
+
 /// Table names.
 pub const GRANTS: &str = "grants";
 /// Table names.

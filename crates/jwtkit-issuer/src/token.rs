@@ -20,7 +20,7 @@ use crate::client_auth::{Caller, authenticate};
 use crate::error::{OAuthError, no_store};
 use crate::form::Params;
 use crate::mint::{AccessSubject, custom, random_token};
-use crate::store::{CODES, GRANTS, Grant, REFRESH, Refresh, put, token_hash};
+use crate::store::{CODES, GRANTS, Grant, MAX_REFRESH_RECORDS, REFRESH, Refresh, put, token_hash};
 use crate::{Issuer, RegisteredClient};
 
 /// `POST /token`.
@@ -229,6 +229,9 @@ async fn issue_user_tokens(
         let rotated = issuer
             .store
             .transact(now, |m| {
+                if m.refresh.len() >= MAX_REFRESH_RECORDS {
+                    return (false, vec![]);
+                }
                 let Some(g) = m.grants.get_mut(&gid).filter(|g| !g.revoked) else {
                     return (false, vec![]);
                 };

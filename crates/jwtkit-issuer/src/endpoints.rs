@@ -118,10 +118,12 @@ pub async fn introspect(
             ));
         }
         let token = p.require("token")?;
-        if let Some(mut c) = issuer.read_access_token(token) {
-            c.insert("active".into(), true.into());
-            c.insert("token_type".into(), "Bearer".into());
-            return Ok(Value::Object(c));
+        if let Some(c) = issuer.read_access_token(token) {
+            let mut out = serde_json::Map::new();
+            out.insert("active".into(), true.into());
+            out.insert("token_type".into(), "Bearer".into());
+            out.extend(c);
+            return Ok(Value::Object(out));
         }
         let now = issuer.now();
         let me = caller.client.config.client_id.as_str();

@@ -278,12 +278,27 @@ fn commit(db: &Database, writes: Vec<Write>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Drop what has expired: codes, grants (with their refresh records), revocations. Keys are
+/// Drop what has expired: grants, then their codes, refresh records, revocations. Keys are
 /// retired by the key ring, which knows their schedule.
 fn purge(m: &mut Mem, now: u64) -> Vec<Write> {
     let mut w = Vec::new();
-    expire(&mut m.codes, CODES, now, |c| c.expires_at, &mut w);
     expire(&mut m.grants, GRANTS, now, |g| g.expires_at, &mut w);
+    // A used or expired code is kept while its grant lives, so that a late replay still
+    // revokes what the code issued (RFC 6749 §4.1.2); it goes with the grant.
+    let grants = &m.grants;
+    expire(
+        &mut m.codes,
+        CODES,
+        now,
+        |c| {
+            if grants.contains_key(&c.grant) {
+                u64::MAX
+            } else {
+                c.expires_at
+            }
+        },
+        &mut w,
+    );
     expire(&mut m.refresh, REFRESH, now, |r| r.expires_at, &mut w);
     expire(&mut m.revoked_jti, REVOKED, now, |exp| *exp, &mut w);
     w

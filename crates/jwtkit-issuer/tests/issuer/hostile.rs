@@ -134,6 +134,26 @@ async fn replayed_code_is_invalid_grant_and_revokes_what_it_issued() {
 }
 
 #[tokio::test]
+async fn a_late_replay_still_revokes_what_the_code_issued() {
+    let t = T::new();
+    let code = t.code("web").await;
+    let first = t.redeem(&code, VERIFIER).await.json();
+    t.advance(300);
+    // Some other traffic: the state purges what has expired (at most once a minute).
+    let cc = t
+        .post(
+            "/token",
+            &[("grant_type", "client_credentials")],
+            Some(("backend", "backend-secret")),
+        )
+        .await;
+    assert_eq!(cc.status, StatusCode::OK);
+    assert_eq!(t.redeem(&code, VERIFIER).await.error(), "invalid_grant");
+    let r = t.refresh(first["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(r.error(), "invalid_grant", "the replay revoked the refresh token");
+}
+
+#[tokio::test]
 async fn code_redemption_checks_expiry_client_and_redirect_uri() {
     let t = T::new();
     let code = t.code("web").await;

@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
+# The interop tests' venv and pinned requirements (PyJWT + cryptography): installed once for both.
 venv=scripts/interop/.venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"

@@ -177,8 +177,8 @@ pub struct Client {
     /// Redirect URIs, compared exactly (no prefix or wildcard match; RFC 9700 §4.1.3).
     #[serde(default)]
     pub redirect_uris: Vec<String>,
-    /// Allowed grant types. Default: `authorization_code` and `refresh_token`, plus
-    /// `client_credentials` for a confidential client.
+    /// Allowed grant types. Default: `authorization_code` and `refresh_token` when it has
+    /// redirect URIs, `client_credentials` when it is confidential.
     #[serde(default)]
     pub grant_types: Option<Vec<String>>,
     /// Scopes the client may ask for. Default `["openid", "profile", "email"]`.
@@ -358,7 +358,10 @@ impl Client {
     /// The grant types in effect (defaults applied).
     pub fn grant_types(&self) -> Vec<String> {
         self.grant_types.clone().unwrap_or_else(|| {
-            let mut g = vec!["authorization_code".to_string(), "refresh_token".to_string()];
+            let mut g = Vec::new();
+            if !self.redirect_uris.is_empty() {
+                g.extend(["authorization_code".to_string(), "refresh_token".to_string()]);
+            }
             if self.is_confidential() {
                 g.push("client_credentials".into());
             }
@@ -381,6 +384,11 @@ impl Client {
             }
         }
         let grants = self.grant_types();
+        if grants.is_empty() {
+            bail!(
+                "client {id:?}: no grant type: give it redirect_uris (authorization_code) or a secret (client_credentials)"
+            );
+        }
         if self.client_secret.is_some() && self.jwks.is_some() {
             bail!(
                 "client {id:?}: give client_secret or jwks, not both (one authentication method per client)"

@@ -314,3 +314,29 @@ async fn responses_never_contain_the_secret_or_echo_the_code() {
         .await;
     assert!(!r.text().contains("wrong-secret"));
 }
+
+#[tokio::test]
+async fn state_comes_back_byte_for_byte_so_the_client_can_detect_a_mismatch() {
+    let t = T::new();
+    let tricky = "a&b=c d/ü?#%26state=forged";
+    let page = t.login_page("web", "openid", Some(tricky)).await;
+    let r = t.approve(&page, "alice", "{}").await;
+    let states: Vec<String> = r
+        .location_params()
+        .into_iter()
+        .filter(|(k, _)| k == "state")
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(states, vec![tricky.to_string()], "exactly one state, unchanged");
+    // On an error redirect too.
+    let mut p = code_request("web", REDIRECT);
+    p.retain(|(k, _)| *k != "state");
+    p.push(("state", tricky));
+    p.push(("prompt", "none"));
+    let r = t.authorize(&p).await;
+    assert_eq!(r.location_param("state").as_deref(), Some(tricky));
+    assert_eq!(
+        r.location_params().iter().filter(|(k, _)| k == "state").count(),
+        1
+    );
+}

@@ -2,7 +2,8 @@
 # `jwtkit issuer` checked by independent clients: PyJWT (scripts/interop's venv) discovers the
 # running issuer, runs code + PKCE through its login page, verifies ID and access tokens, refreshes
 # (rotation; reuse revokes the family), introspects and revokes, and gets the RFC error codes for
-# hostile requests (scripts/issuer/clients.py). Then `jwtkit gateway` takes its keys from the issuer
+# hostile requests (scripts/issuer/clients.py); panva's openid-client (npm) runs the same flows with
+# its own checks of state, iss, nonce and the ID token (scripts/issuer/openid_client.mjs). Then `jwtkit gateway` takes its keys from the issuer
 # by discovery while the signing key rotates: every request is forwarded (scripts/issuer/rotation.py).
 # The Router's own tests are `cargo test -p jwtkit-issuer` (run by scripts/test).
 set -euo pipefail
@@ -15,6 +16,10 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r scripts/interop/requirements.txt
+if [ ! -d scripts/issuer/node_modules/openid-client ] \
+   || [ scripts/issuer/package-lock.json -nt scripts/issuer/node_modules/.package-lock.json ]; then
+  (cd scripts/issuer && npm ci --no-audit --no-fund --loglevel=error)
+fi
 cargo build -q -p jwtkit-cli
 jwtkit="$(cd "${CARGO_TARGET_DIR:-target}/debug" && pwd)/jwtkit"
 
@@ -71,6 +76,8 @@ fi
 
 echo "==> independent clients (PyJWT) against $issuer"
 "$venv/bin/python" scripts/issuer/clients.py "$issuer" "$ISSUER_BACKEND_SECRET" "$work/signed.pem"
+echo "==> independent clients (openid-client) against $issuer"
+node scripts/issuer/openid_client.mjs "$issuer" "$ISSUER_BACKEND_SECRET"
 
 echo "==> key rotation while jwtkit gateway serves (keys by discovery from the issuer)"
 mkdir -p "$work/upstream/orders"

@@ -119,3 +119,17 @@ async fn the_banner_says_it_is_for_development() {
     assert!(b.contains("backend (confidential), web (public)"));
     assert!(!b.contains("backend-secret"));
 }
+
+#[test]
+fn a_state_file_in_use_is_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issuer.db");
+    let _first = jwtkit_issuer::store::Store::open(&path).unwrap();
+    let e = jwtkit_issuer::store::Store::open(&path)
+        .err()
+        .expect("a second open fails")
+        .to_string();
+    assert!(e.contains("is another issuer using it?"), "{e}");
+    std::fs::write(dir.path().join("junk.db"), b"not a database at all, just text").unwrap();
+    assert!(jwtkit_issuer::store::Store::open(&dir.path().join("junk.db")).is_err());
+}

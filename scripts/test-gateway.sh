@@ -46,4 +46,6 @@ expect '^expired +401 +www-authenticate: Bearer realm="demo", error="invalid_tok
 expect '^wrong-audience +401 .*error_description="audience not accepted"$'
 expect '^revoked +401 .*error_description="token revoked"$'
 expect '^rate-limited +200 200 429 +retry-after: [0-9]+$'
+expect '^issuer-login +200 '
+expect '^issuer-client +200 '
 echo "gateway: all checks passed"

@@ -64,6 +64,9 @@ pub enum Command {
     /// Make a DPoP proof (RFC 9449) for one request: `--key FILE --method GET --url URL
     /// [--access-token T] [--nonce N]`. Send it as the `DPoP` header with `Authorization: DPoP T`.
     Dpop(crate::cmd::dpop::DpopArgs),
+    /// Run a local OpenID Connect provider for development and tests (`--config FILE`):
+    /// discovery, rotating JWKS, login page, code + PKCE, refresh rotation, introspection.
+    Issuer(crate::cmd::issuer::IssuerArgs),
 }
 
 /// How to show times in human output.

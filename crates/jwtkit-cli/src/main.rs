@@ -31,6 +31,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Gateway(a) => cmd::gateway::run(a, st),
         Command::Sd(c) => cmd::sd::run(c, st),
         Command::Dpop(a) => cmd::dpop::run(a, st),
+        Command::Issuer(a) => cmd::issuer::run(a, st),
     }
 }
 
@@ -47,7 +48,7 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Gateway(a) => matches!(&a.command, Some(cmd::gateway::GatewayCommand::Explain(e)) if e.json),
         Command::Sd(c) => c.json(),
         Command::Dpop(a) => a.json,
-        Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) => false,
+        Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) | Command::Issuer(_) => false,
     }
 }
 

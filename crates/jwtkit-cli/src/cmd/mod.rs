@@ -5,6 +5,7 @@ pub mod decrypt;
 pub mod dpop;
 pub mod encrypt;
 pub mod gateway;
+pub mod issuer;
 pub mod jwk;
 pub mod jwks;
 pub mod keygen;

@@ -66,6 +66,7 @@ mod random;
 pub mod remote;
 pub mod sd_jwt;
 mod text;
+pub mod token_type;
 
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
 pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, OkpCurve};

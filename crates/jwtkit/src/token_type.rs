@@ -1,0 +1,262 @@
+//! What a token is: an RFC 9068 access token, an OpenID Connect ID token, a logout token, a
+//! DPoP proof, an SD-JWT, … — declared by its `typ` (RFC 7515 §4.1.9, explicit typing per
+//! RFC 8725 §3.11) or, for a plain `JWT`, inferred from its claims.
+//!
+//! [`classify`] says what it is and why; [`confusion`] says when it is being used as something
+//! else (an ID token where an access token is expected: the confusion RFC 9068 §4 and RFC 8725
+//! §2.8 warn about).
+
+use serde_json::Value;
+
+use crate::jws::Header;
+use crate::jwt::Claims;
+
+/// The kinds of token jwtkit recognises.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// An OAuth 2.0 access token in the JWT profile of RFC 9068 (`typ: at+jwt`).
+    AccessToken,
+    /// An OpenID Connect ID token (OIDC Core §2).
+    IdToken,
+    /// An OpenID Connect Back-Channel Logout token (`typ: logout+jwt`).
+    LogoutToken,
+    /// A DPoP proof (RFC 9449, `typ: dpop+jwt`).
+    DpopProof,
+    /// An SD-JWT's Key Binding JWT (RFC 9901 §4.3, `typ: kb+jwt`).
+    KeyBindingJwt,
+    /// A Security Event Token (RFC 8417, `typ: secevent+jwt`).
+    SecurityEvent,
+    /// An SD-JWT Verifiable Credential (`typ: dc+sd-jwt`, formerly `vc+sd-jwt`).
+    SdJwtVc,
+    /// An SD-JWT (RFC 9901): `_sd` digests, or a `…+sd-jwt` typ.
+    SdJwt,
+    /// A client assertion or authorization grant (RFC 7523): `iss` = `sub`, with `jti`.
+    ClientAssertion,
+    /// A JWT with nothing more specific to say.
+    Jwt,
+}
+
+impl TokenKind {
+    /// Stable snake_case name, for `--json`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::AccessToken => "access_token",
+            TokenKind::IdToken => "id_token",
+            TokenKind::LogoutToken => "logout_token",
+            TokenKind::DpopProof => "dpop_proof",
+            TokenKind::KeyBindingJwt => "key_binding_jwt",
+            TokenKind::SecurityEvent => "security_event",
+            TokenKind::SdJwtVc => "sd_jwt_vc",
+            TokenKind::SdJwt => "sd_jwt",
+            TokenKind::ClientAssertion => "client_assertion",
+            TokenKind::Jwt => "jwt",
+        }
+    }
+
+    /// A short human name: "RFC 9068 access token", "OpenID Connect ID token", ….
+    pub const fn describe(self) -> &'static str {
+        match self {
+            TokenKind::AccessToken => "OAuth 2.0 access token (RFC 9068)",
+            TokenKind::IdToken => "OpenID Connect ID token",
+            TokenKind::LogoutToken => "OpenID Connect logout token",
+            TokenKind::DpopProof => "DPoP proof (RFC 9449)",
+            TokenKind::KeyBindingJwt => "SD-JWT Key Binding JWT (RFC 9901)",
+            TokenKind::SecurityEvent => "Security Event Token (RFC 8417)",
+            TokenKind::SdJwtVc => "SD-JWT verifiable credential",
+            TokenKind::SdJwt => "SD-JWT (RFC 9901)",
+            TokenKind::ClientAssertion => "JWT client assertion (RFC 7523)",
+            TokenKind::Jwt => "JWT",
+        }
+    }
+}
+
+/// What [`classify`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classification {
+    /// The kind.
+    pub kind: TokenKind,
+    /// True when the `typ` header says so; false when inferred from the claims (a plain `JWT`
+    /// or no `typ`), which RFC 8725 §3.11 advises against relying on.
+    pub declared: bool,
+    /// Why, in a few words (`typ at+jwt`, `nonce and at_hash without scope`, …).
+    pub reason: String,
+}
+
+/// The media type in `typ`, lower case, without `application/` (RFC 7515 §4.1.9).
+fn media_type(header: &Header) -> Option<String> {
+    let t = header.typ()?.to_ascii_lowercase();
+    Some(t.strip_prefix("application/").map(str::to_string).unwrap_or(t))
+}
+
+/// Say what the token is from its JWS Protected Header and claims.
+pub fn classify(header: &Header, claims: &Claims) -> Classification {
+    let declared = |kind, t: &str| Classification {
+        kind,
+        declared: true,
+        reason: format!("typ {t}"),
+    };
+    if let Some(t) = media_type(header) {
+        let kind = match t.as_str() {
+            "at+jwt" => Some(TokenKind::AccessToken),
+            "logout+jwt" => Some(TokenKind::LogoutToken),
+            "dpop+jwt" => Some(TokenKind::DpopProof),
+            "kb+jwt" => Some(TokenKind::KeyBindingJwt),
+            "secevent+jwt" => Some(TokenKind::SecurityEvent),
+            "dc+sd-jwt" | "vc+sd-jwt" => Some(TokenKind::SdJwtVc),
+            t if t.ends_with("+sd-jwt") || t == "sd-jwt" => Some(TokenKind::SdJwt),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            return declared(kind, &t);
+        }
+    }
+    let inferred = |kind, reason: &str| Classification {
+        kind,
+        declared: false,
+        reason: reason.to_string(),
+    };
+    let has = |name: &str| claims.contains(name);
+    if let Some(Value::Object(events)) = claims.get("events") {
+        if events.contains_key("http://schemas.openid.net/event/backchannel-logout") {
+            return inferred(TokenKind::LogoutToken, "a back-channel logout event");
+        }
+        return inferred(TokenKind::SecurityEvent, "an events claim");
+    }
+    if has("_sd") || has("_sd_alg") {
+        return inferred(TokenKind::SdJwt, "_sd digests");
+    }
+    let access = has("scope") || has("scp") || has("client_id");
+    let oidc: Vec<&str> = [
+        "nonce",
+        "at_hash",
+        "c_hash",
+        "auth_time",
+        "azp",
+        "acr",
+        "amr",
+        "sid",
+    ]
+    .into_iter()
+    .filter(|c| has(c))
+    .collect();
+    if !access && !oidc.is_empty() && has("aud") {
+        return inferred(
+            TokenKind::IdToken,
+            &format!("{} without scope or client_id", oidc.join(", ")),
+        );
+    }
+    if access {
+        return inferred(TokenKind::AccessToken, "scope or client_id, but no typ at+jwt");
+    }
+    if let (Some(iss), Some(sub)) = (claims.get("iss"), claims.get("sub"))
+        && iss == sub
+        && has("jti")
+        && has("aud")
+    {
+        return inferred(TokenKind::ClientAssertion, "iss equals sub, with jti and aud");
+    }
+    inferred(TokenKind::Jwt, "no typ and no distinctive claims")
+}
+
+/// Why a token of this classification must not be accepted where `expected` is, or `None` when
+/// it may be. Only strong mismatches are reported: an ID token, logout token, DPoP proof, Key
+/// Binding JWT or SD-JWT presented as an access token; an access token presented as an ID token.
+pub fn confusion(found: &Classification, expected: TokenKind) -> Option<String> {
+    use TokenKind::{AccessToken, DpopProof, IdToken, KeyBindingJwt, LogoutToken, SdJwt, SdJwtVc};
+    let wrong = match (expected, found.kind) {
+        (AccessToken, IdToken | LogoutToken | DpopProof | KeyBindingJwt | SdJwt | SdJwtVc) => true,
+        (IdToken, AccessToken | LogoutToken | DpopProof | KeyBindingJwt) => true,
+        _ => false,
+    };
+    wrong.then(|| {
+        let how = if found.declared { "it says so in its typ" } else { "by its claims" };
+        let why = match (expected, found.kind) {
+            (AccessToken, IdToken) => {
+                "ID tokens tell a client who logged in; an API that accepts them as access tokens lets any client that saw one call it (RFC 9068 §4, RFC 8725 §2.8)"
+            }
+            (AccessToken, _) => "it is not an access token: require typ at+jwt (RFC 9068 §2.1)",
+            _ => "it is not an ID token",
+        };
+        format!(
+            "this is an {} ({how}: {}), where an {} is expected: {why}",
+            found.kind.describe(),
+            found.reason,
+            expected.describe()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn header(typ: Option<&str>) -> Header {
+        let mut h = json!({"alg": "ES256"});
+        if let Some(t) = typ {
+            h["typ"] = t.into();
+        }
+        Header::from_object(h.as_object().unwrap().clone()).unwrap()
+    }
+
+    fn claims(v: Value) -> Claims {
+        Claims::new(v.as_object().unwrap().clone())
+    }
+
+    #[test]
+    fn declared_types_win_and_application_prefix_is_optional() {
+        for (typ, kind) in [
+            ("at+jwt", TokenKind::AccessToken),
+            ("application/AT+JWT", TokenKind::AccessToken),
+            ("dpop+jwt", TokenKind::DpopProof),
+            ("kb+jwt", TokenKind::KeyBindingJwt),
+            ("logout+jwt", TokenKind::LogoutToken),
+            ("dc+sd-jwt", TokenKind::SdJwtVc),
+            ("example+sd-jwt", TokenKind::SdJwt),
+        ] {
+            let c = classify(&header(Some(typ)), &claims(json!({"nonce": "n", "aud": "x"})));
+            assert_eq!((c.kind, c.declared), (kind, true), "{typ}");
+        }
+    }
+
+    #[test]
+    fn plain_jwts_are_inferred_from_claims() {
+        let h = header(Some("JWT"));
+        let c = |v| classify(&h, &claims(v)).kind;
+        assert_eq!(
+            c(json!({"iss": "i", "aud": "app", "nonce": "n", "at_hash": "h"})),
+            TokenKind::IdToken
+        );
+        assert_eq!(
+            c(json!({"iss": "i", "aud": "api", "scope": "a b"})),
+            TokenKind::AccessToken
+        );
+        assert_eq!(
+            c(json!({"iss": "i", "aud": "api", "scope": "a", "azp": "c"})),
+            TokenKind::AccessToken
+        );
+        assert_eq!(
+            c(json!({"events": {"http://schemas.openid.net/event/backchannel-logout": {}}})),
+            TokenKind::LogoutToken
+        );
+        assert_eq!(
+            c(json!({"iss": "c", "sub": "c", "aud": "t", "jti": "j"})),
+            TokenKind::ClientAssertion
+        );
+        assert_eq!(c(json!({"_sd": []})), TokenKind::SdJwt);
+        assert_eq!(c(json!({"sub": "a"})), TokenKind::Jwt);
+    }
+
+    #[test]
+    fn an_id_token_where_an_access_token_is_expected_is_a_confusion() {
+        let id = classify(&header(None), &claims(json!({"aud": "app", "nonce": "n"})));
+        let msg = confusion(&id, TokenKind::AccessToken).unwrap();
+        assert!(msg.contains("ID token") && msg.contains("RFC 9068"), "{msg}");
+        let at = classify(&header(Some("at+jwt")), &claims(json!({"scope": "a"})));
+        assert_eq!(confusion(&at, TokenKind::AccessToken), None);
+        assert!(confusion(&at, TokenKind::IdToken).is_some());
+        let plain = classify(&header(None), &claims(json!({"sub": "a"})));
+        assert_eq!(confusion(&plain, TokenKind::AccessToken), None);
+    }
+}

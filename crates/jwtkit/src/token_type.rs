@@ -164,11 +164,13 @@ pub fn classify(header: &Header, claims: &Claims) -> Classification {
 /// Binding JWT or SD-JWT presented as an access token; an access token presented as an ID token.
 pub fn confusion(found: &Classification, expected: TokenKind) -> Option<String> {
     use TokenKind::{AccessToken, DpopProof, IdToken, KeyBindingJwt, LogoutToken, SdJwt, SdJwtVc};
-    let wrong = match (expected, found.kind) {
-        (AccessToken, IdToken | LogoutToken | DpopProof | KeyBindingJwt | SdJwt | SdJwtVc) => true,
-        (IdToken, AccessToken | LogoutToken | DpopProof | KeyBindingJwt) => true,
-        _ => false,
-    };
+    let wrong = matches!(
+        (expected, found.kind),
+        (
+            AccessToken,
+            IdToken | LogoutToken | DpopProof | KeyBindingJwt | SdJwt | SdJwtVc
+        ) | (IdToken, AccessToken | LogoutToken | DpopProof | KeyBindingJwt)
+    );
     wrong.then(|| {
         let how = if found.declared { "it says so in its typ" } else { "by its claims" };
         let why = match (expected, found.kind) {

@@ -57,6 +57,10 @@ pub enum Command {
     /// Run the JWT-verifying reverse proxy (`--config FILE`), check a config (`--check`), or
     /// explain a decision (`gateway explain`).
     Gateway(crate::cmd::gateway::GatewayArgs),
+    /// Get tokens from an OAuth 2.0 / OpenID Connect provider (code + PKCE, device, client
+    /// credentials, refresh, JWT bearer, token exchange) and show them decoded; introspect,
+    /// userinfo, revoke.
+    Oauth(crate::cmd::oauth::OauthArgs),
 }
 
 /// How to show times in human output.

@@ -29,6 +29,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Jwks(c) => cmd::jwks::run(c, st),
         Command::Ui(a) => cmd::ui::run(a, st),
         Command::Gateway(a) => cmd::gateway::run(a, st),
+        Command::Oauth(a) => cmd::oauth::run(a, st),
     }
 }
 
@@ -43,6 +44,7 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Lint(a) => a.json,
         Command::Jwks(c) => c.json(),
         Command::Gateway(a) => matches!(&a.command, Some(cmd::gateway::GatewayCommand::Explain(e)) if e.json),
+        Command::Oauth(a) => a.json,
         Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) => false,
     }
 }

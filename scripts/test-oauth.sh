@@ -218,5 +218,17 @@ expect_rc "userinfo with the revoked token" 4 "$rc"
 check "userinfo refusal parsed from WWW-Authenticate (RFC 6750 invalid_token, HTTP 401)" \
   "d['error']['error']=='invalid_token' and d['error']['status']==401" "$work/dui.json"
 
+# --- the debugger's "Get a token" panel, in Chromium, against the same provider
+e2e=crates/jwtkit-ui/e2e
+if [ ! -d "$e2e/node_modules/playwright-core" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then
+  (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if (cd "$e2e" && OAUTH_ISSUER="$I" JWTKIT_BIN="$J" SCREENSHOT_DIR="$shots" \
+    node --test --test-concurrency=1 --test-reporter=spec oauth.test.mjs); then
+  ok "debugger panel e2e (screenshots in target/oauth-screenshots/)"
+else
+  bad "debugger panel e2e"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

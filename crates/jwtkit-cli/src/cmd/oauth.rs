@@ -11,8 +11,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use jwtkit::remote::FetchPolicy;
 use jwtkit::{JwsAlg, Limits};
 use jwtkit_oauth::{
-    AssertionKey, Audience, AuthorizationRequest, Client, ClientAuth, Error, ErrorKind, LoopbackListener, PollEvent,
-    Secret, TokenExchange,
+    AssertionKey, Audience, AuthorizationRequest, Client, ClientAuth, Error, ErrorKind, LoopbackListener,
+    PollEvent, Secret, TokenExchange,
 };
 
 use crate::exit::{self, Failure};
@@ -335,7 +335,11 @@ fn assertion_key(path: &str, alg: Option<&str>, aud: AudienceArg) -> Result<Asse
     let key = match (keys.next(), keys.next()) {
         (Some(k), None) => k,
         (None, _) => return Err(Failure::Usage(format!("{path}: no private key to sign with"))),
-        (Some(_), Some(_)) => return Err(Failure::Usage(format!("{path}: several private keys; give a file with one"))),
+        (Some(_), Some(_)) => {
+            return Err(Failure::Usage(format!(
+                "{path}: several private keys; give a file with one"
+            )));
+        }
     };
     let mut k = AssertionKey::new(key, alg).map_err(|e| Failure::Usage(e.message().to_string()))?;
     k.audience = match aud {
@@ -348,7 +352,10 @@ fn assertion_key(path: &str, alg: Option<&str>, aud: AudienceArg) -> Result<Asse
 fn client_auth(a: &ClientArgs) -> Result<ClientAuth, Failure> {
     let secret = match (&a.client_secret, a.client_secret_prompt) {
         (Some(spec), _) => Some(secret_text(&input::secret(spec)?.0, "--client-secret")?),
-        (None, true) => Some(secret_text(&input::prompt_secret("client secret (input hidden): ")?.0, "the prompt")?),
+        (None, true) => Some(secret_text(
+            &input::prompt_secret("client secret (input hidden): ")?.0,
+            "the prompt",
+        )?),
         (None, false) => None,
     };
     let method = a.auth.unwrap_or(match (&secret, &a.client_key) {
@@ -357,9 +364,9 @@ fn client_auth(a: &ClientArgs) -> Result<ClientAuth, Failure> {
         (None, None) => AuthMethod::None,
     });
     let need_secret = || {
-        secret
-            .clone()
-            .ok_or_else(|| Failure::Usage("--auth basic/post needs --client-secret or --client-secret-prompt".into()))
+        secret.clone().ok_or_else(|| {
+            Failure::Usage("--auth basic/post needs --client-secret or --client-secret-prompt".into())
+        })
     };
     Ok(match method {
         AuthMethod::Basic => ClientAuth::SecretBasic(need_secret()?),
@@ -480,7 +487,10 @@ async fn dispatch(a: &OauthArgs, st: Style) -> Result<Result<u8, Error>, Failure
                 Err(e) => Err(e),
                 Ok(te) => {
                     let mut claims = jwtkit::json::Object::new();
-                    claims.insert("iss".into(), x.iss.clone().unwrap_or_else(|| c.client_id.clone()).into());
+                    claims.insert(
+                        "iss".into(),
+                        x.iss.clone().unwrap_or_else(|| c.client_id.clone()).into(),
+                    );
                     claims.insert("sub".into(), x.sub.clone().into());
                     let aud = match k.audience {
                         Audience::Issuer => client.metadata().issuer.clone(),
@@ -541,7 +551,12 @@ fn member_for(hint: Option<&str>) -> &'static str {
     }
 }
 
-async fn code_flow(client: &Client, x: &CodeArgs, json: bool, st: Style) -> Result<Result<u8, Error>, Failure> {
+async fn code_flow(
+    client: &Client,
+    x: &CodeArgs,
+    json: bool,
+    st: Style,
+) -> Result<Result<u8, Error>, Failure> {
     let timeout = input::duration("--timeout", &x.timeout)?;
     let extra = params(&x.params)?;
     let endpoint = match client.metadata().endpoint("authorization_endpoint") {
@@ -553,11 +568,21 @@ async fn code_flow(client: &Client, x: &CodeArgs, json: bool, st: Style) -> Resu
         Err(e) => return Ok(Err(e)),
     };
     let scope = Some(x.scope.as_str()).filter(|s| !s.is_empty());
-    let req = match AuthorizationRequest::new(&endpoint, client.client_id(), &listener.redirect_uri(), scope, &extra) {
+    let req = match AuthorizationRequest::new(
+        &endpoint,
+        client.client_id(),
+        &listener.redirect_uri(),
+        scope,
+        &extra,
+    ) {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
-    errln!("Open this URL in a browser to log in (waiting up to {}s on {}):", timeout.as_secs(), listener.redirect_uri());
+    errln!(
+        "Open this URL in a browser to log in (waiting up to {}s on {}):",
+        timeout.as_secs(),
+        listener.redirect_uri()
+    );
     errln!("{}", req.url);
     if !x.no_open {
         crate::cmd::ui::open_browser(&req.url);
@@ -567,7 +592,16 @@ async fn code_flow(client: &Client, x: &CodeArgs, json: bool, st: Style) -> Resu
         Ok(code) => client.exchange_code(&req, &code).await,
         Err(e) => Err(e),
     };
-    finish(client, r, req.nonce.as_deref(), &x.output, "authorization_code", json, st).await
+    finish(
+        client,
+        r,
+        req.nonce.as_deref(),
+        &x.output,
+        "authorization_code",
+        json,
+        st,
+    )
+    .await
 }
 
 async fn device_flow(

@@ -17,7 +17,9 @@ use crate::output::{self, Style};
 fn decoded_json(token: &str) -> Value {
     let u = decode_unverified(token, &Limits::default());
     match (&u.header, &u.payload, u.errors.is_empty()) {
-        (Some(h), Payload::Claims(c), true) => json!({"jwt": true, "verified": false, "header": h, "claims": c}),
+        (Some(h), Payload::Claims(c), true) => {
+            json!({"jwt": true, "verified": false, "header": h, "claims": c})
+        }
         _ => json!({"jwt": false, "length": token.len()}),
     }
 }
@@ -87,7 +89,11 @@ pub fn tokens(
         return code;
     }
     let now = SystemClock.now();
-    let mut head = format!("{} from {}", st.green(&format!("{} token", t.token_type)), client.metadata().issuer);
+    let mut head = format!(
+        "{} from {}",
+        st.green(&format!("{} token", t.token_type)),
+        client.metadata().issuer
+    );
     if let Some(e) = t.expires_in {
         head.push_str(&format!(", expires in {e} s"));
     }
@@ -100,7 +106,9 @@ pub fn tokens(
     }
     match (&t.refresh_token, &out.out) {
         (Some(_), Some(p)) => outln!("refresh token: received, saved with the response to {p} (mode 0600)"),
-        (Some(_), None) => outln!("refresh token: received, not shown (--out FILE saves the response, mode 0600)"),
+        (Some(_), None) => {
+            outln!("refresh token: received, not shown (--out FILE saves the response, mode 0600)")
+        }
         (None, Some(p)) => outln!("response saved to {p} (mode 0600)"),
         (None, None) => {}
     }
@@ -116,7 +124,11 @@ pub fn tokens(
             Some(Ok(v)) => st.green(&format!(
                 "— verified: {} signature with the issuer's jwks_uri, iss, aud = client id, exp{}",
                 v.alg,
-                if grant == "authorization_code" { ", nonce" } else { "" }
+                if grant == "authorization_code" {
+                    ", nonce"
+                } else {
+                    ""
+                }
             )),
             Some(Err(e)) => st.red(&format!("— INVALID: {e}")),
             None => st.yellow("— not verified (--no-verify-id-token)"),
@@ -138,20 +150,28 @@ pub fn metadata(m: &Metadata, json: bool, st: Style) -> u8 {
         ("kind", kind.into()),
         ("authorization_endpoint", m.authorization_endpoint.clone().into()),
         ("token_endpoint", m.token_endpoint.clone().into()),
-        ("device_authorization_endpoint", m.device_authorization_endpoint.clone().into()),
+        (
+            "device_authorization_endpoint",
+            m.device_authorization_endpoint.clone().into(),
+        ),
         ("introspection_endpoint", m.introspection_endpoint.clone().into()),
         ("revocation_endpoint", m.revocation_endpoint.clone().into()),
         ("userinfo_endpoint", m.userinfo_endpoint.clone().into()),
         ("jwks_uri", m.jwks_uri.clone().into()),
         ("grant_types_supported", m.grant_types_supported.clone().into()),
-        ("code_challenge_methods_supported", m.code_challenge_methods_supported.clone().into()),
+        (
+            "code_challenge_methods_supported",
+            m.code_challenge_methods_supported.clone().into(),
+        ),
         (
             "token_endpoint_auth_methods_supported",
             m.token_endpoint_auth_methods_supported.clone().into(),
         ),
     ];
     if json {
-        output::print_json(&Value::Object(rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+        output::print_json(&Value::Object(
+            rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        ));
         return exit::OK;
     }
     for (k, v) in rows {
@@ -177,13 +197,24 @@ pub fn introspection(i: &Introspection, json: bool, st: Style) -> u8 {
     if i.active {
         outln!("{}", st.green("active"));
     } else {
-        outln!("{}", st.red("NOT active (expired, revoked, unknown, or issued to another client)"));
+        outln!(
+            "{}",
+            st.red("NOT active (expired, revoked, unknown, or issued to another client)")
+        );
     }
     let mut rest = i.members.clone();
     rest.remove("active");
     if !rest.is_empty() {
-        output::section("Introspection response", &[output::json(&Value::Object(rest.clone()), st)], st);
-        output::section("Times", &output::times(&rest, SystemClock.now(), TimeFormat::Utc, st), st);
+        output::section(
+            "Introspection response",
+            &[output::json(&Value::Object(rest.clone()), st)],
+            st,
+        );
+        output::section(
+            "Times",
+            &output::times(&rest, SystemClock.now(), TimeFormat::Utc, st),
+            st,
+        );
     }
     code
 }
@@ -193,9 +224,11 @@ pub fn userinfo(u: &UserInfo, json: bool, st: Style) -> u8 {
     match (u, json) {
         (UserInfo::Claims(c), true) => output::print_json(&json!({"claims": c})),
         (UserInfo::Jwt(t), true) => output::print_json(&json!({"jwt": t, "decoded": decoded_json(t)})),
-        (UserInfo::Claims(c), false) => {
-            output::section("UserInfo claims", &[output::json(&Value::Object(c.clone()), st)], st)
-        }
+        (UserInfo::Claims(c), false) => output::section(
+            "UserInfo claims",
+            &[output::json(&Value::Object(c.clone()), st)],
+            st,
+        ),
         (UserInfo::Jwt(t), false) => decoded_human(
             "UserInfo (application/jwt)",
             t,
@@ -211,7 +244,9 @@ pub fn userinfo(u: &UserInfo, json: bool, st: Style) -> u8 {
 pub fn revoked(m: &Metadata, json: bool, st: Style) {
     let msg = "revocation accepted (RFC 7009 §2.2: the server answers 200 for unknown tokens too)";
     if json {
-        output::print_json(&json!({"ok": true, "revocation_endpoint": m.revocation_endpoint, "message": msg}));
+        output::print_json(
+            &json!({"ok": true, "revocation_endpoint": m.revocation_endpoint, "message": msg}),
+        );
     } else {
         outln!("{}", st.green(msg));
     }

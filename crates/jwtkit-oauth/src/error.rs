@@ -156,17 +156,19 @@ impl Error {
     /// only for [`ErrorKind::OAuth`]; `token_error`, the core's error object, for
     /// [`ErrorKind::InvalidToken`]).
     pub fn to_json(&self) -> serde_json::Value {
-        let mut v = serde_json::json!({"kind": self.kind.as_str(), "message": self.message});
+        let mut m = serde_json::Map::new();
+        m.insert("kind".into(), self.kind.as_str().into());
+        m.insert("message".into(), self.message.clone().into());
         if let Some(o) = &self.oauth {
-            v["error"] = o.error.clone().into();
-            v["error_description"] = o.description.clone().into();
-            v["error_uri"] = o.uri.clone().into();
-            v["status"] = o.status.into();
+            m.insert("error".into(), o.error.clone().into());
+            m.insert("error_description".into(), o.description.clone().into());
+            m.insert("error_uri".into(), o.uri.clone().into());
+            m.insert("status".into(), o.status.into());
         }
         if let Some(t) = &self.token {
-            v["token_error"] = t.to_json();
+            m.insert("token_error".into(), t.to_json());
         }
-        v
+        serde_json::Value::Object(m)
     }
 
     pub(crate) fn context(mut self, prefix: &str) -> Error {

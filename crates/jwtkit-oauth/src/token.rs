@@ -95,18 +95,16 @@ impl TokenResponse {
     /// The response as JSON. Without `with_secrets`, `refresh_token` is replaced by
     /// `{"received": true}` (the access and ID tokens are kept: they are what was asked for).
     pub fn to_json(&self, with_secrets: bool) -> Value {
-        let mut v = json!({
-            "access_token": self.access_token.expose(),
-            "token_type": self.token_type,
-        });
-        let put = |v: &mut Value, k: &str, x: Option<Value>| {
+        let mut m = Object::new();
+        m.insert("access_token".into(), self.access_token.expose().into());
+        m.insert("token_type".into(), self.token_type.clone().into());
+        let mut put = |k: &str, x: Option<Value>| {
             if let Some(x) = x {
-                v[k] = x;
+                m.insert(k.into(), x);
             }
         };
-        put(&mut v, "expires_in", self.expires_in.map(Value::from));
+        put("expires_in", self.expires_in.map(Value::from));
         put(
-            &mut v,
             "refresh_token",
             self.refresh_token.as_ref().map(|r| {
                 if with_secrets {
@@ -116,19 +114,16 @@ impl TokenResponse {
                 }
             }),
         );
-        put(&mut v, "id_token", self.id_token.clone().map(Value::from));
-        put(&mut v, "scope", self.scope.clone().map(Value::from));
+        put("id_token", self.id_token.clone().map(Value::from));
+        put("scope", self.scope.clone().map(Value::from));
         put(
-            &mut v,
             "issued_token_type",
             self.issued_token_type.clone().map(Value::from),
         );
-        if let Value::Object(m) = &mut v {
-            for (k, x) in &self.other {
-                m.entry(k.clone()).or_insert_with(|| x.clone());
-            }
+        for (k, x) in &self.other {
+            m.entry(k.clone()).or_insert_with(|| x.clone());
         }
-        v
+        Value::Object(m)
     }
 }
 

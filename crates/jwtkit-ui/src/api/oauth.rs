@@ -111,7 +111,7 @@ fn error(e: &jwtkit_oauth::Error) -> Response {
     ok(json!({"status": "error", "error": e.to_json()}))
 }
 
-fn client_auth(r: &StartRequest) -> Result<ClientAuth, Response> {
+fn client_auth(r: &StartRequest) -> Result<ClientAuth, &'static str> {
     let secret = r
         .client_secret
         .as_deref()
@@ -121,18 +121,9 @@ fn client_auth(r: &StartRequest) -> Result<ClientAuth, Response> {
         ("basic" | "", Some(s)) => Ok(ClientAuth::SecretBasic(s)),
         ("post", Some(s)) => Ok(ClientAuth::SecretPost(s)),
         ("none" | "", None) => Ok(ClientAuth::None),
-        ("none", Some(_)) => Err(failed(
-            "usage",
-            "auth none sends no client secret: clear the secret or pick basic/post",
-        )),
-        ("basic" | "post", None) => Err(failed(
-            "usage",
-            "client_secret_basic/post needs the client secret",
-        )),
-        (other, _) => Err(failed(
-            "usage",
-            &format!("unknown client authentication {other:?} (basic, post, none)"),
-        )),
+        ("none", Some(_)) => Err("auth none sends no client secret: clear the secret or pick basic/post"),
+        ("basic" | "post", None) => Err("client_secret_basic/post needs the client secret"),
+        _ => Err("unknown client authentication (basic, post, none)"),
     }
 }
 
@@ -162,7 +153,7 @@ async fn result(client: &Client, t: TokenResponse, grant: &str, nonce: Option<&s
 async fn start(State(flows): State<Arc<Flows>>, Body(r): Body<StartRequest>) -> Response {
     let auth = match client_auth(&r) {
         Ok(a) => a,
-        Err(resp) => return resp,
+        Err(msg) => return failed("usage", msg),
     };
     if r.client_id.trim().is_empty() {
         return failed("usage", "the client id is empty");

@@ -158,6 +158,9 @@ async fn start(State(flows): State<Arc<Flows>>, Body(r): Body<StartRequest>) -> 
     if r.client_id.trim().is_empty() {
         return failed("usage", "the client id is empty");
     }
+    if !matches!(r.flow.as_str(), "code" | "device" | "client_credentials") {
+        return failed("usage", "unknown flow (code, device, client_credentials)");
+    }
     let client =
         match Client::discover(&FetchPolicy::default(), r.issuer.trim(), r.client_id.trim(), auth).await {
             Ok(c) => c,
@@ -179,7 +182,6 @@ async fn start(State(flows): State<Arc<Flows>>, Body(r): Body<StartRequest>) -> 
             Err(e) => error(&e),
         },
         "code" => start_code(&flows, client, scope, &extra).await,
-        "device" => start_device(&flows, client, scope, &extra).await,
         other => failed(
             "usage",
             &format!("unknown flow {other:?} (code, device, client_credentials)"),

@@ -7,18 +7,7 @@
   const $ = (id) => document.getElementById(id);
   let polling = null;
 
-  async function api(path, body) {
-    const res = await fetch('/api/oauth/' + path, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-      credentials: 'same-origin',
-      cache: 'no-store',
-    });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error((data.error && data.error.message) || ('HTTP ' + res.status));
-    return data;
-  }
+  const api = (path, body) => window.jwtkitApi('oauth/' + path, body);
 
   function line(...parts) {
     const p = document.createElement('div');

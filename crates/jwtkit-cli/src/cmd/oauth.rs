@@ -37,9 +37,9 @@ pub enum OauthCommand {
     /// Authorization code + PKCE (S256) in the browser, redirected to a listener on 127.0.0.1.
     Code(CodeArgs),
     /// Device authorization grant (RFC 8628): a code to enter on another device.
-    Device(DeviceArgs),
+    Device(ScopedArgs),
     /// Client credentials grant (RFC 6749 §4.4).
-    ClientCredentials(ClientCredentialsArgs),
+    ClientCredentials(ScopedArgs),
     /// Refresh token grant (RFC 6749 §6).
     Refresh(RefreshArgs),
     /// JWT bearer grant (RFC 7523 §2.1) with an assertion signed by a key you hold.
@@ -159,24 +159,9 @@ pub struct CodeArgs {
     pub params: Vec<String>,
 }
 
-/// `jwtkit oauth device`.
+/// `jwtkit oauth device` and `jwtkit oauth client-credentials`.
 #[derive(Debug, Args)]
-pub struct DeviceArgs {
-    #[command(flatten)]
-    pub client: ClientArgs,
-    #[command(flatten)]
-    pub output: TokenOutput,
-    /// Scope to request (space-separated).
-    #[arg(long)]
-    pub scope: Option<String>,
-    /// Extra request parameter, `name=value`.
-    #[arg(long = "param", value_name = "K=V")]
-    pub params: Vec<String>,
-}
-
-/// `jwtkit oauth client-credentials`.
-#[derive(Debug, Args)]
-pub struct ClientCredentialsArgs {
+pub struct ScopedArgs {
     #[command(flatten)]
     pub client: ClientArgs,
     #[command(flatten)]
@@ -351,7 +336,10 @@ fn assertion_key(path: &str, alg: Option<&str>, aud: AudienceArg) -> Result<Asse
 
 fn client_auth(a: &ClientArgs) -> Result<ClientAuth, Failure> {
     let secret = match (&a.client_secret, a.client_secret_prompt) {
-        (Some(spec), _) => Some(secret_text(&input::secret(spec)?.0, "--client-secret")?),
+        (Some(spec), _) => Some(secret_text(
+            &secret_input(spec, "--client-secret")?,
+            "--client-secret",
+        )?),
         (None, true) => Some(secret_text(
             &input::prompt_secret("client secret (input hidden): ")?.0,
             "the prompt",
@@ -382,6 +370,18 @@ fn client_auth(a: &ClientArgs) -> Result<ClientAuth, Failure> {
     })
 }
 
+/// The bytes of a secret given to `flag` (`text`, `@FILE`, `env:VAR`, `-`).
+fn secret_input(spec: &str, flag: &str) -> Result<Vec<u8>, Failure> {
+    if let Some(var) = spec.strip_prefix("env:")
+        && std::env::var_os(var).is_none()
+    {
+        return Err(Failure::Usage(format!(
+            "environment variable {var} is not set (from {flag} env:{var})"
+        )));
+    }
+    Ok(input::secret(spec)?.0)
+}
+
 fn secret_text(bytes: &[u8], from: &str) -> Result<Secret, Failure> {
     String::from_utf8(bytes.to_vec())
         .map(Secret::new)
@@ -391,8 +391,7 @@ fn secret_text(bytes: &[u8], from: &str) -> Result<Secret, Failure> {
 /// A token from `text`/`@FILE`/`env:`/`-`; when the text is a saved token response (a JSON
 /// object), its `member`.
 fn token_input(spec: &str, flag: &str, member: &str) -> Result<Secret, Failure> {
-    let (bytes, _) = input::secret(spec)?;
-    let text = secret_text(&bytes, flag)?;
+    let text = secret_text(&secret_input(spec, flag)?, flag)?;
     let trimmed = text.expose().trim();
     if trimmed.starts_with('{') {
         let obj = jwtkit::json::parse_object(trimmed.as_bytes(), &Limits::default())

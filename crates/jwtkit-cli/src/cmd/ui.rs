@@ -32,7 +32,7 @@ pub fn open_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn();
     if spawned.is_err() {
-        errln!("jwtkit ui: could not start {opener}; open {url} yourself");
+        errln!("jwtkit: could not start {opener}; open {url} yourself");
     }
 }
 

@@ -182,10 +182,7 @@ async fn start(State(flows): State<Arc<Flows>>, Body(r): Body<StartRequest>) -> 
             Err(e) => error(&e),
         },
         "code" => start_code(&flows, client, scope, &extra).await,
-        other => failed(
-            "usage",
-            &format!("unknown flow {other:?} (code, device, client_credentials)"),
-        ),
+        _ => start_device(&flows, client, scope, &extra).await,
     }
 }
 
@@ -213,28 +210,13 @@ async fn start_code(
         Ok(r) => r,
         Err(e) => return error(&e),
     };
-    let Some(id) = flows.open() else {
-        return failed(
-            "resource_limit",
-            "too many logins are waiting: finish or let one expire",
-        );
-    };
-    let answer = json!({
-        "id": id, "status": "pending", "authorization_url": req.url, "redirect_uri": req.redirect_uri,
-    });
-    let flows = flows.clone();
-    tokio::spawn(async move {
+    let answer = json!({"authorization_url": req.url, "redirect_uri": req.redirect_uri});
+    pending(flows, answer, async move {
         let issuer = client.metadata().issuer.clone();
-        let r = match listener.wait(&req.state, Some(&issuer), FLOW_LIFETIME).await {
-            Ok(code) => match client.exchange_code(&req, &code).await {
-                Ok(t) => Ok(result(&client, t, "authorization_code", req.nonce.as_deref()).await),
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        };
-        flows.finish(&id, r);
-    });
-    ok(answer)
+        let code = listener.wait(&req.state, Some(&issuer), FLOW_LIFETIME).await?;
+        let t = client.exchange_code(&req, &code).await?;
+        Ok(result(&client, t, "authorization_code", req.nonce.as_deref()).await)
+    })
 }
 
 async fn start_device(
@@ -247,24 +229,35 @@ async fn start_device(
         Ok(d) => d,
         Err(e) => return error(&e),
     };
+    let answer = json!({
+        "user_code": d.user_code, "verification_uri": d.verification_uri,
+        "verification_uri_complete": d.verification_uri_complete, "expires_in": d.expires_in,
+    });
+    pending(flows, answer, async move {
+        let t = client.poll_device(&d, |_| {}).await?;
+        Ok(result(&client, t, "device_code", None).await)
+    })
+}
+
+/// Register a pending flow, run `work` in the background (its result is kept for
+/// `/api/oauth/status`), and answer `answer` plus `id` and `status: "pending"`.
+fn pending(
+    flows: &Arc<Flows>,
+    mut answer: Value,
+    work: impl std::future::Future<Output = jwtkit_oauth::Result<Value>> + Send + 'static,
+) -> Response {
     let Some(id) = flows.open() else {
         return failed(
             "resource_limit",
             "too many logins are waiting: finish or let one expire",
         );
     };
-    let answer = json!({
-        "id": id, "status": "pending", "user_code": d.user_code, "verification_uri": d.verification_uri,
-        "verification_uri_complete": d.verification_uri_complete, "expires_in": d.expires_in,
-    });
+    if let Value::Object(m) = &mut answer {
+        m.insert("id".into(), id.clone().into());
+        m.insert("status".into(), "pending".into());
+    }
     let flows = flows.clone();
-    tokio::spawn(async move {
-        let r = match client.poll_device(&d, |_| {}).await {
-            Ok(t) => Ok(result(&client, t, "device_code", None).await),
-            Err(e) => Err(e),
-        };
-        flows.finish(&id, r);
-    });
+    tokio::spawn(async move { flows.finish(&id, work.await) });
     ok(answer)
 }
 

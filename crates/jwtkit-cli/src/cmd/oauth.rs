@@ -562,6 +562,12 @@ async fn code_flow(
         Ok(e) => e.to_string(),
         Err(e) => return Ok(Err(e)),
     };
+    let methods = &client.metadata().code_challenge_methods_supported;
+    if !methods.is_empty() && !methods.iter().any(|m| m == "S256") {
+        errln!(
+            "warning: the provider lists code_challenge_methods_supported {methods:?} without S256; PKCE S256 is sent anyway"
+        );
+    }
     let listener = match LoopbackListener::bind(x.port).await {
         Ok(l) => l,
         Err(e) => return Ok(Err(e)),

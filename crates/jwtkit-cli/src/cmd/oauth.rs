@@ -543,6 +543,10 @@ async fn dispatch(a: &OauthArgs, st: Style) -> Result<Result<u8, Error>, Failure
     })
 }
 
+/// Longest the device flow polls, whatever `expires_in` says: 30 minutes (RFC 8628 §3.2's
+/// example is 1800 s).
+const DEVICE_MAX_WAIT_SECS: u64 = 1800;
+
 fn member_for(hint: Option<&str>) -> &'static str {
     match hint {
         Some("refresh_token") => "refresh_token",
@@ -617,10 +621,12 @@ async fn device_flow(
     json: bool,
     st: Style,
 ) -> Result<Result<u8, Error>, Failure> {
-    let d = match client.device_authorization(scope, extra).await {
+    let mut d = match client.device_authorization(scope, extra).await {
         Ok(d) => d,
         Err(e) => return Ok(Err(e)),
     };
+    // A server's expires_in bounds the polling; so does this process (a huge value would poll forever).
+    d.expires_in = d.expires_in.min(DEVICE_MAX_WAIT_SECS);
     errln!("On a device with a browser, open {}", d.verification_uri);
     errln!("and enter the code: {}", st.bold(&d.user_code));
     if let Some(u) = &d.verification_uri_complete {

@@ -225,10 +225,11 @@ async fn start_device(
     scope: Option<&str>,
     extra: &[(String, String)],
 ) -> Response {
-    let d = match client.device_authorization(scope, extra).await {
+    let mut d = match client.device_authorization(scope, extra).await {
         Ok(d) => d,
         Err(e) => return error(&e),
     };
+    d.expires_in = d.expires_in.min(FLOW_LIFETIME.as_secs());
     let answer = json!({
         "user_code": d.user_code, "verification_uri": d.verification_uri,
         "verification_uri_complete": d.verification_uri_complete, "expires_in": d.expires_in,

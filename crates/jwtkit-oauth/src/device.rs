@@ -48,13 +48,27 @@ impl DeviceAuthorization {
                 "the device authorization response has no \"{k}\" (RFC 8628 §3.2)"
             )
         };
+        // Shown to the user and linked from the debugger: only web URLs (never `javascript:`).
+        let web = |k: &str, v: Option<String>| match v {
+            Some(u) if url::Url::parse(&u).is_ok_and(|p| matches!(p.scheme(), "https" | "http")) => {
+                Ok(Some(u))
+            }
+            Some(_) => Err(err!(
+                BadResponse,
+                "the device authorization response's \"{k}\" is not an http(s) URL"
+            )),
+            None => Ok(None),
+        };
+        let verification_uri = web(
+            "verification_uri",
+            s("verification_uri").or_else(|| s("verification_url")),
+        )?;
+        let verification_uri_complete = web("verification_uri_complete", s("verification_uri_complete"))?;
         Ok(DeviceAuthorization {
             device_code: Secret::new(s("device_code").ok_or_else(|| missing("device_code"))?),
             user_code: s("user_code").ok_or_else(|| missing("user_code"))?,
-            verification_uri: s("verification_uri")
-                .or_else(|| s("verification_url"))
-                .ok_or_else(|| missing("verification_uri"))?,
-            verification_uri_complete: s("verification_uri_complete"),
+            verification_uri: verification_uri.ok_or_else(|| missing("verification_uri"))?,
+            verification_uri_complete,
             expires_in: n("expires_in").ok_or_else(|| missing("expires_in"))?,
             interval: n("interval").unwrap_or(DEFAULT_INTERVAL_SECS).max(1),
         })

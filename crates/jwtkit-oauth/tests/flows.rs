@@ -388,6 +388,26 @@ async fn device_polling_stops_on_expired_token_and_access_denied() {
 }
 
 #[tokio::test]
+async fn device_verification_uri_must_be_a_web_url() {
+    let app = Router::new().route(
+        "/device",
+        post(|| async {
+            json_resp(
+                200,
+                json!({"device_code": "dc", "user_code": "U", "verification_uri": "javascript:alert(1)", "expires_in": 30}),
+            )
+        }),
+    );
+    let url = serve(app).await;
+    let e = client(&url, ClientAuth::None, &FetchPolicy::default())
+        .device_authorization(None, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BadResponse);
+    assert!(e.message().contains("verification_uri"), "{}", e.message());
+}
+
+#[tokio::test]
 async fn userinfo_error_comes_from_www_authenticate() {
     let app = Router::new().route(
         "/userinfo",

@@ -261,37 +261,18 @@ pub struct TokenCallArgs {
 }
 
 impl OauthArgs {
-    fn client_args(&self) -> &ClientArgs {
-        match &self.command {
-            OauthCommand::Discover(_) => unreachable_client(),
+    /// The client of a subcommand (`discover` has none).
+    fn client_args(&self) -> Option<&ClientArgs> {
+        Some(match &self.command {
+            OauthCommand::Discover(_) => return None,
             OauthCommand::Code(a) => &a.client,
-            OauthCommand::Device(a) => &a.client,
-            OauthCommand::ClientCredentials(a) => &a.client,
+            OauthCommand::Device(a) | OauthCommand::ClientCredentials(a) => &a.client,
             OauthCommand::Refresh(a) => &a.client,
             OauthCommand::JwtBearer(a) => &a.client,
             OauthCommand::Exchange(a) => &a.client,
             OauthCommand::Introspect(a) | OauthCommand::Userinfo(a) | OauthCommand::Revoke(a) => &a.client,
-        }
+        })
     }
-}
-
-fn unreachable_client() -> &'static ClientArgs {
-    // `discover` has no client; `run` handles it before asking for one.
-    static NONE: std::sync::OnceLock<ClientArgs> = std::sync::OnceLock::new();
-    NONE.get_or_init(|| ClientArgs {
-        provider: ProviderArgs {
-            issuer: String::new(),
-            allow_http: false,
-            http_timeout: "15s".into(),
-        },
-        client_id: String::new(),
-        client_secret: None,
-        client_secret_prompt: false,
-        client_key: None,
-        client_key_alg: None,
-        auth: None,
-        assertion_aud: AudienceArg::Issuer,
-    })
 }
 
 fn policy(p: &ProviderArgs) -> Result<FetchPolicy, Failure> {
@@ -299,7 +280,7 @@ fn policy(p: &ProviderArgs) -> Result<FetchPolicy, Failure> {
     Ok(FetchPolicy {
         allow_insecure_http: p.allow_http,
         total_timeout: t,
-        read_timeout: t.min(FetchPolicy::default().read_timeout.max(t / 2)),
+        read_timeout: t.min(FetchPolicy::default().read_timeout),
         connect_timeout: t.min(FetchPolicy::default().connect_timeout),
         ..FetchPolicy::default()
     })
@@ -446,7 +427,10 @@ pub fn run(a: &OauthArgs, st: Style) -> Result<u8, Failure> {
 }
 
 async fn dispatch(a: &OauthArgs, st: Style) -> Result<Result<u8, Error>, Failure> {
-    if let OauthCommand::Discover(p) = &a.command {
+    let Some(c) = a.client_args() else {
+        let OauthCommand::Discover(p) = &a.command else {
+            return Ok(Ok(exit::USAGE));
+        };
         let http = match jwtkit_oauth::Http::new(&policy(p)?) {
             Ok(h) => h,
             Err(e) => return Ok(Err(e)),
@@ -454,8 +438,7 @@ async fn dispatch(a: &OauthArgs, st: Style) -> Result<Result<u8, Error>, Failure
         return Ok(jwtkit_oauth::discover(&http, &p.issuer)
             .await
             .map(|m| render::metadata(&m, a.json, st)));
-    }
-    let c = a.client_args();
+    };
     let auth = client_auth(c)?;
     let client = match Client::discover(&policy(&c.provider)?, &c.provider.issuer, &c.client_id, auth).await {
         Ok(cl) => cl,

@@ -19,9 +19,9 @@ pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-e
 /// RFC 8693 §3 token type of an access token.
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
-/// A successful token response. Secrets (`access_token`, `refresh_token`) are [`Secret`]s:
-/// `Debug` never shows them.
-#[derive(Clone, Debug)]
+/// A successful token response. Secrets (`access_token`, `refresh_token`) are [`Secret`]s;
+/// `Debug` shows no token at all (the ID Token and other members are only counted).
+#[derive(Clone)]
 pub struct TokenResponse {
     /// `access_token` (required).
     pub access_token: Secret,
@@ -39,6 +39,24 @@ pub struct TokenResponse {
     pub issued_token_type: Option<String>,
     /// Every other member, as sent.
     pub other: Object,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token", &self.refresh_token)
+            .field(
+                "id_token",
+                &self.id_token.as_ref().map(|t| format!("<{} bytes>", t.len())),
+            )
+            .field("scope", &self.scope)
+            .field("issued_token_type", &self.issued_token_type)
+            .field("other", &format!("<{} members>", self.other.len()))
+            .finish()
+    }
 }
 
 impl TokenResponse {
@@ -331,7 +349,7 @@ mod tests {
         let e = TokenResponse::from_object(obj(r#"{"token_type":"Bearer"}"#)).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::BadResponse);
         let t = TokenResponse::from_object(obj(
-            r#"{"access_token":"at","token_type":"Bearer","expires_in":"60","refresh_token":"rt","x":1}"#,
+            r#"{"access_token":"at","token_type":"Bearer","expires_in":"60","refresh_token":"rt","id_token":"idt-value","x":1}"#,
         ))
         .unwrap();
         assert_eq!(t.expires_in, Some(60));
@@ -339,6 +357,10 @@ mod tests {
         assert_eq!(shown["refresh_token"], json!({"received": true}));
         assert_eq!(shown["x"], 1);
         assert_eq!(t.to_json(true)["refresh_token"], "rt");
-        assert!(!format!("{t:?}").contains("rt\""));
+        let shown = format!("{t:?}");
+        assert!(
+            !shown.contains("\"rt\"") && !shown.contains("\"at\"") && !shown.contains("idt-value"),
+            "{shown}"
+        );
     }
 }

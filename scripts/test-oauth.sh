@@ -177,10 +177,12 @@ wait "$p"; rc=$?
 set -e
 expect_rc "redirect with a forged state" 1 "$rc"
 check "forged state: state_mismatch, nothing exchanged" "d['error']['kind']=='state_mismatch'" "$work/forged.json"
-"$J" oauth code --no-open --timeout 20s --json >"$work/denied.json" 2>"$work/denied.err" &
+fixed=$(free_port)
+"$J" oauth code --no-open --port "$fixed" --timeout 20s --json >"$work/denied.json" 2>"$work/denied.err" &
 p=$!; pids+=($p)
 wait_for '^http' "$work/denied.err"
 qs=$(python3 -c 'import sys,urllib.parse as u; q=dict(u.parse_qsl(u.urlparse(sys.argv[1]).query)); print(q["redirect_uri"]+"?error=access_denied&error_description=User+said+no&state="+q["state"])' "$(grep -m1 '^http' "$work/denied.err")")
+case "$qs" in "http://127.0.0.1:$fixed/callback?"*) ok "--port: the redirect listener is on the port asked for";; *) bad "--port $fixed: $qs";; esac
 redirect "$qs"
 set +e
 wait "$p"; rc=$?

@@ -4,8 +4,9 @@
 # Chromium (playwright-core) completing login and consent on the loopback redirect. Every flow is
 # run and its real values are checked: token claims and scopes, ID Token verification, refresh
 # (with rotation), introspection before and after revocation, userinfo, client authentication
-# (client_secret_basic, client_secret_post, private_key_jwt), and the error paths (wrong secret,
-# forged state, access_denied on the redirect, reused refresh token).
+# (client_secret_basic, client_secret_post, private_key_jwt), JWT bearer and token exchange (handlers
+# added to oidc-provider that check the requests with jose), and the error paths (wrong secret, forged
+# state, access_denied on the redirect, reused refresh token, unknown assertion key, revoked subject).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -91,7 +92,7 @@ expect_rc "the access token verifies with jwtkit verify against the issuer's JWK
 check "verify: ES256 with the provider's key es-1" "d['valid'] and d['header']['kid']=='es-1'" "$work/cc-verify.json"
 
 export POST_SECRET=post-secret-0123456789abcdef
-"$J" oauth client-credentials --client-id svc-post --auth post --client-secret env:POST_SECRET --json >"$work/ccp.json"
+"$J" oauth client-credentials --client-id svc-post --auth post --client-secret env:POST_SECRET --out "$work/ccp-tokens.json" --json >"$work/ccp.json"
 check "client_credentials (client_secret_post): opaque access token" \
   "not d['access_token']['jwt'] and d['response']['token_type']=='Bearer'" "$work/ccp.json"
 "$J" oauth client-credentials --client-id svc-jwt --client-key "$work/client.jwk" \
@@ -107,6 +108,28 @@ expect_rc "wrong client secret" 4 "$rc"
 check "wrong client secret: RFC 6749 §5.2 invalid_client, HTTP 401" \
   "d['error']['kind']=='oauth_error' and d['error']['error']=='invalid_client' and d['error']['status']==401" "$work/cc-bad.json"
 if grep -q wrong-secret "$work/cc-bad.json"; then bad "the secret appears in the error output"; else ok "the secret is not in the error output"; fi
+
+# --- JWT bearer (RFC 7523) and token exchange (RFC 8693): the provider's handlers check them with jose
+export SVC_SECRET=svc-secret-0123456789abcdef
+"$J" oauth jwt-bearer --client-id svc --client-secret env:SVC_SECRET --key "$work/client.jwk" --sub user-42 --json >"$work/jb.json"
+check "jwt-bearer: the ES256 assertion verified by jose (iss, aud, exp, jti), sub user-42" \
+  "d['ok'] and d['grant']=='jwt-bearer' and d['response']['assertion_sub']=='user-42'" "$work/jb.json"
+"$J" keygen --alg ES256 --out "$work/other.jwk" >/dev/null 2>&1
+set +e
+"$J" oauth jwt-bearer --client-id svc --client-secret env:SVC_SECRET --key "$work/other.jwk" --sub user-42 --json >"$work/jb-bad.json"; rc=$?
+set -e
+expect_rc "jwt-bearer with a key the provider does not know" 4 "$rc"
+check "jwt-bearer with another key: invalid_grant" "d['error']['error']=='invalid_grant'" "$work/jb-bad.json"
+"$J" oauth exchange --client-id svc --client-secret env:SVC_SECRET --subject-token @"$work/ccp-tokens.json" \
+  --audience api-1 --audience api-2 --json >"$work/tx.json"
+check "token exchange: subject token of svc-post accepted, both audiences sent, issued_token_type" \
+  "d['response']['subject_client_id']=='svc-post' and d['response']['audience']==['api-1','api-2'] and d['response']['issued_token_type']=='urn:ietf:params:oauth:token-type:access_token'" "$work/tx.json"
+"$J" oauth revoke --client-id svc-post --auth post --client-secret env:POST_SECRET @"$work/ccp-tokens.json" >/dev/null
+set +e
+"$J" oauth exchange --client-id svc --client-secret env:SVC_SECRET --subject-token @"$work/ccp-tokens.json" --json >"$work/tx-bad.json"; rc=$?
+set -e
+expect_rc "token exchange of a revoked subject token" 4 "$rc"
+check "revoked subject token: invalid_grant" "d['error']['error']=='invalid_grant'" "$work/tx-bad.json"
 
 # --- authorization code + PKCE through the loopback listener, Chromium logs in
 export JWTKIT_OAUTH_CLIENT_ID=cli

@@ -211,4 +211,37 @@ fn configuration_and_usage_errors_exit_before_any_request() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("from --client-secret env:JWTKIT_TEST_UNSET_VAR"));
+    // private_key_jwt with a public key: a key error, exit 3.
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = (dir.path().join("k.jwk"), dir.path().join("k.pub.jwk"));
+    let o = jwtkit(&[
+        "keygen",
+        "--alg",
+        "ES256",
+        "--out",
+        private.to_str().unwrap(),
+        "--public-out",
+        public.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = jwtkit(&[
+        "oauth",
+        "client-credentials",
+        "--issuer",
+        "https://as.example",
+        "--client-id",
+        "c",
+        "--client-key",
+        public.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stdout));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "bad_key");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no private key to sign with")
+    );
 }

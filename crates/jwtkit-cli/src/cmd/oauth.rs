@@ -300,19 +300,24 @@ fn assertion_key(path: &str, alg: Option<&str>, aud: AudienceArg) -> Result<Asse
         .filter(|k| k.is_private() || k.secret_bytes().is_some());
     let key = match (keys.next(), keys.next()) {
         (Some(k), None) => k,
-        (None, _) => return Err(Failure::Usage(format!("{path}: no private key to sign with"))),
+        (None, _) => return Err(key_error(format!("{path}: no private key to sign with"))),
         (Some(_), Some(_)) => {
-            return Err(Failure::Usage(format!(
+            return Err(key_error(format!(
                 "{path}: several private keys; give a file with one"
             )));
         }
     };
-    let mut k = AssertionKey::new(key, alg).map_err(|e| Failure::Usage(e.message().to_string()))?;
+    let mut k = AssertionKey::new(key, alg).map_err(|e| key_error(e.message().to_string()))?;
     k.audience = match aud {
         AudienceArg::Issuer => Audience::Issuer,
         AudienceArg::Endpoint => Audience::Endpoint,
     };
     Ok(k)
+}
+
+/// A key that cannot sign the assertion: a key error (exit 3), not a usage error.
+fn key_error(message: String) -> Failure {
+    Failure::Input(jwtkit::Error::new(jwtkit::ErrorKind::BadKey, message))
 }
 
 fn client_auth(a: &ClientArgs) -> Result<ClientAuth, Failure> {

@@ -67,6 +67,10 @@ pub enum Command {
     /// Run a local OpenID Connect provider for development and tests (`--config FILE`):
     /// discovery, rotating JWKS, login page, code + PKCE, refresh rotation, introspection.
     Issuer(crate::cmd::issuer::IssuerArgs),
+    /// Get tokens from an OAuth 2.0 / OpenID Connect provider (code + PKCE, device, client
+    /// credentials, refresh, JWT bearer, token exchange) and show them decoded; introspect,
+    /// userinfo, revoke.
+    Oauth(crate::cmd::oauth::OauthArgs),
 }
 
 /// How to show times in human output.

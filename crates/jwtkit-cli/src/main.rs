@@ -32,6 +32,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Sd(c) => cmd::sd::run(c, st),
         Command::Dpop(a) => cmd::dpop::run(a, st),
         Command::Issuer(a) => cmd::issuer::run(a, st),
+        Command::Oauth(a) => cmd::oauth::run(a, st),
     }
 }
 
@@ -48,6 +49,7 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Gateway(a) => matches!(&a.command, Some(cmd::gateway::GatewayCommand::Explain(e)) if e.json),
         Command::Sd(c) => c.json(),
         Command::Dpop(a) => a.json,
+        Command::Oauth(a) => a.json,
         Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) | Command::Issuer(_) => false,
     }
 }

@@ -37,6 +37,7 @@
     if (!res.ok) throw new Error((data.error && data.error.message) || ('HTTP ' + res.status));
     return data;
   }
+  window.jwtkitApi = api; // shared with oauth.js
   function toast(msg) {
     const t = $('toast');
     t.textContent = msg;

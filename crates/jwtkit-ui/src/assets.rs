@@ -18,7 +18,7 @@ pub struct Asset {
 }
 
 /// Every embedded asset.
-pub static ASSETS: [Asset; 4] = [
+pub static ASSETS: [Asset; 5] = [
     Asset {
         path: "/",
         content_type: "text/html; charset=utf-8",
@@ -28,6 +28,11 @@ pub static ASSETS: [Asset; 4] = [
         path: "/app.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../assets/app.js"),
+    },
+    Asset {
+        path: "/oauth.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/oauth.js"),
     },
     Asset {
         path: "/style.css",

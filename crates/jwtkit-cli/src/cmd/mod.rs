@@ -10,6 +10,7 @@ pub mod jwk;
 pub mod jwks;
 pub mod keygen;
 pub mod lint;
+pub mod oauth;
 pub mod remote;
 pub mod sd;
 pub mod sign;

@@ -17,7 +17,7 @@ pub struct UiArgs {
 }
 
 /// Open `url` in the desktop's browser, without waiting for it; failure is only a hint.
-fn open_browser(url: &str) {
+pub fn open_browser(url: &str) {
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(windows) {
@@ -32,7 +32,7 @@ fn open_browser(url: &str) {
         .stderr(std::process::Stdio::null())
         .spawn();
     if spawned.is_err() {
-        errln!("jwtkit ui: could not start {opener}; open {url} yourself");
+        errln!("jwtkit: could not start {opener}; open {url} yourself");
     }
 }
 

@@ -10,6 +10,7 @@
 //! | `POST /api/encode` | `{header, payload, alg, key, allow_weak_key?}` | the signed token, findings, the public key to verify it |
 //! | `POST /api/keygen` | `{alg}` | a new key for `alg` (PEM and JWK, or a base64url secret) |
 //! | `POST /api/findings` | `{token, key?, now?}` | token and key findings, most severe first |
+//! | `POST /api/oauth/start`, `/api/oauth/status` | see [`oauth`] | "Get a token": OAuth flows run by this server |
 //!
 //! `key` is `{"type":"secret","value":"…","base64":false}`, `{"type":"key","value":"PEM, JWK
 //! or JWK Set"}` or `{"type":"url","value":"https://…","kind":"jwks"|"issuer"}`.
@@ -23,6 +24,7 @@ mod decode;
 mod encode;
 mod jwe;
 mod keys;
+pub mod oauth;
 mod verify;
 
 use std::sync::Arc;
@@ -48,6 +50,7 @@ pub(crate) fn routes(state: Arc<State>) -> Router {
         .route("/keygen", post(encode::keygen))
         .route("/findings", post(decode::findings))
         .with_state(state)
+        .merge(oauth::routes())
 }
 
 /// `Json<T>` whose rejection is a JSON error body.

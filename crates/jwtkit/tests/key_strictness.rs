@@ -23,6 +23,17 @@ fn maced_with(secret: &[u8]) -> String {
         .unwrap()
 }
 
+/// The SSH wire blobs of an RSA and an Ed25519 public key (the base64 field of an OpenSSH line).
+const RSA_BLOB: &str = "AAAAB3NzaC1yc2EAAAADAQABAAAAgQDHS67I4xklkcqwaw";
+const ED25519_BLOB: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIGV4YW1wbGUta2V5LWJ5dGVzLTMyLWxvbmctdGV4dA";
+
+fn utf16le(s: &str) -> Vec<u8> {
+    [0xff, 0xfe]
+        .into_iter()
+        .chain(s.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect()
+}
+
 fn kind(e: jwtkit::Error) -> &'static str {
     e.kind().as_str()
 }
@@ -36,6 +47,7 @@ fn cve_2024_33663_public_key_text_is_never_an_hmac_secret() {
     let pem = ec.public_key_pem().unwrap();
     let der = ec.public_key_der().unwrap();
     let jwk = serde_json::to_vec(&ec.to_public().unwrap().to_jwk(false)).unwrap();
+    let jwk_text = jwk.clone();
     let jwks = serde_json::to_vec(&json!({"keys": [ec.to_public().unwrap().to_jwk(false)]})).unwrap();
     let forms: Vec<(&str, Vec<u8>)> = vec![
         ("PEM", pem.clone().into_bytes()),
@@ -49,12 +61,65 @@ fn cve_2024_33663_public_key_text_is_never_an_hmac_secret() {
         ),
         (
             "OpenSSH Ed25519",
-            b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC user@host".to_vec(),
+            format!("ssh-ed25519 {ED25519_BLOB} user@host").into_bytes(),
         ),
         (
             "OpenSSH RSA",
-            b"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ user@host".to_vec(),
+            format!("ssh-rsa {RSA_BLOB} user@host").into_bytes(),
         ),
+        ("OpenSSH with a tab", format!("ssh-rsa\t{RSA_BLOB}").into_bytes()),
+        (
+            "authorized_keys options",
+            format!("from=\"10.0.0.1\",no-pty ssh-ed25519 {ED25519_BLOB} x").into_bytes(),
+        ),
+        (
+            "OpenSSH certificate",
+            format!("ssh-ed25519-cert-v01@openssh.com {ED25519_BLOB} x").into_bytes(),
+        ),
+        (
+            "RFC 4716 SSH2 block",
+            format!("---- BEGIN SSH2 PUBLIC KEY ----\n{RSA_BLOB}\n---- END SSH2 PUBLIC KEY ----\n")
+                .into_bytes(),
+        ),
+        (
+            "PEM after a UTF-8 BOM",
+            [&[0xef, 0xbb, 0xbf][..], pem.as_bytes()].concat(),
+        ),
+        (
+            "PEM after openssl -text output",
+            format!("Public-Key: (256 bit)\npub:\n    04:aa\n{pem}").into_bytes(),
+        ),
+        ("PEM after a no-break space", format!("\u{a0}{pem}").into_bytes()),
+        ("PEM in UTF-16LE (PowerShell)", utf16le(&pem)),
+        (
+            "bare base64 SPKI (Keycloak)",
+            jwtkit::base64url::encode(ec.public_key_der().unwrap())
+                .replace('-', "+")
+                .replace('_', "/")
+                .into_bytes(),
+        ),
+        (
+            "PEM body without armour",
+            pem.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into_bytes(),
+        ),
+        (
+            "DER with a trailing newline",
+            [ec.public_key_der().unwrap(), b"\n".to_vec()].concat(),
+        ),
+        (
+            "JWK after a BOM",
+            [&[0xef, 0xbb, 0xbf][..], &jwk_text[..]].concat(),
+        ),
+        ("JWK in an array", [&b"["[..], &jwk_text[..], b"]"].concat()),
+        (
+            "JWK with a duplicate member",
+            [&b"{\"kty\":\"EC\","[..], &jwk_text[1..]].concat(),
+        ),
+        ("jwk member", [&b"{\"jwk\":"[..], &jwk_text[..], b"}"].concat()),
     ];
     for (form, text) in forms {
         let token = maced_with(&text);
@@ -82,11 +147,14 @@ fn cve_2024_33663_public_key_text_is_never_an_hmac_secret() {
             "{form}"
         );
     }
-    // Ordinary secrets, including ones that merely start with `{` or 0x30, are secrets.
+    // Ordinary secrets, including ones that look a little like key text, are secrets.
     for secret in [
         &b"0123456789abcdef0123456789abcdef"[..],
         b"{not a jwk at all, just a secret}",
         &[0x30; 32],
+        b"sk-3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a",
+        b"ssh-rsa is my favourite secret phrase, long enough",
+        b"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC1zZWNyZXQ",
     ] {
         let token = maced_with(secret);
         jwtkit::verify(

@@ -219,8 +219,8 @@ fn as_text(bytes: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     match bytes {
         [0xff, 0xfe, rest @ ..] => utf16(true, rest),
         [0xfe, 0xff, rest @ ..] => utf16(false, rest),
-        [a, 0, ..] if a.is_ascii() && bytes.len() % 2 == 0 => utf16(true, bytes),
-        [0, a, ..] if a.is_ascii() && bytes.len() % 2 == 0 => utf16(false, bytes),
+        [a, 0, ..] if a.is_ascii() && bytes.len().is_multiple_of(2) => utf16(true, bytes),
+        [0, a, ..] if a.is_ascii() && bytes.len().is_multiple_of(2) => utf16(false, bytes),
         _ => std::str::from_utf8(bytes).ok().map(std::borrow::Cow::Borrowed),
     }
 }

@@ -111,7 +111,8 @@ pub struct KeyArgs {
     #[arg(long, value_name = "FILE")]
     pub key: Vec<String>,
     /// Allow keys below the RFC 7518 minimums: HMAC secrets shorter than the hash (signing), RSA
-    /// under 2048 bits (signing, and verifying with RS256/RS512). Testing and legacy systems only.
+    /// public keys under 2048 bits (verifying with RS256/RS512; aws-lc-rs cannot load such
+    /// private keys at all). Testing and legacy systems only.
     #[arg(long)]
     pub insecure_allow_weak_key: bool,
     /// Allow an HMAC secret whose bytes are a public key (PEM, DER, an OpenSSH line, a JWK):
@@ -260,8 +261,9 @@ pub struct SignArgs {
     pub sd: Vec<String>,
     /// With --sd: decoy digests added to each `_sd` array (RFC 9901 §4.2.5), so the number of
     /// hidden claims does not show.
-    #[arg(long, value_name = "N", default_value_t = 0, requires = "sd")]
-    pub sd_decoys: usize,
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "sd",
+          value_parser = clap::value_parser!(u16).range(0..=100))]
+    pub sd_decoys: u16,
     /// With --sd: the digest hash, `sha-256` (default), `sha-384` or `sha-512` (`_sd_alg`).
     #[arg(long, value_name = "HASH", default_value = "sha-256", requires = "sd")]
     pub sd_alg: String,

@@ -103,7 +103,7 @@ pub struct VerifiedProof {
 pub fn verify_proof(proof: &str, req: &DpopRequest<'_>, opts: &DpopOptions) -> Result<VerifiedProof> {
     let jws = CompactJws::parse(proof, &opts.limits)?;
     let header = jws.header();
-    if header.typ() != Some(DPOP_TYP) {
+    if !crate::token_type::typ_is(header, DPOP_TYP) {
         return Err(bad(format!(
             "typ must be \"dpop+jwt\", found {:?}",
             header.typ().unwrap_or("(none)")
@@ -206,7 +206,7 @@ pub fn verify_proof(proof: &str, req: &DpopRequest<'_>, opts: &DpopOptions) -> R
 /// # Errors
 /// `bad_token_binding` when the token has no `cnf.jkt` or another one.
 pub fn check_binding(access_token_claims: &Claims, proof: &VerifiedProof) -> Result<()> {
-    match access_token_claims.get_path("cnf.jkt") {
+    match access_token_claims.get("cnf").and_then(|c| c.get("jkt")) {
         Some(Value::String(jkt)) if *jkt == proof.jkt => Ok(()),
         Some(_) => Err(err!(
             BadTokenBinding,
@@ -230,6 +230,12 @@ pub fn access_token_hash(token: &str) -> String {
 /// # Errors
 /// `malformed` when `url` is not an absolute http(s) URL.
 pub fn normalize_htu(url: &str) -> Result<String> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(err!(
+            Malformed,
+            "htu must not contain white space or control characters"
+        ));
+    }
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| err!(Malformed, "htu must be an absolute URL"))?;
@@ -258,7 +264,31 @@ pub fn normalize_htu(url: &str) -> Result<String> {
         }
         _ => authority,
     };
-    Ok(format!("{scheme}://{authority}{}", decode_unreserved(path)))
+    Ok(format!(
+        "{scheme}://{authority}{}",
+        remove_dot_segments(&decode_unreserved(path))
+    ))
+}
+
+/// RFC 3986 §5.2.4: `/a/./b/../c` → `/a/c`.
+fn remove_dot_segments(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let last = segments.len().saturating_sub(1);
+    for (i, seg) in segments.iter().enumerate() {
+        match *seg {
+            "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+        // A trailing "." or ".." leaves the path ending in '/'.
+        if i == last && (*seg == "." || *seg == "..") {
+            out.push("");
+        }
+    }
+    format!("/{}", out.join("/"))
 }
 
 /// Decode `%XX` where XX is an unreserved character (RFC 3986 §2.3); upper-case other escapes.
@@ -318,11 +348,7 @@ pub fn create_proof(key: &Key, alg: JwsAlg, p: &NewProof<'_>) -> Result<String> 
     let public = key
         .to_public()
         .ok_or_else(|| err!(KeyMismatch, "a DPoP proof needs the private key"))?;
-    let htu = {
-        let s = p.url.split(['?', '#']).next().unwrap_or_default();
-        normalize_htu(s)?;
-        s.to_string()
-    };
+    let htu = normalize_htu(p.url)?;
     let mut claims = crate::json::Object::new();
     claims.insert("jti".into(), crate::random::b64url(16).into());
     claims.insert("htm".into(), p.method.into());

@@ -33,6 +33,9 @@ pub enum TokenKind {
     SdJwt,
     /// A client assertion or authorization grant (RFC 7523): `iss` = `sub`, with `jti`.
     ClientAssertion,
+    /// A refresh token that happens to be a JWT (Keycloak's `typ: Refresh`): never a credential
+    /// for an API.
+    RefreshToken,
     /// A JWT with nothing more specific to say.
     Jwt,
 }
@@ -50,6 +53,7 @@ impl TokenKind {
             TokenKind::SdJwtVc => "sd_jwt_vc",
             TokenKind::SdJwt => "sd_jwt",
             TokenKind::ClientAssertion => "client_assertion",
+            TokenKind::RefreshToken => "refresh_token",
             TokenKind::Jwt => "jwt",
         }
     }
@@ -66,6 +70,7 @@ impl TokenKind {
             TokenKind::SdJwtVc => "SD-JWT verifiable credential",
             TokenKind::SdJwt => "SD-JWT (RFC 9901)",
             TokenKind::ClientAssertion => "JWT client assertion (RFC 7523)",
+            TokenKind::RefreshToken => "refresh token",
             TokenKind::Jwt => "JWT",
         }
     }
@@ -87,6 +92,12 @@ pub struct Classification {
 fn media_type(header: &Header) -> Option<String> {
     let t = header.typ()?.to_ascii_lowercase();
     Some(t.strip_prefix("application/").map(str::to_string).unwrap_or(t))
+}
+
+/// Whether the header's `typ` is `expected` (e.g. `dpop+jwt`): case-insensitive, with or without
+/// `application/` (RFC 7515 §4.1.9).
+pub(crate) fn typ_is(header: &Header, expected: &str) -> bool {
+    media_type(header).is_some_and(|t| t.eq_ignore_ascii_case(expected))
 }
 
 /// Say what the token is from its JWS Protected Header and claims.
@@ -126,28 +137,46 @@ pub fn classify(header: &Header, claims: &Claims) -> Classification {
     if has("_sd") || has("_sd_alg") {
         return inferred(TokenKind::SdJwt, "_sd digests");
     }
-    let access = has("scope") || has("scp") || has("client_id");
-    let oidc: Vec<&str> = [
-        "nonce",
-        "at_hash",
-        "c_hash",
-        "auth_time",
-        "azp",
-        "acr",
-        "amr",
-        "sid",
-    ]
-    .into_iter()
-    .filter(|c| has(c))
-    .collect();
-    if !access && !oidc.is_empty() && has("aud") {
+    // Keycloak says what each of its tokens is in a `typ` claim.
+    if let Some(Value::String(t)) = claims.get("typ") {
+        match t.to_ascii_lowercase().as_str() {
+            "bearer" => return inferred(TokenKind::AccessToken, "Keycloak typ claim \"Bearer\""),
+            "id" => return inferred(TokenKind::IdToken, "Keycloak typ claim \"ID\""),
+            "refresh" | "offline" => {
+                return inferred(TokenKind::RefreshToken, "Keycloak typ claim \"Refresh\"");
+            }
+            "logout" => return inferred(TokenKind::LogoutToken, "Keycloak typ claim \"Logout\""),
+            _ => {}
+        }
+    }
+    let present =
+        |names: &[&'static str]| -> Vec<&'static str> { names.iter().copied().filter(|c| has(c)).collect() };
+    // Only ID tokens carry these (OIDC Core §2, §3.1.3.6, §3.3.2.11).
+    let id_strong = present(&["nonce", "at_hash", "c_hash"]);
+    if !id_strong.is_empty() && has("aud") {
+        return inferred(TokenKind::IdToken, &id_strong.join(", "));
+    }
+    // Access tokens: scopes, the client, app roles, Entra's app-only markers, Auth0's grant type.
+    let mut access = present(&["scope", "scp", "client_id", "roles", "gty", "appid", "azpacr"]);
+    if claims.get("idtyp").and_then(Value::as_str) == Some("app") {
+        access.push("idtyp app");
+    }
+    if !access.is_empty() {
         return inferred(
-            TokenKind::IdToken,
-            &format!("{} without scope or client_id", oidc.join(", ")),
+            TokenKind::AccessToken,
+            &format!("{}, but no typ at+jwt", access.join(", ")),
         );
     }
-    if access {
-        return inferred(TokenKind::AccessToken, "scope or client_id, but no typ at+jwt");
+    // Weaker ID-token signals, without any access-token signal.
+    let id_weak = present(&["auth_time", "azp", "acr", "amr", "sid"]);
+    if !id_weak.is_empty() && has("aud") {
+        return inferred(
+            TokenKind::IdToken,
+            &format!(
+                "{} without scope, roles or client_id (weak evidence)",
+                id_weak.join(", ")
+            ),
+        );
     }
     if let (Some(iss), Some(sub)) = (claims.get("iss"), claims.get("sub"))
         && iss == sub
@@ -163,13 +192,18 @@ pub fn classify(header: &Header, claims: &Claims) -> Classification {
 /// it may be. Only strong mismatches are reported: an ID token, logout token, DPoP proof, Key
 /// Binding JWT or SD-JWT presented as an access token; an access token presented as an ID token.
 pub fn confusion(found: &Classification, expected: TokenKind) -> Option<String> {
-    use TokenKind::{AccessToken, DpopProof, IdToken, KeyBindingJwt, LogoutToken, SdJwt, SdJwtVc};
+    use TokenKind::{
+        AccessToken, DpopProof, IdToken, KeyBindingJwt, LogoutToken, RefreshToken, SdJwt, SdJwtVc,
+    };
     let wrong = matches!(
         (expected, found.kind),
         (
             AccessToken,
-            IdToken | LogoutToken | DpopProof | KeyBindingJwt | SdJwt | SdJwtVc
-        ) | (IdToken, AccessToken | LogoutToken | DpopProof | KeyBindingJwt)
+            IdToken | LogoutToken | DpopProof | KeyBindingJwt | SdJwt | SdJwtVc | RefreshToken
+        ) | (
+            IdToken,
+            AccessToken | LogoutToken | DpopProof | KeyBindingJwt | RefreshToken
+        )
     );
     wrong.then(|| {
         let how = if found.declared { "it says so in its typ" } else { "by its claims" };

@@ -53,6 +53,8 @@ fn rfc9449_section_4_1_proof_verifies_and_binds_by_its_thumbprint() {
     // The same URL in another spelling (case of scheme and host, default port, query).
     for url in [
         "HTTPS://Server.Example.COM:443/token",
+        "https://server.example.com/x/../token",
+        "https://server.example.com/./token",
         "https://server.example.com/token?x=1#f",
         "https://server.example.com/%74oken",
     ] {
@@ -251,4 +253,15 @@ fn hostile_proofs_have_exact_kinds() {
         );
     }
     assert_eq!(check("not.a.proof"), Err("bad_base64"));
+    // typ compares as a media type: case-insensitive, application/ optional (RFC 7515 §4.1.9).
+    assert_eq!(
+        check(&sign(
+            &key,
+            JwsAlg::ES256,
+            "application/DPoP+JWT",
+            Some(public.clone().into()),
+            &claims
+        )),
+        Ok(())
+    );
 }

@@ -52,11 +52,10 @@ fn rfc9901_section_5_1_all_disclosures_rebuild_the_claims() {
     assert_eq!(v.undisclosed, 0);
     assert_eq!(v.sd_alg, SdAlg::Sha256);
     assert_eq!(v.header.typ(), Some("example+sd-jwt"));
-    let pointers: Vec<&str> = v.revealed.iter().map(|r| r.pointer.as_str()).collect();
-    assert!(
-        pointers.contains(&"/address") && pointers.contains(&"/nationalities/1"),
-        "{pointers:?}"
-    );
+    let pointers: Vec<String> = v.revealed.iter().map(|r| r.pointer()).collect();
+    for p in ["/given_name", "/address", "/nationalities/0", "/nationalities/1"] {
+        assert!(pointers.contains(&p.to_string()), "{p} in {pointers:?}");
+    }
     assert!(v.key_binding.is_none());
 }
 
@@ -368,14 +367,18 @@ fn issue_present_and_verify_with_key_binding() {
     );
     assert_eq!(v.key_binding.unwrap().alg, JwsAlg::EdDSA);
     // The Key Binding JWT of another holder key.
+    // The Key Binding JWT of another key (jwtkit's own `present` refuses to make one).
     let mallory = Key::generate(KeySpec::for_alg(JwsAlg::EdDSA)).unwrap();
-    let forged = sd_jwt::present(
-        &issued,
-        &["/email"],
-        Some((&mallory, JwsAlg::EdDSA, "https://rp.example", "n-1", now)),
-        &l,
-    )
-    .unwrap();
+    let sd = SdJwt::parse(&shown, &l).unwrap();
+    let kb_claims = json!({"iat": now, "aud": "https://rp.example", "nonce": "n-1", "sd_hash": SdAlg::Sha256.digest(&sd.without_key_binding())});
+    let forged_kb = Signer::new(&mallory, JwsAlg::EdDSA)
+        .unwrap()
+        .typ("kb+jwt")
+        .build()
+        .unwrap()
+        .sign(kb_claims.to_string().as_bytes())
+        .unwrap();
+    let forged = sd.without_key_binding() + &forged_kb;
     assert_eq!(
         kind(sd_jwt::verify(&forged, &is.keys, &validation_at(now), &kb).unwrap_err()),
         "bad_signature"
@@ -442,4 +445,117 @@ fn a_chain_of_disclosures_cannot_nest_past_the_depth_limit() {
     let payload = json!({"_sd": [chain[20].digest(SdAlg::Sha256)]});
     let v = is.verify(&is.sign(&payload, &refs)).unwrap();
     assert_eq!(v.revealed.len(), 21);
+}
+
+#[test]
+fn issuance_refuses_what_verifiers_would_misread_and_dedups_pointers() {
+    let c = |v: Value| v.as_object().unwrap().clone();
+    for (claims, why) in [
+        (json!({"o": {"_sd": ["x"], "k": 1}, "e": 1}), "a nested _sd"),
+        (
+            json!({"arr": [{"...": "y"}, 1], "e": 1}),
+            "a {\"...\"} array element",
+        ),
+        (json!({"_sd_alg": "sha-512", "e": 1}), "a given _sd_alg"),
+    ] {
+        let e = sd_jwt::make_disclosable(c(claims), &["/e"], SdAlg::Sha256, 0).unwrap_err();
+        assert_eq!(kind(e), "invalid_config", "{why}");
+    }
+    let i =
+        sd_jwt::make_disclosable(c(json!({"a": 1, "b": 2})), &["/a", "/b", "/a"], SdAlg::Sha256, 0).unwrap();
+    assert_eq!(
+        i.disclosures.len(),
+        2,
+        "a pointer given twice, not next to each other"
+    );
+    let e = sd_jwt::make_disclosable(c(json!({"a": 1})), &["/a"], SdAlg::Sha256, sd_jwt::MAX_DECOYS + 1)
+        .unwrap_err();
+    assert_eq!(kind(e), "invalid_config");
+}
+
+#[test]
+fn present_refuses_a_holder_key_that_is_not_cnf() {
+    let is = Issuer::new();
+    let holder = Key::generate(KeySpec::for_alg(JwsAlg::ES256)).unwrap();
+    let other = Key::generate(KeySpec::for_alg(JwsAlg::ES256)).unwrap();
+    let signer = Signer::new(&is.key, JwsAlg::ES256).unwrap().build().unwrap();
+    let issued = sd_jwt::issue(holder_payload(&holder), &["/email"], SdAlg::Sha256, 0, &signer).unwrap();
+    let l = Limits::default();
+    let e = sd_jwt::present(
+        &issued,
+        &["/email"],
+        Some((&other, JwsAlg::ES256, "a", "n", 1)),
+        &l,
+    )
+    .unwrap_err();
+    assert_eq!(kind(e), "key_mismatch");
+    let public = holder.to_public().unwrap();
+    let e = sd_jwt::present(
+        &issued,
+        &["/email"],
+        Some((&public, JwsAlg::ES256, "a", "n", 1)),
+        &l,
+    )
+    .unwrap_err();
+    assert_eq!(kind(e), "key_mismatch");
+    sd_jwt::present(
+        &issued,
+        &["/email"],
+        Some((&holder, JwsAlg::ES256, "a", "n", 1)),
+        &l,
+    )
+    .unwrap();
+    // Without cnf there is nothing to bind to.
+    let unbound = sd_jwt::issue(
+        json!({"email": "a@x"}).as_object().unwrap().clone(),
+        &["/email"],
+        SdAlg::Sha256,
+        0,
+        &signer,
+    )
+    .unwrap();
+    let e = sd_jwt::present(
+        &unbound,
+        &["/email"],
+        Some((&holder, JwsAlg::ES256, "a", "n", 1)),
+        &l,
+    )
+    .unwrap_err();
+    assert_eq!(kind(e), "key_mismatch");
+}
+
+/// Long claim names and many Disclosures: pointers share their container, memory stays linear.
+#[test]
+fn long_names_and_many_disclosures_stay_linear() {
+    let is = Issuer::new();
+    let name = "A".repeat(60_000);
+    let ds: Vec<Disclosure> = (0..1500).map(|i| Disclosure::array_element(json!(i))).collect();
+    let marks: Vec<Value> = ds
+        .iter()
+        .map(|d| json!({"...": d.digest(SdAlg::Sha256)}))
+        .collect();
+    let payload = json!({ name.clone(): marks });
+    let refs: Vec<&Disclosure> = ds.iter().collect();
+    let limits = Limits {
+        max_token_bytes: 4 * 1024 * 1024,
+        ..Limits::default()
+    };
+    let v = sd_jwt::verify(
+        &is.sign(&payload, &refs),
+        &is.keys,
+        &Validation::builder(JwsAlg::ES256)
+            .now(1_700_000_000)
+            .limits(limits)
+            .build()
+            .unwrap(),
+        &KeyBinding::optional(),
+    )
+    .unwrap();
+    assert_eq!(v.revealed.len(), 1500);
+    assert!(
+        v.revealed
+            .windows(2)
+            .all(|w| std::sync::Arc::ptr_eq(&w[0].container, &w[1].container))
+    );
+    assert_eq!(v.revealed[1499].pointer(), format!("/{name}/1499"));
 }

@@ -79,7 +79,7 @@ fn present(a: &PresentArgs, _st: Style) -> Result<u8, Failure> {
         all = sd_jwt::process(payload, sd.disclosures, &limits)?
             .revealed
             .into_iter()
-            .map(|r| r.pointer)
+            .map(|r| r.pointer())
             .collect();
         all.iter().map(String::as_str).collect()
     } else {
@@ -125,6 +125,7 @@ fn present(a: &PresentArgs, _st: Style) -> Result<u8, Failure> {
     )
     .map_err(|e| match e.kind() {
         jwtkit::ErrorKind::InvalidConfig => Failure::Usage(format!("--disclose {}", e.message())),
+        jwtkit::ErrorKind::KeyMismatch | jwtkit::ErrorKind::BadKey => Failure::Jose(e).caused_by_inputs(),
         _ => Failure::Jose(e),
     })?;
     if a.json {

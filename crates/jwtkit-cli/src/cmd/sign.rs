@@ -194,8 +194,14 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
             let sd_alg = jwtkit::sd_jwt::SdAlg::from_name(&args.sd_alg)
                 .map_err(|e| Failure::Usage(format!("--sd-alg: {}", e.message())))?;
             let pointers: Vec<&str> = args.sd.iter().map(String::as_str).collect();
-            jwtkit::sd_jwt::issue(claims.clone(), &pointers, sd_alg, args.sd_decoys, &signer)
-                .map_err(|e| Failure::Usage(format!("--sd: {}", e.message())))?
+            jwtkit::sd_jwt::issue(
+                claims.clone(),
+                &pointers,
+                sd_alg,
+                usize::from(args.sd_decoys),
+                &signer,
+            )
+            .map_err(|e| Failure::Usage(format!("--sd: {}", e.message())))?
         }
         Some(path) => {
             let payload = serde_json::to_vec(&claims).map_err(|e| Failure::Io(format!("claims: {e}")))?;

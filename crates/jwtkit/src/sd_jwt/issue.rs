@@ -19,6 +19,42 @@ pub const ALWAYS_VISIBLE: &[&str] = &[
     "_sd_alg",
 ];
 
+/// Most decoy digests [`make_disclosable`] adds to one `_sd` array.
+pub const MAX_DECOYS: usize = 100;
+
+/// Where `v` already uses SD-JWT syntax: an `_sd` member, or an array element `{"...": …}`.
+fn sd_syntax(v: &Value, at: &mut String) -> Option<String> {
+    match v {
+        Value::Object(o) => {
+            if o.contains_key("_sd") {
+                return Some(if at.is_empty() { "/".into() } else { at.clone() });
+            }
+            for (k, x) in o {
+                let len = at.len();
+                at.push('/');
+                at.push_str(k);
+                let found = sd_syntax(x, at);
+                at.truncate(len);
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| {
+            if matches!(x, Value::Object(o) if o.contains_key("...")) {
+                return Some(format!("{at}/{i}"));
+            }
+            let len = at.len();
+            at.push_str(&format!("/{i}"));
+            let found = sd_syntax(x, at);
+            at.truncate(len);
+            found
+        }),
+        _ => None,
+    }
+}
+
 /// A payload ready to sign and the Disclosures that go with it.
 #[derive(Clone, Debug)]
 pub struct Issuance {
@@ -39,12 +75,27 @@ pub struct Issuance {
 /// `invalid_config`: a pointer that names nothing, the root, a claim of [`ALWAYS_VISIBLE`], a
 /// claim named `_sd` or `...`, or an invalid pointer; a payload that already has `_sd`.
 pub fn make_disclosable(claims: Object, pointers: &[&str], alg: SdAlg, decoys: usize) -> Result<Issuance> {
-    if claims.contains_key("_sd") {
-        return Err(err!(InvalidConfig, "the claims already have an _sd member"));
+    if decoys > MAX_DECOYS {
+        return Err(err!(
+            InvalidConfig,
+            "at most {MAX_DECOYS} decoy digests per _sd array, not {decoys}"
+        ));
+    }
+    if claims.contains_key("_sd_alg") {
+        return Err(err!(
+            InvalidConfig,
+            "the claims already have an _sd_alg member: choose the hash with the sd_alg argument"
+        ));
+    }
+    if let Some(where_) = sd_syntax(&Value::Object(claims.clone()), &mut String::new()) {
+        return Err(err!(
+            InvalidConfig,
+            "{where_}: the claims already use SD-JWT syntax (_sd, or {{\"...\": …}} in an array), which verifiers would read as digests"
+        ));
     }
     let mut parsed: Vec<Vec<String>> = pointers.iter().map(|p| parse_pointer(p)).collect::<Result<_>>()?;
     // Deepest first: an inner claim is replaced before the value holding it becomes a Disclosure.
-    parsed.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    parsed.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     parsed.dedup();
     let mut root = Value::Object(claims);
     let mut disclosures = Vec::with_capacity(parsed.len());

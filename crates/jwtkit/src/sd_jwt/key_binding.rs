@@ -107,7 +107,7 @@ impl KeyBinding {
         let mut opts = JwsOptions::new(algorithms);
         opts.limits = *validation.limits();
         let signed = crate::jws::verify_compact(kb, &JwkSet::from_keys(vec![key]), &opts)?;
-        if signed.header.typ() != Some(KB_JWT_TYP) {
+        if !crate::token_type::typ_is(&signed.header, KB_JWT_TYP) {
             return Err(err!(
                 BadType,
                 "the Key Binding JWT's typ must be \"kb+jwt\", found {:?}",
@@ -213,7 +213,7 @@ pub struct VerifiedKeyBinding {
 
 /// The holder's public key from `cnf.jwk` (RFC 7800 §3.2) of the processed claims.
 fn holder_key(claims: &Claims) -> Result<Key> {
-    let Some(Value::Object(jwk)) = claims.get_path("cnf.jwk") else {
+    let Some(Value::Object(jwk)) = claims.get("cnf").and_then(|c| c.get("jwk")) else {
         return Err(err!(
             BadKeyBinding,
             "the SD-JWT has no cnf.jwk: there is no holder key to check the Key Binding JWT with"

@@ -24,7 +24,7 @@ mod key_binding;
 mod process;
 
 pub use disclosure::{Disclosure, SdAlg};
-pub use issue::{ALWAYS_VISIBLE, Issuance, make_disclosable};
+pub use issue::{ALWAYS_VISIBLE, Issuance, MAX_DECOYS, make_disclosable};
 pub use key_binding::{KB_JWT_TYP, KeyBinding, VerifiedKeyBinding};
 pub use process::{Processed, Revealed, process};
 
@@ -215,7 +215,9 @@ pub fn issue(
         disclosures: issuance.disclosures,
         key_binding_jwt: None,
     };
-    Ok(sd.serialize())
+    let out = sd.serialize();
+    crate::limits::check("token_bytes", Limits::DEFAULT.max_token_bytes, out.len())?;
+    Ok(out)
 }
 
 /// A holder's presentation (RFC 9901 §4.3, §6): keep the Disclosures that reveal the claims at
@@ -251,9 +253,22 @@ pub fn present(
             }
         })
         .collect();
+    let mut keep = std::collections::HashSet::new();
     for w in &wanted {
-        if !processed.revealed.iter().any(|r| related(&r.pointer, w)) {
-            let known: Vec<&str> = processed.revealed.iter().map(|r| r.pointer.as_str()).collect();
+        let mut found = false;
+        for r in &processed.revealed {
+            if related(&r.pointer(), w) {
+                keep.insert(r.disclosure);
+                found = true;
+            }
+        }
+        if !found {
+            let known: Vec<String> = processed
+                .revealed
+                .iter()
+                .take(50)
+                .map(Revealed::pointer)
+                .collect();
             return Err(err!(
                 InvalidConfig,
                 "{w}: no Disclosure reveals this claim (disclosable: {})",
@@ -261,17 +276,14 @@ pub fn present(
             ));
         }
     }
-    let keep: Vec<usize> = processed
-        .revealed
-        .iter()
-        .filter(|r| wanted.iter().any(|w| related(&r.pointer, w)))
-        .map(|r| r.disclosure)
-        .collect();
     let mut i = 0;
     sd.disclosures.retain(|_| {
         i += 1;
         keep.contains(&(i - 1))
     });
+    if let Some((key, ..)) = holder {
+        holder_matches_cnf(&processed.claims, key)?;
+    }
     sd.key_binding_jwt = match holder {
         None => None,
         Some((key, alg, audience, nonce, iat)) => Some(key_binding::sign(
@@ -285,6 +297,38 @@ pub fn present(
         )?),
     };
     Ok(sd.serialize())
+}
+
+/// The holder key must be the one in the token's `cnf.jwk`, or every verifier rejects the Key
+/// Binding JWT it signs.
+fn holder_matches_cnf(claims: &crate::json::Object, key: &Key) -> Result<()> {
+    let cnf = match claims.get("cnf").and_then(|c| c.get("jwk")) {
+        Some(serde_json::Value::Object(jwk)) => Key::from_jwk(jwk)?,
+        _ => {
+            return Err(err!(
+                KeyMismatch,
+                "the SD-JWT has no cnf.jwk: it is not bound to a holder key, so a Key Binding JWT would prove nothing"
+            ));
+        }
+    };
+    let public = key.to_public().ok_or_else(|| {
+        err!(
+            KeyMismatch,
+            "a Key Binding JWT is signed with the holder's private key, not a secret"
+        )
+    })?;
+    if !key.is_private() {
+        return Err(err!(KeyMismatch, "the holder key must be a private key"));
+    }
+    if public.thumbprint() != cnf.thumbprint() {
+        return Err(err!(
+            KeyMismatch,
+            "the holder key is not the token's cnf.jwk (thumbprint {} ≠ {}): verifiers would reject its Key Binding JWT",
+            public.thumbprint(),
+            cnf.thumbprint()
+        ));
+    }
+    Ok(())
 }
 
 /// Whether the Disclosure at `revealed` is needed to show `wanted`: it is `wanted`, above it or

@@ -11,13 +11,29 @@ use crate::error::{Result, err};
 use crate::json::Object;
 
 /// Where a Disclosure put its value in the processed claims.
+///
+/// The JSON Pointer is kept as the container's pointer (shared by every Disclosure in that
+/// object or array) plus the last reference token, so a payload with long claim names and many
+/// Disclosures costs memory in proportion to its size, not its size squared.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Revealed {
-    /// JSON Pointer (RFC 6901) of the disclosed claim or array element in the processed claims,
-    /// e.g. `/address/street_address` or `/nationalities/1`.
-    pub pointer: String,
+    /// JSON Pointer (RFC 6901) of the object or array holding the disclosed value (`""` for the
+    /// top level).
+    pub container: std::sync::Arc<str>,
+    /// The member name or array index, unescaped.
+    pub token: String,
     /// Index of the Disclosure in the order it was presented.
     pub disclosure: usize,
+}
+
+impl Revealed {
+    /// The JSON Pointer of the disclosed claim or array element in the processed claims, e.g.
+    /// `/address/street_address` or `/nationalities/1`.
+    pub fn pointer(&self) -> String {
+        let mut p = self.container.to_string();
+        push_token(&mut p, &self.token);
+        p
+    }
 }
 
 /// The claims after processing: digests replaced by the disclosed values, `_sd`, `_sd_alg` and
@@ -64,6 +80,7 @@ pub fn process(mut payload: Object, disclosures: Vec<Disclosure>, limits: &Limit
         revealed: Vec::new(),
         undisclosed: 0,
         max_depth: limits.max_json_depth,
+        container: std::sync::Arc::from(""),
     };
     let mut pointer = String::new();
     let claims = walk.object(payload, &mut pointer, 1)?;
@@ -88,9 +105,23 @@ struct Walk {
     revealed: Vec<Revealed>,
     undisclosed: usize,
     max_depth: usize,
+    /// The last container pointer handed out, reused while the walk stays in that container.
+    container: std::sync::Arc<str>,
 }
 
 impl Walk {
+    /// Record that Disclosure `i` put its value at `token` inside the container at `pointer`.
+    fn reveal(&mut self, pointer: &str, token: String, i: usize) {
+        if *self.container != *pointer {
+            self.container = std::sync::Arc::from(pointer);
+        }
+        self.revealed.push(Revealed {
+            container: self.container.clone(),
+            token,
+            disclosure: i,
+        });
+    }
+
     fn depth(&self, depth: usize) -> Result<()> {
         crate::limits::check("json_depth", self.max_depth, depth)
     }
@@ -153,11 +184,8 @@ impl Walk {
             }
             let len = push_token(pointer, &name);
             let v = self.value(d.into_value(), pointer, depth + 1)?;
-            self.revealed.push(Revealed {
-                pointer: pointer.clone(),
-                disclosure: i,
-            });
             pointer.truncate(len);
+            self.reveal(pointer, name.clone(), i);
             out.insert(name, v);
         }
         Ok(out)
@@ -180,10 +208,11 @@ impl Walk {
                             ));
                         }
                         let v = self.value(d.into_value(), pointer, depth + 1)?;
-                        self.revealed.push(Revealed {
-                            pointer: pointer.clone(),
-                            disclosure: i,
-                        });
+                        let at = pointer.len();
+                        pointer.truncate(len);
+                        self.reveal(pointer, index.clone(), i);
+                        push_token(pointer, &index);
+                        debug_assert_eq!(pointer.len(), at);
                         out.push(v);
                     }
                 }

@@ -11,7 +11,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit codes: 0 valid/ok, 1 token invalid (verification, validation or a high finding in
 /// lint), 2 usage error, 3 key or config error, 4 network error.
 #[derive(Debug, Parser)]
-#[command(name = "jwtkit", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "jwtkit",
+    version = env!("JWTKIT_VERSION"),
+    about,
+    long_about,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Disable colour (colour is only used when stdout is a terminal; NO_COLOR is honoured).
     #[arg(long, global = true)]
@@ -57,6 +63,10 @@ pub enum Command {
     /// Run the JWT-verifying reverse proxy (`--config FILE`), check a config (`--check`), or
     /// explain a decision (`gateway explain`).
     Gateway(crate::cmd::gateway::GatewayArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(crate::cmd::completions::CompletionsArgs),
+    /// Print the manual page (roff) of jwtkit or of a subcommand, or write them all with --dir.
+    Man(crate::cmd::man::ManArgs),
 }
 
 /// How to show times in human output.

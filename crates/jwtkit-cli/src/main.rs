@@ -29,6 +29,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Jwks(c) => cmd::jwks::run(c, st),
         Command::Ui(a) => cmd::ui::run(a, st),
         Command::Gateway(a) => cmd::gateway::run(a, st),
+        Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::man::run(a),
     }
 }
 
@@ -43,7 +45,9 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Lint(a) => a.json,
         Command::Jwks(c) => c.json(),
         Command::Gateway(a) => matches!(&a.command, Some(cmd::gateway::GatewayCommand::Explain(e)) if e.json),
-        Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) => false,
+        Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) | Command::Completions(_) | Command::Man(_) => {
+            false
+        }
     }
 }
 

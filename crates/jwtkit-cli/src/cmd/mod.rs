@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod completions;
 pub mod decode;
 pub mod decrypt;
 pub mod encrypt;
@@ -8,6 +9,7 @@ pub mod jwk;
 pub mod jwks;
 pub mod keygen;
 pub mod lint;
+pub mod man;
 pub mod remote;
 pub mod sign;
 pub mod ui;

@@ -32,7 +32,7 @@ pub struct ManArgs {
 fn page(cmd: clap::Command) -> Man {
     Man::new(cmd)
         .date(env!("JWTKIT_BUILD_DATE"))
-        .source(concat!("jwtkit ", env!("JWTKIT_VERSION")))
+        .source(concat!("jwtkit ", env!("CARGO_PKG_VERSION")))
         .manual("jwtkit manual")
 }
 

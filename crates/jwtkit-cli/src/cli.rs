@@ -4,9 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Decode, verify, sign and inspect JSON Web Tokens locally. Nothing leaves your machine.
 ///
-/// Tokens are read from the argument or, when it is absent or `-`, from standard input (read
-/// whole). Pasted text is tolerated: a leading `Bearer ` or `Authorization: Bearer `, quotes, line
-/// breaks, or a whole `curl -H` line; what was stripped is reported.
+/// Tokens are read from the argument, from a file (`@FILE`, or the path of an existing file), or
+/// from standard input when the argument is absent or `-` (read whole). Pasted text is tolerated:
+/// a leading `Bearer ` or `Authorization: Bearer `, quotes, line breaks, or a whole `curl -H`
+/// line; what was stripped is reported. Secrets take `@FILE`, `env:VAR` or `-` (stdin) too, and
+/// `--secret-prompt` asks on the terminal.
 ///
 /// Exit codes: 0 valid/ok, 1 token invalid (verification, validation or a high finding in
 /// lint), 2 usage error, 3 key or config error, 4 network error.
@@ -55,7 +57,8 @@ pub enum Command {
     Jwk(JwkCommand),
     /// Security findings for a token (and its secret): exits 1 if any finding is high.
     Lint(LintArgs),
-    /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings.
+    /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings; exits 1 if any finding
+    /// is high.
     #[command(subcommand)]
     Jwks(crate::cmd::jwks::JwksCommand),
     /// Start the local web debugger on 127.0.0.1 and open it in the browser.
@@ -90,14 +93,26 @@ pub struct TokenArg {
     pub token: Option<String>,
 }
 
-/// Key sources (`--secret`, `--key`), shared by verify, sign and lint.
+/// The help of `--secret` on one command: what the secret is there, then the forms it takes.
+/// Each command that flattens [`KeyArgs`] sets it with
+/// `#[command(mut_arg("secret", |a| a.help(secret_help!("…"))))]`.
+#[macro_export]
+macro_rules! secret_help {
+    ($what:literal) => {
+        concat!(
+            $what,
+            ": `text`, `@path` (file bytes as is), `env:VAR`, `b64:…`, `b64url:…`, or `-` (stdin; \
+             one trailing newline removed). Prefer env:, @ or --secret-prompt to keep secrets out \
+             of shell history."
+        )
+    };
+}
+
+/// Key sources (`--secret`, `--key`), shared by verify, sign, lint, encrypt and decrypt.
 #[derive(Debug, Args, Default)]
 pub struct KeyArgs {
-    /// HMAC secret (for a JWE: the symmetric key of dir/A*KW/A*GCMKW, or the PBES2 password):
-    /// `text`, `@path` (file bytes as is), `env:VAR`, `b64:…`, `b64url:…`, or `-` (stdin; one
-    /// trailing newline removed). Prefer env:, @ or --secret-prompt to keep secrets out of shell
-    /// history.
-    #[arg(long, value_name = "S")]
+    // Each command sets its own help (what the secret is there); this one is the fallback.
+    #[arg(long, value_name = "S", help = secret_help!("The secret"))]
     pub secret: Option<String>,
     /// Ask for the secret on the terminal (input hidden).
     #[arg(long)]
@@ -126,6 +141,10 @@ pub struct DecodeArgs {
 
 /// `jwtkit verify`.
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |a| a.help(secret_help!(
+    "HMAC secret (HS256/384/512); for a JWE, the symmetric key of dir/A*KW/A*GCMKW or the PBES2 \
+     password"
+))))]
 pub struct VerifyArgs {
     #[command(flatten)]
     pub token: TokenArg,
@@ -188,6 +207,7 @@ pub struct VerifyArgs {
 
 /// `jwtkit sign`.
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |a| a.help(secret_help!("HMAC secret to sign with (HS256/384/512)"))))]
 pub struct SignArgs {
     /// Signature algorithm.
     #[arg(long, value_name = "ALG")]
@@ -322,6 +342,9 @@ pub enum JwkCommand {
 
 /// `jwtkit lint`.
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |a| a.help(secret_help!(
+    "HMAC secret of an HS* token, checked for its length and against well-known secrets"
+))))]
 pub struct LintArgs {
     #[command(flatten)]
     pub token: TokenArg,

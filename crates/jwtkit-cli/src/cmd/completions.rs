@@ -14,7 +14,7 @@ use crate::exit::{self, Failure};
 #[command(after_long_help = "\
 Install (one of):
   bash        jwtkit completions bash > ~/.local/share/bash-completion/completions/jwtkit
-  zsh         jwtkit completions zsh > ~/.zfunc/_jwtkit   (with fpath+=(~/.zfunc) before compinit in ~/.zshrc)
+  zsh         jwtkit completions zsh > ~/.zfunc/_jwtkit   (~/.zshrc: fpath+=(~/.zfunc) before compinit)
   fish        jwtkit completions fish > ~/.config/fish/completions/jwtkit.fish
   powershell  jwtkit completions powershell | Out-String | Invoke-Expression   (in $PROFILE)
   elvish      eval (jwtkit completions elvish | slurp)   (in ~/.config/elvish/rc.elv)")]

@@ -15,9 +15,9 @@ use crate::exit::Failure;
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
 Examples:
-  jwtkit man | man -l -                 read jwtkit(1)
-  jwtkit man verify | man -l -          read jwtkit-verify(1)
-  jwtkit man --dir ~/.local/share/man/man1   install every page (then: man jwtkit-verify)")]
+  jwtkit man | man -l -                       read jwtkit(1)
+  jwtkit man verify | man -l -                read jwtkit-verify(1)
+  jwtkit man --dir ~/.local/share/man/man1    install every page (then: man jwtkit-verify)")]
 pub struct ManArgs {
     /// The subcommand whose page to print (e.g. `verify`, or `jwk public`); default: jwtkit(1).
     #[arg(value_name = "COMMAND")]

@@ -4,9 +4,11 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   fuzz each target SECONDS (default 60) with libFuzzer
 #                                           (needs a nightly toolchain and cargo-fuzz; installs
 #                                           cargo-fuzz from crates.io when missing)
-#   scripts/fuzz.sh --replay [TARGET...]    stable toolchain, no nightly: build the targets and run
-#                                           each once over its seed corpus and fuzz/regressions/
-#                                           (what CI does; no new inputs are generated)
+#   scripts/fuzz.sh --replay [TARGET...]    stable toolchain, no nightly: build the targets (debug
+#                                           profile, debug assertions on, into the main workspace's
+#                                           target dir so its dependencies are reused) and run each
+#                                           once over its seed corpus and fuzz/regressions/ (what
+#                                           CI does; no new inputs are generated)
 #
 # Limits per input: 10 s (timeout), one allocation above 64 MiB or 1 GiB of RSS is reported as
 # an OOM. Findings go to fuzz/artifacts/<target>/ (crash-*, oom-*, timeout-*); the script exits 1
@@ -23,18 +25,23 @@ if [[ "${1:-}" == "--replay" ]]; then
     shift
     targets=("${@:-${ALL_TARGETS[@]}}")
     [[ $# -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
-    # fuzz/ is its own workspace: build into fuzz/target even when CARGO_TARGET_DIR points at
-    # the main workspace's (the binaries are run from there below).
-    CARGO_TARGET_DIR="$PWD/fuzz/target" cargo build --manifest-path fuzz/Cargo.toml --release --locked --bins
+    # fuzz/ is its own workspace (own Cargo.lock, same dependency versions): built in the dev
+    # profile into the main workspace's target dir, it reuses the compiled dependencies (aws-lc-sys
+    # above all) instead of building them again in release. Replaying a few hundred inputs needs
+    # no optimisation, and debug assertions (overflow checks) make the replay stricter.
+    target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+    CARGO_TARGET_DIR="$target_dir" cargo build -q --manifest-path fuzz/Cargo.toml --locked --bins
+    logs="$target_dir/fuzz-replay"
+    mkdir -p "$logs"
     failed=0
     for t in "${targets[@]}"; do
         inputs=(fuzz/corpus/"$t"/seed*)
         [[ -d fuzz/regressions/$t ]] && inputs+=(fuzz/regressions/"$t"/*)
-        if fuzz/target/release/"$t" "${LIBFUZZER_LIMITS[@]}" -runs=1 "${inputs[@]}" >"/tmp/fuzz-replay-$t.log" 2>&1; then
+        if "$target_dir/debug/$t" "${LIBFUZZER_LIMITS[@]}" -runs=1 "${inputs[@]}" >"$logs/$t.log" 2>&1; then
             echo "replay $t: ${#inputs[@]} inputs ok"
         else
-            echo "replay $t: FAILED (log: /tmp/fuzz-replay-$t.log)"
-            tail -30 "/tmp/fuzz-replay-$t.log"
+            echo "replay $t: FAILED (log: $logs/$t.log)"
+            tail -30 "$logs/$t.log"
             failed=1
         fi
     done

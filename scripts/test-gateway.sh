@@ -1,26 +1,14 @@
 #!/usr/bin/env bash
-# Gateway tests with real components: the crate's tests (a real upstream on 127.0.0.1, a real
-# redis-server on a free loopback port, a child gateway killed with -9), `--check` on the example
-# config, and the one-command demo with its statuses asserted. Installs redis-server if missing
-# (as root). Benchmarks are separate: bench/gateway.sh.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-if ! command -v redis-server >/dev/null; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "redis-server is missing: apt-get install redis-server" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-fi
-command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
+# Gateway through the built binary: `--check` on the example config (and that its state file is
+# one .gitignore covers), `gateway explain` as README.md shows it, and the one-command demo with its
+# statuses asserted. The crate's own tests (a real upstream on 127.0.0.1, a real redis-server on a
+# free loopback port, a child gateway killed with -9) run in scripts/test's `cargo test` phase,
+# built once with the rest. Benchmarks are separate: bench/gateway.sh.
+source "$(dirname "$0")/common.sh"
+scripts/deps.sh >/dev/null
+build_all
 
-cargo test -p jwtkit-gateway
-cargo build -q -p jwtkit-cli
-
-jwtkit="${CARGO_TARGET_DIR:-target}/debug/jwtkit"
+jwtkit="$JWTKIT"
 echo "==> jwtkit gateway --check examples/gateway/gateway.toml (as README.md shows it: no environment)"
 env -u JWTKIT_ADMIN_TOKEN "$jwtkit" gateway --config examples/gateway/gateway.toml --check
 bad="$(mktemp)"; trap 'rm -f "$bad"' EXIT
@@ -28,6 +16,11 @@ sed 's/^audiences =/audience =/' examples/gateway/gateway.toml > "$bad"
 if "$jwtkit" gateway --config "$bad" --check 2>/dev/null; then
   echo "--check accepted an unknown key" >&2
   exit 1
+fi
+# Running the example writes its [store] path next to the config: a file git ignores.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git check-ignore -q examples/gateway/jwtkit-gateway.db \
+    || { echo "examples/gateway/jwtkit-gateway.db (the example's state file) is not ignored by git" >&2; exit 1; }
 fi
 
 echo "==> jwtkit gateway explain on the example config (as README.md shows it)"

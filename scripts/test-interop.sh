@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # Interop tests: jwtkit <-> PyJWT (+cryptography), jose and jsonwebtoken (npm), every JWS
 # algorithm, both directions. Installs the libraries itself (Python venv in scripts/interop/.venv,
-# `npm ci` into scripts/interop/node_modules), builds target/debug/jwtkit, prints the matrix.
+# `npm ci` into scripts/interop/node_modules), uses the suite's one build of jwtkit, prints the matrix.
 # Also checks that crates/jwtkit/tests/attacks/*.json are up to date with scripts/gen_attacks.py.
 # Idempotent; exits non-zero on any failure. Needs python3 (+venv), node and npm.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+source "$(dirname "$0")/common.sh"
+scripts/deps.sh >/dev/null
 dir=scripts/interop
 
 if [ ! -x "$dir/.venv/bin/python" ]; then
@@ -23,7 +22,7 @@ fi
 # cryptography is pinned, RFC 6979 deterministic ECDSA).
 "$dir/.venv/bin/python" scripts/gen_attacks.py --check
 
-cargo build -q -p jwtkit-cli
+build_all
 work=$(mktemp -d "${TMPDIR:-/tmp}/jwtkit-interop.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-python3 "$dir/run.py" "${CARGO_TARGET_DIR:-target}/debug/jwtkit" "$dir/.venv/bin/python" "$work"
+python3 "$dir/run.py" "$JWTKIT" "$dir/.venv/bin/python" "$work"

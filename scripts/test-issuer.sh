@@ -7,9 +7,8 @@
 # by discovery while the signing key rotates: every request is forwarded (scripts/issuer/rotation.py).
 # The Router's own tests are `cargo test -p jwtkit-issuer` (run by scripts/test).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
+source "$(dirname "$0")/common.sh"
+scripts/deps.sh >/dev/null
 # The interop tests' venv and pinned requirements (PyJWT + cryptography): installed once for both.
 venv=scripts/interop/.venv
 if [ ! -x "$venv/bin/python" ]; then
@@ -20,8 +19,8 @@ if [ ! -d scripts/issuer/node_modules/openid-client ] \
    || [ scripts/issuer/package-lock.json -nt scripts/issuer/node_modules/.package-lock.json ]; then
   (cd scripts/issuer && npm ci --no-audit --no-fund --loglevel=error)
 fi
-cargo build -q -p jwtkit-cli
-jwtkit="$(cd "${CARGO_TARGET_DIR:-target}/debug" && pwd)/jwtkit"
+build_all
+jwtkit="$JWTKIT"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/jwtkit-issuer.XXXXXX")"
 pids=()

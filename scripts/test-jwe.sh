@@ -3,9 +3,8 @@
 # between the built `jwtkit` CLI and jwcrypto (PyPI) and node `jose` (npm), plus JSON
 # serializations and attacks through the CLI. Installs what it needs locally (a venv and an npm
 # prefix under target/; nothing global). Idempotent; exits non-zero on any failure.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+source "$(dirname "$0")/common.sh"
+scripts/deps.sh >/dev/null
 
 venv=target/jwe-venv
 if [ ! -x "$venv/bin/python" ]; then
@@ -18,5 +17,5 @@ mkdir -p "$node_dir"
 [ -f "$node_dir/package.json" ] || echo '{"private":true,"type":"module"}' > "$node_dir/package.json"
 [ -f "$node_dir/node_modules/jose/package.json" ] || npm install --prefix "$node_dir" --silent --no-audit --no-fund 'jose@6'
 
-cargo build -q -p jwtkit-cli
-"$venv/bin/python" scripts/interop_jwe.py "${CARGO_TARGET_DIR:-target}/debug/jwtkit" "$node_dir"
+build_all
+"$venv/bin/python" scripts/interop_jwe.py "$JWTKIT" "$node_dir"

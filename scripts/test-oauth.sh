@@ -8,30 +8,15 @@
 # added to oidc-provider that check the requests with jose), and the error paths (wrong secret, forged
 # state, access_denied on the redirect, reused refresh token, unknown assertion key, revoked subject).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-root=$PWD
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-
-need=()
-[ -x /usr/bin/chromium ] || need+=(chromium)
-command -v node >/dev/null 2>&1 || need+=(nodejs)
-command -v npm >/dev/null 2>&1 || need+=(npm)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "test-oauth: missing ${need[*]}; run as root or: sudo apt-get install -y ${need[*]}" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+source "$(dirname "$0")/common.sh"
+scripts/deps.sh >/dev/null
 op=scripts/oauth-provider
 if [ ! -d "$op/node_modules/oidc-provider" ] || [ "$op/package-lock.json" -nt "$op/node_modules/.package-lock.json" ]; then
   (cd "$op" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-cargo build -q -p jwtkit-cli
-J="${CARGO_TARGET_DIR:-$root/target}/debug/jwtkit"
-shots="$root/target/oauth-screenshots"
+build_all
+J="$JWTKIT"
+shots="$target_dir/oauth-screenshots"
 mkdir -p "$shots"
 
 work=$(mktemp -d)

@@ -4,14 +4,22 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Decode, verify, sign and inspect JSON Web Tokens locally. Nothing leaves your machine.
 ///
-/// Tokens are read from the argument or, when it is absent or `-`, from standard input (read
-/// whole). Pasted text is tolerated: a leading `Bearer ` or `Authorization: Bearer `, quotes, line
-/// breaks, or a whole `curl -H` line; what was stripped is reported.
+/// Tokens are read from the argument, from a file (`@FILE`, or the path of an existing file), or
+/// from standard input when the argument is absent or `-` (read whole). Pasted text is tolerated:
+/// a leading `Bearer ` or `Authorization: Bearer `, quotes, line breaks, or a whole `curl -H`
+/// line; what was stripped is reported. Secrets take `@FILE`, `env:VAR` or `-` (stdin) too, and
+/// `--secret-prompt` asks on the terminal.
 ///
 /// Exit codes: 0 valid/ok, 1 token invalid (verification, validation or a high finding in
 /// lint), 2 usage error, 3 key or config error, 4 network error.
 #[derive(Debug, Parser)]
-#[command(name = "jwtkit", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "jwtkit",
+    version = env!("JWTKIT_VERSION"),
+    about,
+    long_about,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Disable colour (colour is only used when stdout is a terminal; NO_COLOR is honoured).
     #[arg(long, global = true)]
@@ -49,7 +57,8 @@ pub enum Command {
     Jwk(JwkCommand),
     /// Security findings for a token (and its secret): exits 1 if any finding is high.
     Lint(LintArgs),
-    /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings.
+    /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings; exits 1 if any finding
+    /// is high.
     #[command(subcommand)]
     Jwks(crate::cmd::jwks::JwksCommand),
     /// Start the local web debugger on 127.0.0.1 and open it in the browser.
@@ -71,6 +80,10 @@ pub enum Command {
     /// credentials, refresh, JWT bearer, token exchange) and show them decoded; introspect,
     /// userinfo, revoke.
     Oauth(crate::cmd::oauth::OauthArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(crate::cmd::completions::CompletionsArgs),
+    /// Print the manual page (roff) of jwtkit or of a subcommand, or write them all with --dir.
+    Man(crate::cmd::man::ManArgs),
 }
 
 /// How to show times in human output.
@@ -94,14 +107,26 @@ pub struct TokenArg {
     pub token: Option<String>,
 }
 
-/// Key sources (`--secret`, `--key`), shared by verify, sign and lint.
+/// The help of `--secret` on one command: what the secret is there, then the forms it takes.
+/// Each command that flattens [`KeyArgs`] sets it with
+/// `#[command(mut_arg("secret", |a| a.help(secret_help!("…"))))]`.
+#[macro_export]
+macro_rules! secret_help {
+    ($what:literal) => {
+        concat!(
+            $what,
+            ": `text`, `@path` (file bytes as is), `env:VAR`, `b64:…`, `b64url:…`, or `-` (stdin; \
+             one trailing newline removed). Prefer env:, @ or --secret-prompt to keep secrets out \
+             of shell history."
+        )
+    };
+}
+
+/// Key sources (`--secret`, `--key`), shared by verify, sign, lint, encrypt and decrypt.
 #[derive(Debug, Args, Default)]
 pub struct KeyArgs {
-    /// HMAC secret (for a JWE: the symmetric key of dir/A*KW/A*GCMKW, or the PBES2 password):
-    /// `text`, `@path` (file bytes as is), `env:VAR`, `b64:…`, `b64url:…`, or `-` (stdin; one
-    /// trailing newline removed). Prefer env:, @ or --secret-prompt to keep secrets out of shell
-    /// history.
-    #[arg(long, value_name = "S")]
+    // Each command sets its own help (what the secret is there); this one is the fallback.
+    #[arg(long, value_name = "S", help = secret_help!("The secret"))]
     pub secret: Option<String>,
     /// Ask for the secret on the terminal (input hidden).
     #[arg(long)]
@@ -140,6 +165,10 @@ pub struct DecodeArgs {
 
 /// `jwtkit verify`.
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |a| a.help(secret_help!(
+    "HMAC secret (HS256/384/512); for a JWE, the symmetric key of dir/A*KW/A*GCMKW or the PBES2 \
+     password"
+))))]
 pub struct VerifyArgs {
     #[command(flatten)]
     pub token: TokenArg,
@@ -202,6 +231,7 @@ pub struct VerifyArgs {
 
 /// `jwtkit sign`.
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |a| a.help(secret_help!("HMAC secret to sign with (HS256/384/512)"))))]
 pub struct SignArgs {
     /// Signature algorithm.
     #[arg(long, value_name = "ALG")]
@@ -353,6 +383,9 @@ pub enum JwkCommand {
 
 /// `jwtkit lint`.
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |a| a.help(secret_help!(
+    "HMAC secret of an HS* token, checked for its length and against well-known secrets"
+))))]
 pub struct LintArgs {
     #[command(flatten)]
     pub token: TokenArg,

@@ -33,6 +33,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Dpop(a) => cmd::dpop::run(a, st),
         Command::Issuer(a) => cmd::issuer::run(a, st),
         Command::Oauth(a) => cmd::oauth::run(a, st),
+        Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::man::run(a),
     }
 }
 
@@ -50,7 +52,12 @@ fn wants_json(cli: &Cli) -> bool {
         Command::Sd(c) => c.json(),
         Command::Dpop(a) => a.json,
         Command::Oauth(a) => a.json,
-        Command::Keygen(_) | Command::Jwk(_) | Command::Ui(_) | Command::Issuer(_) => false,
+        Command::Keygen(_)
+        | Command::Jwk(_)
+        | Command::Ui(_)
+        | Command::Issuer(_)
+        | Command::Completions(_)
+        | Command::Man(_) => false,
     }
 }
 

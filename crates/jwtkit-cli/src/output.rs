@@ -294,6 +294,33 @@ pub fn findings(list: &[Finding], st: Style) -> Vec<String> {
     out
 }
 
+/// The lines of a failed verification's diagnosis: each key/algorithm tried, then the usual
+/// mistakes that matched, or a line saying none did. `failure` is why the signature step
+/// failed: a key whose signature checks out is shown with it, so "verified" never stands alone
+/// under INVALID (the algorithm was not allowed, the header was rejected, ...).
+pub fn diagnosis(d: &jwtkit::diagnose::Diagnosis, failure: &jwtkit::Error, st: Style) -> Vec<String> {
+    let mut lines = Vec::new();
+    for a in &d.attempts {
+        // "verified (but its kid differs …)" already says why it was not used.
+        let outcome = if a.outcome == "verified" {
+            format!("the signature verifies, but the token was still rejected: {failure}")
+        } else {
+            a.outcome.clone()
+        };
+        lines.push(format!("tried {} with {}: {outcome}", a.key, a.alg));
+    }
+    if d.attempts.is_empty() {
+        lines.push("no key of the set could be tried for this token".into());
+    }
+    for h in &d.hints {
+        lines.push(format!("{} {}", st.yellow(&format!("[{}]", h.id)), h.message));
+    }
+    if d.hints.is_empty() {
+        lines.push(st.dim("none of the usual mistakes matched"));
+    }
+    lines
+}
+
 /// Print a titled section when it has lines.
 pub fn section(title: &str, lines: &[String], st: Style) {
     if lines.is_empty() {

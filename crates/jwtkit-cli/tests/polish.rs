@@ -428,3 +428,163 @@ fn polish_secret_prompt_without_a_terminal_says_what_to_use() {
         "{err}"
     );
 }
+
+// Issue 14: the CLI's rough edges found while installing it as a new user would.
+
+/// `jwks show` exited 0 whatever it found, while `lint` exits 1 on a high finding.
+#[test]
+fn issue_14_jwks_show_exits_1_on_a_high_finding() {
+    let env = Env::new();
+    let public: Value = serde_json::from_str(&env.read("es256.pub.jwk")).unwrap();
+    let private: Value = serde_json::from_str(&env.read("es256.jwk")).unwrap();
+    env.write("public.jwks", serde_json::json!({"keys": [public]}).to_string());
+    env.write("leaked.jwks", serde_json::json!({"keys": [private]}).to_string());
+
+    let r = env.run(&["jwks", "show", "public.jwks", "--json"]).code(0);
+    assert_eq!(r.json()["high"], false);
+    let r = env.run(&["jwks", "show", "leaked.jwks", "--json"]).code(1);
+    let v = r.json();
+    assert_eq!(v["high"], true);
+    assert_eq!(v["findings"][0]["id"], "private_key_in_set");
+    assert_eq!(v["findings"][0]["severity"], "high");
+    let r = env.run(&["jwks", "show", "leaked.jwks", "--no-color"]).code(1);
+    assert!(r.stdout.contains("[high] private_key_in_set:"), "{}", r.stdout);
+    let help = env.run(&["jwks", "--help"]).code(0).stdout;
+    assert!(help.contains("exits 1 if any finding"), "{help}");
+}
+
+/// `--secret` had one help on every command: "HMAC secret (for a JWE: …PBES2 password)", on
+/// `sign` and `lint` too, which never touch a JWE, and "HMAC" on `encrypt`, which is no HMAC.
+#[test]
+fn issue_14_secret_help_speaks_of_the_command_it_is_on() {
+    let env = Env::new();
+    let secret_help = |cmd: &str| -> String {
+        let help = env.run(&[cmd, "--help"]).code(0).stdout;
+        let start = help
+            .find("--secret <S>")
+            .unwrap_or_else(|| panic!("{cmd}: {help}"));
+        let rest = &help[start..];
+        let end = rest.find("--secret-prompt").unwrap();
+        rest[..end].split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let forms = "`text`, `@path` (file bytes as is), `env:VAR`, `b64:…`, `b64url:…`, or `-`";
+    let sign = secret_help("sign");
+    assert!(
+        sign.starts_with("--secret <S> HMAC secret to sign with (HS256/384/512): "),
+        "{sign}"
+    );
+    let lint = secret_help("lint");
+    assert!(
+        lint.starts_with("--secret <S> HMAC secret of an HS* token, checked"),
+        "{lint}"
+    );
+    for (cmd, h) in [("sign", &sign), ("lint", &lint)] {
+        assert!(!h.contains("JWE") && !h.contains("PBES2"), "{cmd}: {h}");
+    }
+    for cmd in ["encrypt", "decrypt"] {
+        let h = secret_help(cmd);
+        assert!(
+            h.starts_with(&format!(
+                "--secret <S> The symmetric key of dir/A*KW/A*GCMKW, or the PBES2 password, to {cmd} with: "
+            )),
+            "{h}"
+        );
+        assert!(!h.contains("HMAC"), "{cmd}: {h}");
+    }
+    let verify = secret_help("verify");
+    assert!(
+        verify.contains("HMAC secret (HS256/384/512); for a JWE,"),
+        "{verify}"
+    );
+    for h in [sign, lint, verify] {
+        assert!(h.contains(forms), "{h}");
+    }
+}
+
+/// The diagnosis listed `tried kid "es-1" with ES256: verified` under INVALID (the algorithm
+/// was not allowed), and said nothing when no usual mistake matched.
+#[test]
+fn issue_14_diagnosis_says_why_a_key_that_verifies_still_failed() {
+    let env = Env::new();
+    let token = env.sign(&["--alg", "ES256", "--key", "es256.jwk"], &["--sub", "a"]);
+    let r = env
+        .run(&[
+            "verify",
+            &token,
+            "--key",
+            "es256.pub.jwk",
+            "--alg",
+            "ES384",
+            "--now",
+            NOW,
+        ])
+        .code(1);
+    let diagnosis: Vec<&str> = r
+        .stdout
+        .split("Diagnosis\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take(2)
+        .collect();
+    assert_eq!(
+        diagnosis,
+        [
+            "  tried kid \"es-1\" with ES256: the signature verifies, but the token was still rejected: alg_not_allowed: alg ES256 is not in the allowed algorithms (ES384)",
+            "  [alg_not_allowed] the token uses ES256, which is not in the allowed algorithms (ES384)",
+        ]
+    );
+    assert!(
+        !r.stdout.lines().any(|l| l.ends_with(": verified")),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn issue_14_diagnosis_says_when_none_of_the_usual_mistakes_matched() {
+    let env = Env::new();
+    let token = env.sign(&["--alg", "RS256", "--key", "rs256.jwk"], &["--sub", "a"]);
+    // Another valid RS256 signature: the same header and key, other claims.
+    let other = env.sign(&["--alg", "RS256", "--key", "rs256.jwk"], &["--sub", "b"]);
+    let forged = format!(
+        "{}.{}",
+        token.rsplit_once('.').unwrap().0,
+        other.rsplit_once('.').unwrap().1
+    );
+    let r = env
+        .run(&["verify", &forged, "--key", "rs256.pub.jwk", "--now", NOW])
+        .code(1);
+    let diagnosis: Vec<&str> = r
+        .stdout
+        .split("Diagnosis\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take(3)
+        .collect();
+    assert_eq!(
+        diagnosis,
+        [
+            "  tried kid \"rs-1\" with RS256: bad_signature",
+            "  none of the usual mistakes matched",
+            "",
+        ]
+    );
+}
+
+/// `jwtkit --help` said tokens come from the argument or stdin, not that `@FILE` works.
+#[test]
+fn issue_14_top_level_help_names_file_and_stdin_inputs() {
+    let env = Env::new();
+    let help = env.run(&["--help"]).code(0).stdout;
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("Tokens are read from the argument, from a file (`@FILE`, or the path of an existing file), or from standard input when the argument is absent or `-`"),
+        "{help}"
+    );
+    assert!(
+        help.contains("Secrets take `@FILE`, `env:VAR` or `-` (stdin) too"),
+        "{help}"
+    );
+}

@@ -358,7 +358,10 @@ async fn jwks_show_lists_keys_and_findings() {
             "2024-06-01",
         ],
     );
-    assert_eq!(code, 0, "findings do not change the exit code: {all}");
+    // Three of its findings are high (a private key, a 1024-bit RSA key, alg RS256 on an EC key):
+    // exit 1, as `lint` does (issue 14).
+    assert_eq!(code, 1, "a high finding exits 1: {all}");
+    assert_eq!(v["high"], true);
     let ids: Vec<&str> = v["findings"]
         .as_array()
         .unwrap()

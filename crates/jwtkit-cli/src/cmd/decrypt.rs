@@ -14,6 +14,9 @@ use crate::output::{self, Style};
 
 /// `jwtkit decrypt`.
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |a| a.help(crate::secret_help!(
+    "The symmetric key of dir/A*KW/A*GCMKW, or the PBES2 password, to decrypt with"
+))))]
 pub struct DecryptArgs {
     #[command(flatten)]
     pub token: TokenArg,

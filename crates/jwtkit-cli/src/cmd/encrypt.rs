@@ -25,6 +25,9 @@ pub enum SerializationArg {
 
 /// `jwtkit encrypt`.
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |a| a.help(crate::secret_help!(
+    "The symmetric key of dir/A*KW/A*GCMKW, or the PBES2 password, to encrypt with"
+))))]
 pub struct EncryptArgs {
     /// The plaintext: text, `@FILE` (or an existing file's path), or omit / `-` to read stdin. A
     /// compact JWS gets `cty: JWT`.

@@ -1,10 +1,12 @@
 //! `jwtkit jwks show FILE|URL`: one line per key (kid, kty, curve or size, alg, use, RFC 7638
 //! thumbprint) and findings about the set (duplicate kids, private members, weak RSA, keys
-//! without kid, alg not matching kty, expired x5c certificates). Findings do not change the exit
-//! code: 0 when the document is a JWK Set, 1 when it is not, 4 when it cannot be fetched.
+//! without kid, alg not matching kty, expired x5c certificates). Exit code as `lint`'s: 1 when a
+//! finding is high (a private key, a weak RSA key, an `alg` its key cannot do) or the document
+//! is not a JWK Set, else 0; 4 when it cannot be fetched.
 
 use clap::{Args, Subcommand};
 use jwtkit::jwk::audit::JwksReport;
+use jwtkit::lint::Severity;
 use jwtkit::remote::{FetchPolicy, Fetcher};
 use jwtkit::{JwkSet, Limits};
 use serde_json::json;
@@ -35,7 +37,7 @@ pub struct ShowArgs {
     /// A JWK Set file, `-` for stdin, or an https URL (http only to loopback, or with --allow-http).
     #[arg(value_name = "FILE|URL")]
     pub source: String,
-    /// Print one JSON object: {"source", "keys": [...], "findings": [...]}.
+    /// Print one JSON object: {"source", "keys": [...], "findings": [...], "high": bool}.
     #[arg(long)]
     pub json: bool,
     /// Allow plain http:// to hosts other than loopback.
@@ -79,11 +81,14 @@ pub fn run(cmd: &JwksCommand, st: Style) -> Result<u8, Failure> {
     let doc = jwtkit::json::parse_object(&bytes, &limits).map_err(named)?;
     let set = JwkSet::from_object(&doc, &limits).map_err(named)?;
     let report = JwksReport::new(&doc, &set, now);
+    let high = report.findings.iter().any(|f| f.severity == Severity::High);
+    let code = if high { exit::INVALID } else { exit::OK };
     if args.json {
         let mut v = report.to_json();
         v["source"] = json!(args.source);
+        v["high"] = json!(high);
         output::print_json(&v);
-        return Ok(exit::OK);
+        return Ok(code);
     }
     let usable = report.keys.iter().filter(|k| k.ignored.is_none()).count();
     outln!(
@@ -135,5 +140,5 @@ pub fn run(cmd: &JwksCommand, st: Style) -> Result<u8, Failure> {
     } else {
         output::section("Findings", &output::findings(&report.findings, st), st);
     }
-    Ok(exit::OK)
+    Ok(code)
 }

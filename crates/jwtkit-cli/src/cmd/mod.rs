@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod completions;
 pub mod decode;
 pub mod decrypt;
 pub mod dpop;
@@ -10,6 +11,7 @@ pub mod jwk;
 pub mod jwks;
 pub mod keygen;
 pub mod lint;
+pub mod man;
 pub mod oauth;
 pub mod remote;
 pub mod sd;

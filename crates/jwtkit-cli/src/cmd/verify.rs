@@ -325,18 +325,8 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
             st.red(&st.bold("INVALID"))
         }
     );
-    if let Some(d) = &diagnosis {
-        let mut lines = Vec::new();
-        for a in &d.attempts {
-            lines.push(format!("tried {} with {}: {}", a.key, a.alg, a.outcome));
-        }
-        for h in &d.hints {
-            lines.push(format!("{} {}", st.yellow(&format!("[{}]", h.id)), h.message));
-        }
-        if lines.is_empty() {
-            lines.push("no key of the set could be tried for this token".into());
-        }
-        output::section("Diagnosis", &lines, st);
+    if let (Some(d), Err(e)) = (&diagnosis, &outcome.signature) {
+        output::section("Diagnosis", &output::diagnosis(d, e, st), st);
     }
     // The header of the signature that verified (a general JWS JSON has one per signature).
     match (&outcome.signature, &unverified.header) {

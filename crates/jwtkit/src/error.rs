@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+use crate::check::Check;
+
 /// The stable kind of an [`Error`]; [`ErrorKind::as_str`] gives the name used in JSON output.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -242,6 +244,7 @@ struct Inner {
     kind: ErrorKind,
     message: String,
     detail: Option<Detail>,
+    check: Option<Check>,
 }
 
 /// A JOSE error: a stable [`ErrorKind`], a human message and optional [`Detail`].
@@ -261,6 +264,7 @@ impl Error {
             kind,
             message: message.into(),
             detail: None,
+            check: None,
         }))
     }
 
@@ -298,6 +302,43 @@ impl Error {
     /// Who has to act: see [`Fault`].
     pub fn fault(&self) -> Fault {
         self.0.kind.fault()
+    }
+
+    /// The step of the order of checks that failed ([`Check`]): named by the code that
+    /// raised the error where the kind alone is ambiguous (a `malformed` claim type, a
+    /// `missing_claim` for `iss`, a `bad_json` claims set), else the usual step of the kind.
+    pub fn check(&self) -> Check {
+        self.0.check.unwrap_or(match (self.0.kind, &self.0.detail) {
+            // A JSON depth limit is met while parsing JSON, not at the size check.
+            (
+                ErrorKind::ResourceLimit,
+                Some(Detail::Limit {
+                    what: "json_depth", ..
+                }),
+            ) => Check::HeaderJson,
+            (kind, _) => Check::of_kind(kind),
+        })
+    }
+
+    /// Name the step that failed ([`Error::check`]), for an error raised by a front end at a
+    /// step of the core's order (e.g. the gateway's own claim-type rule).
+    pub fn with_check(mut self, check: Check) -> Error {
+        self.0.check = Some(check);
+        self
+    }
+
+    /// Name the step that failed, unless the error already names one.
+    pub(crate) fn at(mut self, check: Check) -> Error {
+        self.0.check.get_or_insert(check);
+        self
+    }
+
+    /// Name the step that failed, replacing any step named before (for shared parsing code
+    /// whose steps are renamed by the caller, e.g. a JWS step inside a JWE).
+    pub(crate) fn map_check(mut self, f: impl FnOnce(Check) -> Check) -> Error {
+        let check = f(self.check());
+        self.0.check = Some(check);
+        self
     }
 
     /// Prefix the message with context (`"header: "`, `"key 2: "`), keeping kind and detail.

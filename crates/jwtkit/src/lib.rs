@@ -46,6 +46,7 @@
 )]
 
 pub mod base64url;
+mod check;
 pub mod dangerous;
 pub mod diagnose;
 mod error;
@@ -64,14 +65,14 @@ pub mod paste;
 pub mod remote;
 mod text;
 
+pub use check::Check;
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
 pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, OkpCurve};
 pub use jwk::JwkSet;
-pub use jwt::{Claims, Validation, Verified, verify};
+pub use jwt::{Claims, KeySource, Validation, Verified, verify};
 pub use key::{Key, KeyOp};
 pub use limits::Limits;
 
-/// Entry points for fuzzing (cargo-fuzz targets call these); not a stable API.
 /// Entry points for fuzzing (cargo-fuzz targets call these); not a stable API.
 #[doc(hidden)]
 pub mod fuzzing;

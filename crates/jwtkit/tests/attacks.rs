@@ -259,7 +259,22 @@ fn one_vector_per_validation_step() {
                 "step {n} lists {kinds:?}, vector {} expects {want}",
                 c["id"]
             );
-            assert_eq!(run(c).unwrap_err().kind().as_str(), want, "{}", c["id"]);
+            let e = run(c).unwrap_err();
+            assert_eq!(e.kind().as_str(), want, "{}", c["id"]);
+            // The error names the step it failed at: the check order is written once.
+            assert_eq!(
+                e.check().step(),
+                Some(*n as usize),
+                "{}: {e} at {}",
+                c["id"],
+                e.check()
+            );
+            assert_eq!(
+                jwtkit::Check::JWS_ORDER[*n as usize - 1],
+                e.check(),
+                "{}",
+                c["id"]
+            );
         }
     }
 }

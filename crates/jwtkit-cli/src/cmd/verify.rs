@@ -32,11 +32,7 @@ pub fn allowlist(algs: &[String], keys: &JwkSet) -> Result<AlgSet, Failure> {
             })
             .collect();
     }
-    Ok(keys
-        .keys()
-        .iter()
-        .map(|k| k.algorithms())
-        .fold(AlgSet::empty(), |acc, s| s.iter().fold(acc, AlgSet::with)))
+    Ok(keys.algorithms())
 }
 
 /// Build the `Validation` from the flags; `issuer` (from `--issuer`) is expected when no `--iss` is given.

@@ -87,10 +87,7 @@ fn allowlist(req: &VerifyRequest, loaded: &Loaded) -> jwtkit::Result<(AlgSet, &'
         }
         return Ok((set, "caller"));
     }
-    let set = loaded.set.keys().iter().fold(AlgSet::empty(), |acc, k| {
-        acc.iter().chain(k.algorithms().iter()).collect()
-    });
-    Ok((set, "key"))
+    Ok((loaded.set.algorithms(), "key"))
 }
 
 pub(crate) fn validation(

@@ -38,6 +38,7 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, Result, err};
 use crate::json::Object;
 use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
+use crate::jwt::Input;
 use crate::key::{Key, KeyOp};
 use crate::{JwkSet, Limits};
 
@@ -95,18 +96,7 @@ pub struct VerifiedJws {
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify_compact(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    if opts.algorithms.is_empty() {
-        return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
-    }
-    let jws = CompactJws::parse(token, &opts.limits)?;
-    let (alg, key_index) = check_signature(&jws, keys, opts)?;
-    let (header, payload) = jws.into_parts();
-    Ok(VerifiedJws {
-        header,
-        payload,
-        alg,
-        key_index,
-    })
+    crate::jwt::signature_local(&Input::new(token).compact_only(), keys, opts).into_jws()
 }
 
 /// Verify a JWS in any serialization: text starting with `{` is a JSON serialization (general
@@ -115,15 +105,7 @@ pub fn verify_compact(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<V
 /// # Errors
 /// As [`verify_compact`] or [`JwsJson::verify`].
 pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    if token.trim_start().starts_with('{') {
-        if opts.algorithms.is_empty() {
-            return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
-        }
-        return JwsJson::parse(token, &opts.limits)?
-            .verify(keys, opts)
-            .map(|v| v.jws);
-    }
-    verify_compact(token, keys, opts)
+    crate::jwt::signature_local(&Input::new(token), keys, opts).into_jws()
 }
 
 /// Verify a JWS with **detached content** (RFC 7515 Appendix F), in either serialization:
@@ -153,42 +135,28 @@ pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJ
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify_detached(token: &str, payload: &[u8], keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    if opts.algorithms.is_empty() {
-        return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
-    }
-    if token.trim_start().starts_with('{') {
-        return JwsJson::parse(token, &opts.limits)?
-            .verify_detached(payload, keys, opts)
-            .map(|v| v.jws);
-    }
-    let jws = CompactJws::parse_detached(token, payload, &opts.limits)?;
-    let (alg, key_index) = check_signature(&jws, keys, opts)?;
-    let (header, payload) = jws.into_parts();
-    Ok(VerifiedJws {
-        header,
-        payload,
-        alg,
-        key_index,
-    })
+    crate::jwt::signature_local(&Input::new(token).detached(payload), keys, opts).into_jws()
 }
 
-/// Header checks, key selection and signature for an already parsed JWS.
-pub(crate) fn check_signature(
-    jws: &CompactJws<'_>,
-    keys: &JwkSet,
-    opts: &JwsOptions,
-) -> Result<(JwsAlg, usize)> {
-    let header = jws.header();
+/// Steps 5–6 of [`crate::manual::validation_order`]: `crit` understood, then `alg` known,
+/// not `none` and in the allowlist. Returns the algorithm to verify with.
+pub(crate) fn check_header(header: &Header, opts: &JwsOptions) -> Result<JwsAlg> {
     header.check_crit(&opts.crit)?;
     let alg = header.alg()?;
     if !opts.algorithms.contains(alg) {
         return Err(crate::jwa::not_allowed(alg, opts.algorithms));
     }
-    let candidates = keys.candidates(header.kid(), alg, KeyOp::Verify)?;
+    Ok(alg)
+}
+
+/// Steps 7–8: the keys that fit (`kid`, family, `alg`, `use`, `key_ops`), then the signature
+/// with each until one verifies. Returns the index of that key in `keys`.
+pub(crate) fn check_key_signature(jws: &CompactJws<'_>, keys: &JwkSet, alg: JwsAlg) -> Result<usize> {
+    let candidates = keys.candidates(jws.header().kid(), alg, KeyOp::Verify)?;
     let mut last = None;
     for (index, key) in candidates.iter() {
         match crate::jwa::sig::verify(alg, key, jws.signing_input(), jws.signature()) {
-            Ok(()) => return Ok((alg, index)),
+            Ok(()) => return Ok(index),
             Err(e) if e.kind() == ErrorKind::BadSignature => {}
             Err(e) => last = Some(e),
         }

@@ -3,16 +3,21 @@
 //! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
 
 pub(crate) mod claims;
+mod source;
 pub mod time;
 mod validation;
+mod verify;
 
 pub use claims::{Claim, ClaimValue, Claims};
+pub use source::{KeySource, Keys};
 pub use validation::{Validation, ValidationBuilder};
+pub(crate) use verify::signature_local;
+pub use verify::{Input, Outcome, verify_local, verify_with};
 
 use crate::JwkSet;
 use crate::error::Result;
 use crate::jwa::JwsAlg;
-use crate::jws::{CompactJws, Header};
+use crate::jws::Header;
 
 /// A JWT whose signature verified and whose claims passed validation.
 #[derive(Debug)]
@@ -49,7 +54,7 @@ pub struct Verified {
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Verified> {
-    verify_inner(token, None, keys, validation)
+    verify_local(token, keys, validation).into_result()
 }
 
 /// [`verify`] for a JWT whose Claims Set is **detached content** (RFC 7515 Appendix F): the
@@ -78,52 +83,7 @@ pub fn verify_detached(
     keys: &JwkSet,
     validation: &Validation,
 ) -> Result<Verified> {
-    verify_inner(token, Some(claims_set), keys, validation)
-}
-
-fn verify_inner(
-    token: &str,
-    detached: Option<&[u8]>,
-    keys: &JwkSet,
-    validation: &Validation,
-) -> Result<Verified> {
-    let opts = validation.jws_options();
-    if opts.algorithms.is_empty() {
-        return Err(crate::error::err!(
-            InvalidConfig,
-            "the algorithm allowlist is empty"
-        ));
-    }
-    let (header, payload, alg, key_index) = if token.trim_start().starts_with('{') {
-        // JSON serialization (RFC 7515 §7.2): one signature must verify.
-        let json = crate::jws::JwsJson::parse(token, &opts.limits)?;
-        let v = match detached {
-            Some(content) => json.verify_detached(content, keys, opts)?,
-            None => json.verify(keys, opts)?,
-        }
-        .jws;
-        (v.header, v.payload, v.alg, v.key_index)
-    } else {
-        let jws = match detached {
-            Some(content) => CompactJws::parse_detached(token, content, &opts.limits)?,
-            None => CompactJws::parse(token, &opts.limits)?,
-        };
-        let (alg, key_index) = crate::jws::check_signature(&jws, keys, opts)?;
-        let (header, payload) = jws.into_parts();
-        (header, payload, alg, key_index)
-    };
-    let claims = claims::parse_validated(
-        payload,
-        &opts.limits,
-        |e| crate::jws::segment_error(e, 1),
-        |registered, claims| validation.check(&header, registered, claims),
-    )?;
-    Ok(Verified {
-        header,
-        claims,
-        alg,
-        key_index,
-    })
+    verify_local(Input::new(token).detached(claims_set), keys, validation).into_result()
 }
 
 /// Parse a JWS payload as a JWT Claims Set: a strict JSON object (RFC 7519 §7.2 step 10).

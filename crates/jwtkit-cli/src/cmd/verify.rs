@@ -1,8 +1,7 @@
 //! `jwtkit verify`: signature, then claims, then findings; a diagnosis when it fails.
 
 use jwtkit::dangerous::decode_unverified;
-use jwtkit::jws::{JwsOptions, VerifiedJws};
-use jwtkit::jwt::parse_claims;
+use jwtkit::jwt::{Input, Outcome, parse_claims};
 use jwtkit::{AlgSet, Error, JwkSet, JwsAlg, Limits, Validation, diagnose, lint};
 use serde_json::{Value, json};
 
@@ -68,12 +67,6 @@ pub fn validation(
     }
     b = b.ignore_audience(args.ignore_aud);
     b.build().map_err(Failure::Jose)
-}
-
-/// The outcome of the two phases.
-struct Outcome {
-    signature: Result<VerifiedJws, Error>,
-    claims: Option<Result<jwtkit::Claims, Error>>,
 }
 
 pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
@@ -151,22 +144,29 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         )));
     }
     let validation = validation(args, algs, now, remote_issuer.as_deref())?;
-    let outcome = verify(token, content, &keys.set, &validation, args.jws);
-    let ok = outcome.signature.is_ok() && outcome.claims.as_ref().is_none_or(|c| c.is_ok());
-    let error = match (&outcome.signature, &outcome.claims) {
-        (Err(e), _) | (Ok(_), Some(Err(e))) => Some(e.clone()),
-        _ => None,
-    };
+    // The one core call: signature, then (unless --jws) the claims, in the core's order.
+    let mut input = Input::new(token);
+    if let Some(c) = content {
+        input = input.detached(c);
+    }
+    if args.jws {
+        input = input.signature_only();
+    }
+    let outcome = jwtkit::jwt::verify_local(input, &keys.set, &validation);
+    let ok = outcome.is_valid();
+    let error = outcome.error.clone();
     if let Some(e) = &error
         && e.fault() != jwtkit::Fault::Token
     {
         return Err(Failure::Jose(e.clone()));
     }
-    let diagnosis = match &outcome.signature {
-        Err(e) if e.kind() != jwtkit::ErrorKind::ResourceLimit => Some(match content {
-            Some(c) => diagnose::explain_detached(token, c, &keys.set, &validation, &keys.secrets),
-            None => diagnose::explain(token, &keys.set, &validation, &keys.secrets),
-        }),
+    let diagnosis = match &outcome.error {
+        Some(e) if !outcome.signature_verified() && e.kind() != jwtkit::ErrorKind::ResourceLimit => {
+            Some(match content {
+                Some(c) => diagnose::explain_detached(token, c, &keys.set, &validation, &keys.secrets),
+                None => diagnose::explain(token, &keys.set, &validation, &keys.secrets),
+            })
+        }
         _ => None,
     };
     // The claims to show: the token's, or those of the detached content.
@@ -179,12 +179,8 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         .as_ref()
         .map(|h| lint::token_findings(h, shown_claims, now))
         .unwrap_or_default();
-    let used_alg = outcome.signature.as_ref().ok().map(|v| v.alg);
-    let key_used = outcome
-        .signature
-        .as_ref()
-        .ok()
-        .and_then(|v| keys.set.keys().get(v.key_index));
+    let used_alg = outcome.alg;
+    let key_used = outcome.key();
     match key_used {
         Some(k) => findings.extend(lint::key_findings(k, used_alg)),
         None => {
@@ -223,25 +219,25 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
                 json!({"supplied": true, "bytes": bytes.len(), "from": from}),
             );
         }
-        match (&outcome.signature, &outcome.claims) {
-            (Ok(v), claims) => {
-                m.insert("header".into(), Value::Object(v.header.as_object().clone()));
-                match claims {
-                    Some(Ok(c)) => {
+        match (&outcome.header, signature_error(&outcome)) {
+            (Some(header), None) => {
+                m.insert("header".into(), Value::Object(header.as_object().clone()));
+                match (&outcome.claims, &outcome.payload) {
+                    (Some(c), _) if ok => {
                         m.insert("claims".into(), Value::Object(c.as_object().clone()));
                     }
-                    Some(Err(_)) => {
+                    (_, Some(payload)) => {
+                        m.insert("payload".into(), payload_json(payload));
+                    }
+                    _ => {
                         m.insert(
                             "unverified".into(),
                             json!({"claims": shown_claims, "note": "the signature verified but the claims were rejected"}),
                         );
                     }
-                    None => {
-                        m.insert("payload".into(), payload_json(&v.payload));
-                    }
                 }
             }
-            (Err(_), _) => {
+            _ => {
                 m.insert(
                     "unverified".into(),
                     json!({"header": unverified.header, "claims": shown_claims}),
@@ -263,26 +259,21 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     for s in &keys.sources {
         errln!("{} {s}", st.dim("key:"));
     }
-    match &outcome.signature {
-        Ok(v) => {
-            let key = keys
-                .set
-                .keys()
-                .get(v.key_index)
-                .map(|k| k.label())
-                .unwrap_or_default();
+    match (signature_error(&outcome), outcome.alg) {
+        (None, Some(alg)) => {
+            let key = key_used.map(|k| k.label()).unwrap_or_default();
             outln!(
                 "{}  {} {}",
                 st.bold("Signature"),
                 st.green("✓ verified"),
-                st.dim(&format!("({} with {key})", v.alg))
+                st.dim(&format!("({alg} with {key})"))
             );
         }
-        Err(e) => outln!(
+        (e, _) => outln!(
             "{}  {} {}",
             st.bold("Signature"),
             st.red("✗"),
-            st.red(&e.to_string())
+            st.red(&e.map(Error::to_string).unwrap_or_default())
         ),
     }
     if let Some((bytes, from)) = &detached {
@@ -296,18 +287,19 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
             ))
         );
     }
-    match &outcome.claims {
-        Some(Ok(_)) => outln!("{}     {}", st.bold("Claims"), st.green("✓ valid")),
-        Some(Err(e)) => outln!(
+    let verified = outcome.signature_verified();
+    match (&outcome.error, verified) {
+        (None, true) if !args.jws => outln!("{}     {}", st.bold("Claims"), st.green("✓ valid")),
+        (Some(e), true) => outln!(
             "{}     {} {}",
             st.bold("Claims"),
             st.red("✗"),
             st.red(&e.to_string())
         ),
-        None if outcome.signature.is_ok() => {
+        (None, true) => {
             outln!("{}     {}", st.bold("Claims"), st.dim("not checked (--jws)"))
         }
-        None => outln!(
+        _ => outln!(
             "{}     {}",
             st.bold("Claims"),
             st.dim("not checked: the signature must verify first")
@@ -335,21 +327,21 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         output::section("Diagnosis", &lines, st);
     }
     // The header of the signature that verified (a general JWS JSON has one per signature).
-    match (&outcome.signature, &unverified.header) {
-        (Ok(v), _) => output::section(
+    match (outcome.header.as_ref().filter(|_| verified), &unverified.header) {
+        (Some(header), _) => output::section(
             "Header",
-            &[output::json(&Value::Object(v.header.as_object().clone()), st)],
+            &[output::json(&Value::Object(header.as_object().clone()), st)],
             st,
         ),
-        (Err(_), Some(h)) => output::section(
+        (None, Some(h)) => output::section(
             "Header (unverified)",
             &[output::json(&Value::Object(h.clone()), st)],
             st,
         ),
-        (Err(_), None) => {}
+        (None, None) => {}
     }
     if let Some(c) = shown_claims {
-        let title = if outcome.signature.is_ok() {
+        let title = if verified {
             "Payload"
         } else {
             "Payload (unverified)"
@@ -365,26 +357,9 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     })
 }
 
-fn verify(
-    token: &str,
-    content: Option<&[u8]>,
-    keys: &JwkSet,
-    validation: &Validation,
-    jws_only: bool,
-) -> Outcome {
-    let opts: &JwsOptions = validation.jws_options();
-    let signature = match content {
-        Some(c) => jwtkit::jws::verify_detached(token, c, keys, opts),
-        None => jwtkit::jws::verify(token, keys, opts),
-    };
-    let claims = match (&signature, jws_only) {
-        (Ok(v), false) => Some(
-            parse_claims(&v.payload, validation.limits())
-                .and_then(|c| validation.validate(&v.header, &c).map(|()| c)),
-        ),
-        _ => None,
-    };
-    Outcome { signature, claims }
+/// The error of the signature stage (steps 1–8), if the signature did not verify.
+fn signature_error<'o>(outcome: &'o Outcome<'_>) -> Option<&'o Error> {
+    outcome.error.as_ref().filter(|_| !outcome.signature_verified())
 }
 
 fn payload_json(b: &[u8]) -> Value {

@@ -39,6 +39,7 @@ pub mod rate_limit;
 pub mod response;
 pub mod revocation;
 pub mod route;
+pub mod state;
 pub mod store;
 pub mod token_cache;
 

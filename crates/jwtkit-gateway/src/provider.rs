@@ -316,54 +316,57 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// Build from config with the shared key registry.
+    /// Build from config with the shared key registry: every setting checked and parsed once
+    /// (algorithms, token sources, the decryption setup), then the key cache found or created.
     ///
     /// # Errors
-    /// Bad algorithms, token sources, or an unavailable key source kind.
+    /// The first problem, prefixed with `provider "NAME": `: not exactly one key source, an
+    /// empty issuer or audience, no or unknown algorithms, a bad decryption setup, no or bad
+    /// token sources, a key source URL the registry refuses.
     pub fn new(
         p: &ProviderConfig,
         registry: &KeyRegistry,
         max_token_bytes: usize,
     ) -> anyhow::Result<Provider> {
-        let algs: Vec<JwsAlg> = p
+        let ctx = format!("provider {:?}", p.name);
+        let sources =
+            usize::from(p.jwks_uri.is_some()) + usize::from(p.discovery) + usize::from(p.keys.is_some());
+        if sources != 1 {
+            anyhow::bail!("{ctx}: give exactly one of jwks_uri, discovery = true or keys");
+        }
+        if p.issuer.is_empty() || p.audiences.iter().any(String::is_empty) {
+            anyhow::bail!("{ctx}: issuer and audiences must not be empty strings");
+        }
+        if p.algorithms.is_empty() {
+            anyhow::bail!("{ctx}: algorithms is empty; list the algorithms the issuer signs with");
+        }
+        let algs = p
             .algorithms
             .iter()
             .map(|a| {
                 a.parse::<JwsAlg>()
-                    .map_err(|e| anyhow::anyhow!("{}", e.message()))
+                    .map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))
             })
-            .collect::<anyhow::Result<_>>()?;
-        let mut b = Validation::builder(algs.into_iter().collect::<jwtkit::AlgSet>())
-            .issuer(p.issuer.clone())
-            .leeway(p.leeway.0)
-            .limits(jwtkit::Limits {
-                max_token_bytes,
-                max_json_depth: 16,
-                ..jwtkit::Limits::default()
-            });
-        for a in &p.audiences {
-            b = b.audience(a.clone());
+            .collect::<anyhow::Result<jwtkit::AlgSet>>()?;
+        let encryption =
+            crate::encryption::EncryptionSpec::parse(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
+        if p.token_from.is_empty() {
+            anyhow::bail!("{ctx}: token_from is empty");
         }
-        if let Some(t) = &p.typ {
-            b = b.typ(t.clone());
-        }
-        for c in &p.required_claims {
-            b = b.require(c.clone());
-        }
-        if let Some(m) = p.max_token_age {
-            b = b.max_age(m.0);
-        }
-        let validation = b
-            .build()
-            .map_err(|e| anyhow::anyhow!("provider {:?}: {}", p.name, e.message()))?;
         let token_from = p
             .token_from
             .iter()
-            .map(|t| TokenSource::parse(t).map_err(|e| anyhow::anyhow!(e)))
+            .map(|t| TokenSource::parse(t).map_err(|e| anyhow::anyhow!("{ctx}: {e}")))
             .collect::<anyhow::Result<_>>()?;
-        let decryption = crate::encryption::Decryption::new(p, *validation.limits())
-            .map_err(|e| anyhow::anyhow!("provider {:?}: {e:#}", p.name))?
-            .map(Arc::new);
+        let validation =
+            validation(p, algs, max_token_bytes).map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))?;
+        let decryption = match encryption {
+            Some(spec) => Some(Arc::new(
+                crate::encryption::Decryption::new(p, spec, *validation.limits())
+                    .map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?,
+            )),
+            None => None,
+        };
         Ok(Provider {
             decryption,
             name: p.name.as_str().into(),
@@ -375,6 +378,32 @@ impl Provider {
             verify_seconds: metrics::histogram!("jwtkit_gateway_verify_seconds"),
         })
     }
+}
+
+/// The [`Validation`] of a provider, built once: its algorithms, issuer, audiences, `typ`,
+/// required claims, leeway and maximum age, with the gateway's token limits.
+fn validation(p: &ProviderConfig, algs: jwtkit::AlgSet, max_token_bytes: usize) -> Result<Validation, Error> {
+    let mut b = Validation::builder(algs)
+        .issuer(p.issuer.clone())
+        .leeway(p.leeway.0)
+        .limits(jwtkit::Limits {
+            max_token_bytes,
+            max_json_depth: 16,
+            ..jwtkit::Limits::default()
+        });
+    for a in &p.audiences {
+        b = b.audience(a.clone());
+    }
+    if let Some(t) = &p.typ {
+        b = b.typ(t.clone());
+    }
+    for c in &p.required_claims {
+        b = b.require(c.clone());
+    }
+    if let Some(m) = p.max_token_age {
+        b = b.max_age(m.0);
+    }
+    b.build()
 }
 
 /// A token that [`Provider::authenticate`] accepted.

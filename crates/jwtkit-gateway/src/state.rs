@@ -2,7 +2,10 @@
 //! providers with their validation and keys, routes, the admin token, the listener's TLS, the
 //! identity headers — built together, so that a hot reload swaps them atomically.
 
+use std::collections::HashSet;
 use std::sync::Arc;
+
+use anyhow::bail;
 
 use crate::config::Config;
 use crate::provider::{KeyRegistry, Provider};
@@ -27,22 +30,39 @@ pub struct State {
 }
 
 impl State {
-    /// Build everything a config describes (key sources come from the shared registry).
+    /// Build everything a config describes, checking and parsing each setting once (key
+    /// sources come from the shared registry).
     ///
     /// # Errors
-    /// Anything invalid; the caller keeps the previous state.
+    /// The first problem, naming the table (`server.listen …`, `provider "main": …`,
+    /// `route "orders": …`); the caller keeps the previous state.
     pub fn build(config: Config, registry: &KeyRegistry, generation: u64) -> anyhow::Result<State> {
-        config.validate()?;
-        let providers = config
-            .providers
-            .iter()
-            .map(|p| Provider::new(p, registry, config.server.max_token_bytes).map(Arc::new))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let routes = config
-            .routes
-            .iter()
-            .map(|r| Route::new(r, &providers, config.server.request_timeout.0).map(Arc::new))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut names = HashSet::new();
+        let mut providers = Vec::with_capacity(config.providers.len());
+        for p in &config.providers {
+            if !names.insert(p.name.as_str()) {
+                bail!("provider {:?}: the name is used twice", p.name);
+            }
+            providers.push(Arc::new(Provider::new(
+                p,
+                registry,
+                config.server.max_token_bytes,
+            )?));
+        }
+        let mut seen = HashSet::new();
+        let mut routes = Vec::with_capacity(config.routes.len());
+        for r in &config.routes {
+            if !seen.insert((r.host.clone(), r.path_prefix.trim_end_matches('/').to_string())) {
+                let name = r.name.as_deref().unwrap_or(&r.path_prefix);
+                bail!("route {name:?}: another route has the same host and path_prefix");
+            }
+            routes.push(Arc::new(Route::new(
+                r,
+                &providers,
+                config.server.request_timeout.0,
+            )?));
+        }
+
         let admin_token = match &config.server.admin_token {
             Some(spec) => Some(crate::config::resolve_secret(spec)?),
             None => std::env::var("JWTKIT_ADMIN_TOKEN").ok(),

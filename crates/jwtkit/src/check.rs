@@ -11,8 +11,6 @@
 
 use std::fmt;
 
-use crate::error::ErrorKind;
-
 /// One step of the order of checks ([`crate::manual::validation_order`] and
 /// [`crate::manual::jwe_decryption_order`]); [`Check::name`] is the stable name printed by
 /// `gateway explain` and the CLI's `--json`.
@@ -172,34 +170,6 @@ impl Check {
             Check::Algorithm => Check::JweAlgorithms,
             Check::Key => Check::DecryptionKey,
             other => other,
-        }
-    }
-
-    /// The check an error of `kind` fails by default, when the code that raised it did not
-    /// name a more precise one.
-    pub(crate) const fn of_kind(kind: ErrorKind) -> Check {
-        match kind {
-            ErrorKind::ResourceLimit => Check::Size,
-            ErrorKind::Malformed => Check::Segments,
-            ErrorKind::BadBase64 => Check::Base64,
-            ErrorKind::BadJson | ErrorKind::DuplicateMember => Check::HeaderJson,
-            ErrorKind::UnsupportedCrit => Check::HeaderParams,
-            ErrorKind::AlgNone | ErrorKind::AlgNotAllowed | ErrorKind::UnsupportedAlg => Check::Algorithm,
-            ErrorKind::KeyMismatch | ErrorKind::KeyNotFound | ErrorKind::KeyFetchFailed => Check::Key,
-            ErrorKind::BadSignature => Check::Signature,
-            ErrorKind::MissingClaim => Check::RequiredClaims,
-            ErrorKind::Expired => Check::Exp,
-            ErrorKind::NotYetValid => Check::Nbf,
-            ErrorKind::IssuedInFuture => Check::Iat,
-            ErrorKind::TooOld => Check::MaxAge,
-            ErrorKind::BadIssuer => Check::Iss,
-            ErrorKind::BadAudience => Check::Aud,
-            ErrorKind::BadSubject => Check::Sub,
-            ErrorKind::BadType => Check::Typ,
-            ErrorKind::DecryptFailed => Check::Decryption,
-            ErrorKind::Revoked | ErrorKind::InsufficientScope => Check::Policy,
-            ErrorKind::BadKey => Check::KeyInput,
-            ErrorKind::InvalidConfig => Check::Config,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! (use [`crate::diagnose`] to investigate locally).
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::check::Check;
 
@@ -140,6 +141,34 @@ impl ErrorKind {
         }
     }
 
+    /// The check an error of this kind fails by default, when the code that raised it did
+    /// not name a more precise one.
+    pub(crate) const fn check(self) -> Check {
+        match self {
+            ErrorKind::ResourceLimit => Check::Size,
+            ErrorKind::Malformed => Check::Segments,
+            ErrorKind::BadBase64 => Check::Base64,
+            ErrorKind::BadJson | ErrorKind::DuplicateMember => Check::HeaderJson,
+            ErrorKind::UnsupportedCrit => Check::HeaderParams,
+            ErrorKind::AlgNone | ErrorKind::AlgNotAllowed | ErrorKind::UnsupportedAlg => Check::Algorithm,
+            ErrorKind::KeyMismatch | ErrorKind::KeyNotFound | ErrorKind::KeyFetchFailed => Check::Key,
+            ErrorKind::BadSignature => Check::Signature,
+            ErrorKind::MissingClaim => Check::RequiredClaims,
+            ErrorKind::Expired => Check::Exp,
+            ErrorKind::NotYetValid => Check::Nbf,
+            ErrorKind::IssuedInFuture => Check::Iat,
+            ErrorKind::TooOld => Check::MaxAge,
+            ErrorKind::BadIssuer => Check::Iss,
+            ErrorKind::BadAudience => Check::Aud,
+            ErrorKind::BadSubject => Check::Sub,
+            ErrorKind::BadType => Check::Typ,
+            ErrorKind::DecryptFailed => Check::Decryption,
+            ErrorKind::Revoked | ErrorKind::InsufficientScope => Check::Policy,
+            ErrorKind::BadKey => Check::KeyInput,
+            ErrorKind::InvalidConfig => Check::Config,
+        }
+    }
+
     /// Who has to act to fix an error of this kind.
     pub const fn fault(self) -> Fault {
         match self {
@@ -245,6 +274,7 @@ struct Inner {
     message: String,
     detail: Option<Detail>,
     check: Option<Check>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 /// A JOSE error: a stable [`ErrorKind`], a human message and optional [`Detail`].
@@ -265,6 +295,7 @@ impl Error {
             message: message.into(),
             detail: None,
             check: None,
+            source: None,
         }))
     }
 
@@ -316,7 +347,7 @@ impl Error {
                     what: "json_depth", ..
                 }),
             ) => Check::HeaderJson,
-            (kind, _) => Check::of_kind(kind),
+            (kind, _) => kind.check(),
         })
     }
 
@@ -324,6 +355,13 @@ impl Error {
     /// step of the core's order (e.g. the gateway's own claim-type rule).
     pub fn with_check(mut self, check: Check) -> Error {
         self.0.check = Some(check);
+        self
+    }
+
+    /// Keep the lower-level error this one was made from (an I/O or HTTP error), for
+    /// [`std::error::Error::source`]; the message already names it.
+    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        self.0.source = Some(Arc::new(source));
         self
     }
 
@@ -363,7 +401,7 @@ impl Error {
                 leeway,
             }) => {
                 m.insert("claim".into(), json!(claim));
-                m.insert("value".into(), crate::jwt::time::numeric_json(*value));
+                m.insert("value".into(), numeric_json(*value));
                 m.insert("now".into(), json!(now));
                 m.insert("leeway".into(), json!(leeway));
             }
@@ -411,7 +449,25 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+/// [`std::error::Error::source`] is the I/O or HTTP error a `key_fetch_failed` was made from,
+/// when there is one.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// A NumericDate as JSON: an integer when whole, else a float.
+fn numeric_json(v: f64) -> serde_json::Value {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        serde_json::Value::from(v as i64)
+    } else {
+        serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}
 
 macro_rules! err {
     ($kind:ident, $($arg:tt)*) => {

@@ -46,6 +46,7 @@
 )]
 
 pub mod base64url;
+mod calendar;
 mod check;
 pub mod dangerous;
 pub mod diagnose;

@@ -4,7 +4,7 @@
 //! code: 0 when the document is a JWK Set, 1 when it is not, 4 when it cannot be fetched.
 
 use clap::{Args, Subcommand};
-use jwtkit::jwk::audit::JwksReport;
+use jwtkit::lint::JwksReport;
 use jwtkit::remote::{FetchPolicy, Fetcher};
 use jwtkit::{JwkSet, Limits};
 use serde_json::json;

@@ -28,7 +28,6 @@ pub(crate) mod json;
 mod nested;
 pub(crate) mod zip;
 
-pub use compact::SEGMENT_NAMES;
 pub use decrypt::{DecryptOptions, Decrypted, decrypt, decrypt_parsed};
 pub use encrypt::{Encrypter, JsonEncrypter};
 pub use header::JweHeader;

@@ -23,7 +23,7 @@ const REGISTERED: &[&str] = &[
 ];
 
 /// Extensions jwtkit can process when they appear in `crit`.
-pub const UNDERSTOOD_CRIT: &[&str] = &["b64"];
+pub(crate) const UNDERSTOOD_CRIT: &[&str] = &["b64"];
 
 /// A parsed JWS Protected Header (for JSON serializations: the union of protected and
 /// unprotected members).

@@ -33,14 +33,16 @@ pub struct Verified {
 }
 
 /// Verify a JWS JWT (compact, or a JSON serialization of which one signature must verify) and
-/// validate its claims (RFC 7519 §7.2).
+/// validate its claims (RFC 7519 §7.2), with a local key set: [`verify_local`] as a `Result`.
+/// For detached content, another key source, or the stages of a failure, use
+/// [`verify_with`] / [`verify_local`] and their [`Outcome`].
 ///
 /// The whole order is in [`crate::manual::validation_order`]: structure and header first, then
 /// the algorithm allowlist, key selection, the signature, and only then the claims (the payload
 /// is not parsed before the signature verifies).
 ///
 /// # Errors
-/// Any kind of [`crate::jws::verify_compact`], then `bad_json` / `duplicate_member` /
+/// Any kind of [`crate::jws::verify`], then `bad_json` / `duplicate_member` /
 /// `resource_limit` for the claims set, then the claim kinds of [`Validation::validate`].
 ///
 /// ```
@@ -55,35 +57,6 @@ pub struct Verified {
 /// ```
 pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Verified> {
     verify_local(token, keys, validation).into_result()
-}
-
-/// [`verify`] for a JWT whose Claims Set is **detached content** (RFC 7515 Appendix F): the
-/// token has an empty payload (`header..signature`, or a JSON serialization without
-/// `"payload"`) and `claims_set` is the JWS Payload octets (the JSON text of the claims, not
-/// its base64url form). The signature is checked over it as in [`crate::jws::verify_detached`],
-/// then the claims are parsed and validated exactly as in [`verify`].
-///
-/// # Errors
-/// As [`verify`], and the detached-content errors of [`crate::jws::verify_detached`]
-/// (`malformed` when the token carries its own payload, `resource_limit`).
-///
-/// ```
-/// use jwtkit::{JwkSet, JwsAlg, Key, Validation};
-/// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
-/// let claims = br#"{"sub":"42","exp":4102444800}"#;
-/// let token = jwtkit::jws::Signer::new(&key, JwsAlg::HS256)?.build()?.sign_detached(claims)?;
-/// let keys = JwkSet::from_keys(vec![key]);
-/// let v = jwtkit::jwt::verify_detached(&token, claims, &keys, &Validation::builder(JwsAlg::HS256).build()?)?;
-/// assert_eq!(v.claims.get("sub").and_then(|s| s.as_str()), Some("42"));
-/// # Ok::<(), jwtkit::Error>(())
-/// ```
-pub fn verify_detached(
-    token: &str,
-    claims_set: &[u8],
-    keys: &JwkSet,
-    validation: &Validation,
-) -> Result<Verified> {
-    verify_local(Input::new(token).detached(claims_set), keys, validation).into_result()
 }
 
 /// Parse a JWS payload as a JWT Claims Set: a strict JSON object (RFC 7519 §7.2 step 10).

@@ -77,6 +77,12 @@ impl<'t> From<&'t str> for Input<'t> {
     }
 }
 
+impl<'t> From<&'t String> for Input<'t> {
+    fn from(token: &'t String) -> Input<'t> {
+        Input::new(token)
+    }
+}
+
 /// The result of [`verify_with`], stage by stage: what each stage found, up to the first
 /// failure ([`Outcome::error`], whose [`Error::check`] names the step). A later field is set
 /// only when every earlier stage passed.

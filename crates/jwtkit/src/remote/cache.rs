@@ -2,7 +2,6 @@
 //! unknown `kid` with a cooldown, and a bounded stale window when the source fails.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant, SystemTime};
@@ -655,7 +654,8 @@ impl KeyCache {
             Ok(buf)
         };
         self.fetch_count.fetch_add(1, Ordering::Relaxed);
-        let bytes = read().map_err(|e| fetch_failed(format!("cannot read key file {shown}: {e}")))?;
+        let bytes =
+            read().map_err(|e| fetch_failed(format!("cannot read key file {shown}: {e}")).with_source(e))?;
         let (set, _) = crate::key::load(&bytes, &self.policy.limits())
             .map_err(|e| e.context(&format!("key file {shown}: ")))?;
         let now = SystemTime::now();
@@ -755,8 +755,8 @@ impl KeyCache {
 /// never causes a request. With a [`KeyLocation::Discovery`] source, `iss` must also equal
 /// the issuer (`bad_issuer`, `missing_claim`).
 impl crate::jwt::KeySource for KeyCache {
-    fn keys_for<'a>(&'a self, header: &Header) -> impl Future<Output = Result<Keys<'a>>> + Send {
-        async move { self.keys_for_header(header).await.map(Keys::Shared) }
+    async fn keys_for<'a>(&'a self, header: &Header) -> Result<Keys<'a>> {
+        self.keys_for_header(header).await.map(Keys::Shared)
     }
 
     fn issuer(&self) -> Option<&str> {

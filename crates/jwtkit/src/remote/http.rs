@@ -190,7 +190,7 @@ impl Fetcher {
             )
             .send()
             .await
-            .map_err(|e| self.transport_error(&shown, &e))?;
+            .map_err(|e| self.transport_error(&shown, e))?;
         let status = resp.status();
         let final_url = resp.url().to_string();
         if !status.is_success() {
@@ -227,7 +227,7 @@ impl Fetcher {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(self.transport_error(&shown, &e).into()),
+                Err(e) => return Err(self.transport_error(&shown, e).into()),
             }
         }
         Ok(Fetched {
@@ -238,19 +238,20 @@ impl Fetcher {
         })
     }
 
-    fn transport_error(&self, shown: &str, e: &reqwest::Error) -> Error {
+    fn transport_error(&self, shown: &str, e: reqwest::Error) -> Error {
         let p = &self.policy;
-        if e.is_timeout() {
+        let error = if e.is_timeout() {
             fetch_failed(format!(
                 "GET {shown} timed out (connect {}s, read {}s, total {}s): {}",
                 p.connect_timeout.as_secs_f32(),
                 p.read_timeout.as_secs_f32(),
                 p.total_timeout.as_secs_f32(),
-                error_chain(e)
+                error_chain(&e)
             ))
         } else {
-            fetch_failed(format!("GET {shown} failed: {}", error_chain(e)))
-        }
+            fetch_failed(format!("GET {shown} failed: {}", error_chain(&e)))
+        };
+        error.with_source(e)
     }
 
     /// Fetch and parse a JWK Set (RFC 7517 §5) with the policy's limits.

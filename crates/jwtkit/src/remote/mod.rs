@@ -60,8 +60,10 @@ mod store;
 use std::time::Duration;
 
 pub use cache::{CacheStatus, KeyCache};
-pub use discovery::{DiscoveryDocument, DiscoveryKind, oauth_metadata_url, openid_configuration_url};
-pub use http::{Fetched, Fetcher, check_url, is_loopback_host};
+pub use discovery::{DiscoveryDocument, DiscoveryKind};
+pub(crate) use discovery::{oauth_metadata_url, openid_configuration_url};
+pub(crate) use http::check_url;
+pub use http::{Fetched, Fetcher};
 pub use registry::KeyCacheRegistry;
 pub use store::{DirStore, DocumentStore, StoredDocument};
 

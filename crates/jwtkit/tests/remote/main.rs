@@ -24,16 +24,10 @@ trait VerifyWith {
 }
 
 impl VerifyWith for KeyCache {
-    fn verify(
-        &self,
-        token: &str,
-        validation: &Validation,
-    ) -> impl Future<Output = Result<jwtkit::Verified, jwtkit::Error>> + Send {
-        async move {
-            jwtkit::jwt::verify_with(jwtkit::jwt::Input::new(token).compact_only(), self, validation)
-                .await
-                .into_result()
-        }
+    async fn verify(&self, token: &str, validation: &Validation) -> Result<jwtkit::Verified, jwtkit::Error> {
+        jwtkit::jwt::verify_with(jwtkit::jwt::Input::new(token).compact_only(), self, validation)
+            .await
+            .into_result()
     }
 }
 
@@ -442,6 +436,9 @@ async fn unreachable_and_slow_issuers_fail_within_the_timeouts() {
     .unwrap();
     let e = cache.keys().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KeyFetchFailed, "{e}");
+    // The HTTP client's own error is kept as the source (the message already names it).
+    let source = std::error::Error::source(&e).expect("the connection error is the source");
+    assert!(source.is::<reqwest::Error>(), "{source:?}");
     // During the backoff, the error comes back without a new attempt.
     assert_eq!(cache.keys().await.unwrap_err().kind(), ErrorKind::KeyFetchFailed);
     assert_eq!(cache.status().fetch_count, 1);

@@ -360,6 +360,7 @@ impl Error {
 
     /// Keep the lower-level error this one was made from (an I/O or HTTP error), for
     /// [`std::error::Error::source`]; the message already names it.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
         self.0.source = Some(Arc::new(source));
         self

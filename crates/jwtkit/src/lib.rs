@@ -70,7 +70,8 @@ pub use check::Check;
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
 pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, OkpCurve};
 pub use jwk::JwkSet;
-pub use jwt::{Claims, KeySource, Validation, Verified, verify};
+pub use jws::KeySource;
+pub use jwt::{Claims, Validation, Verified, verify};
 pub use key::{Key, KeyOp};
 pub use limits::Limits;
 

@@ -27,6 +27,8 @@
 mod compact;
 mod header;
 mod json;
+pub(crate) mod signed;
+mod source;
 
 pub use compact::CompactJws;
 pub(crate) use compact::{attached_payload_error, b64_error, check_detached_size, segment_error, split};
@@ -34,13 +36,14 @@ pub use header::Header;
 pub(crate) use header::UNDERSTOOD_CRIT;
 pub(crate) use json::signing_input as json_signing_input;
 pub use json::{JsonSignature, JwsJson, sign_json};
+pub use signed::Input;
+pub use source::{KeySource, Keys};
 
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, err};
 use crate::json::Object;
 use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
-use crate::jwt::Input;
 use crate::key::{Key, KeyOp};
 use crate::{JwkSet, Limits};
 
@@ -101,7 +104,7 @@ pub struct VerifiedJws {
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    crate::jwt::signature_local(&Input::new(token), keys, opts).into_jws()
+    signed::signature_local(&Input::new(token), keys, opts).into_jws()
 }
 
 /// Verify a JWS with **detached content** (RFC 7515 Appendix F), in either serialization:
@@ -131,7 +134,7 @@ pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJ
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify_detached(token: &str, payload: &[u8], keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    crate::jwt::signature_local(&Input::new(token).detached(payload), keys, opts).into_jws()
+    signed::signature_local(&Input::new(token).detached(payload), keys, opts).into_jws()
 }
 
 /// Steps 5–6 of [`crate::manual::validation_order`]: `crit` understood, then `alg` known,

@@ -3,16 +3,14 @@
 //! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
 
 pub(crate) mod claims;
-mod source;
 pub mod time;
 mod validation;
 mod verify;
 
+pub use crate::jws::{Input, KeySource, Keys};
 pub use claims::{Claim, ClaimValue, Claims};
-pub use source::{KeySource, Keys};
 pub use validation::{Validation, ValidationBuilder};
-pub(crate) use verify::signature_local;
-pub use verify::{Input, Outcome, verify_local, verify_with};
+pub use verify::{Outcome, verify_local, verify_with};
 
 use crate::JwkSet;
 use crate::error::Result;

@@ -2,86 +2,16 @@
 //! ([`crate::manual::validation_order`]). Every front end (the CLI's `verify`, the debugger,
 //! the gateway, `gateway explain`) makes one call here and renders the [`Outcome`].
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
 use super::ClaimValue;
 use super::claims::{self, Claims};
-use super::source::{KeySource, Keys};
 use super::{Validation, Verified};
 use crate::JwkSet;
 use crate::check::Check;
 use crate::error::{Error, Result, err};
 use crate::jwa::JwsAlg;
-use crate::jws::{CompactJws, Header, JwsJson, JwsOptions, VerifiedJws};
+use crate::jws::signed::{self, Signed};
+use crate::jws::{Header, Input, KeySource, Keys};
 use crate::key::Key;
-
-/// What to verify: the token text, and how ([`Input::detached`], [`Input::signature_only`],
-/// [`Input::compact_only`]). A `&str` is the usual input: a JWT in either serialization.
-#[derive(Clone, Copy, Debug)]
-pub struct Input<'t> {
-    token: &'t str,
-    detached: Option<&'t [u8]>,
-    claims: bool,
-    json: bool,
-}
-
-impl<'t> Input<'t> {
-    /// A JWS JWT, compact or JSON serialization (text starting with `{`, RFC 7515 §7.2: one
-    /// signature must verify).
-    pub fn new(token: &'t str) -> Input<'t> {
-        Input {
-            token,
-            detached: None,
-            claims: true,
-            json: true,
-        }
-    }
-
-    /// The token's payload is **detached content** (RFC 7515 Appendix F): the token has an
-    /// empty payload and `content` is the JWS Payload octets (not base64url). The content
-    /// counts toward `Limits::max_token_bytes`; a token that carries a payload is
-    /// `malformed`.
-    pub fn detached(self, content: &'t [u8]) -> Input<'t> {
-        Input {
-            detached: Some(content),
-            ..self
-        }
-    }
-
-    /// Stop after the signature (steps 1–8): the payload is returned as octets, not parsed
-    /// as a claims set.
-    pub fn signature_only(self) -> Input<'t> {
-        Input {
-            claims: false,
-            ..self
-        }
-    }
-
-    /// Accept the compact serialization only (RFC 7519 §7.1): for front ends whose wire
-    /// format is compact (an HTTP `Authorization: Bearer` token, RFC 6750).
-    pub fn compact_only(self) -> Input<'t> {
-        Input { json: false, ..self }
-    }
-
-    /// The token text.
-    pub fn token(&self) -> &'t str {
-        self.token
-    }
-}
-
-impl<'t> From<&'t str> for Input<'t> {
-    fn from(token: &'t str) -> Input<'t> {
-        Input::new(token)
-    }
-}
-
-impl<'t> From<&'t String> for Input<'t> {
-    fn from(token: &'t String) -> Input<'t> {
-        Input::new(token)
-    }
-}
 
 /// The result of [`verify_with`], stage by stage: what each stage found, up to the first
 /// failure ([`Outcome::error`], whose [`Error::check`] names the step). A later field is set
@@ -169,25 +99,6 @@ impl<'k> Outcome<'k> {
             )),
         }
     }
-
-    /// The verified JWS, for [`Input::signature_only`].
-    ///
-    /// # Errors
-    /// [`Outcome::error`].
-    pub fn into_jws(self) -> Result<VerifiedJws> {
-        if let Some(e) = self.error {
-            return Err(e);
-        }
-        match (self.header, self.payload, self.alg, self.key_index) {
-            (Some(header), Some(payload), Some(alg), Some(key_index)) => Ok(VerifiedJws {
-                header,
-                payload,
-                alg,
-                key_index,
-            }),
-            _ => Err(err!(InvalidConfig, "the claims were parsed: use into_result")),
-        }
-    }
 }
 
 /// Verify a JWS JWT and validate its claims (RFC 7519 §7.2) with keys from any
@@ -219,7 +130,7 @@ pub async fn verify_with<'t, 'k, S: KeySource + ?Sized>(
 ) -> Outcome<'k> {
     let input = input.into();
     let opts = validation.jws_options();
-    let mut out = signature(&input, source, opts).await;
+    let mut out = Outcome::from(signed::signature(&input, source, opts).await);
     if out.error.is_some() || !input.claims {
         return out;
     }
@@ -248,143 +159,21 @@ pub fn verify_local<'t, 'k>(
     keys: &'k JwkSet,
     validation: &Validation,
 ) -> Outcome<'k> {
-    ready(verify_with(input, keys, validation))
+    signed::ready(verify_with(input, keys, validation)).unwrap_or_else(|| Outcome::failed(signed::waited()))
 }
 
-/// Steps 1–8 only, with a local set (the JWS entry points of [`crate::jws`]): the payload is
-/// returned as octets.
-pub(crate) fn signature_local<'k>(input: &Input<'_>, keys: &'k JwkSet, opts: &JwsOptions) -> Outcome<'k> {
-    ready(signature(input, keys, opts))
-}
-
-/// Run a pipeline future whose key source answers at once (a local [`JwkSet`]).
-fn ready<'k>(fut: impl Future<Output = Outcome<'k>>) -> Outcome<'k> {
-    let fut = pin!(fut);
-    match fut.poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(outcome) => outcome,
-        // A local set's keys are ready at once: the pipeline never waits for them.
-        Poll::Pending => Outcome::failed(err!(InvalidConfig, "a local key set had to wait for keys")),
-    }
-}
-
-/// Steps 1–8: structure, header, keys, signature.
-async fn signature<'k, S: KeySource + ?Sized>(
-    input: &Input<'_>,
-    source: &'k S,
-    opts: &JwsOptions,
-) -> Outcome<'k> {
-    if opts.algorithms.is_empty() {
-        return Outcome::failed(err!(InvalidConfig, "the algorithm allowlist is empty"));
-    }
-    if input.json && input.token.trim_start().starts_with('{') {
-        return signature_json(input, source, opts)
-            .await
-            .unwrap_or_else(Outcome::failed);
-    }
-    let jws = match input.detached {
-        Some(content) => CompactJws::parse_detached(input.token, content, &opts.limits),
-        None => CompactJws::parse(input.token, &opts.limits),
-    };
-    match jws {
-        Ok(jws) => signature_compact(jws, source, opts).await,
-        Err(e) => Outcome::failed(e),
-    }
-}
-
-/// Steps 5–8 for a parsed compact JWS: header checks, keys from the source, signature.
-async fn signature_compact<'k, S: KeySource + ?Sized>(
-    jws: CompactJws<'_>,
-    source: &'k S,
-    opts: &JwsOptions,
-) -> Outcome<'k> {
-    let checked = match crate::jws::check_header(jws.header(), opts) {
-        Ok(alg) => match source.keys_for(jws.header()).await {
-            Ok(keys) => Ok((alg, keys)),
-            Err(e) => Err(e.at(Check::Key)),
-        },
-        Err(e) => Err(e),
-    };
-    let (alg, keys) = match checked {
-        Ok(found) => found,
-        Err(e) => {
-            return Outcome {
-                header: Some(jws.into_parts().0),
-                ..Outcome::failed(e)
-            };
-        }
-    };
-    let result = crate::jws::check_key_signature(&jws, &keys, alg);
-    let (header, payload) = jws.into_parts();
-    match result {
-        Ok(index) => Outcome {
-            header: Some(header),
-            alg: Some(alg),
-            keys: Some(keys),
-            key_index: Some(index),
-            payload: Some(payload),
+impl<'k> From<Signed<'k>> for Outcome<'k> {
+    fn from(s: Signed<'k>) -> Outcome<'k> {
+        Outcome {
+            header: s.header,
+            alg: s.alg,
+            keys: s.keys,
+            key_index: s.key_index,
+            payload: s.payload,
             claims: None,
-            error: None,
-        },
-        Err(e) => Outcome {
-            header: Some(header),
-            keys: Some(keys),
-            ..Outcome::failed(signature_error(e))
-        },
-    }
-}
-
-/// Steps 2–8 for a JWS JSON serialization (RFC 7515 §7.2): one signature must verify. The
-/// source is asked for keys with the first well-formed signature header.
-///
-/// # Errors
-/// A failure before any key was asked for (structure, every header refused).
-async fn signature_json<'k, S: KeySource + ?Sized>(
-    input: &Input<'_>,
-    source: &'k S,
-    opts: &JwsOptions,
-) -> Result<Outcome<'k>> {
-    let json = JwsJson::parse(input.token, &opts.limits)?;
-    let first = json.signatures().iter().find_map(|s| s.header().ok());
-    let keys = match &first {
-        Some(header) => source.keys_for(header).await.map_err(|e| e.at(Check::Key))?,
-        // No header is usable: verifying against no key reports the first header's error.
-        None => {
-            return Err(json
-                .verify(&JwkSet::from_keys(Vec::new()), opts)
-                .err()
-                .unwrap_or_else(Error::bad_signature));
+            error: s.error,
         }
-    };
-    let verified = match input.detached {
-        Some(content) => json.verify_detached(content, &keys, opts),
-        None => json.verify(&keys, opts),
-    };
-    Ok(match verified {
-        Ok(v) => Outcome {
-            header: Some(v.jws.header),
-            alg: Some(v.jws.alg),
-            keys: Some(keys),
-            key_index: Some(v.jws.key_index),
-            payload: Some(v.jws.payload),
-            claims: None,
-            error: None,
-        },
-        Err(e) => Outcome {
-            keys: Some(keys),
-            ..Outcome::failed(signature_error(e))
-        },
-    })
-}
-
-/// A failure at steps 7–8: `bad_signature` at the signature, anything else (no key fits,
-/// an unusable key) at key selection.
-fn signature_error(e: Error) -> Error {
-    let check = if e.kind() == crate::ErrorKind::BadSignature {
-        Check::Signature
-    } else {
-        Check::Key
-    };
-    e.at(check)
+    }
 }
 
 /// The token's `iss` must be the issuer whose discovery document gave the keys.

@@ -15,7 +15,7 @@ use super::{FetchPolicy, Fetcher, KeyLocation, fetch_failed};
 use crate::JwkSet;
 use crate::error::{Error, Result, err};
 use crate::jws::Header;
-use crate::jwt::Keys;
+use crate::jws::Keys;
 
 /// A snapshot of a [`KeyCache`] for health checks, metrics and `gateway explain`.
 #[derive(Clone, Debug)]
@@ -754,7 +754,7 @@ impl KeyCache {
 /// allowlist are checked before any key is fetched, so a malformed token or a refused `alg`
 /// never causes a request. With a [`KeyLocation::Discovery`] source, `iss` must also equal
 /// the issuer (`bad_issuer`, `missing_claim`).
-impl crate::jwt::KeySource for KeyCache {
+impl crate::jws::KeySource for KeyCache {
     async fn keys_for<'a>(&'a self, header: &Header) -> Result<Keys<'a>> {
         self.keys_for_header(header).await.map(Keys::Shared)
     }

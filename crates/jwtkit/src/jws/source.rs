@@ -1,14 +1,14 @@
 //! Where verification gets its keys: the [`KeySource`] trait, implemented by a local
 //! [`JwkSet`] and by the remote `KeyCache` (`crate::remote`), so that one pipeline
-//! ([`super::verify_with`]) serves both.
+//! ([`crate::jwt::verify_with`]) serves both.
 
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use super::Header;
 use crate::JwkSet;
 use crate::error::Result;
-use crate::jws::Header;
 
 /// A source of verification keys, asked once per token after its JWS Protected Header passed
 /// the header checks (steps 1–6 of [`crate::manual::validation_order`]), so a malformed

@@ -11,7 +11,7 @@
 //!
 //! **Detached content** (RFC 7515 Appendix F): a JSON JWS without a `"payload"` member parses
 //! ([`JwsJson::is_detached`]); [`JwsJson::verify`] rejects it (`malformed`, saying the content
-//! is detached) and [`JwsJson::verify_detached`] verifies it against the supplied content.
+//! is detached) and [`super::verify_detached`] verifies it against the supplied content.
 //!
 //! [`Limits::max_recipients`]: crate::Limits::max_recipients
 
@@ -253,7 +253,7 @@ impl JwsJson {
     }
 
     /// True when the `"payload"` member is absent: the content is detached (RFC 7515
-    /// Appendix F) and must be supplied to [`JwsJson::verify_detached`].
+    /// Appendix F) and must be supplied to [`super::verify_detached`].
     pub fn is_detached(&self) -> bool {
         self.payload.is_none()
     }

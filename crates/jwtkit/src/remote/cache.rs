@@ -172,7 +172,7 @@ impl KeyCache {
     /// [`KeyCache::spawn_refresher`] runs).
     ///
     /// # Errors
-    /// `invalid_config` for a URL or issuer refused by [`super::check_url`] (plain `http` to a
+    /// `invalid_config` for a URL or issuer refused by the transport rules (plain `http` to a
     /// non-loopback host without `allow_insecure_http`, other schemes, unparsable), an
     /// unusable `allowed_key_urls` entry, or a TLS stack that cannot start.
     pub fn new(source: KeyLocation, policy: FetchPolicy) -> Result<Arc<KeyCache>> {

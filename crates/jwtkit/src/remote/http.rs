@@ -116,7 +116,7 @@ pub struct Fetcher {
 
 impl Fetcher {
     /// Build the client: rustls on aws-lc-rs with the platform's root certificates, the
-    /// policy's timeouts, a redirect policy that applies [`check_url`] to every hop, no
+    /// policy's timeouts, a redirect policy that applies the transport rules to every hop, no
     /// decompression.
     ///
     /// # Errors
@@ -166,7 +166,7 @@ impl Fetcher {
     /// GET `url` under the policy.
     ///
     /// # Errors
-    /// `invalid_config` for a URL refused by [`check_url`]; `key_fetch_failed` for connection
+    /// `invalid_config` for a URL refused by the transport rules (https, or http to a loopback host); `key_fetch_failed` for connection
     /// errors, timeouts, refused redirects and non-2xx statuses (naming the status);
     /// `resource_limit` when the body exceeds `max_bytes` (checked on `Content-Length` first,
     /// then while reading).
@@ -267,7 +267,7 @@ impl Fetcher {
 
     /// OpenID Connect Discovery 1.0 §4 for `issuer`, falling back to RFC 8414 §3 when the
     /// OpenID configuration answers an HTTP 4xx status. The document's `issuer` must equal
-    /// `issuer` exactly and its `jwks_uri` must pass [`check_url`].
+    /// `issuer` exactly and its `jwks_uri` must pass the transport rules.
     ///
     /// # Errors
     /// `invalid_config` for a bad issuer URL; `key_fetch_failed` when neither document can be

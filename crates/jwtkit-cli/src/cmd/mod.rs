@@ -12,3 +12,4 @@ pub mod remote;
 pub mod sign;
 pub mod ui;
 pub mod verify;
+pub mod verify_jwe;

@@ -86,7 +86,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
                 "--payload gives the detached content of a JWS; this token is a JWE".into(),
             ));
         }
-        return super::decrypt::verify_jwe(args, st, token, extracted.notes.clone());
+        return super::verify_jwe::verify_jwe(args, st, token, extracted.notes.clone());
     }
     // Detached content (RFC 7515 Appendix F): the JWS Payload, supplied separately.
     let detached = args.payload.as_deref().map(input::content).transpose()?;

@@ -2,11 +2,13 @@
 //!
 //! Every table rejects unknown keys (`deny_unknown_fields`): a typo such as `audience = …`
 //! for `audiences` is an error naming the line, never a silently ignored setting. Durations
-//! are strings (`"30s"`, `"5m"`, `"250ms"`) or integers (seconds). [`Config::validate`] checks
-//! what serde cannot (references between tables, URLs, algorithm names) so that
-//! `jwtkit gateway --check` and hot reload reject the same configs the start-up does.
+//! are strings (`"30s"`, `"5m"`, `"250ms"`) or integers (seconds). This module is the plain
+//! data; what serde cannot check (references between tables, URLs, algorithm names, header
+//! names) is checked once, as [`crate::state::State::build`] parses each setting into the
+//! typed objects it keeps, so that `jwtkit gateway --check` and hot reload reject the same
+//! configs the start-up does.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -545,25 +547,10 @@ pub struct BucketConfig {
     pub burst: u32,
 }
 
-/// A header name a client may not forge and that no claim may use.
-const RESERVED_HEADERS: &[&str] = &[
-    "host",
-    "authorization",
-    "connection",
-    "upgrade",
-    "content-length",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "x-forwarded-for",
-    "x-forwarded-proto",
-    "x-forwarded-host",
-    "forwarded",
-    "cookie",
-];
-
 impl Config {
-    /// Parse TOML text.
+    /// Parse TOML text into the plain settings, then [`Config::validate`]. Cross-table checks
+    /// and the parsing of values (algorithms, token sources, upstream URLs, header names) happen
+    /// once, when the typed state is built from it ([`crate::state::State::build`]).
     ///
     /// # Errors
     /// Syntax errors, unknown keys and wrong types, with the line; then [`Config::validate`].
@@ -624,11 +611,12 @@ impl Config {
         Ok(config)
     }
 
-    /// Cross-table checks: unique provider names, one key source each, known algorithms and
-    /// token sources, routes naming known providers, valid upstream URLs and header names.
+    /// The checks of the server, store and cache tables (addresses, realm, store kind,
+    /// workers, shards). Providers and routes are checked as they are built, once
+    /// ([`crate::state::State::build`]).
     ///
     /// # Errors
-    /// The first problem found, naming the table.
+    /// The first problem found, naming the setting.
     pub fn validate(&self) -> anyhow::Result<()> {
         self.server
             .listen
@@ -661,91 +649,6 @@ impl Config {
                 bail!("store.url is only for kind = \"redis\"")
             }
             _ => {}
-        }
-        let mut names = HashSet::new();
-        for p in &self.providers {
-            let ctx = format!("provider {:?}", p.name);
-            if !names.insert(p.name.as_str()) {
-                bail!("{ctx}: the name is used twice");
-            }
-            let sources =
-                usize::from(p.jwks_uri.is_some()) + usize::from(p.discovery) + usize::from(p.keys.is_some());
-            if sources != 1 {
-                bail!("{ctx}: give exactly one of jwks_uri, discovery = true or keys");
-            }
-            if p.issuer.is_empty() || p.audiences.iter().any(String::is_empty) {
-                bail!("{ctx}: issuer and audiences must not be empty strings");
-            }
-            if p.algorithms.is_empty() {
-                bail!("{ctx}: algorithms is empty; list the algorithms the issuer signs with");
-            }
-            for a in &p.algorithms {
-                a.parse::<jwtkit::JwsAlg>()
-                    .map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))?;
-            }
-            crate::encryption::validate_config(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
-            if p.token_from.is_empty() {
-                bail!("{ctx}: token_from is empty");
-            }
-            for t in &p.token_from {
-                crate::provider::TokenSource::parse(t).map_err(|e| anyhow::anyhow!("{ctx}: {e}"))?;
-            }
-        }
-        let mut seen = HashSet::new();
-        for r in &self.routes {
-            let ctx = format!("route {:?}", r.name.as_deref().unwrap_or(&r.path_prefix));
-            if !r.path_prefix.starts_with('/') {
-                bail!("{ctx}: path_prefix must start with '/'");
-            }
-            if !seen.insert((r.host.clone(), r.path_prefix.trim_end_matches('/').to_string())) {
-                bail!("{ctx}: another route has the same host and path_prefix");
-            }
-            crate::route::Upstream::parse(&r.upstream).map_err(|e| anyhow::anyhow!("{ctx}: {e}"))?;
-            if r.host_header != "keep" && r.host_header != "upstream" {
-                http::HeaderValue::from_str(&r.host_header)
-                    .map_err(|_| anyhow::anyhow!("{ctx}: host_header is not a valid header value"))?;
-            }
-            if let AuthConfig::Jwt(a) = &r.auth {
-                if a.providers.is_empty() {
-                    bail!("{ctx}: auth.providers is empty (use auth = \"none\" for a public route)");
-                }
-                for p in &a.providers {
-                    if !names.contains(p.as_str()) {
-                        bail!("{ctx}: auth names unknown provider {p:?}");
-                    }
-                }
-                for s in &a.scopes {
-                    if s.is_empty() || s.contains(['"', '\\', ' ']) || s.chars().any(char::is_control) {
-                        bail!("{ctx}: scope {s:?} must be a non-empty token without spaces or quotes");
-                    }
-                }
-            } else if !r.claims_to_headers.is_empty() || r.rate_limit.is_some() {
-                bail!("{ctx}: claims_to_headers and rate_limit need auth with providers");
-            }
-            for (claim, header) in &r.claims_to_headers {
-                let name = http::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
-                    anyhow::anyhow!("{ctx}: {header:?} (for claim {claim}) is not a header name")
-                })?;
-                if name.as_str().contains('_') {
-                    bail!(
-                        "{ctx}: claims_to_headers header {header:?} contains \"_\": upstream frameworks read it as the \"-\" spelling; name it with \"-\""
-                    );
-                }
-                if RESERVED_HEADERS.contains(&name.as_str()) {
-                    bail!("{ctx}: claims cannot be written to the {header} header");
-                }
-            }
-            for b in [
-                r.rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
-                r.anonymous_rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if !(b.0.is_finite() && b.0 > 0.0) || b.1 == 0 {
-                    bail!("{ctx}: rate limits need per_second > 0 and burst >= 1");
-                }
-            }
         }
         if self.server.workers == Some(0) {
             bail!("server.workers must be at least 1");

@@ -11,8 +11,8 @@
 //! the provider.
 //!
 //! Bearer tokens are compact (RFC 6750 §2.1 `b64token`): JWE JSON serializations are refused.
-//! `RSA1_5` and `PBES2-*` are refused at config time (`validate_config`, run by
-//! [`crate::config::Config::validate`]), and again when the keys are loaded.
+//! `RSA1_5` and `PBES2-*` are refused when the config is built (`EncryptionSpec::parse`, run
+//! by [`crate::provider::Provider::new`]).
 //!
 //! [RFC 7516]: https://www.rfc-editor.org/rfc/rfc7516
 //! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
@@ -81,52 +81,74 @@ impl std::fmt::Display for KeyDocument {
     }
 }
 
-/// The encrypted-token settings of a provider: `decryption_key` with both allowlists, no
-/// allowlist or `require_encryption` without a key, known algorithm names, and never `RSA1_5`
-/// (Bleichenbacher padding oracle) or `PBES2-*` (a sender-chosen iteration count per request).
-pub(crate) fn validate_config(p: &ProviderConfig) -> anyhow::Result<()> {
-    let Some(spec) = &p.decryption_key else {
-        if !p.key_management_algorithms.is_empty()
-            || !p.content_encryption_algorithms.is_empty()
-            || p.require_encryption
-        {
+/// The encrypted-token settings of a provider, checked and parsed: where the decryption key
+/// is, and the two allowlists.
+pub(crate) struct EncryptionSpec {
+    doc: KeyDocument,
+    key_algorithms: KeyMgmtSet,
+    encryptions: EncSet,
+}
+
+impl EncryptionSpec {
+    /// `decryption_key` with both allowlists, no allowlist or `require_encryption` without a
+    /// key, known algorithm names, and never `RSA1_5` (Bleichenbacher padding oracle) or
+    /// `PBES2-*` (a sender-chosen iteration count per request). None without `decryption_key`.
+    ///
+    /// # Errors
+    /// The first problem, naming the setting.
+    pub(crate) fn parse(p: &ProviderConfig) -> anyhow::Result<Option<EncryptionSpec>> {
+        let Some(spec) = &p.decryption_key else {
+            if !p.key_management_algorithms.is_empty()
+                || !p.content_encryption_algorithms.is_empty()
+                || p.require_encryption
+            {
+                bail!(
+                    "key_management_algorithms, content_encryption_algorithms and require_encryption need decryption_key"
+                );
+            }
+            return Ok(None);
+        };
+        let doc = KeyDocument::parse(spec).context("decryption_key")?;
+        if p.key_management_algorithms.is_empty() {
             bail!(
-                "key_management_algorithms, content_encryption_algorithms and require_encryption need decryption_key"
+                "decryption_key needs key_management_algorithms, the JWE alg values accepted (e.g. [\"RSA-OAEP-256\"] or [\"ECDH-ES+A256KW\"])"
             );
         }
-        return Ok(());
-    };
-    KeyDocument::parse(spec).context("decryption_key")?;
-    if p.key_management_algorithms.is_empty() {
-        bail!(
-            "decryption_key needs key_management_algorithms, the JWE alg values accepted (e.g. [\"RSA-OAEP-256\"] or [\"ECDH-ES+A256KW\"])"
-        );
-    }
-    for a in &p.key_management_algorithms {
-        let alg = a
-            .parse::<jwtkit::KeyMgmtAlg>()
-            .map_err(|e| anyhow::anyhow!("key_management_algorithms: {}", e.message()))?;
-        if alg == jwtkit::KeyMgmtAlg::RSA1_5 {
+        let mut key_algorithms = KeyMgmtSet::empty();
+        for a in &p.key_management_algorithms {
+            let alg = a
+                .parse::<KeyMgmtAlg>()
+                .map_err(|e| anyhow::anyhow!("key_management_algorithms: {}", e.message()))?;
+            if alg == KeyMgmtAlg::RSA1_5 {
+                bail!(
+                    "key_management_algorithms: RSA1_5 is never accepted by the gateway: RSAES-PKCS1-v1_5 decryption is open to Bleichenbacher padding-oracle attacks; use RSA-OAEP-256 (or ECDH-ES+A256KW)"
+                );
+            }
+            if alg.is_pbes2() {
+                bail!(
+                    "key_management_algorithms: {a} is refused by the gateway: password-based key management costs the sender-chosen p2c PBKDF2 iterations on every request; use A256KW or dir with a random key, or RSA-OAEP-256 / ECDH-ES"
+                );
+            }
+            key_algorithms = key_algorithms.with(alg);
+        }
+        if p.content_encryption_algorithms.is_empty() {
             bail!(
-                "key_management_algorithms: RSA1_5 is never accepted by the gateway: RSAES-PKCS1-v1_5 decryption is open to Bleichenbacher padding-oracle attacks; use RSA-OAEP-256 (or ECDH-ES+A256KW)"
+                "decryption_key needs content_encryption_algorithms, the JWE enc values accepted (e.g. [\"A256GCM\"])"
             );
         }
-        if alg.is_pbes2() {
-            bail!(
-                "key_management_algorithms: {a} is refused by the gateway: password-based key management costs the sender-chosen p2c PBKDF2 iterations on every request; use A256KW or dir with a random key, or RSA-OAEP-256 / ECDH-ES"
+        let mut encryptions = EncSet::empty();
+        for e in &p.content_encryption_algorithms {
+            encryptions = encryptions.with(
+                e.parse::<EncAlg>()
+                    .map_err(|e| anyhow::anyhow!("content_encryption_algorithms: {}", e.message()))?,
             );
         }
+        Ok(Some(EncryptionSpec {
+            doc,
+            key_algorithms,
+            encryptions,
+        }))
     }
-    if p.content_encryption_algorithms.is_empty() {
-        bail!(
-            "decryption_key needs content_encryption_algorithms, the JWE enc values accepted (e.g. [\"A256GCM\"])"
-        );
-    }
-    for e in &p.content_encryption_algorithms {
-        e.parse::<jwtkit::EncAlg>()
-            .map_err(|e| anyhow::anyhow!("content_encryption_algorithms: {}", e.message()))?;
-    }
-    Ok(())
 }
 
 /// A provider's decryption setup, built from its config at start and on every reload.
@@ -188,28 +210,26 @@ pub fn is_compact_jwe(token: &str) -> bool {
 }
 
 impl Decryption {
-    /// Load the provider's decryption key and allowlists (`None` without `decryption_key`).
+    /// Load the provider's decryption key for its checked settings ([`EncryptionSpec::parse`]).
     /// `limits` bound the token (and the inflated plaintext, a nested JWT of the same size).
     ///
     /// # Errors
-    /// An unreadable key document, a key set with no private key for one of the key
-    /// management algorithms, or an invalid allowlist (normally caught by `Config::validate`).
-    pub fn new(p: &ProviderConfig, limits: Limits) -> anyhow::Result<Option<Decryption>> {
-        let Some(spec) = &p.decryption_key else {
-            return Ok(None);
-        };
-        let doc = KeyDocument::parse(spec)?;
+    /// An unreadable key document, or a key set with no private key for one of the key
+    /// management algorithms.
+    pub(crate) fn new(
+        p: &ProviderConfig,
+        spec: EncryptionSpec,
+        limits: Limits,
+    ) -> anyhow::Result<Decryption> {
+        let EncryptionSpec {
+            doc,
+            key_algorithms,
+            encryptions,
+        } = spec;
         let bytes = doc.read().map_err(|e| anyhow::anyhow!("decryption_key: {e:#}"))?;
         let (keys, _) = jwtkit::key::load(&bytes, &Limits::default())
             .map_err(|e| anyhow::anyhow!("decryption_key {doc}: {}", e.message()))?;
-        let mut key_algorithms = KeyMgmtSet::empty();
-        for a in &p.key_management_algorithms {
-            let alg = a
-                .parse::<KeyMgmtAlg>()
-                .map_err(|e| anyhow::anyhow!("key_management_algorithms: {}", e.message()))?;
-            if alg == KeyMgmtAlg::RSA1_5 || alg.is_pbes2() {
-                anyhow::bail!("key_management_algorithms: {alg} is refused by the gateway");
-            }
+        for alg in key_algorithms.iter() {
             if !keys.keys().iter().any(|k| k.is_private() && alg.fits(k.family())) {
                 anyhow::bail!(
                     "decryption_key {doc} holds no private key for {alg} (needs {}); keys: {}",
@@ -217,14 +237,6 @@ impl Decryption {
                     keys.labels().join(", ")
                 );
             }
-            key_algorithms = key_algorithms.with(alg);
-        }
-        let mut encryptions = EncSet::empty();
-        for e in &p.content_encryption_algorithms {
-            encryptions = encryptions.with(
-                e.parse::<EncAlg>()
-                    .map_err(|e| anyhow::anyhow!("content_encryption_algorithms: {}", e.message()))?,
-            );
         }
         let mut options = DecryptOptions::new(key_algorithms, encryptions);
         options.limits = Limits {
@@ -247,13 +259,13 @@ impl Decryption {
                 .collect::<Vec<_>>()
                 .join(",")
         );
-        Ok(Some(Decryption {
+        Ok(Decryption {
             keys,
             options,
             required: p.require_encryption,
             source: doc.to_string(),
             fingerprint,
-        }))
+        })
     }
 
     /// Whether `other` has the same keys and allowlists.
@@ -424,7 +436,15 @@ token_from = ["header:Authorization"]
         .unwrap();
         assert!(ok.providers[0].require_encryption);
         assert_eq!(ok.providers[0].decryption_key.as_deref(), Some("enc.pem"));
-        let err = |extra: &str| format!("{:#}", with(extra).unwrap_err());
+        // The settings are checked as the provider is built (before its key file is read).
+        let err = |extra: &str| {
+            let built = with(extra)
+                .and_then(|c| crate::state::State::build(c, &crate::provider::KeyRegistry::default(), 1));
+            match built {
+                Ok(_) => panic!("accepted: {extra}"),
+                Err(e) => format!("{e:#}"),
+            }
+        };
         let e = err(
             "decryption_key = \"enc.pem\"\nkey_management_algorithms = [\"RSA-OAEP-256\", \"RSA1_5\"]\ncontent_encryption_algorithms = [\"A256GCM\"]",
         );

@@ -3,9 +3,10 @@
 //!
 //! It builds the same [`crate::Shared`] state as a live gateway and runs
 //! [`crate::pipeline::decide`] with tracing on — the code path of live traffic — then lists
-//! the core's fixed validation order ([`jwtkit::manual::validation_order`]) with each check
-//! passed, failed or not reached — for an encrypted token (JWE) first the decryption checks
-//! (`jwtkit::manual::jwe_decryption_order`), then the nested JWT — and, when a signature fails, the local diagnosis
+//! the core's fixed validation order ([`jwtkit::Check::JWS_ORDER`]) with each check passed,
+//! failed (the step the core's error names, [`jwtkit::Error::check`]) or not reached — for an
+//! encrypted token (JWE) first the decryption checks ([`jwtkit::Check::JWE_ORDER`]), then the
+//! nested JWT — and, when a signature fails, the local diagnosis
 //! ([`jwtkit::diagnose`]; never sent to clients by the live gateway). Explain does not take
 //! rate-limit tokens; it reads revocations when the store can be opened (an embedded store
 //! held by a running gateway cannot, and the step says so).
@@ -14,7 +15,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use jwtkit::{Detail, ErrorKind};
+use jwtkit::{Check, ErrorKind};
 use serde_json::{Value, json};
 
 use crate::Shared;
@@ -25,68 +26,53 @@ use crate::response;
 use crate::route::Auth;
 use crate::store::Store;
 
-/// The verification checks in the core's order, each with the kinds that fail there.
-const VERIFY_ORDER: &[(&str, &[ErrorKind])] = &[
-    ("size", &[ErrorKind::ResourceLimit]),
-    ("structure (3 segments)", &[ErrorKind::Malformed]),
-    ("base64url", &[ErrorKind::BadBase64]),
-    ("JSON header", &[ErrorKind::BadJson, ErrorKind::DuplicateMember]),
-    ("crit", &[ErrorKind::UnsupportedCrit]),
-    (
-        "algorithm allowlist",
-        &[
-            ErrorKind::AlgNone,
-            ErrorKind::AlgNotAllowed,
-            ErrorKind::UnsupportedAlg,
-        ],
-    ),
-    (
-        "key selection",
-        &[
-            ErrorKind::KeyNotFound,
-            ErrorKind::KeyMismatch,
-            ErrorKind::KeyFetchFailed,
-            ErrorKind::BadKey,
-        ],
-    ),
-    ("signature", &[ErrorKind::BadSignature]),
-    ("claim types", &[]),
-    ("required claims", &[ErrorKind::MissingClaim]),
-    ("exp", &[ErrorKind::Expired]),
-    ("nbf", &[ErrorKind::NotYetValid]),
-    ("iat", &[ErrorKind::IssuedInFuture]),
-    ("max age", &[ErrorKind::TooOld]),
-    ("iss", &[ErrorKind::BadIssuer]),
-    ("aud", &[ErrorKind::BadAudience]),
-    ("sub", &[ErrorKind::BadSubject]),
-    ("typ", &[ErrorKind::BadType]),
-];
+/// The rows of a verification: the core's order ([`Check::JWS_ORDER`]); the claims-set
+/// parse (step 9) is shown only when it is the step that failed.
+fn verify_rows(failed: Option<Check>) -> Vec<Check> {
+    Check::JWS_ORDER
+        .into_iter()
+        .filter(|c| *c != Check::ClaimsSet || failed == Some(Check::ClaimsSet))
+        .collect()
+}
 
-/// The decryption checks of an encrypted token (`jwtkit::manual::jwe_decryption_order`
-/// J1–J11), each with the kinds that fail there; the nested JWT then goes through
-/// [`VERIFY_ORDER`].
-const DECRYPT_ORDER: &[(&str, &[ErrorKind])] = &[
-    ("JWE size", &[ErrorKind::ResourceLimit]),
-    ("JWE structure", &[ErrorKind::Malformed]),
-    ("JWE base64url", &[ErrorKind::BadBase64]),
-    (
-        "JWE header",
-        &[
-            ErrorKind::BadJson,
-            ErrorKind::DuplicateMember,
-            ErrorKind::UnsupportedCrit,
-        ],
-    ),
-    (
-        "alg / enc allowlists",
-        &[ErrorKind::UnsupportedAlg, ErrorKind::AlgNotAllowed],
-    ),
-    (
-        "decryption key",
-        &[ErrorKind::KeyNotFound, ErrorKind::KeyMismatch],
-    ),
-    ("decryption", &[ErrorKind::DecryptFailed]),
-];
+/// The row where an error failed; a check outside `rows` (the caller's configuration, a key
+/// the operator gave) is shown at the closest row: key selection for keys, else structure.
+fn failed_row(rows: &[Check], e: &jwtkit::Error) -> usize {
+    let check = match e.check() {
+        Check::KeyInput => Check::Key,
+        c => c,
+    };
+    rows.iter().position(|c| *c == check).unwrap_or(1)
+}
+
+/// Expand one recorded step into the rows of a core order: passed up to the failed one,
+/// failed there, skipped after.
+fn expand(
+    phase: &'static str,
+    rows: &[Check],
+    failed: Option<&jwtkit::Error>,
+    pass_detail: String,
+) -> Vec<Step> {
+    let fail_at = failed.map(|e| failed_row(rows, e));
+    let last = rows.len().saturating_sub(1);
+    rows.iter()
+        .enumerate()
+        .map(|(i, check)| {
+            let (outcome, detail) = match (fail_at, failed) {
+                (Some(f), Some(e)) if i == f => (Outcome::Fail, e.to_string()),
+                (Some(f), _) if i > f => (Outcome::Skip, "not reached".into()),
+                (None, _) if i == last => (Outcome::Pass, pass_detail.clone()),
+                _ => (Outcome::Pass, String::new()),
+            };
+            Step {
+                phase,
+                check: check.name().to_string(),
+                outcome,
+                detail,
+            }
+        })
+        .collect()
+}
 
 /// What explain found.
 pub struct Report {
@@ -178,7 +164,7 @@ pub async fn explain_with(
     let flow = crate::pipeline::decide(shared, &mut ctx, &mut parts).await;
     let mut steps = ctx.trace.take().unwrap_or_default();
     let mut hints = Vec::new();
-    // Expand the decryption of a JWE into its fixed order of checks.
+    // Expand the decryption of a JWE into the core's order of checks.
     if let Some(pos) = steps
         .iter()
         .position(|s| s.phase == "authenticate" && s.check == "decrypt")
@@ -186,29 +172,11 @@ pub async fn explain_with(
         let failed = (steps[pos].outcome == Outcome::Fail)
             .then_some(ctx.error.as_ref())
             .flatten();
-        let fail_at = failed.map(failing_decrypt_check);
         let pass_detail = std::mem::take(&mut steps[pos].detail);
-        let detail: Vec<Step> = DECRYPT_ORDER
-            .iter()
-            .enumerate()
-            .map(|(i, (name, _))| {
-                let (outcome, detail) = match (fail_at, failed) {
-                    (Some(f), Some(e)) if i == f => (Outcome::Fail, e.to_string()),
-                    (Some(f), _) if i > f => (Outcome::Skip, "not reached".into()),
-                    (None, _) if i == DECRYPT_ORDER.len() - 1 => (Outcome::Pass, pass_detail.clone()),
-                    _ => (Outcome::Pass, String::new()),
-                };
-                Step {
-                    phase: "decrypt",
-                    check: (*name).to_string(),
-                    outcome,
-                    detail,
-                }
-            })
-            .collect();
-        steps.splice(pos..=pos, detail);
+        let rows = expand("decrypt", &Check::JWE_ORDER, failed, pass_detail);
+        steps.splice(pos..=pos, rows);
     }
-    // Expand the single core call into its fixed order of checks.
+    // Expand the single core call into the core's order of checks.
     if let Some(pos) = steps
         .iter()
         .position(|s| s.phase == "authenticate" && s.check == "verify")
@@ -218,27 +186,8 @@ pub async fn explain_with(
             .as_ref()
             .filter(|e| e.kind() != ErrorKind::Revoked && steps[pos].outcome == Outcome::Fail);
         if failed.is_some() || steps[pos].outcome == Outcome::Pass {
-            let fail_at = failed.map(failing_check);
-            let mut detail = Vec::new();
-            for (i, (name, _)) in VERIFY_ORDER.iter().enumerate() {
-                let outcome = match fail_at {
-                    Some(f) if i == f => Outcome::Fail,
-                    Some(f) if i > f => Outcome::Skip,
-                    _ => Outcome::Pass,
-                };
-                let d = match (&outcome, failed) {
-                    (Outcome::Fail, Some(e)) => e.to_string(),
-                    (Outcome::Skip, _) => "not reached".into(),
-                    _ => String::new(),
-                };
-                detail.push(Step {
-                    phase: "verify",
-                    check: (*name).to_string(),
-                    outcome,
-                    detail: d,
-                });
-            }
-            steps.splice(pos..pos, detail);
+            let rows = verify_rows(failed.map(jwtkit::Error::check));
+            steps.splice(pos..pos, expand("verify", &rows, failed, String::new()));
         }
         if let (Some(e), Some(p)) = (failed, ctx.provider.as_ref().or_else(|| route_provider(&ctx)))
             && matches!(
@@ -293,31 +242,6 @@ fn route_provider(ctx: &Ctx) -> Option<&Arc<crate::provider::Provider>> {
         Auth::Jwt { providers, .. } => providers.first(),
         Auth::None => None,
     }
-}
-
-fn failing_decrypt_check(e: &jwtkit::Error) -> usize {
-    let last = DECRYPT_ORDER.len() - 1;
-    match (e.kind(), e.detail()) {
-        // Past the size check, a limit is the inflated plaintext (zip) or the JSON depth.
-        (ErrorKind::ResourceLimit, Some(Detail::Limit { what, .. })) if *what == "json_depth" => 3,
-        (ErrorKind::ResourceLimit, Some(Detail::Limit { what, .. })) if *what != "token_bytes" => last,
-        (kind, _) => DECRYPT_ORDER
-            .iter()
-            .position(|(_, kinds)| kinds.contains(&kind))
-            .unwrap_or(1),
-    }
-}
-
-fn failing_check(e: &jwtkit::Error) -> usize {
-    let claim_type = e.kind() == ErrorKind::Malformed
-        && (matches!(e.detail(), Some(Detail::Mismatch { .. })) || e.message().starts_with("claim "));
-    if claim_type {
-        return 8;
-    }
-    VERIFY_ORDER
-        .iter()
-        .position(|(_, kinds)| kinds.contains(&e.kind()))
-        .unwrap_or(1)
 }
 
 impl Report {

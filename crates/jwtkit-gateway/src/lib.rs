@@ -39,6 +39,7 @@ pub mod rate_limit;
 pub mod response;
 pub mod revocation;
 pub mod route;
+pub mod state;
 pub mod store;
 pub mod token_cache;
 
@@ -101,10 +102,10 @@ impl Shared {
     /// Load or fetch every provider's keys now.
     pub async fn refresh_keys(&self) {
         let state = self.state.load_full();
-        let mut done: Vec<&Arc<dyn provider::KeySource>> = Vec::new();
+        let mut done: Vec<&provider::ProviderKeys> = Vec::new();
         for p in &state.providers {
             // Providers sharing a key cache (same source and policy) fetch once.
-            if done.iter().any(|d| Arc::ptr_eq(d, &p.keys)) {
+            if done.iter().any(|d| d.same_cache(&p.keys)) {
                 continue;
             }
             done.push(&p.keys);
@@ -580,11 +581,8 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
                     .map(|k| k.family().to_string())
                     .collect();
                 let usable = set
-                    .iter()
-                    .flat_map(|s| s.keys())
-                    .fold(jwtkit::AlgSet::empty(), |acc, k| {
-                        k.algorithms().iter().fold(acc, jwtkit::AlgSet::with)
-                    })
+                    .as_deref()
+                    .map_or(jwtkit::AlgSet::empty(), jwtkit::JwkSet::algorithms)
                     .intersect(p.validation.algorithms());
                 if usable.is_empty() {
                     anyhow::bail!(

@@ -17,12 +17,13 @@ use http::request::Parts;
 use jwtkit::ErrorKind;
 
 use crate::Shared;
-use crate::config::{Config, StoreErrorPolicy};
+use crate::config::StoreErrorPolicy;
 use crate::encryption::{self, OpenError, Opened, Stage};
-use crate::provider::{KeyRegistry, Provider};
+use crate::provider::Provider;
 use crate::rate_limit::{BucketRequest, Decision};
 use crate::response::{Rejection, from_error};
-use crate::route::{Auth, Route, RouteTable};
+use crate::route::{Auth, Route};
+pub use crate::state::State;
 use crate::store::Check;
 use crate::token_cache::{Identity, Lookup, hash_token, short_id};
 
@@ -33,63 +34,6 @@ pub enum Flow {
     Continue,
     /// Answer now.
     Respond(Rejection),
-}
-
-/// One configuration generation: what hot reload swaps atomically.
-pub struct State {
-    /// Increases with every successful load.
-    pub generation: u64,
-    /// The config it was built from.
-    pub config: Config,
-    /// Providers by config order.
-    pub providers: Vec<Arc<Provider>>,
-    /// Routes.
-    pub routes: RouteTable,
-    /// Resolved admin token.
-    pub admin_token: Option<String>,
-    /// The proxy listener's TLS certificate and settings (`server.tls`), loaded with this generation.
-    pub tls: Option<Arc<crate::listener_tls::TlsListener>>,
-    /// Every header an upstream may take as verified, in every spelling (all routes).
-    pub identity_headers: Arc<crate::identity_headers::IdentityHeaders>,
-}
-
-impl State {
-    /// Build everything a config describes (key sources come from the shared registry).
-    ///
-    /// # Errors
-    /// Anything invalid; the caller keeps the previous state.
-    pub fn build(config: Config, registry: &KeyRegistry, generation: u64) -> anyhow::Result<State> {
-        config.validate()?;
-        let providers = config
-            .providers
-            .iter()
-            .map(|p| Provider::new(p, registry, config.server.max_token_bytes).map(Arc::new))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let routes = config
-            .routes
-            .iter()
-            .map(|r| Route::new(r, &providers, config.server.request_timeout.0).map(Arc::new))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let admin_token = match &config.server.admin_token {
-            Some(spec) => Some(crate::config::resolve_secret(spec)?),
-            None => std::env::var("JWTKIT_ADMIN_TOKEN").ok(),
-        }
-        .filter(|t| !t.is_empty());
-        let tls = config
-            .server
-            .tls
-            .as_ref()
-            .map(crate::listener_tls::TlsListener::load);
-        Ok(State {
-            tls: tls.transpose()?.map(Arc::new),
-            identity_headers: Arc::new(crate::identity_headers::IdentityHeaders::new(&config)),
-            generation,
-            routes: RouteTable::new(routes),
-            providers,
-            admin_token,
-            config,
-        })
-    }
 }
 
 /// Result of one check, for `explain`.
@@ -329,6 +273,9 @@ fn select_provider<'p>(
     }
 }
 
+/// The authenticate phase, in steps: find the token ([`find_token`]), choose its provider
+/// ([`choose_provider`]), then reuse a cached verification or verify it
+/// ([`verified_identity`]: one core call per token, [`Provider::authenticate`]).
 async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     let Some(route) = ctx.route.clone() else {
         return Flow::Continue;
@@ -346,24 +293,60 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     if ctx.preflight {
         return Flow::Continue;
     }
+    let token = match find_token(ctx, providers, sources, *allow_missing, parts) {
+        Ok(Some(token)) => token,
+        Ok(None) => return Flow::Continue,
+        Err(flow) => return flow,
+    };
+    let started = Instant::now();
+    let (provider, opened) = match choose_provider(shared, ctx, providers, token) {
+        Ok(chosen) => chosen,
+        Err(flow) => return flow,
+    };
+    let identity = match verified_identity(shared, ctx, providers, provider, opened, token, started).await {
+        Ok(identity) => identity,
+        Err(flow) => return flow,
+    };
+    ctx.step("authenticate", "verify", Outcome::Pass, || {
+        format!(
+            "signature and claims valid (sub {:?}, exp {})",
+            identity.sub.as_deref().unwrap_or("-"),
+            identity
+                .not_after
+                .map_or("none".to_string(), jwtkit::jwt::time::format_utc)
+        )
+    });
+    ctx.identity = Some(identity);
+    Flow::Continue
+}
+
+/// The token of a request (RFC 6750 §2), its hash and whether it is a JWE; `Ok(None)` for an
+/// anonymous request the route allows.
+fn find_token<'r>(
+    ctx: &mut Ctx,
+    providers: &[Arc<Provider>],
+    sources: &[crate::provider::TokenSource],
+    allow_missing: bool,
+    parts: &'r Parts,
+) -> Result<Option<&'r str>, Flow> {
     let found = match crate::provider::find_token(sources, &parts.headers, parts.uri.query()) {
         Ok(found) => found,
         Err(why) => {
             ctx.step("authenticate", "token", Outcome::Fail, || why.to_string());
-            return deny(ctx, Rejection::InvalidRequest(why));
+            return Err(deny(ctx, Rejection::InvalidRequest(why)));
         }
     };
     let Some((source, token)) = found else {
-        if *allow_missing {
+        if allow_missing {
             ctx.step("authenticate", "token", Outcome::Skip, || {
                 "no token; allow_missing: anonymous".into()
             });
-            return Flow::Continue;
+            return Ok(None);
         }
         ctx.step("authenticate", "token", Outcome::Fail, || {
             format!("no token in {sources:?}")
         });
-        return Flow::Respond(Rejection::MissingToken);
+        return Err(Flow::Respond(Rejection::MissingToken));
     };
     let hash = hash_token(token);
     ctx.token_hash = Some(hash);
@@ -382,41 +365,40 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     });
     let max = ctx.state.config.server.max_token_bytes;
     if token.len() > max {
-        return reject(
-            ctx,
-            None,
-            jwtkit::Error::new(
-                ErrorKind::ResourceLimit,
-                format!("token is {} bytes, above {max}", token.len()),
-            ),
+        let e = jwtkit::Error::new(
+            ErrorKind::ResourceLimit,
+            format!("token is {} bytes, above {max}", token.len()),
         );
+        return Err(reject(ctx, None, e));
     }
-    let t0 = Instant::now();
-    let mut opened: Option<Opened> = None;
-    let mut provider = if ctx.encrypted {
-        match choose_for_jwe(shared, ctx, providers, token, &hash) {
-            Ok((p, o)) => {
-                opened = o;
-                p
-            }
-            Err(e) => return reject_open(ctx, None, e),
-        }
+    Ok(Some(token))
+}
+
+/// The provider of a token: for a JWE, the one that decrypts it (the JWE may then be open
+/// already); else the route's only one, or the one whose issuer is the token's unverified
+/// `iss`. A provider that requires encryption refuses a plain JWS.
+fn choose_provider(
+    shared: &Shared,
+    ctx: &mut Ctx,
+    providers: &[Arc<Provider>],
+    token: &str,
+) -> Result<(Arc<Provider>, Option<Opened>), Flow> {
+    let hash = ctx.token_hash.unwrap_or_else(|| hash_token(token));
+    let (provider, opened) = if ctx.encrypted {
+        choose_for_jwe(shared, ctx, providers, token, &hash).map_err(|e| reject_open(ctx, None, e))?
     } else {
         match select_provider(providers, token, &providers[0].validation.limits().clone()) {
-            Ok(p) => p.clone(),
+            Ok(p) => (p.clone(), None),
             Err(kind) => {
+                let issuers: Vec<&str> = providers.iter().map(|p| p.issuer.as_str()).collect();
                 let e = jwtkit::Error::new(
                     kind,
                     format!(
                         "the token's iss names none of the route's providers ({})",
-                        providers
-                            .iter()
-                            .map(|p| p.issuer.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        issuers.join(", ")
                     ),
                 );
-                return reject(ctx, None, e);
+                return Err(reject(ctx, None, e));
             }
         }
     };
@@ -436,104 +418,100 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
                 provider.name
             ),
         );
-        return reject_as(
-            ctx,
-            Some(&provider),
-            e,
-            "encryption",
-            Rejection::EncryptionRequired,
-        );
+        let r = Rejection::EncryptionRequired;
+        return Err(reject_as(ctx, Some(&provider), e, "encryption", r));
     }
+    Ok((provider, opened))
+}
+
+/// The identity of a token: from the verified-token cache, or by opening a JWE and verifying
+/// the JWT with one core call ([`Provider::authenticate`]), then cached.
+async fn verified_identity(
+    shared: &Shared,
+    ctx: &mut Ctx,
+    providers: &[Arc<Provider>],
+    mut provider: Arc<Provider>,
+    opened: Option<Opened>,
+    token: &str,
+    started: Instant,
+) -> Result<Arc<Identity>, Flow> {
+    let hash = ctx.token_hash.unwrap_or_else(|| hash_token(token));
     let now_s = now();
-    let keys = provider.keys.current();
-    let lookup = if ctx.trace.is_some() {
-        Lookup::Miss
-    } else {
-        shared.cache.get(
+    if ctx.trace.is_none() {
+        let keys = provider.keys.current();
+        let lookup = shared.cache.get(
             &hash,
             &provider.name,
             ctx.state.generation,
             now_s as f64,
             keys.as_ref(),
-        )
-    };
-    let identity = match lookup {
-        Lookup::Hit(id) => {
+        );
+        if let Lookup::Hit(id) = lookup {
             ctx.cache_hit = true;
-            id
+            return Ok(id);
         }
-        Lookup::Miss => {
-            let t0 = if opened.is_some() { t0 } else { Instant::now() };
-            let nested;
-            let jwt = if ctx.encrypted {
-                let o = match opened.take() {
-                    Some(o) => o,
-                    None => match open_again(providers, &provider, token) {
-                        Ok((p, o)) => {
-                            provider = p;
-                            ctx.provider = Some(provider.clone());
-                            o
-                        }
-                        Err(e) => {
-                            let p = provider.clone();
-                            return reject_open(ctx, Some(&p), e);
-                        }
-                    },
-                };
-                ctx.step("authenticate", "decrypt", Outcome::Pass, || {
-                    format!(
-                        "alg {}, enc {} with {} (decryption_key {})",
-                        o.alg,
-                        o.enc,
-                        o.key,
-                        provider.decryption.as_ref().map_or("-", |d| d.source.as_str())
-                    )
-                });
-                ctx.step("authenticate", "nested JWT", Outcome::Pass, || {
-                    format!("{} bytes, verified by provider {}", o.nested.len(), provider.name)
-                });
-                if ctx.trace.is_some() {
-                    ctx.nested = Some(o.nested.clone());
-                }
-                nested = o.nested;
-                nested.as_str()
-            } else {
-                token
-            };
-            let result = provider.keys.verify(jwt, &provider.validation).await;
-            provider.verify_seconds.record(t0.elapsed().as_secs_f64());
-            let verified = match result.and_then(|v| identity_claims_are_strings(&v.claims).map(|()| v)) {
-                Ok(v) => v,
-                Err(e) => return reject(ctx, Some(&provider), e),
-            };
-            // The set now current is the one that verified unless keys changed again meanwhile:
-            // cache only when the key at that index carries the token's kid.
-            let after = provider.keys.current();
-            let thumbprint = after
-                .as_ref()
-                .and_then(|k| k.keys().get(verified.key_index))
-                .filter(|k| k.kid() == verified.header.kid() || verified.header.kid().is_none())
-                .map(|k| k.thumbprint().to_string());
-            let id = Arc::new(identity_of(&provider, verified, thumbprint));
-            if let Some(after) = &after {
-                shared
-                    .cache
-                    .insert(hash, id.clone(), ctx.state.generation, after, now_s as f64);
-            }
-            id
-        }
+    }
+    let started = if opened.is_some() { started } else { Instant::now() };
+    let nested;
+    let jwt = if ctx.encrypted {
+        let o = open_jwe(ctx, providers, &mut provider, opened, token)?;
+        nested = o.nested;
+        nested.as_str()
+    } else {
+        token
     };
-    ctx.step("authenticate", "verify", Outcome::Pass, || {
+    let a = match provider.authenticate(jwt, started).await {
+        Ok(a) => a,
+        Err(e) => return Err(reject(ctx, Some(&provider), e)),
+    };
+    let id = Arc::new(identity_of(&provider, a.verified, a.key_thumbprint));
+    if let Some(keys) = &a.keys {
+        shared
+            .cache
+            .insert(hash, id.clone(), ctx.state.generation, keys, now_s as f64);
+    }
+    Ok(id)
+}
+
+/// Open a JWE (unless choosing its provider already did), recording the decryption.
+fn open_jwe(
+    ctx: &mut Ctx,
+    providers: &[Arc<Provider>],
+    provider: &mut Arc<Provider>,
+    opened: Option<Opened>,
+    token: &str,
+) -> Result<Opened, Flow> {
+    let o = match opened {
+        Some(o) => o,
+        None => match open_again(providers, provider, token) {
+            Ok((p, o)) => {
+                *provider = p;
+                ctx.provider = Some(provider.clone());
+                o
+            }
+            Err(e) => {
+                let p = provider.clone();
+                return Err(reject_open(ctx, Some(&p), e));
+            }
+        },
+    };
+    let p = provider.clone();
+    ctx.step("authenticate", "decrypt", Outcome::Pass, || {
         format!(
-            "signature and claims valid (sub {:?}, exp {})",
-            identity.sub.as_deref().unwrap_or("-"),
-            identity
-                .not_after
-                .map_or("none".to_string(), jwtkit::jwt::time::format_utc)
+            "alg {}, enc {} with {} (decryption_key {})",
+            o.alg,
+            o.enc,
+            o.key,
+            p.decryption.as_ref().map_or("-", |d| d.source.as_str())
         )
     });
-    ctx.identity = Some(identity);
-    Flow::Continue
+    ctx.step("authenticate", "nested JWT", Outcome::Pass, || {
+        format!("{} bytes, verified by provider {}", o.nested.len(), p.name)
+    });
+    if ctx.trace.is_some() {
+        ctx.nested = Some(o.nested.clone());
+    }
+    Ok(o)
 }
 
 /// The provider for a JWE: the route's only one; on a route with several, the one that
@@ -619,21 +597,6 @@ fn reject_as(
     ctx.step("authenticate", check, Outcome::Fail, || e.to_string());
     ctx.error = Some(e);
     Flow::Respond(r)
-}
-
-/// `sub` and `jti`, when present, must be strings (RFC 7519 §4.1.2, §4.1.7): revocations and
-/// rate limits read them as strings, so a token with `"sub": ["alice"]` or `"jti": 77` would
-/// escape a revocation of `alice` or `77` while `claims_to_headers` still forwards the user.
-fn identity_claims_are_strings(c: &jwtkit::Claims) -> Result<(), jwtkit::Error> {
-    for (name, value) in [("sub", c.sub()), ("jti", c.jti())] {
-        if let jwtkit::jwt::ClaimValue::Invalid(found) = value {
-            return Err(jwtkit::Error::new(
-                ErrorKind::Malformed,
-                format!("claim {name} must be a string (RFC 7519 §4.1), found {found}"),
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn identity_of(p: &Provider, v: jwtkit::Verified, key_thumbprint: Option<String>) -> Identity {

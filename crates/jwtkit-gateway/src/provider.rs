@@ -1,24 +1,21 @@
 //! Token issuers: where a provider's keys come from, how its tokens are found in a request,
 //! and the [`jwtkit::Validation`] built once from its config (RFC 7519 §7.2, RFC 6750 §2).
 //!
-//! Keys are behind the small [`KeySource`] trait so that every provider, whatever the source,
-//! verifies through the core (`jwtkit::verify`). Sources are shared through [`KeyRegistry`]:
+//! Every provider verifies through the core's one pipeline ([`Provider::authenticate`]: one
+//! `jwtkit::jwt::verify_with` call per token, its [`KeyCache`] as the key source). Caches are
+//! shared through [`KeyRegistry`]:
 //! one per key location, reused by every route and across config reloads, so an issuer's
 //! keys are fetched once, not once per route or per thread.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::HeaderMap;
-use jwtkit::remote::{FetchPolicy, KeyCache, KeyCacheRegistry, KeySource as RemoteSource};
+use jwtkit::jwt::Input;
+use jwtkit::remote::{FetchPolicy, KeyCache, KeyCacheRegistry, KeyLocation as RemoteSource};
 use jwtkit::{Error, JwkSet, JwsAlg, Validation, Verified};
 
 use crate::config::{FetchConfig, ProviderConfig};
-
-/// A boxed future, for the object-safe [`KeySource`].
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Health of a key source, for `/readyz` and metrics.
 #[derive(Clone, Debug, Default)]
@@ -37,44 +34,22 @@ pub struct KeyStatus {
     pub last_error: Option<String>,
 }
 
-/// Where a provider's keys come from.
-pub trait KeySource: Send + Sync {
-    /// Verify a token with the current keys; a token whose `kid` is unknown may cause one
-    /// (coalesced, throttled) reload before failing with `key_not_found`.
-    ///
-    /// # Errors
-    /// Every kind of [`jwtkit::verify`]; `key_fetch_failed` when no keys can be had.
-    fn verify<'a>(
-        &'a self,
-        token: &'a str,
-        validation: &'a Validation,
-    ) -> BoxFuture<'a, Result<Verified, Error>>;
+/// A provider's keys: remote (and file) keys through the core's rotation-safe [`KeyCache`],
+/// one fetch per issuer shared by every route and thread, unknown-`kid` refetches coalesced
+/// and throttled (`refetch_cooldown`), the last good keys served for `stale_window`. The
+/// cache is the [`jwtkit::KeySource`] of [`Provider::authenticate`].
+#[derive(Clone)]
+pub struct ProviderKeys(Arc<KeyCache>);
+
+impl ProviderKeys {
     /// The keys now in use, if any.
-    fn current(&self) -> Option<Arc<JwkSet>>;
+    pub fn current(&self) -> Option<Arc<JwkSet>> {
+        self.0.current()
+    }
+
     /// Health.
-    fn status(&self) -> KeyStatus;
-    /// Load or fetch now (start-up, readiness); errors are also kept in [`KeySource::status`].
-    fn refresh(&self) -> BoxFuture<'_, Result<(), Error>>;
-}
-
-/// Remote (and file) keys through the core's rotation-safe [`KeyCache`]: one fetch per issuer
-/// shared by every route and thread, unknown-`kid` refetches coalesced and throttled
-/// (`refetch_cooldown`), the last good keys served for `stale_window`.
-impl KeySource for KeyCache {
-    fn verify<'a>(
-        &'a self,
-        token: &'a str,
-        validation: &'a Validation,
-    ) -> BoxFuture<'a, Result<Verified, Error>> {
-        Box::pin(KeyCache::verify(self, token, validation))
-    }
-
-    fn current(&self) -> Option<Arc<JwkSet>> {
-        KeyCache::current(self)
-    }
-
-    fn status(&self) -> KeyStatus {
-        let s = KeyCache::status(self);
+    pub fn status(&self) -> KeyStatus {
+        let s = self.0.status();
         KeyStatus {
             ready: s.ready,
             generation: s.generation,
@@ -85,8 +60,17 @@ impl KeySource for KeyCache {
         }
     }
 
-    fn refresh(&self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(async move { KeyCache::refresh(self).await.map(|_| ()) })
+    /// Load or fetch now (start-up, readiness); errors are also kept in [`ProviderKeys::status`].
+    ///
+    /// # Errors
+    /// The load's error (`key_fetch_failed`, ...); the previous keys stay in use.
+    pub async fn refresh(&self) -> Result<(), Error> {
+        self.0.refresh().await.map(|_| ())
+    }
+
+    /// True when both are the same shared cache (providers with the same source and policy).
+    pub fn same_cache(&self, other: &ProviderKeys) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
@@ -320,7 +304,7 @@ pub struct Provider {
     /// Built once from the config.
     pub validation: Validation,
     /// Keys.
-    pub keys: Arc<dyn KeySource>,
+    pub keys: ProviderKeys,
     /// Token locations, in order.
     pub token_from: Vec<TokenSource>,
     /// Maximum token age, re-checked on cache hits.
@@ -332,63 +316,152 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// Build from config with the shared key registry.
+    /// Build from config with the shared key registry: every setting checked and parsed once
+    /// (algorithms, token sources, the decryption setup), then the key cache found or created.
     ///
     /// # Errors
-    /// Bad algorithms, token sources, or an unavailable key source kind.
+    /// The first problem, prefixed with `provider "NAME": `: not exactly one key source, an
+    /// empty issuer or audience, no or unknown algorithms, a bad decryption setup, no or bad
+    /// token sources, a key source URL the registry refuses.
     pub fn new(
         p: &ProviderConfig,
         registry: &KeyRegistry,
         max_token_bytes: usize,
     ) -> anyhow::Result<Provider> {
-        let algs: Vec<JwsAlg> = p
+        let ctx = format!("provider {:?}", p.name);
+        let sources =
+            usize::from(p.jwks_uri.is_some()) + usize::from(p.discovery) + usize::from(p.keys.is_some());
+        if sources != 1 {
+            anyhow::bail!("{ctx}: give exactly one of jwks_uri, discovery = true or keys");
+        }
+        if p.issuer.is_empty() || p.audiences.iter().any(String::is_empty) {
+            anyhow::bail!("{ctx}: issuer and audiences must not be empty strings");
+        }
+        if p.algorithms.is_empty() {
+            anyhow::bail!("{ctx}: algorithms is empty; list the algorithms the issuer signs with");
+        }
+        let algs = p
             .algorithms
             .iter()
             .map(|a| {
                 a.parse::<JwsAlg>()
-                    .map_err(|e| anyhow::anyhow!("{}", e.message()))
+                    .map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))
             })
-            .collect::<anyhow::Result<_>>()?;
-        let mut b = Validation::builder(algs.into_iter().collect::<jwtkit::AlgSet>())
-            .issuer(p.issuer.clone())
-            .leeway(p.leeway.0)
-            .limits(jwtkit::Limits {
-                max_token_bytes,
-                max_json_depth: 16,
-                ..jwtkit::Limits::default()
-            });
-        for a in &p.audiences {
-            b = b.audience(a.clone());
+            .collect::<anyhow::Result<jwtkit::AlgSet>>()?;
+        let encryption =
+            crate::encryption::EncryptionSpec::parse(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
+        if p.token_from.is_empty() {
+            anyhow::bail!("{ctx}: token_from is empty");
         }
-        if let Some(t) = &p.typ {
-            b = b.typ(t.clone());
-        }
-        for c in &p.required_claims {
-            b = b.require(c.clone());
-        }
-        if let Some(m) = p.max_token_age {
-            b = b.max_age(m.0);
-        }
-        let validation = b
-            .build()
-            .map_err(|e| anyhow::anyhow!("provider {:?}: {}", p.name, e.message()))?;
         let token_from = p
             .token_from
             .iter()
-            .map(|t| TokenSource::parse(t).map_err(|e| anyhow::anyhow!(e)))
+            .map(|t| TokenSource::parse(t).map_err(|e| anyhow::anyhow!("{ctx}: {e}")))
             .collect::<anyhow::Result<_>>()?;
-        let decryption = crate::encryption::Decryption::new(p, *validation.limits())
-            .map_err(|e| anyhow::anyhow!("provider {:?}: {e:#}", p.name))?
-            .map(Arc::new);
+        let validation =
+            validation(p, algs, max_token_bytes).map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))?;
+        let decryption = match encryption {
+            Some(spec) => Some(Arc::new(
+                crate::encryption::Decryption::new(p, spec, *validation.limits())
+                    .map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?,
+            )),
+            None => None,
+        };
         Ok(Provider {
             decryption,
             name: p.name.as_str().into(),
             issuer: p.issuer.clone(),
             validation,
-            keys: registry.get_or_create(p)?,
+            keys: ProviderKeys(registry.get_or_create(p)?),
             token_from,
             max_age: p.max_token_age.map(|d| d.0),
             verify_seconds: metrics::histogram!("jwtkit_gateway_verify_seconds"),
         })
     }
+}
+
+/// The [`Validation`] of a provider, built once: its algorithms, issuer, audiences, `typ`,
+/// required claims, leeway and maximum age, with the gateway's token limits.
+fn validation(p: &ProviderConfig, algs: jwtkit::AlgSet, max_token_bytes: usize) -> Result<Validation, Error> {
+    let mut b = Validation::builder(algs)
+        .issuer(p.issuer.clone())
+        .leeway(p.leeway.0)
+        .limits(jwtkit::Limits {
+            max_token_bytes,
+            max_json_depth: 16,
+            ..jwtkit::Limits::default()
+        });
+    for a in &p.audiences {
+        b = b.audience(a.clone());
+    }
+    if let Some(t) = &p.typ {
+        b = b.typ(t.clone());
+    }
+    for c in &p.required_claims {
+        b = b.require(c.clone());
+    }
+    if let Some(m) = p.max_token_age {
+        b = b.max_age(m.0);
+    }
+    b.build()
+}
+
+/// A token that [`Provider::authenticate`] accepted.
+pub struct Authenticated {
+    /// The verified JWT.
+    pub verified: Verified,
+    /// The provider's key set that verified it (None when keys changed meanwhile, or the key
+    /// came from an allowlisted `jku`/`x5u`): verified-token cache entries are tied to it.
+    pub keys: Option<Arc<JwkSet>>,
+    /// The RFC 7638 thumbprint of the key that verified, with [`Authenticated::keys`].
+    pub key_thumbprint: Option<String>,
+}
+
+impl Provider {
+    /// Verify one compact token (RFC 6750 carries the compact serialization) with this
+    /// provider's keys and validation: one core call ([`jwtkit::jwt::verify_with`]), then the
+    /// gateway's own rule that `sub` and `jti` are strings. Records
+    /// `jwtkit_gateway_verify_seconds` from `started` (the decryption of a JWE included).
+    ///
+    /// # Errors
+    /// Every kind of [`jwtkit::jwt::verify_with`]; `malformed` for a non-string `sub`/`jti`.
+    pub async fn authenticate(&self, jwt: &str, started: std::time::Instant) -> Result<Authenticated, Error> {
+        let outcome =
+            jwtkit::jwt::verify_with(Input::new(jwt).compact_only(), &*self.keys.0, &self.validation).await;
+        self.verify_seconds.record(started.elapsed().as_secs_f64());
+        // Cache only what the provider's current set verified: the entry then lives as long as
+        // that set (or its key) does.
+        let after = self.keys.current();
+        let from_current = match (outcome.keys(), &after) {
+            (Some(used), Some(cur)) => std::ptr::eq(used, Arc::as_ptr(cur)),
+            _ => false,
+        };
+        let key_thumbprint = outcome
+            .key()
+            .filter(|_| from_current)
+            .map(|k| k.thumbprint().to_string());
+        let verified = outcome.into_result()?;
+        identity_claims_are_strings(&verified.claims)?;
+        Ok(Authenticated {
+            verified,
+            keys: after.filter(|_| from_current),
+            key_thumbprint,
+        })
+    }
+}
+
+/// `sub` and `jti`, when present, must be strings (RFC 7519 §4.1.2, §4.1.7): revocations and
+/// rate limits read them as strings, so a token with `"sub": ["alice"]` or `"jti": 77` would
+/// escape a revocation of `alice` or `77` while `claims_to_headers` still forwards the user.
+fn identity_claims_are_strings(c: &jwtkit::Claims) -> Result<(), Error> {
+    for (name, value) in [("sub", c.sub()), ("jti", c.jti())] {
+        if let jwtkit::jwt::ClaimValue::Invalid(found) = value {
+            return Err(Error::new(
+                jwtkit::ErrorKind::Malformed,
+                format!("claim {name} must be a string (RFC 7519 §4.1), found {found}"),
+            )
+            .with_check(jwtkit::Check::ClaimTypes));
+        }
+    }
+    Ok(())
 }

@@ -110,33 +110,76 @@ pub struct Route {
     pub forwarded: metrics::Counter,
 }
 
+/// A header name a client may not forge and that no claim may use.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "authorization",
+    "connection",
+    "upgrade",
+    "content-length",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "forwarded",
+    "cookie",
+];
+
 impl Route {
-    /// Build from config.
+    /// Build from config: every setting checked and parsed once (upstream URL, `Host` header,
+    /// providers, scopes, claim headers, rate limits).
     ///
     /// # Errors
-    /// Unknown providers or bad URLs (normally caught by `Config::validate`).
+    /// The first problem, prefixed with `route "NAME": `.
     pub fn new(
         c: &RouteConfig,
         providers: &[Arc<Provider>],
         default_timeout: Duration,
     ) -> anyhow::Result<Route> {
-        let upstream = Upstream::parse(&c.upstream).map_err(|e| anyhow::anyhow!(e))?;
+        let ctx = format!("route {:?}", c.name.as_deref().unwrap_or(&c.path_prefix));
+        if !c.path_prefix.starts_with('/') {
+            anyhow::bail!("{ctx}: path_prefix must start with '/'");
+        }
+        let upstream = Upstream::parse(&c.upstream).map_err(|e| anyhow::anyhow!("{ctx}: {e}"))?;
+        let host_header = match c.host_header.as_str() {
+            "keep" => None,
+            "upstream" => Some(http::HeaderValue::from_str(upstream.authority.as_str())?),
+            other => Some(
+                http::HeaderValue::from_str(other)
+                    .map_err(|_| anyhow::anyhow!("{ctx}: host_header is not a valid header value"))?,
+            ),
+        };
         let auth = match &c.auth {
+            AuthConfig::None if !c.claims_to_headers.is_empty() || c.rate_limit.is_some() => {
+                anyhow::bail!("{ctx}: claims_to_headers and rate_limit need auth with providers")
+            }
             AuthConfig::None => Auth::None,
             AuthConfig::Jwt(a) => {
+                if a.providers.is_empty() {
+                    anyhow::bail!("{ctx}: auth.providers is empty (use auth = \"none\" for a public route)");
+                }
                 let mut ps = Vec::new();
                 let mut sources: Vec<TokenSource> = Vec::new();
                 for name in &a.providers {
                     let p = providers
                         .iter()
                         .find(|p| &*p.name == name)
-                        .ok_or_else(|| anyhow::anyhow!("unknown provider {name:?}"))?;
+                        .ok_or_else(|| anyhow::anyhow!("{ctx}: auth names unknown provider {name:?}"))?;
                     for s in &p.token_from {
                         if !sources.contains(s) {
                             sources.push(s.clone());
                         }
                     }
                     ps.push(p.clone());
+                }
+                for s in &a.scopes {
+                    if s.is_empty() || s.contains(['"', '\\', ' ']) || s.chars().any(char::is_control) {
+                        anyhow::bail!(
+                            "{ctx}: scope {s:?} must be a non-empty token without spaces or quotes"
+                        );
+                    }
                 }
                 Auth::Jwt {
                     providers: ps,
@@ -147,16 +190,18 @@ impl Route {
                 }
             }
         };
-        let host_header = match c.host_header.as_str() {
-            "keep" => None,
-            "upstream" => Some(http::HeaderValue::from_str(upstream.authority.as_str())?),
-            other => Some(http::HeaderValue::from_str(other)?),
-        };
-        let claims_to_headers = c
-            .claims_to_headers
-            .iter()
-            .map(|(claim, h)| Ok((claim.clone(), http::HeaderName::from_bytes(h.as_bytes())?)))
-            .collect::<anyhow::Result<_>>()?;
+        let claims_to_headers = claim_headers(c, &ctx)?;
+        for b in [
+            c.rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
+            c.anonymous_rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !(b.0.is_finite() && b.0 > 0.0) || b.1 == 0 {
+                anyhow::bail!("{ctx}: rate limits need per_second > 0 and burst >= 1");
+            }
+        }
         let name: Arc<str> = c.name.clone().unwrap_or_else(|| c.path_prefix.clone()).into();
         Ok(Route {
             forwarded: metrics::counter!("jwtkit_gateway_requests_total", "route" => name.to_string(), "outcome" => "forwarded"),
@@ -183,6 +228,26 @@ impl Route {
         path.strip_prefix(self.prefix.as_str())
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || self.prefix.is_empty())
     }
+}
+
+/// `claims_to_headers`: each header a valid name, without `_` (frameworks read it as `-`),
+/// and never one a client may not forge.
+fn claim_headers(c: &RouteConfig, ctx: &str) -> anyhow::Result<Vec<(String, http::HeaderName)>> {
+    let mut out = Vec::new();
+    for (claim, header) in &c.claims_to_headers {
+        let name = http::HeaderName::from_bytes(header.as_bytes())
+            .map_err(|_| anyhow::anyhow!("{ctx}: {header:?} (for claim {claim}) is not a header name"))?;
+        if name.as_str().contains('_') {
+            anyhow::bail!(
+                "{ctx}: claims_to_headers header {header:?} contains \"_\": upstream frameworks read it as the \"-\" spelling; name it with \"-\""
+            );
+        }
+        if RESERVED_HEADERS.contains(&name.as_str()) {
+            anyhow::bail!("{ctx}: claims cannot be written to the {header} header");
+        }
+        out.push((claim.clone(), name));
+    }
+    Ok(out)
 }
 
 /// All routes, sorted for matching.

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use jwtkit::jws::{JwsOptions, verify_compact};
+use jwtkit::jws::JwsOptions;
 use jwtkit::{AlgSet, JwkSet, KeyFamily, Limits};
 use serde_json::Value;
 
@@ -77,7 +77,7 @@ impl Issuer {
             .iter()
             .flat_map(|k| k.algorithms().iter())
             .fold(AlgSet::empty(), AlgSet::with);
-        let v = verify_compact(assertion, keys, &JwsOptions::new(algs)).map_err(|e| fail(e.message()))?;
+        let v = crate::compact_jws(assertion, keys, &JwsOptions::new(algs)).map_err(|e| fail(e.message()))?;
         let c = jwtkit::json::parse_object(&v.payload, &Limits::default()).map_err(|e| fail(e.message()))?;
         let s = |n: &str| c.get(n).and_then(Value::as_str);
         if s("iss") != Some(client_id) || s("sub") != Some(client_id) {

@@ -193,7 +193,7 @@ impl Issuer {
             (keys, m.revoked_jti.clone())
         });
         let algs = AlgSet::empty().with(JwsAlg::ES256).with(JwsAlg::RS256);
-        let v = jwtkit::jws::verify_compact(token, &keys, &JwsOptions::new(algs)).ok()?;
+        let v = crate::compact_jws(token, &keys, &JwsOptions::new(algs)).ok()?;
         if v.header.typ() != Some("at+jwt") {
             return None;
         }

@@ -2,7 +2,7 @@
 //! (through the core's [`jwtkit::remote::KeyCache`]), `iss` equal to the issuer, `aud`
 //! containing the client id, `exp`, `iat` present, and `nonce` equal to the one sent.
 
-use jwtkit::remote::{KeyCache, KeySource};
+use jwtkit::remote::{KeyCache, KeyLocation};
 use jwtkit::{AlgSet, JwsAlg, Validation, Verified};
 use serde_json::Value;
 
@@ -29,15 +29,15 @@ impl Client {
         if algs.is_empty() {
             algs = JwsAlg::RS256.into();
         }
-        let cache = KeyCache::new(KeySource::JwksUrl(jwks.to_string()), self.http.policy().clone())?;
+        let cache = KeyCache::new(KeyLocation::JwksUrl(jwks.to_string()), self.http.policy().clone())?;
         let validation = Validation::builder(algs)
             .issuer(self.metadata.issuer.clone())
             .audience(self.client_id.clone())
             .require("iat")
             .build()?;
-        let verified = cache
-            .verify(id_token, &validation)
+        let verified = jwtkit::jwt::verify_with(id_token, &*cache, &validation)
             .await
+            .into_result()
             .map_err(|e| Error::invalid_token("the ID Token", e))?;
         if let Some(want) = nonce {
             let got = verified.claims.get("nonce").and_then(Value::as_str);

@@ -94,7 +94,7 @@ pub fn decode(input: impl AsRef<[u8]>) -> Result<Vec<u8>, Base64Problem> {
 ///
 /// # Errors
 /// A [`Base64Problem`] naming the first defect found; `out` is left unchanged.
-pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), Base64Problem> {
+pub(crate) fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), Base64Problem> {
     // Grow `out` by exactly the decoded length (valid input decodes to exactly that many
     // bytes), so a buffer allocated with `decoded_len` capacity is never reallocated:
     // `Engine::decode_vec` would reserve its own, larger estimate and move the bytes.
@@ -116,7 +116,7 @@ pub fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), Base64Problem>
 }
 
 /// Upper bound of the decoded length of `n` base64url characters.
-pub const fn decoded_len(n: usize) -> usize {
+pub(crate) const fn decoded_len(n: usize) -> usize {
     n / 4 * 3 + (n % 4) * 3 / 4
 }
 
@@ -126,13 +126,13 @@ pub fn encode(input: impl AsRef<[u8]>) -> String {
 }
 
 /// Encode bytes as unpadded base64url, appending to `out`.
-pub fn encode_into(input: &[u8], out: &mut String) {
+pub(crate) fn encode_into(input: &[u8], out: &mut String) {
     URL_SAFE_NO_PAD.encode_string(input, out);
 }
 
 /// Decode base64 or base64url **leniently** (padding, `+`/`/`, whitespace and non-zero
 /// trailing bits tolerated). For display and diagnosis only: never for verification.
-pub fn decode_lenient(input: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_lenient(input: &str) -> Option<Vec<u8>> {
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     let cleaned: String = input
         .chars()

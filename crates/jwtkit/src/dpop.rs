@@ -125,15 +125,14 @@ pub fn verify_proof(proof: &str, req: &DpopRequest<'_>, opts: &DpopOptions) -> R
     let jkt = key.thumbprint().to_string();
     let mut jws_opts = JwsOptions::new(asymmetric(opts.algorithms));
     jws_opts.limits = opts.limits;
-    let (alg, _) =
-        crate::jws::check_signature(&jws, &JwkSet::from_keys(vec![key]), &jws_opts).map_err(|e| {
-            match e.kind() {
-                crate::ErrorKind::KeyNotFound | crate::ErrorKind::KeyMismatch => {
-                    bad(format!("the header's jwk: {}", e.message()))
-                }
-                _ => e,
-            }
-        })?;
+    let set = JwkSet::from_keys(vec![key]);
+    let alg = crate::jws::check_header(jws.header(), &jws_opts)?;
+    crate::jws::check_key_signature(&jws, &set, alg).map_err(|e| match e.kind() {
+        crate::ErrorKind::KeyNotFound | crate::ErrorKind::KeyMismatch => {
+            bad(format!("the header's jwk: {}", e.message()))
+        }
+        _ => e,
+    })?;
     let (header, payload) = jws.into_parts();
     let claims = Claims::new(crate::json::parse_object(&payload, &opts.limits)?);
     let string = |name: &str| match claims.get(name) {

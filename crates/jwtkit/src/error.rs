@@ -9,6 +9,9 @@
 //! (use [`crate::diagnose`] to investigate locally).
 
 use std::fmt;
+use std::sync::Arc;
+
+use crate::check::Check;
 
 /// The stable kind of an [`Error`]; [`ErrorKind::as_str`] gives the name used in JSON output.
 #[non_exhaustive]
@@ -165,6 +168,38 @@ impl ErrorKind {
         }
     }
 
+    /// The check an error of this kind fails by default, when the code that raised it did
+    /// not name a more precise one.
+    pub(crate) const fn check(self) -> Check {
+        match self {
+            ErrorKind::ResourceLimit => Check::Size,
+            ErrorKind::Malformed => Check::Segments,
+            ErrorKind::BadBase64 => Check::Base64,
+            ErrorKind::BadJson | ErrorKind::DuplicateMember => Check::HeaderJson,
+            ErrorKind::UnsupportedCrit => Check::HeaderParams,
+            ErrorKind::AlgNone | ErrorKind::AlgNotAllowed | ErrorKind::UnsupportedAlg => Check::Algorithm,
+            ErrorKind::KeyMismatch | ErrorKind::KeyNotFound | ErrorKind::KeyFetchFailed => Check::Key,
+            ErrorKind::BadSignature => Check::Signature,
+            ErrorKind::MissingClaim => Check::RequiredClaims,
+            ErrorKind::Expired => Check::Exp,
+            ErrorKind::NotYetValid => Check::Nbf,
+            ErrorKind::IssuedInFuture => Check::Iat,
+            ErrorKind::TooOld => Check::MaxAge,
+            ErrorKind::BadIssuer => Check::Iss,
+            ErrorKind::BadAudience => Check::Aud,
+            ErrorKind::BadSubject => Check::Sub,
+            ErrorKind::BadType => Check::Typ,
+            ErrorKind::DecryptFailed => Check::Decryption,
+            ErrorKind::Revoked | ErrorKind::InsufficientScope => Check::Policy,
+            ErrorKind::BadKey => Check::KeyInput,
+            ErrorKind::InvalidConfig => Check::Config,
+            ErrorKind::BadDisclosure => Check::Disclosures,
+            ErrorKind::BadKeyBinding => Check::KeyBinding,
+            ErrorKind::BadDpopProof | ErrorKind::DpopNonceRequired => Check::DpopProof,
+            ErrorKind::BadTokenBinding => Check::TokenBinding,
+        }
+    }
+
     /// Who has to act to fix an error of this kind.
     pub const fn fault(self) -> Fault {
         match self {
@@ -269,6 +304,8 @@ struct Inner {
     kind: ErrorKind,
     message: String,
     detail: Option<Detail>,
+    check: Option<Check>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 /// A JOSE error: a stable [`ErrorKind`], a human message and optional [`Detail`].
@@ -288,6 +325,8 @@ impl Error {
             kind,
             message: message.into(),
             detail: None,
+            check: None,
+            source: None,
         }))
     }
 
@@ -327,6 +366,51 @@ impl Error {
         self.0.kind.fault()
     }
 
+    /// The step of the order of checks that failed ([`Check`]): named by the code that
+    /// raised the error where the kind alone is ambiguous (a `malformed` claim type, a
+    /// `missing_claim` for `iss`, a `bad_json` claims set), else the usual step of the kind.
+    pub fn check(&self) -> Check {
+        self.0.check.unwrap_or(match (self.0.kind, &self.0.detail) {
+            // A JSON depth limit is met while parsing JSON, not at the size check.
+            (
+                ErrorKind::ResourceLimit,
+                Some(Detail::Limit {
+                    what: "json_depth", ..
+                }),
+            ) => Check::HeaderJson,
+            (kind, _) => kind.check(),
+        })
+    }
+
+    /// Name the step that failed ([`Error::check`]), for an error raised by a front end at a
+    /// step of the core's order (e.g. the gateway's own claim-type rule).
+    pub fn with_check(mut self, check: Check) -> Error {
+        self.0.check = Some(check);
+        self
+    }
+
+    /// Keep the lower-level error this one was made from (an I/O or HTTP error), for
+    /// [`std::error::Error::source`]; the message already names it.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        self.0.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Name the step that failed, unless the error already names one.
+    pub(crate) fn at(mut self, check: Check) -> Error {
+        self.0.check.get_or_insert(check);
+        self
+    }
+
+    /// Name the step that failed, replacing any step named before (for shared parsing code
+    /// whose steps are renamed by the caller, e.g. a JWS step inside a JWE).
+    pub(crate) fn map_check(mut self, f: impl FnOnce(Check) -> Check) -> Error {
+        let check = f(self.check());
+        self.0.check = Some(check);
+        self
+    }
+
     /// Prefix the message with context (`"header: "`, `"key 2: "`), keeping kind and detail.
     pub(crate) fn context(mut self, prefix: &str) -> Error {
         self.0.message = format!("{prefix}{}", self.0.message);
@@ -349,7 +433,7 @@ impl Error {
                 leeway,
             }) => {
                 m.insert("claim".into(), json!(claim));
-                m.insert("value".into(), crate::jwt::time::numeric_json(*value));
+                m.insert("value".into(), numeric_json(*value));
                 m.insert("now".into(), json!(now));
                 m.insert("leeway".into(), json!(leeway));
             }
@@ -397,7 +481,25 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+/// [`std::error::Error::source`] is the I/O or HTTP error a `key_fetch_failed` was made from,
+/// when there is one.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// A NumericDate as JSON: an integer when whole, else a float.
+fn numeric_json(v: f64) -> serde_json::Value {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        serde_json::Value::from(v as i64)
+    } else {
+        serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}
 
 macro_rules! err {
     ($kind:ident, $($arg:tt)*) => {

@@ -46,6 +46,8 @@
 )]
 
 pub mod base64url;
+mod calendar;
+mod check;
 pub mod dangerous;
 pub mod diagnose;
 pub mod dpop;
@@ -68,14 +70,15 @@ pub mod sd_jwt;
 mod text;
 pub mod token_type;
 
+pub use check::Check;
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
 pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, OkpCurve};
 pub use jwk::JwkSet;
+pub use jws::KeySource;
 pub use jwt::{Claims, Validation, Verified, verify};
 pub use key::{Key, KeyOp};
 pub use limits::Limits;
 
-/// Entry points for fuzzing (cargo-fuzz targets call these); not a stable API.
 /// Entry points for fuzzing (cargo-fuzz targets call these); not a stable API.
 #[doc(hidden)]
 pub mod fuzzing;

@@ -155,7 +155,7 @@ fn run(case: &Value) -> Result<Value, Error> {
             if let Some(c) = case["options"].get("crit_supported").and_then(Value::as_array) {
                 opts.crit = c.iter().map(|v| v.as_str().unwrap().to_string()).collect();
             }
-            let v = jwtkit::jws::verify_compact(&token, &keys, &opts)?;
+            let v = jwtkit::jws::verify(&token, &keys, &opts)?;
             Ok(Value::from(v.payload.len()))
         }
         "verify_jwt" => {
@@ -259,7 +259,22 @@ fn one_vector_per_validation_step() {
                 "step {n} lists {kinds:?}, vector {} expects {want}",
                 c["id"]
             );
-            assert_eq!(run(c).unwrap_err().kind().as_str(), want, "{}", c["id"]);
+            let e = run(c).unwrap_err();
+            assert_eq!(e.kind().as_str(), want, "{}", c["id"]);
+            // The error names the step it failed at: the check order is written once.
+            assert_eq!(
+                e.check().step(),
+                Some(*n as usize),
+                "{}: {e} at {}",
+                c["id"],
+                e.check()
+            );
+            assert_eq!(
+                jwtkit::Check::JWS_ORDER[*n as usize - 1],
+                e.check(),
+                "{}",
+                c["id"]
+            );
         }
     }
 }
@@ -320,16 +335,14 @@ fn one_mib_token_accepted_under_a_larger_limit() {
     let keys = keys_of(&case);
     let mut opts = JwsOptions::new(JwsAlg::HS256);
     assert_eq!(
-        jwtkit::jws::verify_compact(&token, &keys, &opts)
-            .unwrap_err()
-            .kind(),
+        jwtkit::jws::verify(&token, &keys, &opts).unwrap_err().kind(),
         ErrorKind::ResourceLimit
     );
     opts.limits = Limits {
         max_token_bytes: 2 << 20,
         ..Limits::default()
     };
-    let v = jwtkit::jws::verify_compact(&token, &keys, &opts).unwrap();
+    let v = jwtkit::jws::verify(&token, &keys, &opts).unwrap();
     assert!(v.payload.len() > 700_000 && v.payload.iter().all(|&b| b == 0));
 }
 

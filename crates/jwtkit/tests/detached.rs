@@ -1,5 +1,5 @@
 //! Detached content (RFC 7515 Appendix F, RFC 7797 §5.2): `jws::verify_detached`,
-//! `jwt::verify_detached`, `Signer::sign_detached`, the diagnosis hint and the limits, with the
+//! `jwt::Input::detached`, `Signer::sign_detached`, the diagnosis hint and the limits, with the
 //! published RFC 7520 §4.5 and RFC 7797 §4.2 values.
 
 use std::time::Duration;
@@ -201,9 +201,9 @@ fn detached_jwt_claims_are_validated() {
             .build()
             .unwrap()
     };
-    let v = jwtkit::jwt::verify_detached(&token, claims, &keys, &validation(1_700_000_000)).unwrap();
+    let v = verify_detached_jwt(&token, claims, &keys, &validation(1_700_000_000)).unwrap();
     assert_eq!(v.claims.get("sub").and_then(|s| s.as_str()), Some("42"));
-    let e = jwtkit::jwt::verify_detached(&token, claims, &keys, &validation(1_700_000_601)).unwrap_err();
+    let e = verify_detached_jwt(&token, claims, &keys, &validation(1_700_000_601)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Expired);
     // Without the content: the signature over the empty payload fails first.
     let e = jwtkit::verify(&token, &keys, &validation(1_700_000_000)).unwrap_err();
@@ -215,7 +215,7 @@ fn detached_jwt_claims_are_validated() {
         .unwrap()
         .sign_detached(b"not json")
         .unwrap();
-    let e = jwtkit::jwt::verify_detached(&text, b"not json", &keys, &validation(1_700_000_000)).unwrap_err();
+    let e = verify_detached_jwt(&text, b"not json", &keys, &validation(1_700_000_000)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BadJson);
 }
 
@@ -322,4 +322,14 @@ fn diagnosis_says_the_content_may_be_detached() {
     assert_eq!(u.payload, jwtkit::dangerous::Payload::Missing);
     assert!(u.notes.iter().any(|n| n.contains("detached")), "{:?}", u.notes);
     assert_eq!(u.alg(), Some("HS256"));
+}
+
+/// A JWT whose claims set is detached content, through the core's one pipeline.
+fn verify_detached_jwt(
+    token: &str,
+    claims: &[u8],
+    keys: &JwkSet,
+    validation: &jwtkit::Validation,
+) -> Result<jwtkit::Verified, jwtkit::Error> {
+    jwtkit::jwt::verify_local(jwtkit::jwt::Input::new(token).detached(claims), keys, validation).into_result()
 }

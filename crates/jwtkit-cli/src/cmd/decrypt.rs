@@ -1,13 +1,13 @@
-//! `jwtkit decrypt` (JWE in any serialization → plaintext) and the JWE path of `jwtkit verify`
-//! (decrypt, then verify the nested JWT with a separate signature allowlist).
+//! `jwtkit decrypt` (JWE in any serialization → plaintext), and the allowlists and JSON shapes
+//! it shares with the JWE path of `jwtkit verify` (`verify_jwe.rs`).
 
 use clap::Args;
 use jwtkit::dangerous::{Payload, decode_unverified};
 use jwtkit::jwe::{self, DecryptOptions, Decrypted};
-use jwtkit::{AlgSet, EncAlg, EncSet, Error, JwkSet, JwsAlg, KeyMgmtAlg, KeyMgmtSet, Limits, lint};
+use jwtkit::{AlgSet, EncAlg, EncSet, Error, JwkSet, JwsAlg, KeyMgmtAlg, KeyMgmtSet, Limits};
 use serde_json::{Value, json};
 
-use crate::cli::{KeyArgs, TokenArg, VerifyArgs};
+use crate::cli::{KeyArgs, TokenArg};
 use crate::exit::{self, Failure};
 use crate::input;
 use crate::output::{self, Style};
@@ -100,13 +100,13 @@ pub fn decrypt_options(a: &Allowlists, keys: &JwkSet, insecure_rsa1_5: bool) -> 
     o
 }
 
-fn rsa1_5_warning(o: &DecryptOptions, d: Option<&Decrypted>) -> Option<String> {
+pub(super) fn rsa1_5_warning(o: &DecryptOptions, d: Option<&Decrypted>) -> Option<String> {
     (o.insecure_allow_rsa1_5 && d.is_some_and(|d| d.alg == KeyMgmtAlg::RSA1_5)).then(|| {
         "decrypted with RSA1_5 (RSAES-PKCS1-v1_5), which is open to Bleichenbacher attacks: ask the sender for RSA-OAEP-256".to_string()
     })
 }
 
-fn key_json(keys: &JwkSet, i: usize) -> Value {
+pub(super) fn key_json(keys: &JwkSet, i: usize) -> Value {
     json!(
         keys.keys()
             .get(i)
@@ -114,7 +114,7 @@ fn key_json(keys: &JwkSet, i: usize) -> Value {
     )
 }
 
-fn jwe_json(d: &Decrypted, keys: &JwkSet) -> Value {
+pub(super) fn jwe_json(d: &Decrypted, keys: &JwkSet) -> Value {
     json!({
         "alg": d.alg,
         "enc": d.enc,
@@ -267,172 +267,5 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
             }
         }
     }
-    Ok(exit::OK)
-}
-
-/// `jwtkit verify` on a JWE: decrypt with the key management and content encryption
-/// allowlists, then verify the nested JWT with the signature allowlist, then the claims.
-pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>) -> Result<u8, Failure> {
-    let now = input::now(args.now.as_deref())?;
-    let limits = Limits::default();
-    let keys = input::keys(&args.keys, &limits, None)?;
-    if keys.set.is_empty() {
-        return Err(Failure::Usage(
-            "no key: give --key FILE (the recipient's private key, and the signer's public key) or --secret S".into(),
-        ));
-    }
-    let lists = allowlists(&args.algs, &args.encs)?;
-    let mut opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
-    // Only key management algorithms named: the caller expects an encrypted, unsigned JWT.
-    opts.allow_unsigned_claims = lists.jws.is_empty() && !lists.kw.is_empty();
-    // The nested JWT's keys: the issuer's JWKS (--jwks/--issuer) when given, else --key/--secret.
-    let remote = crate::cmd::remote::load(&args.remote, None, Default::default(), &args.issuers)?;
-    let (verify_keys, remote_issuer, discovery_algs) = match &remote {
-        Some(r) => (&r.loaded.set, r.issuer.as_deref(), r.discovery_algs),
-        None => (&keys.set, None, AlgSet::empty()),
-    };
-    let sig_algs = if lists.jws.is_empty() {
-        let mut from_keys = super::verify::allowlist(&[], verify_keys)?;
-        if !discovery_algs.is_empty() {
-            from_keys = from_keys.intersect(discovery_algs);
-        }
-        if from_keys.is_empty() {
-            AlgSet::all()
-        } else {
-            from_keys
-        }
-    } else {
-        lists.jws
-    };
-    let validation = super::verify::validation(args, sig_algs, now, remote_issuer)?;
-    let result = jwe::decrypt_then_verify(token, &keys.set, &opts, verify_keys, &validation);
-    let mut warnings = notes;
-    warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok().map(|n| &n.jwe)));
-    if let Ok(n) = &result
-        && n.inner.is_none()
-    {
-        warnings.push(
-            "the JWE holds claims without a signature: anyone able to encrypt to this key could have made it"
-                .into(),
-        );
-    }
-    let v = match result {
-        Ok(v) => v,
-        Err(e) if e.fault() != jwtkit::Fault::Token => return Err(Failure::Jose(e)),
-        Err(e) => {
-            let u = decode_unverified(token, &limits);
-            if args.json {
-                output::print_json(&json!({
-                    "valid": false,
-                    "error": e.to_json(),
-                    "unverified": {"header": u.header},
-                    "warnings": warnings,
-                }));
-            } else {
-                output::notes(&warnings, st);
-                outln!("{}  {} {}", st.bold("Token"), st.red("✗"), st.red(&e.to_string()));
-                outln!("{}", st.red(&st.bold("INVALID")));
-                if let Some(h) = &u.header {
-                    output::section(
-                        "JWE Header (unverified)",
-                        &[output::json(&Value::Object(h.clone()), st)],
-                        st,
-                    );
-                }
-            }
-            return Ok(exit::code_for(e.kind()));
-        }
-    };
-    let header = match &v.inner {
-        Some(i) => i.header.as_object().clone(),
-        None => v.jwe.header.as_object().clone(),
-    };
-    // Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim`
-    // (the claims are encrypted).
-    let mut findings = lint::token_findings(v.jwe.header.as_object(), None, now);
-    if let Some(i) = &v.inner {
-        findings.extend(
-            lint::token_findings(i.header.as_object(), Some(v.claims.as_object()), now)
-                .into_iter()
-                .filter(|f| f.id != "pii_claim"),
-        );
-        findings.extend(
-            verify_keys
-                .keys()
-                .get(i.key_index)
-                .map(|k| lint::key_findings(k, Some(i.alg)))
-                .unwrap_or_default(),
-        );
-    }
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    if args.json {
-        output::print_json(&json!({
-            "valid": true,
-            "alg": v.inner.as_ref().map(|i| i.alg),
-            "key": v.inner.as_ref().map(|i| key_json(verify_keys, i.key_index)),
-            "header": header,
-            "claims": v.claims.as_object(),
-            "jwe": jwe_json(&v.jwe, &keys.set),
-            "error": Value::Null,
-            "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
-            "warnings": warnings,
-        }));
-        return Ok(exit::OK);
-    }
-    output::notes(&warnings, st);
-    let label = |set: &JwkSet, i: usize| set.keys().get(i).map(|k| k.label()).unwrap_or_default();
-    outln!(
-        "{} {} {}",
-        st.bold("Decryption"),
-        st.green("✓"),
-        st.dim(&format!(
-            "({} + {} with {})",
-            v.jwe.alg,
-            v.jwe.enc,
-            label(&keys.set, v.jwe.key_index)
-        ))
-    );
-    match &v.inner {
-        Some(i) => outln!(
-            "{}  {} {}",
-            st.bold("Signature"),
-            st.green("✓ verified"),
-            st.dim(&format!(
-                "({} with {}, nested JWT)",
-                i.alg,
-                label(verify_keys, i.key_index)
-            ))
-        ),
-        None => outln!(
-            "{}  {}",
-            st.bold("Signature"),
-            st.yellow("none (encrypted claims, not signed)")
-        ),
-    }
-    outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
-    outln!("{}", st.green(&st.bold("VALID")));
-    output::section(
-        "JWE Header",
-        &[output::json(&Value::Object(v.jwe.header.as_object().clone()), st)],
-        st,
-    );
-    if let Some(i) = &v.inner {
-        output::section(
-            "JWS Header",
-            &[output::json(&Value::Object(i.header.as_object().clone()), st)],
-            st,
-        );
-    }
-    output::section(
-        "Payload",
-        &[output::json(&Value::Object(v.claims.as_object().clone()), st)],
-        st,
-    );
-    output::section(
-        "Times",
-        &output::times(v.claims.as_object(), now, args.time, st),
-        st,
-    );
-    output::section("Findings", &output::findings(&findings, st), st);
     Ok(exit::OK)
 }

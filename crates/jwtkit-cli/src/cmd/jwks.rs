@@ -5,8 +5,7 @@
 //! is not a JWK Set, else 0; 4 when it cannot be fetched.
 
 use clap::{Args, Subcommand};
-use jwtkit::jwk::audit::JwksReport;
-use jwtkit::lint::Severity;
+use jwtkit::lint::{JwksReport, Severity};
 use jwtkit::remote::{FetchPolicy, Fetcher};
 use jwtkit::{JwkSet, Limits};
 use serde_json::json;

@@ -1,33 +1,14 @@
 //! `jwtkit lint`: security findings for a token and, for HMAC tokens, its secret.
 
 use jwtkit::dangerous::decode_unverified;
-use jwtkit::jws::CompactJws;
 use jwtkit::lint::{self, Finding, Severity};
-use jwtkit::{JwsAlg, Key, Limits};
+use jwtkit::{JwsAlg, Limits};
 use serde_json::json;
 
 use crate::cli::LintArgs;
 use crate::exit::{self, Failure};
 use crate::input;
 use crate::output::{self, Style};
-
-/// For an HS* token, try the bundled weak secrets against the signature itself.
-fn cracked_secret(token: &str) -> Option<&'static str> {
-    let jws = CompactJws::parse(token, &Limits::default()).ok()?;
-    let alg: JwsAlg = jws.header().alg().ok()?;
-    if !alg.is_hmac() {
-        return None;
-    }
-    lint::weak_secrets().find(|s| {
-        jwtkit::jwa::sig::verify(
-            alg,
-            &Key::hmac(s.as_bytes().to_vec()),
-            jws.signing_input(),
-            jws.signature(),
-        )
-        .is_ok()
-    })
-}
 
 pub fn run(args: &LintArgs, st: Style) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
@@ -45,21 +26,11 @@ pub fn run(args: &LintArgs, st: Style) -> Result<u8, Failure> {
             findings.extend(lint::key_findings(k, alg));
         }
     }
-    if let Some(secret) = cracked_secret(&extracted.token)
+    // The bundled weak secrets tried against the signature itself (the core's cracking).
+    if let Some(cracked) = lint::cracked_secret(&extracted.token, &Limits::default())
         && !findings.iter().any(|f| f.id == "weak_hmac_secret")
     {
-        findings.insert(
-            0,
-            Finding {
-                id: "weak_hmac_secret",
-                severity: Severity::High,
-                message: format!(
-                    "the token is signed with the well-known secret {}: anyone can forge tokens for this issuer",
-                    lint::weak_secret_reference(secret)
-                ),
-                fix: "rotate to a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and revoke issued tokens",
-            },
-        );
+        findings.insert(0, cracked);
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let high = findings.iter().any(|f| f.severity == Severity::High);

@@ -18,3 +18,4 @@ pub mod sd;
 pub mod sign;
 pub mod ui;
 pub mod verify;
+pub mod verify_jwe;

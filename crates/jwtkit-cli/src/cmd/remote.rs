@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::Args;
-use jwtkit::remote::{DirStore, DocumentStore, FetchPolicy, KeyCache, KeySource};
+use jwtkit::remote::{DirStore, DocumentStore, FetchPolicy, KeyCache, KeyLocation};
 use jwtkit::{AlgSet, JwkSet, Limits};
 
 use crate::exit::Failure;
@@ -108,8 +108,8 @@ pub fn load(
     }
     let source = match (&args.jwks, &args.issuer) {
         (Some(j), _) if !is_url(j) => return load_file(j).map(Some),
-        (Some(j), _) => KeySource::JwksUrl(j.clone()),
-        (None, Some(i)) => KeySource::Discovery { issuer: i.clone() },
+        (Some(j), _) => KeyLocation::JwksUrl(j.clone()),
+        (None, Some(i)) => KeyLocation::Discovery { issuer: i.clone() },
         (None, None) => {
             if args.offline || args.no_cache || args.allow_http {
                 return Err(Failure::Usage(

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use base64::Engine;
 use http_body_util::BodyExt;
 use jwtkit::json::Object;
-use jwtkit::jws::{JwsOptions, verify_compact};
+use jwtkit::jws::{JwsOptions, verify as verify_compact};
 use jwtkit::{AlgSet, JwkSet, JwsAlg, Limits};
 use jwtkit_issuer::config::Config;
 use jwtkit_issuer::{Issuer, router};

@@ -86,9 +86,7 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
     opts.insecure_allow_rsa1_5 = rsa1_5;
     opts.allow_unsigned_claims = sig_algs.is_empty() && !kw.is_empty();
     let (algs, algs_from) = if sig_algs.is_empty() {
-        let from_keys = verify_keys.set.keys().iter().fold(AlgSet::empty(), |acc, k| {
-            acc.iter().chain(k.algorithms().iter()).collect()
-        });
+        let from_keys = verify_keys.set.algorithms();
         (
             if from_keys.is_empty() {
                 AlgSet::all()

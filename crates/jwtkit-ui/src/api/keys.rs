@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use jwtkit::diagnose::SecretInput;
-use jwtkit::remote::{FetchPolicy, KeySource};
+use jwtkit::remote::{FetchPolicy, KeyLocation};
 use jwtkit::{Error, ErrorKind, JwkSet, Key};
 
 use crate::State;
@@ -139,8 +139,8 @@ impl KeyInput {
                     return Err(bad_key("enter the JWK Set URL or the issuer URL"));
                 }
                 let source = match kind {
-                    UrlKind::Jwks => KeySource::JwksUrl(url.to_string()),
-                    UrlKind::Issuer => KeySource::Discovery {
+                    UrlKind::Jwks => KeyLocation::JwksUrl(url.to_string()),
+                    UrlKind::Issuer => KeyLocation::Discovery {
                         issuer: url.to_string(),
                     },
                 };

@@ -1,9 +1,9 @@
-//! `POST /api/verify`: the signature first ([`jwtkit::jws::verify_compact`]), then the claims
-//! ([`jwtkit::verify`] with the page's [`Validation`]), and on failure the library's diagnosis
-//! ([`jwtkit::diagnose::explain`]).
+//! `POST /api/verify`: one core call ([`jwtkit::jwt::verify_local`] with the page's
+//! [`Validation`]) whose outcome says whether the signature verified and whether the claims
+//! passed, and when the signature fails the library's diagnosis ([`jwtkit::diagnose::explain`]).
 //!
 //! The algorithm allowlist is the page's explicit choice, or else the key's own algorithms
-//! ([`jwtkit::Key::algorithms`]): never the token's `alg`. Without an expected audience, `aud`
+//! ([`jwtkit::JwkSet::algorithms`]): never the token's `alg`. Without an expected audience, `aud`
 //! is not checked (an inspection tool), and the answer says so.
 
 use std::sync::Arc;
@@ -87,10 +87,7 @@ fn allowlist(req: &VerifyRequest, loaded: &Loaded) -> jwtkit::Result<(AlgSet, &'
         }
         return Ok((set, "caller"));
     }
-    let set = loaded.set.keys().iter().fold(AlgSet::empty(), |acc, k| {
-        acc.iter().chain(k.algorithms().iter()).collect()
-    });
-    Ok((set, "key"))
+    Ok((loaded.set.algorithms(), "key"))
 }
 
 pub(crate) fn validation(
@@ -157,21 +154,21 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     let keys = &loaded.set;
     let token_alg = unverified.alg().and_then(|a| a.parse::<JwsAlg>().ok());
 
-    let (signature, claims, diagnosis) = match jwtkit::jws::verify(token, keys, validation.jws_options()) {
-        Ok(v) => {
-            let key = keys.keys().get(v.key_index).map(jwtkit::Key::label);
-            let signature = json!({"verified": true, "alg": v.alg, "key": key});
+    // One core call: signature, then claims, in the core's order; the outcome keeps them apart.
+    let outcome = jwtkit::jwt::verify_local(token, keys, &validation);
+    let (signature, claims, diagnosis) = match (&outcome.error, outcome.alg) {
+        (error, Some(alg)) if outcome.signature_verified() => {
+            let key = outcome.key().map(jwtkit::Key::label);
+            let signature = json!({"verified": true, "alg": alg, "key": key});
             let mut notes = Vec::new();
             if validation.audiences().is_empty() {
                 notes.push("aud not checked: no expected audience given");
             }
-            let claims = match jwtkit::verify(token, keys, &validation) {
-                Ok(_) => json!({"valid": true, "error": null, "notes": notes}),
-                Err(e) => json!({"valid": false, "error": e.to_json(), "notes": notes}),
-            };
+            let claims = json!({"valid": error.is_none(), "error": error.as_ref().map(Error::to_json), "notes": notes});
             (signature, claims, Value::Null)
         }
-        Err(e) => {
+        (error, _) => {
+            let e = error.clone().unwrap_or_else(Error::bad_signature);
             let d = jwtkit::diagnose::explain(token, keys, &validation, loaded.secret.as_slice());
             let headline = match e.kind() {
                 ErrorKind::BadSignature => "invalid_signature",

@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::{Detail, Limits};
 
 /// Names of the compact JWE segments, for error details.
-pub const SEGMENT_NAMES: [&str; 5] = ["header", "encrypted_key", "iv", "ciphertext", "tag"];
+pub(crate) const SEGMENT_NAMES: [&str; 5] = ["header", "encrypted_key", "iv", "ciphertext", "tag"];
 
 pub(crate) fn segment_error(e: Error, index: usize) -> Error {
     let name = SEGMENT_NAMES.get(index).copied().unwrap_or("segment");

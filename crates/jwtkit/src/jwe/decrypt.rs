@@ -159,6 +159,10 @@ fn check_config(opts: &DecryptOptions) -> Result<()> {
 /// # Errors
 /// As [`decrypt`].
 pub fn decrypt_parsed(jwe: &Jwe, keys: &JwkSet, opts: &DecryptOptions) -> Result<Decrypted> {
+    decrypt_recipients(jwe, keys, opts).map_err(super::at_jwe_step)
+}
+
+fn decrypt_recipients(jwe: &Jwe, keys: &JwkSet, opts: &DecryptOptions) -> Result<Decrypted> {
     check_config(opts)?;
     let aad = jwe.aead_aad();
     let mut first_err: Option<Error> = None;

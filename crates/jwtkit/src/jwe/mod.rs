@@ -28,7 +28,6 @@ pub(crate) mod json;
 mod nested;
 pub(crate) mod zip;
 
-pub use compact::SEGMENT_NAMES;
 pub use decrypt::{DecryptOptions, Decrypted, decrypt, decrypt_parsed};
 pub use encrypt::{Encrypter, JsonEncrypter};
 pub use header::JweHeader;
@@ -126,6 +125,7 @@ impl Jwe {
         } else {
             compact::parse(token, limits)
         }
+        .map_err(at_jwe_step)
     }
 
     /// The serialization it was parsed from.
@@ -205,5 +205,21 @@ impl Jwe {
     /// `invalid_config` for a flattened JWE with several recipients.
     pub fn to_json(&self, flattened: bool) -> Result<String> {
         json::serialize(self, flattened)
+    }
+}
+
+/// Name the JWE step ([`crate::Check::JWE_ORDER`]) of an error raised while parsing or
+/// decrypting: the shared parsing code names JWS steps, renamed here; a bound met past the
+/// size check is the PBES2 count (J7) or the inflated plaintext (J11).
+pub(crate) fn at_jwe_step(e: crate::Error) -> crate::Error {
+    use crate::Check;
+    let limit = match e.detail() {
+        Some(crate::Detail::Limit { what, .. }) => Some(*what),
+        _ => None,
+    };
+    match limit {
+        Some("p2c") => e.map_check(|_| Check::JweAlgorithms),
+        Some("inflated_bytes" | "inflate_ratio") => e.map_check(|_| Check::Decryption),
+        _ => e.map_check(Check::in_jwe),
     }
 }

@@ -9,7 +9,6 @@
 //! [RFC 7517]: https://www.rfc-editor.org/rfc/rfc7517
 //! [RFC 7638]: https://www.rfc-editor.org/rfc/rfc7638
 
-pub mod audit;
 mod set;
 
 pub use set::{IgnoredKey, JwkSet};
@@ -282,32 +281,6 @@ fn check_x5c(key: &Key, chain: &[String]) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// RFC 7638 §3: SHA-256 over the required members in lexicographic order, no whitespace.
-pub(crate) fn thumbprint_of(material: &Material) -> String {
-    fn e(v: &[u8]) -> String {
-        crate::base64url::encode(v)
-    }
-    let canonical = match material {
-        Material::Oct(s) => format!(r#"{{"k":"{}","kty":"oct"}}"#, e(&s.bytes)),
-        Material::Rsa(p, _) => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, e(&p.e), e(&p.n)),
-        Material::Ec(p, _) => {
-            let (x, y) = p.xy();
-            format!(
-                r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
-                p.curve.as_str(),
-                e(x),
-                e(y)
-            )
-        }
-        Material::Okp(p, _) => format!(
-            r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#,
-            p.curve.as_str(),
-            e(&p.x)
-        ),
-    };
-    e(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes()).as_ref())
 }
 
 #[cfg(test)]

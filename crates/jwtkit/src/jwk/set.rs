@@ -133,6 +133,16 @@ impl JwkSet {
         &self.ignored
     }
 
+    /// The JWS algorithms the keys of the set can verify: the union of [`Key::algorithms`]
+    /// (each key's family, narrowed to its JWK `alg`). The allowlist to use when the caller
+    /// names none: it comes from the keys, never from the token (RFC 8725 §3.1). Empty when no
+    /// key can sign or verify (an X25519 key, a JWK whose `alg` is a JWE algorithm).
+    pub fn algorithms(&self) -> crate::AlgSet {
+        self.keys.iter().fold(crate::AlgSet::empty(), |acc, k| {
+            k.algorithms().iter().fold(acc, crate::AlgSet::with)
+        })
+    }
+
     /// True when there is no usable key.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()

@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind, Result, err};
 use crate::{Detail, Limits};
 
 /// Names of the compact JWS segments, for error details.
-pub const SEGMENT_NAMES: [&str; 3] = ["header", "payload", "signature"];
+pub(crate) const SEGMENT_NAMES: [&str; 3] = ["header", "payload", "signature"];
 
 /// A syntactically valid compact JWS whose signature has **not** been checked.
 #[derive(Debug)]

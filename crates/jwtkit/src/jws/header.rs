@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::check::Check;
 use crate::error::{Result, err};
 use crate::json::Object;
 use crate::jwa::JwsAlg;
@@ -22,7 +23,7 @@ const REGISTERED: &[&str] = &[
 ];
 
 /// Extensions jwtkit can process when they appear in `crit`.
-pub const UNDERSTOOD_CRIT: &[&str] = &["b64"];
+pub(crate) const UNDERSTOOD_CRIT: &[&str] = &["b64"];
 
 /// A parsed JWS Protected Header (for JSON serializations: the union of protected and
 /// unprotected members).
@@ -176,7 +177,8 @@ impl Header {
     pub fn parse(json: Vec<u8>, limits: &crate::Limits) -> Result<Header> {
         let mut kept = Default::default();
         if crate::json::check_object_keeping(&json, limits.max_json_depth, checked_index, &mut kept) {
-            let (b64, crit) = Header::check(&Registered::from_values(&kept))?;
+            let (b64, crit) =
+                Header::check(&Registered::from_values(&kept)).map_err(|e| e.at(Check::HeaderParams))?;
             // The checks passed, so these slots hold strings (or nothing): move them out.
             let [alg, kid, typ, cty, ..] = kept.map(|v| match v {
                 Some(Value::String(s)) => Some(s),
@@ -214,7 +216,7 @@ impl Header {
     /// The checks of [`Header::from_object`] on the registered parameters; the header's map is
     /// built from `json` on first use (or set by the caller).
     fn checked(p: Registered<'_>, json: Option<Box<[u8]>>) -> Result<Header> {
-        let (b64, crit) = Header::check(&p)?;
+        let (b64, crit) = Header::check(&p).map_err(|e| e.at(Check::HeaderParams))?;
         let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
         Ok(Header {
             raw: OnceLock::new(),
@@ -399,6 +401,11 @@ impl Header {
     /// `unsupported_crit` naming the first extension not in `understood`; `malformed` when a
     /// `crit` name does not occur in the header.
     pub fn check_crit(&self, understood: &[impl AsRef<str>]) -> Result<()> {
+        self.check_crit_names(understood)
+            .map_err(|e| e.at(Check::HeaderParams))
+    }
+
+    fn check_crit_names(&self, understood: &[impl AsRef<str>]) -> Result<()> {
         for name in &self.crit {
             if !understood.iter().any(|u| u.as_ref() == name) {
                 return Err(err!(

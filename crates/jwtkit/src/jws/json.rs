@@ -2,8 +2,8 @@
 //! (§7.2.2), with protected and unprotected headers (and RFC 7797 `b64`).
 //!
 //! **Verification policy**: a JSON JWS verifies when *at least one* of its signatures verifies
-//! with one of the caller's keys under an allowed algorithm; the result names which one
-//! ([`VerifiedJson::signature_index`]). Signatures that use other algorithms or keys are not
+//! with one of the caller's keys under an allowed algorithm; the result carries that
+//! signature's header. Signatures that use other algorithms or keys are not
 //! errors (the JWS may be meant for several verifiers). Each signature's JOSE Header is the
 //! union of its protected and unprotected headers: the names must be disjoint, and `crit` and
 //! `b64` must be protected. At most [`Limits::max_recipients`] signatures are accepted and at
@@ -11,7 +11,7 @@
 //!
 //! **Detached content** (RFC 7515 Appendix F): a JSON JWS without a `"payload"` member parses
 //! ([`JwsJson::is_detached`]); [`JwsJson::verify`] rejects it (`malformed`, saying the content
-//! is detached) and [`JwsJson::verify_detached`] verifies it against the supplied content.
+//! is detached) and [`super::verify_detached`] verifies it against the supplied content.
 //!
 //! [`Limits::max_recipients`]: crate::Limits::max_recipients
 
@@ -91,13 +91,9 @@ pub struct JwsJson {
 
 /// A JSON JWS of which one signature verified.
 #[derive(Debug)]
-pub struct VerifiedJson {
+pub(crate) struct VerifiedJson {
     /// Header (of the signature that verified), payload, algorithm and key.
     pub jws: VerifiedJws,
-    /// Index of the signature that verified.
-    pub signature_index: usize,
-    /// How many signatures the JWS holds.
-    pub signature_count: usize,
 }
 
 fn b64_member(obj: &Object, name: &str) -> Result<Vec<u8>> {
@@ -257,7 +253,7 @@ impl JwsJson {
     }
 
     /// True when the `"payload"` member is absent: the content is detached (RFC 7515
-    /// Appendix F) and must be supplied to [`JwsJson::verify_detached`].
+    /// Appendix F) and must be supplied to [`super::verify_detached`].
     pub fn is_detached(&self) -> bool {
         self.payload.is_none()
     }
@@ -305,10 +301,7 @@ impl JwsJson {
     /// of the first signature (`unsupported_crit`, `alg_none`, `unsupported_alg`,
     /// `alg_not_allowed`, `key_not_found`, `key_mismatch`); when signatures were checked and
     /// none verified, the fixed `bad_signature`.
-    pub fn verify(&self, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJson> {
-        if opts.algorithms.is_empty() {
-            return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
-        }
+    pub(crate) fn verify(&self, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJson> {
         if self.is_detached() {
             return Err(err!(
                 Malformed,
@@ -332,10 +325,12 @@ impl JwsJson {
     /// As [`JwsJson::verify`] (without the detached `malformed`), and: `malformed` when the JWS
     /// has a non-empty `"payload"`; `resource_limit` when the JWS text plus the encoded content
     /// is above `opts.limits.max_token_bytes`.
-    pub fn verify_detached(&self, content: &[u8], keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJson> {
-        if opts.algorithms.is_empty() {
-            return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
-        }
+    pub(crate) fn verify_detached(
+        &self,
+        content: &[u8],
+        keys: &JwkSet,
+        opts: &JwsOptions,
+    ) -> Result<VerifiedJson> {
         let segment = self.detached_segment(content, &opts.limits)?;
         self.verify_with(&segment, Some(content), keys, opts)
     }
@@ -352,7 +347,7 @@ impl JwsJson {
         let crit: Vec<&str> = opts.crit.iter().map(String::as_str).collect();
         let mut first_err: Option<Error> = None;
         let mut attempts = 0usize;
-        for (index, sig) in self.signatures.iter().enumerate() {
+        for sig in &self.signatures {
             let prepared = sig.header().and_then(|h| {
                 h.check_crit(&crit)?;
                 let alg = h.alg()?;
@@ -385,8 +380,6 @@ impl JwsJson {
                                 alg,
                                 key_index,
                             },
-                            signature_index: index,
-                            signature_count: self.signatures.len(),
                         });
                     }
                     Err(e) if e.kind() == ErrorKind::BadSignature => {}

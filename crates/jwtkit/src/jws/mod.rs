@@ -4,13 +4,14 @@
 //! JSON serializations (RFC 7515 §7.2, general and flattened, several signatures) are in
 //! [`JwsJson`] and [`sign_json`]; [`verify`] accepts either serialization.
 //!
-//! [`verify_compact`] runs the fixed order of checks of [`crate::manual::validation_order`]
-//! up to the signature; [`crate::jwt::verify`] adds the claims. [`Signer`] produces compact JWS.
+//! [`verify`] runs the fixed order of checks of [`crate::manual::validation_order`] up to the
+//! signature (through the one pipeline of [`crate::jwt::verify_with`]); [`crate::jwt::verify`]
+//! adds the claims. [`Signer`] produces compact JWS.
 //!
 //! **Detached content** (RFC 7515 Appendix F; RFC 7797 §5.2 with `b64: false`): a JWS whose
 //! payload travels separately has an empty payload segment (`header..signature`) or, in a
 //! JSON serialization, no `"payload"` member. [`verify_detached`] (and
-//! [`crate::jwt::verify_detached`] for a JWT Claims Set) takes that content as a separate
+//! [`crate::jwt::Input::detached`] for a JWT Claims Set) takes that content as a separate
 //! argument; [`Signer::sign_detached`] produces such tokens. The rules:
 //! - the content is used only for a token whose payload is empty; a token that carries a
 //!   payload is rejected (`malformed`: the content must be given in one place only, so a token
@@ -26,12 +27,17 @@
 mod compact;
 mod header;
 mod json;
+pub(crate) mod signed;
+mod source;
 
-pub use compact::{CompactJws, SEGMENT_NAMES};
+pub use compact::CompactJws;
 pub(crate) use compact::{attached_payload_error, b64_error, check_detached_size, segment_error, split};
-pub use header::{Header, UNDERSTOOD_CRIT};
+pub use header::Header;
+pub(crate) use header::UNDERSTOOD_CRIT;
 pub(crate) use json::signing_input as json_signing_input;
-pub use json::{JsonSignature, JwsJson, VerifiedJson, sign_json};
+pub use json::{JsonSignature, JwsJson, sign_json};
+pub use signed::Input;
+pub use source::{KeySource, Keys};
 
 use serde_json::Value;
 
@@ -76,54 +82,29 @@ pub struct VerifiedJws {
     pub key_index: usize,
 }
 
-/// Verify a compact JWS against a set of keys, without looking at the payload.
-///
-/// Order: size → segments → base64url → strict JSON → header and `crit` → `alg` (none,
-/// unknown, allowlist) → key selection by `kid` → signature.
+/// Verify a JWS (signature only, the payload is not parsed) against a set of keys, in any
+/// serialization: text starting with `{` is a JSON serialization (general or flattened: one
+/// signature must verify), anything else compact. The steps 1–8 of
+/// [`crate::manual::validation_order`], run by the one pipeline of [`crate::jwt::verify_with`]:
+/// size → segments → base64url → strict JSON → header and `crit` → `alg` (none, unknown,
+/// allowlist) → key selection by `kid` → signature.
 ///
 /// # Errors
 /// Every parse error of [`CompactJws::parse`]; `unsupported_crit`; `alg_none`;
 /// `unsupported_alg`; `alg_not_allowed`; `key_not_found`; `key_mismatch`; `bad_signature`;
-/// `invalid_config` for an empty allowlist.
+/// `invalid_config` for an empty allowlist; for a JSON serialization, when no signature could
+/// be checked the error of the first one, and `bad_signature` when none verified.
 ///
 /// ```
 /// use jwtkit::{JwkSet, JwsAlg, Key, jws};
 /// let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 /// let key = Key::hmac(jwtkit::base64url::decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow").unwrap());
-/// let v = jws::verify_compact(token, &JwkSet::from_keys(vec![key]), &jws::JwsOptions::new(JwsAlg::HS256))?;
+/// let v = jws::verify(token, &JwkSet::from_keys(vec![key]), &jws::JwsOptions::new(JwsAlg::HS256))?;
 /// assert!(v.payload.starts_with(b"{\"iss\":\"joe\""));
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
-pub fn verify_compact(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    if opts.algorithms.is_empty() {
-        return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
-    }
-    let jws = CompactJws::parse(token, &opts.limits)?;
-    let (alg, key_index) = check_signature(&jws, keys, opts)?;
-    let (header, payload) = jws.into_parts();
-    Ok(VerifiedJws {
-        header,
-        payload,
-        alg,
-        key_index,
-    })
-}
-
-/// Verify a JWS in any serialization: text starting with `{` is a JSON serialization (general
-/// or flattened; see [`JwsJson::verify`] for the multi-signature policy), anything else compact.
-///
-/// # Errors
-/// As [`verify_compact`] or [`JwsJson::verify`].
 pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    if token.trim_start().starts_with('{') {
-        if opts.algorithms.is_empty() {
-            return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
-        }
-        return JwsJson::parse(token, &opts.limits)?
-            .verify(keys, opts)
-            .map(|v| v.jws);
-    }
-    verify_compact(token, keys, opts)
+    signed::signature_local(&Input::new(token), keys, opts).into_jws()
 }
 
 /// Verify a JWS with **detached content** (RFC 7515 Appendix F), in either serialization:
@@ -153,42 +134,28 @@ pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJ
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify_detached(token: &str, payload: &[u8], keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    if opts.algorithms.is_empty() {
-        return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
-    }
-    if token.trim_start().starts_with('{') {
-        return JwsJson::parse(token, &opts.limits)?
-            .verify_detached(payload, keys, opts)
-            .map(|v| v.jws);
-    }
-    let jws = CompactJws::parse_detached(token, payload, &opts.limits)?;
-    let (alg, key_index) = check_signature(&jws, keys, opts)?;
-    let (header, payload) = jws.into_parts();
-    Ok(VerifiedJws {
-        header,
-        payload,
-        alg,
-        key_index,
-    })
+    signed::signature_local(&Input::new(token).detached(payload), keys, opts).into_jws()
 }
 
-/// Header checks, key selection and signature for an already parsed JWS.
-pub(crate) fn check_signature(
-    jws: &CompactJws<'_>,
-    keys: &JwkSet,
-    opts: &JwsOptions,
-) -> Result<(JwsAlg, usize)> {
-    let header = jws.header();
+/// Steps 5–6 of [`crate::manual::validation_order`]: `crit` understood, then `alg` known,
+/// not `none` and in the allowlist. Returns the algorithm to verify with.
+pub(crate) fn check_header(header: &Header, opts: &JwsOptions) -> Result<JwsAlg> {
     header.check_crit(&opts.crit)?;
     let alg = header.alg()?;
     if !opts.algorithms.contains(alg) {
         return Err(crate::jwa::not_allowed(alg, opts.algorithms));
     }
-    let candidates = keys.candidates(header.kid(), alg, KeyOp::Verify)?;
+    Ok(alg)
+}
+
+/// Steps 7–8: the keys that fit (`kid`, family, `alg`, `use`, `key_ops`), then the signature
+/// with each until one verifies. Returns the index of that key in `keys`.
+pub(crate) fn check_key_signature(jws: &CompactJws<'_>, keys: &JwkSet, alg: JwsAlg) -> Result<usize> {
+    let candidates = keys.candidates(jws.header().kid(), alg, KeyOp::Verify)?;
     let mut last = None;
     for (index, key) in candidates.iter() {
         match crate::jwa::sig::verify(alg, key, jws.signing_input(), jws.signature()) {
-            Ok(()) => return Ok((alg, index)),
+            Ok(()) => return Ok(index),
             Err(e) if e.kind() == ErrorKind::BadSignature => {}
             Err(e) => last = Some(e),
         }
@@ -383,7 +350,7 @@ impl<'k> Signer<'k> {
 ///
 /// # Errors
 /// `bad_key` naming the size found and required.
-pub fn check_strength(key: &Key, alg: JwsAlg) -> Result<()> {
+pub(crate) fn check_strength(key: &Key, alg: JwsAlg) -> Result<()> {
     match key.family() {
         KeyFamily::Oct if key.bits() < alg.hash_len() * 8 => Err(err!(
             BadKey,

@@ -100,15 +100,18 @@ fn registered_index(name: &str) -> Option<usize> {
 /// Parse a claims set (a strict JSON object) for verification, then run `validate` on its
 /// registered claims (read in the same checking pass, borrowed from the text) and the claims.
 ///
+/// Returns the claims when they parsed (even when `validate` rejected them: the caller shows
+/// what it found), and the first error.
+///
 /// # Errors
 /// A parse error as [`crate::json::parse_object`] (from its reference path, so errors are
 /// unchanged), passed through `on_parse_error`; then whatever `validate` returns.
-pub(crate) fn parse_validated(
+pub(crate) fn parse_checked(
     json: Vec<u8>,
     limits: &crate::Limits,
     on_parse_error: impl FnOnce(crate::Error) -> crate::Error,
     validate: impl FnOnce(&Registered<'_>, &Claims) -> crate::Result<()>,
-) -> crate::Result<Claims> {
+) -> (Option<Claims>, crate::Result<()>) {
     // Not yet checked: handed out only if the checking pass below accepts the text.
     let claims = Claims {
         object: OnceLock::new(),
@@ -117,13 +120,31 @@ pub(crate) fn parse_validated(
     let text = claims.json.as_deref().unwrap_or_default();
     let mut kept: [Option<Kept<'_>>; 6] = Default::default();
     if crate::json::check_object_keeping(text, limits.max_json_depth, registered_index, &mut kept) {
-        validate(&Registered::from_kept(&kept), &claims)?;
+        let result = validate(&Registered::from_kept(&kept), &claims);
         drop(kept);
-        return Ok(claims);
+        return (Some(claims), result);
     }
-    let claims = Claims::new(crate::json::parse_object(text, limits).map_err(on_parse_error)?);
-    validate(&claims.registered(), &claims)?;
-    Ok(claims)
+    let claims = match crate::json::parse_object(text, limits) {
+        Ok(object) => Claims::new(object),
+        Err(e) => return (None, Err(on_parse_error(e))),
+    };
+    let result = validate(&claims.registered(), &claims);
+    (Some(claims), result)
+}
+
+/// [`parse_checked`] as one result: the claims when they parsed and `validate` accepted them.
+///
+/// # Errors
+/// As [`parse_checked`].
+pub(crate) fn parse_validated(
+    json: Vec<u8>,
+    limits: &crate::Limits,
+    on_parse_error: impl FnOnce(crate::Error) -> crate::Error,
+    validate: impl FnOnce(&Registered<'_>, &Claims) -> crate::Result<()>,
+) -> crate::Result<Claims> {
+    let (claims, result) = parse_checked(json, limits, on_parse_error, validate);
+    result?;
+    claims.ok_or_else(|| crate::error::err!(BadJson, "the claims set did not parse"))
 }
 
 impl PartialEq for Claims {

@@ -32,36 +32,12 @@ impl Clock for SystemClock {
 
 /// A clock stopped at one instant (tests, `--now`).
 #[derive(Clone, Copy, Debug)]
-pub struct FixedClock(pub UnixTime);
+pub(crate) struct FixedClock(pub UnixTime);
 
 impl Clock for FixedClock {
     fn now(&self) -> UnixTime {
         self.0
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(-1_000_000..=1_000_000).contains(&y) {
-        return None;
-    }
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let month_days = match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if d > month_days {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
 }
 
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
@@ -215,7 +191,7 @@ pub fn parse_time(text: &str, now: UnixTime) -> Result<UnixTime> {
     let mut dp = date.split('-');
     let (y, m, d) = (dp.next(), dp.next(), dp.next());
     let num = |s: Option<&str>| s.and_then(|v| v.parse::<i64>().ok()).ok_or_else(bad);
-    let days = days_from_civil(num(y)?, num(m)?, num(d)?).ok_or_else(bad)?;
+    let days = crate::calendar::days_from_civil(num(y)?, num(m)?, num(d)?).ok_or_else(bad)?;
     let mut secs = days * 86_400;
     let rest = t.get(10..).unwrap_or("");
     if rest.is_empty() {
@@ -242,15 +218,6 @@ pub fn parse_time(text: &str, now: UnixTime) -> Result<UnixTime> {
             Ok(secs - sign * (oh * 3600 + om * 60))
         }
         _ => Err(bad()),
-    }
-}
-
-/// A NumericDate as JSON: an integer when whole, else a float.
-pub(crate) fn numeric_json(v: f64) -> serde_json::Value {
-    if v.fract() == 0.0 && v.abs() < 9.0e15 {
-        serde_json::Value::from(v as i64)
-    } else {
-        serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::claims::{self, ClaimValue, Claims, Registered};
 use super::time::{Clock, SystemClock, UnixTime, format_duration, format_relative, format_utc};
+use crate::check::Check;
 use crate::error::{Error, ErrorKind, Result, err};
 use crate::jwa::AlgSet;
 use crate::jws::{Header, JwsOptions};
@@ -134,7 +135,8 @@ impl Validation {
                         Malformed,
                         "claim {name} must be a NumericDate (a JSON number of seconds since 1970), found {found}"
                     )
-                    .with_detail(mismatch(name, &["NumericDate"], Some(found))));
+                    .with_detail(mismatch(name, &["NumericDate"], Some(found)))
+                    .at(Check::ClaimTypes));
                 }
             }
         }
@@ -198,7 +200,8 @@ impl Validation {
                     "claim iat is required to check the maximum token age of {}",
                     format_duration(max_age.as_secs())
                 )
-                .with_detail(mismatch("iat", &["present"], None)));
+                .with_detail(mismatch("iat", &["present"], None))
+                .at(Check::MaxAge));
             };
             let age = now.saturating_sub(leeway) as f64 - iat;
             if age > max_age.as_secs() as f64 {
@@ -214,9 +217,11 @@ impl Validation {
         }
         if !self.issuers.is_empty() {
             match claims::string(registered.iss) {
-                ClaimValue::Absent => return Err(missing("iss")),
+                ClaimValue::Absent => return Err(missing("iss").at(Check::Iss)),
                 ClaimValue::Invalid(found) => {
-                    return Err(err!(Malformed, "claim iss must be a string, found {found}"));
+                    return Err(
+                        err!(Malformed, "claim iss must be a string, found {found}").at(Check::ClaimTypes)
+                    );
                 }
                 ClaimValue::Present(iss) if !self.issuers.iter().any(|i| i == iss) => {
                     return Err(err!(
@@ -233,9 +238,11 @@ impl Validation {
         self.check_audience(registered.aud)?;
         if let Some(expected) = &self.subject {
             match claims::string(registered.sub) {
-                ClaimValue::Absent => return Err(missing("sub")),
+                ClaimValue::Absent => return Err(missing("sub").at(Check::Sub)),
                 ClaimValue::Invalid(found) => {
-                    return Err(err!(Malformed, "claim sub must be a string, found {found}"));
+                    return Err(
+                        err!(Malformed, "claim sub must be a string, found {found}").at(Check::ClaimTypes)
+                    );
                 }
                 ClaimValue::Present(sub) if sub != expected => {
                     return Err(err!(
@@ -283,12 +290,13 @@ impl Validation {
         }
         let aud = match claims::audience(value) {
             ClaimValue::Absent if self.audiences.is_empty() => return Ok(()),
-            ClaimValue::Absent => return Err(missing("aud")),
+            ClaimValue::Absent => return Err(missing("aud").at(Check::Aud)),
             ClaimValue::Invalid(found) => {
                 return Err(err!(
                     Malformed,
                     "claim aud must be a string or an array of strings, found {found}"
-                ));
+                )
+                .at(Check::ClaimTypes));
             }
             ClaimValue::Present(a) => a,
         };

@@ -247,7 +247,7 @@ fn read_time(r: &mut Reader<'_>) -> Option<i64> {
         num(6..8)?,
         num(8..10).unwrap_or(0),
     );
-    Some(crate::jwt::time::days_from_civil(year, mo, d)? * 86400 + h * 3600 + mi * 60 + sec)
+    Some(crate::calendar::days_from_civil(year, mo, d)? * 86400 + h * 3600 + mi * 60 + sec)
 }
 
 /// Convert an ECDSA-Sig-Value DER signature (SEQUENCE { r INTEGER, s INTEGER }) into the raw

@@ -22,7 +22,7 @@ use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, ParsedPublicKey, RsaKey
 use aws_lc_rs::{hmac, signature};
 use zeroize::Zeroizing;
 
-pub use build::certificate_validity;
+pub(crate) use build::certificate_validity;
 pub use detect::{KeyFormat, load};
 pub use generate::KeySpec;
 
@@ -202,7 +202,7 @@ pub struct Key {
 
 impl Key {
     pub(crate) fn from_material(material: Material, meta: KeyMeta) -> Key {
-        let thumbprint = crate::jwk::thumbprint_of(&material);
+        let thumbprint = thumbprint_of(&material);
         Key {
             material,
             meta,
@@ -650,4 +650,29 @@ fn pem_lf(p: &pem::Pem) -> String {
 
 pub(crate) fn bad_key(what: impl fmt::Display) -> Error {
     Error::new(ErrorKind::BadKey, what.to_string())
+}
+/// RFC 7638 §3: SHA-256 over the required members in lexicographic order, no whitespace.
+pub(crate) fn thumbprint_of(material: &Material) -> String {
+    fn e(v: &[u8]) -> String {
+        crate::base64url::encode(v)
+    }
+    let canonical = match material {
+        Material::Oct(s) => format!(r#"{{"k":"{}","kty":"oct"}}"#, e(&s.bytes)),
+        Material::Rsa(p, _) => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, e(&p.e), e(&p.n)),
+        Material::Ec(p, _) => {
+            let (x, y) = p.xy();
+            format!(
+                r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+                p.curve.as_str(),
+                e(x),
+                e(y)
+            )
+        }
+        Material::Okp(p, _) => format!(
+            r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#,
+            p.curve.as_str(),
+            e(&p.x)
+        ),
+    };
+    e(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes()).as_ref())
 }

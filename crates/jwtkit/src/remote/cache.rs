@@ -11,11 +11,11 @@ use tokio::sync::watch;
 use super::discovery::DiscoveryDocument;
 use super::http::parse_jwks;
 use super::store::{DocumentStore, StoredDocument};
-use super::{FetchPolicy, Fetcher, KeySource, fetch_failed};
+use super::{FetchPolicy, Fetcher, KeyLocation, fetch_failed};
+use crate::JwkSet;
 use crate::error::{Error, Result, err};
-use crate::jws::CompactJws;
-use crate::jwt::{ClaimValue, Claims};
-use crate::{JwkSet, Validation, Verified};
+use crate::jws::Header;
+use crate::jws::Keys;
 
 /// A snapshot of a [`KeyCache`] for health checks, metrics and `gateway explain`.
 #[derive(Clone, Debug)]
@@ -98,12 +98,12 @@ enum Freshness {
     Expired,
 }
 
-/// Keys from one [`KeySource`], shared by every verification of a process (`Send + Sync`; hold
+/// Keys from one [`KeyLocation`], shared by every verification of a process (`Send + Sync`; hold
 /// it in an `Arc`). Needs a Tokio runtime: fetches run in spawned tasks so that a caller that
 /// gives up never cancels the fetch others wait for. See the [module docs](super) for the
 /// behaviour.
 pub struct KeyCache {
-    source: KeySource,
+    source: KeyLocation,
     policy: FetchPolicy,
     kind: DocKind,
     fetcher: Fetcher,
@@ -172,10 +172,10 @@ impl KeyCache {
     /// [`KeyCache::spawn_refresher`] runs).
     ///
     /// # Errors
-    /// `invalid_config` for a URL or issuer refused by [`super::check_url`] (plain `http` to a
+    /// `invalid_config` for a URL or issuer refused by the transport rules (plain `http` to a
     /// non-loopback host without `allow_insecure_http`, other schemes, unparsable), an
     /// unusable `allowed_key_urls` entry, or a TLS stack that cannot start.
-    pub fn new(source: KeySource, policy: FetchPolicy) -> Result<Arc<KeyCache>> {
+    pub fn new(source: KeyLocation, policy: FetchPolicy) -> Result<Arc<KeyCache>> {
         KeyCache::build(source, policy, None)
     }
 
@@ -185,7 +185,7 @@ impl KeyCache {
     /// # Errors
     /// As [`KeyCache::new`].
     pub fn with_store(
-        source: KeySource,
+        source: KeyLocation,
         policy: FetchPolicy,
         store: Arc<dyn DocumentStore>,
     ) -> Result<Arc<KeyCache>> {
@@ -196,8 +196,8 @@ impl KeyCache {
     /// without one, its `x5u` (a PEM certificate chain whose first certificate holds the key,
     /// §4.1.5) — only when that URL is listed exactly in [`FetchPolicy::allowed_key_urls`].
     /// None when the token names no allowlisted URL: the header is then ignored. For callers
-    /// without another key source (the CLI's `--allow-key-url`); [`KeyCache::verify`] does the
-    /// same for a cache that has one.
+    /// without another key source (the CLI's `--allow-key-url`); [`KeyCache::keys_for_header`]
+    /// does the same for a cache that has one.
     ///
     /// # Errors
     /// As [`KeyCache::new`] for the URL.
@@ -216,24 +216,24 @@ impl KeyCache {
             allowed_key_urls: Vec::new(),
             ..policy
         };
-        KeyCache::build_kind(KeySource::JwksUrl(url), policy, store, kind).map(Some)
+        KeyCache::build_kind(KeyLocation::JwksUrl(url), policy, store, kind).map(Some)
     }
 
     fn build(
-        source: KeySource,
+        source: KeyLocation,
         policy: FetchPolicy,
         store: Option<Arc<dyn DocumentStore>>,
     ) -> Result<Arc<KeyCache>> {
         let kind = match &source {
-            KeySource::JwksUrl(u) => {
+            KeyLocation::JwksUrl(u) => {
                 super::check_url(u, policy.allow_insecure_http)?;
                 DocKind::Jwks
             }
-            KeySource::Discovery { issuer } => {
+            KeyLocation::Discovery { issuer } => {
                 super::openid_configuration_url(issuer, policy.allow_insecure_http)?;
                 DocKind::Jwks
             }
-            KeySource::File(_) => DocKind::AnyKeys,
+            KeyLocation::File(_) => DocKind::AnyKeys,
         };
         for u in &policy.allowed_key_urls {
             super::check_url(u, policy.allow_insecure_http).map_err(|e| e.context("allowed key URL: "))?;
@@ -242,7 +242,7 @@ impl KeyCache {
     }
 
     fn build_kind(
-        source: KeySource,
+        source: KeyLocation,
         policy: FetchPolicy,
         store: Option<Arc<dyn DocumentStore>>,
         kind: DocKind,
@@ -262,7 +262,7 @@ impl KeyCache {
     }
 
     /// The source.
-    pub fn source(&self) -> &KeySource {
+    pub fn source(&self) -> &KeyLocation {
         &self.source
     }
 
@@ -494,69 +494,17 @@ impl KeyCache {
         self.usable(&st, now).ok_or_else(|| self.unavailable(&st, now))
     }
 
-    /// Verify a compact JWS JWT with these keys (RFC 7519 §7.2), like [`crate::verify`]: the
-    /// header, `crit` and algorithm allowlist are checked before any key is fetched, so a
-    /// malformed token or a refused `alg` never causes a request. With a
-    /// [`KeySource::Discovery`] source, `iss` must also equal the issuer. A `jku` or `x5u`
-    /// header is used only when listed in [`FetchPolicy::allowed_key_urls`]; otherwise ignored.
+    /// The keys for a token with this JWS Protected Header: those of an allowlisted `jku` /
+    /// `x5u` it names ([`FetchPolicy::allowed_key_urls`], exact match; otherwise the header
+    /// is ignored), else this cache's, refetched once for an unknown `kid` (see
+    /// [`KeyCache::keys_for_kid`]).
     ///
     /// # Errors
-    /// The kinds of [`crate::verify`] (`key_not_found` naming the kids present after the
-    /// rotation refetch), `bad_issuer` / `missing_claim` for the discovery issuer, and those of
-    /// [`KeyCache::keys`].
-    pub async fn verify(&self, token: &str, validation: &Validation) -> Result<Verified> {
-        let opts = validation.jws_options();
-        if opts.algorithms.is_empty() {
-            return Err(err!(InvalidConfig, "the algorithm allowlist is empty"));
-        }
-        let jws = CompactJws::parse(token, &opts.limits)?;
-        let header = jws.header();
-        let crit: Vec<&str> = opts.crit.iter().map(String::as_str).collect();
-        header.check_crit(&crit)?;
-        let alg = header.alg()?;
-        if !opts.algorithms.contains(alg) {
-            return Err(crate::jwa::not_allowed(alg, opts.algorithms));
-        }
-        let keys = match self.key_url_cache(header.jku(), header.x5u())? {
-            Some(cache) => cache.keys_for_kid(header.kid()).await?,
-            None => self.keys_for_kid(header.kid()).await?,
-        };
-        let (alg, key_index) = crate::jws::check_signature(&jws, &keys, opts)?;
-        let claims = crate::jwt::parse_claims(jws.payload(), &opts.limits)?;
-        let header = jws.into_parts().0;
-        validation.validate(&header, &claims)?;
-        self.check_discovery_issuer(&claims)?;
-        Ok(Verified {
-            header,
-            claims,
-            alg,
-            key_index,
-        })
-    }
-
-    fn check_discovery_issuer(&self, claims: &Claims) -> Result<()> {
-        let KeySource::Discovery { issuer } = &self.source else {
-            return Ok(());
-        };
-        match claims.iss() {
-            ClaimValue::Present(iss) if iss == issuer => Ok(()),
-            ClaimValue::Present(iss) => Err(err!(
-                BadIssuer,
-                "iss {} is not the issuer whose keys verified the token ({}); issuers are compared exactly",
-                crate::text::quote(iss),
-                crate::text::quote(issuer)
-            )
-            .with_detail(crate::Detail::Mismatch {
-                claim: "iss".into(),
-                expected: vec![issuer.clone()],
-                found: Some(iss.to_string()),
-            })),
-            ClaimValue::Absent => Err(err!(
-                MissingClaim,
-                "claim iss is required: keys come from issuer {}",
-                crate::text::quote(issuer)
-            )),
-            ClaimValue::Invalid(found) => Err(err!(Malformed, "claim iss must be a string, found {found}")),
+    /// As [`KeyCache::keys`].
+    pub async fn keys_for_header(&self, header: &Header) -> Result<Arc<JwkSet>> {
+        match self.key_url_cache(header.jku(), header.x5u())? {
+            Some(cache) => cache.keys_for_kid(header.kid()).await,
+            None => self.keys_for_kid(header.kid()).await,
         }
     }
 
@@ -565,7 +513,7 @@ impl KeyCache {
         let Some((url, kind)) = allowed_key_url(&self.policy, jku, x5u) else {
             return Ok(None);
         };
-        if self.source == KeySource::JwksUrl(url.to_string()) && kind == DocKind::Jwks {
+        if self.source == KeyLocation::JwksUrl(url.to_string()) && kind == DocKind::Jwks {
             return Ok(None);
         }
         let mut map = self.key_urls.lock().unwrap_or_else(PoisonError::into_inner);
@@ -578,7 +526,7 @@ impl KeyCache {
             ..self.policy.clone()
         };
         let cache = KeyCache::build_kind(
-            KeySource::JwksUrl(url.to_string()),
+            KeyLocation::JwksUrl(url.to_string()),
             policy,
             self.store.clone(),
             kind,
@@ -593,7 +541,7 @@ impl KeyCache {
         self.lock().entry.as_ref().map(|e| e.set.clone())
     }
 
-    /// The provider metadata, for a [`KeySource::Discovery`] source once fetched.
+    /// The provider metadata, for a [`KeyLocation::Discovery`] source once fetched.
     pub fn discovery(&self) -> Option<Arc<DiscoveryDocument>> {
         self.lock().discovery.as_ref().map(|(d, _)| d.clone())
     }
@@ -664,9 +612,9 @@ impl KeyCache {
     /// Load the document (store or network) and parse it.
     async fn load(&self, force: bool) -> Result<Loaded> {
         let url = match &self.source {
-            KeySource::File(path) => return self.load_file(path),
-            KeySource::JwksUrl(u) => u.clone(),
-            KeySource::Discovery { issuer } => self.jwks_uri(issuer).await?,
+            KeyLocation::File(path) => return self.load_file(path),
+            KeyLocation::JwksUrl(u) => u.clone(),
+            KeyLocation::Discovery { issuer } => self.jwks_uri(issuer).await?,
         };
         let (doc, network) = self.document(&url, force).await?;
         let set = match self.kind {
@@ -706,7 +654,8 @@ impl KeyCache {
             Ok(buf)
         };
         self.fetch_count.fetch_add(1, Ordering::Relaxed);
-        let bytes = read().map_err(|e| fetch_failed(format!("cannot read key file {shown}: {e}")))?;
+        let bytes =
+            read().map_err(|e| fetch_failed(format!("cannot read key file {shown}: {e}")).with_source(e))?;
         let (set, _) = crate::key::load(&bytes, &self.policy.limits())
             .map_err(|e| e.context(&format!("key file {shown}: ")))?;
         let now = SystemTime::now();
@@ -798,5 +747,22 @@ impl KeyCache {
             );
         }
         Ok((doc, expires_at))
+    }
+}
+
+/// Verification with a cache ([`crate::jwt::verify_with`]): the header, `crit` and algorithm
+/// allowlist are checked before any key is fetched, so a malformed token or a refused `alg`
+/// never causes a request. With a [`KeyLocation::Discovery`] source, `iss` must also equal
+/// the issuer (`bad_issuer`, `missing_claim`).
+impl crate::jws::KeySource for KeyCache {
+    async fn keys_for<'a>(&'a self, header: &Header) -> Result<Keys<'a>> {
+        self.keys_for_header(header).await.map(Keys::Shared)
+    }
+
+    fn issuer(&self) -> Option<&str> {
+        match &self.source {
+            KeyLocation::Discovery { issuer } => Some(issuer),
+            _ => None,
+        }
     }
 }

@@ -44,7 +44,7 @@ impl DiscoveryDocument {
     /// `bad_json` / `duplicate_member` / `resource_limit` for invalid JSON; `malformed` when
     /// `issuer` or `jwks_uri` is missing or not a string; `invalid_config` when `issuer`
     /// differs from `expected_issuer` (a misconfiguration or a mix-up attack, OIDC Discovery
-    /// §4.3) or `jwks_uri` is refused by [`check_url`].
+    /// §4.3) or `jwks_uri` is refused by the transport rules (https, or http to a loopback host).
     pub fn parse(
         body: &[u8],
         expected_issuer: &str,
@@ -118,7 +118,7 @@ fn issuer_url(issuer: &str, allow_insecure_http: bool) -> Result<reqwest::Url> {
 /// (OpenID Connect Discovery 1.0 §4).
 ///
 /// # Errors
-/// `invalid_config` for an issuer refused by [`check_url`] or with a query or fragment.
+/// `invalid_config` for an issuer refused by the transport rules (https, or http to a loopback host) or with a query or fragment.
 pub fn openid_configuration_url(issuer: &str, allow_insecure_http: bool) -> Result<String> {
     issuer_url(issuer, allow_insecure_http)?;
     Ok(format!(

@@ -116,7 +116,7 @@ pub struct Fetcher {
 
 impl Fetcher {
     /// Build the client: rustls on aws-lc-rs with the platform's root certificates, the
-    /// policy's timeouts, a redirect policy that applies [`check_url`] to every hop, no
+    /// policy's timeouts, a redirect policy that applies the transport rules to every hop, no
     /// decompression.
     ///
     /// # Errors
@@ -166,7 +166,7 @@ impl Fetcher {
     /// GET `url` under the policy.
     ///
     /// # Errors
-    /// `invalid_config` for a URL refused by [`check_url`]; `key_fetch_failed` for connection
+    /// `invalid_config` for a URL refused by the transport rules (https, or http to a loopback host); `key_fetch_failed` for connection
     /// errors, timeouts, refused redirects and non-2xx statuses (naming the status);
     /// `resource_limit` when the body exceeds `max_bytes` (checked on `Content-Length` first,
     /// then while reading).
@@ -190,7 +190,7 @@ impl Fetcher {
             )
             .send()
             .await
-            .map_err(|e| self.transport_error(&shown, &e))?;
+            .map_err(|e| self.transport_error(&shown, e))?;
         let status = resp.status();
         let final_url = resp.url().to_string();
         if !status.is_success() {
@@ -227,7 +227,7 @@ impl Fetcher {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(self.transport_error(&shown, &e).into()),
+                Err(e) => return Err(self.transport_error(&shown, e).into()),
             }
         }
         Ok(Fetched {
@@ -238,19 +238,20 @@ impl Fetcher {
         })
     }
 
-    fn transport_error(&self, shown: &str, e: &reqwest::Error) -> Error {
+    fn transport_error(&self, shown: &str, e: reqwest::Error) -> Error {
         let p = &self.policy;
-        if e.is_timeout() {
+        let error = if e.is_timeout() {
             fetch_failed(format!(
                 "GET {shown} timed out (connect {}s, read {}s, total {}s): {}",
                 p.connect_timeout.as_secs_f32(),
                 p.read_timeout.as_secs_f32(),
                 p.total_timeout.as_secs_f32(),
-                error_chain(e)
+                error_chain(&e)
             ))
         } else {
-            fetch_failed(format!("GET {shown} failed: {}", error_chain(e)))
-        }
+            fetch_failed(format!("GET {shown} failed: {}", error_chain(&e)))
+        };
+        error.with_source(e)
     }
 
     /// Fetch and parse a JWK Set (RFC 7517 §5) with the policy's limits.
@@ -266,7 +267,7 @@ impl Fetcher {
 
     /// OpenID Connect Discovery 1.0 §4 for `issuer`, falling back to RFC 8414 §3 when the
     /// OpenID configuration answers an HTTP 4xx status. The document's `issuer` must equal
-    /// `issuer` exactly and its `jwks_uri` must pass [`check_url`].
+    /// `issuer` exactly and its `jwks_uri` must pass the transport rules.
     ///
     /// # Errors
     /// `invalid_config` for a bad issuer URL; `key_fetch_failed` when neither document can be

@@ -4,24 +4,25 @@
 //! verifiers (the gateway) and one-shot ones (the CLI).
 //!
 //! ```no_run
-//! use jwtkit::remote::{FetchPolicy, KeyCache, KeySource};
+//! use jwtkit::remote::{FetchPolicy, KeyCache, KeyLocation};
 //! use jwtkit::{JwsAlg, Validation};
 //! # async fn run(token: &str) -> Result<(), jwtkit::Error> {
 //! let cache = KeyCache::new(
-//!     KeySource::Discovery { issuer: "https://auth.example.com/".into() },
+//!     KeyLocation::Discovery { issuer: "https://auth.example.com/".into() },
 //!     FetchPolicy::default(),
 //! )?;
 //! let _refresher = cache.spawn_refresher();
 //! let validation = Validation::builder([JwsAlg::RS256, JwsAlg::ES256]).audience("orders-api").build()?;
-//! let verified = cache.verify(token, &validation).await?;
+//! let verified = jwtkit::jwt::verify_with(token, &*cache, &validation).await.into_result()?;
 //! # Ok(()) }
 //! ```
 //!
 //! # API (stable names)
 //! - [`FetchPolicy`]: TTL bounds, rotation cooldown, stale window, timeouts, limits, transport rules.
-//! - [`KeySource`]: `JwksUrl`, `Discovery { issuer }`, `File`.
-//! - [`KeyCache`]: `new`, `with_store`, `keys`, `keys_for_kid`, `verify`, `current`, `status`,
-//!   `spawn_refresher`, `discovery`, `refresh`.
+//! - [`KeyLocation`]: `JwksUrl`, `Discovery { issuer }`, `File`.
+//! - [`KeyCache`]: `new`, `with_store`, `keys`, `keys_for_kid`, `keys_for_header`, `current`,
+//!   `status`, `spawn_refresher`, `discovery`, `refresh`; a [`crate::KeySource`] for
+//!   [`crate::jwt::verify_with`].
 //! - [`KeyCacheRegistry`]: `get_or_create` shares one cache per (source, policy).
 //! - [`Fetcher`]: one-shot HTTP fetches (`get`, `jwks`, `discover`) under a policy.
 //! - [`DocumentStore`] / [`DirStore`]: optional persistent copy of fetched documents (the CLI's
@@ -59,7 +60,9 @@ mod store;
 use std::time::Duration;
 
 pub use cache::{CacheStatus, KeyCache};
-pub use discovery::{DiscoveryDocument, DiscoveryKind, oauth_metadata_url, openid_configuration_url};
+pub use discovery::{DiscoveryDocument, DiscoveryKind};
+// The URL rules and well-known URLs are public: jwtkit-oauth applies the same ones.
+pub use discovery::{oauth_metadata_url, openid_configuration_url};
 pub use http::{Fetched, Fetcher, check_url, is_loopback_host};
 pub use registry::KeyCacheRegistry;
 pub use store::{DirStore, DocumentStore, StoredDocument};
@@ -154,7 +157,7 @@ impl FetchPolicy {
 
 /// Where keys come from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum KeySource {
+pub enum KeyLocation {
     /// A JWK Set URL (`jwks_uri`), RFC 7517 §5.
     JwksUrl(String),
     /// An issuer URL: `{issuer}/.well-known/openid-configuration` gives `jwks_uri` (OpenID
@@ -169,12 +172,12 @@ pub enum KeySource {
     File(std::path::PathBuf),
 }
 
-impl std::fmt::Display for KeySource {
+impl std::fmt::Display for KeyLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            KeySource::JwksUrl(u) => write!(f, "jwks {u}"),
-            KeySource::Discovery { issuer } => write!(f, "issuer {issuer}"),
-            KeySource::File(p) => write!(f, "file {}", p.display()),
+            KeyLocation::JwksUrl(u) => write!(f, "jwks {u}"),
+            KeyLocation::Discovery { issuer } => write!(f, "issuer {issuer}"),
+            KeyLocation::File(p) => write!(f, "file {}", p.display()),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{FetchPolicy, KeyCache, KeySource};
+use super::{FetchPolicy, KeyCache, KeyLocation};
 use crate::error::Result;
 
 /// Shared key caches keyed by source and policy. Two providers with the same issuer and the
@@ -12,7 +12,7 @@ use crate::error::Result;
 /// policy gets its own cache, so a changed policy (hot reload) takes effect.
 #[derive(Debug, Default)]
 pub struct KeyCacheRegistry {
-    caches: Mutex<HashMap<(KeySource, FetchPolicy), Arc<KeyCache>>>,
+    caches: Mutex<HashMap<(KeyLocation, FetchPolicy), Arc<KeyCache>>>,
 }
 
 impl KeyCacheRegistry {
@@ -25,7 +25,7 @@ impl KeyCacheRegistry {
     ///
     /// # Errors
     /// As [`KeyCache::new`] (`invalid_config`).
-    pub fn get_or_create(&self, source: KeySource, policy: FetchPolicy) -> Result<Arc<KeyCache>> {
+    pub fn get_or_create(&self, source: KeyLocation, policy: FetchPolicy) -> Result<Arc<KeyCache>> {
         let mut map = self.caches.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (source, policy);
         if let Some(c) = map.get(&key) {

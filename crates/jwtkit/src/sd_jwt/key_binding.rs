@@ -106,7 +106,11 @@ impl KeyBinding {
         let algorithms = self.algorithms.unwrap_or_else(|| key.algorithms());
         let mut opts = JwsOptions::new(algorithms);
         opts.limits = *validation.limits();
-        let signed = crate::jws::verify_compact(kb, &JwkSet::from_keys(vec![key]), &opts)?;
+        let set = JwkSet::from_keys(vec![key]);
+        let signed =
+            crate::jws::signed::signature_local(&crate::jws::Input::new(kb).compact_only(), &set, &opts)
+                .into_jws()
+                .map_err(|e| e.at(crate::check::Check::KeyBinding))?;
         if !crate::token_type::typ_is(&signed.header, KB_JWT_TYP) {
             return Err(err!(
                 BadType,

@@ -177,7 +177,12 @@ pub fn verify(
 ) -> Result<VerifiedSdJwt> {
     let limits = validation.limits();
     let sd = SdJwt::parse(text, limits)?;
-    let signed = crate::jws::verify_compact(&sd.issuer_jwt, keys, validation.jws_options())?;
+    let signed = crate::jws::signed::signature_local(
+        &crate::jws::Input::new(&sd.issuer_jwt).compact_only(),
+        keys,
+        validation.jws_options(),
+    )
+    .into_jws()?;
     let payload = crate::json::parse_object(&signed.payload, limits)?;
     let processed = process(payload, sd.disclosures.clone(), limits)?;
     let claims = Claims::new(processed.claims);

@@ -4,13 +4,32 @@
 
 mod server;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jwtkit::remote::{DirStore, FetchPolicy, KeyCache, KeyCacheRegistry, KeySource};
+use jwtkit::remote::{DirStore, FetchPolicy, KeyCache, KeyCacheRegistry, KeyLocation};
 use jwtkit::{Detail, ErrorKind, JwsAlg, Validation};
 use serde_json::json;
 use server::{Reply, TestServer, fixture, jwks_of, token, token_with};
+
+/// Verification through the core's one pipeline with the cache as the key source, as the
+/// gateway does (compact tokens).
+trait VerifyWith {
+    fn verify(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> impl Future<Output = Result<jwtkit::Verified, jwtkit::Error>> + Send;
+}
+
+impl VerifyWith for KeyCache {
+    async fn verify(&self, token: &str, validation: &Validation) -> Result<jwtkit::Verified, jwtkit::Error> {
+        jwtkit::jwt::verify_with(jwtkit::jwt::Input::new(token).compact_only(), self, validation)
+            .await
+            .into_result()
+    }
+}
 
 fn validation() -> Validation {
     Validation::builder([JwsAlg::RS256, JwsAlg::ES256])
@@ -88,7 +107,7 @@ async fn provider_shaped_discovery_and_jwks_verify() {
         let srv = TestServer::start().await;
         let (issuer, disc_path, jwks_path) = serve_provider(&srv, name);
         let cache = KeyCache::new(
-            KeySource::Discovery {
+            KeyLocation::Discovery {
                 issuer: issuer.clone(),
             },
             policy(),
@@ -132,7 +151,7 @@ async fn keycloak_encryption_key_is_not_used_for_signatures_and_algs_come_from_d
     let srv = TestServer::start().await;
     let (issuer, _, _) = serve_provider(&srv, "keycloak");
     let cache = KeyCache::new(
-        KeySource::Discovery {
+        KeyLocation::Discovery {
             issuer: issuer.clone(),
         },
         policy(),
@@ -154,7 +173,7 @@ async fn issuer_must_match_the_discovery_document_and_the_token() {
     let (issuer, _, _) = serve_provider(&srv, "okta");
     // Configured with a trailing '/': the same well-known URL, but not the same issuer.
     let cache = KeyCache::new(
-        KeySource::Discovery {
+        KeyLocation::Discovery {
             issuer: format!("{issuer}/"),
         },
         policy(),
@@ -168,7 +187,7 @@ async fn issuer_must_match_the_discovery_document_and_the_token() {
     assert!(e.message().contains("not the configured"), "{e}");
 
     let cache = KeyCache::new(
-        KeySource::Discovery {
+        KeyLocation::Discovery {
             issuer: issuer.clone(),
         },
         policy(),
@@ -204,7 +223,7 @@ async fn rfc8414_metadata_is_the_fallback() {
     );
     srv.set("/tenant1/jwks", Reply::json(jwks_of(&["google-1"])));
     let cache = KeyCache::new(
-        KeySource::Discovery {
+        KeyLocation::Discovery {
             issuer: issuer.clone(),
         },
         policy(),
@@ -227,7 +246,7 @@ async fn rfc8414_metadata_is_the_fallback() {
 async fn rotation_from_a_to_b_needs_exactly_one_refetch() {
     let srv = TestServer::start().await;
     srv.set("/jwks", Reply::json(jwks_of(&["google-1"])));
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/jwks")), policy()).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/jwks")), policy()).unwrap();
     let (a, b) = (
         token("google-1", JwsAlg::RS256, "x"),
         token("google-2", JwsAlg::RS256, "x"),
@@ -263,7 +282,7 @@ async fn thousand_concurrent_unknown_kids_cause_one_fetch() {
         refetch_cooldown: Duration::from_secs(1),
         ..FetchPolicy::default()
     };
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/jwks")), p).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/jwks")), p).unwrap();
     // Cold start: 1,000 concurrent callers, one fetch.
     let tasks: Vec<_> = (0..1000)
         .map(|_| {
@@ -330,7 +349,7 @@ async fn random_kid_flood_is_bounded_by_the_cooldown() {
         refetch_cooldown: cooldown,
         ..FetchPolicy::default()
     };
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/jwks")), p).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/jwks")), p).unwrap();
     cache.keys().await.unwrap();
     let start = Instant::now();
     let mut sent = 0u64;
@@ -375,7 +394,7 @@ async fn failing_issuer_serves_stale_keys_until_the_window_ends() {
         refetch_cooldown: Duration::from_millis(100),
         ..FetchPolicy::default()
     };
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/jwks")), p).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/jwks")), p).unwrap();
     let a = token("google-1", JwsAlg::RS256, "x");
     cache.verify(&a, &validation()).await.unwrap();
     srv.set("/jwks", Reply::status(503));
@@ -411,12 +430,15 @@ async fn unreachable_and_slow_issuers_fail_within_the_timeouts() {
         .unwrap()
         .port();
     let cache = KeyCache::new(
-        KeySource::JwksUrl(format!("http://127.0.0.1:{port}/jwks")),
+        KeyLocation::JwksUrl(format!("http://127.0.0.1:{port}/jwks")),
         policy(),
     )
     .unwrap();
     let e = cache.keys().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KeyFetchFailed, "{e}");
+    // The HTTP client's own error is kept as the source (the message already names it).
+    let source = std::error::Error::source(&e).expect("the connection error is the source");
+    assert!(source.is::<reqwest::Error>(), "{source:?}");
     // During the backoff, the error comes back without a new attempt.
     assert_eq!(cache.keys().await.unwrap_err().kind(), ErrorKind::KeyFetchFailed);
     assert_eq!(cache.status().fetch_count, 1);
@@ -431,7 +453,7 @@ async fn unreachable_and_slow_issuers_fail_within_the_timeouts() {
         total_timeout: Duration::from_millis(800),
         ..policy()
     };
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/slow")), p).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/slow")), p).unwrap();
     let start = Instant::now();
     let e = cache.keys().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KeyFetchFailed, "{e}");
@@ -485,7 +507,7 @@ async fn oversized_or_invalid_documents() {
     ];
     for (path, reply, kind) in cases {
         srv.set(path, reply);
-        let cache = KeyCache::new(KeySource::JwksUrl(srv.url(path)), small.clone()).unwrap();
+        let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url(path)), small.clone()).unwrap();
         let e = cache.keys().await.unwrap_err();
         assert_eq!(e.kind(), kind, "{path}: {e}");
         assert!(e.message().contains(path), "{path}: the URL is named: {e}");
@@ -495,13 +517,13 @@ async fn oversized_or_invalid_documents() {
 #[tokio::test]
 async fn transport_rules_http_and_redirects() {
     let e = KeyCache::new(
-        KeySource::JwksUrl("http://keys.example.com/jwks".into()),
+        KeyLocation::JwksUrl("http://keys.example.com/jwks".into()),
         FetchPolicy::default(),
     )
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
     let e = KeyCache::new(
-        KeySource::Discovery {
+        KeyLocation::Discovery {
             issuer: "http://auth.example.com".into(),
         },
         FetchPolicy::default(),
@@ -514,7 +536,7 @@ async fn transport_rules_http_and_redirects() {
     };
     assert!(
         KeyCache::new(
-            KeySource::JwksUrl("http://keys.example.com/jwks".into()),
+            KeyLocation::JwksUrl("http://keys.example.com/jwks".into()),
             insecure
         )
         .is_ok()
@@ -524,19 +546,19 @@ async fn transport_rules_http_and_redirects() {
     srv.set("/jwks", Reply::json(jwks_of(&["google-1"])));
     srv.set("/r1", Reply::redirect("/r2"));
     srv.set("/r2", Reply::redirect("/jwks"));
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/r1")), policy()).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/r1")), policy()).unwrap();
     assert_eq!(cache.keys().await.unwrap().keys().len(), 1);
     let one = FetchPolicy {
         max_redirects: 1,
         ..policy()
     };
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/r1")), one).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/r1")), one).unwrap();
     let e = cache.keys().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KeyFetchFailed);
     assert!(e.message().contains("redirects"), "{e}");
     // A redirect to plain http off the machine is refused before it is followed.
     srv.set("/away", Reply::redirect("http://keys.example.invalid/jwks"));
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/away")), policy()).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/away")), policy()).unwrap();
     let e = cache.keys().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KeyFetchFailed);
     assert!(e.message().contains("redirect refused"), "{e}");
@@ -546,7 +568,7 @@ async fn transport_rules_http_and_redirects() {
         "/idp/.well-known/openid-configuration",
         Reply::json(json!({"issuer": issuer, "jwks_uri": "http://keys.example.invalid/jwks"}).to_string()),
     );
-    let cache = KeyCache::new(KeySource::Discovery { issuer }, policy()).unwrap();
+    let cache = KeyCache::new(KeyLocation::Discovery { issuer }, policy()).unwrap();
     assert_eq!(cache.keys().await.unwrap_err().kind(), ErrorKind::InvalidConfig);
 }
 
@@ -563,7 +585,7 @@ async fn jku_is_fetched_only_when_allowlisted() {
         json!({"aud": "api"}),
         &[("jku", json!(evil_url))],
     );
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/jwks")), policy()).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/jwks")), policy()).unwrap();
     let e = cache.verify(&t, &validation()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KeyNotFound, "{e}");
     assert_eq!(
@@ -576,7 +598,7 @@ async fn jku_is_fetched_only_when_allowlisted() {
         allowed_key_urls: vec![evil_url.clone()],
         ..policy()
     };
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/jwks")), allow).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/jwks")), allow).unwrap();
     cache.verify(&t, &validation()).await.unwrap();
     assert_eq!(attacker.hits("/evil.json"), 1);
     // Exact match only: a different query string is not allowed.
@@ -599,10 +621,10 @@ async fn registry_shares_one_cache_per_source() {
     srv.set("/jwks", Reply::json(jwks_of(&["google-1"])));
     let reg = KeyCacheRegistry::new();
     let a = reg
-        .get_or_create(KeySource::JwksUrl(srv.url("/jwks")), policy())
+        .get_or_create(KeyLocation::JwksUrl(srv.url("/jwks")), policy())
         .unwrap();
     let b = reg
-        .get_or_create(KeySource::JwksUrl(srv.url("/jwks")), policy())
+        .get_or_create(KeyLocation::JwksUrl(srv.url("/jwks")), policy())
         .unwrap();
     assert!(Arc::ptr_eq(&a, &b));
     let t = Arc::new(token("google-1", JwsAlg::RS256, "x"));
@@ -617,7 +639,7 @@ async fn registry_shares_one_cache_per_source() {
     }
     assert_eq!(srv.hits("/jwks"), 1);
     let other = reg
-        .get_or_create(KeySource::JwksUrl(srv.url("/jwks")), FetchPolicy::default())
+        .get_or_create(KeyLocation::JwksUrl(srv.url("/jwks")), FetchPolicy::default())
         .unwrap();
     assert!(!Arc::ptr_eq(&a, &other), "another policy gets its own cache");
     drop((a, b, other));
@@ -636,7 +658,7 @@ async fn refresher_renews_keys_before_they_expire() {
         min_ttl: Duration::from_millis(500),
         ..policy()
     };
-    let cache = KeyCache::new(KeySource::JwksUrl(srv.url("/jwks")), p).unwrap();
+    let cache = KeyCache::new(KeyLocation::JwksUrl(srv.url("/jwks")), p).unwrap();
     let handle = cache.spawn_refresher();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(srv.hits("/jwks"), 1, "the refresher fetched at once");
@@ -670,7 +692,7 @@ async fn store_keeps_documents_and_offline_uses_them() {
     let srv = TestServer::start().await;
     let (issuer, disc_path, jwks_path) = serve_provider(&srv, "auth0");
     let store = Arc::new(DirStore::new(dir.path(), 256 * 1024));
-    let src = KeySource::Discovery {
+    let src = KeyLocation::Discovery {
         issuer: issuer.clone(),
     };
     let t = token("auth0-current", JwsAlg::RS256, &issuer);
@@ -713,7 +735,7 @@ async fn store_keeps_documents_and_offline_uses_them() {
     );
     // Offline with an empty store.
     let empty = Arc::new(DirStore::new(dir.path().join("empty"), 1024));
-    let c5 = KeyCache::with_store(KeySource::JwksUrl(srv.url(&jwks_path)), offline, empty).unwrap();
+    let c5 = KeyCache::with_store(KeyLocation::JwksUrl(srv.url(&jwks_path)), offline, empty).unwrap();
     let e = c5.keys().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::KeyFetchFailed);
     assert!(e.message().contains("offline"), "{e}");
@@ -724,12 +746,12 @@ async fn file_source_reads_any_key_document() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keys.json");
     std::fs::write(&path, jwks_of(&["google-1", "kc-es256"])).unwrap();
-    let cache = KeyCache::new(KeySource::File(path.clone()), policy()).unwrap();
+    let cache = KeyCache::new(KeyLocation::File(path.clone()), policy()).unwrap();
     cache
         .verify(&token("kc-es256", JwsAlg::ES256, "x"), &validation())
         .await
         .unwrap();
-    let missing = KeyCache::new(KeySource::File(dir.path().join("nope.json")), policy()).unwrap();
+    let missing = KeyCache::new(KeyLocation::File(dir.path().join("nope.json")), policy()).unwrap();
     assert_eq!(
         missing.keys().await.unwrap_err().kind(),
         ErrorKind::KeyFetchFailed

@@ -1,4 +1,4 @@
-//! Findings of the new-user review, each test named after what it found: terminal escapes from
+//! Hostile and mistyped input as a new user meets it, each test named after what it checks: terminal escapes from
 //! tokens and key sets, documented values starting with '-', exit codes of `sign`/`encrypt`,
 //! flags `keygen` ignored, private keys written into existing readable files, mistyped token
 //! file names.
@@ -29,7 +29,7 @@ fn hostile_token() -> String {
 /// `decode` printed a token's `alg` raw in its Signature line, and C1 / bidirectional controls in
 /// claims reached the terminal everywhere (serde_json escapes only C0).
 #[test]
-fn review_terminal_escapes_from_a_token_never_reach_the_terminal() {
+fn terminal_escapes_from_a_token_never_reach_the_terminal() {
     let env = Env::new();
     let t = hostile_token();
     for args in [
@@ -79,7 +79,7 @@ fn review_terminal_escapes_from_a_token_never_reach_the_terminal() {
 
 /// `jwtkit jwks show` printed `kid`, `kty` and `alg` of a (possibly fetched) JWK Set raw.
 #[test]
-fn review_terminal_escapes_from_a_jwk_set_never_reach_the_terminal() {
+fn terminal_escapes_from_a_jwk_set_never_reach_the_terminal() {
     let env = Env::new();
     let mut public: Value = serde_json::from_str(&env.read("es256.pub.jwk")).unwrap();
     public["kid"] = json!(HOSTILE);
@@ -99,7 +99,7 @@ fn review_terminal_escapes_from_a_jwk_set_never_reach_the_terminal() {
 /// README: "`--now` takes … `+1h`/`-30m`", but clap refused `--now -30m` (and `--nbf -5m`,
 /// `--kid -…`, which thumbprint kids start with one time in 64).
 #[test]
-fn review_values_starting_with_a_dash_are_accepted() {
+fn values_starting_with_a_dash_are_accepted() {
     let env = Env::new();
     let t = env.hs256(&["--sub", "x", "--nbf", "-5m", "--exp", "+1h", "--kid", "-k1"]);
     let j = env.run(&["decode", &t, "--json"]).code(0).json();
@@ -127,7 +127,7 @@ fn review_values_starting_with_a_dash_are_accepted() {
 /// `sign` with a public key and `encrypt` to a key of the wrong type exited 1 ("token
 /// invalid") although no token was given; `--header alg=none` was silently dropped.
 #[test]
-fn review_sign_and_encrypt_key_errors_exit_3_and_flag_headers_are_refused() {
+fn sign_and_encrypt_key_errors_exit_3_and_flag_headers_are_refused() {
     let env = Env::new();
     let r = env
         .run(&["sign", "--alg", "RS256", "--key", "rs256.pub.jwk", "--json"])
@@ -176,7 +176,7 @@ fn review_sign_and_encrypt_key_errors_exit_3_and_flag_headers_are_refused() {
 /// error (3); `--alg HS256 --out k --public-out p` wrote the secret then failed; a private key
 /// written over an existing 0644 file stayed world-readable.
 #[test]
-fn review_keygen_refuses_ignored_flags_and_writes_private_keys_0600() {
+fn keygen_refuses_ignored_flags_and_writes_private_keys_0600() {
     let env = Env::new();
     let r = env.run(&["keygen", "--alg", "ES256", "--crv", "P-384"]).code(2);
     assert!(r.stderr.contains("applies to ECDH-ES keys only"), "{}", r.stderr);
@@ -221,7 +221,7 @@ fn review_keygen_refuses_ignored_flags_and_writes_private_keys_0600() {
 /// `jwtkit decode tokn.jwt` (a typo) decoded the file name as a token without a word; a
 /// directory was read as token text.
 #[test]
-fn review_mistyped_token_file_names_are_said() {
+fn mistyped_token_file_names_are_said() {
     let env = Env::new();
     let r = env.run(&["decode", "tokn.jwt"]).code(1);
     assert!(
@@ -241,7 +241,7 @@ fn review_mistyped_token_file_names_are_said() {
 /// A general JWS JSON whose second signature verified showed the first signature's header
 /// (another algorithm and kid) under "Header".
 #[test]
-fn review_general_json_shows_the_header_of_the_signature_that_verified() {
+fn general_json_shows_the_header_of_the_signature_that_verified() {
     let env = Env::new();
     let claims = ["--claims", r#"{"sub":"x"}"#, "--no-iat"];
     let rs = env.sign(&["--alg", "RS256", "--key", "rs256.jwk"], &claims);
@@ -275,7 +275,7 @@ fn review_general_json_shows_the_header_of_the_signature_that_verified() {
 
 /// A key file over the size or depth limits exited 1 ("token invalid") with `fault: token`.
 #[test]
-fn review_oversized_or_too_deep_key_files_exit_3() {
+fn oversized_or_too_deep_key_files_exit_3() {
     let env = Env::new();
     let t = env.hs256(&["--sub", "x"]);
     let keys: Vec<Value> = (0..40_000)
@@ -298,7 +298,7 @@ fn review_oversized_or_too_deep_key_files_exit_3() {
 /// `echo $TOKEN | jwtkit verify --secret -` verified with an empty secret (stdin was already
 /// consumed by the token), ending in a puzzling bad_signature.
 #[test]
-fn review_stdin_is_read_once() {
+fn stdin_is_read_once() {
     let env = Env::new();
     let t = env.hs256(&["--sub", "x"]);
     let r = env.stdin(&["verify", "--secret", "-"], &t).code(2);
@@ -318,7 +318,7 @@ fn review_stdin_is_read_once() {
 /// Verifying with only a decryption key said "pass --alg", which cannot help; `encrypt --p2c
 /// 20000` made a token `jwtkit decrypt` refuses, without a word.
 #[test]
-fn review_decryption_only_keys_and_pbes2_counts_are_explained() {
+fn decryption_only_keys_and_pbes2_counts_are_explained() {
     let env = Env::new();
     let t = env.sign(&["--alg", "ES256", "--key", "es256.jwk"], &["--sub", "x"]);
     let r = env.run(&[

@@ -1,4 +1,4 @@
-//! Findings of the new-user review: request paths that reach a protected route through an open
+//! Request paths that must not reach a protected route through an open
 //! one (dot segments, escapes, doubled slashes), the HTTP version of forwarded answers, and
 //! configurations `--check` accepted although they cannot work.
 
@@ -36,7 +36,7 @@ auth = "none"
 /// `GET /public/../orders/1` matched the open `/public` route and reached the upstream as is,
 /// where any server that removes dot segments serves the protected `/orders/1`.
 #[tokio::test]
-async fn review_dot_segment_paths_cannot_reach_a_protected_route_through_an_open_one() {
+async fn dot_segment_paths_cannot_reach_a_protected_route_through_an_open_one() {
     let up = Upstream::start().await;
     let k = Signing::new(JwsAlg::ES256, "k1");
     let s = setup(&config(), &up.url(), &[&k]);
@@ -97,7 +97,7 @@ async fn review_dot_segment_paths_cannot_reach_a_protected_route_through_an_open
 /// An HTTP/1.0 upstream (Python's `http.server`, the demo's) made the gateway answer its
 /// HTTP/1.1 clients with `HTTP/1.0` and close every connection.
 #[tokio::test]
-async fn review_http10_upstream_answer_keeps_the_clients_http11_connection() {
+async fn http10_upstream_answer_keeps_the_clients_http11_connection() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {
@@ -145,7 +145,7 @@ async fn review_http10_upstream_answer_keeps_the_clients_http11_connection() {
 /// token rejected), for `listen` = `admin_listen` (the start then fails to bind), and for an
 /// empty `issuer`.
 #[test]
-fn review_check_rejects_configurations_that_cannot_work() {
+fn check_rejects_configurations_that_cannot_work() {
     let k = Signing::new(JwsAlg::ES256, "k1");
     let routes = r#"
 [[routes]]
@@ -214,7 +214,7 @@ auth = { providers = ["main"] }
 /// routed on whichever value came first (RFC 9112 §3.2 asks for a 400), and a non-ASCII
 /// `Authorization` header counted as no token.
 #[tokio::test]
-async fn review_ambiguous_host_and_unreadable_authorization_are_400() {
+async fn ambiguous_host_and_unreadable_authorization_are_400() {
     let up = Upstream::start().await;
     let k = Signing::new(JwsAlg::ES256, "k1");
     let s = setup(&config(), &up.url(), &[&k]);

@@ -20,6 +20,10 @@
 //! | `short_hmac_secret` | high | HMAC secret shorter than the hash (RFC 7518 §3.2) |
 //! | `weak_rsa_key` | high | RSA key under 2048 bits (RFC 7518 §3.3) |
 
+mod audit;
+
+pub use audit::{JwksReport, KeyRow};
+
 use serde_json::Value;
 
 use crate::Key;
@@ -381,9 +385,32 @@ fn looks_like_ssn(s: &str) -> bool {
         })
 }
 
+/// For an HMAC-signed compact JWS (`HS256`/`HS384`/`HS512`): the `weak_hmac_secret` finding
+/// when its signature verifies with one of the bundled well-known weak secrets
+/// (`data/weak_secrets.txt`), naming the secret without printing it. No key is needed: this
+/// is what an attacker would try first. About a hundred HMACs over the JWS Signing Input;
+/// None for any other token, or when no listed secret verifies.
+pub fn cracked_secret(token: &str, limits: &crate::Limits) -> Option<Finding> {
+    let jws = crate::jws::CompactJws::parse(token, limits).ok()?;
+    let alg = jws.header().alg().ok().filter(|a| a.is_hmac())?;
+    let secret = weak_secrets().find(|s| {
+        let key = crate::Key::hmac(s.as_bytes().to_vec());
+        crate::jwa::sig::verify(alg, &key, jws.signing_input(), jws.signature()).is_ok()
+    })?;
+    Some(Finding::new(
+        "weak_hmac_secret",
+        Severity::High,
+        format!(
+            "the token is signed with the well-known secret {}: anyone can forge tokens for this issuer",
+            weak_secret_reference(secret)
+        ),
+        "rotate to a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and revoke issued tokens",
+    ))
+}
+
 /// The bundled list of well-known weak HMAC secrets (see `data/weak_secrets.txt` for sources).
-pub fn weak_secrets() -> impl Iterator<Item = &'static str> {
-    include_str!("../data/weak_secrets.txt")
+pub(crate) fn weak_secrets() -> impl Iterator<Item = &'static str> {
+    include_str!("../../data/weak_secrets.txt")
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
@@ -391,8 +418,8 @@ pub fn weak_secrets() -> impl Iterator<Item = &'static str> {
 /// How findings name a well-known secret without printing it (no secret is printed in full,
 /// even a public one: it may be the one in production): its first two characters, its length
 /// and its line in `data/weak_secrets.txt`, e.g. `"se…" (6 bytes, line 23 of the bundled list)`.
-pub fn weak_secret_reference(secret: &str) -> String {
-    let line = include_str!("../data/weak_secrets.txt")
+pub(crate) fn weak_secret_reference(secret: &str) -> String {
+    let line = include_str!("../../data/weak_secrets.txt")
         .lines()
         .position(|l| l == secret)
         .map_or(String::new(), |i| format!(", line {} of the bundled list", i + 1));
@@ -401,7 +428,7 @@ pub fn weak_secret_reference(secret: &str) -> String {
 }
 
 /// Findings about an HMAC secret used with `alg` (`weak_hmac_secret`, `short_hmac_secret`).
-pub fn hmac_secret_findings(secret: &[u8], alg: Option<JwsAlg>) -> Vec<Finding> {
+pub(crate) fn hmac_secret_findings(secret: &[u8], alg: Option<JwsAlg>) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(w) = weak_secrets().find(|w| w.as_bytes() == secret) {
         out.push(Finding::new(
@@ -483,7 +510,7 @@ fn jwe_findings(header: &Object, alg: &str, out: &mut Vec<Finding>) {
 }
 
 /// Convenience: findings for a token text, decoded without verification.
-pub fn token_findings_for(token: &str, now: i64) -> Vec<Finding> {
+pub(crate) fn token_findings_for(token: &str, now: i64) -> Vec<Finding> {
     let u = crate::dangerous::decode_unverified(token, &crate::Limits::default());
     match &u.header {
         Some(h) => token_findings(h, u.claims(), now),

@@ -13,10 +13,10 @@
 
 use serde_json::{Value, json};
 
-use super::JwkSet;
+use super::{Finding, Severity};
+use crate::JwkSet;
 use crate::json::Object;
 use crate::jwa::{JwsAlg, KeyFamily};
-use crate::lint::{Finding, Severity};
 
 /// One member of a JWK Set, for display.
 #[derive(Clone, Debug, PartialEq, Eq)]

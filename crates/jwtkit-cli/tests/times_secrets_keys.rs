@@ -1,4 +1,4 @@
-//! Findings of the black-box "break it" pass, each test named after what it found: relative
+//! Times, secrets and keys at their edges, each test named after what it checks: relative
 //! times written as signed numbers, impossible dates, RSA-PSS keys, secret-length findings naming
 //! a non-HMAC algorithm, keygen overwriting its own private key, `gateway explain` paths without
 //! a leading '/', environment variables holding non-UTF-8 secrets.
@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// `sign --exp +3600` made `exp: 3600` (1970): the token was expired when it was made.
 #[test]
-fn polish_sign_exp_with_a_sign_and_seconds_is_relative() {
+fn sign_exp_with_a_sign_and_seconds_is_relative() {
     let env = Env::new();
     let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
     let r = env
@@ -35,7 +35,7 @@ fn polish_sign_exp_with_a_sign_and_seconds_is_relative() {
 
 /// `--now 2026-02-30` was taken as 2026-03-02.
 #[test]
-fn polish_impossible_dates_are_usage_errors() {
+fn impossible_dates_are_usage_errors() {
     let env = Env::new();
     let t = env.hs256(&["--sub", "x"]);
     let r = env.run(&["decode", &t, "--now", "2026-02-30"]).code(2);
@@ -52,7 +52,7 @@ fn pss_fixture(name: &str) -> String {
 /// A private key from `openssl genpkey -algorithm RSA-PSS` failed with "invalid RSA private
 /// key: WrongAlgorithm".
 #[test]
-fn polish_rsa_pss_private_keys_sign() {
+fn rsa_pss_private_keys_sign() {
     let env = Env::new();
     env.write("pss.pem", pss_fixture("rsa-pss.pem"));
     env.write("pss.pub.pem", pss_fixture("rsa-pss.pub.pem"));
@@ -65,7 +65,7 @@ fn polish_rsa_pss_private_keys_sign() {
 
 /// A secret given for an RS256 token was said to be too short for "RS256".
 #[test]
-fn polish_short_secret_finding_names_an_hmac_algorithm() {
+fn short_secret_finding_names_an_hmac_algorithm() {
     let env = Env::new();
     let t = env.sign(&["--key", "rs256.jwk"], &["--alg", "RS256"]);
     let r = env
@@ -96,7 +96,7 @@ fn polish_short_secret_finding_names_an_hmac_algorithm() {
 /// `keygen --out k.jwk --public-out k.jwk` wrote the private key, then replaced it with the
 /// public key while saying it wrote both.
 #[test]
-fn polish_keygen_refuses_one_file_for_both_keys() {
+fn keygen_refuses_one_file_for_both_keys() {
     let env = Env::new();
     let r = env
         .run(&[
@@ -143,7 +143,7 @@ fn polish_keygen_refuses_one_file_for_both_keys() {
 
 /// `gateway explain --route orders` (no leading '/') answered "no route for path " (empty).
 #[test]
-fn polish_gateway_explain_route_needs_a_leading_slash() {
+fn gateway_explain_route_needs_a_leading_slash() {
     let env = Env::new();
     env.write(
         "gw.toml",
@@ -172,7 +172,7 @@ fn polish_gateway_explain_route_needs_a_leading_slash() {
 /// `--secret env:VAR` with a non-UTF-8 value said the variable "is not set".
 #[cfg(unix)]
 #[test]
-fn polish_secret_from_env_may_be_any_bytes() {
+fn secret_from_env_may_be_any_bytes() {
     use std::os::unix::ffi::OsStrExt as _;
     let env = Env::new();
     let secret: Vec<u8> = (0u8..40).map(|i| 0x80 | i).collect();
@@ -198,7 +198,7 @@ fn polish_secret_from_env_may_be_any_bytes() {
 
 /// `jwk convert secret.jwk --to jwk` ("default: public only") printed the HMAC secret's `k`.
 #[test]
-fn polish_jwk_convert_prints_a_secret_only_with_private() {
+fn jwk_convert_prints_a_secret_only_with_private() {
     let env = Env::new();
     let k = b64u(SECRET.as_bytes());
     env.write("hs.jwk", format!(r#"{{"kty":"oct","k":"{k}","kid":"hs"}}"#));
@@ -227,7 +227,7 @@ fn polish_jwk_convert_prints_a_secret_only_with_private() {
 /// `encrypt --help` and `decrypt --help` described `--secret` as an "HMAC secret" only, while
 /// it is the symmetric key or PBES2 password of a JWE there.
 #[test]
-fn polish_secret_help_names_the_jwe_uses() {
+fn secret_help_names_the_jwe_uses() {
     let env = Env::new();
     for cmd in ["encrypt", "decrypt"] {
         let r = env.run(&[cmd, "--help"]).code(0);
@@ -238,7 +238,7 @@ fn polish_secret_help_names_the_jwe_uses() {
 /// `verify --json` printed the full RFC 7638 thumbprint of an HMAC secret or PBES2 password: an
 /// unsalted SHA-256 of the secret, which lets anyone who sees the output test guesses offline.
 #[test]
-fn polish_no_hash_of_a_secret_in_output() {
+fn no_hash_of_a_secret_in_output() {
     let env = Env::new();
     let t = env.hs256(&["--sub", "x"]);
     let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
@@ -277,7 +277,7 @@ fn polish_no_hash_of_a_secret_in_output() {
 
 /// `sign --claim exp=soon` wrote a string `exp`, which every verifier rejects.
 #[test]
-fn polish_sign_refuses_time_claims_that_are_not_numbers() {
+fn sign_refuses_time_claims_that_are_not_numbers() {
     let env = Env::new();
     let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
     for (flag, value) in [
@@ -313,7 +313,7 @@ fn polish_sign_refuses_time_claims_that_are_not_numbers() {
 /// `decrypt` with the recipient's public key exited 1 (an invalid token) instead of 3 (a key
 /// problem of the caller).
 #[test]
-fn polish_decrypt_with_a_public_key_is_a_key_error() {
+fn decrypt_with_a_public_key_is_a_key_error() {
     let env = Env::new();
     env.run(&[
         "keygen",
@@ -359,7 +359,7 @@ fn polish_decrypt_with_a_public_key_is_a_key_error() {
 
 /// `decode` of a JWE said "signature NOT verified" (there is no signature to see; nothing was decrypted).
 #[test]
-fn polish_decode_of_a_jwe_says_not_decrypted() {
+fn decode_of_a_jwe_says_not_decrypted() {
     let env = Env::new();
     let jwe = env
         .run(&[
@@ -396,7 +396,7 @@ fn polish_decode_of_a_jwe_says_not_decrypted() {
 
 /// `verify --alg RSA-OAEP` on a signed token listed only JWS algorithms, without saying why.
 #[test]
-fn polish_jwe_alg_for_a_signed_token_is_explained() {
+fn jwe_alg_for_a_signed_token_is_explained() {
     let env = Env::new();
     let t = env.hs256(&["--sub", "x"]);
     let secret = format!("b64url:{}", b64u(SECRET.as_bytes()));
@@ -413,7 +413,7 @@ fn polish_jwe_alg_for_a_signed_token_is_explained() {
 
 /// `--secret-prompt` without a terminal failed with "No such device or address" (exit 3).
 #[test]
-fn polish_secret_prompt_without_a_terminal_says_what_to_use() {
+fn secret_prompt_without_a_terminal_says_what_to_use() {
     // setsid: a new session without a controlling terminal, as in CI or cron.
     let out = std::process::Command::new("setsid")
         .arg(env!("CARGO_BIN_EXE_jwtkit"))

@@ -1,0 +1,264 @@
+//! Steps 1–8 of [`crate::manual::validation_order`] (structure → header → key → signature),
+//! written once and run by [`crate::jwt::verify_with`] (which adds the claims) and by the
+//! JWS entry points [`super::verify`] and [`super::verify_detached`]. Keys come from a
+//! [`KeySource`], asked only once the header passed its checks.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use super::source::{KeySource, Keys};
+use super::{CompactJws, Header, JwsJson, JwsOptions, VerifiedJws};
+use crate::JwkSet;
+use crate::check::Check;
+use crate::error::{Error, Result, err};
+use crate::jwa::JwsAlg;
+
+/// What to verify: the token text, and how ([`Input::detached`], [`Input::signature_only`],
+/// [`Input::compact_only`]). A `&str` is the usual input: a JWT in either serialization.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'t> {
+    pub(crate) token: &'t str,
+    pub(crate) detached: Option<&'t [u8]>,
+    pub(crate) claims: bool,
+    pub(crate) json: bool,
+}
+
+impl<'t> Input<'t> {
+    /// A JWS JWT, compact or JSON serialization (text starting with `{`, RFC 7515 §7.2: one
+    /// signature must verify).
+    pub fn new(token: &'t str) -> Input<'t> {
+        Input {
+            token,
+            detached: None,
+            claims: true,
+            json: true,
+        }
+    }
+
+    /// The token's payload is **detached content** (RFC 7515 Appendix F): the token has an
+    /// empty payload and `content` is the JWS Payload octets (not base64url). The content
+    /// counts toward `Limits::max_token_bytes`; a token that carries a payload is
+    /// `malformed`.
+    pub fn detached(self, content: &'t [u8]) -> Input<'t> {
+        Input {
+            detached: Some(content),
+            ..self
+        }
+    }
+
+    /// Stop after the signature (steps 1–8): [`crate::jwt::verify_with`] returns the payload
+    /// as octets, not parsed as a claims set.
+    pub fn signature_only(self) -> Input<'t> {
+        Input {
+            claims: false,
+            ..self
+        }
+    }
+
+    /// Accept the compact serialization only (RFC 7519 §7.1): for front ends whose wire
+    /// format is compact (an HTTP `Authorization: Bearer` token, RFC 6750).
+    pub fn compact_only(self) -> Input<'t> {
+        Input { json: false, ..self }
+    }
+
+    /// The token text.
+    pub fn token(&self) -> &'t str {
+        self.token
+    }
+}
+
+impl<'t> From<&'t str> for Input<'t> {
+    fn from(token: &'t str) -> Input<'t> {
+        Input::new(token)
+    }
+}
+
+impl<'t> From<&'t String> for Input<'t> {
+    fn from(token: &'t String) -> Input<'t> {
+        Input::new(token)
+    }
+}
+
+/// What steps 1–8 found: the header once parsed, and once the signature verified the
+/// algorithm, the key (as an index in the set the source gave) and the payload; or the first
+/// error.
+#[derive(Debug)]
+pub(crate) struct Signed<'k> {
+    pub(crate) header: Option<Header>,
+    pub(crate) alg: Option<JwsAlg>,
+    pub(crate) keys: Option<Keys<'k>>,
+    pub(crate) key_index: Option<usize>,
+    pub(crate) payload: Option<Vec<u8>>,
+    pub(crate) error: Option<Error>,
+}
+
+impl<'k> Signed<'k> {
+    pub(crate) fn failed(error: Error) -> Signed<'k> {
+        Signed {
+            header: None,
+            alg: None,
+            keys: None,
+            key_index: None,
+            payload: None,
+            error: Some(error),
+        }
+    }
+
+    /// The verified JWS.
+    ///
+    /// # Errors
+    /// The error of the failed step.
+    pub(crate) fn into_jws(self) -> Result<VerifiedJws> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        match (self.header, self.payload, self.alg, self.key_index) {
+            (Some(header), Some(payload), Some(alg), Some(key_index)) => Ok(VerifiedJws {
+                header,
+                payload,
+                alg,
+                key_index,
+            }),
+            _ => Err(err!(InvalidConfig, "the signature stage ended without a result")),
+        }
+    }
+}
+
+/// Steps 1–8 with a local set ([`verify`](super::verify), [`verify_detached`](super::verify_detached)).
+pub(crate) fn signature_local<'k>(input: &Input<'_>, keys: &'k JwkSet, opts: &JwsOptions) -> Signed<'k> {
+    ready(signature(input, keys, opts)).unwrap_or_else(|| Signed::failed(waited()))
+}
+
+/// A local set's keys are ready at once: the pipeline never waits for them.
+pub(crate) fn waited() -> Error {
+    err!(InvalidConfig, "a local key set had to wait for keys")
+}
+
+/// Run a pipeline future whose key source answers at once (a local [`JwkSet`]); None if it
+/// had to wait.
+pub(crate) fn ready<T>(fut: impl Future<Output = T>) -> Option<T> {
+    let fut = pin!(fut);
+    match fut.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => Some(out),
+        Poll::Pending => None,
+    }
+}
+
+/// Steps 1–8: structure, header, keys, signature.
+pub(crate) async fn signature<'k, S: KeySource + ?Sized>(
+    input: &Input<'_>,
+    source: &'k S,
+    opts: &JwsOptions,
+) -> Signed<'k> {
+    if opts.algorithms.is_empty() {
+        return Signed::failed(err!(InvalidConfig, "the algorithm allowlist is empty"));
+    }
+    if input.json && input.token.trim_start().starts_with('{') {
+        return signature_json(input, source, opts)
+            .await
+            .unwrap_or_else(Signed::failed);
+    }
+    let jws = match input.detached {
+        Some(content) => CompactJws::parse_detached(input.token, content, &opts.limits),
+        None => CompactJws::parse(input.token, &opts.limits),
+    };
+    match jws {
+        Ok(jws) => signature_compact(jws, source, opts).await,
+        Err(e) => Signed::failed(e),
+    }
+}
+
+/// Steps 5–8 for a parsed compact JWS: header checks, keys from the source, signature.
+async fn signature_compact<'k, S: KeySource + ?Sized>(
+    jws: CompactJws<'_>,
+    source: &'k S,
+    opts: &JwsOptions,
+) -> Signed<'k> {
+    let checked = match crate::jws::check_header(jws.header(), opts) {
+        Ok(alg) => match source.keys_for(jws.header()).await {
+            Ok(keys) => Ok((alg, keys)),
+            Err(e) => Err(e.at(Check::Key)),
+        },
+        Err(e) => Err(e),
+    };
+    let (alg, keys) = match checked {
+        Ok(found) => found,
+        Err(e) => {
+            return Signed {
+                header: Some(jws.into_parts().0),
+                ..Signed::failed(e)
+            };
+        }
+    };
+    let result = crate::jws::check_key_signature(&jws, &keys, alg);
+    let (header, payload) = jws.into_parts();
+    match result {
+        Ok(index) => Signed {
+            header: Some(header),
+            alg: Some(alg),
+            keys: Some(keys),
+            key_index: Some(index),
+            payload: Some(payload),
+            error: None,
+        },
+        Err(e) => Signed {
+            header: Some(header),
+            keys: Some(keys),
+            ..Signed::failed(signature_error(e))
+        },
+    }
+}
+
+/// Steps 2–8 for a JWS JSON serialization (RFC 7515 §7.2): one signature must verify. The
+/// source is asked for keys with the first well-formed signature header.
+///
+/// # Errors
+/// A failure before any key was asked for (structure, every header refused).
+async fn signature_json<'k, S: KeySource + ?Sized>(
+    input: &Input<'_>,
+    source: &'k S,
+    opts: &JwsOptions,
+) -> Result<Signed<'k>> {
+    let json = JwsJson::parse(input.token, &opts.limits)?;
+    let first = json.signatures().iter().find_map(|s| s.header().ok());
+    let keys = match &first {
+        Some(header) => source.keys_for(header).await.map_err(|e| e.at(Check::Key))?,
+        // No header is usable: verifying against no key reports the first header's error.
+        None => {
+            return Err(json
+                .verify(&JwkSet::from_keys(Vec::new()), opts)
+                .err()
+                .unwrap_or_else(Error::bad_signature));
+        }
+    };
+    let verified = match input.detached {
+        Some(content) => json.verify_detached(content, &keys, opts),
+        None => json.verify(&keys, opts),
+    };
+    Ok(match verified {
+        Ok(v) => Signed {
+            header: Some(v.jws.header),
+            alg: Some(v.jws.alg),
+            keys: Some(keys),
+            key_index: Some(v.jws.key_index),
+            payload: Some(v.jws.payload),
+            error: None,
+        },
+        Err(e) => Signed {
+            keys: Some(keys),
+            ..Signed::failed(signature_error(e))
+        },
+    })
+}
+
+/// A failure at steps 7–8: `bad_signature` at the signature, anything else (no key fits,
+/// an unusable key) at key selection.
+fn signature_error(e: Error) -> Error {
+    let check = if e.kind() == crate::ErrorKind::BadSignature {
+        Check::Signature
+    } else {
+        Check::Key
+    };
+    e.at(check)
+}

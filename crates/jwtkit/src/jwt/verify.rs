@@ -1,0 +1,204 @@
+//! The verification pipeline, written once: structure → header → key → signature → claims
+//! ([`crate::manual::validation_order`]). Every front end (the CLI's `verify`, the debugger,
+//! the gateway, `gateway explain`) makes one call here and renders the [`Outcome`].
+
+use super::ClaimValue;
+use super::claims::{self, Claims};
+use super::{Validation, Verified};
+use crate::JwkSet;
+use crate::check::Check;
+use crate::error::{Error, Result, err};
+use crate::jwa::JwsAlg;
+use crate::jws::signed::{self, Signed};
+use crate::jws::{Header, Input, KeySource, Keys};
+use crate::key::Key;
+
+/// The result of [`verify_with`], stage by stage: what each stage found, up to the first
+/// failure ([`Outcome::error`], whose [`Error::check`] names the step). A later field is set
+/// only when every earlier stage passed.
+#[derive(Debug)]
+pub struct Outcome<'k> {
+    /// The JWS Protected Header, once the structure parsed (for a JSON serialization, the
+    /// header of the signature that verified).
+    pub header: Option<Header>,
+    /// The algorithm that verified.
+    pub alg: Option<JwsAlg>,
+    keys: Option<Keys<'k>>,
+    key_index: Option<usize>,
+    /// The JWS Payload, when the signature verified and the claims were not parsed
+    /// ([`Input::signature_only`]).
+    pub payload: Option<Vec<u8>>,
+    /// The JWT Claims Set, when it parsed after the signature verified (also when a claim
+    /// check then failed).
+    pub claims: Option<Claims>,
+    /// The first failure; None when the token is valid.
+    pub error: Option<Error>,
+}
+
+impl<'k> Outcome<'k> {
+    fn failed(error: Error) -> Outcome<'k> {
+        Outcome {
+            header: None,
+            alg: None,
+            keys: None,
+            key_index: None,
+            payload: None,
+            claims: None,
+            error: Some(error),
+        }
+    }
+
+    /// True when every stage passed.
+    pub fn is_valid(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// True when the signature verified (whatever the claims).
+    pub fn signature_verified(&self) -> bool {
+        self.key_index.is_some()
+    }
+
+    /// The step that failed, if any.
+    pub fn failed_at(&self) -> Option<Check> {
+        self.error.as_ref().map(Error::check)
+    }
+
+    /// The key that verified the signature.
+    pub fn key(&self) -> Option<&Key> {
+        self.keys.as_deref()?.keys().get(self.key_index?)
+    }
+
+    /// The index of [`Outcome::key`] in the key set the source gave.
+    pub fn key_index(&self) -> Option<usize> {
+        self.key_index
+    }
+
+    /// The key set the source gave for this token (after the header checks passed).
+    pub fn keys(&self) -> Option<&JwkSet> {
+        self.keys.as_deref()
+    }
+
+    /// The verified JWT.
+    ///
+    /// # Errors
+    /// [`Outcome::error`].
+    pub fn into_result(self) -> Result<Verified> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        match (self.header, self.claims, self.alg, self.key_index) {
+            (Some(header), Some(claims), Some(alg), Some(key_index)) => Ok(Verified {
+                header,
+                claims,
+                alg,
+                key_index,
+            }),
+            _ => Err(err!(
+                InvalidConfig,
+                "the token was verified without its claims (signature_only)"
+            )),
+        }
+    }
+}
+
+/// Verify a JWS JWT and validate its claims (RFC 7519 §7.2) with keys from any
+/// [`KeySource`], in the one order of [`crate::manual::validation_order`]: size → segments →
+/// base64url → strict JSON header → header parameters and `crit` → `alg` allowlist → keys
+/// (asked of the source only now) → signature → claims set → claim checks → the source's
+/// issuer. The payload is not parsed before the signature verifies.
+///
+/// Never fails as a whole: the [`Outcome`] says what each stage found and where it stopped
+/// ([`Outcome::into_result`] for a plain `Result`). For a local [`JwkSet`] the future is
+/// ready at once; [`verify_local`] runs it without an async runtime.
+///
+/// ```
+/// use jwtkit::{JwkSet, JwsAlg, Key, Validation, Check};
+/// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
+/// let token = jwtkit::jws::Signer::new(&key, JwsAlg::HS256)?.build()?
+///     .sign(br#"{"sub":"42","exp":1}"#)?;
+/// let keys = JwkSet::from_keys(vec![key]);
+/// let v = Validation::builder(JwsAlg::HS256).build()?;
+/// let outcome = jwtkit::jwt::verify_local(&token, &keys, &v);
+/// assert!(outcome.signature_verified());
+/// assert_eq!(outcome.failed_at(), Some(Check::Exp));
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+pub async fn verify_with<'t, 'k, S: KeySource + ?Sized>(
+    input: impl Into<Input<'t>>,
+    source: &'k S,
+    validation: &Validation,
+) -> Outcome<'k> {
+    let input = input.into();
+    let opts = validation.jws_options();
+    let mut out = Outcome::from(signed::signature(&input, source, opts).await);
+    if out.error.is_some() || !input.claims {
+        return out;
+    }
+    let (Some(header), Some(payload)) = (&out.header, out.payload.take()) else {
+        return out;
+    };
+    let (claims, result) = claims::parse_checked(
+        payload,
+        &opts.limits,
+        |e| crate::jws::segment_error(e, 1).at(Check::ClaimsSet),
+        |registered, claims| {
+            validation.check(header, registered, claims)?;
+            source
+                .issuer()
+                .map_or(Ok(()), |iss| check_source_issuer(iss, claims))
+        },
+    );
+    out.claims = claims;
+    out.error = result.err();
+    out
+}
+
+/// [`verify_with`] for a local [`JwkSet`], without an async runtime.
+pub fn verify_local<'t, 'k>(
+    input: impl Into<Input<'t>>,
+    keys: &'k JwkSet,
+    validation: &Validation,
+) -> Outcome<'k> {
+    signed::ready(verify_with(input, keys, validation)).unwrap_or_else(|| Outcome::failed(signed::waited()))
+}
+
+impl<'k> From<Signed<'k>> for Outcome<'k> {
+    fn from(s: Signed<'k>) -> Outcome<'k> {
+        Outcome {
+            header: s.header,
+            alg: s.alg,
+            keys: s.keys,
+            key_index: s.key_index,
+            payload: s.payload,
+            claims: None,
+            error: s.error,
+        }
+    }
+}
+
+/// The token's `iss` must be the issuer whose discovery document gave the keys.
+fn check_source_issuer(issuer: &str, claims: &Claims) -> Result<()> {
+    match claims.iss() {
+        ClaimValue::Present(iss) if iss == issuer => Ok(()),
+        ClaimValue::Present(iss) => Err(err!(
+            BadIssuer,
+            "iss {} is not the issuer whose keys verified the token ({}); issuers are compared exactly",
+            crate::text::quote(iss),
+            crate::text::quote(issuer)
+        )
+        .with_detail(crate::Detail::Mismatch {
+            claim: "iss".into(),
+            expected: vec![issuer.to_string()],
+            found: Some(iss.to_string()),
+        })),
+        ClaimValue::Absent => Err(err!(
+            MissingClaim,
+            "claim iss is required: keys come from issuer {}",
+            crate::text::quote(issuer)
+        )
+        .at(Check::Iss)),
+        ClaimValue::Invalid(found) => {
+            Err(err!(Malformed, "claim iss must be a string, found {found}").at(Check::ClaimTypes))
+        }
+    }
+}

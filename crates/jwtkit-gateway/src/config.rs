@@ -178,6 +178,57 @@ pub struct StoreConfig {
     /// before the cut-off are assumed to expire within this. Default 24 h.
     #[serde(default = "default_sub_ttl")]
     pub sub_revocation_ttl: Dur,
+    /// Redis Cluster: seed nodes (`redis://host:port` or `rediss://`), instead of `url`.
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Redis Sentinel: sentinel URLs, instead of `url`; the master is asked from them.
+    #[serde(default)]
+    pub sentinels: Vec<String>,
+    /// Redis Sentinel: the monitored master's name.
+    #[serde(default)]
+    pub master_name: Option<String>,
+    /// Redis: ACL user. `env:VAR`/`@file` allowed.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Redis: password (ACL user's, or `requirepass`). `env:VAR`/`@file` allowed.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Sentinel: ACL user on the sentinels. `env:VAR`/`@file` allowed.
+    #[serde(default)]
+    pub sentinel_username: Option<String>,
+    /// Sentinel: password on the sentinels. `env:VAR`/`@file` allowed.
+    #[serde(default)]
+    pub sentinel_password: Option<String>,
+    /// Redis: database index (standalone and Sentinel; a cluster has only 0). Default 0.
+    #[serde(default)]
+    pub db: Option<i64>,
+    /// Redis: CA file and client certificate for `rediss://`.
+    #[serde(default)]
+    pub tls: Option<crate::store::config::StoreTls>,
+    /// Redis: replicas that must hold a revocation before the admin API answers 201 (`WAIT`).
+    /// Default 0; 1 with Sentinel or Cluster replicas, so a failover cannot lose it.
+    #[serde(default)]
+    pub wait_replicas: u32,
+    /// Redis: an instance that has not confirmed its revocation set within this fails closed.
+    /// Default 1 s.
+    #[serde(default = "default_staleness")]
+    pub revocation_max_staleness: Dur,
+    /// Redis: `exact` (default, one script per limited request) or `batched`.
+    #[serde(default)]
+    pub rate_limit_mode: crate::store::config::RateLimitMode,
+    /// Redis, `batched`: how often local buckets sync with Redis. Default 100 ms.
+    #[serde(default = "default_rl_sync")]
+    pub rate_limit_sync: Dur,
+    /// Failure policy per feature.
+    #[serde(default)]
+    pub on_error: crate::store::config::OnError,
+}
+
+fn default_staleness() -> Dur {
+    Dur(Duration::from_secs(1))
+}
+fn default_rl_sync() -> Dur {
+    Dur(Duration::from_millis(100))
 }
 
 fn default_prefix() -> String {
@@ -199,6 +250,20 @@ impl Default for StoreConfig {
             prefix: default_prefix(),
             timeout: default_store_timeout(),
             sub_revocation_ttl: default_sub_ttl(),
+            nodes: Vec::new(),
+            sentinels: Vec::new(),
+            master_name: None,
+            username: None,
+            password: None,
+            sentinel_username: None,
+            sentinel_password: None,
+            db: None,
+            tls: None,
+            wait_replicas: 0,
+            revocation_max_staleness: default_staleness(),
+            rate_limit_mode: crate::store::config::RateLimitMode::Exact,
+            rate_limit_sync: default_rl_sync(),
+            on_error: crate::store::config::OnError::default(),
         }
     }
 }
@@ -604,6 +669,7 @@ impl Config {
             }
             _ => {}
         }
+        crate::store::config::resolve_paths(&mut config.store, base);
         if let Some(path) = &config.server.upstream_ca_file
             && path.is_relative()
         {
@@ -655,13 +721,7 @@ impl Config {
         if self.server.realm.contains(['"', '\\']) || self.server.realm.chars().any(char::is_control) {
             bail!("server.realm must not contain quotes, backslashes or control characters");
         }
-        match self.store.kind {
-            StoreKind::Redis if self.store.url.is_none() => bail!("store.kind = \"redis\" needs store.url"),
-            StoreKind::Embedded if self.store.url.is_some() => {
-                bail!("store.url is only for kind = \"redis\"")
-            }
-            _ => {}
-        }
+        crate::store::config::validate(&self.store)?;
         let mut names = HashSet::new();
         for p in &self.providers {
             let ctx = format!("provider {:?}", p.name);

@@ -546,6 +546,7 @@ pub async fn run(path: PathBuf) -> anyhow::Result<()> {
 /// The first problem.
 pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let config = Config::load(path)?;
+    crate::store::config::check(&config.store)?;
     let registry = KeyRegistry::default();
     let files: Vec<(String, PathBuf)> = config
         .providers

@@ -17,7 +17,7 @@ use http::request::Parts;
 use jwtkit::ErrorKind;
 
 use crate::Shared;
-use crate::config::{Config, StoreErrorPolicy};
+use crate::config::Config;
 use crate::encryption::{self, OpenError, Opened, Stage};
 use crate::provider::{KeyRegistry, Provider};
 use crate::rate_limit::{BucketRequest, Decision};
@@ -781,53 +781,73 @@ async fn store(shared: &Shared, ctx: &mut Ctx) -> Flow {
         ctx.step("store", "revocation", Outcome::Skip, || "store not opened".into());
         return Flow::Continue;
     };
-    match store.check(&q).await {
-        Ok(r) if r.revoked => {
-            if let Some(id) = &id {
-                shared.cache.drop_matching(id.jti.as_deref(), None);
-            }
-            ctx.step("store", "revocation", Outcome::Fail, || {
-                format!("revoked (jti {:?}, sub {:?})", q.jti, q.sub)
-            });
-            let provider = ctx.provider.clone();
-            reject(
-                ctx,
-                provider.as_ref(),
-                jwtkit::Error::new(ErrorKind::Revoked, "token revoked"),
-            )
-        }
-        Ok(r) => {
-            ctx.step("store", "revocation", Outcome::Pass, || {
-                format!("not revoked (jti {:?}, sub {:?})", q.jti, q.sub)
-            });
-            if explain {
-                ctx.step("store", "rate limit", Outcome::Skip, || match &bucket {
-                    Some(b) => format!(
-                        "bucket {:?} ({}/s, burst {}) not consumed by explain",
-                        b.key, b.per_second, b.burst
-                    ),
-                    None => "no rate limit on this route".into(),
-                });
-            }
-            match r.rate {
-                Decision::Allow => Flow::Continue,
-                Decision::Deny { retry_after } => deny(ctx, Rejection::RateLimited { retry_after }),
-            }
-        }
-        Err(e) => match route.on_store_error {
-            StoreErrorPolicy::FailOpen => {
-                ctx.step("store", "revocation", Outcome::Skip, || {
-                    format!("store error, fail_open: {e}")
-                });
-                tracing::warn!(route = %route.name, error = %e, "store unreachable; fail_open lets the request through");
-                Flow::Continue
-            }
-            StoreErrorPolicy::FailClosed => {
+    if explain {
+        store.wait_current(std::time::Duration::from_secs(2)).await;
+    }
+    store.count_request();
+    let policy = crate::store::phase::policy(shared, route.on_store_error);
+    if q.jti.is_some() || q.sub.is_some() {
+        match store.revoked(&q) {
+            Ok(true) => {
+                if let Some(id) = &id {
+                    shared.cache.drop_matching(id.jti.as_deref(), None);
+                }
                 ctx.step("store", "revocation", Outcome::Fail, || {
-                    format!("store error, fail_closed: {e}")
+                    format!("revoked (jti {:?}, sub {:?})", q.jti, q.sub)
                 });
-                deny(ctx, Rejection::StoreUnavailable)
+                let provider = ctx.provider.clone();
+                return reject(
+                    ctx,
+                    provider.as_ref(),
+                    jwtkit::Error::new(ErrorKind::Revoked, "token revoked"),
+                );
             }
-        },
+            Ok(false) => ctx.step("store", "revocation", Outcome::Pass, || {
+                format!("not revoked (jti {:?}, sub {:?})", q.jti, q.sub)
+            }),
+            Err(e) => {
+                if let Some(flow) = on_error(ctx, &route.name, "revocation", policy.revocation, &e) {
+                    return flow;
+                }
+            }
+        }
+    }
+    let Some(b) = &bucket else {
+        return Flow::Continue;
+    };
+    if explain {
+        ctx.step("store", "rate limit", Outcome::Skip, || {
+            format!(
+                "bucket {:?} ({}/s, burst {}) not consumed by explain",
+                b.key, b.per_second, b.burst
+            )
+        });
+        return Flow::Continue;
+    }
+    match store.take(b).await {
+        Ok(Decision::Allow) => Flow::Continue,
+        Ok(Decision::Deny { retry_after }) => deny(ctx, Rejection::RateLimited { retry_after }),
+        Err(e) => on_error(ctx, &route.name, "rate limit", policy.rate_limit, &e).unwrap_or(Flow::Continue),
+    }
+}
+
+/// Apply a feature's failure policy: Some(503) when it fails closed.
+fn on_error(
+    ctx: &mut Ctx,
+    route: &str,
+    feature: &'static str,
+    policy: crate::store::config::Policy,
+    e: &crate::store::StoreError,
+) -> Option<Flow> {
+    match policy {
+        crate::store::config::Policy::FailOpen => {
+            ctx.step("store", feature, Outcome::Skip, || format!("store error, fail_open: {e}"));
+            tracing::warn!(route, feature, error = %e, "store unavailable; fail_open lets the request through");
+            None
+        }
+        crate::store::config::Policy::FailClosed => {
+            ctx.step("store", feature, Outcome::Fail, || format!("store error, fail_closed: {e}"));
+            Some(deny(ctx, Rejection::StoreUnavailable))
+        }
     }
 }

@@ -1,0 +1,338 @@
+//! The `[store]` keys of a Redis deployment, checked once by `Config::validate` (syntax, which
+//! topology) and resolved by [`RedisParams::resolve`] (secrets, TLS files) at start and by
+//! `--check`.
+//!
+//! One topology per config, chosen by which key is set: `url` (one server), `sentinels` +
+//! `master_name` (Redis Sentinel, following failover), or `nodes` (Redis Cluster). TLS is on
+//! when the URLs use `rediss://`; `tls` adds a CA file and an optional client certificate.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use redis::IntoConnectionInfo;
+use serde::Deserialize;
+
+use crate::config::{StoreConfig, StoreKind, resolve_secret};
+
+/// `[store.tls]`: how the gateway verifies Redis and proves itself (PEM files).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreTls {
+    /// CA certificates that sign the Redis server certificates. Default: the system roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain, for servers with `tls-auth-clients yes`.
+    #[serde(default)]
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+}
+
+/// What a feature does when the store cannot answer (or, for revocations, when the instance
+/// cannot be sure its revocation set is current).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Reject with 503 and `Retry-After: 1`.
+    FailClosed,
+    /// Let the request through without the check.
+    FailOpen,
+}
+
+/// `[store.on_error]`: the failure policy per feature.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OnError {
+    /// Revocation: `fail_closed` (default): a revoked token must never pass because Redis is away.
+    #[serde(default = "closed")]
+    pub revocation: Policy,
+    /// Rate limit: `fail_open` (default): a limit protects capacity, not identity; an outage of
+    /// the store should not become an outage of every rate-limited route.
+    #[serde(default = "open")]
+    pub rate_limit: Policy,
+}
+
+fn closed() -> Policy {
+    Policy::FailClosed
+}
+fn open() -> Policy {
+    Policy::FailOpen
+}
+
+impl Default for OnError {
+    fn default() -> Self {
+        OnError {
+            revocation: Policy::FailClosed,
+            rate_limit: Policy::FailOpen,
+        }
+    }
+}
+
+/// How rate limits are counted with Redis.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitMode {
+    /// Every request runs the bucket script in Redis: exact across instances, one round trip.
+    #[default]
+    Exact,
+    /// Local buckets pushed to Redis every `rate_limit_sync`; see [`crate::rate_limit`] for the
+    /// over-admission bound.
+    Batched,
+}
+
+/// The Redis topology a config names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topology {
+    /// One server (`url`).
+    Standalone,
+    /// Redis Sentinel (`sentinels`, `master_name`).
+    Sentinel,
+    /// Redis Cluster (`nodes`).
+    Cluster,
+}
+
+impl Topology {
+    /// `standalone`, `sentinel` or `cluster` (metrics, readiness).
+    pub fn name(self) -> &'static str {
+        match self {
+            Topology::Standalone => "standalone",
+            Topology::Sentinel => "sentinel",
+            Topology::Cluster => "cluster",
+        }
+    }
+}
+
+/// Which topology the keys name (validated config only).
+pub fn topology(c: &StoreConfig) -> Topology {
+    if !c.nodes.is_empty() {
+        Topology::Cluster
+    } else if !c.sentinels.is_empty() {
+        Topology::Sentinel
+    } else {
+        Topology::Standalone
+    }
+}
+
+fn is_secret_ref(s: &str) -> bool {
+    s.starts_with("env:") || s.starts_with('@')
+}
+
+/// Parse one Redis URL (not a secret reference); refuse `#insecure` (no certificate check).
+fn check_url(ctx: &str, url: &str) -> anyhow::Result<bool> {
+    if is_secret_ref(url) {
+        return Ok(url.starts_with("rediss"));
+    }
+    let scheme_tls = if url.starts_with("rediss://") {
+        true
+    } else if url.starts_with("redis://") {
+        false
+    } else {
+        bail!("{ctx}: {url:?} is not a redis:// or rediss:// URL (unix sockets are not supported)");
+    };
+    if url.contains("#insecure") || url.contains("insecure=") {
+        bail!("{ctx}: the URL turns off certificate verification; give store.tls.ca_file instead");
+    }
+    url.into_connection_info()
+        .map_err(|e| anyhow::anyhow!("{ctx}: {e}"))?;
+    Ok(scheme_tls)
+}
+
+/// Syntax and topology checks (no file or environment access), called by `Config::validate`.
+///
+/// # Errors
+/// The first problem, naming the `store.` key.
+pub fn validate(c: &StoreConfig) -> anyhow::Result<()> {
+    let redis_only = c.url.is_some()
+        || !c.nodes.is_empty()
+        || !c.sentinels.is_empty()
+        || c.master_name.is_some()
+        || c.username.is_some()
+        || c.password.is_some()
+        || c.db.is_some()
+        || c.tls.is_some();
+    match c.kind {
+        StoreKind::Embedded if redis_only => {
+            bail!("store.url, nodes, sentinels, username, password, db and tls are only for kind = \"redis\"")
+        }
+        StoreKind::Embedded => return Ok(()),
+        StoreKind::Redis => {}
+    }
+    let given = usize::from(c.url.is_some()) + usize::from(!c.sentinels.is_empty()) + usize::from(!c.nodes.is_empty());
+    if given != 1 {
+        bail!(
+            "store.kind = \"redis\" needs exactly one of url (one server), sentinels (with master_name) or nodes (a cluster)"
+        );
+    }
+    if c.prefix.contains(['{', '}']) {
+        bail!("store.prefix must not contain '{{' or '}}': the gateway places its own Redis Cluster hash tags");
+    }
+    let mut tls = Vec::new();
+    if let Some(u) = &c.url {
+        tls.push(check_url("store.url", u)?);
+    }
+    for (i, u) in c.nodes.iter().enumerate() {
+        tls.push(check_url(&format!("store.nodes[{i}]"), u)?);
+    }
+    for (i, u) in c.sentinels.iter().enumerate() {
+        check_url(&format!("store.sentinels[{i}]"), u)?;
+    }
+    match topology(c) {
+        Topology::Sentinel if c.master_name.as_deref().is_none_or(str::is_empty) => {
+            bail!("store.sentinels needs store.master_name (the name in `sentinel monitor NAME …`)")
+        }
+        Topology::Sentinel => {}
+        _ if c.master_name.is_some() || c.sentinel_username.is_some() || c.sentinel_password.is_some() => {
+            bail!("store.master_name, sentinel_username and sentinel_password go with store.sentinels")
+        }
+        Topology::Cluster if c.db.is_some_and(|d| d != 0) => {
+            bail!("store.db: Redis Cluster has only database 0")
+        }
+        _ => {}
+    }
+    if c.db.is_some_and(|d| !(0..=1_000_000).contains(&d)) {
+        bail!("store.db must be a database index from 0");
+    }
+    if tls.windows(2).any(|w| w[0] != w[1]) {
+        bail!("store.nodes: mix of redis:// and rediss://; use one scheme for every node");
+    }
+    if let Some(t) = &c.tls {
+        let plain = match topology(c) {
+            Topology::Sentinel => c.sentinels.iter().any(|u| u.starts_with("redis://")),
+            _ => !tls.iter().all(|t| *t),
+        };
+        if plain {
+            bail!("store.tls is set but the URL is redis://; use rediss:// so the connection is encrypted");
+        }
+        if t.cert_file.is_some() != t.key_file.is_some() {
+            bail!("store.tls: cert_file and key_file go together");
+        }
+    }
+    if c.wait_replicas > 16 {
+        bail!("store.wait_replicas must be at most 16");
+    }
+    if c.rate_limit_sync.0 < std::time::Duration::from_millis(10) || c.rate_limit_sync.0 > std::time::Duration::from_secs(10) {
+        bail!("store.rate_limit_sync must be between 10ms and 10s");
+    }
+    if c.revocation_max_staleness.0 < std::time::Duration::from_millis(200)
+        || c.revocation_max_staleness.0 > std::time::Duration::from_secs(60)
+    {
+        bail!("store.revocation_max_staleness must be between 200ms and 60s");
+    }
+    Ok(())
+}
+
+/// Make `store.tls` paths relative to the config file's directory.
+pub fn resolve_paths(c: &mut StoreConfig, base: &Path) {
+    if let Some(t) = &mut c.tls {
+        for p in [&mut t.ca_file, &mut t.cert_file, &mut t.key_file].into_iter().flatten() {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+}
+
+/// Everything needed to connect, with secrets and files read.
+#[derive(Clone)]
+pub struct RedisParams {
+    /// Topology.
+    pub topology: Topology,
+    /// Server URLs: the one `url`, or the cluster `nodes`.
+    pub urls: Vec<String>,
+    /// Sentinel URLs.
+    pub sentinels: Vec<String>,
+    /// Sentinel service name.
+    pub master_name: String,
+    /// ACL user and password for the data nodes.
+    pub username: Option<String>,
+    /// Password (never printed).
+    pub password: Option<String>,
+    /// ACL user and password for the sentinels.
+    pub sentinel_username: Option<String>,
+    /// Sentinel password (never printed).
+    pub sentinel_password: Option<String>,
+    /// Database index.
+    pub db: Option<i64>,
+    /// TLS on.
+    pub tls: bool,
+    /// CA, client certificate and key (PEM), for the `redis` crate.
+    pub certs: Option<redis::TlsCertificates>,
+}
+
+fn secret(ctx: &str, v: Option<&String>) -> anyhow::Result<Option<String>> {
+    v.map(|s| resolve_secret(s).with_context(|| ctx.to_string())).transpose()
+}
+
+fn pem_file(what: &str, path: &Path, label: &str) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("store.tls.{what}: reading {}", path.display()))?;
+    if !String::from_utf8_lossy(&bytes).contains(&format!("-----BEGIN {label}")) {
+        bail!("store.tls.{what}: {} holds no PEM {label}", path.display());
+    }
+    Ok(bytes)
+}
+
+impl RedisParams {
+    /// Resolve `env:`/`@file` values and read the TLS files (start and `--check`).
+    ///
+    /// # Errors
+    /// A missing variable or file, a file without the expected PEM block, a bad URL.
+    pub fn resolve(c: &StoreConfig) -> anyhow::Result<RedisParams> {
+        let topology = topology(c);
+        let mut urls = Vec::new();
+        if let Some(u) = &c.url {
+            urls.push(resolve_secret(u).context("store.url")?);
+        }
+        urls.extend(c.nodes.clone());
+        for (i, u) in urls.iter().enumerate() {
+            check_url(&format!("store.url/nodes[{i}]"), u)?;
+        }
+        for (i, u) in c.sentinels.iter().enumerate() {
+            check_url(&format!("store.sentinels[{i}]"), u)?;
+        }
+        // Sentinel: the data nodes use TLS when the sentinels do (one deployment, one scheme).
+        let tls = urls.first().or(c.sentinels.first()).is_some_and(|u| u.starts_with("rediss://"));
+        let certs = match &c.tls {
+            Some(t) => {
+                let root_cert = t
+                    .ca_file
+                    .as_deref()
+                    .map(|p| pem_file("ca_file", p, "CERTIFICATE"))
+                    .transpose()?;
+                let client_tls = match (&t.cert_file, &t.key_file) {
+                    (Some(cert), Some(key)) => Some(redis::ClientTlsConfig {
+                        client_cert: pem_file("cert_file", cert, "CERTIFICATE")?,
+                        client_key: pem_file("key_file", key, "")?,
+                    }),
+                    _ => None,
+                };
+                Some(redis::TlsCertificates { client_tls, root_cert })
+            }
+            None => None,
+        };
+        Ok(RedisParams {
+            topology,
+            urls,
+            sentinels: c.sentinels.clone(),
+            master_name: c.master_name.clone().unwrap_or_default(),
+            username: secret("store.username", c.username.as_ref())?,
+            password: secret("store.password", c.password.as_ref())?,
+            sentinel_username: secret("store.sentinel_username", c.sentinel_username.as_ref())?,
+            sentinel_password: secret("store.sentinel_password", c.sentinel_password.as_ref())?,
+            db: c.db,
+            tls,
+            certs,
+        })
+    }
+}
+
+/// `--check`: for Redis, resolve secrets and read the TLS files as the start would.
+///
+/// # Errors
+/// What [`RedisParams::resolve`] reports.
+pub fn check(c: &StoreConfig) -> anyhow::Result<()> {
+    if c.kind == StoreKind::Redis {
+        RedisParams::resolve(c)?;
+    }
+    Ok(())
+}

@@ -841,12 +841,16 @@ fn on_error(
 ) -> Option<Flow> {
     match policy {
         crate::store::config::Policy::FailOpen => {
-            ctx.step("store", feature, Outcome::Skip, || format!("store error, fail_open: {e}"));
+            ctx.step("store", feature, Outcome::Skip, || {
+                format!("store error, fail_open: {e}")
+            });
             tracing::warn!(route, feature, error = %e, "store unavailable; fail_open lets the request through");
             None
         }
         crate::store::config::Policy::FailClosed => {
-            ctx.step("store", feature, Outcome::Fail, || format!("store error, fail_closed: {e}"));
+            ctx.step("store", feature, Outcome::Fail, || {
+                format!("store error, fail_closed: {e}")
+            });
             Some(deny(ctx, Rejection::StoreUnavailable))
         }
     }

@@ -18,8 +18,8 @@
 //! is exact. While Redis is unreachable, known buckets keep limiting per instance.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A rate-limit decision.
@@ -151,7 +151,9 @@ impl SyncedBuckets {
     }
 
     fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, HashMap<String, View>> {
-        self.shards[shard_of(key)].lock().unwrap_or_else(|e| e.into_inner())
+        self.shards[shard_of(key)]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Decide locally; None when this instance has no view of the bucket yet.
@@ -253,7 +255,11 @@ impl SyncedBuckets {
 }
 
 /// Every `interval`, send each recently used bucket's admissions and read the shared counts.
-pub async fn sync_task(redis: Arc<crate::store::redis::Redis>, buckets: Arc<SyncedBuckets>, interval: Duration) {
+pub async fn sync_task(
+    redis: Arc<crate::store::redis::Redis>,
+    buckets: Arc<SyncedBuckets>,
+    interval: Duration,
+) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

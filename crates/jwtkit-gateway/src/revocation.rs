@@ -131,7 +131,11 @@ impl RevocationSet {
 
     /// Drop entries expired at `now`; returns their ids.
     pub fn purge(&mut self, now: i64) -> Vec<String> {
-        let gone: Vec<String> = self.iter().filter(|r| r.expires_at <= now).map(Revocation::id).collect();
+        let gone: Vec<String> = self
+            .iter()
+            .filter(|r| r.expires_at <= now)
+            .map(Revocation::id)
+            .collect();
         for id in &gone {
             self.remove(id);
         }

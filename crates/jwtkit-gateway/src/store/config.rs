@@ -158,14 +158,18 @@ pub fn validate(c: &StoreConfig) -> anyhow::Result<()> {
         StoreKind::Embedded => return Ok(()),
         StoreKind::Redis => {}
     }
-    let given = usize::from(c.url.is_some()) + usize::from(!c.sentinels.is_empty()) + usize::from(!c.nodes.is_empty());
+    let given = usize::from(c.url.is_some())
+        + usize::from(!c.sentinels.is_empty())
+        + usize::from(!c.nodes.is_empty());
     if given != 1 {
         bail!(
             "store.kind = \"redis\" needs exactly one of url (one server), sentinels (with master_name) or nodes (a cluster)"
         );
     }
     if c.prefix.contains(['{', '}']) {
-        bail!("store.prefix must not contain '{{' or '}}': the gateway places its own Redis Cluster hash tags");
+        bail!(
+            "store.prefix must not contain '{{' or '}}': the gateway places its own Redis Cluster hash tags"
+        );
     }
     let mut tls = Vec::new();
     if let Some(u) = &c.url {
@@ -211,7 +215,9 @@ pub fn validate(c: &StoreConfig) -> anyhow::Result<()> {
     if c.wait_replicas > 16 {
         bail!("store.wait_replicas must be at most 16");
     }
-    if c.rate_limit_sync.0 < std::time::Duration::from_millis(10) || c.rate_limit_sync.0 > std::time::Duration::from_secs(10) {
+    if c.rate_limit_sync.0 < std::time::Duration::from_millis(10)
+        || c.rate_limit_sync.0 > std::time::Duration::from_secs(10)
+    {
         bail!("store.rate_limit_sync must be between 10ms and 10s");
     }
     if c.revocation_max_staleness.0 < std::time::Duration::from_millis(200)
@@ -225,7 +231,10 @@ pub fn validate(c: &StoreConfig) -> anyhow::Result<()> {
 /// Make `store.tls` paths relative to the config file's directory.
 pub fn resolve_paths(c: &mut StoreConfig, base: &Path) {
     if let Some(t) = &mut c.tls {
-        for p in [&mut t.ca_file, &mut t.cert_file, &mut t.key_file].into_iter().flatten() {
+        for p in [&mut t.ca_file, &mut t.cert_file, &mut t.key_file]
+            .into_iter()
+            .flatten()
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -261,11 +270,13 @@ pub struct RedisParams {
 }
 
 fn secret(ctx: &str, v: Option<&String>) -> anyhow::Result<Option<String>> {
-    v.map(|s| resolve_secret(s).with_context(|| ctx.to_string())).transpose()
+    v.map(|s| resolve_secret(s).with_context(|| ctx.to_string()))
+        .transpose()
 }
 
 fn pem_file(what: &str, path: &Path, label: &str) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("store.tls.{what}: reading {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("store.tls.{what}: reading {}", path.display()))?;
     if !String::from_utf8_lossy(&bytes).contains(&format!("-----BEGIN {label}")) {
         bail!("store.tls.{what}: {} holds no PEM {label}", path.display());
     }
@@ -291,7 +302,10 @@ impl RedisParams {
             check_url(&format!("store.sentinels[{i}]"), u)?;
         }
         // Sentinel: the data nodes use TLS when the sentinels do (one deployment, one scheme).
-        let tls = urls.first().or(c.sentinels.first()).is_some_and(|u| u.starts_with("rediss://"));
+        let tls = urls
+            .first()
+            .or(c.sentinels.first())
+            .is_some_and(|u| u.starts_with("rediss://"));
         let certs = match &c.tls {
             Some(t) => {
                 let root_cert = t
@@ -306,7 +320,10 @@ impl RedisParams {
                     }),
                     _ => None,
                 };
-                Some(redis::TlsCertificates { client_tls, root_cert })
+                Some(redis::TlsCertificates {
+                    client_tls,
+                    root_cert,
+                })
             }
             None => None,
         };

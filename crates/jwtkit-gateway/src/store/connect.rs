@@ -260,7 +260,12 @@ impl Connector {
     pub fn failed(&self, e: &redis::RedisError) {
         if let Mode::Sentinel { master, .. } = &self.mode {
             let readonly = e.code() == Some("READONLY");
-            if readonly || e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_connection_refusal() {
+            if readonly
+                || e.is_io_error()
+                || e.is_connection_dropped()
+                || e.is_timeout()
+                || e.is_connection_refusal()
+            {
                 master.store(None);
             }
         }
@@ -315,7 +320,11 @@ impl Connector {
             Mode::Cluster { nodes, conn, .. } => format!(
                 "{} seed node(s), {}",
                 nodes.len(),
-                if conn.initialized() { "connected" } else { "not connected" }
+                if conn.initialized() {
+                    "connected"
+                } else {
+                    "not connected"
+                }
             ),
         }
     }

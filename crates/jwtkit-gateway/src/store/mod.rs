@@ -205,9 +205,13 @@ impl Store {
             ),
             Store::Redis(s) => {
                 let st = s.replica.status();
+                let requests = s.requests.load(Ordering::Relaxed);
+                let trips = s.redis.round_trips.load(Ordering::Relaxed);
                 (
                     serde_json::json!({
                         "topology": s.topology,
+                        "requests": requests,
+                        "round_trips": trips,
                         "target": s.describe(),
                         "rate_limit_mode": if s.buckets.is_some() { "batched" } else { "exact" },
                         "revocations": {
@@ -216,6 +220,7 @@ impl Store {
                             "entries": st.entries,
                             "confirmed_age_ms": st.age.map(|d| d.as_millis() as u64),
                             "loaded_age_seconds": st.loaded_age.map(|d| d.as_secs()),
+                            "loads": s.replica.syncs.load(Ordering::Relaxed),
                         },
                     }),
                     st.current,
@@ -240,7 +245,11 @@ impl Store {
         });
         let st = s.replica.status();
         metrics::gauge!("jwtkit_gateway_store_topology", "topology" => s.topology).set(1.0);
-        metrics::gauge!("jwtkit_gateway_revocation_sync_subscribed").set(if st.subscribed { 1.0 } else { 0.0 });
+        metrics::gauge!("jwtkit_gateway_revocation_sync_subscribed").set(if st.subscribed {
+            1.0
+        } else {
+            0.0
+        });
         metrics::gauge!("jwtkit_gateway_revocation_sync_current").set(if st.current { 1.0 } else { 0.0 });
         metrics::gauge!("jwtkit_gateway_revocation_set_entries").set(st.entries as f64);
         metrics::gauge!("jwtkit_gateway_revocation_sync_age_seconds")

@@ -167,7 +167,9 @@ impl Redis {
             let link = c.link().await?;
             f(link).await
         };
-        match tokio::time::timeout(self.timeout, work).await {
+        // Admin writes may end with `WAIT` (up to `timeout` itself).
+        let deadline = if admin { self.timeout * 3 } else { self.timeout };
+        match tokio::time::timeout(deadline, work).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => {
                 c.failed(&e);
@@ -177,8 +179,32 @@ impl Redis {
                 c.timed_out();
                 Err(StoreError(format!(
                     "redis: no answer within {} ms",
-                    self.timeout.as_millis()
+                    deadline.as_millis()
                 )))
+            }
+        }
+    }
+
+    /// An admin pipeline (idempotent), tried once more on a fresh link after a connection
+    /// error, so the first write after a Sentinel failover reaches the new master.
+    ///
+    /// # Errors
+    /// As [`Redis::run`].
+    async fn admin<T: redis::FromRedisValue>(&self, p: &redis::Pipeline) -> Result<T, StoreError> {
+        let mut again = true;
+        loop {
+            let mut broken = false;
+            let r = self
+                .run(true, async |mut c| {
+                    let r = p.query_async(&mut c).await;
+                    if let Err(e) = &r {
+                        broken = e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal();
+                    }
+                    r
+                })
+                .await;
+            if r.is_ok() || !broken || !std::mem::take(&mut again) {
+                return r;
             }
         }
     }
@@ -198,7 +224,9 @@ impl Redis {
     pub async fn seq(&self) -> Result<i64, StoreError> {
         let key = self.keys.seq.clone();
         let v: Option<i64> = self
-            .run(false, async |mut c| redis::cmd("GET").arg(&key).query_async(&mut c).await)
+            .run(false, async |mut c| {
+                redis::cmd("GET").arg(&key).query_async(&mut c).await
+            })
             .await?;
         Ok(v.unwrap_or(0))
     }
@@ -209,8 +237,12 @@ impl Redis {
     /// Unreachable.
     pub async fn snapshot(&self) -> Result<(i64, Vec<Revocation>), StoreError> {
         let mut inv = self.snapshot.prepare_invoke();
-        inv.key(&self.keys.entries).key(&self.keys.expiry).key(&self.keys.seq);
-        let out: Vec<String> = self.run(false, async |mut c| inv.invoke_async(&mut c).await).await?;
+        inv.key(&self.keys.entries)
+            .key(&self.keys.expiry)
+            .key(&self.keys.seq);
+        let out: Vec<String> = self
+            .run(false, async |mut c| inv.invoke_async(&mut c).await)
+            .await?;
         let seq = out.first().and_then(|s| s.parse().ok()).unwrap_or(0);
         let now = super::now_secs();
         let items = out
@@ -234,8 +266,9 @@ impl Redis {
             .arg(b.burst)
             .arg(debit.unwrap_or(0))
             .arg(if debit.is_some() { "debit" } else { "take" });
-        let (allowed, retry_ms, tokens): (i64, i64, String) =
-            self.run(false, async |mut c| inv.invoke_async(&mut c).await).await?;
+        let (allowed, retry_ms, tokens): (i64, i64, String) = self
+            .run(false, async |mut c| inv.invoke_async(&mut c).await)
+            .await?;
         Ok(BucketReply {
             decision: if allowed == 1 {
                 Decision::Allow
@@ -266,7 +299,7 @@ impl Redis {
         if n > 0 {
             p.cmd("WAIT").arg(n).arg(self.timeout.as_millis() as u64);
         }
-        let out: Vec<i64> = self.run(true, async |mut c| p.query_async(&mut c).await).await?;
+        let out: Vec<i64> = self.admin(&p).await?;
         let result = out.first().copied().unwrap_or(0);
         if n > 0 {
             let acked = out.get(1).copied().unwrap_or(0);
@@ -311,13 +344,11 @@ impl RedisStore {
     ///
     /// # Errors
     /// A URL or TLS file the `redis` crate refuses.
-    pub fn new(
-        params: &RedisParams,
-        c: &crate::config::StoreConfig,
-    ) -> anyhow::Result<RedisStore> {
+    pub fn new(params: &RedisParams, c: &crate::config::StoreConfig) -> anyhow::Result<RedisStore> {
         let timeout = c.timeout.0;
         let conn = Connector::new(params, timeout).map_err(|e| anyhow::anyhow!("store: {e}"))?;
-        let admin = Connector::new(params, timeout).map_err(|e| anyhow::anyhow!("store: {e}"))?;
+        // Admin writes may wait up to `timeout` in `WAIT`: their connection allows 3×.
+        let admin = Connector::new(params, timeout * 3).map_err(|e| anyhow::anyhow!("store: {e}"))?;
         let redis = Arc::new(Redis {
             conn,
             admin,
@@ -334,7 +365,8 @@ impl RedisStore {
             redis.clone(),
             replica.clone(),
         ))];
-        let buckets = (c.rate_limit_mode == RateLimitMode::Batched).then(|| Arc::new(SyncedBuckets::new(100_000)));
+        let buckets =
+            (c.rate_limit_mode == RateLimitMode::Batched).then(|| Arc::new(SyncedBuckets::new(100_000)));
         if let Some(b) = &buckets {
             tasks.push(tokio::spawn(crate::rate_limit::sync_task(
                 redis.clone(),
@@ -369,7 +401,12 @@ impl RedisStore {
 
     pub(crate) async fn revoke(&self, r: &Revocation) -> Result<(), StoreError> {
         let json = serde_json::to_string(r).map_err(err)?;
-        let args = [r.id(), json, r.expires_at.to_string(), self.redis.keys.channel.clone()];
+        let args = [
+            r.id(),
+            json,
+            r.expires_at.to_string(),
+            self.redis.keys.channel.clone(),
+        ];
         self.redis.write(&self.redis.revoke, &args).await?;
         // This instance applies its own change now, not when the message comes back.
         self.replica.apply_local(Some(r.clone()), &r.id());
@@ -380,31 +417,23 @@ impl RedisStore {
         let now = super::now_secs();
         let offset: isize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         let (expiry, entries) = (self.redis.keys.expiry.clone(), self.redis.keys.entries.clone());
-        let ids: Vec<String> = self
-            .redis
-            .run(true, async |mut c| {
-                redis::cmd("ZRANGE")
-                    .arg(&expiry)
-                    .arg(format!("({now}"))
-                    .arg("+inf")
-                    .arg("BYSCORE")
-                    .arg("LIMIT")
-                    .arg(offset)
-                    .arg(limit + 1)
-                    .query_async(&mut c)
-                    .await
-            })
-            .await?;
+        let mut p = redis::pipe();
+        p.cmd("ZRANGE")
+            .arg(&expiry)
+            .arg(format!("({now}"))
+            .arg("+inf")
+            .arg("BYSCORE")
+            .arg("LIMIT")
+            .arg(offset)
+            .arg(limit + 1);
+        let (ids,): (Vec<String>,) = self.redis.admin(&p).await?;
         let more = ids.len() > limit;
         let ids: Vec<String> = ids.into_iter().take(limit).collect();
         let mut items = Vec::new();
         if !ids.is_empty() {
-            let vals: Vec<Option<String>> = self
-                .redis
-                .run(true, async |mut c| {
-                    redis::cmd("HMGET").arg(&entries).arg(&ids).query_async(&mut c).await
-                })
-                .await?;
+            let mut p = redis::pipe();
+            p.cmd("HMGET").arg(&entries).arg(&ids);
+            let (vals,): (Vec<Option<String>>,) = self.redis.admin(&p).await?;
             items = vals
                 .into_iter()
                 .flatten()
@@ -429,7 +458,9 @@ impl RedisStore {
 
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
         self.redis
-            .run(false, async |mut c| redis::cmd("PING").query_async::<String>(&mut c).await)
+            .run(false, async |mut c| {
+                redis::cmd("PING").query_async::<String>(&mut c).await
+            })
             .await
             .map(|_| ())
     }

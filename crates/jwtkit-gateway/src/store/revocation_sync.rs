@@ -105,7 +105,12 @@ impl Replica {
     ///
     /// # Errors
     /// The copy is not known to be current (store away, resynchronising).
-    pub fn revoked(&self, jti: Option<&str>, sub: Option<&str>, iat: Option<f64>) -> Result<bool, StoreError> {
+    pub fn revoked(
+        &self,
+        jti: Option<&str>,
+        sub: Option<&str>,
+        iat: Option<f64>,
+    ) -> Result<bool, StoreError> {
         if !self.current() {
             let s = self.state();
             return Err(StoreError(match (s.subscribed, s.confirmed_at) {

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Gateway tests with real components: the crate's tests (a real upstream on 127.0.0.1, a real
 # redis-server on a free loopback port, a child gateway killed with -9), `--check` on the example
-# config, and the one-command demo with its statuses asserted. Installs redis-server if missing
+# config, and the one-command demos with their statuses asserted (the Cluster demo: three gateways
+# on a local 3-master Redis Cluster). Installs redis-server if missing
 # (as root). Benchmarks are separate: bench/gateway.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-if ! command -v redis-server >/dev/null; then
+if ! command -v redis-server >/dev/null || ! command -v redis-sentinel >/dev/null; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "redis-server is missing: apt-get install redis-server" >&2
+    echo "redis-server or redis-sentinel is missing: apt-get install redis-server redis-sentinel" >&2
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  apt-get install -y -qq --no-install-recommends redis-server redis-sentinel >/dev/null
 fi
 command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
 
@@ -46,4 +47,11 @@ expect '^expired +401 +www-authenticate: Bearer realm="demo", error="invalid_tok
 expect '^wrong-audience +401 .*error_description="audience not accepted"$'
 expect '^revoked +401 .*error_description="token revoked"$'
 expect '^rate-limited +200 200 429 +retry-after: [0-9]+$'
+echo "==> examples/gateway/cluster-demo.sh"
+out="$(JWTKIT="$jwtkit" examples/gateway/cluster-demo.sh)"
+echo "$out"
+expect '^  (200 ){9}$'
+expect '^revoked via A: B and C answer 401 after [0-9]+ ms'
+expect '^after:  A 401  B 401  C 401$'
+expect '^one bucket \(burst 4\) across A, B, C: 200 200 200 200 429 429 429 $'
 echo "gateway: all checks passed"

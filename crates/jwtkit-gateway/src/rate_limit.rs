@@ -162,7 +162,7 @@ impl SyncedBuckets {
         let v = shard.get_mut(&req.key)?;
         let now = Instant::now();
         v.last_used = now;
-        let (left, d) = take(
+        let (_, d) = take(
             v.tokens - f64::from(v.taken),
             now.duration_since(v.synced_at).as_secs_f64(),
             req.per_second,
@@ -172,7 +172,6 @@ impl SyncedBuckets {
             v.taken += 1;
             v.pending += 1;
         }
-        let _ = left;
         Some(d)
     }
 
@@ -307,5 +306,40 @@ mod tests {
         }
         let n: usize = b.shards.iter().map(|s| s.lock().unwrap().len()).sum();
         assert!(n <= 16, "{n}");
+    }
+
+    #[test]
+    fn synced_buckets_spend_the_shared_count_and_keep_what_was_admitted_during_a_sync() {
+        let b = SyncedBuckets::new(100);
+        let req = BucketRequest {
+            key: "r|sub|v:alice".into(),
+            per_second: 0.001,
+            burst: 10,
+        };
+        assert_eq!(b.take(&req), None, "unknown bucket: taken exactly first");
+        // The exact take left 3 tokens in the shared bucket.
+        b.learn(&req, 3.0);
+        let got: Vec<Decision> = (0..4).map(|_| b.take(&req).unwrap()).collect();
+        assert_eq!(&got[..3], &[Decision::Allow; 3]);
+        assert!(matches!(got[3], Decision::Deny { .. }));
+        // The sync sends the 3 admitted; one more is admitted while it is in flight.
+        let batch = b.drain(Duration::from_secs(1));
+        assert_eq!(batch.len(), 1);
+        assert_eq!((batch[0].0.key.as_str(), batch[0].1), ("r|sub|v:alice", 3));
+        b.learn(&req, 0.0);
+        b.synced(&req.key, 2.0);
+        assert_eq!(b.take(&req), Some(Decision::Allow));
+        b.synced(&req.key, 2.0);
+        // 2 shared, 1 admitted since the drain: one left.
+        assert_eq!(b.take(&req), Some(Decision::Allow));
+        assert!(matches!(b.take(&req), Some(Decision::Deny { .. })));
+        let batch = b.drain(Duration::from_secs(1));
+        assert_eq!(batch[0].1, 2);
+        b.unsent(&req.key, 2);
+        assert_eq!(
+            b.drain(Duration::from_secs(1))[0].1,
+            2,
+            "a failed sync is sent again"
+        );
     }
 }

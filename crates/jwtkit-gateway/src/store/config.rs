@@ -353,3 +353,126 @@ pub fn check(c: &StoreConfig) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(store: &str) -> anyhow::Result<StoreConfig> {
+        #[derive(Deserialize)]
+        struct W {
+            store: StoreConfig,
+        }
+        let w: W = toml::from_str(&format!("[store]\n{store}"))?;
+        validate(&w.store)?;
+        Ok(w.store)
+    }
+
+    fn refused(store: &str) -> String {
+        format!("{:#}", parse(store).unwrap_err())
+    }
+
+    #[test]
+    fn topology_comes_from_the_one_key_given() {
+        let c = parse("kind = \"redis\"\nurl = \"rediss://r:6380/2\"").unwrap();
+        assert_eq!(topology(&c), Topology::Standalone);
+        let c = parse("kind = \"redis\"\nsentinels = [\"redis://s:26379\"]\nmaster_name = \"m\"").unwrap();
+        assert_eq!(topology(&c), Topology::Sentinel);
+        let c = parse("kind = \"redis\"\nnodes = [\"redis://a:7000\", \"redis://b:7000\"]").unwrap();
+        assert_eq!(topology(&c), Topology::Cluster);
+        assert_eq!(c.on_error, OnError::default());
+        assert_eq!(
+            (c.on_error.revocation, c.on_error.rate_limit, c.rate_limit_mode),
+            (Policy::FailClosed, Policy::FailOpen, RateLimitMode::Exact)
+        );
+    }
+
+    #[test]
+    fn bad_store_configs_name_what_to_fix() {
+        for (store, expect) in [
+            ("kind = \"redis\"", "exactly one of url"),
+            (
+                "kind = \"redis\"\nurl = \"http://r\"",
+                "not a redis:// or rediss:// URL",
+            ),
+            (
+                "kind = \"redis\"\nurl = \"rediss://r/#insecure\"",
+                "certificate verification",
+            ),
+            (
+                "kind = \"redis\"\nurl = \"redis://r\"\ntls = { ca_file = \"ca.pem\" }",
+                "use rediss://",
+            ),
+            (
+                "kind = \"redis\"\nurl = \"rediss://r\"\ntls = { cert_file = \"c.pem\" }",
+                "go together",
+            ),
+            ("kind = \"redis\"\nsentinels = [\"redis://s:1\"]", "master_name"),
+            (
+                "kind = \"redis\"\nurl = \"redis://r\"\nmaster_name = \"m\"",
+                "go with store.sentinels",
+            ),
+            (
+                "kind = \"redis\"\nnodes = [\"redis://a:1\"]\ndb = 3",
+                "only database 0",
+            ),
+            (
+                "kind = \"redis\"\nnodes = [\"redis://a:1\", \"rediss://b:1\"]",
+                "one scheme",
+            ),
+            (
+                "kind = \"redis\"\nurl = \"redis://r\"\nprefix = \"a{b}:\"",
+                "hash tags",
+            ),
+            (
+                "kind = \"redis\"\nurl = \"redis://r\"\nrate_limit_sync = \"1ms\"",
+                "between 10ms and 10s",
+            ),
+            (
+                "kind = \"redis\"\nurl = \"redis://r\"\nrevocation_max_staleness = \"10ms\"",
+                "between 200ms",
+            ),
+            (
+                "kind = \"redis\"\nurl = \"redis://r\"\non_error = { revocation = \"maybe\" }",
+                "unknown variant",
+            ),
+            (
+                "path = \"x.db\"\nurl = \"redis://r\"",
+                "only for kind = \"redis\"",
+            ),
+        ] {
+            let e = refused(store);
+            assert!(e.contains(expect), "{store}: {e}");
+        }
+    }
+
+    #[test]
+    fn secrets_and_tls_files_are_read_at_resolve() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "s3cret\n").unwrap();
+        let not_pem = dir.path().join("ca.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let c = parse(&format!(
+            "kind = \"redis\"\nurl = \"rediss://r\"\nusername = \"gw\"\npassword = \"@{}\"",
+            pw.display()
+        ))
+        .unwrap();
+        let p = RedisParams::resolve(&c).unwrap();
+        assert_eq!(
+            (p.username.as_deref(), p.password.as_deref(), p.tls),
+            (Some("gw"), Some("s3cret"), true)
+        );
+        let c = parse(&format!(
+            "kind = \"redis\"\nurl = \"rediss://r\"\ntls = {{ ca_file = \"{}\" }}",
+            not_pem.display()
+        ))
+        .unwrap();
+        let e = format!("{:#}", RedisParams::resolve(&c).err().unwrap());
+        assert!(e.contains("holds no PEM CERTIFICATE"), "{e}");
+        let c =
+            parse("kind = \"redis\"\nurl = \"redis://r\"\npassword = \"env:JWTKIT_TEST_UNSET_VAR\"").unwrap();
+        let e = format!("{:#}", RedisParams::resolve(&c).err().unwrap());
+        assert!(e.contains("JWTKIT_TEST_UNSET_VAR is not set"), "{e}");
+    }
+}

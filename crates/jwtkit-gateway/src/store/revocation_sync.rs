@@ -235,22 +235,39 @@ impl Replica {
 pub async fn run(redis: Arc<Redis>, replica: Arc<Replica>) {
     let poll = replica.max_staleness / 4;
     let mut backoff = Duration::from_millis(50);
+    let mut quiet = false;
     loop {
         replica.lost();
-        match session(&redis, &replica, poll).await {
-            Ok(()) => backoff = Duration::from_millis(50),
-            Err(e) => {
-                tracing::warn!(error = %e, "revocation sync: resynchronising");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-            }
+        let loads = replica.syncs.load(Ordering::Relaxed);
+        let e = session(&redis, &replica, poll).await;
+        if replica.syncs.load(Ordering::Relaxed) != loads {
+            // The session had loaded the set: retry at once, and say why it ended.
+            backoff = Duration::from_millis(50);
+            quiet = false;
         }
+        if !quiet {
+            tracing::warn!(error = %e, "revocation sync lost; revocations fail closed until reloaded");
+            quiet = true;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(1));
     }
 }
 
 /// One subscription: subscribe, load, then follow messages and counters until something is
-/// lost. Ok when the session ended for a reason worth an immediate retry.
-async fn session(redis: &Redis, replica: &Replica, poll: Duration) -> Result<(), StoreError> {
+/// lost; returns why.
+async fn session(redis: &Redis, replica: &Replica, poll: Duration) -> StoreError {
+    match follow(redis, replica, poll).await {
+        Ok(never) => match never {},
+        Err(e) => e,
+    }
+}
+
+async fn follow(
+    redis: &Redis,
+    replica: &Replica,
+    poll: Duration,
+) -> Result<std::convert::Infallible, StoreError> {
     let mut pubsub = redis.subscriber().await?;
     tokio::time::timeout(poll * 4, pubsub.subscribe(&redis.keys.channel))
         .await
@@ -286,5 +303,78 @@ async fn session(redis: &Redis, replica: &Replica, poll: Duration) -> Result<(),
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::revocation::RevocationKind;
+
+    fn entry(v: &str) -> Revocation {
+        Revocation {
+            kind: RevocationKind::Jti,
+            value: v.into(),
+            issued_before: None,
+            expires_at: super::super::now_secs() + 600,
+            created_at: 0,
+        }
+    }
+
+    fn add(seq: i64, v: &str) -> Event {
+        Event {
+            seq,
+            op: "add".into(),
+            entry: Some(entry(v)),
+            id: None,
+        }
+    }
+
+    #[test]
+    fn not_current_until_loaded_then_messages_apply_in_order_and_gaps_force_a_reload() {
+        let r = Replica::new(Duration::from_secs(1));
+        let e = r.revoked(Some("a"), None, None).unwrap_err();
+        assert!(e.0.contains("not subscribed"), "{e}");
+        r.loaded(5, vec![entry("a")], Instant::now());
+        assert!(r.revoked(Some("a"), None, None).unwrap());
+        assert!(!r.revoked(Some("b"), None, None).unwrap());
+        // A change the snapshot already held (seq ≤ 5) is harmless; the next one applies.
+        assert!(r.apply(add(4, "a")));
+        assert!(r.apply(add(6, "b")));
+        assert!(r.revoked(Some("b"), None, None).unwrap());
+        let del = Event {
+            seq: 7,
+            op: "del".into(),
+            entry: None,
+            id: Some("jti:b".into()),
+        };
+        assert!(r.apply(del));
+        assert!(!r.revoked(Some("b"), None, None).unwrap());
+        // seq 8 never came: 9 reveals the gap.
+        assert!(!r.apply(add(9, "c")));
+        r.lost();
+        assert!(r.revoked(Some("a"), None, None).is_err());
+    }
+
+    #[test]
+    fn a_counter_read_confirms_only_once_reached_and_a_stale_copy_fails_closed() {
+        let r = Replica::new(Duration::from_millis(200));
+        let t0 = Instant::now();
+        r.loaded(3, vec![], t0);
+        // Redis is at 5: not confirmed until 4 and 5 arrive; within the grace that is fine.
+        assert!(r.observed(5, Instant::now(), Duration::from_secs(5)));
+        assert!(r.apply(add(4, "x")));
+        assert_eq!(r.state().confirmed_at, Some(t0));
+        assert!(r.apply(add(5, "y")));
+        assert!(r.state().confirmed_at.unwrap() > t0);
+        // Beyond the grace with the counter unreached: resynchronise.
+        assert!(!r.observed(9, Instant::now(), Duration::ZERO));
+        // Nothing confirms for longer than max_staleness: not current.
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(!r.current());
+        let e = r.revoked(Some("x"), None, None).unwrap_err();
+        assert!(e.0.contains("not confirmed current"), "{e}");
+        assert!(r.observed(5, Instant::now(), Duration::ZERO));
+        assert!(r.current());
     }
 }

@@ -252,7 +252,7 @@ impl Gateway {
         shared.refresh_keys().await;
         shared.registry.start_refreshers();
         if let Some(s) = &shared.store {
-            let _ = s.ping().await;
+            s.started().await;
         }
         let workers =
             shared.state.load().config.server.workers.unwrap_or_else(|| {

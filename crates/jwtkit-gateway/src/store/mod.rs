@@ -121,6 +121,15 @@ impl Store {
         }
     }
 
+    /// At start: probe the store, and with Redis give the revocation copy up to twice the
+    /// command timeout to load, so a healthy instance serves from its first request.
+    pub async fn started(&self) {
+        let _ = self.ping().await;
+        if let Store::Redis(s) = self {
+            self.wait_current(s.redis.timeout() * 2).await;
+        }
+    }
+
     /// Take one token from a bucket.
     ///
     /// # Errors

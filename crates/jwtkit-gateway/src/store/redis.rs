@@ -209,6 +209,11 @@ impl Redis {
         }
     }
 
+    /// The deadline per command.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// A new pub/sub connection.
     ///
     /// # Errors

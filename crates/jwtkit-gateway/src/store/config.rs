@@ -7,12 +7,137 @@
 //! when the URLs use `rediss://`; `tls` adds a CA file and an optional client certificate.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use redis::IntoConnectionInfo;
 use serde::Deserialize;
 
-use crate::config::{StoreConfig, StoreKind, resolve_secret};
+use crate::config::{Dur, resolve_secret};
+
+/// `[store]`: `kind = "embedded"` (default, a redb file) or `kind = "redis"`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `embedded` or `redis`.
+    #[serde(default)]
+    pub kind: StoreKind,
+    /// Embedded: the database file. Default `jwtkit-gateway.db`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Redis: `redis://host:port/db` (or `rediss://`); `env:VAR` allowed.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Redis: prefix of every key. Default `jwtkit:`.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// Redis: time allowed per command before the store counts as unreachable. Default 500 ms.
+    #[serde(default = "default_store_timeout")]
+    pub timeout: Dur,
+    /// How long a `sub` revocation is kept when the request gives no `exp`: tokens issued
+    /// before the cut-off are assumed to expire within this. Default 24 h.
+    #[serde(default = "default_sub_ttl")]
+    pub sub_revocation_ttl: Dur,
+    /// Redis Cluster: seed nodes (`redis://host:port` or `rediss://`), instead of `url`.
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Redis Sentinel: sentinel URLs, instead of `url`; the master is asked from them.
+    #[serde(default)]
+    pub sentinels: Vec<String>,
+    /// Redis Sentinel: the monitored master's name.
+    #[serde(default)]
+    pub master_name: Option<String>,
+    /// Redis: ACL user. `env:VAR`/`@file` allowed.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Redis: password (ACL user's, or `requirepass`). `env:VAR`/`@file` allowed.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Sentinel: ACL user on the sentinels. `env:VAR`/`@file` allowed.
+    #[serde(default)]
+    pub sentinel_username: Option<String>,
+    /// Sentinel: password on the sentinels. `env:VAR`/`@file` allowed.
+    #[serde(default)]
+    pub sentinel_password: Option<String>,
+    /// Redis: database index (standalone and Sentinel; a cluster has only 0). Default 0.
+    #[serde(default)]
+    pub db: Option<i64>,
+    /// Redis: CA file and client certificate for `rediss://`.
+    #[serde(default)]
+    pub tls: Option<StoreTls>,
+    /// Redis: replicas that must hold a revocation before the admin API answers 201 (`WAIT`).
+    /// Default 0; 1 with Sentinel or Cluster replicas, so a failover cannot lose it.
+    #[serde(default)]
+    pub wait_replicas: u32,
+    /// Redis: an instance that has not confirmed its revocation set within this fails closed.
+    /// Default 1 s.
+    #[serde(default = "default_staleness")]
+    pub revocation_max_staleness: Dur,
+    /// Redis: `exact` (default, one script per limited request) or `batched`.
+    #[serde(default)]
+    pub rate_limit_mode: RateLimitMode,
+    /// Redis, `batched`: how often local buckets sync with Redis. Default 100 ms.
+    #[serde(default = "default_rl_sync")]
+    pub rate_limit_sync: Dur,
+    /// Failure policy per feature.
+    #[serde(default)]
+    pub on_error: OnError,
+}
+
+fn default_staleness() -> Dur {
+    Dur(Duration::from_secs(1))
+}
+fn default_rl_sync() -> Dur {
+    Dur(Duration::from_millis(100))
+}
+
+fn default_prefix() -> String {
+    "jwtkit:".into()
+}
+fn default_store_timeout() -> Dur {
+    Dur(Duration::from_millis(500))
+}
+fn default_sub_ttl() -> Dur {
+    Dur(Duration::from_secs(86_400))
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            kind: StoreKind::Embedded,
+            path: None,
+            url: None,
+            prefix: default_prefix(),
+            timeout: default_store_timeout(),
+            sub_revocation_ttl: default_sub_ttl(),
+            nodes: Vec::new(),
+            sentinels: Vec::new(),
+            master_name: None,
+            username: None,
+            password: None,
+            sentinel_username: None,
+            sentinel_password: None,
+            db: None,
+            tls: None,
+            wait_replicas: 0,
+            revocation_max_staleness: default_staleness(),
+            rate_limit_mode: RateLimitMode::Exact,
+            rate_limit_sync: default_rl_sync(),
+            on_error: OnError::default(),
+        }
+    }
+}
+
+/// Store backends.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    /// A local redb file: survives restarts of one instance.
+    #[default]
+    Embedded,
+    /// Redis: shared by every instance.
+    Redis,
+}
 
 /// `[store.tls]`: how the gateway verifies Redis and proves itself (PEM files).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]

@@ -2,8 +2,8 @@
 # Gateway tests with real components: the crate's tests (a real upstream on 127.0.0.1, a real
 # redis-server on a free loopback port, a child gateway killed with -9), `--check` on the example
 # config, and the one-command demos with their statuses asserted (the Cluster demo: three gateways
-# on a local 3-master Redis Cluster). Installs redis-server if missing
-# (as root). Benchmarks are separate: bench/gateway.sh.
+# on a local 3-master Redis Cluster). Installs redis-server and redis-sentinel if missing (as root).
+# Benchmarks are separate: bench/gateway.sh, bench/fleet.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"

@@ -28,6 +28,13 @@ path_prefix = "/limited"
 upstream = "{UPSTREAM}"
 auth = { providers = ["main"] }
 rate_limit = { per_second = 0.01, burst = 5 }
+
+[[routes]]
+name = "lenient"
+path_prefix = "/lenient"
+upstream = "{UPSTREAM}"
+auth = { providers = ["main"] }
+on_store_error = "fail_open"
 "#;
 
 fn store_table(body: &str) -> String {
@@ -430,6 +437,11 @@ async fn pubsub_cut_or_silent_store_fails_closed_then_resynchronises_without_res
         (rz.status, rz.json()["store"]["revocations"]["current"].clone()),
         (503, json!(false))
     );
+    // A route failing open lets the good token through but still refuses what the last
+    // known copy revokes.
+    let lenient = format!("http://{}/lenient/1", b.addr());
+    assert_eq!(bearer_get(&lenient, &good).await.status, 200);
+    assert_eq!(bearer_get(&lenient, &token).await.status, 401);
     assert!(eventually(5, || async { bearer_get(&url_b, &good).await.status == 200 }).await);
     assert_eq!(bearer_get(&url_b, &token).await.status, 401);
     a.shutdown().await;

@@ -110,6 +110,15 @@ impl Store {
         }
     }
 
+    /// Whether the last known revocation set (possibly stale) revokes the token: what a
+    /// route failing open still refuses.
+    pub fn revoked_last_known(&self, q: &Check<'_>) -> bool {
+        match self {
+            Store::Embedded(s) => s.revoked(q),
+            Store::Redis(s) => s.replica.last_known(q.jti, q.sub, q.iat),
+        }
+    }
+
     /// Wait until the revocation copy is current, at most `limit` (for `explain`, which runs
     /// once right after opening the store).
     pub async fn wait_current(&self, limit: std::time::Duration) {

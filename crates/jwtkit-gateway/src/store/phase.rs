@@ -83,7 +83,12 @@ pub async fn run(shared: &Shared, ctx: &mut Ctx) -> Flow {
     store.count_request();
     let policy = policy(shared, route.on_store_error);
     if q.jti.is_some() || q.sub.is_some() {
-        match store.revoked(&q) {
+        // Failing open still refuses what the last known copy says is revoked.
+        let answer = match store.revoked(&q) {
+            Err(_) if policy.revocation == Policy::FailOpen && store.revoked_last_known(&q) => Ok(true),
+            other => other,
+        };
+        match answer {
             Ok(true) => {
                 if let Some(id) = &id {
                     shared.cache.drop_matching(id.jti.as_deref(), None);

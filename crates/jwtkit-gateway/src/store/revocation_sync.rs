@@ -122,11 +122,15 @@ impl Replica {
                 (true, None) => "revocations: not loaded yet".into(),
             }));
         }
-        Ok(self
-            .set
+        Ok(self.last_known(jti, sub, iat))
+    }
+
+    /// Whether the set as last known revokes the token, current or not.
+    pub fn last_known(&self, jti: Option<&str>, sub: Option<&str>, iat: Option<f64>) -> bool {
+        self.set
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .revokes(jti, sub, iat, super::now_secs()))
+            .revokes(jti, sub, iat, super::now_secs())
     }
 
     /// Apply this instance's own write at once (`entry` None: removal of `id`). The counter is

@@ -7,7 +7,9 @@
 //! Each instance decides locally against its view of the shared bucket: the token count Redis
 //! returned at the last sync, refilled locally at `per_second`, minus what this instance
 //! admitted since. Every `rate_limit_sync` (T) it sends what it admitted (a debit, one script
-//! per bucket used recently) and gets the shared count back. A bucket this instance has not
+//! per bucket that admitted something) and gets the shared count back; a view used but not
+//! synced for a second is read again. Store operations per request ≈ (buckets active per
+//! interval) / (requests per interval). A bucket this instance has not
 //! seen yet is taken exactly (one round trip), which also loads the view.
 //!
 //! With N instances, within one sync interval each of the other N − 1 instances may spend the
@@ -199,25 +201,27 @@ impl SyncedBuckets {
         });
     }
 
-    /// Buckets to sync now, with the count each admitted since the last send: every view
-    /// used within `recent` (so other instances' use is seen too). Views idle longer and
-    /// with nothing to send are dropped.
-    pub fn drain(&self, recent: Duration) -> Vec<(BucketRequest, u32)> {
+    /// Buckets to sync now, with the count each admitted since the last send: those that
+    /// admitted something, and, to see the other instances' use, those used within the last
+    /// `refresh` whose view is older than `refresh` (at most one read per bucket per
+    /// `refresh`). Views unused for `idle` are dropped.
+    pub fn drain(&self, refresh: Duration, idle: Duration) -> Vec<(BucketRequest, u32)> {
         let mut out = Vec::new();
         for shard in &self.shards {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-            shard.retain(|_, v| v.pending > 0 || v.last_used.elapsed() <= recent * 10);
-            for (k, v) in shard.iter_mut() {
-                if v.pending > 0 || v.last_used.elapsed() <= recent {
-                    out.push((
-                        BucketRequest {
-                            key: k.clone(),
-                            per_second: v.per_second,
-                            burst: v.burst,
-                        },
-                        std::mem::take(&mut v.pending),
-                    ));
-                }
+            shard.retain(|_, v| v.pending > 0 || v.last_used.elapsed() <= idle);
+            let due = |v: &View| {
+                v.pending > 0 || (v.last_used.elapsed() <= refresh && v.synced_at.elapsed() >= refresh)
+            };
+            for (k, v) in shard.iter_mut().filter(|(_, v)| due(v)) {
+                out.push((
+                    BucketRequest {
+                        key: k.clone(),
+                        per_second: v.per_second,
+                        burst: v.burst,
+                    },
+                    std::mem::take(&mut v.pending),
+                ));
             }
         }
         out
@@ -263,7 +267,10 @@ pub async fn sync_task(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let batch = buckets.drain(Duration::from_secs(1).max(interval * 4));
+        let batch = buckets.drain(
+            Duration::from_secs(1).max(interval),
+            Duration::from_secs(10).max(interval * 10),
+        );
         let calls = batch.iter().map(|(b, n)| {
             let redis = &redis;
             async move { (b, *n, redis.bucket(b, Some(*n)).await) }
@@ -323,7 +330,7 @@ mod tests {
         assert_eq!(&got[..3], &[Decision::Allow; 3]);
         assert!(matches!(got[3], Decision::Deny { .. }));
         // The sync sends the 3 admitted; one more is admitted while it is in flight.
-        let batch = b.drain(Duration::from_secs(1));
+        let batch = b.drain(Duration::from_secs(1), Duration::from_secs(10));
         assert_eq!(batch.len(), 1);
         assert_eq!((batch[0].0.key.as_str(), batch[0].1), ("r|sub|v:alice", 3));
         b.learn(&req, 0.0);
@@ -333,13 +340,25 @@ mod tests {
         // 2 shared, 1 admitted since the drain: one left.
         assert_eq!(b.take(&req), Some(Decision::Allow));
         assert!(matches!(b.take(&req), Some(Decision::Deny { .. })));
-        let batch = b.drain(Duration::from_secs(1));
+        let batch = b.drain(Duration::from_secs(1), Duration::from_secs(10));
         assert_eq!(batch[0].1, 2);
         b.unsent(&req.key, 2);
-        assert_eq!(
-            b.drain(Duration::from_secs(1))[0].1,
-            2,
-            "a failed sync is sent again"
+        let second = Duration::from_secs(1);
+        assert_eq!(b.drain(second, second)[0].1, 2, "a failed sync is sent again");
+        assert!(
+            b.drain(second, second).is_empty(),
+            "nothing admitted, view fresh: nothing to send"
         );
+        std::thread::sleep(Duration::from_millis(20));
+        let _ = b.take(&req);
+        let refresh = Duration::from_millis(10);
+        assert_eq!(
+            b.drain(refresh, second).len(),
+            1,
+            "a used view older than refresh is read again"
+        );
+        assert_eq!(b.len(), 1);
+        assert!(b.drain(second, Duration::ZERO).is_empty());
+        assert!(b.is_empty(), "an idle view is dropped");
     }
 }

@@ -132,6 +132,19 @@ async fn tls_with_client_certificate_and_acl_user_works_and_bad_credentials_fail
     );
     gw.shutdown().await;
 
+    // A server that does not ask for a client certificate: the CA file alone is enough.
+    let open_srv = servers::tls_server(dir.path(), false);
+    let open_url = format!("rediss://127.0.0.1:{}", open_srv.port);
+    let s = setup_with(&table(&open_url, "gw-password", &ca, false), &up, &k);
+    let gw = gateway(&s).await;
+    assert!(eventually(5, || async { get(&rz_of(&gw), &[]).await.status == 200 }).await);
+    let orders = format!("http://{}/orders/1", gw.addr());
+    let other = k.sign(&claims("alice", json!({"jti": "tls-2"})));
+    assert_eq!(bearer_get(&orders, &other).await.status, 200);
+    assert_eq!(revoke_jti(&gw, "tls-2").await.status, 201);
+    assert_eq!(bearer_get(&orders, &other).await.status, 401);
+    gw.shutdown().await;
+
     // Each wrong setting is an error the operator can read; never a silent plain connection.
     let other = tempfile::tempdir().unwrap();
     let (untrusted_ca, _, _) = certificates(other.path());

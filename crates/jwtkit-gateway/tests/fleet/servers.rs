@@ -1,6 +1,7 @@
 //! Real Redis deployments on loopback for the fleet tests, from Debian's `redis-server`,
 //! `redis-sentinel` and `redis-cli`: a TLS server with an ACL user (CA and client certificate
-//! made by openssl), a Sentinel group (1 master, 1 replica, 3 sentinels), a 3-master Cluster.
+//! made by openssl), a Sentinel group (1 master, 1 replica, 3 sentinels), a Cluster of 3
+//! masters with a replica each.
 //! Everything runs in a temp dir and stops on drop.
 
 use std::path::{Path, PathBuf};
@@ -215,9 +216,10 @@ pub fn sentinel_group(dir: &Path) -> SentinelGroup {
     }
 }
 
-/// Three masters, slots split by `redis-cli --cluster create`.
+/// Three masters and a replica each, slots split by `redis-cli --cluster create`; returns
+/// the nodes once every master has its replica online.
 pub fn cluster(dir: &Path) -> Vec<Proc> {
-    let nodes: Vec<Proc> = (0..3)
+    let nodes: Vec<Proc> = (0..6)
         .map(|_| {
             let port = cluster_port();
             let conf = dir.join(format!("cluster-{port}.conf"));
@@ -237,7 +239,7 @@ pub fn cluster(dir: &Path) -> Vec<Proc> {
     let out = Command::new("redis-cli")
         .args(["--cluster", "create"])
         .args(&addrs)
-        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .args(["--cluster-replicas", "1", "--cluster-yes"])
         .output()
         .expect("redis-cli must be installed");
     assert!(
@@ -248,6 +250,12 @@ pub fn cluster(dir: &Path) -> Vec<Proc> {
     for n in &nodes {
         wait_until(15, "cluster_state:ok", || {
             cli(n.port, &["CLUSTER", "INFO"]).contains("cluster_state:ok")
+        });
+    }
+    for n in &nodes {
+        wait_until(15, "every master's replica to be online", || {
+            let info = cli(n.port, &["INFO", "replication"]);
+            info.contains("role:slave") || info.contains("state=online")
         });
     }
     nodes

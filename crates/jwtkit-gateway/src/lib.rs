@@ -546,7 +546,7 @@ pub async fn run(path: PathBuf) -> anyhow::Result<()> {
 /// The first problem.
 pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let config = Config::load(path)?;
-    crate::store::config::check(&config.store)?;
+    let store_line = crate::store::config::check(&config.store)?;
     let registry = KeyRegistry::default();
     let files: Vec<(String, PathBuf)> = config
         .providers
@@ -642,5 +642,6 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             tls.summary()
         ));
     }
+    out.push(store_line);
     Ok(out)
 }

@@ -111,7 +111,14 @@ async fn tls_with_client_certificate_and_acl_user_works_and_bad_credentials_fail
         &up,
         &k,
     );
-    assert!(check(&s.config_path).await.is_ok());
+    let lines = check(&s.config_path).await.unwrap();
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(
+            "store: redis standalone (one server), TLS (CA file, client certificate), ACL user, \
+             rate limits exact, on error: revocation fail_closed, rate limit fail_open"
+        )
+    );
     let gw = gateway(&s).await;
     let rz = format!("http://{}/readyz", gw.admin_addr());
     assert!(

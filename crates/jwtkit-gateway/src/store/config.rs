@@ -468,15 +468,57 @@ impl RedisParams {
     }
 }
 
-/// `--check`: for Redis, resolve secrets and read the TLS files as the start would.
+/// `--check`: for Redis, resolve secrets and read the TLS files as the start would. Returns
+/// a one-line summary (no secret in it).
 ///
 /// # Errors
 /// What [`RedisParams::resolve`] reports.
-pub fn check(c: &StoreConfig) -> anyhow::Result<()> {
-    if c.kind == StoreKind::Redis {
-        RedisParams::resolve(c)?;
+pub fn check(c: &StoreConfig) -> anyhow::Result<String> {
+    if c.kind == StoreKind::Embedded {
+        let path = c
+            .path
+            .as_deref()
+            .map_or_else(|| "jwtkit-gateway.db".into(), |p| p.display().to_string());
+        return Ok(format!("store: embedded {path}"));
     }
-    Ok(())
+    let p = RedisParams::resolve(c)?;
+    let servers = match p.topology {
+        Topology::Standalone => "one server".to_string(),
+        Topology::Sentinel => format!("{} sentinel(s), master {:?}", p.sentinels.len(), p.master_name),
+        Topology::Cluster => format!("{} cluster seed node(s)", p.urls.len()),
+    };
+    let tls = match (&p.certs, p.tls) {
+        (_, false) => "no TLS".to_string(),
+        (None, true) => "TLS (system roots)".to_string(),
+        (Some(t), true) => format!(
+            "TLS ({}{})",
+            if t.root_cert.is_some() {
+                "CA file"
+            } else {
+                "system roots"
+            },
+            if t.client_tls.is_some() {
+                ", client certificate"
+            } else {
+                ""
+            }
+        ),
+    };
+    let policy = |p: Policy| match p {
+        Policy::FailClosed => "fail_closed",
+        Policy::FailOpen => "fail_open",
+    };
+    Ok(format!(
+        "store: redis {} ({servers}), {tls}{}, rate limits {}, on error: revocation {}, rate limit {}",
+        p.topology.name(),
+        if p.username.is_some() { ", ACL user" } else { "" },
+        match c.rate_limit_mode {
+            RateLimitMode::Exact => "exact",
+            RateLimitMode::Batched => "batched",
+        },
+        policy(c.on_error.revocation),
+        policy(c.on_error.rate_limit),
+    ))
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ nodejs             node                     test-interop, test-jwe, test-ui, tes
 npm                npm                      test-interop, test-jwe, test-ui, test-issuer, test-oauth
 openssl            openssl                  jwtkit-cli tests/cli.rs (keys made by OpenSSL)
 curl               curl                     examples/gateway/demo.sh (test-gateway), test-issuer
-redis-server       redis-server             jwtkit-gateway tests (store on a real Redis)
+redis-server       redis-server             jwtkit-gateway tests (store on a real Redis; TLS, ACL, Cluster in tests/fleet.rs)
+redis-sentinel     redis-sentinel           jwtkit-gateway tests/fleet.rs (Sentinel failover), examples/gateway/cluster-demo.sh
 g++                c++                      test-perf (libFuzzer, built by libfuzzer-sys)
 chromium           /usr/bin/chromium        test-ui, test-oauth (login on the loopback redirect)
 firefox-esr        /usr/bin/firefox-esr     test-ui

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gateway through the built binary: `--check` on the example config (and that its state file is
-# one .gitignore covers), `gateway explain` as README.md shows it, and the one-command demo with its
-# statuses asserted. The crate's own tests (a real upstream on 127.0.0.1, a real redis-server on a
+# one .gitignore covers), `gateway explain` as README.md shows it, and the one-command demos with their
+# statuses asserted (the Cluster demo: three gateways on a local 3-master Redis Cluster). The crate's own tests (a real upstream on 127.0.0.1, a real redis-server on a
 # free loopback port, a child gateway killed with -9) run in scripts/test's `cargo test` phase,
 # built once with the rest. Benchmarks are separate: bench/gateway.sh.
 source "$(dirname "$0")/common.sh"
@@ -41,4 +41,11 @@ expect '^revoked +401 .*error_description="token revoked"$'
 expect '^rate-limited +200 200 429 +retry-after: [0-9]+$'
 expect '^issuer-login +200 '
 expect '^issuer-client +200 '
+echo "==> examples/gateway/cluster-demo.sh"
+out="$(JWTKIT="$jwtkit" examples/gateway/cluster-demo.sh)"
+echo "$out"
+expect '^  (200 ){9}$'
+expect '^revoked via A: B and C answer 401 after [0-9]+ ms'
+expect '^after:  A 401  B 401  C 401$'
+expect '^one bucket \(burst 4\) across A, B, C: 200 200 200 200 429 429 429 $'
 echo "gateway: all checks passed"

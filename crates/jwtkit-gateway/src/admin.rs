@@ -93,8 +93,14 @@ pub async fn readiness(shared: &Shared) -> (bool, Value) {
     let store = match &shared.store {
         Some(store) => {
             let r = store.ping().await;
-            ready &= r.is_ok();
-            json!({"kind": store.kind(), "ok": r.is_ok(), "error": r.err().map(|e| e.to_string())})
+            let (mut status, current) = store.status();
+            ready &= r.is_ok() && current;
+            if let Some(o) = status.as_object_mut() {
+                o.insert("kind".into(), store.kind().into());
+                o.insert("ok".into(), r.is_ok().into());
+                o.insert("error".into(), r.err().map(|e| e.to_string()).into());
+            }
+            status
         }
         None => json!({"ok": false}),
     };

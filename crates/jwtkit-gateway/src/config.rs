@@ -157,64 +157,8 @@ fn yes() -> bool {
     true
 }
 
-/// `[store]`: `kind = "embedded"` (default, a redb file) or `kind = "redis"`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct StoreConfig {
-    /// `embedded` or `redis`.
-    #[serde(default)]
-    pub kind: StoreKind,
-    /// Embedded: the database file. Default `jwtkit-gateway.db`.
-    #[serde(default)]
-    pub path: Option<PathBuf>,
-    /// Redis: `redis://host:port/db` (or `rediss://`); `env:VAR` allowed.
-    #[serde(default)]
-    pub url: Option<String>,
-    /// Redis: prefix of every key. Default `jwtkit:`.
-    #[serde(default = "default_prefix")]
-    pub prefix: String,
-    /// Redis: time allowed per command before the store counts as unreachable. Default 500 ms.
-    #[serde(default = "default_store_timeout")]
-    pub timeout: Dur,
-    /// How long a `sub` revocation is kept when the request gives no `exp`: tokens issued
-    /// before the cut-off are assumed to expire within this. Default 24 h.
-    #[serde(default = "default_sub_ttl")]
-    pub sub_revocation_ttl: Dur,
-}
-
-fn default_prefix() -> String {
-    "jwtkit:".into()
-}
-fn default_store_timeout() -> Dur {
-    Dur(Duration::from_millis(500))
-}
-fn default_sub_ttl() -> Dur {
-    Dur(Duration::from_secs(86_400))
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig {
-            kind: StoreKind::Embedded,
-            path: None,
-            url: None,
-            prefix: default_prefix(),
-            timeout: default_store_timeout(),
-            sub_revocation_ttl: default_sub_ttl(),
-        }
-    }
-}
-
-/// Store backends.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum StoreKind {
-    /// A local redb file: survives restarts of one instance.
-    #[default]
-    Embedded,
-    /// Redis: shared by every instance.
-    Redis,
-}
+/// `[store]` (its keys and checks live with the store: [`crate::store::config`]).
+pub use crate::store::config::{StoreConfig, StoreKind};
 
 /// `[cache]`: the verified-token cache.
 #[derive(Clone, Debug, Deserialize)]
@@ -591,6 +535,7 @@ impl Config {
             }
             _ => {}
         }
+        crate::store::config::resolve_paths(&mut config.store, base);
         if let Some(path) = &config.server.upstream_ca_file
             && path.is_relative()
         {
@@ -643,13 +588,7 @@ impl Config {
         if self.server.realm.contains(['"', '\\']) || self.server.realm.chars().any(char::is_control) {
             bail!("server.realm must not contain quotes, backslashes or control characters");
         }
-        match self.store.kind {
-            StoreKind::Redis if self.store.url.is_none() => bail!("store.kind = \"redis\" needs store.url"),
-            StoreKind::Embedded if self.store.url.is_some() => {
-                bail!("store.url is only for kind = \"redis\"")
-            }
-            _ => {}
-        }
+        crate::store::config::validate(&self.store)?;
         if self.server.workers == Some(0) {
             bail!("server.workers must be at least 1");
         }

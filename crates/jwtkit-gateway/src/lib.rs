@@ -261,7 +261,7 @@ impl Gateway {
         shared.refresh_keys().await;
         shared.registry.start_refreshers();
         if let Some(s) = &shared.store {
-            let _ = s.ping().await;
+            s.started().await;
         }
         let workers =
             shared.state.load().config.server.workers.unwrap_or_else(|| {
@@ -555,6 +555,7 @@ pub async fn run(path: PathBuf) -> anyhow::Result<()> {
 /// The first problem.
 pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let config = Config::load(path)?;
+    let store_line = crate::store::config::check(&config.store)?;
     let registry = KeyRegistry::default();
     let files: Vec<(String, PathBuf)> = config
         .providers
@@ -640,6 +641,7 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             r.upstream.authority
         ));
     }
+    out.push(store_line);
     if let Some(tls) = &state.tls {
         out.push(format!(
             "listener {}: {}",

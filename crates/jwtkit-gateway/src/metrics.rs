@@ -8,6 +8,11 @@
 //! | `jwtkit_gateway_token_cache_hits_total` / `_misses_total` / `_hit_ratio` | counter / gauge | — |
 //! | `jwtkit_gateway_jwks_fetches_total` / `_fetch_failures_total` / `_key_set_age_seconds` / `_keys_ready` | counter / gauge | `provider` |
 //! | `jwtkit_gateway_store_errors_total` / `jwtkit_gateway_store_up` | counter / gauge | `store` |
+//! | `jwtkit_gateway_store_topology` | gauge (1) | `topology` (`standalone`, `sentinel`, `cluster`) |
+//! | `jwtkit_gateway_store_requests_total` / `_round_trips_total` / `_round_trips_per_request` | counter / gauge | — (Redis) |
+//! | `jwtkit_gateway_revocation_sync_subscribed` / `_current` / `_age_seconds` | gauge | — (Redis) |
+//! | `jwtkit_gateway_revocation_set_entries` / `_resyncs_total` / `_messages_total` | gauge / counter | — (Redis) |
+//! | `jwtkit_gateway_rate_limit_local_buckets` | gauge | — (Redis, batched) |
 //! | `jwtkit_gateway_revocations_total` | counter | `kind` (`jti`, `sub`) |
 //! | `jwtkit_gateway_config_reloads_total` | counter | `result` |
 //! | `jwtkit_gateway_tls_handshake_failures_total` | counter | `reason` (see [`crate::listener_tls`]) |
@@ -63,5 +68,8 @@ pub fn render(shared: &Shared) -> String {
         hits as f64 / total as f64
     });
     metrics::gauge!("jwtkit_gateway_token_cache_entries").set(shared.cache.len() as f64);
+    if let Some(s) = &shared.store {
+        s.export_metrics();
+    }
     install().map(|h| h.render()).unwrap_or_default()
 }

@@ -17,14 +17,11 @@ use http::request::Parts;
 use jwtkit::ErrorKind;
 
 use crate::Shared;
-use crate::config::StoreErrorPolicy;
 use crate::encryption::{self, OpenError, Opened, Stage};
 use crate::provider::Provider;
-use crate::rate_limit::{BucketRequest, Decision};
 use crate::response::{Rejection, from_error};
 use crate::route::{Auth, Route};
 pub use crate::state::State;
-use crate::store::Check;
 use crate::token_cache::{Identity, Lookup, hash_token, short_id};
 
 /// What a phase decided.
@@ -149,7 +146,7 @@ pub async fn decide(shared: &Shared, ctx: &mut Ctx, parts: &mut Parts) -> Flow {
             Phase::Preflight => preflight(ctx, parts),
             Phase::Authenticate => authenticate(shared, ctx, parts).await,
             Phase::Authorize => authorize(ctx),
-            Phase::Store => store(shared, ctx).await,
+            Phase::Store => crate::store::phase::run(shared, ctx).await,
         };
         if let Flow::Respond(_) = flow {
             return flow;
@@ -551,7 +548,7 @@ fn open_again(
     }
 }
 
-fn reject(ctx: &mut Ctx, provider: Option<&Arc<Provider>>, e: jwtkit::Error) -> Flow {
+pub(crate) fn reject(ctx: &mut Ctx, provider: Option<&Arc<Provider>>, e: jwtkit::Error) -> Flow {
     let r = from_error(e.kind());
     reject_as(ctx, provider, e, "verify", r)
 }
@@ -683,7 +680,7 @@ fn authorize(ctx: &mut Ctx) -> Flow {
     Flow::Continue
 }
 
-fn deny(ctx: &mut Ctx, r: Rejection) -> Flow {
+pub(crate) fn deny(ctx: &mut Ctx, r: Rejection) -> Flow {
     tracing::info!(
         token = %ctx.token_id(),
         route = %ctx.route.as_ref().map_or("-".into(), |r| r.name.clone()),
@@ -691,106 +688,4 @@ fn deny(ctx: &mut Ctx, r: Rejection) -> Flow {
         "request denied"
     );
     Flow::Respond(r)
-}
-
-fn bucket_value(id: &Identity, claim: &str) -> Option<String> {
-    match id.claims.get_path(claim)? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-async fn store(shared: &Shared, ctx: &mut Ctx) -> Flow {
-    let Some(route) = ctx.route.clone() else {
-        return Flow::Continue;
-    };
-    if ctx.preflight {
-        return Flow::Continue;
-    }
-    let id = ctx.identity.clone();
-    let explain = ctx.trace.is_some();
-    let bucket = match &id {
-        Some(id) => route.rate_limit.as_ref().map(|rl| BucketRequest {
-            key: format!(
-                "{}|{}|{}",
-                route.name,
-                rl.key,
-                // A token without the claim counts against its client IP; the two kinds of
-                // value are prefixed apart, so a claim "ip:1.2.3.4" cannot share that IP's bucket.
-                bucket_value(id, &rl.key)
-                    .map_or_else(|| format!("ip:{}", ctx.client.ip()), |v| format!("v:{v}"))
-            ),
-            per_second: rl.per_second,
-            burst: rl.burst,
-        }),
-        None => route.anonymous_rate_limit.as_ref().map(|b| BucketRequest {
-            key: format!("{}|ip|{}", route.name, ctx.client.ip()),
-            per_second: b.per_second,
-            burst: b.burst,
-        }),
-    };
-    let q = Check {
-        jti: id.as_ref().and_then(|i| i.jti.as_deref()),
-        sub: id.as_ref().and_then(|i| i.sub.as_deref()),
-        iat: id.as_ref().and_then(|i| i.iat),
-        bucket: if explain { None } else { bucket.clone() },
-    };
-    if q.jti.is_none() && q.sub.is_none() && q.bucket.is_none() {
-        ctx.step("store", "revocation", Outcome::Skip, || "nothing to check".into());
-        return Flow::Continue;
-    }
-    let Some(store) = &shared.store else {
-        ctx.step("store", "revocation", Outcome::Skip, || "store not opened".into());
-        return Flow::Continue;
-    };
-    match store.check(&q).await {
-        Ok(r) if r.revoked => {
-            if let Some(id) = &id {
-                shared.cache.drop_matching(id.jti.as_deref(), None);
-            }
-            ctx.step("store", "revocation", Outcome::Fail, || {
-                format!("revoked (jti {:?}, sub {:?})", q.jti, q.sub)
-            });
-            let provider = ctx.provider.clone();
-            reject(
-                ctx,
-                provider.as_ref(),
-                jwtkit::Error::new(ErrorKind::Revoked, "token revoked"),
-            )
-        }
-        Ok(r) => {
-            ctx.step("store", "revocation", Outcome::Pass, || {
-                format!("not revoked (jti {:?}, sub {:?})", q.jti, q.sub)
-            });
-            if explain {
-                ctx.step("store", "rate limit", Outcome::Skip, || match &bucket {
-                    Some(b) => format!(
-                        "bucket {:?} ({}/s, burst {}) not consumed by explain",
-                        b.key, b.per_second, b.burst
-                    ),
-                    None => "no rate limit on this route".into(),
-                });
-            }
-            match r.rate {
-                Decision::Allow => Flow::Continue,
-                Decision::Deny { retry_after } => deny(ctx, Rejection::RateLimited { retry_after }),
-            }
-        }
-        Err(e) => match route.on_store_error {
-            StoreErrorPolicy::FailOpen => {
-                ctx.step("store", "revocation", Outcome::Skip, || {
-                    format!("store error, fail_open: {e}")
-                });
-                tracing::warn!(route = %route.name, error = %e, "store unreachable; fail_open lets the request through");
-                Flow::Continue
-            }
-            StoreErrorPolicy::FailClosed => {
-                ctx.step("store", "revocation", Outcome::Fail, || {
-                    format!("store error, fail_closed: {e}")
-                });
-                deny(ctx, Rejection::StoreUnavailable)
-            }
-        },
-    }
 }

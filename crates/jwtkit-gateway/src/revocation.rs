@@ -6,6 +6,8 @@
 //! request, or `store.sub_revocation_ttl`). A token without `iat` under a `sub` revocation is
 //! revoked: nothing proves it was issued after the cut-off.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -70,6 +72,74 @@ impl Revocation {
             RevocationKind::Jti => "jti",
             RevocationKind::Sub => "sub",
         }
+    }
+}
+
+/// Live revocations in memory, looked up by value without building a key: the embedded
+/// store's mirror of its file, and every Redis instance's copy of the shared set.
+#[derive(Clone, Debug, Default)]
+pub struct RevocationSet {
+    jti: HashMap<String, Revocation>,
+    sub: HashMap<String, Revocation>,
+}
+
+impl RevocationSet {
+    fn map(&mut self, kind: RevocationKind) -> &mut HashMap<String, Revocation> {
+        match kind {
+            RevocationKind::Jti => &mut self.jti,
+            RevocationKind::Sub => &mut self.sub,
+        }
+    }
+
+    /// Add or replace an entry.
+    pub fn insert(&mut self, r: Revocation) {
+        self.map(r.kind).insert(r.value.clone(), r);
+    }
+
+    /// Remove by id (`jti:…`/`sub:…`); true when it existed.
+    pub fn remove(&mut self, id: &str) -> bool {
+        match id.split_once(':') {
+            Some(("jti", v)) => self.jti.remove(v).is_some(),
+            Some(("sub", v)) => self.sub.remove(v).is_some(),
+            _ => false,
+        }
+    }
+
+    /// Number of entries (expired ones included until [`RevocationSet::purge`]).
+    pub fn len(&self) -> usize {
+        self.jti.len() + self.sub.len()
+    }
+
+    /// No entries.
+    pub fn is_empty(&self) -> bool {
+        self.jti.is_empty() && self.sub.is_empty()
+    }
+
+    /// Whether a token with this `jti`, `sub` and `iat` is revoked at `now` (seconds).
+    pub fn revokes(&self, jti: Option<&str>, sub: Option<&str>, iat: Option<f64>, now: i64) -> bool {
+        let hit = |map: &HashMap<String, Revocation>, v: Option<&str>| {
+            v.and_then(|v| map.get(v))
+                .is_some_and(|r| r.expires_at > now && r.revokes(iat))
+        };
+        hit(&self.jti, jti) || hit(&self.sub, sub)
+    }
+
+    /// Every entry.
+    pub fn iter(&self) -> impl Iterator<Item = &Revocation> {
+        self.jti.values().chain(self.sub.values())
+    }
+
+    /// Drop entries expired at `now`; returns their ids.
+    pub fn purge(&mut self, now: i64) -> Vec<String> {
+        let gone: Vec<String> = self
+            .iter()
+            .filter(|r| r.expires_at <= now)
+            .map(Revocation::id)
+            .collect();
+        for id in &gone {
+            self.remove(id);
+        }
+        gone
     }
 }
 

@@ -201,9 +201,10 @@ claims_to_headers = { sub = "X-User-Id" }
             Some(r#"Bearer realm="jwtkit", error="invalid_token", error_description="token malformed""#)
         );
     }
-    // The string forms: revoked; another user passes.
+    // The string forms: revoked; another user passes. (iat before the cut-off: a token
+    // signed in the next second would rightly pass.)
     assert_eq!(
-        bearer_get(&url, &k.sign(&claims("alice", json!({}))))
+        bearer_get(&url, &k.sign(&claims("alice", json!({"iat": now() - 60}))))
             .await
             .status,
         401
@@ -428,6 +429,12 @@ async fn redis_down_fails_closed_then_recovers_without_restart() {
     assert_eq!(bearer_get(&url, &token).await.status, 200);
 
     redis.stop();
+    // The pub/sub connection's end is seen within milliseconds, and at the latest when the
+    // copy cannot be confirmed for store.revocation_max_staleness (1 s).
+    assert!(
+        eventually(2, || async { bearer_get(&url, &token).await.status == 503 }).await,
+        "fail closed"
+    );
     let r = bearer_get(&url, &token).await;
     assert_eq!(r.status, 503, "fail closed");
     assert_eq!(

@@ -2,55 +2,23 @@
 //! (fsync) before the admin API answers 2xx, so a revocation survives `kill -9` right after.
 //! All entries are mirrored in memory for the request path; rate-limit buckets are in memory.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use super::{Check, CheckResult, Page, StoreError, now_secs};
-use crate::rate_limit::{Decision, LocalBuckets};
-use crate::revocation::{Revocation, RevocationKind};
+use super::{Check, Page, StoreError, now_secs};
+use crate::rate_limit::{BucketRequest, Decision, LocalBuckets};
+use crate::revocation::{Revocation, RevocationSet};
 
 const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("revocations");
-
-#[derive(Default)]
-struct Mem {
-    jti: HashMap<String, Revocation>,
-    sub: HashMap<String, Revocation>,
-}
-
-impl Mem {
-    fn map(&mut self, kind: RevocationKind) -> &mut HashMap<String, Revocation> {
-        match kind {
-            RevocationKind::Jti => &mut self.jti,
-            RevocationKind::Sub => &mut self.sub,
-        }
-    }
-
-    fn insert(&mut self, r: Revocation) {
-        self.map(r.kind).insert(r.value.clone(), r);
-    }
-
-    fn remove(&mut self, id: &str) -> bool {
-        match id.split_once(':') {
-            Some(("jti", v)) => self.jti.remove(v).is_some(),
-            Some(("sub", v)) => self.sub.remove(v).is_some(),
-            _ => false,
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.jti.is_empty() && self.sub.is_empty()
-    }
-}
 
 /// redb-backed store.
 pub struct EmbeddedStore {
     db: Arc<Database>,
     /// Live entries, mirrored from the file: looked up by value without building a key.
-    mem: Arc<RwLock<Mem>>,
+    mem: Arc<RwLock<RevocationSet>>,
     /// Whether any entry exists: most requests then skip the lock.
     any: std::sync::atomic::AtomicBool,
     buckets: LocalBuckets,
@@ -77,7 +45,7 @@ impl EmbeddedStore {
         txn.open_table(TABLE)?;
         txn.commit()?;
         let now = now_secs();
-        let mut mem = Mem::default();
+        let mut mem = RevocationSet::default();
         let read = db.begin_read()?;
         let table = read.open_table(TABLE)?;
         for item in table.iter()? {
@@ -98,21 +66,17 @@ impl EmbeddedStore {
         })
     }
 
-    pub(crate) fn check(&self, q: &Check<'_>) -> CheckResult {
-        let now = now_secs();
-        let revoked = self.any.load(std::sync::atomic::Ordering::Acquire) && {
-            let mem = self.mem.read().unwrap_or_else(|e| e.into_inner());
-            let hit = |map: &HashMap<String, Revocation>, v: Option<&str>| {
-                v.and_then(|v| map.get(v))
-                    .is_some_and(|r| r.expires_at > now && r.revokes(q.iat))
-            };
-            hit(&mem.jti, q.jti) || hit(&mem.sub, q.sub)
-        };
-        let rate = match &q.bucket {
-            Some(b) if !revoked => self.buckets.take(b),
-            _ => Decision::Allow,
-        };
-        CheckResult { revoked, rate }
+    pub(crate) fn revoked(&self, q: &Check<'_>) -> bool {
+        self.any.load(std::sync::atomic::Ordering::Acquire)
+            && self
+                .mem
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .revokes(q.jti, q.sub, q.iat, now_secs())
+    }
+
+    pub(crate) fn take(&self, b: &BucketRequest) -> Decision {
+        self.buckets.take(b)
     }
 
     async fn write(
@@ -147,9 +111,7 @@ impl EmbeddedStore {
         let now = now_secs();
         let mem = self.mem.read().unwrap_or_else(|e| e.into_inner());
         let mut items: Vec<(String, &Revocation)> = mem
-            .jti
-            .values()
-            .chain(mem.sub.values())
+            .iter()
             .filter(|r| r.expires_at > now)
             .map(|r| (r.id(), r))
             .filter(|(id, _)| cursor.is_none_or(|c| id.as_str() > c))
@@ -173,9 +135,7 @@ impl EmbeddedStore {
         let now = now_secs();
         let expired: Vec<String> = {
             let mem = self.mem.read().unwrap_or_else(|e| e.into_inner());
-            mem.jti
-                .values()
-                .chain(mem.sub.values())
+            mem.iter()
                 .filter(|r| r.expires_at <= now)
                 .map(Revocation::id)
                 .collect()
@@ -198,5 +158,10 @@ impl EmbeddedStore {
                 mem.remove(&k);
             }
         }
+    }
+
+    /// Number of live entries held in memory.
+    pub(crate) fn len(&self) -> usize {
+        self.mem.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 }

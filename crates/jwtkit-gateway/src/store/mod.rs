@@ -1,13 +1,20 @@
 //! Where revocations and rate-limit counters live: [`embedded`] (a redb file, the default) or
 //! [`redis`] (shared by every instance).
 //!
-//! A request needs one store call ([`Store::check`]): revocation by `jti` and `sub`, then the
-//! token bucket. With Redis that is a single Lua script, so one round trip per request and
-//! atomic across instances. Errors are counted, flip [`Store::healthy`] (shown in `/readyz`
-//! and metrics), and the route's `on_store_error` decides between 503 and going on.
+//! A request asks two things: [`Store::revoked`] (by `jti` and `sub`, always from memory: the
+//! embedded file's mirror, or with Redis each instance's copy kept current over pub/sub, see
+//! [`revocation_sync`]), then [`Store::take`] (the token bucket: in memory, or in Redis per
+//! request or batched, see [`crate::rate_limit`]). Errors are counted, flip
+//! [`Store::healthy`] (shown in `/readyz` and metrics), and each feature's failure policy
+//! (`store.on_error`, or the route's `on_store_error = "fail_open"`) decides between 503 and
+//! going on.
 
+pub mod config;
+pub mod connect;
 pub mod embedded;
+pub mod phase;
 pub mod redis;
+pub mod revocation_sync;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -26,15 +33,6 @@ pub struct Check<'a> {
     pub iat: Option<f64>,
     /// Bucket to take a token from, if the route limits.
     pub bucket: Option<BucketRequest>,
-}
-
-/// The answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CheckResult {
-    /// The token is revoked.
-    pub revoked: bool,
-    /// The rate-limit decision (`Allow` when no bucket was asked or the token is revoked).
-    pub rate: Decision,
 }
 
 /// A page of revocations.
@@ -68,18 +66,20 @@ pub enum Store {
 
 impl Store {
     /// Open the configured store. An unreachable Redis is not an error here: the store starts
-    /// unhealthy and connects in the background.
+    /// unhealthy and connects in the background. Must run inside a Tokio runtime (Redis starts
+    /// its sync tasks).
     ///
     /// # Errors
-    /// The embedded file cannot be opened (e.g. another process holds it), or a bad Redis URL.
+    /// The embedded file cannot be opened (e.g. another process holds it); for Redis, a
+    /// missing secret or TLS file, or a URL the `redis` crate refuses.
     pub fn open(c: &StoreConfig) -> anyhow::Result<Store> {
         Ok(match c.kind {
             StoreKind::Embedded => Store::Embedded(embedded::EmbeddedStore::open(
                 c.path.clone().unwrap_or_else(|| "jwtkit-gateway.db".into()),
             )?),
             StoreKind::Redis => {
-                let url = crate::config::resolve_secret(c.url.as_deref().unwrap_or_default())?;
-                Store::Redis(redis::RedisStore::new(&url, &c.prefix, c.timeout.0)?)
+                let params = config::RedisParams::resolve(c)?;
+                Store::Redis(redis::RedisStore::new(&params, c)?)
             }
         })
     }
@@ -92,14 +92,61 @@ impl Store {
         }
     }
 
-    /// Revocation and rate limit for one request.
+    /// Count one request that reached the store phase.
+    pub fn count_request(&self) {
+        if let Store::Redis(s) = self {
+            s.requests.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the token is revoked, from memory (no round trip).
     ///
     /// # Errors
-    /// The store cannot be reached in time.
-    pub async fn check(&self, q: &Check<'_>) -> Result<CheckResult, StoreError> {
+    /// Redis: the in-memory copy is not known to be current (store away, resynchronising).
+    pub fn revoked(&self, q: &Check<'_>) -> Result<bool, StoreError> {
+        match self {
+            Store::Embedded(s) => Ok(s.revoked(q)),
+            Store::Redis(s) => s.replica.revoked(q.jti, q.sub, q.iat),
+        }
+    }
+
+    /// Whether the last known revocation set (possibly stale) revokes the token: what a
+    /// route failing open still refuses.
+    pub fn revoked_last_known(&self, q: &Check<'_>) -> bool {
+        match self {
+            Store::Embedded(s) => s.revoked(q),
+            Store::Redis(s) => s.replica.last_known(q.jti, q.sub, q.iat),
+        }
+    }
+
+    /// Wait until the revocation copy is current, at most `limit` (for `explain`, which runs
+    /// once right after opening the store).
+    pub async fn wait_current(&self, limit: std::time::Duration) {
+        if let Store::Redis(s) = self {
+            let deadline = std::time::Instant::now() + limit;
+            while !s.replica.current() && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+
+    /// At start: probe the store, and with Redis give the revocation copy up to twice the
+    /// command timeout to load, so a healthy instance serves from its first request.
+    pub async fn started(&self) {
+        let _ = self.ping().await;
+        if let Store::Redis(s) = self {
+            self.wait_current(s.redis.timeout() * 2).await;
+        }
+    }
+
+    /// Take one token from a bucket.
+    ///
+    /// # Errors
+    /// Redis: the store cannot be reached in time.
+    pub async fn take(&self, b: &BucketRequest) -> Result<Decision, StoreError> {
         let r = match self {
-            Store::Embedded(s) => Ok(s.check(q)),
-            Store::Redis(s) => s.check(q).await,
+            Store::Embedded(s) => Ok(s.take(b)),
+            Store::Redis(s) => s.take(b).await,
         };
         self.record(&r);
         r
@@ -157,10 +204,80 @@ impl Store {
         r
     }
 
-    /// Drop expired entries (embedded; Redis expires keys itself).
+    /// Drop expired entries (the embedded file; the in-memory Redis copy. Redis itself drops
+    /// them on the next write).
     pub async fn purge_expired(&self) {
-        if let Store::Embedded(s) = self {
-            s.purge_expired().await;
+        match self {
+            Store::Embedded(s) => s.purge_expired().await,
+            Store::Redis(s) => s.replica.purge(),
+        }
+    }
+
+    /// Store facts for `/readyz`: topology, where commands go, revocation sync state. The
+    /// second value is false when revocations cannot be answered now.
+    pub fn status(&self) -> (serde_json::Value, bool) {
+        match self {
+            Store::Embedded(s) => (
+                serde_json::json!({"topology": "embedded", "revocations": {"entries": s.len(), "current": true}}),
+                true,
+            ),
+            Store::Redis(s) => {
+                let st = s.replica.status();
+                let requests = s.requests.load(Ordering::Relaxed);
+                let trips = s.redis.round_trips.load(Ordering::Relaxed);
+                (
+                    serde_json::json!({
+                        "topology": s.topology,
+                        "requests": requests,
+                        "round_trips": trips,
+                        "target": s.describe(),
+                        "rate_limit_mode": if s.buckets.is_some() { "batched" } else { "exact" },
+                        "revocations": {
+                            "subscribed": st.subscribed,
+                            "current": st.current,
+                            "entries": st.entries,
+                            "confirmed_age_ms": st.age.map(|d| d.as_millis() as u64),
+                            "loaded_age_seconds": st.loaded_age.map(|d| d.as_secs()),
+                            "loads": s.replica.syncs.load(Ordering::Relaxed),
+                        },
+                    }),
+                    st.current,
+                )
+            }
+        }
+    }
+
+    /// Refresh the store gauges and counters (called when `/metrics` renders).
+    pub fn export_metrics(&self) {
+        let Store::Redis(s) = self else {
+            return;
+        };
+        let requests = s.requests.load(Ordering::Relaxed);
+        metrics::counter!("jwtkit_gateway_store_requests_total").absolute(requests);
+        let trips = s.redis.round_trips.load(Ordering::Relaxed);
+        metrics::counter!("jwtkit_gateway_store_round_trips_total").absolute(trips);
+        metrics::gauge!("jwtkit_gateway_store_round_trips_per_request").set(if requests == 0 {
+            0.0
+        } else {
+            trips as f64 / requests as f64
+        });
+        let st = s.replica.status();
+        metrics::gauge!("jwtkit_gateway_store_topology", "topology" => s.topology).set(1.0);
+        metrics::gauge!("jwtkit_gateway_revocation_sync_subscribed").set(if st.subscribed {
+            1.0
+        } else {
+            0.0
+        });
+        metrics::gauge!("jwtkit_gateway_revocation_sync_current").set(if st.current { 1.0 } else { 0.0 });
+        metrics::gauge!("jwtkit_gateway_revocation_set_entries").set(st.entries as f64);
+        metrics::gauge!("jwtkit_gateway_revocation_sync_age_seconds")
+            .set(st.age.map_or(f64::NAN, |d| d.as_secs_f64()));
+        metrics::counter!("jwtkit_gateway_revocation_resyncs_total")
+            .absolute(s.replica.syncs.load(Ordering::Relaxed));
+        metrics::counter!("jwtkit_gateway_revocation_messages_total")
+            .absolute(s.replica.messages.load(Ordering::Relaxed));
+        if let Some(b) = &s.buckets {
+            metrics::gauge!("jwtkit_gateway_rate_limit_local_buckets").set(b.len() as f64);
         }
     }
 

@@ -26,3 +26,6 @@ build_all
 work=$(mktemp -d "${TMPDIR:-/tmp}/jwtkit-interop.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 python3 "$dir/run.py" "$JWTKIT" "$dir/.venv/bin/python" "$work"
+echo "==> SD-JWT (RFC 9901) with the reference implementation sd-jwt (PyPI), both directions"
+mkdir -p "$work/sdjwt"
+"$dir/.venv/bin/python" "$dir/sdjwt_interop.py" "$JWTKIT" "$work/sdjwt"

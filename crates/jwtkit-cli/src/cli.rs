@@ -172,6 +172,12 @@ pub struct DecodeArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub token: TokenArg,
+    /// SD-JWT: require a Key Binding JWT for this audience (the verifier), RFC 9901 §7.3.
+    #[arg(long, value_name = "AUD", requires = "kb_nonce")]
+    pub kb_aud: Option<String>,
+    /// SD-JWT: the nonce the Key Binding JWT must carry (the one this verifier gave).
+    #[arg(long, value_name = "NONCE", requires = "kb_aud")]
+    pub kb_nonce: Option<String>,
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]

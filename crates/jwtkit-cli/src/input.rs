@@ -94,7 +94,16 @@ pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
             })?
         }
     };
-    let mut e = jwtkit::paste::extract(&text);
+    // An SD-JWT (RFC 9901) is kept whole: pasted-text extraction would keep only its JWT.
+    let joined: String = text.split_whitespace().collect();
+    let mut e = if jwtkit::sd_jwt::SdJwt::looks_like(&joined) {
+        jwtkit::paste::Extracted {
+            token: joined,
+            notes: Vec::new(),
+        }
+    } else {
+        jwtkit::paste::extract(&text)
+    };
     if let Some(path) = from_file {
         e.notes.insert(0, format!("read the token from the file {path}"));
     }

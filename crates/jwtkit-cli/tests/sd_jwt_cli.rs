@@ -165,3 +165,81 @@ fn sd_mistakes_are_usage_errors_that_name_the_fix() {
     let r = env.run(&["sd", "present", "@issued.txt"]).code(0);
     assert_eq!(r.stdout.trim().matches('~').count(), 1);
 }
+
+#[test]
+fn verify_and_decode_read_sd_jwts() {
+    let env = Env::new();
+    keys(&env);
+    let issued = env
+        .run(&[
+            "sign",
+            "--alg",
+            "ES256",
+            "--key",
+            "issuer.jwk",
+            "--iss",
+            "https://issuer.example",
+            "--claims",
+            "@claims.json",
+            "--sd",
+            "email",
+            "--sd",
+            "/address/street_address",
+        ])
+        .code(0)
+        .stdout
+        .trim()
+        .to_string();
+    env.write("issued.txt", &issued);
+    let shown = env
+        .run(&[
+            "sd",
+            "present",
+            "@issued.txt",
+            "--disclose",
+            "email",
+            "--holder-key",
+            "holder.jwk",
+            "--aud",
+            "https://rp.example",
+            "--nonce",
+            "n-9",
+        ])
+        .code(0)
+        .stdout
+        .trim()
+        .to_string();
+    env.write("shown.txt", &shown);
+    let base = ["verify", "@shown.txt", "--key", "issuer.pub.jwk", "--json"];
+    let with = |extra: &[&str], code: i32| {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        env.run(&a).code(code).json()
+    };
+    let j = with(&["--kb-aud", "https://rp.example", "--kb-nonce", "n-9"], 0);
+    assert_eq!(j["valid"], true);
+    assert_eq!(j["claims"]["email"], "alice@example.com");
+    assert!(j["claims"]["address"].get("street_address").is_none());
+    assert_eq!(j["sd_jwt"]["disclosures"][0]["pointer"], "/email");
+    assert_eq!(j["sd_jwt"]["key_binding"]["alg"], "EdDSA");
+    let j = with(&["--kb-aud", "https://rp.example", "--kb-nonce", "other"], 1);
+    assert_eq!(j["error"]["kind"], "bad_key_binding");
+    // Without --kb-*, the Key Binding JWT is still checked, but not required.
+    assert_eq!(with(&[], 0)["valid"], true);
+    // A Disclosure the token does not refer to, and an unsigned Key Binding JWT: never VALID.
+    let (jwt, _) = shown.split_once('~').unwrap();
+    let forged = format!("{jwt}~WyJ4IiwiYWRtaW4iLHRydWVd~eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.AAAA");
+    env.write("forged.txt", &forged);
+    let r = env
+        .run(&["verify", "@forged.txt", "--key", "issuer.pub.jwk", "--json"])
+        .code(1)
+        .json();
+    assert_eq!(r["valid"], false);
+    assert_eq!(r["error"]["kind"], "bad_disclosure");
+    // decode shows the Disclosures next to the claims they reveal.
+    let d = env.run(&["decode", "@shown.txt", "--json"]).code(0).json();
+    assert_eq!(d["form"], "SD-JWT");
+    assert_eq!(d["sd_jwt"]["disclosures"][0]["pointer"], "/email");
+    assert_eq!(d["sd_jwt"]["key_binding_jwt"]["header"]["typ"], "kb+jwt");
+    assert_eq!(d["claims"]["email"], "alice@example.com");
+}

@@ -19,6 +19,9 @@ pub const NOT_DECRYPTED: &str = "NOT decrypted or verified: decode shows only th
 pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
     let extracted = input::token(args.token.token.as_deref())?;
+    if jwtkit::sd_jwt::SdJwt::looks_like(&extracted.token) {
+        return super::sd::decode(args, st, &extracted, now);
+    }
     let u = decode_unverified(&extracted.token, &Limits::default());
     let findings = u
         .header

@@ -178,3 +178,268 @@ pub fn disclosures_json(ds: &[Disclosure]) -> Value {
             .collect(),
     )
 }
+
+/// The Disclosures of `sd` as the claims they reveal: JSON Pointer → value, from the payload
+/// processed (NOT verified) with them.
+fn revealed_lines(processed: &sd_jwt::Processed, disclosures: &[Disclosure], st: Style) -> Vec<String> {
+    processed
+        .revealed
+        .iter()
+        .map(|r| {
+            let value = disclosures
+                .get(r.disclosure)
+                .map_or(Value::Null, |d| d.value().clone());
+            format!(
+                "{}  {}",
+                st.bold(&output::safe(&r.pointer())),
+                output::json(&value, st)
+            )
+        })
+        .collect()
+}
+
+fn revealed_json(processed: &sd_jwt::Processed, disclosures: &[Disclosure]) -> Value {
+    Value::Array(
+        processed
+            .revealed
+            .iter()
+            .filter_map(|r| {
+                let d = disclosures.get(r.disclosure)?;
+                let mut o = json!({"pointer": r.pointer(), "value": d.value(), "salt": d.salt()});
+                if let Some(n) = d.name() {
+                    o["name"] = n.into();
+                }
+                Some(o)
+            })
+            .collect(),
+    )
+}
+
+/// `jwtkit decode` of an SD-JWT: the Issuer-signed JWT's header, its claims with the Disclosures
+/// applied (nothing verified), which claim each Disclosure reveals, and the Key Binding JWT.
+pub fn decode(
+    args: &crate::cli::DecodeArgs,
+    st: Style,
+    extracted: &jwtkit::paste::Extracted,
+    now: i64,
+) -> Result<u8, Failure> {
+    let limits = Limits::default();
+    let sd = sd_jwt::SdJwt::parse(&extracted.token, &limits)?;
+    let issuer = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
+    let processed = unverified_payload(&sd, &limits)
+        .and_then(|p| Ok(sd_jwt::process(p, sd.disclosures.clone(), &limits)?));
+    let kb = sd
+        .key_binding_jwt
+        .as_deref()
+        .map(|kb| jwtkit::dangerous::decode_unverified(kb, &limits));
+    let reminder =
+        "NOT verified: decode shows what the SD-JWT claims, not that it is valid (use jwtkit verify)";
+    let claims = processed.as_ref().ok().map(|p| p.claims.clone());
+    let findings = issuer
+        .header
+        .as_ref()
+        .map(|h| jwtkit::lint::token_findings(h, claims.as_ref(), now))
+        .unwrap_or_default();
+    if args.json {
+        output::print_json(&json!({
+            "verified": false,
+            "form": "SD-JWT",
+            "header": issuer.header,
+            "claims": claims,
+            "sd_jwt": {
+                "disclosures": processed.as_ref().map_or(Value::Null, |p| revealed_json(p, &sd.disclosures)),
+                "undisclosed_digests": processed.as_ref().ok().map(|p| p.undisclosed),
+                "sd_alg": processed.as_ref().ok().map(|p| p.sd_alg.as_str()),
+                "key_binding_jwt": kb.as_ref().map(|k| json!({"header": k.header, "claims": k.claims()})),
+            },
+            "error": processed.as_ref().err().map(Failure::to_json),
+            "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
+            "warnings": extracted.notes,
+            "note": reminder,
+        }));
+        return Ok(if processed.is_ok() {
+            exit::OK
+        } else {
+            exit::INVALID
+        });
+    }
+    output::notes(&extracted.notes, st);
+    outln!(
+        "{} {}",
+        st.bold("SD-JWT (RFC 9901)"),
+        st.yellow(&format!("— {reminder}"))
+    );
+    if let Some(h) = &issuer.header {
+        output::section("Header", &[output::json(&Value::Object(h.clone()), st)], st);
+    }
+    match &processed {
+        Ok(p) => {
+            output::section(
+                "Payload (with the Disclosures applied)",
+                &[output::json(&Value::Object(p.claims.clone()), st)],
+                st,
+            );
+            output::section("Times", &output::times(&p.claims, now, args.time, st), st);
+            let mut lines = revealed_lines(p, &sd.disclosures, st);
+            lines.push(st.dim(&format!(
+                "{} digest{} not disclosed (claims withheld, or decoys); digests: {}",
+                p.undisclosed,
+                if p.undisclosed == 1 { "" } else { "s" },
+                p.sd_alg.as_str()
+            )));
+            output::section(&format!("Disclosures ({})", sd.disclosures.len()), &lines, st);
+        }
+        Err(e) => output::section(
+            "Problems (a verifier rejects this SD-JWT)",
+            &[st.red(&e.message())],
+            st,
+        ),
+    }
+    match &kb {
+        Some(k) => {
+            let mut lines = Vec::new();
+            if let Some(h) = &k.header {
+                lines.push(output::json(&Value::Object(h.clone()), st));
+            }
+            if let Some(c) = k.claims() {
+                lines.push(output::json(&Value::Object(c.clone()), st));
+            }
+            output::section("Key Binding JWT", &lines, st);
+        }
+        None => output::section(
+            "Key Binding JWT",
+            &[st.dim("none (the SD-JWT ends with '~')")],
+            st,
+        ),
+    }
+    output::section("Findings", &output::findings(&findings, st), st);
+    Ok(if processed.is_ok() {
+        exit::OK
+    } else {
+        exit::INVALID
+    })
+}
+
+/// `jwtkit verify` of an SD-JWT: one core call ([`sd_jwt::verify`]): the Issuer-signed JWT with
+/// the keys and allowlist as for any JWT, the Disclosures, the claim checks on the processed
+/// claims, then the Key Binding JWT (required with `--kb-aud`/`--kb-nonce`).
+pub fn verify(
+    args: &crate::cli::VerifyArgs,
+    st: Style,
+    text: &str,
+    notes: Vec<String>,
+    now: i64,
+) -> Result<u8, Failure> {
+    let limits = Limits::default();
+    let sd = sd_jwt::SdJwt::parse(text, &limits)?;
+    let unverified = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
+    let (keys, remote_issuer, discovery_algs) = super::verify::gather_keys(args, &unverified, &limits)?;
+    let algs = super::verify::signature_allowlist(args, &keys.set, discovery_algs)?;
+    let validation = super::verify::validation(args, algs, now, remote_issuer.as_deref())?;
+    let kb = match (&args.kb_aud, &args.kb_nonce) {
+        (Some(aud), Some(nonce)) => sd_jwt::KeyBinding::required(aud.clone(), nonce.clone()),
+        _ => sd_jwt::KeyBinding::optional(),
+    };
+    let result = sd_jwt::verify(text, &keys.set, &validation, &kb);
+    if let Err(e) = &result
+        && e.fault() != jwtkit::Fault::Token
+    {
+        return Err(Failure::Jose(e.clone()));
+    }
+    if args.json {
+        let out = match &result {
+            Ok(v) => json!({
+                "valid": true,
+                "alg": v.alg.as_str(),
+                "header": v.header.as_object(),
+                "claims": v.claims.as_object(),
+                "sd_jwt": {
+                    "disclosures": v.revealed.iter().filter_map(|r| {
+                        let d = v.disclosures.get(r.disclosure)?;
+                        Some(json!({"pointer": r.pointer(), "name": d.name(), "value": d.value()}))
+                    }).collect::<Vec<_>>(),
+                    "undisclosed_digests": v.undisclosed,
+                    "sd_alg": v.sd_alg.as_str(),
+                    "key_binding": v.key_binding.as_ref().map(|k| json!({"alg": k.alg.as_str(), "claims": k.claims.as_object()})),
+                },
+                "warnings": notes,
+            }),
+            Err(e) => json!({
+                "valid": false,
+                "header": unverified.header,
+                "error": e.to_json(),
+                "warnings": notes,
+            }),
+        };
+        output::print_json(&out);
+    } else {
+        output::notes(&notes, st);
+        for s in &keys.sources {
+            errln!("{} {s}", st.dim("key:"));
+        }
+        match &result {
+            Ok(v) => {
+                outln!("{}  {} ({})", st.bold("Signature"), st.green("✓ verified"), v.alg);
+                outln!(
+                    "{}  {} {} presented, {} digest{} withheld",
+                    st.bold("Disclosures"),
+                    st.green("✓"),
+                    v.disclosures.len(),
+                    v.undisclosed,
+                    if v.undisclosed == 1 { "" } else { "s" }
+                );
+                match &v.key_binding {
+                    Some(k) => outln!(
+                        "{}  {} ({}, holder key from cnf.jwk)",
+                        st.bold("Key Binding"),
+                        st.green("✓ verified"),
+                        k.alg
+                    ),
+                    None => outln!(
+                        "{}  {}",
+                        st.bold("Key Binding"),
+                        st.dim("none (not required; give --kb-aud and --kb-nonce to require it)")
+                    ),
+                }
+                outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
+                outln!("{}", st.green(&st.bold("VALID")));
+                output::section(
+                    "Header",
+                    &[output::json(&Value::Object(v.header.as_object().clone()), st)],
+                    st,
+                );
+                output::section(
+                    "Payload (with the Disclosures applied)",
+                    &[output::json(&Value::Object(v.claims.as_object().clone()), st)],
+                    st,
+                );
+                let lines: Vec<String> = v
+                    .revealed
+                    .iter()
+                    .filter_map(|r| {
+                        let d = v.disclosures.get(r.disclosure)?;
+                        Some(format!(
+                            "{}  {}",
+                            st.bold(&output::safe(&r.pointer())),
+                            output::json(d.value(), st)
+                        ))
+                    })
+                    .collect();
+                output::section("Disclosed", &lines, st);
+                output::section(
+                    "Times",
+                    &output::times(v.claims.as_object(), now, args.time, st),
+                    st,
+                );
+            }
+            Err(e) => {
+                outln!("{} {}", st.red("✗"), st.red(&e.to_string()));
+                outln!("{}", st.red(&st.bold("INVALID")));
+            }
+        }
+    }
+    Ok(match &result {
+        Ok(_) => exit::OK,
+        Err(e) => exit::code_for(e.kind()),
+    })
+}

@@ -78,6 +78,9 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
     let extracted = input::token(args.token.token.as_deref())?;
     let token = extracted.token.as_str();
+    if jwtkit::sd_jwt::SdJwt::looks_like(token) {
+        return super::sd::verify(args, st, token, extracted.notes.clone(), now);
+    }
     let limits = Limits::default();
     let unverified = decode_unverified(token, &limits);
     if matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
@@ -143,7 +146,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
 
 /// The keys: from `--jwks`/`--issuer` (or an allowlisted `jku`/`x5u`), else `--secret`/`--key`;
 /// with the issuer they belong to and the algorithms its discovery document lists.
-fn gather_keys(
+pub(crate) fn gather_keys(
     args: &VerifyArgs,
     unverified: &Unverified,
     limits: &Limits,
@@ -188,7 +191,11 @@ fn gather_keys(
 
 /// The signature allowlist: `--alg`, else the keys' algorithms narrowed by the provider's
 /// `id_token_signing_alg_values_supported`; never empty.
-fn signature_allowlist(args: &VerifyArgs, keys: &JwkSet, discovery_algs: AlgSet) -> Result<AlgSet, Failure> {
+pub(crate) fn signature_allowlist(
+    args: &VerifyArgs,
+    keys: &JwkSet,
+    discovery_algs: AlgSet,
+) -> Result<AlgSet, Failure> {
     let mut algs = allowlist(&args.algs, keys)?;
     if args.algs.is_empty() && !discovery_algs.is_empty() {
         // The provider's id_token_signing_alg_values_supported narrows the keys' algorithms.

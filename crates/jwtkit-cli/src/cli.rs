@@ -57,8 +57,8 @@ pub enum Command {
     Jwk(JwkCommand),
     /// Security findings for a token (and its secret): exits 1 if any finding is high.
     Lint(LintArgs),
-    /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings; exits 1 if any finding
-    /// is high.
+    /// Inspect JWK Sets (files or URLs): keys, thumbprints and findings; with --fail-on-high,
+    /// exits 1 if any finding is high.
     #[command(subcommand)]
     Jwks(crate::cmd::jwks::JwksCommand),
     /// Start the local web debugger on 127.0.0.1 and open it in the browser.
@@ -172,12 +172,6 @@ pub struct DecodeArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     pub token: TokenArg,
-    /// SD-JWT: require a Key Binding JWT for this audience (the verifier), RFC 9901 §7.3.
-    #[arg(long, value_name = "AUD", requires = "kb_nonce")]
-    pub kb_aud: Option<String>,
-    /// SD-JWT: the nonce the Key Binding JWT must carry (the one this verifier gave).
-    #[arg(long, value_name = "NONCE", requires = "kb_aud")]
-    pub kb_nonce: Option<String>,
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]
@@ -233,6 +227,12 @@ pub struct VerifyArgs {
     /// How to show times.
     #[arg(long, value_enum, default_value_t)]
     pub time: TimeFormat,
+    /// SD-JWT: require a Key Binding JWT for this audience (the verifier), RFC 9901 §7.3.
+    #[arg(long, value_name = "AUD", requires = "kb_nonce")]
+    pub kb_aud: Option<String>,
+    /// SD-JWT: the nonce the Key Binding JWT must carry (the one this verifier gave).
+    #[arg(long, value_name = "NONCE", requires = "kb_aud")]
+    pub kb_nonce: Option<String>,
 }
 
 /// `jwtkit sign`.
@@ -357,9 +357,9 @@ pub enum JwkCommand {
         #[arg(long, value_enum, default_value_t)]
         format: KeyFormatArg,
     },
-    /// Print the RFC 7638 SHA-256 thumbprint of each key. Refused for HMAC secrets: their
-    /// thumbprint is an unsalted SHA-256 of the secret, which lets anyone who sees it test
-    /// guesses offline.
+    /// Print the RFC 7638 SHA-256 thumbprint of each key. Withheld for HMAC and other secret
+    /// keys: their thumbprint is an unsalted SHA-256 of the secret, which lets anyone who sees it
+    /// test guesses offline.
     Thumbprint {
         /// Key file (any format).
         file: String,

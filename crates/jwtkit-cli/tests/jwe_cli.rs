@@ -381,7 +381,11 @@ fn verify_reports_findings_of_a_jwe_and_its_nested_jwt() {
         .iter()
         .map(|f| f["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["long_lifetime", "jwe_compression"], "{v}");
+    assert_eq!(
+        ids,
+        ["long_lifetime", "jwe_compression", "eddsa_deprecated"],
+        "{v}"
+    );
     let text = ok(&["verify", "--key", &kw, "--key", &ed, "--ignore-aud"], &jwe);
     assert!(text.contains("\nFindings\n  [medium] long_lifetime: "), "{text}");
 }

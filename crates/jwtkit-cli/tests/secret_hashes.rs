@@ -1,5 +1,5 @@
 //! No hash of a secret is printed unless asked for: an HMAC secret's RFC 7638 thumbprint is an
-//! unsalted SHA-256 of the secret (offline guessing), so `jwk thumbprint` refuses it and
+//! unsalted SHA-256 of the secret (offline guessing), so `jwk thumbprint` withholds it and
 //! `keygen` names symmetric keys with a random kid.
 
 mod common;
@@ -29,7 +29,7 @@ fn keygen_gives_symmetric_keys_a_random_kid_not_the_secret_hash() {
 }
 
 #[test]
-fn jwk_thumbprint_of_a_secret_needs_the_insecure_flag() {
+fn jwk_thumbprint_of_a_secret_is_withheld_without_the_insecure_flag() {
     let env = Env::new();
     let secret = env.run(&["keygen", "--alg", "HS256"]).code(0).stdout;
     env.write("secret.jwk", &secret);
@@ -40,11 +40,20 @@ fn jwk_thumbprint_of_a_secret_needs_the_insecure_flag() {
             .unwrap(),
     )
     .unwrap();
-    let r = env.run(&["jwk", "thumbprint", "secret.jwk"]).code(2);
-    assert!(r.stderr.contains("--insecure-show-secret-hash"), "{}", r.stderr);
+    // Parsed fine (exit 0), but the hash is withheld.
+    let r = env.run(&["jwk", "thumbprint", "secret.jwk"]).code(0);
+    assert!(
+        r.stdout.contains("withheld") && r.stdout.contains("--insecure-show-secret-hash"),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains(key.thumbprint()) && !r.stderr.contains(key.thumbprint()));
-    let r = env.run(&["jwk", "thumbprint", "secret.jwk", "--json"]).code(2);
-    assert!(!r.stdout.contains(key.thumbprint()));
+    let j = env
+        .run(&["jwk", "thumbprint", "secret.jwk", "--json"])
+        .code(0)
+        .json();
+    assert_eq!(j["keys"][0]["thumbprint"], serde_json::Value::Null);
+    assert!(!j.to_string().contains(key.thumbprint()));
     let r = env
         .run(&["jwk", "thumbprint", "secret.jwk", "--insecure-show-secret-hash"])
         .code(0);

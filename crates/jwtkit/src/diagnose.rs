@@ -250,7 +250,11 @@ fn explain_inner(
 
     // 4. Another algorithm of the same family.
     if !d.attempts.iter().any(|a| a.outcome == "verified") {
-        for other in AlgSet::family(alg.family()).iter().filter(|a| *a != alg) {
+        // EdDSA and Ed25519 (RFC 9864) name the same signature: not another algorithm.
+        let same = |a: JwsAlg| {
+            a == alg || (a.family() == alg.family() && matches!(a, JwsAlg::EdDSA | JwsAlg::Ed25519))
+        };
+        for other in AlgSet::family(alg.family()).iter().filter(|a| !same(*a)) {
             if let Some(k) = keys
                 .keys()
                 .iter()

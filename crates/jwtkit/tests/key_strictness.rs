@@ -248,3 +248,54 @@ fn rsa_under_2048_bits_verifies_only_with_an_opt_in() {
     let ok = jwtkit::verify(token, &allowed, &v).unwrap();
     assert_eq!(ok.claims.get("sub").unwrap(), "a");
 }
+
+/// RFC 9864: `Ed25519` is the fully-specified name of EdDSA with Ed25519; `EdDSA` stays accepted
+/// with a deprecation finding, and a key whose JWK says one does not verify the other.
+#[test]
+fn rfc9864_ed25519_is_an_algorithm_and_eddsa_is_deprecated() {
+    let key = Key::generate(KeySpec::for_alg(JwsAlg::Ed25519)).unwrap();
+    let public = key.to_public().unwrap();
+    for alg in [JwsAlg::Ed25519, JwsAlg::EdDSA] {
+        let token = Signer::new(&key, alg)
+            .unwrap()
+            .build()
+            .unwrap()
+            .sign(br#"{"sub":"a"}"#)
+            .unwrap();
+        let v = Validation::builder(alg).build().unwrap();
+        let ok = jwtkit::verify(&token, &JwkSet::from_keys(vec![key.to_public().unwrap()]), &v).unwrap();
+        assert_eq!(ok.alg, alg);
+        let header = jwtkit::dangerous::decode_unverified(&token, &Limits::default())
+            .header
+            .unwrap();
+        let ids: Vec<&str> = jwtkit::lint::token_findings(&header, None, 0)
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(
+            ids.contains(&"eddsa_deprecated"),
+            alg == JwsAlg::EdDSA,
+            "{alg}: {ids:?}"
+        );
+    }
+    assert_eq!("Ed25519".parse::<JwsAlg>().unwrap(), JwsAlg::Ed25519);
+    // A JWK that names Ed25519 does not verify EdDSA tokens (the key decides, not the token).
+    let mut jwk = public.to_jwk(false);
+    jwk.insert("alg".into(), "Ed25519".into());
+    let pinned = Key::from_jwk(&jwk).unwrap();
+    assert_eq!(pinned.algorithms().iter().collect::<Vec<_>>(), [JwsAlg::Ed25519]);
+    let eddsa = Signer::new(&key, JwsAlg::EdDSA)
+        .unwrap()
+        .build()
+        .unwrap()
+        .sign(b"{}")
+        .unwrap();
+    let set = JwkSet::from_keys(vec![pinned]);
+    let e = jwtkit::verify(
+        &eddsa,
+        &set,
+        &Validation::builder(set.algorithms()).build().unwrap(),
+    )
+    .unwrap_err();
+    assert_eq!(kind(e), "alg_not_allowed");
+}

@@ -58,23 +58,29 @@ pub fn run(cmd: &JwkCommand, _st: Style) -> Result<u8, Failure> {
             insecure_show_secret_hash,
         } => {
             let set = load(file)?;
-            if !insecure_show_secret_hash && set.keys().iter().any(|k| k.family() == jwtkit::KeyFamily::Oct) {
-                return Err(Failure::Usage(
-                    "the RFC 7638 thumbprint of an HMAC secret is an unsalted SHA-256 of the secret: anyone who sees it can test guesses offline. Identify the secret by a random kid instead, or pass --insecure-show-secret-hash".into(),
-                ));
-            }
+            // A secret's RFC 7638 thumbprint is an unsalted SHA-256 of the secret (offline
+            // guessing): withheld unless asked for.
+            let shown = |k: &jwtkit::Key| -> Option<String> {
+                (k.family() != jwtkit::KeyFamily::Oct || *insecure_show_secret_hash)
+                    .then(|| k.thumbprint().to_string())
+            };
+            const WITHHELD: &str = "withheld: the thumbprint of a secret is an unsalted SHA-256 of it (anyone who sees it can test guesses offline); --insecure-show-secret-hash prints it";
             if *json {
                 let list: Vec<Value> = set
                     .keys()
                     .iter()
-                    .map(|k| json!({"kid": k.kid(), "kty": k.family().kty(), "thumbprint": k.thumbprint()}))
+                    .map(|k| match shown(k) {
+                        Some(t) => json!({"kid": k.kid(), "kty": k.family().kty(), "thumbprint": t}),
+                        None => json!({"kid": k.kid(), "kty": k.family().kty(), "thumbprint": null, "withheld": WITHHELD}),
+                    })
                     .collect();
                 output::print_json(&json!({"keys": list}));
             } else {
                 for k in set.keys() {
+                    let t = shown(k).unwrap_or_else(|| format!("({WITHHELD})"));
                     match k.kid() {
-                        Some(kid) if set.keys().len() > 1 => outln!("{}  {kid}", k.thumbprint()),
-                        _ => outln!("{}", k.thumbprint()),
+                        Some(kid) if set.keys().len() > 1 => outln!("{t}  {kid}"),
+                        _ => outln!("{t}"),
                     }
                 }
             }

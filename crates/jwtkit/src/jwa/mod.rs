@@ -4,7 +4,8 @@
 //! (§4.1) and Content Encryption Algorithms [`EncAlg`] (§5.1), with the allowlists
 //! [`KeyMgmtSet`] and [`EncSet`].
 //!
-//! [`JwsAlg`] covers §3.1 plus `EdDSA` (RFC 8037 §3.1). There is no `None` variant: a header
+//! [`JwsAlg`] covers §3.1 plus `EdDSA` (RFC 8037 §3.1) and its fully-specified successor
+//! `Ed25519` (RFC 9864). There is no `None` variant: a header
 //! `"alg":"none"` (in any letter case) parses to the error kind `alg_none` and can never verify.
 //! Every algorithm is bound to a [`KeyFamily`]; a key is checked against that family before any
 //! cryptography runs, so an RSA public key can never become an HMAC secret.
@@ -54,13 +55,16 @@ pub enum JwsAlg {
     ES384,
     /// ECDSA using P-521 and SHA-512 (Optional); signature is raw r‖s, 132 bytes.
     ES512,
-    /// Edwards-curve signature with Ed25519 (RFC 8037; Ed448 is not supported).
+    /// Edwards-curve signature with Ed25519 (RFC 8037; Ed448 is not supported). Deprecated by
+    /// RFC 9864 §2.2 in favour of the fully-specified [`JwsAlg::Ed25519`]; still accepted.
     EdDSA,
+    /// EdDSA using the Ed25519 parameter set (RFC 9864 §2.1): the fully-specified name.
+    Ed25519,
 }
 
 impl JwsAlg {
     /// Every supported algorithm, in RFC order.
-    pub const ALL: [JwsAlg; 13] = [
+    pub const ALL: [JwsAlg; 14] = [
         JwsAlg::HS256,
         JwsAlg::HS384,
         JwsAlg::HS512,
@@ -74,6 +78,7 @@ impl JwsAlg {
         JwsAlg::ES384,
         JwsAlg::ES512,
         JwsAlg::EdDSA,
+        JwsAlg::Ed25519,
     ];
 
     /// The registered name (`"RS256"`).
@@ -92,6 +97,7 @@ impl JwsAlg {
             JwsAlg::ES384 => "ES384",
             JwsAlg::ES512 => "ES512",
             JwsAlg::EdDSA => "EdDSA",
+            JwsAlg::Ed25519 => "Ed25519",
         }
     }
 
@@ -105,7 +111,7 @@ impl JwsAlg {
             JwsAlg::ES256 => KeyFamily::Ec(EcCurve::P256),
             JwsAlg::ES384 => KeyFamily::Ec(EcCurve::P384),
             JwsAlg::ES512 => KeyFamily::Ec(EcCurve::P521),
-            JwsAlg::EdDSA => KeyFamily::Okp(OkpCurve::Ed25519),
+            JwsAlg::EdDSA | JwsAlg::Ed25519 => KeyFamily::Okp(OkpCurve::Ed25519),
         }
     }
 
@@ -115,7 +121,12 @@ impl JwsAlg {
         match self {
             JwsAlg::HS256 | JwsAlg::RS256 | JwsAlg::PS256 | JwsAlg::ES256 => 32,
             JwsAlg::HS384 | JwsAlg::RS384 | JwsAlg::PS384 | JwsAlg::ES384 => 48,
-            JwsAlg::HS512 | JwsAlg::RS512 | JwsAlg::PS512 | JwsAlg::ES512 | JwsAlg::EdDSA => 64,
+            JwsAlg::HS512
+            | JwsAlg::RS512
+            | JwsAlg::PS512
+            | JwsAlg::ES512
+            | JwsAlg::EdDSA
+            | JwsAlg::Ed25519 => 64,
         }
     }
 
@@ -428,7 +439,7 @@ mod tests {
         assert!(s.contains(JwsAlg::ES256) && !s.contains(JwsAlg::HS256));
         assert_eq!(s.len(), 3);
         assert_eq!(s.to_string(), "RS256, ES256, EdDSA");
-        assert_eq!(AlgSet::all().len(), 13);
+        assert_eq!(AlgSet::all().len(), 14);
         assert_eq!(AlgSet::family(KeyFamily::Rsa).len(), 6);
         assert_eq!(AlgSet::empty().to_string(), "(none)");
     }

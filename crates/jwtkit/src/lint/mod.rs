@@ -101,10 +101,22 @@ pub fn token_findings(header: &Object, claims: Option<&Object>, now: i64) -> Vec
             "sign tokens and never accept alg none in a verifier",
         ));
     }
+    if alg == "EdDSA" {
+        out.push(Finding::new(
+            "eddsa_deprecated",
+            Severity::Low,
+            "alg EdDSA is deprecated by RFC 9864: it does not say which curve; the fully-specified name is Ed25519",
+            "sign with alg Ed25519 (same keys and signatures); keep accepting EdDSA while clients move",
+        ));
+    }
     if header.contains_key("enc") {
         jwe_findings(header, alg, &mut out);
     }
-    if header.contains_key("jwk") {
+    // A DPoP proof carries its public key by design (RFC 9449 §4.2): the proof is checked with it.
+    let dpop = header.get("typ").and_then(Value::as_str).is_some_and(|t| {
+        t.eq_ignore_ascii_case("dpop+jwt") || t.eq_ignore_ascii_case("application/dpop+jwt")
+    });
+    if header.contains_key("jwk") && !dpop {
         out.push(Finding::new(
             "embedded_jwk",
             Severity::High,

@@ -179,29 +179,25 @@ pub fn disclosures_json(ds: &[Disclosure]) -> Value {
     )
 }
 
-/// The Disclosures of `sd` as the claims they reveal: JSON Pointer → value, from the payload
-/// processed (NOT verified) with them.
-fn revealed_lines(processed: &sd_jwt::Processed, disclosures: &[Disclosure], st: Style) -> Vec<String> {
-    processed
-        .revealed
+/// Each Disclosure as the claim it reveals: JSON Pointer → value (decode and verify).
+fn revealed_lines(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure], st: Style) -> Vec<String> {
+    revealed
         .iter()
-        .map(|r| {
-            let value = disclosures
-                .get(r.disclosure)
-                .map_or(Value::Null, |d| d.value().clone());
-            format!(
+        .filter_map(|r| {
+            let d = disclosures.get(r.disclosure)?;
+            Some(format!(
                 "{}  {}",
                 st.bold(&output::safe(&r.pointer())),
-                output::json(&value, st)
-            )
+                output::json(d.value(), st)
+            ))
         })
         .collect()
 }
 
-fn revealed_json(processed: &sd_jwt::Processed, disclosures: &[Disclosure]) -> Value {
+/// The same for `--json`: `{"pointer", "name" (absent for an array element), "value", "salt"}`.
+fn revealed_json(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure]) -> Value {
     Value::Array(
-        processed
-            .revealed
+        revealed
             .iter()
             .filter_map(|r| {
                 let d = disclosures.get(r.disclosure)?;
@@ -247,7 +243,7 @@ pub fn decode(
             "header": issuer.header,
             "claims": claims,
             "sd_jwt": {
-                "disclosures": processed.as_ref().map_or(Value::Null, |p| revealed_json(p, &sd.disclosures)),
+                "disclosures": processed.as_ref().map_or(Value::Null, |p| revealed_json(&p.revealed, &sd.disclosures)),
                 "undisclosed_digests": processed.as_ref().ok().map(|p| p.undisclosed),
                 "sd_alg": processed.as_ref().ok().map(|p| p.sd_alg.as_str()),
                 "key_binding_jwt": kb.as_ref().map(|k| json!({"header": k.header, "claims": k.claims()})),
@@ -280,7 +276,7 @@ pub fn decode(
                 st,
             );
             output::section("Times", &output::times(&p.claims, now, args.time, st), st);
-            let mut lines = revealed_lines(p, &sd.disclosures, st);
+            let mut lines = revealed_lines(&p.revealed, &sd.disclosures, st);
             lines.push(st.dim(&format!(
                 "{} digest{} not disclosed (claims withheld, or decoys); digests: {}",
                 p.undisclosed,
@@ -354,10 +350,7 @@ pub fn verify(
                 "header": v.header.as_object(),
                 "claims": v.claims.as_object(),
                 "sd_jwt": {
-                    "disclosures": v.revealed.iter().filter_map(|r| {
-                        let d = v.disclosures.get(r.disclosure)?;
-                        Some(json!({"pointer": r.pointer(), "name": d.name(), "value": d.value()}))
-                    }).collect::<Vec<_>>(),
+                    "disclosures": revealed_json(&v.revealed, &v.disclosures),
                     "undisclosed_digests": v.undisclosed,
                     "sd_alg": v.sd_alg.as_str(),
                     "key_binding": v.key_binding.as_ref().map(|k| json!({"alg": k.alg.as_str(), "claims": k.claims.as_object()})),
@@ -413,18 +406,7 @@ pub fn verify(
                     &[output::json(&Value::Object(v.claims.as_object().clone()), st)],
                     st,
                 );
-                let lines: Vec<String> = v
-                    .revealed
-                    .iter()
-                    .filter_map(|r| {
-                        let d = v.disclosures.get(r.disclosure)?;
-                        Some(format!(
-                            "{}  {}",
-                            st.bold(&output::safe(&r.pointer())),
-                            output::json(d.value(), st)
-                        ))
-                    })
-                    .collect();
+                let lines = revealed_lines(&v.revealed, &v.disclosures, st);
                 output::section("Disclosed", &lines, st);
                 output::section(
                     "Times",

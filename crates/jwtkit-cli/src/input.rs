@@ -100,6 +100,7 @@ pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
         jwtkit::paste::Extracted {
             token: joined,
             notes: Vec::new(),
+            repairs: jwtkit::paste::whitespace_repairs(&text),
         }
     } else {
         jwtkit::paste::extract(&text)

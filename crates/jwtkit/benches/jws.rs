@@ -4,6 +4,8 @@
 //! - `bare`: the aws-lc-rs operation alone with a key parsed once (`hmac::verify` with a built
 //!   `hmac::Key`, `ParsedPublicKey::verify_sig`, `RsaKeyPair::sign`, ...) over the same JWS
 //!   Signing Input and signature bytes: the floor any JOSE layer over aws-lc-rs pays;
+//! - `jwtkit-typed` ("verify + typed claims"): `jwtkit::verify` then `Verified::claims_as` into
+//!   the same 10-claim struct `jsonwebtoken` deserializes — the like-for-like comparison;
 //! - `jsonwebtoken`: the `jsonwebtoken` crate (12, `aws_lc_rs` backend) verifying the same
 //!   token with the same checks (exp, nbf, iss, aud) into a typed claims struct.
 //!
@@ -262,6 +264,8 @@ fn fixture(alg: JwsAlg) -> Fixture {
     // Every implementation must accept the token it is timed on.
     let v = jwtkit::verify(&f.token, &f.keys, &f.validation).unwrap();
     assert_eq!(v.claims.as_object().len(), 10);
+    let typed: BenchClaims = v.claims_as().unwrap();
+    assert_eq!((typed.sub.as_str(), typed.exp), ("user-4f1c2a9e", 4_102_444_800));
     let d = jsonwebtoken::decode::<BenchClaims>(&f.token, &f.jwt_decoding, &f.jwt_validation).unwrap();
     assert_eq!(d.claims.sub, "user-4f1c2a9e");
     assert!(f.bare.verify(&f.signing_input, &f.signature));
@@ -293,6 +297,14 @@ fn verify(c: &mut Criterion<Clock>) {
                 let v = jwtkit::verify(black_box(&f.token), &f.keys, &f.validation).unwrap();
                 assert_eq!(v.claims.as_object().len(), 10);
                 v
+            })
+        });
+        // "verify + typed claims": verification, then the same 10-claim struct jsonwebtoken
+        // deserializes, read with `Verified::claims_as` (straight from the checked JSON text).
+        g.bench_function("jwtkit-typed", |b| {
+            b.iter(|| {
+                let v = jwtkit::verify(black_box(&f.token), &f.keys, &f.validation).unwrap();
+                v.claims_as::<BenchClaims>().unwrap()
             })
         });
         g.bench_function("jsonwebtoken", |b| {

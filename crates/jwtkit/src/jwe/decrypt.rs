@@ -133,7 +133,8 @@ pub struct Decrypted {
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn decrypt(token: &str, keys: &JwkSet, opts: &DecryptOptions) -> Result<Decrypted> {
-    check_config(opts)?;
+    // Structure before allowlist: a JWE with the wrong number of segments (or any other
+    // structural defect) is `malformed` whatever the allowlists say, even when they are empty.
     let jwe = Jwe::parse(token, &opts.limits)?;
     decrypt_parsed(&jwe, keys, opts)
 }

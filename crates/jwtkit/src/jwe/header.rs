@@ -52,8 +52,8 @@ impl JweHeader {
     /// Build the JOSE Header from its three parts (RFC 7516 §7.2.1).
     ///
     /// # Errors
-    /// `malformed` when a member name occurs in more than one part, `crit` is not in the
-    /// protected part, `alg` or `enc` is missing or not a string, a registered parameter has the
+    /// `malformed` when a member name occurs in more than one part, `crit` or `zip` is not in
+    /// the protected part (RFC 7515 §4.1.11, RFC 7516 §4.1.3), `alg` or `enc` is missing or not a string, a registered parameter has the
     /// wrong type (`zip`, `kid`, `typ`, `cty`, `apu`, `apv`, `iv`, `tag`, `p2s` strings; `epk`,
     /// `jwk` objects; `p2c` a positive integer), or `crit` is empty, repeats a name or names a
     /// registered parameter.
@@ -70,6 +70,14 @@ impl JweHeader {
                     return Err(err!(
                         Malformed,
                         "\"crit\" must be in the protected header, not the {part} (RFC 7515 §4.1.11)"
+                    ));
+                }
+                // RFC 7516 §4.1.3: `zip` MUST be integrity protected. An unprotected `zip`
+                // would let anyone on the path make a recipient inflate (or not) the plaintext.
+                if k == "zip" {
+                    return Err(err!(
+                        Malformed,
+                        "\"zip\" must be in the JWE Protected Header, not the {part} (RFC 7516 §4.1.3: it must be integrity protected)"
                     ));
                 }
                 if raw.insert(k.clone(), v.clone()).is_some() {

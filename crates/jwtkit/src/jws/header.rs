@@ -203,8 +203,9 @@ impl Header {
     /// # Errors
     /// `malformed` when `alg` is missing or not a string, a registered parameter has the wrong
     /// type (`kid`, `typ`, `cty`, `jku`, `x5u`, `x5t`, `x5t#S256` strings; `jwk` an object;
-    /// `x5c` an array of strings; `b64` a boolean), or `crit` is empty, repeats a name, names a
-    /// registered parameter or a parameter absent from the header (RFC 7515 §4.1.11).
+    /// `x5c` an array of strings; `b64` a boolean), `crit` is empty, repeats a name, names a
+    /// registered parameter or a parameter absent from the header (RFC 7515 §4.1.11), or
+    /// `"b64": false` is not listed in `crit` (RFC 7797 §6).
     pub fn from_object(raw: Object) -> Result<Header> {
         let header = Header::checked(Registered::of(&raw), None)?;
         Ok(Header {
@@ -308,8 +309,16 @@ impl Header {
                 return Err(err!(Malformed, "\"crit\" must be a non-empty array of strings"));
             }
         };
-        // RFC 7797 §6 asks producers to list `b64` in `crit`; jwtkit understands `b64`, so a
-        // header without it is still processed correctly and accepted.
+        // RFC 7797 §6: `b64` is honoured only when listed in `crit`. A verifier that does not
+        // know RFC 7797 ignores an uncritical `b64` and reads the payload as base64url, so
+        // `"b64": false` outside `crit` means two different JWS Signing Inputs to two
+        // verifiers: refused. (`"b64": true` outside `crit` changes nothing and is accepted.)
+        if !b64 && !crit.iter().any(|c| c == "b64") {
+            return Err(err!(
+                Malformed,
+                "header parameter \"b64\": false is not listed in \"crit\" (RFC 7797 §6 requires \"crit\": [\"b64\"]; a verifier that ignores it would read the payload differently)"
+            ));
+        }
         Ok((b64, crit))
     }
 

@@ -104,7 +104,12 @@ pub struct VerifiedJws {
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    signed::signature_local(&Input::new(token), keys, opts).into_jws()
+    signed::signature_local(
+        &Input::new(token).json_serialization().signature_only(),
+        keys,
+        opts,
+    )
+    .into_jws()
 }
 
 /// Verify a JWS with **detached content** (RFC 7515 Appendix F), in either serialization:
@@ -134,7 +139,15 @@ pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJ
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify_detached(token: &str, payload: &[u8], keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    signed::signature_local(&Input::new(token).detached(payload), keys, opts).into_jws()
+    signed::signature_local(
+        &Input::new(token)
+            .json_serialization()
+            .signature_only()
+            .detached(payload),
+        keys,
+        opts,
+    )
+    .into_jws()
 }
 
 /// Steps 5–6 of [`crate::manual::validation_order`]: `crit` understood, then `alg` known,

@@ -15,7 +15,9 @@ use crate::error::{Error, Result, err};
 use crate::jwa::JwsAlg;
 
 /// What to verify: the token text, and how ([`Input::detached`], [`Input::signature_only`],
-/// [`Input::compact_only`]). A `&str` is the usual input: a JWT in either serialization.
+/// [`Input::json_serialization`]). A `&str` is the usual input: a JWT in the compact
+/// serialization (RFC 7519 §7.2 step 1); a JWS JSON serialization is verified only when the
+/// caller asks for it with [`Input::json_serialization`].
 #[derive(Clone, Copy, Debug)]
 pub struct Input<'t> {
     pub(crate) token: &'t str,
@@ -25,15 +27,23 @@ pub struct Input<'t> {
 }
 
 impl<'t> Input<'t> {
-    /// A JWS JWT, compact or JSON serialization (text starting with `{`, RFC 7515 §7.2: one
-    /// signature must verify).
+    /// A JWS JWT in the compact serialization (RFC 7519 §7.1, §7.2: a JWT is compact).
+    /// Text in the JWS JSON serialization is `malformed` (check `segments`) unless
+    /// [`Input::json_serialization`] asks for it.
     pub fn new(token: &'t str) -> Input<'t> {
         Input {
             token,
             detached: None,
             claims: true,
-            json: true,
+            json: false,
         }
+    }
+
+    /// Also accept the JWS JSON serialization (RFC 7515 §7.2; text starting with `{`, of
+    /// which one signature must verify). A JWT is compact (RFC 7519 §7.2), so this is an
+    /// explicit choice of the caller, for JWS-in-JSON profiles that carry claims.
+    pub fn json_serialization(self) -> Input<'t> {
+        Input { json: true, ..self }
     }
 
     /// The token's payload is **detached content** (RFC 7515 Appendix F): the token has an
@@ -56,8 +66,9 @@ impl<'t> Input<'t> {
         }
     }
 
-    /// Accept the compact serialization only (RFC 7519 §7.1): for front ends whose wire
-    /// format is compact (an HTTP `Authorization: Bearer` token, RFC 6750).
+    /// Accept the compact serialization only (RFC 7519 §7.1), the default of [`Input::new`]:
+    /// undoes [`Input::json_serialization`]. For front ends whose wire format is compact (an
+    /// HTTP `Authorization: Bearer` token, RFC 6750) to say so.
     pub fn compact_only(self) -> Input<'t> {
         Input { json: false, ..self }
     }
@@ -154,7 +165,10 @@ pub(crate) async fn signature<'k, S: KeySource + ?Sized>(
     if opts.algorithms.is_empty() {
         return Signed::failed(err!(InvalidConfig, "the algorithm allowlist is empty"));
     }
-    if input.json && input.token.trim_start().starts_with('{') {
+    if input.token.trim_start().starts_with('{') {
+        if !input.json {
+            return Signed::failed(json_not_asked_for(input.claims));
+        }
         return signature_json(input, source, opts)
             .await
             .unwrap_or_else(Signed::failed);
@@ -164,7 +178,7 @@ pub(crate) async fn signature<'k, S: KeySource + ?Sized>(
         None => CompactJws::parse(input.token, &opts.limits),
     };
     match jws {
-        Ok(jws) => signature_compact(jws, source, opts).await,
+        Ok(jws) => signature_compact(jws, source, opts, input.claims).await,
         Err(e) => Signed::failed(e),
     }
 }
@@ -174,8 +188,11 @@ async fn signature_compact<'k, S: KeySource + ?Sized>(
     jws: CompactJws<'_>,
     source: &'k S,
     opts: &JwsOptions,
+    claims: bool,
 ) -> Signed<'k> {
-    let checked = match crate::jws::check_header(jws.header(), opts) {
+    let checked = match crate::jws::check_header(jws.header(), opts)
+        .and_then(|alg| jwt_payload_encoded(jws.header(), claims).map(|()| alg))
+    {
         Ok(alg) => match source.keys_for(jws.header()).await {
             Ok(keys) => Ok((alg, keys)),
             Err(e) => Err(e.at(Check::Key)),
@@ -222,6 +239,9 @@ async fn signature_json<'k, S: KeySource + ?Sized>(
 ) -> Result<Signed<'k>> {
     let json = JwsJson::parse(input.token, &opts.limits)?;
     let first = json.signatures().iter().find_map(|s| s.header().ok());
+    if let Some(header) = &first {
+        jwt_payload_encoded(header, input.claims)?;
+    }
     let keys = match &first {
         Some(header) => source.keys_for(header).await.map_err(|e| e.at(Check::Key))?,
         // No header is usable: verifying against no key reports the first header's error.
@@ -250,6 +270,37 @@ async fn signature_json<'k, S: KeySource + ?Sized>(
             ..Signed::failed(signature_error(e))
         },
     })
+}
+
+/// A JWT's payload is always base64url-encoded: RFC 7797 §7 says JWTs MUST NOT use
+/// `"b64": false`. Checked with the header (step 5), before any key is asked for; a JWS that
+/// is not a JWT ([`Input::signature_only`]) may use it.
+///
+/// # Errors
+/// `malformed` at check `header_params` for a JWT with `"b64": false`.
+fn jwt_payload_encoded(header: &Header, claims: bool) -> Result<()> {
+    if claims && !header.b64() {
+        return Err(err!(
+            Malformed,
+            "the header says \"b64\": false, and a JWT never uses an unencoded payload (RFC 7797 §7); verify it as a JWS (signature only) if it is not a JWT"
+        )
+        .at(Check::HeaderParams));
+    }
+    Ok(())
+}
+
+/// Text in the JWS JSON serialization where the caller did not ask for it.
+fn json_not_asked_for(jwt: bool) -> Error {
+    let what = if jwt {
+        "a JWT uses the compact serialization (RFC 7519 §7.2)"
+    } else {
+        "this verifier takes the compact serialization"
+    };
+    err!(
+        Malformed,
+        "the token is a JWS JSON serialization (it starts with '{{') and {what}; the caller accepts JSON with Input::json_serialization"
+    )
+    .at(Check::Segments)
 }
 
 /// A failure at steps 7–8: `bad_signature` at the signature, anything else (no key fits,

@@ -269,6 +269,38 @@ impl Claims {
             .get_or_init(|| crate::json::build_checked(self.json.as_deref()))
     }
 
+    /// The claims deserialized into the caller's type, straight from the claims set's JSON
+    /// text as the token carried it (already checked strictly: no duplicate member at any
+    /// depth, depth limit, valid UTF-8), without building the member map. Claims built from an
+    /// object ([`Claims::new`]) are deserialized from that object instead.
+    ///
+    /// This is THE way to read claims into Rust types after [`crate::verify`]: `T` is any
+    /// `serde::de::DeserializeOwned` (a `#[derive(Deserialize)]` struct; unknown members are
+    /// ignored unless `T` says `deny_unknown_fields`). It reads; it does not validate again —
+    /// the registered claims were validated before [`crate::jwt::Verified`] was returned.
+    ///
+    /// # Errors
+    /// `bad_json` (check `claims_set`) when the claims do not fit `T` (a missing field, a
+    /// wrong type), naming serde's path and reason — never a claim value.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> crate::Result<T> {
+        let result = match (&self.json, self.object.get()) {
+            (Some(text), _) => serde_json::from_slice::<T>(text),
+            (None, Some(object)) => T::deserialize(&Value::Object(object.clone())),
+            (None, None) => serde_json::from_slice::<T>(b"{}"),
+        };
+        result.map_err(|e| {
+            crate::error::err!(
+                BadJson,
+                "the claims set does not fit {}: {} (line {}, column {})",
+                short_type_name(std::any::type_name::<T>()),
+                serde_error_reason(&e),
+                e.line(),
+                e.column()
+            )
+            .at(crate::Check::ClaimsSet)
+        })
+    }
+
     /// Take the object.
     pub fn into_object(self) -> Object {
         let Claims { object, json } = self;
@@ -276,6 +308,40 @@ impl Claims {
             .into_inner()
             .unwrap_or_else(|| crate::json::build_checked(json.as_deref()))
     }
+}
+
+/// `my_crate::claims::Access` → `Access` (generic arguments kept as written).
+fn short_type_name(full: &str) -> &str {
+    let head = full.split('<').next().unwrap_or(full);
+    match head.rfind("::") {
+        Some(i) => &full[i + 2..],
+        None => full,
+    }
+}
+
+/// serde's reason without the value it quoted: `invalid type: string "…", expected u64`
+/// becomes `invalid type: string, expected u64` (claim values are not echoed into errors).
+fn serde_error_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = text.split(" at line ").next().unwrap_or_default();
+    // `missing field `exp`` names a field of T, not a value: keep backticks there.
+    let names_field = ["missing field", "unknown field", "duplicate field"]
+        .iter()
+        .any(|p| text.starts_with(p));
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    for ch in text.chars() {
+        match ch {
+            '`' if names_field => out.push(ch),
+            '"' | '`' => quoted = !quoted,
+            _ if quoted => {}
+            _ => out.push(ch),
+        }
+    }
+    out.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" ,", ",")
 }
 
 impl From<Object> for Claims {

@@ -30,6 +30,34 @@ pub struct Verified {
     pub key_index: usize,
 }
 
+impl Verified {
+    /// The verified claims deserialized into the caller's type: THE way to read claims.
+    /// Deserializes straight from the strictly checked JSON text of the JWT Claims Set
+    /// (RFC 7519 §7.2 step 10) — no intermediate `Value` map is built — so reading a typed
+    /// struct after [`verify`] costs one `serde_json` pass over the claims.
+    ///
+    /// ```
+    /// use jwtkit::{JwkSet, JwsAlg, Key, Validation};
+    /// #[derive(serde::Deserialize)]
+    /// struct Access { sub: String, exp: u64, scope: Option<String> }
+    /// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
+    /// let token = jwtkit::jws::Signer::new(&key, JwsAlg::HS256)?.build()?
+    ///     .sign(br#"{"sub":"42","exp":4102444800,"scope":"orders:read"}"#)?;
+    /// let keys = JwkSet::from_keys(vec![key]);
+    /// let v = jwtkit::verify(&token, &keys, &Validation::builder(JwsAlg::HS256).build()?)?;
+    /// let access: Access = v.claims_as()?;
+    /// assert_eq!((access.sub.as_str(), access.exp), ("42", 4102444800));
+    /// assert_eq!(access.scope.as_deref(), Some("orders:read"));
+    /// # Ok::<(), jwtkit::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `bad_json` (check `claims_set`) when the claims do not fit `T` ([`Claims::deserialize`]).
+    pub fn claims_as<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        self.claims.deserialize()
+    }
+}
+
 /// Verify a JWS JWT (compact, or a JSON serialization of which one signature must verify) and
 /// validate its claims (RFC 7519 §7.2), with a local key set: [`verify_local`] as a `Result`.
 /// For detached content, another key source, or the stages of a failure, use

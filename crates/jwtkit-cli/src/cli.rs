@@ -209,6 +209,12 @@ pub struct VerifyArgs {
     /// Signature only: treat the payload as opaque bytes and check no claims.
     #[arg(long)]
     pub jws: bool,
+    /// Strict: the input must be exactly a token, byte for byte. Anything the paste helper
+    /// would repair (a "Bearer " prefix, quotes, whitespace or line breaks, other text) is
+    /// `malformed`, naming the byte offset; a JWT must be in the compact serialization
+    /// (RFC 7519 §7.2). One line ending at the end of a file or stdin is not part of the input.
+    #[arg(long)]
+    pub strict: bool,
     /// Detached content (RFC 7515 Appendix F) of a token whose payload is empty
     /// (`header..signature`, or JSON without "payload"): @FILE, - for stdin, or the text itself.
     /// The exact bytes are the JWS Payload (no newline is removed).

@@ -57,6 +57,17 @@ pub fn read_stdin(what: &str) -> Result<Vec<u8>, Failure> {
     read_bounded(std::io::stdin().lock(), what)
 }
 
+/// `text` without one final `\n` or `\r\n`.
+fn without_final_line_ending(mut text: String) -> String {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    text
+}
+
 /// The token from the argument or stdin, extracted from pasted text.
 pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
     let mut from_file = None;
@@ -93,6 +104,11 @@ pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
                 ))
             })?
         }
+    };
+    // A file or stdin ends with a line ending: not part of the token (and not a repair).
+    let text = match (arg, from_file) {
+        (Some(t), None) if t != "-" => text,
+        _ => without_final_line_ending(text),
     };
     // An SD-JWT (RFC 9901) is kept whole: pasted-text extraction would keep only its JWT.
     let joined: String = text.split_whitespace().collect();

@@ -431,6 +431,7 @@
     return {
       issuer: v('chk-iss'), audience: v('chk-aud'), subject: v('chk-sub'), typ: v('chk-typ'),
       leeway: v('chk-leeway'), now: v('chk-now'), algorithms: v('chk-algs'),
+      strict: $('chk-strict').checked,
     };
   }
 
@@ -474,6 +475,12 @@
           kindBox(c.error));
       }
       for (const n of c.notes || []) box.append(el('div', { class: 'result-line hint', text: n }));
+      if (r.valid && r.repaired_summary) {
+        // Valid only because the paste helper repaired the input: say so in the verdict.
+        box.append(el('div', { class: 'result-line', 'data-repaired': String(r.repaired.length) },
+          el('span', { class: 'badge warn', text: 'repaired' }), ' ',
+          'VALID after removing ' + r.repaired_summary + ': a strict verifier rejects the token as sent'));
+      }
     } else {
       const invalid = sig.result === 'invalid_signature';
       box.append(banner(invalid ? 'bad' : 'warn', sig.result, invalid ? '✗' : '!', invalid ? 'Invalid signature' : 'Not verified', keyDesc));
@@ -695,7 +702,7 @@
     $('url').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); verifySoon(); } });
     $('url-fetch').addEventListener('click', verifySoon);
     for (const id of ['chk-leeway', 'chk-now']) $(id).addEventListener('input', decodeSoon);
-    for (const id of ['secret-b64', 'url-kind']) $(id).addEventListener('change', verifySoon);
+    for (const id of ['secret-b64', 'url-kind', 'chk-strict']) $(id).addEventListener('change', verifySoon);
 
     $('copy-token').addEventListener('click', () => copy(state.decoded && state.decoded.token, 'token'));
     $('copy-header').addEventListener('click', () => copy(state.decoded && state.decoded.header_json, 'header'));

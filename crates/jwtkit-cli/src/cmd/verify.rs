@@ -77,6 +77,10 @@ pub fn validation(
 pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
     let extracted = input::token(args.token.token.as_deref())?;
+    if args.strict {
+        // The core's rule: any repair of the input is `malformed`, naming the byte offset.
+        extracted.require_exact().map_err(|e| Failure::Jose(e.clone()))?;
+    }
     let token = extracted.token.as_str();
     if jwtkit::sd_jwt::SdJwt::looks_like(token) {
         return super::sd::verify(args, st, token, extracted.notes.clone(), now);
@@ -99,6 +103,10 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let validation = validation(args, algs, now, remote_issuer.as_deref())?;
     // The one core call: signature, then (unless --jws) the claims, in the core's order.
     let mut input = Input::new(token);
+    if !args.strict {
+        // The CLI reads any JWS given to it; --strict keeps a JWT compact (RFC 7519 §7.2).
+        input = input.json_serialization();
+    }
     if let Some(c) = content {
         input = input.detached(c);
     }
@@ -134,6 +142,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         detached: detached.as_ref(),
         diagnosis,
         notes,
+        extracted: &extracted,
     };
     let findings = report.findings();
     if args.json {
@@ -232,6 +241,8 @@ struct Report<'a> {
     detached: Option<&'a (Vec<u8>, String)>,
     diagnosis: Option<Diagnosis>,
     notes: Vec<String>,
+    /// The input as given and what was repaired to find the token in it.
+    extracted: &'a jwtkit::paste::Extracted,
 }
 
 impl Report<'_> {
@@ -296,6 +307,9 @@ impl Report<'_> {
         m.insert("error".into(), json!(outcome.error.as_ref().map(Error::to_json)));
         m.insert("findings".into(), findings.iter().map(|f| f.to_json()).collect());
         m.insert("warnings".into(), json!(self.notes));
+        if !self.extracted.repairs.is_empty() {
+            m.insert("repaired".into(), repaired_json(self.extracted));
+        }
         if let Some((bytes, from)) = self.detached {
             m.insert(
                 "detached_payload".into(),
@@ -421,15 +435,36 @@ impl Report<'_> {
                 st.dim("not checked: the signature must verify first")
             ),
         }
-        outln!(
-            "{}",
-            if outcome.is_valid() {
-                st.green(&st.bold("VALID"))
-            } else {
-                st.red(&st.bold("INVALID"))
-            }
-        );
+        if outcome.is_valid() {
+            valid_verdict(self.extracted, st);
+        } else {
+            outln!("{}", st.red(&st.bold("INVALID")));
+        }
     }
+}
+
+/// The verdict line of a valid token: `VALID`, or when the input had to be repaired
+/// `VALID after removing …: a strict verifier rejects the token as sent`.
+pub(crate) fn valid_verdict(extracted: &jwtkit::paste::Extracted, st: Style) {
+    match extracted.repair_summary() {
+        None => outln!("{}", st.green(&st.bold("VALID"))),
+        Some(what) => outln!(
+            "{} {}",
+            st.green(&st.bold("VALID")),
+            st.yellow(&format!(
+                "after removing {what}: a strict verifier rejects the token as sent (--strict)"
+            ))
+        ),
+    }
+}
+
+/// `"repaired"` of `--json`: each repair's kind, byte offset and byte count (never the bytes).
+pub(crate) fn repaired_json(extracted: &jwtkit::paste::Extracted) -> Value {
+    extracted
+        .repairs
+        .iter()
+        .map(jwtkit::paste::Repair::to_json)
+        .collect()
 }
 
 /// The error of the signature stage (steps 1–8), if the signature did not verify.

@@ -91,6 +91,9 @@ pub(crate) fn verify(token: &str, req: &VerifyRequest, loaded: &Loaded, explicit
     if let Some(now) = one(&req.now) {
         push("--now", now);
     }
+    if req.strict {
+        push("--strict", String::new());
+    }
     parts
 }
 

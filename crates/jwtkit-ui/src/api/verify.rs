@@ -67,6 +67,10 @@ pub(crate) struct VerifyRequest {
     /// JWE: allowed content encryption algorithms (default all).
     #[serde(default)]
     pub(crate) encryptions: Option<List>,
+    /// Strict (`verify --strict`): the pasted text must be exactly a token, byte for byte; any
+    /// repair the paste helper would make is `malformed`, naming the byte offset. Default off.
+    #[serde(default)]
+    pub(crate) strict: bool,
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {
@@ -129,9 +133,11 @@ pub(crate) fn validation(
 
 pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<VerifyRequest>) -> Response {
     let extracted = jwtkit::paste::extract(&req.token);
+    // Strict: the core's rule, checked before anything else looks at the token.
+    let not_exact = req.strict.then(|| extracted.require_exact().err()).flatten();
     let token = extracted.token.as_str();
     let unverified = jwtkit::dangerous::decode_unverified(token, &st.limits);
-    if matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
+    if not_exact.is_none() && matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
         return super::jwe::verify(&st, &req, token, &extracted.notes).await;
     }
     let kid = unverified
@@ -155,8 +161,18 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     let token_alg = unverified.alg().and_then(|a| a.parse::<JwsAlg>().ok());
 
     // One core call: signature, then claims, in the core's order; the outcome keeps them apart.
-    let outcome = jwtkit::jwt::verify_local(token, keys, &validation);
-    let (signature, claims, diagnosis) = match (&outcome.error, outcome.alg) {
+    // The page reads any JWS pasted into it; strict keeps a JWT compact (RFC 7519 §7.2).
+    let input = if req.strict {
+        jwtkit::jwt::Input::new(token)
+    } else {
+        jwtkit::jwt::Input::new(token).json_serialization()
+    };
+    let outcome = jwtkit::jwt::verify_local(input, keys, &validation);
+    let (signature, claims, diagnosis) = match (not_exact.as_ref().or(outcome.error.as_ref()), outcome.alg) {
+        (Some(e), _) if not_exact.is_some() => {
+            let signature = json!({"verified": false, "result": "not_verified", "error": e.to_json()});
+            (signature, Value::Null, Value::Null)
+        }
         (error, Some(alg)) if outcome.signature_verified() => {
             let key = outcome.key().map(jwtkit::Key::label);
             let signature = json!({"verified": true, "alg": alg, "key": key});
@@ -164,11 +180,12 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
             if validation.audiences().is_empty() {
                 notes.push("aud not checked: no expected audience given");
             }
-            let claims = json!({"valid": error.is_none(), "error": error.as_ref().map(Error::to_json), "notes": notes});
+            let claims =
+                json!({"valid": error.is_none(), "error": error.map(Error::to_json), "notes": notes});
             (signature, claims, Value::Null)
         }
         (error, _) => {
-            let e = error.clone().unwrap_or_else(Error::bad_signature);
+            let e = error.cloned().unwrap_or_else(Error::bad_signature);
             let d = jwtkit::diagnose::explain(token, keys, &validation, loaded.secret.as_slice());
             let headline = match e.kind() {
                 ErrorKind::BadSignature => "invalid_signature",
@@ -188,6 +205,8 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     ok(json!({
         "token": token,
         "input_notes": extracted.notes,
+        "repaired": extracted.repairs.iter().map(jwtkit::paste::Repair::to_json).collect::<Vec<_>>(),
+        "repaired_summary": extracted.repair_summary(),
         "key": summary(&loaded),
         "algorithms": algs.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         "algorithms_from": algs_from,

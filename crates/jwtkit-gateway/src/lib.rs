@@ -29,6 +29,7 @@ pub mod config;
 pub mod encryption;
 pub mod explain;
 pub mod forward;
+pub mod identity_claims;
 pub mod identity_headers;
 pub mod listener_tls;
 pub mod metrics;

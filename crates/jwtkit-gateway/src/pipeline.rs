@@ -461,8 +461,9 @@ async fn verified_identity(
         Ok(a) => a,
         Err(e) => return Err(reject(ctx, Some(&provider), e)),
     };
-    let id = Arc::new(identity_of(&provider, a.verified, a.key_thumbprint));
-    if let Some(keys) = &a.keys {
+    let keys = a.keys.clone();
+    let id = Arc::new(identity_of(&provider, a));
+    if let Some(keys) = &keys {
         shared
             .cache
             .insert(hash, id.clone(), ctx.state.generation, keys, now_s as f64);
@@ -596,37 +597,24 @@ fn reject_as(
     Flow::Respond(r)
 }
 
-fn identity_of(p: &Provider, v: jwtkit::Verified, key_thumbprint: Option<String>) -> Identity {
-    let c = &v.claims;
-    let exp = c.exp().present();
-    let iat = c.iat().present();
+fn identity_of(p: &Provider, a: crate::provider::Authenticated) -> Identity {
+    let c = &a.identity;
+    let (exp, iat) = (c.exp.as_f64(), c.iat.as_f64());
     let age_limit = p.max_age.zip(iat).map(|(m, iat)| iat + m.as_secs() as f64);
     let not_after = match (exp, age_limit) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    let mut scopes: Vec<String> = c
-        .get("scope")
-        .and_then(|s| s.as_str())
-        .map(|s| s.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
-    match c.get("scp") {
-        Some(serde_json::Value::Array(a)) => {
-            scopes.extend(a.iter().filter_map(|s| s.as_str().map(str::to_owned)))
-        }
-        Some(serde_json::Value::String(s)) => scopes.extend(s.split_whitespace().map(str::to_owned)),
-        _ => {}
-    }
     Identity {
         provider: p.name.clone(),
-        sub: c.sub().present().map(str::to_owned),
-        jti: c.jti().present().map(str::to_owned),
+        sub: c.sub.as_str().map(str::to_owned),
+        jti: c.jti.as_str().map(str::to_owned),
         iat,
-        not_before: c.nbf().present(),
+        not_before: c.nbf.as_f64(),
         not_after,
-        key_thumbprint,
-        scopes,
-        claims: v.claims,
+        key_thumbprint: a.key_thumbprint,
+        scopes: c.scopes(),
+        claims: a.verified.claims,
     }
 }
 

@@ -16,6 +16,7 @@ use jwtkit::remote::{FetchPolicy, KeyCache, KeyCacheRegistry, KeyLocation as Rem
 use jwtkit::{Error, JwkSet, JwsAlg, Validation, Verified};
 
 use crate::config::{FetchConfig, ProviderConfig};
+use crate::identity_claims::IdentityClaims;
 
 /// Health of a key source, for `/readyz` and metrics.
 #[derive(Clone, Debug, Default)]
@@ -410,6 +411,8 @@ fn validation(p: &ProviderConfig, algs: jwtkit::AlgSet, max_token_bytes: usize) 
 pub struct Authenticated {
     /// The verified JWT.
     pub verified: Verified,
+    /// The claims every request reads, read from the claims text in one pass.
+    pub identity: IdentityClaims,
     /// The provider's key set that verified it (None when keys changed meanwhile, or the key
     /// came from an allowlisted `jku`/`x5u`): verified-token cache entries are tied to it.
     pub keys: Option<Arc<JwkSet>>,
@@ -441,9 +444,12 @@ impl Provider {
             .filter(|_| from_current)
             .map(|k| k.thumbprint().to_string());
         let verified = outcome.into_result()?;
-        identity_claims_are_strings(&verified.claims)?;
+        // One pass over the checked claims text (no claims map): what every request reads.
+        let identity: IdentityClaims = verified.claims_as()?;
+        identity_claims_are_strings(&identity)?;
         Ok(Authenticated {
             verified,
+            identity,
             keys: after.filter(|_| from_current),
             key_thumbprint,
         })
@@ -453,9 +459,9 @@ impl Provider {
 /// `sub` and `jti`, when present, must be strings (RFC 7519 §4.1.2, §4.1.7): revocations and
 /// rate limits read them as strings, so a token with `"sub": ["alice"]` or `"jti": 77` would
 /// escape a revocation of `alice` or `77` while `claims_to_headers` still forwards the user.
-fn identity_claims_are_strings(c: &jwtkit::Claims) -> Result<(), Error> {
-    for (name, value) in [("sub", c.sub()), ("jti", c.jti())] {
-        if let jwtkit::jwt::ClaimValue::Invalid(found) = value {
+fn identity_claims_are_strings(c: &IdentityClaims) -> Result<(), Error> {
+    for (name, value) in [("sub", &c.sub), ("jti", &c.jti)] {
+        if let Some(found) = value.non_string() {
             return Err(Error::new(
                 jwtkit::ErrorKind::Malformed,
                 format!("claim {name} must be a string (RFC 7519 §4.1), found {found}"),

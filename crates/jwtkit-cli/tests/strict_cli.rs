@@ -136,3 +136,52 @@ fn repaired_token_is_valid_and_the_verdict_says_what_was_removed() {
         "VALID after removing an Authorization/Bearer prefix and whitespace inside the token: a strict verifier rejects the token as sent (--strict)"
     ));
 }
+
+#[test]
+fn a_repaired_jwe_is_valid_with_the_same_verdict_and_strict_refuses_it() {
+    let env = Env::new();
+    // An encrypted, unsigned claims set (verify names only the key management algorithm).
+    let key32 = "b64url:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    let claims = r#"{"sub":"42","exp":1798675200}"#;
+    let jwe = env
+        .stdin(&["encrypt", "--alg", "dir", "--secret", key32, "-"], claims)
+        .code(0)
+        .stdout
+        .trim()
+        .to_string();
+    assert_eq!(jwe.split('.').count(), 5);
+    let pasted = format!("\"{jwe}\"");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "verify",
+            pasted.as_str(),
+            "--secret",
+            key32,
+            "--alg",
+            "dir",
+            "--now",
+            NOW,
+            "--no-color",
+        ];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        env.run(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let r = run(&[]).code(0);
+    assert!(
+        r.stdout
+            .contains("VALID after removing quotes: a strict verifier rejects the token as sent"),
+        "{}",
+        r.stdout
+    );
+    let v = run(&["--json"]).code(0).json();
+    assert_eq!(
+        v["repaired"],
+        json!([{"kind": "quote", "offset": 0, "bytes": 1}, {"kind": "quote", "offset": jwe.len() + 1, "bytes": 1}])
+    );
+    let v = run(&["--json", "--strict"]).code(1).json();
+    assert_eq!(v["error"]["kind"], "malformed");
+}

@@ -323,9 +323,10 @@ pub fn verify(
     args: &crate::cli::VerifyArgs,
     st: Style,
     text: &str,
-    notes: Vec<String>,
+    extracted: &jwtkit::paste::Extracted,
     now: i64,
 ) -> Result<u8, Failure> {
+    let notes = &extracted.notes;
     let limits = Limits::default();
     let sd = sd_jwt::SdJwt::parse(text, &limits)?;
     let unverified = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
@@ -343,7 +344,7 @@ pub fn verify(
         return Err(Failure::Jose(e.clone()));
     }
     if args.json {
-        let out = match &result {
+        let mut out = match &result {
             Ok(v) => json!({
                 "valid": true,
                 "alg": v.alg.as_str(),
@@ -364,9 +365,12 @@ pub fn verify(
                 "warnings": notes,
             }),
         };
+        if !extracted.repairs.is_empty() {
+            out["repaired"] = super::verify::repaired_json(extracted);
+        }
         output::print_json(&out);
     } else {
-        output::notes(&notes, st);
+        output::notes(notes, st);
         for s in &keys.sources {
             errln!("{} {s}", st.dim("key:"));
         }
@@ -395,7 +399,7 @@ pub fn verify(
                     ),
                 }
                 outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
-                outln!("{}", st.green(&st.bold("VALID")));
+                super::verify::valid_verdict(extracted, st);
                 output::section(
                     "Header",
                     &[output::json(&Value::Object(v.header.as_object().clone()), st)],

@@ -83,7 +83,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     }
     let token = extracted.token.as_str();
     if jwtkit::sd_jwt::SdJwt::looks_like(token) {
-        return super::sd::verify(args, st, token, extracted.notes.clone(), now);
+        return super::sd::verify(args, st, token, &extracted, now);
     }
     let limits = Limits::default();
     let unverified = decode_unverified(token, &limits);
@@ -93,7 +93,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
                 "--payload gives the detached content of a JWS; this token is a JWE".into(),
             ));
         }
-        return super::verify_jwe::verify_jwe(args, st, token, extracted.notes.clone());
+        return super::verify_jwe::verify_jwe(args, st, token, &extracted);
     }
     // Detached content (RFC 7515 Appendix F): the JWS Payload, supplied separately.
     let detached = args.payload.as_deref().map(input::content).transpose()?;

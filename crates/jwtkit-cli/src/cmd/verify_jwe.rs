@@ -15,7 +15,12 @@ use crate::output::{self, Style};
 
 /// `jwtkit verify` on a JWE: decrypt with the key management and content encryption
 /// allowlists, then verify the nested JWT with the signature allowlist, then the claims.
-pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>) -> Result<u8, Failure> {
+pub fn verify_jwe(
+    args: &VerifyArgs,
+    st: Style,
+    token: &str,
+    extracted: &jwtkit::paste::Extracted,
+) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
     let limits = Limits::default();
     let keys = input::keys(&args.keys, &limits, None)?;
@@ -49,7 +54,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
     };
     let validation = super::verify::validation(args, sig_algs, now, remote_issuer)?;
     let result = jwe::decrypt_then_verify(token, &keys.set, &opts, verify_keys, &validation);
-    let mut warnings = notes;
+    let mut warnings = extracted.notes.clone();
     warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok().map(|n| &n.jwe)));
     if let Ok(n) = &result
         && n.inner.is_none()
@@ -109,7 +114,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     if args.json {
-        output::print_json(&json!({
+        let mut out = json!({
             "valid": true,
             "alg": v.inner.as_ref().map(|i| i.alg),
             "key": v.inner.as_ref().map(|i| key_json(verify_keys, i.key_index)),
@@ -119,7 +124,11 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
             "error": Value::Null,
             "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
             "warnings": warnings,
-        }));
+        });
+        if !extracted.repairs.is_empty() {
+            out["repaired"] = super::verify::repaired_json(extracted);
+        }
+        output::print_json(&out);
         return Ok(exit::OK);
     }
     output::notes(&warnings, st);
@@ -153,7 +162,7 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
         ),
     }
     outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
-    outln!("{}", st.green(&st.bold("VALID")));
+    super::verify::valid_verdict(extracted, st);
     output::section(
         "JWE Header",
         &[output::json(&Value::Object(v.jwe.header.as_object().clone()), st)],

@@ -272,6 +272,29 @@ test('a pasted Authorization header is stripped and said so', async () => {
   await shot('09-pasted-authorization-header.png');
 });
 
+test('a repaired token says "VALID after removing …"; Strict refuses it naming the byte offset', async () => {
+  // The pasted header from the previous test, now with the right key and a time before exp.
+  await page.check('input[name="key-kind"][value="secret"]');
+  await page.check('#secret-b64');
+  await page.fill('#secret', A1_KEY);
+  await page.fill('#chk-now', '2011-03-22T18:00:00Z');
+  await page.waitForSelector('#verify-result [data-repaired="1"]');
+  assert.match(await page.textContent('#verify-result [data-repaired]'),
+    /VALID after removing an Authorization\/Bearer prefix: a strict verifier rejects the token as sent/);
+  await shot('09b-repaired-verdict.png');
+  await page.check('#chk-strict');
+  await page.waitForSelector('#verify-result [data-result="not_verified"]');
+  assert.match(await page.textContent('#verify-result .error-box'), /malformed.*byte 0 starts an Authorization\/Bearer prefix \(22 bytes/);
+  assert.match(await page.textContent('#command'), /--strict/);
+  await shot('09c-strict-refuses.png');
+  // The token alone passes strict.
+  await setToken(A1_TOKEN);
+  await page.waitForSelector('#verify-result [data-claims="valid"]');
+  assert.equal(await page.$('#verify-result [data-repaired]'), null);
+  await page.uncheck('#chk-strict');
+  await page.fill('#chk-now', '');
+});
+
 test('findings list the weak parts of a token', async () => {
   const h = Buffer.from('{"alg":"HS256","jku":"https://evil.example/jwks"}').toString('base64url');
   const p = Buffer.from('{"sub":"42","password":"hunter2"}').toString('base64url');

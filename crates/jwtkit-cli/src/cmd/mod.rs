@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod remote;
 pub mod sd;
 pub mod sign;
+pub mod token_kind;
 pub mod ui;
 pub mod verify;
 pub mod verify_jwe;

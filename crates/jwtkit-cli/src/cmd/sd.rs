@@ -236,10 +236,12 @@ pub fn decode(
         .as_ref()
         .map(|h| jwtkit::lint::token_findings(h, claims.as_ref(), now))
         .unwrap_or_default();
+    let kind = jwtkit::token_type::classify_unverified(&issuer);
     if args.json {
         output::print_json(&json!({
             "verified": false,
             "form": "SD-JWT",
+            "token_type": kind.as_ref().map(output::token_type_json),
             "header": issuer.header,
             "claims": claims,
             "sd_jwt": {
@@ -265,6 +267,9 @@ pub fn decode(
         st.bold("SD-JWT (RFC 9901)"),
         st.yellow(&format!("— {reminder}"))
     );
+    if let Some(k) = &kind {
+        outln!("{}  {}", st.bold("Type"), output::token_type_line(k, st));
+    }
     if let Some(h) = &issuer.header {
         output::section("Header", &[output::json(&Value::Object(h.clone()), st)], st);
     }
@@ -316,9 +321,10 @@ pub fn decode(
     })
 }
 
-/// `jwtkit verify` of an SD-JWT: one core call ([`sd_jwt::verify`]): the Issuer-signed JWT with
-/// the keys and allowlist as for any JWT, the Disclosures, the claim checks on the processed
-/// claims, then the Key Binding JWT (required with `--kb-aud`/`--kb-nonce`).
+/// `jwtkit verify` of an SD-JWT: one core call ([`jwtkit::jwt::verify_local`] with a
+/// validation that expects an SD-JWT): the Issuer-signed JWT with the keys and allowlist as for
+/// any JWT, the Disclosures, the claim checks on the processed claims, then the Key Binding JWT
+/// (required with `--kb-aud`/`--kb-nonce`).
 pub fn verify(
     args: &crate::cli::VerifyArgs,
     st: Style,
@@ -331,29 +337,59 @@ pub fn verify(
     let unverified = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
     let (keys, remote_issuer, discovery_algs) = super::verify::gather_keys(args, &unverified, &limits)?;
     let algs = super::verify::signature_allowlist(args, &keys.set, discovery_algs)?;
-    let validation = super::verify::validation(args, algs, now, remote_issuer.as_deref())?;
     let kb = match (&args.kb_aud, &args.kb_nonce) {
         (Some(aud), Some(nonce)) => sd_jwt::KeyBinding::required(aud.clone(), nonce.clone()),
         _ => sd_jwt::KeyBinding::optional(),
     };
-    let result = sd_jwt::verify(text, &keys.set, &validation, &kb);
-    if let Err(e) = &result
+    let validation = super::verify::builder(args, algs, now, remote_issuer.as_deref())?
+        .sd_jwt(kb)
+        .build()
+        .map_err(Failure::Jose)?;
+    let outcome = jwtkit::jwt::verify_local(text, &keys.set, &validation);
+    if let Some(e) = &outcome.error
         && e.fault() != jwtkit::Fault::Token
     {
         return Err(Failure::Jose(e.clone()));
     }
+    let kind = outcome
+        .header
+        .as_ref()
+        .zip(outcome.claims.as_ref())
+        .map(|(h, c)| jwtkit::token_type::classify(h, c));
+    let result = match (&outcome.error, &outcome.sd_jwt) {
+        (None, Some(d)) => Ok(Shown {
+            header: outcome
+                .header
+                .as_ref()
+                .map(|h| h.as_object().clone())
+                .unwrap_or_default(),
+            claims: outcome
+                .claims
+                .as_ref()
+                .map(|c| c.as_object().clone())
+                .unwrap_or_default(),
+            alg: outcome.alg.map(|a| a.as_str()).unwrap_or_default(),
+            d,
+        }),
+        (Some(e), _) => Err(e.clone()),
+        (None, None) => Err(jwtkit::Error::new(
+            jwtkit::ErrorKind::InvalidConfig,
+            "no SD-JWT outcome",
+        )),
+    };
     if args.json {
         let out = match &result {
             Ok(v) => json!({
                 "valid": true,
-                "alg": v.alg.as_str(),
-                "header": v.header.as_object(),
-                "claims": v.claims.as_object(),
+                "alg": v.alg,
+                "header": v.header,
+                "claims": v.claims,
+                "token_type": kind.as_ref().map(output::token_type_json),
                 "sd_jwt": {
-                    "disclosures": revealed_json(&v.revealed, &v.disclosures),
-                    "undisclosed_digests": v.undisclosed,
-                    "sd_alg": v.sd_alg.as_str(),
-                    "key_binding": v.key_binding.as_ref().map(|k| json!({"alg": k.alg.as_str(), "claims": k.claims.as_object()})),
+                    "disclosures": revealed_json(&v.d.revealed, &v.d.disclosures),
+                    "undisclosed_digests": v.d.undisclosed,
+                    "sd_alg": v.d.sd_alg.as_str(),
+                    "key_binding": v.d.key_binding.as_ref().map(|k| json!({"alg": k.alg.as_str(), "claims": k.claims.as_object()})),
                 },
                 "warnings": notes,
             }),
@@ -372,16 +408,19 @@ pub fn verify(
         }
         match &result {
             Ok(v) => {
+                if let Some(k) = &kind {
+                    outln!("{}       {}", st.bold("Type"), output::token_type_line(k, st));
+                }
                 outln!("{}  {} ({})", st.bold("Signature"), st.green("✓ verified"), v.alg);
                 outln!(
                     "{}  {} {} presented, {} digest{} withheld",
                     st.bold("Disclosures"),
                     st.green("✓"),
-                    v.disclosures.len(),
-                    v.undisclosed,
-                    if v.undisclosed == 1 { "" } else { "s" }
+                    v.d.disclosures.len(),
+                    v.d.undisclosed,
+                    if v.d.undisclosed == 1 { "" } else { "s" }
                 );
-                match &v.key_binding {
+                match &v.d.key_binding {
                     Some(k) => outln!(
                         "{}  {} ({}, holder key from cnf.jwk)",
                         st.bold("Key Binding"),
@@ -398,21 +437,17 @@ pub fn verify(
                 outln!("{}", st.green(&st.bold("VALID")));
                 output::section(
                     "Header",
-                    &[output::json(&Value::Object(v.header.as_object().clone()), st)],
+                    &[output::json(&Value::Object(v.header.clone()), st)],
                     st,
                 );
                 output::section(
                     "Payload (with the Disclosures applied)",
-                    &[output::json(&Value::Object(v.claims.as_object().clone()), st)],
+                    &[output::json(&Value::Object(v.claims.clone()), st)],
                     st,
                 );
-                let lines = revealed_lines(&v.revealed, &v.disclosures, st);
+                let lines = revealed_lines(&v.d.revealed, &v.d.disclosures, st);
                 output::section("Disclosed", &lines, st);
-                output::section(
-                    "Times",
-                    &output::times(v.claims.as_object(), now, args.time, st),
-                    st,
-                );
+                output::section("Times", &output::times(&v.claims, now, args.time, st), st);
             }
             Err(e) => {
                 outln!("{} {}", st.red("✗"), st.red(&e.to_string()));
@@ -424,4 +459,12 @@ pub fn verify(
         Ok(_) => exit::OK,
         Err(e) => exit::code_for(e.kind()),
     })
+}
+
+/// A verified SD-JWT, as `verify` shows it.
+struct Shown<'o> {
+    header: jwtkit::json::Object,
+    claims: jwtkit::json::Object,
+    alg: &'static str,
+    d: &'o sd_jwt::Disclosed,
 }

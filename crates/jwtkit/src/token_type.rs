@@ -107,7 +107,7 @@ impl Classification {
     /// One line for people: `OpenID Connect ID token (by its claims: nonce, at_hash)`, or
     /// `… (typ at+jwt)` when the header declares it.
     pub fn line(&self) -> String {
-        if self.declared {
+        if self.declared || self.kind == TokenKind::Jwt {
             format!("{} ({})", self.kind.describe(), self.reason)
         } else {
             format!("{} (by its claims: {})", self.kind.describe(), self.reason)
@@ -234,7 +234,7 @@ fn classify_parts(typ: Option<&str>, claims: &crate::json::Object) -> Classifica
     {
         return inferred(TokenKind::ClientAssertion, "iss equals sub, with jti and aud");
     }
-    inferred(TokenKind::Jwt, "no typ and no distinctive claims")
+    inferred(TokenKind::Jwt, "no typ naming a kind, no distinctive claims")
 }
 
 /// Why a token of this classification must not be accepted where `expected` is, or `None` when

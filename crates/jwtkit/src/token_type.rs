@@ -104,6 +104,22 @@ impl Classification {
         })
     }
 
+    /// [`confusion`] with the kind `expected_typ` names (`at+jwt` → an access token), if any.
+    pub fn confusion_with(&self, expected_typ: &str) -> Option<String> {
+        confusion(self, kind_of_typ(expected_typ)?)
+    }
+
+    /// [`Classification::to_json`] plus `"confusion"`: [`Classification::confusion_with`] the
+    /// `typ` the caller expects (null without one), as `verify --json` and the debugger answer.
+    pub fn to_json_against(&self, expected_typ: Option<&str>) -> Value {
+        let mut v = self.to_json();
+        if let Some(m) = v.as_object_mut() {
+            let why = expected_typ.and_then(|t| self.confusion_with(t));
+            m.insert("confusion".into(), why.into());
+        }
+        v
+    }
+
     /// One line for people: `OpenID Connect ID token (by its claims: nonce, at_hash)`, or
     /// `… (typ at+jwt)` when the header declares it.
     pub fn line(&self) -> String {

@@ -15,6 +15,7 @@ pub mod man;
 pub mod oauth;
 pub mod remote;
 pub mod sd;
+pub mod sd_verify;
 pub mod sign;
 pub mod token_kind;
 pub mod ui;

@@ -180,7 +180,11 @@ pub fn disclosures_json(ds: &[Disclosure]) -> Value {
 }
 
 /// Each Disclosure as the claim it reveals: JSON Pointer → value (decode and verify).
-fn revealed_lines(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure], st: Style) -> Vec<String> {
+pub(super) fn revealed_lines(
+    revealed: &[sd_jwt::Revealed],
+    disclosures: &[Disclosure],
+    st: Style,
+) -> Vec<String> {
     revealed
         .iter()
         .filter_map(|r| {
@@ -195,7 +199,7 @@ fn revealed_lines(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure], st:
 }
 
 /// The same for `--json`: `{"pointer", "name" (absent for an array element), "value", "salt"}`.
-fn revealed_json(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure]) -> Value {
+pub(super) fn revealed_json(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure]) -> Value {
     Value::Array(
         revealed
             .iter()
@@ -319,152 +323,4 @@ pub fn decode(
     } else {
         exit::INVALID
     })
-}
-
-/// `jwtkit verify` of an SD-JWT: one core call ([`jwtkit::jwt::verify_local`] with a
-/// validation that expects an SD-JWT): the Issuer-signed JWT with the keys and allowlist as for
-/// any JWT, the Disclosures, the claim checks on the processed claims, then the Key Binding JWT
-/// (required with `--kb-aud`/`--kb-nonce`).
-pub fn verify(
-    args: &crate::cli::VerifyArgs,
-    st: Style,
-    text: &str,
-    notes: Vec<String>,
-    now: i64,
-) -> Result<u8, Failure> {
-    let limits = Limits::default();
-    let sd = sd_jwt::SdJwt::parse(text, &limits)?;
-    let unverified = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
-    let (keys, remote_issuer, discovery_algs) = super::verify::gather_keys(args, &unverified, &limits)?;
-    let algs = super::verify::signature_allowlist(args, &keys.set, discovery_algs)?;
-    let kb = match (&args.kb_aud, &args.kb_nonce) {
-        (Some(aud), Some(nonce)) => sd_jwt::KeyBinding::required(aud.clone(), nonce.clone()),
-        _ => sd_jwt::KeyBinding::optional(),
-    };
-    let validation = super::verify::builder(args, algs, now, remote_issuer.as_deref())?
-        .sd_jwt(kb)
-        .build()
-        .map_err(Failure::Jose)?;
-    let outcome = jwtkit::jwt::verify_local(text, &keys.set, &validation);
-    if let Some(e) = &outcome.error
-        && e.fault() != jwtkit::Fault::Token
-    {
-        return Err(Failure::Jose(e.clone()));
-    }
-    let kind = outcome
-        .header
-        .as_ref()
-        .zip(outcome.claims.as_ref())
-        .map(|(h, c)| jwtkit::token_type::classify(h, c));
-    let result = match (&outcome.error, &outcome.sd_jwt) {
-        (None, Some(d)) => Ok(Shown {
-            header: outcome
-                .header
-                .as_ref()
-                .map(|h| h.as_object().clone())
-                .unwrap_or_default(),
-            claims: outcome
-                .claims
-                .as_ref()
-                .map(|c| c.as_object().clone())
-                .unwrap_or_default(),
-            alg: outcome.alg.map(|a| a.as_str()).unwrap_or_default(),
-            d,
-        }),
-        (Some(e), _) => Err(e.clone()),
-        (None, None) => Err(jwtkit::Error::new(
-            jwtkit::ErrorKind::InvalidConfig,
-            "no SD-JWT outcome",
-        )),
-    };
-    if args.json {
-        let out = match &result {
-            Ok(v) => json!({
-                "valid": true,
-                "alg": v.alg,
-                "header": v.header,
-                "claims": v.claims,
-                "token_type": kind.as_ref().map(output::token_type_json),
-                "sd_jwt": {
-                    "disclosures": revealed_json(&v.d.revealed, &v.d.disclosures),
-                    "undisclosed_digests": v.d.undisclosed,
-                    "sd_alg": v.d.sd_alg.as_str(),
-                    "key_binding": v.d.key_binding.as_ref().map(|k| json!({"alg": k.alg.as_str(), "claims": k.claims.as_object()})),
-                },
-                "warnings": notes,
-            }),
-            Err(e) => json!({
-                "valid": false,
-                "header": unverified.header,
-                "error": e.to_json(),
-                "warnings": notes,
-            }),
-        };
-        output::print_json(&out);
-    } else {
-        output::notes(&notes, st);
-        for s in &keys.sources {
-            errln!("{} {s}", st.dim("key:"));
-        }
-        match &result {
-            Ok(v) => {
-                if let Some(k) = &kind {
-                    outln!("{}       {}", st.bold("Type"), output::token_type_line(k, st));
-                }
-                outln!("{}  {} ({})", st.bold("Signature"), st.green("✓ verified"), v.alg);
-                outln!(
-                    "{}  {} {} presented, {} digest{} withheld",
-                    st.bold("Disclosures"),
-                    st.green("✓"),
-                    v.d.disclosures.len(),
-                    v.d.undisclosed,
-                    if v.d.undisclosed == 1 { "" } else { "s" }
-                );
-                match &v.d.key_binding {
-                    Some(k) => outln!(
-                        "{}  {} ({}, holder key from cnf.jwk)",
-                        st.bold("Key Binding"),
-                        st.green("✓ verified"),
-                        k.alg
-                    ),
-                    None => outln!(
-                        "{}  {}",
-                        st.bold("Key Binding"),
-                        st.dim("none (not required; give --kb-aud and --kb-nonce to require it)")
-                    ),
-                }
-                outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
-                outln!("{}", st.green(&st.bold("VALID")));
-                output::section(
-                    "Header",
-                    &[output::json(&Value::Object(v.header.clone()), st)],
-                    st,
-                );
-                output::section(
-                    "Payload (with the Disclosures applied)",
-                    &[output::json(&Value::Object(v.claims.clone()), st)],
-                    st,
-                );
-                let lines = revealed_lines(&v.d.revealed, &v.d.disclosures, st);
-                output::section("Disclosed", &lines, st);
-                output::section("Times", &output::times(&v.claims, now, args.time, st), st);
-            }
-            Err(e) => {
-                outln!("{} {}", st.red("✗"), st.red(&e.to_string()));
-                outln!("{}", st.red(&st.bold("INVALID")));
-            }
-        }
-    }
-    Ok(match &result {
-        Ok(_) => exit::OK,
-        Err(e) => exit::code_for(e.kind()),
-    })
-}
-
-/// A verified SD-JWT, as `verify` shows it.
-struct Shown<'o> {
-    header: jwtkit::json::Object,
-    claims: jwtkit::json::Object,
-    alg: &'static str,
-    d: &'o sd_jwt::Disclosed,
 }

@@ -104,27 +104,27 @@ impl KindArgs {
 pub struct Kind {
     /// What it is.
     pub found: Classification,
-    /// The confusion warning, when a `--typ`/`--profile` names another kind.
+    /// The `typ` `--typ`/`--profile` expects.
+    expected_typ: Option<String>,
+    /// The confusion warning, when that `typ` names another kind.
     pub confusion: Option<String>,
 }
 
 impl Kind {
-    /// Classify `header`/`claims` (the verified ones when the signature verified, else the
+    /// `found` (from the verified header and claims when the signature verified, else the
     /// unverified token's) against the expected `typ`.
     pub fn of(found: Option<Classification>, expected_typ: Option<&str>) -> Option<Kind> {
         let found = found?;
-        let confusion = expected_typ
-            .and_then(token_type::kind_of_typ)
-            .and_then(|k| token_type::confusion(&found, k));
-        Some(Kind { found, confusion })
+        let confusion = expected_typ.and_then(|t| found.confusion_with(t));
+        Some(Kind {
+            found,
+            expected_typ: expected_typ.map(str::to_owned),
+            confusion,
+        })
     }
 
     /// `{"kind", "name", "declared", "reason", "confusion"}` for `--json`.
     pub fn to_json(&self) -> Value {
-        let mut v = self.found.to_json();
-        if let Some(m) = v.as_object_mut() {
-            m.insert("confusion".into(), self.confusion.clone().into());
-        }
-        v
+        self.found.to_json_against(self.expected_typ.as_deref())
     }
 }

@@ -93,7 +93,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let extracted = input::token(args.token.token.as_deref())?;
     let token = extracted.token.as_str();
     if jwtkit::sd_jwt::SdJwt::looks_like(token) {
-        return super::sd::verify(args, st, token, extracted.notes.clone(), now);
+        return super::sd_verify::verify(args, st, token, extracted.notes.clone(), now);
     }
     let limits = Limits::default();
     let unverified = decode_unverified(token, &limits);

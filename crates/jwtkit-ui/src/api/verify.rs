@@ -15,7 +15,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use jwtkit::jwt::ValidationBuilder;
+use jwtkit::jwt::{Outcome, ValidationBuilder};
 use jwtkit::sd_jwt::{KeyBinding, SdJwt};
 use jwtkit::{AlgSet, Error, ErrorKind, JwsAlg, Validation, token_type};
 
@@ -191,38 +191,7 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
 
     // One core call: signature, then claims, in the core's order; the outcome keeps them apart.
     let outcome = jwtkit::jwt::verify_local(token, keys, &validation);
-    let (signature, claims, diagnosis) = match (&outcome.error, outcome.alg) {
-        (error, Some(alg)) if outcome.signature_verified() => {
-            let key = outcome.key().map(jwtkit::Key::label);
-            let signature = json!({"verified": true, "alg": alg, "key": key});
-            let mut notes = Vec::new();
-            if validation.audiences().is_empty() {
-                notes.push("aud not checked: no expected audience given");
-            }
-            let claims = json!({
-                "valid": error.is_none(),
-                "error": error.as_ref().map(Error::to_json),
-                "failed_at": error.as_ref().map(|e| e.check().name()),
-                "notes": notes,
-            });
-            (signature, claims, Value::Null)
-        }
-        (error, _) => {
-            let e = error.clone().unwrap_or_else(Error::bad_signature);
-            let d = jwtkit::diagnose::explain(
-                super::decode::issuer_jwt(token),
-                keys,
-                &validation,
-                loaded.secret.as_slice(),
-            );
-            let headline = match e.kind() {
-                ErrorKind::BadSignature => "invalid_signature",
-                _ => "not_verified",
-            };
-            let signature = json!({"verified": false, "result": headline, "error": e.to_json()});
-            (signature, Value::Null, d.to_json())
-        }
-    };
+    let (signature, claims, diagnosis) = stages(&outcome, &validation, token, &loaded);
     let verified = signature.get("verified") == Some(&Value::Bool(true));
     let valid = verified && claims.get("valid") == Some(&Value::Bool(true));
     let mut findings = Vec::new();
@@ -233,16 +202,7 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
         (Some(h), Some(c)) if outcome.signature_verified() => Some(token_type::classify(h, c)),
         _ => token_type::classify_unverified(&unverified),
     };
-    let token_type = found.map(|found| {
-        let confusion = non_empty(&req.typ)
-            .and_then(token_type::kind_of_typ)
-            .and_then(|k| token_type::confusion(&found, k));
-        let mut v = found.to_json();
-        if let Some(m) = v.as_object_mut() {
-            m.insert("confusion".into(), confusion.into());
-        }
-        v
-    });
+    let token_type = found.map(|f| f.to_json_against(non_empty(&req.typ)));
     let sd_jwt = is_sd_jwt.then(|| super::sd_jwt::verify_view(&outcome));
     let command = super::command::verify(token, &req, &loaded, algs_from == "caller");
     ok(json!({
@@ -262,4 +222,46 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
         "command": command.join(" "),
         "command_multiline": command.join(" \\\n  "),
     }))
+}
+
+/// The signature stage and the claims stage of the outcome, as the page shows them; when the
+/// signature did not verify, the library's diagnosis of why.
+fn stages(
+    outcome: &Outcome<'_>,
+    validation: &Validation,
+    token: &str,
+    loaded: &Loaded,
+) -> (Value, Value, Value) {
+    match (&outcome.error, outcome.alg) {
+        (error, Some(alg)) if outcome.signature_verified() => {
+            let key = outcome.key().map(jwtkit::Key::label);
+            let signature = json!({"verified": true, "alg": alg, "key": key});
+            let mut notes = Vec::new();
+            if validation.audiences().is_empty() {
+                notes.push("aud not checked: no expected audience given");
+            }
+            let claims = json!({
+                "valid": error.is_none(),
+                "error": error.as_ref().map(Error::to_json),
+                "failed_at": error.as_ref().map(|e| e.check().name()),
+                "notes": notes,
+            });
+            (signature, claims, Value::Null)
+        }
+        (error, _) => {
+            let e = error.clone().unwrap_or_else(Error::bad_signature);
+            let d = jwtkit::diagnose::explain(
+                super::decode::issuer_jwt(token),
+                &loaded.set,
+                validation,
+                loaded.secret.as_slice(),
+            );
+            let headline = match e.kind() {
+                ErrorKind::BadSignature => "invalid_signature",
+                _ => "not_verified",
+            };
+            let signature = json!({"verified": false, "result": headline, "error": e.to_json()});
+            (signature, Value::Null, d.to_json())
+        }
+    }
 }

@@ -28,7 +28,8 @@
 //!     .now(1_700_000_010)
 //!     .dpop_proof(DpopProofCheck::new("GET", "https://api.example/orders").access_token("AT"))
 //!     .build()?;
-//! let outcome = jwtkit::jwt::verify_local(&proof, &JwkSet::default(), &v);
+//! let no_keys = JwkSet::default(); // the proof carries its key
+//! let outcome = jwtkit::jwt::verify_local(&proof, &no_keys, &v);
 //! assert!(outcome.is_valid(), "{:?}", outcome.error);
 //! assert_eq!(outcome.dpop.unwrap().jkt, key.to_public().unwrap().thumbprint().to_string());
 //! # Ok::<(), jwtkit::Error>(())

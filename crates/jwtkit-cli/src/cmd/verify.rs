@@ -74,16 +74,6 @@ pub fn builder(
     Ok(b.ignore_audience(args.ignore_aud))
 }
 
-/// [`builder`], built.
-pub fn validation(
-    args: &VerifyArgs,
-    algs: AlgSet,
-    now: i64,
-    issuer: Option<&str>,
-) -> Result<Validation, Failure> {
-    builder(args, algs, now, issuer)?.build().map_err(Failure::Jose)
-}
-
 /// `jwtkit verify`: gather the inputs (token, keys, allowlist, validation), make one core call
 /// ([`jwtkit::jwt::verify_local`]), render its outcome (`--json` or text). An SD-JWT
 /// (`sd::verify`) and a JWE (`verify_jwe`) are gathered and rendered by their own modules,
@@ -115,7 +105,9 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         None => {
             let (keys, remote_issuer, discovery_algs) = gather_keys(args, &unverified, &limits)?;
             let algs = signature_allowlist(args, &keys.set, discovery_algs)?;
-            let validation = validation(args, algs, now, remote_issuer.as_deref())?;
+            let validation = builder(args, algs, now, remote_issuer.as_deref())?
+                .build()
+                .map_err(Failure::Jose)?;
             (keys, validation)
         }
     };

@@ -45,7 +45,9 @@ impl Inputs {
         } else {
             lists.jws
         };
-        let validation = super::verify::validation(args, sig_algs, now, issuer)?;
+        let validation = super::verify::builder(args, sig_algs, now, issuer)?
+            .build()
+            .map_err(Failure::Jose)?;
         Ok(Inputs {
             keys,
             remote,

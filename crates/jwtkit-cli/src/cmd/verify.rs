@@ -98,19 +98,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     // Detached content (RFC 7515 Appendix F): the JWS Payload, supplied separately.
     let detached = args.payload.as_deref().map(input::content).transpose()?;
     let content = detached.as_ref().map(|(bytes, _)| bytes.as_slice());
-    let dpop = args.kind.dpop_check(&unverified)?;
-    let is_dpop = dpop.is_some();
-    let (keys, validation) = match dpop {
-        Some(check) => dpop_inputs(args, now, check)?,
-        None => {
-            let (keys, remote_issuer, discovery_algs) = gather_keys(args, &unverified, &limits)?;
-            let algs = signature_allowlist(args, &keys.set, discovery_algs)?;
-            let validation = builder(args, algs, now, remote_issuer.as_deref())?
-                .build()
-                .map_err(Failure::Jose)?;
-            (keys, validation)
-        }
-    };
+    let (keys, validation, is_dpop) = inputs(args, &unverified, now, &limits)?;
     // The one core call: signature, then (unless --jws) the claims, in the core's order.
     let mut input = Input::new(token);
     if let Some(c) = content {
@@ -125,14 +113,12 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     {
         return Err(Failure::Jose(e.clone()));
     }
+    // Why the signature failed (not for a DPoP proof: it carries its own key).
     let diagnosis = match &outcome.error {
         Some(e)
             if !is_dpop && !outcome.signature_verified() && e.kind() != jwtkit::ErrorKind::ResourceLimit =>
         {
-            Some(match content {
-                Some(c) => diagnose::explain_detached(token, c, &keys.set, &validation, &keys.secrets),
-                None => diagnose::explain(token, &keys.set, &validation, &keys.secrets),
-            })
+            Some(diagnose_signature(token, content, &keys, &validation))
         }
         _ => None,
     };
@@ -170,6 +156,39 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         report.render(&findings, st);
     }
     Ok(report.exit_code())
+}
+
+/// The keys and the validation: for a DPoP proof (`--htm`/`--htu`, or `typ dpop+jwt`) those
+/// of [`dpop_inputs`], else the gathered keys and the flags' checks; and whether it is a proof.
+fn inputs(
+    args: &VerifyArgs,
+    unverified: &Unverified,
+    now: i64,
+    limits: &Limits,
+) -> Result<(LoadedKeys, Validation, bool), Failure> {
+    if let Some(check) = args.kind.dpop_check(unverified)? {
+        let (keys, validation) = dpop_inputs(args, now, check)?;
+        return Ok((keys, validation, true));
+    }
+    let (keys, remote_issuer, discovery_algs) = gather_keys(args, unverified, limits)?;
+    let algs = signature_allowlist(args, &keys.set, discovery_algs)?;
+    let validation = builder(args, algs, now, remote_issuer.as_deref())?
+        .build()
+        .map_err(Failure::Jose)?;
+    Ok((keys, validation, false))
+}
+
+/// The library's diagnosis of a signature that did not verify (keys tried, usual mistakes).
+fn diagnose_signature(
+    token: &str,
+    content: Option<&[u8]>,
+    keys: &LoadedKeys,
+    validation: &Validation,
+) -> Diagnosis {
+    match content {
+        Some(c) => diagnose::explain_detached(token, c, &keys.set, validation, &keys.secrets),
+        None => diagnose::explain(token, &keys.set, validation, &keys.secrets),
+    }
 }
 
 /// A DPoP proof carries its key (`jwk` header, RFC 9449 §4.2): no key is gathered; the

@@ -301,3 +301,65 @@ fn verify_checks_a_dpop_proof_against_the_request() {
         "typ must be \"dpop+jwt\", found \"at+jwt\""
     );
 }
+
+#[test]
+fn a_jwe_is_said_to_be_one_with_the_kind_of_jwt_it_holds() {
+    let env = Env::new();
+    env.run(&[
+        "keygen",
+        "--alg",
+        "RSA-OAEP-256",
+        "--out",
+        "rsa.jwk",
+        "--public-out",
+        "rsa.pub.jwk",
+    ])
+    .code(0);
+    env.run(&["keygen", "--alg", "ES256", "--out", "es.jwk"]).code(0);
+    let jwt = env.sign(
+        &["--alg", "ES256", "--key", "es.jwk"],
+        &[
+            "--typ",
+            "at+jwt",
+            "--exp",
+            "+1h",
+            "--claims",
+            r#"{"scope":"read","aud":"api"}"#,
+        ],
+    );
+    let jwe = env
+        .stdin(&["encrypt", "--key", "rsa.pub.jwk", "--cty", "JWT"], &jwt)
+        .code(0);
+    let jwe = jwe.stdout.trim().to_string();
+    let d = env.run(&["decode", &jwe, "--json"]).code(0).json();
+    assert_eq!(d["token_type"]["kind"], "jwe");
+    let v = env
+        .run(&[
+            "verify", &jwe, "--key", "rsa.jwk", "--key", "es.jwk", "--aud", "api", "--now", NOW, "--json",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(v["token_type"]["kind"], "jwe");
+    assert_eq!(v["token_type"]["nested"]["kind"], "access_token");
+    let h = env
+        .run(&[
+            "verify",
+            &jwe,
+            "--key",
+            "rsa.jwk",
+            "--key",
+            "es.jwk",
+            "--aud",
+            "api",
+            "--now",
+            NOW,
+            "--no-color",
+        ])
+        .code(0);
+    assert!(
+        h.stdout
+            .starts_with("Type       JWE (RFC 7516), encrypted (five segments, cty JWT: a signed JWT inside); inside: OAuth 2.0 access token (RFC 9068) (typ at+jwt)\n"),
+        "{}",
+        h.stdout
+    );
+}

@@ -119,14 +119,42 @@ pub fn verify_jwe(args: &VerifyArgs, st: Style, token: &str, notes: Vec<String>)
         }
     };
     let findings = findings(&v, inputs.verify_keys(), now);
+    let kind = token_type(token, &v, args.kind.typ(args.typ.as_deref()));
     if args.json {
-        output::print_json(&report_json(&v, &inputs, &findings, &warnings));
+        let mut report = report_json(&v, &inputs, &findings, &warnings);
+        report["token_type"] = kind;
+        output::print_json(&report);
     } else {
         output::notes(&warnings, st);
+        if let Some(line) = kind["line"].as_str() {
+            outln!("{}       {}", st.bold("Type"), line);
+        }
         render(&v, &inputs, st);
         render_sections(&v, &findings, now, args, st);
     }
     Ok(exit::OK)
+}
+
+/// What the token is: a JWE, and what it holds (the nested JWT's kind, against the expected
+/// `typ`), for `--json` (`line` is the text line).
+fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Value {
+    let outer = jwtkit::token_type::classify_unverified(&jwtkit::dangerous::decode_unverified(
+        token,
+        &Limits::default(),
+    ));
+    let inner = v
+        .inner
+        .as_ref()
+        .map(|i| jwtkit::token_type::classify(&i.header, &v.claims));
+    let Some(outer) = outer else { return Value::Null };
+    let mut j = outer.to_json();
+    j["nested"] = json!(inner.as_ref().map(|c| c.to_json_against(expected_typ)));
+    j["line"] = match &inner {
+        Some(c) => format!("{}; inside: {}", outer.line(), c.line()),
+        None => outer.line(),
+    }
+    .into();
+    j
 }
 
 /// Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim` (the

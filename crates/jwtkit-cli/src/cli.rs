@@ -176,6 +176,8 @@ pub struct VerifyArgs {
     pub keys: KeyArgs,
     #[command(flatten)]
     pub remote: crate::cmd::remote::RemoteArgs,
+    #[command(flatten)]
+    pub kind: crate::cmd::token_kind::KindArgs,
     /// Allowed algorithm (repeatable). Default: what the key allows (its JWK alg, else its family).
     #[arg(long = "alg", value_name = "ALG")]
     pub algs: Vec<String>,

@@ -110,17 +110,7 @@ pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
         (Some(t), None) if t != "-" => text,
         _ => without_final_line_ending(text),
     };
-    // An SD-JWT (RFC 9901) is kept whole: pasted-text extraction would keep only its JWT.
-    let joined: String = text.split_whitespace().collect();
-    let mut e = if jwtkit::sd_jwt::SdJwt::looks_like(&joined) {
-        jwtkit::paste::Extracted {
-            token: joined,
-            notes: Vec::new(),
-            repairs: jwtkit::paste::whitespace_repairs(&text),
-        }
-    } else {
-        jwtkit::paste::extract(&text)
-    };
+    let mut e = jwtkit::paste::extract(&text);
     if let Some(path) = from_file {
         e.notes.insert(0, format!("read the token from the file {path}"));
     }
@@ -167,6 +157,17 @@ fn strip_one_newline(mut b: Vec<u8>) -> Vec<u8> {
         }
     }
     b
+}
+
+/// A short text given as `TEXT`, `@FILE` or `-` (stdin), white space around it removed (an
+/// access token for `dpop --access-token` or `verify --access-token`).
+pub fn text_arg(spec: &str, what: &str) -> Result<String, Failure> {
+    let bytes = match spec {
+        "-" => read_stdin(&format!("{what} from stdin"))?,
+        p if p.starts_with('@') => read_file(&p[1..])?,
+        t => return Ok(t.to_string()),
+    };
+    Ok(String::from_utf8_lossy(&bytes).trim().to_string())
 }
 
 /// Detached content for `verify --payload`: `@path` (a file), `-` (stdin) or the text itself,

@@ -348,3 +348,14 @@ pub fn print_json(v: &Value) {
         json_text(serde_json::to_string_pretty(v).unwrap_or_else(|_| "{}".into()))
     );
 }
+
+/// What the token is ([`jwtkit::token_type::classify`]), for `--json`.
+pub fn token_type_json(c: &jwtkit::token_type::Classification) -> Value {
+    c.to_json()
+}
+
+/// What the token is, one line: inferred kinds are dimmed (RFC 8725 §3.11: rely on `typ`).
+pub fn token_type_line(c: &jwtkit::token_type::Classification, st: Style) -> String {
+    let line = safe(&c.line()).into_owned();
+    if c.declared { line } else { st.dim(&line) }
+}

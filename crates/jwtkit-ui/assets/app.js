@@ -235,7 +235,29 @@
     encrypted_key: 'Encrypted key', iv: 'IV', ciphertext: 'Ciphertext', tag: 'Tag', extra: 'Extra',
   };
 
-  function paintToken(target, raw, token, badSegments, jwe) {
+  // An SD-JWT: the Issuer-signed JWT as usual, then each `~`-separated Disclosure, then the
+  // Key Binding JWT (the part after the last `~`, when not empty).
+  function paintSdJwt(target, body, badSegments) {
+    const parts = body.split('~');
+    paintJws(target, parts[0], badSegments, false);
+    parts.slice(1).forEach((p, i) => {
+      target.append(el('span', { class: 'seg-tilde', text: '~' }));
+      const last = i === parts.length - 2;
+      if (p) target.append(el('span', { class: last ? 'seg-kb' : 'seg-sd', text: p }));
+    });
+  }
+  function paintJws(target, body, badSegments, jwe) {
+    const parts = body.split('.');
+    parts.forEach((p, i) => {
+      if (i > 0) target.append(el('span', { class: 'seg-dot', text: '.' }));
+      let cls = i < 5 ? 'seg-' + i : 'seg-x';
+      if (!jwe && i > 2) cls = 'seg-x';
+      if (badSegments && badSegments.has(i)) cls += ' seg-bad';
+      target.append(el('span', { class: cls, text: p }));
+    });
+  }
+
+  function paintToken(target, raw, token, badSegments, jwe, sd) {
     clear(target);
     target.classList.toggle('jwe', !!jwe);
     let start = token ? raw.indexOf(token) : -1;
@@ -248,14 +270,8 @@
       after = raw.slice(start + token.length);
     }
     if (before) target.append(el('span', { class: 'seg-outside', text: before }));
-    const parts = body.split('.');
-    parts.forEach((p, i) => {
-      if (i > 0) target.append(el('span', { class: 'seg-dot', text: '.' }));
-      let cls = i < 5 ? 'seg-' + i : 'seg-x';
-      if (!jwe && i > 2) cls = 'seg-x';
-      if (badSegments && badSegments.has(i)) cls += ' seg-bad';
-      target.append(el('span', { class: cls, text: p }));
-    });
+    if (sd) paintSdJwt(target, body, badSegments);
+    else paintJws(target, body, badSegments, jwe);
     if (after) target.append(el('span', { class: 'seg-outside', text: after }));
     // a trailing newline needs a character after it to take up a line
     target.append('\u200b');
@@ -267,7 +283,7 @@
     const sameInput = d && d._raw === raw;
     const bad = new Set();
     if (sameInput) for (const s of d.segments || []) if (!s.ok) bad.add(s.index);
-    paintToken($('token-backdrop'), raw, sameInput ? d.token : null, bad, sameInput && d.form === 'jwe_compact');
+    paintToken($('token-backdrop'), raw, sameInput ? d.token : null, bad, sameInput && d.form === 'jwe_compact', sameInput && d.form === 'sd_jwt');
     syncScroll();
   }
   function syncScroll() {
@@ -362,21 +378,83 @@
       hj.append(el('span', { class: 'placeholder', text: 'The decoded header appears here.' }));
       pj.append(el('span', { class: 'placeholder', text: 'The decoded claims appear here. Hover a claim name for its meaning.' }));
       chip.hidden = true;
+      renderTypeChip(null);
+      renderDisclosures(null);
       renderTimes(null);
       return;
     }
+    renderTypeChip(d.token_type);
+    renderDisclosures(d);
     if (d.header_json) hj.append(renderJson(d.header_json, HEADER_GLOSSARY, null));
     else hj.append(el('span', { class: 'placeholder', text: 'No readable header.' }));
     chip.hidden = !d.alg;
     chip.textContent = d.alg || '';
     chip.className = 'chip' + (d.alg && d.alg.toLowerCase() === 'none' ? ' bad' : '');
     const p = d.payload || {};
-    if (p.type === 'claims') pj.append(renderJson(p.json, GLOSSARY, timeNote(d)));
+    if (p.type === 'claims') pj.append(renderJson(p.json, GLOSSARY, disclosedNote(d, timeNote(d))));
     else if (p.type === 'bytes' && p.text !== undefined) pj.append(el('span', { class: 'j-str', text: p.text }), el('span', { class: 'j-annot', text: '  (' + p.length + ' bytes, not a JSON object)' }));
     else if (p.type === 'bytes') pj.append(el('span', { class: 'placeholder', text: p.length + ' bytes of binary payload (base64url): ' + p.base64url }));
     else if (p.type === 'encrypted') pj.append(el('span', { class: 'placeholder', text: 'Encrypted (JWE): only the header can be read without the recipient\'s key.' }));
     else pj.append(el('span', { class: 'placeholder', text: 'No payload.' }));
     renderTimes(d);
+  }
+
+  // What the token is (RFC 9068 access token, ID token, DPoP proof, SD-JWT, JWE, ...): declared by
+  // its typ, or inferred from its claims (shown in italics: RFC 8725 §3.11 says to rely on typ).
+  function renderTypeChip(t) {
+    const chip = $('type-chip');
+    chip.hidden = !t;
+    if (!t) return;
+    chip.textContent = t.name;
+    chip.title = (t.declared ? 'declared: ' : 'inferred from the claims: ') + t.reason;
+    chip.dataset.kind = t.kind;
+    chip.className = 'chip type-chip' + (t.declared ? '' : ' inferred') + (t.confusion ? ' confused' : '');
+  }
+
+  // A claim an SD-JWT Disclosure revealed gets a note next to it in the payload.
+  function disclosedNote(d, inner) {
+    const byName = {};
+    for (const x of (d.sd_jwt && d.sd_jwt.disclosures) || []) {
+      const top = x.pointer.split('/')[1];
+      if (top !== undefined && !(top in byName)) byName[top] = x;
+    }
+    return (name) => {
+      const t = inner && inner(name);
+      if (t) return t;
+      const x = byName[name];
+      if (!x) return null;
+      const exact = x.pointer === '/' + name;
+      return { text: '// ◆ ' + (exact ? 'disclosed' : 'has disclosed parts') + ' (Disclosure #' + (x.index + 1) + ')', bad: false };
+    };
+  }
+
+  function renderDisclosures(d) {
+    const card = $('disclosures-card');
+    const sd = d && d.sd_jwt;
+    card.hidden = !sd;
+    const tb = clear($('disclosures').querySelector('tbody'));
+    const errs = clear($('disclosures-error'));
+    const kb = clear($('kb-jwt'));
+    if (!sd) return;
+    $('disclosures').classList.toggle('salts', $('show-salts').checked);
+    const n = (sd.disclosures || []).length;
+    $('disclosures-summary').textContent = n + ' of ' + (sd.presented ?? n) + ' Disclosure' + (n === 1 ? '' : 's') + ' applied'
+      + (sd.undisclosed !== undefined ? ' · ' + sd.undisclosed + ' digest' + (sd.undisclosed === 1 ? '' : 's') + ' withheld' : '')
+      + (sd.sd_alg ? ' · ' + sd.sd_alg : '');
+    if (sd.error) errs.append(kindBox(sd.error, 'Disclosures'));
+    for (const x of sd.disclosures || []) {
+      tb.append(el('tr', { 'data-pointer': x.pointer },
+        el('td', { text: String(x.index + 1) }),
+        el('td', {}, el('code', { text: x.pointer })),
+        el('td', {}, el('code', { text: JSON.stringify(x.value) })),
+        el('td', {}, el('code', { class: 'digest', text: x.digest, title: 'the digest the Issuer-signed JWT lists' })),
+        el('td', { class: 'salt' }, el('code', { text: x.salt }))));
+    }
+    const k = sd.key_binding_jwt;
+    if (k === undefined) return;
+    kb.append(k
+      ? el('div', { 'data-kb': 'present' }, el('b', { text: 'Key Binding JWT: ' }), 'aud ' + JSON.stringify((k.claims || {}).aud) + ', nonce ' + JSON.stringify((k.claims || {}).nonce) + ' (verify checks its signature by the cnf key, sd_hash, iat)')
+      : el('div', { class: 'hint', 'data-kb': 'none', text: 'No Key Binding JWT (the SD-JWT ends with ~): not bound to this presentation.' }));
   }
 
   function renderDecodeStatus(d) {
@@ -388,7 +466,7 @@
     if (!d) return;
     for (const n of d.input_notes || []) notes.append(el('li', { text: n }));
     for (const n of d.notes || []) notes.append(el('li', { text: n }));
-    const form = { jws_compact: 'JWS (signed)', jwe_compact: 'JWE (encrypted)', json: 'JSON serialization', unknown: 'not a token' }[d.form] || d.form;
+    const form = { jws_compact: 'JWS (signed)', jwe_compact: 'JWE (encrypted)', json: 'JSON serialization', sd_jwt: 'SD-JWT (selective disclosure)', unknown: 'not a token' }[d.form] || d.form;
     if (!d.errors.length) {
       status.append(el('span', { class: 'badge ok', text: 'well-formed' }), ' ', form + ' · ' + d.token.length + ' characters');
     } else {
@@ -432,6 +510,7 @@
       issuer: v('chk-iss'), audience: v('chk-aud'), subject: v('chk-sub'), typ: v('chk-typ'),
       leeway: v('chk-leeway'), now: v('chk-now'), algorithms: v('chk-algs'),
       strict: $('chk-strict').checked,
+      kb_audience: v('chk-kb-aud'), kb_nonce: v('chk-kb-nonce'),
     };
   }
 
@@ -466,6 +545,7 @@
     }
     if (sig.verified) {
       box.append(banner('ok', 'verified', '✓', 'Signature verified', sig.alg + ' · ' + (sig.key || '') + ' · ' + keyDesc));
+      renderSdVerify(box, r.sd_jwt);
       const c = r.claims;
       if (c.valid) {
         box.append(el('div', { class: 'result-line', 'data-claims': 'valid' }, el('span', { class: 'badge ok', text: 'claims valid' }), ' ',
@@ -486,6 +566,7 @@
       box.append(banner(invalid ? 'bad' : 'warn', sig.result, invalid ? '✗' : '!', invalid ? 'Invalid signature' : 'Not verified', keyDesc));
       box.append(kindBox(sig.error));
     }
+    renderVerifyType(box, r.token_type);
     const d = r.diagnosis;
     if (d && (d.hints.length || d.attempts.length)) {
       const diag = el('div', { class: 'diagnosis', id: 'diagnosis' }, el('h3', { text: 'Diagnosis' }));
@@ -504,6 +585,46 @@
         diag.append(t);
       }
       box.append(diag);
+    }
+  }
+
+  // The SD-JWT stages of the one verification: the Disclosures against their digests, then the
+  // Key Binding JWT.
+  function renderSdVerify(box, sd) {
+    if (!sd) return;
+    const n = (sd.disclosures || []).length;
+    if (sd.failed_at === 'SD-JWT disclosures') {
+      box.append(el('div', { class: 'result-line', 'data-disclosures': 'rejected' }, el('span', { class: 'badge bad', text: 'disclosures rejected' })));
+      return;
+    }
+    box.append(el('div', { class: 'result-line', 'data-disclosures': 'verified' }, el('span', { class: 'badge ok', text: 'disclosures ✓' }), ' ',
+      n + ' Disclosure' + (n === 1 ? '' : 's') + ' match their digests (' + (sd.sd_alg || 'sha-256') + '), ' + (sd.undisclosed || 0) + ' withheld'));
+    if (sd.failed_at === 'SD-JWT key binding') {
+      box.append(el('div', { class: 'result-line', 'data-kb': 'rejected' }, el('span', { class: 'badge bad', text: 'key binding rejected' })));
+    } else if (sd.key_binding) {
+      box.append(el('div', { class: 'result-line', 'data-kb': 'verified' }, el('span', { class: 'badge ok', text: 'key binding ✓' }), ' ',
+        'Key Binding JWT (' + sd.key_binding.alg + ') signed by the holder key in cnf, for aud ' + JSON.stringify(sd.key_binding.claims.aud)));
+    } else if (!sd.failed_at) {
+      box.append(el('div', { class: 'result-line hint', 'data-kb': 'none', text: 'no Key Binding JWT: give the expected audience and nonce to require one' }));
+    }
+  }
+
+  function renderVerifyType(box, t) {
+    if (!t) return;
+    box.append(el('div', { class: 'result-line', 'data-token-type': t.kind }, el('span', { class: 'badge', text: 'type' }), ' ',
+      t.name + (t.declared ? ' (' + t.reason + ')' : ' (by its claims: ' + t.reason + ')')));
+    if (t.confusion) box.append(el('div', { class: 'result-line confusion', 'data-confusion': t.kind, text: '⚠ ' + t.confusion }));
+  }
+
+  async function runCrack() {
+    const raw = $('token').value;
+    const out = clear($('crack-result'));
+    if (!raw.trim()) return;
+    try {
+      const r = await api('crack', { token: raw });
+      out.append(el('span', { class: 'badge ' + (r.cracked ? 'bad' : r.hmac ? 'ok' : 'warn'), 'data-cracked': String(r.cracked), text: r.cracked ? 'cracked' : 'not cracked' }), ' ', r.message);
+    } catch (e) {
+      toast('Crack failed: ' + e.message);
     }
   }
 
@@ -680,7 +801,7 @@
   function init() {
     $('origin').textContent = location.host;
     const ta = $('token');
-    ta.addEventListener('input', () => { paintEditor(); decodeSoon(); });
+    ta.addEventListener('input', () => { clear($('crack-result')); paintEditor(); decodeSoon(); });
     ta.addEventListener('scroll', syncScroll);
     $('token-editor').addEventListener('click', () => ta.focus());
     new ResizeObserver(syncScroll).observe(ta);
@@ -696,7 +817,7 @@
     });
 
     for (const r of document.querySelectorAll('input[name="key-kind"]')) r.addEventListener('change', () => { syncKeyKind(); verifySoon(); });
-    for (const id of ['secret', 'key-text', 'chk-iss', 'chk-aud', 'chk-sub', 'chk-typ', 'chk-algs']) $(id).addEventListener('input', verifySoon);
+    for (const id of ['secret', 'key-text', 'chk-iss', 'chk-aud', 'chk-sub', 'chk-typ', 'chk-algs', 'chk-kb-aud', 'chk-kb-nonce']) $(id).addEventListener('input', verifySoon);
     // A URL is fetched when complete (Enter, leaving the field, or the button), not per keystroke.
     $('url').addEventListener('change', verifySoon);
     $('url').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); verifySoon(); } });
@@ -714,6 +835,8 @@
       copy('{\n  "header": ' + (d.header_json || 'null').replace(/\n/g, '\n  ') + ',\n  "payload": ' + payload.replace(/\n/g, '\n  ') + '\n}', 'decoded JSON');
     });
     $('copy-command').addEventListener('click', () => copy($('command').textContent, 'command'));
+    $('crack').addEventListener('click', runCrack);
+    $('show-salts').addEventListener('change', () => $('disclosures').classList.toggle('salts', $('show-salts').checked));
 
     // tabs: click and arrow keys
     $('tab-decode').addEventListener('click', () => setMode('decode'));

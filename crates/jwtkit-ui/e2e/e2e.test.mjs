@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -442,6 +443,85 @@ test('API POSTs from another origin get 403 (CSRF)', async () => {
   assert.equal(blocked, 'blocked');
   const csp = consoleErrors.splice(errorsBefore);
   assert.ok(csp.some((e) => /Content Security Policy/.test(e) && /connect-src/.test(e)), csp.join('\n'));
+});
+
+// ------------------------------------------------------------ token kinds
+const RFC9901 = JSON.parse(fs.readFileSync(new URL('../../jwtkit/tests/data/rfc9901.json', import.meta.url), 'utf8'));
+
+test('an SD-JWT pasted is kept whole: its Disclosures are shown next to the claims they reveal', async () => {
+  const sd = RFC9901.section_5_1;
+  // As copied from a terminal: a header name and a line break.
+  await setToken('Authorization: Bearer ' + sd.slice(0, 200) + '\n' + sd.slice(200));
+  await page.waitForFunction(() => document.querySelector('#type-chip').textContent === 'SD-JWT (RFC 9901)');
+  assert.equal(await page.getAttribute('#type-chip', 'data-kind'), 'sd_jwt');
+  assert.match(await page.textContent('#token-status'), /SD-JWT \(selective disclosure\)/);
+  assert.equal(await page.isVisible('#disclosures-card'), true);
+  assert.match(await page.textContent('#disclosures-summary'), /^10 of 10 Disclosures applied · 0 digests withheld · sha-256$/);
+  const rows = await page.$$eval('#disclosures tbody tr', (trs) => trs.map((t) => [t.dataset.pointer, t.children[2].textContent]));
+  assert.equal(rows.length, 10);
+  assert.deepEqual(rows.find((r) => r[0] === '/given_name'), ['/given_name', '"John"']);
+  assert.deepEqual(rows.filter((r) => r[0].startsWith('/nationalities/')).map((r) => r[1]), ['"US"', '"DE"']);
+  // The payload shows the claims with the Disclosures applied, each marked.
+  const payload = await page.innerText('#payload-json');
+  assert.match(payload, /"email": "johndoe@example\.com", +\/\/ ◆ disclosed \(Disclosure #3\)/);
+  assert.match(payload, /"nationalities": \[ +\/\/ ◆ has disclosed parts \(Disclosure #9\)/);
+  assert.doesNotMatch(payload, /"_sd"/);
+  // Salts are hidden until asked for.
+  const saltShown = () => page.$eval('#disclosures tbody tr td.salt', (td) => getComputedStyle(td).display !== 'none');
+  assert.equal(await saltShown(), false);
+  await page.check('#show-salts');
+  assert.equal(await saltShown(), true);
+  await page.uncheck('#show-salts');
+  // The editor draws each Disclosure after its '~'.
+  assert.equal(await page.$$eval('#token-backdrop .seg-sd', (s) => s.length), 10);
+  await shot('20-sd-jwt-decoded.png');
+});
+
+test('verifying the SD-JWT checks its Disclosures in the same call as its signature', async () => {
+  await page.click('input[name="key-kind"][value="key"]');
+  await page.fill('#key-text', JSON.stringify(RFC9901.issuer_public_jwk));
+  await page.click('#checks summary');
+  await page.fill('#chk-now', '1700000000');
+  await page.waitForSelector('#verify-result [data-disclosures="verified"]');
+  assert.match(await page.textContent('#verify-result [data-disclosures="verified"]'), /10 Disclosures match their digests \(sha-256\), 0 withheld/);
+  assert.equal(await page.getAttribute('#verify-result [data-kb]', 'data-kb'), 'none');
+  await page.waitForSelector('#verify-result [data-claims="valid"]');
+  assert.equal(await page.getAttribute('#verify-result [data-token-type]', 'data-token-type'), 'sd_jwt');
+  await shot('21-sd-jwt-verified.png');
+  await page.fill('#chk-now', '');
+});
+
+test('an ID token where an access token is expected is refused, and the page says why', async () => {
+  const id = jwtkit(['sign', '--alg', 'HS256', '--secret', E2E_SECRET, '--exp', '+1h', '--claims',
+    '{"iss":"https://op.example","aud":"app","sub":"u","nonce":"n","at_hash":"h"}']).stdout.trim();
+  await setToken(id);
+  await page.waitForFunction(() => document.querySelector('#type-chip').dataset.kind === 'id_token');
+  assert.match(await page.getAttribute('#type-chip', 'class'), /inferred/);
+  assert.equal(await page.isVisible('#disclosures-card'), false);
+  await page.click('input[name="key-kind"][value="secret"]');
+  await page.uncheck('#secret-b64');
+  await page.fill('#secret', E2E_SECRET);
+  await page.fill('#chk-typ', 'at+jwt');
+  await page.waitForSelector('#verify-result [data-confusion="id_token"]');
+  assert.match(await page.textContent('#verify-result [data-confusion]'), /ID token .* where an OAuth 2\.0 access token \(RFC 9068\) is expected/);
+  await page.waitForSelector('#verify-result [data-claims="bad_type"]');
+  await shot('22-id-token-as-access-token.png');
+  await page.fill('#chk-typ', '');
+});
+
+test('a weak HMAC secret is found by the button, and the secret is not shown', async () => {
+  // Made here: jwtkit sign refuses a well-known secret.
+  const b64u = (x) => Buffer.from(x).toString('base64url');
+  const input = b64u('{"alg":"HS256","typ":"JWT"}') + '.' + b64u('{"sub":"1"}');
+  const weak = input + '.' + crypto.createHmac('sha256', 'your-256-bit-secret').update(input).digest('base64url');
+  await setToken(weak);
+  await page.waitForFunction((t) => document.querySelector('#command').textContent.includes(t.slice(0, 20)), weak);
+  await page.click('#crack');
+  await page.waitForSelector('#crack-result [data-cracked="true"]');
+  const shown = await page.textContent('#crack-result');
+  assert.match(shown, /^cracked cracked: the secret is in the list of well-known weak secrets/);
+  assert.ok(!shown.includes('your-256-bit-secret'), shown);
+  await shot('23-weak-secret-cracked.png');
 });
 
 test('no request left this machine, and the page logged no error', async () => {

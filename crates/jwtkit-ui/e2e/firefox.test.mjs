@@ -147,6 +147,19 @@ test('firefox: Encode (HS256) yields a token that `jwtkit verify` accepts', asyn
   await shot('firefox-04-encode-hs256.png');
 });
 
+test('firefox: an SD-JWT is kept whole, its Disclosures listed with the claims they reveal', async () => {
+  const v = JSON.parse(fs.readFileSync(new URL('../../jwtkit/tests/data/rfc9901.json', import.meta.url), 'utf8'));
+  await page.click('#tab-decode');
+  await fill('#token', v.section_5_1);
+  await page.waitForFunction(() => document.querySelector('#type-chip').textContent === 'SD-JWT (RFC 9901)');
+  const rows = await page.$$eval('#disclosures tbody tr', (trs) => trs.map((t) => t.dataset.pointer));
+  assert.equal(rows.length, 10);
+  assert.ok(rows.includes('/given_name') && rows.includes('/nationalities/1'), rows.join(' '));
+  assert.match(await text("#payload-json"), /"email": "johndoe@example\.com", +\/\/ ◆ disclosed \(Disclosure #3\)/);
+  assert.equal(await page.$$eval('#token-backdrop .seg-sd', (s) => s.length), 10);
+  await shot('firefox-05-sd-jwt.png');
+});
+
 test('firefox: no request left the machine and no console error', () => {
   assert.deepEqual(offHost, []);
   assert.deepEqual(consoleErrors, []);

@@ -5,7 +5,7 @@
 //!
 //! - [`router`] builds the axum [`Router`]: the page's embedded assets ([`assets`]) and a small
 //!   JSON API ([`api`]: `/api/decode`, `/api/verify`, `/api/encode`, `/api/keygen`,
-//!   `/api/findings`, `/api/info`). Tests drive it in-process, without sockets.
+//!   `/api/findings`, `/api/crack`, `/api/info`). Tests drive it in-process, without sockets.
 //! - [`bind`] listens on the loopback address only; [`Bound::serve`] runs the server.
 //! - [`guard`] is the safety net every request goes through: `Host` must be the loopback
 //!   address and port (DNS-rebinding defence), API `POST`s must carry the page's `Origin`

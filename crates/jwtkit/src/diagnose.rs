@@ -145,82 +145,115 @@ fn explain_inner(
     }
     let header = jws.header();
     let Ok(alg) = header.alg() else { return d };
-    let input = jws.signing_input();
-    let sig = jws.signature();
-    let allowed = validation.algorithms();
-    let kid = header.kid();
+    let probe = Probe {
+        alg,
+        kid: header.kid(),
+        input: jws.signing_input(),
+        sig: jws.signature(),
+        keys,
+    };
+    probe.every_key(&mut d);
+    probe.kid_and_allowlist(validation.algorithms(), &mut d);
+    if alg.is_hmac() {
+        probe.hmac_secrets(secrets, &mut d);
+    }
+    probe.ecdsa_der(&mut d);
+    if !d.attempts.iter().any(|a| a.outcome == "verified") {
+        probe.other_algorithm(&mut d);
+    }
+    d
+}
 
-    // 1. The selection verification makes, then every key of the set.
-    let selected = keys.select(kid, alg, KeyOp::Verify).unwrap_or_default();
-    for key in keys.keys().iter().take(16) {
-        let outcome = if key.family() != alg.family() {
-            format!("skipped: {} cannot verify {alg}", key.family())
-        } else if let Err(e) = key.check_use(alg, KeyOp::Verify) {
-            format!("skipped: {}", e.message())
-        } else if !selected.iter().any(|s| std::ptr::eq(*s, key)) && kid.is_some() {
-            match verifies(alg, key, input, sig) {
-                true => "verified (but its kid differs from the token's)".into(),
-                false => "bad_signature (not selected: kid differs)".into(),
+/// One signature tried against the usual mistakes, each a method adding hints to a
+/// [`Diagnosis`].
+struct Probe<'a> {
+    alg: JwsAlg,
+    kid: Option<&'a str>,
+    input: &'a [u8],
+    sig: &'a [u8],
+    keys: &'a JwkSet,
+}
+
+impl Probe<'_> {
+    /// The selection verification makes, then every key of the set (at most 16).
+    fn every_key(&self, d: &mut Diagnosis) {
+        let (alg, kid) = (self.alg, self.kid);
+        let selected = self.keys.select(kid, alg, KeyOp::Verify).unwrap_or_default();
+        for key in self.keys.keys().iter().take(16) {
+            let outcome = if key.family() != alg.family() {
+                format!("skipped: {} cannot verify {alg}", key.family())
+            } else if let Err(e) = key.check_use(alg, KeyOp::Verify) {
+                format!("skipped: {}", e.message())
+            } else if !selected.iter().any(|s| std::ptr::eq(*s, key)) && kid.is_some() {
+                match verifies(alg, key, self.input, self.sig) {
+                    true => "verified (but its kid differs from the token's)".into(),
+                    false => "bad_signature (not selected: kid differs)".into(),
+                }
+            } else {
+                match crate::jwa::sig::verify(alg, key, self.input, self.sig) {
+                    Ok(()) => "verified".into(),
+                    Err(e) => e.kind().as_str().to_string(),
+                }
+            };
+            if outcome.starts_with("verified") && kid.is_some() && key.kid() != kid {
+                d.hint(
+                    "wrong_kid",
+                    format!(
+                        "the signature verifies with {}, but the token names kid {}: the issuer's kid and key are out of sync, or the set is stale",
+                        key.label(),
+                        kid.map(crate::text::quote).unwrap_or_default()
+                    ),
+                );
             }
-        } else {
-            match crate::jwa::sig::verify(alg, key, input, sig) {
-                Ok(()) => "verified".into(),
-                Err(e) => e.kind().as_str().to_string(),
-            }
-        };
-        if outcome.starts_with("verified") && kid.is_some() && key.kid() != kid {
+            d.attempts.push(Attempt {
+                key: key.label(),
+                thumbprint: key.shown_thumbprint().map(str::to_owned),
+                alg: alg.to_string(),
+                outcome,
+            });
+        }
+    }
+
+    /// A `kid` the set does not have; an `alg` the allowlist does not have.
+    fn kid_and_allowlist(&self, allowed: AlgSet, d: &mut Diagnosis) {
+        let keys = self.keys.keys();
+        if let Some(kid) = self.kid
+            && keys.iter().any(|k| k.kid().is_some())
+            && !keys.iter().any(|k| k.kid() == Some(kid))
+        {
             d.hint(
-                "wrong_kid",
+                "kid_not_in_set",
                 format!(
-                    "the signature verifies with {}, but the token names kid {}: the issuer's kid and key are out of sync, or the set is stale",
-                    key.label(),
-                    kid.map(crate::text::quote).unwrap_or_default()
+                    "the token's kid {} is not in the key set (kids present: {}); the issuer may have rotated keys: refresh the JWKS",
+                    crate::text::quote(kid),
+                    self.keys.labels().join(", ")
                 ),
             );
         }
-        d.attempts.push(Attempt {
-            key: key.label(),
-            thumbprint: key.shown_thumbprint().map(str::to_owned),
-            alg: alg.to_string(),
-            outcome,
-        });
-    }
-    if let Some(kid) = kid
-        && keys.keys().iter().any(|k| k.kid().is_some())
-        && !keys.keys().iter().any(|k| k.kid() == Some(kid))
-    {
-        d.hint(
-            "kid_not_in_set",
-            format!(
-                "the token's kid {} is not in the key set (kids present: {}); the issuer may have rotated keys: refresh the JWKS",
-                crate::text::quote(kid),
-                keys.labels().join(", ")
-            ),
-        );
-    }
-    if !allowed.contains(alg) {
-        d.hint(
-            "alg_not_allowed",
-            format!("the token uses {alg}, which is not in the allowed algorithms ({allowed})"),
-        );
+        if !allowed.contains(self.alg) {
+            d.hint(
+                "alg_not_allowed",
+                format!(
+                    "the token uses {}, which is not in the allowed algorithms ({allowed})",
+                    self.alg
+                ),
+            );
+        }
     }
 
-    // 2. HMAC: secret encodings and the public-key-as-secret attack.
-    if alg.is_hmac() {
+    /// HMAC: the secret in another encoding, and the public-key-as-secret attack.
+    fn hmac_secrets(&self, secrets: &[SecretInput], d: &mut Diagnosis) {
+        let alg = self.alg;
         for s in secrets.iter().take(4) {
             for (bytes, id, how) in alternatives(s) {
-                if verifies(alg, &Key::hmac(bytes), input, sig) {
+                if verifies(alg, &Key::hmac(bytes), self.input, self.sig) {
                     d.hint(id, how);
                 }
             }
         }
-        for key in keys
-            .keys()
-            .iter()
-            .filter(|k| k.family() != KeyFamily::Oct)
-            .take(8)
-        {
-            if let Some(form) = public_key_as_secret(alg, key, input, sig) {
+        let public = self.keys.keys().iter().filter(|k| k.family() != KeyFamily::Oct);
+        for key in public.take(8) {
+            if let Some(form) = public_key_as_secret(alg, key, self.input, self.sig) {
                 d.hint(
                     "public_key_as_hmac_secret",
                     format!(
@@ -233,33 +266,40 @@ fn explain_inner(
         }
     }
 
-    // 3. ECDSA signatures in DER.
-    if let KeyFamily::Ec(curve) = alg.family()
-        && sig.first() == Some(&0x30)
-        && let Some(raw) = der::ecdsa_der_to_raw(sig, curve.coordinate_len())
-        && keys.keys().iter().take(8).any(|k| verifies(alg, k, input, &raw))
-    {
-        d.hint(
-            "ecdsa_der_signature",
-            format!(
-                "the signature is ASN.1 DER; JOSE requires raw r‖s of {} bytes (RFC 7518 §3.4): the signer must convert it (the token's signature is otherwise correct)",
-                2 * curve.coordinate_len()
-            ),
-        );
+    /// ECDSA signatures in DER instead of raw r‖s.
+    fn ecdsa_der(&self, d: &mut Diagnosis) {
+        if let KeyFamily::Ec(curve) = self.alg.family()
+            && self.sig.first() == Some(&0x30)
+            && let Some(raw) = der::ecdsa_der_to_raw(self.sig, curve.coordinate_len())
+            && self
+                .keys
+                .keys()
+                .iter()
+                .take(8)
+                .any(|k| verifies(self.alg, k, self.input, &raw))
+        {
+            d.hint(
+                "ecdsa_der_signature",
+                format!(
+                    "the signature is ASN.1 DER; JOSE requires raw r‖s of {} bytes (RFC 7518 §3.4): the signer must convert it (the token's signature is otherwise correct)",
+                    2 * curve.coordinate_len()
+                ),
+            );
+        }
     }
 
-    // 4. Another algorithm of the same family.
-    if !d.attempts.iter().any(|a| a.outcome == "verified") {
+    /// Another algorithm of the same family that verifies: a mislabelled `alg`.
+    fn other_algorithm(&self, d: &mut Diagnosis) {
+        let alg = self.alg;
         // EdDSA and Ed25519 (RFC 9864) name the same signature: not another algorithm.
         let same = |a: JwsAlg| {
             a == alg || (a.family() == alg.family() && matches!(a, JwsAlg::EdDSA | JwsAlg::Ed25519))
         };
         for other in AlgSet::family(alg.family()).iter().filter(|a| !same(*a)) {
+            let keys = self.keys.keys().iter().take(8);
             if let Some(k) = keys
-                .keys()
-                .iter()
-                .take(8)
-                .find(|k| verifies(other, k, input, sig))
+                .into_iter()
+                .find(|k| verifies(other, k, self.input, self.sig))
             {
                 d.hint(
                     "alg_mislabelled",
@@ -271,7 +311,6 @@ fn explain_inner(
             }
         }
     }
-    d
 }
 
 /// The other readings of a secret as the user typed it.

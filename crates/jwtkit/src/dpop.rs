@@ -1,7 +1,9 @@
 //! DPoP proofs, [RFC 9449]: a JWT the client signs per request with a key it holds, binding an
 //! access token (`cnf.jkt`) to that key.
 //!
-//! [`verify_proof`] runs the checks of RFC 9449 §4.3 in order: strict compact JWS → `typ`
+//! A proof is verified through the one pipeline, [`crate::jwt::verify_with`], with a
+//! [`crate::Validation`] that expects one ([`crate::jwt::ValidationBuilder::dpop_proof`] with a
+//! [`DpopProofCheck`]). It runs the checks of RFC 9449 §4.3 in order: strict compact JWS → `typ`
 //! `dpop+jwt` → `alg` asymmetric and in the caller's allowlist → the `jwk` header is a public
 //! asymmetric key → the signature verifies with it → `jti`, `htm`, `htu`, `iat` present and typed
 //! → `htm` and `htu` match the request (`htu` compared without query and fragment, after RFC 3986
@@ -13,62 +15,101 @@
 //!
 //! [`create_proof`] makes one (`jwtkit dpop`), for clients and tests.
 //!
+//! ```
+//! use jwtkit::dpop::{self, DpopProofCheck, NewProof};
+//! use jwtkit::key::KeySpec;
+//! use jwtkit::{JwkSet, JwsAlg, Key, Validation};
+//! let key = Key::generate(KeySpec::for_alg(JwsAlg::ES256))?;
+//! let proof = dpop::create_proof(&key, JwsAlg::ES256, &NewProof {
+//!     method: "GET", url: "https://api.example/orders?page=2", access_token: Some("AT"),
+//!     nonce: None, iat: 1_700_000_000,
+//! })?;
+//! let v = Validation::builder(JwsAlg::ES256)
+//!     .now(1_700_000_010)
+//!     .dpop_proof(DpopProofCheck::new("GET", "https://api.example/orders").access_token("AT"))
+//!     .build()?;
+//! let no_keys = JwkSet::default(); // the proof carries its key
+//! let outcome = jwtkit::jwt::verify_local(&proof, &no_keys, &v);
+//! assert!(outcome.is_valid(), "{:?}", outcome.error);
+//! assert_eq!(outcome.dpop.unwrap().jkt, key.to_public().unwrap().thumbprint().to_string());
+//! # Ok::<(), jwtkit::Error>(())
+//! ```
+//!
 //! [RFC 9449]: https://www.rfc-editor.org/rfc/rfc9449
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::digest;
 use serde_json::Value;
 
+use crate::check::Check;
 use crate::error::{Result, err};
 use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
-use crate::jws::{CompactJws, Header, JwsOptions};
-use crate::jwt::{ClaimValue, Claims};
-use crate::{JwkSet, Key, Limits};
+use crate::jws::{CompactJws, Header, JwsOptions, Keys};
+use crate::jwt::{ClaimValue, Claims, Outcome};
+use crate::{JwkSet, Key, Validation};
 
 /// The `typ` of a DPoP proof (§4.2).
 pub const DPOP_TYP: &str = "dpop+jwt";
 
-/// The request a proof must match.
-#[derive(Clone, Copy, Debug)]
-pub struct DpopRequest<'a> {
-    /// HTTP method, e.g. `GET` (compared case-sensitively, as RFC 9110 methods are).
-    pub method: &'a str,
-    /// The request's absolute URL (`https://api.example/orders?x=1`); query and fragment are
-    /// ignored.
-    pub url: &'a str,
-    /// The access token presented with the proof (`Authorization: DPoP <token>`), if any: the
-    /// proof's `ath` must be its hash.
-    pub access_token: Option<&'a str>,
-    /// The nonce the server gave the client (`DPoP-Nonce`), if it requires one.
-    pub nonce: Option<&'a str>,
+/// The request a DPoP proof must match (RFC 9449 §4.3 steps 8–12), for
+/// [`crate::jwt::ValidationBuilder::dpop_proof`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DpopProofCheck {
+    method: String,
+    url: String,
+    ath: Option<String>,
+    nonce: Option<String>,
+    max_age: Duration,
+    leeway: Duration,
 }
 
-/// How proofs are checked.
-#[derive(Clone, Debug)]
-pub struct DpopOptions {
-    /// Accepted proof algorithms; symmetric ones are never accepted whatever this says.
-    pub algorithms: AlgSet,
-    /// How old `iat` may be. Default 5 minutes.
-    pub max_age: Duration,
-    /// Clock skew allowed for an `iat` in the future. Default 5 seconds.
-    pub leeway: Duration,
-    /// The current time, seconds since the epoch.
-    pub now: i64,
-    /// Input limits.
-    pub limits: Limits,
-}
-
-impl DpopOptions {
-    /// Options accepting every asymmetric algorithm jwtkit supports, at `now`.
-    pub fn new(now: i64) -> DpopOptions {
-        DpopOptions {
-            algorithms: asymmetric(AlgSet::all()),
+impl DpopProofCheck {
+    /// A proof for `method` (e.g. `GET`, compared case-sensitively as RFC 9110 methods are) and
+    /// the request's absolute `url` (query and fragment ignored). Defaults: no access token (no
+    /// `ath` required), no server nonce, `iat` at most 5 minutes old and 5 seconds in the future.
+    pub fn new(method: impl Into<String>, url: impl Into<String>) -> DpopProofCheck {
+        DpopProofCheck {
+            method: method.into(),
+            url: url.into(),
+            ath: None,
+            nonce: None,
             max_age: Duration::from_secs(300),
             leeway: Duration::from_secs(5),
-            now,
-            limits: Limits::default(),
         }
+    }
+
+    /// The access token presented with the proof (`Authorization: DPoP <token>`): the proof's
+    /// `ath` must be [`access_token_hash`] of it.
+    pub fn access_token(self, token: &str) -> DpopProofCheck {
+        self.ath(access_token_hash(token))
+    }
+
+    /// The expected `ath` itself (base64url SHA-256 of the access token, §4.2), when only the
+    /// hash is at hand.
+    pub fn ath(mut self, ath: impl Into<String>) -> DpopProofCheck {
+        self.ath = Some(ath.into());
+        self
+    }
+
+    /// The nonce the server gave the client (`DPoP-Nonce`, §8): the proof must carry it, else
+    /// `dpop_nonce_required`.
+    pub fn nonce(mut self, nonce: impl Into<String>) -> DpopProofCheck {
+        self.nonce = Some(nonce.into());
+        self
+    }
+
+    /// How old `iat` may be. Default 5 minutes.
+    pub fn max_age(mut self, max_age: Duration) -> DpopProofCheck {
+        self.max_age = max_age;
+        self
+    }
+
+    /// Clock skew allowed for an `iat` in the future. Default 5 seconds.
+    pub fn leeway(mut self, leeway: Duration) -> DpopProofCheck {
+        self.leeway = leeway;
+        self
     }
 }
 
@@ -76,7 +117,26 @@ fn asymmetric(set: AlgSet) -> AlgSet {
     set.iter().filter(|a| !a.is_hmac()).collect()
 }
 
-/// A proof that passed every check of [`verify_proof`].
+/// The DPoP stage of [`crate::jwt::verify_with`]: the whole of RFC 9449 §4.3 for `proof`, as an
+/// [`Outcome`] whose key set is the proof's own `jwk` and whose `dpop` is set when it verified.
+pub(crate) fn verify_stage<'k>(proof: &str, check: &DpopProofCheck, validation: &Validation) -> Outcome<'k> {
+    match verify_proof(proof, check, validation) {
+        Ok((v, key)) => Outcome {
+            header: Some(v.header.clone()),
+            alg: Some(v.alg),
+            keys: Some(Keys::Shared(Arc::new(JwkSet::from_keys(vec![key])))),
+            key_index: Some(0),
+            payload: None,
+            claims: Some(v.claims.clone()),
+            sd_jwt: None,
+            dpop: Some(v),
+            error: None,
+        },
+        Err(e) => Outcome::failed(e.at(Check::DpopProof)),
+    }
+}
+
+/// A proof that passed every check of RFC 9449 §4.3 ([`crate::jwt::Outcome::dpop`]).
 #[derive(Debug)]
 pub struct VerifiedProof {
     /// The proof's JWS Protected Header (with its `jwk`).
@@ -93,15 +153,17 @@ pub struct VerifiedProof {
     pub iat: i64,
 }
 
-/// Check a DPoP proof against the request (RFC 9449 §4.3).
+/// Check a DPoP proof against the request (RFC 9449 §4.3); the verified proof and its key.
 ///
 /// # Errors
 /// `bad_dpop_proof` for every check of §4.3 (the message says which), `dpop_nonce_required`
 /// when the server requires a nonce and the proof has none or another one (answer
 /// `use_dpop_nonce` with a fresh `DPoP-Nonce`), `alg_not_allowed`, `alg_none`,
 /// `unsupported_alg`, `bad_signature`, and the parse errors of [`CompactJws::parse`].
-pub fn verify_proof(proof: &str, req: &DpopRequest<'_>, opts: &DpopOptions) -> Result<VerifiedProof> {
-    let jws = CompactJws::parse(proof, &opts.limits)?;
+fn verify_proof(proof: &str, req: &DpopProofCheck, validation: &Validation) -> Result<(VerifiedProof, Key)> {
+    let limits = validation.limits();
+    let now = validation.now();
+    let jws = CompactJws::parse(proof, limits)?;
     let header = jws.header();
     if !crate::token_type::typ_is(header, DPOP_TYP) {
         return Err(bad(format!(
@@ -123,8 +185,8 @@ pub fn verify_proof(proof: &str, req: &DpopRequest<'_>, opts: &DpopOptions) -> R
         return Err(bad("the header's jwk must be a public asymmetric key".into()));
     }
     let jkt = key.thumbprint().to_string();
-    let mut jws_opts = JwsOptions::new(asymmetric(opts.algorithms));
-    jws_opts.limits = opts.limits;
+    let mut jws_opts = JwsOptions::new(asymmetric(validation.algorithms()));
+    jws_opts.limits = *limits;
     let set = JwkSet::from_keys(vec![key]);
     let alg = crate::jws::check_header(jws.header(), &jws_opts)?;
     crate::jws::check_key_signature(&jws, &set, alg).map_err(|e| match e.kind() {
@@ -134,7 +196,7 @@ pub fn verify_proof(proof: &str, req: &DpopRequest<'_>, opts: &DpopOptions) -> R
         _ => e,
     })?;
     let (header, payload) = jws.into_parts();
-    let claims = Claims::new(crate::json::parse_object(&payload, &opts.limits)?);
+    let claims = Claims::new(crate::json::parse_object(&payload, limits)?);
     let string = |name: &str| match claims.get(name) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         Some(_) => Err(bad(format!("{name} must be a non-empty string"))),
@@ -153,24 +215,24 @@ pub fn verify_proof(proof: &str, req: &DpopRequest<'_>, opts: &DpopOptions) -> R
     if htm != req.method {
         return Err(bad(format!("htm is {htm:?}, the request is {}", req.method)));
     }
-    let want = normalize_htu(req.url)
+    let want = normalize_htu(&req.url)
         .map_err(|_| err!(InvalidConfig, "the request URL {:?} is not absolute", req.url))?;
     if normalize_htu(&htu).ok().as_deref() != Some(want.as_str()) {
         return Err(bad(format!("htu {htu:?} is not the request URL {want:?}")));
     }
-    let leeway = i64::try_from(opts.leeway.as_secs()).unwrap_or(i64::MAX);
-    let max_age = i64::try_from(opts.max_age.as_secs()).unwrap_or(i64::MAX);
-    if iat > opts.now.saturating_add(leeway) {
-        return Err(bad(format!("iat is {}s in the future", iat - opts.now)));
+    let leeway = i64::try_from(req.leeway.as_secs()).unwrap_or(i64::MAX);
+    let max_age = i64::try_from(req.max_age.as_secs()).unwrap_or(i64::MAX);
+    if iat > now.saturating_add(leeway) {
+        return Err(bad(format!("iat is {}s in the future", iat.saturating_sub(now))));
     }
-    if iat < opts.now.saturating_sub(max_age).saturating_sub(leeway) {
+    if iat < now.saturating_sub(max_age).saturating_sub(leeway) {
         return Err(bad(format!(
             "iat is {}s old, over the {}s window: make a new proof for each request",
-            opts.now - iat,
-            opts.max_age.as_secs()
+            now.saturating_sub(iat),
+            req.max_age.as_secs()
         )));
     }
-    if let Some(nonce) = req.nonce {
+    if let Some(nonce) = &req.nonce {
         match claims.get("nonce") {
             Some(Value::String(n)) if n == nonce => {}
             _ => {
@@ -181,23 +243,31 @@ pub fn verify_proof(proof: &str, req: &DpopRequest<'_>, opts: &DpopOptions) -> R
             }
         }
     }
-    match (req.access_token, claims.get("ath")) {
-        (Some(token), Some(Value::String(ath))) => {
-            if *ath != access_token_hash(token) {
+    match (&req.ath, claims.get("ath")) {
+        (Some(want), Some(Value::String(ath))) => {
+            if ath != want {
                 return Err(bad("ath is not the hash of the access token presented".into()));
             }
         }
         (Some(_), _) => return Err(bad("the proof has no ath for the access token presented".into())),
         (None, _) => {}
     }
-    Ok(VerifiedProof {
-        header,
-        claims,
-        alg,
-        jkt,
-        jti,
-        iat,
-    })
+    let key = set
+        .into_keys()
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad("the header has no jwk".into()))?;
+    Ok((
+        VerifiedProof {
+            header,
+            claims,
+            alg,
+            jkt,
+            jti,
+            iat,
+        },
+        key,
+    ))
 }
 
 /// The access token's `cnf.jkt` must be the proof key's thumbprint (RFC 9449 §6.1).

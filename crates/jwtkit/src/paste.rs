@@ -2,6 +2,9 @@
 //! breaks from a terminal or an e-mail. Used by the CLI and the debugger, never by the gateway
 //! (which parses strictly).
 //!
+//! An SD-JWT (RFC 9901 §4, `<JWT>~<Disclosure>~…~[<KB-JWT>]`) is kept whole, `~` segments
+//! included.
+//!
 //! Every change made to the input is reported as a note, so the user knows what was stripped.
 //! Characters that make a token invalid (`=`, `+`, `/`) are kept, so strict parsing still
 //! reports them.
@@ -204,7 +207,17 @@ fn around(input: &str, within: &str, kept: &str, kind: RepairKind, out: &mut Vec
 }
 
 fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/')
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+' | '/' | '~')
+}
+
+/// A compact JWS or JWE (2 or 4 dots), or an SD-JWT (a compact JWS followed by `~`).
+fn token_shaped(run: &str) -> bool {
+    let dots = run.matches('.').count();
+    if run.contains('~') {
+        crate::sd_jwt::SdJwt::looks_like(run)
+    } else {
+        dots == 2 || dots == 4
+    }
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -293,9 +306,7 @@ fn extract_noting(input: &str) -> Extracted {
     if s.chars().all(|c| is_token_char(c) || c.is_whitespace()) {
         let removed = s.chars().filter(|c| c.is_whitespace()).count();
         let joined: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        let dots = joined.matches('.').count();
-        let whole =
-            !s.contains(char::is_whitespace) || (joined.starts_with("eyJ") && (dots == 2 || dots == 4));
+        let whole = !s.contains(char::is_whitespace) || (joined.starts_with("eyJ") && token_shaped(&joined));
         if removed > 0 && whole {
             notes.push(format!(
                 "removed {removed} whitespace character{} or line break{} inside the token",
@@ -326,8 +337,7 @@ fn extract_noting(input: &str) -> Extracted {
             Some(i) if !run.starts_with("eyJ") => run.get(i + 1..).unwrap_or(run),
             _ => run,
         };
-        let dots = run.matches('.').count();
-        if !(dots == 2 || dots == 4) {
+        if !token_shaped(run) {
             continue;
         }
         let looks_jose = run.starts_with("eyJ");
@@ -500,6 +510,36 @@ mod tests {
                 ("surrounding_whitespace", 4, 1)
             ]
         );
+    }
+
+    #[test]
+    fn sd_jwts_are_kept_whole_with_their_disclosures() {
+        let sd = format!("{T}~WyJzYWx0IiwiZ2l2ZW5fbmFtZSIsIkpvaG4iXQ~");
+        assert_eq!(
+            extract(&sd),
+            Extracted {
+                token: sd.clone(),
+                notes: vec![],
+                repairs: vec![]
+            }
+        );
+        let kb = format!("{sd}{T}");
+        assert_eq!(extract(&format!("Bearer {kb}")).token, kb);
+        let wrapped = format!("{}\n{}", &sd[..50], &sd[50..]);
+        let e = extract(&wrapped);
+        assert_eq!(e.token, sd);
+        assert_eq!(
+            e.notes,
+            ["removed 1 whitespace character or line break inside the token"]
+        );
+        assert_eq!(
+            e.require_exact().map(|_| ()).map_err(|e| e.kind()),
+            Err(crate::ErrorKind::Malformed)
+        );
+        let curl = format!("curl -H 'Authorization: Bearer {kb}' https://verifier.example/present");
+        assert_eq!(extract(&curl).token, kb);
+        // A plain token next to a '~' in prose is still found alone.
+        assert_eq!(extract(&format!("see ~/notes: {T}")).token, T);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub enum TokenKind {
     /// A refresh token that happens to be a JWT (Keycloak's `typ: Refresh`): never a credential
     /// for an API.
     RefreshToken,
+    /// A JWE (RFC 7516): encrypted, what it holds is known only after decryption.
+    Jwe,
     /// A JWT with nothing more specific to say.
     Jwt,
 }
@@ -54,6 +56,7 @@ impl TokenKind {
             TokenKind::SdJwt => "sd_jwt",
             TokenKind::ClientAssertion => "client_assertion",
             TokenKind::RefreshToken => "refresh_token",
+            TokenKind::Jwe => "jwe",
             TokenKind::Jwt => "jwt",
         }
     }
@@ -71,6 +74,7 @@ impl TokenKind {
             TokenKind::SdJwt => "SD-JWT (RFC 9901)",
             TokenKind::ClientAssertion => "JWT client assertion (RFC 7523)",
             TokenKind::RefreshToken => "refresh token",
+            TokenKind::Jwe => "JWE (RFC 7516), encrypted",
             TokenKind::Jwt => "JWT",
         }
     }
@@ -88,10 +92,53 @@ pub struct Classification {
     pub reason: String,
 }
 
+impl Classification {
+    /// The `--json` / debugger form: `{"kind": "id_token", "name": "OpenID Connect ID token",
+    /// "declared": false, "reason": "nonce, at_hash"}`.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "kind": self.kind.as_str(),
+            "name": self.kind.describe(),
+            "declared": self.declared,
+            "reason": self.reason,
+        })
+    }
+
+    /// [`confusion`] with the kind `expected_typ` names (`at+jwt` → an access token), if any.
+    pub fn confusion_with(&self, expected_typ: &str) -> Option<String> {
+        confusion(self, kind_of_typ(expected_typ)?)
+    }
+
+    /// [`Classification::to_json`] plus `"confusion"`: [`Classification::confusion_with`] the
+    /// `typ` the caller expects (null without one), as `verify --json` and the debugger answer.
+    pub fn to_json_against(&self, expected_typ: Option<&str>) -> Value {
+        let mut v = self.to_json();
+        if let Some(m) = v.as_object_mut() {
+            let why = expected_typ.and_then(|t| self.confusion_with(t));
+            m.insert("confusion".into(), why.into());
+        }
+        v
+    }
+
+    /// One line for people: `OpenID Connect ID token (by its claims: nonce, at_hash)`, or
+    /// `… (typ at+jwt)` when the header declares it.
+    pub fn line(&self) -> String {
+        if self.declared || self.kind == TokenKind::Jwt {
+            format!("{} ({})", self.kind.describe(), self.reason)
+        } else {
+            format!("{} (by its claims: {})", self.kind.describe(), self.reason)
+        }
+    }
+}
+
 /// The media type in `typ`, lower case, without `application/` (RFC 7515 §4.1.9).
 fn media_type(header: &Header) -> Option<String> {
-    let t = header.typ()?.to_ascii_lowercase();
-    Some(t.strip_prefix("application/").map(str::to_string).unwrap_or(t))
+    header.typ().map(media_type_of)
+}
+
+fn media_type_of(typ: &str) -> String {
+    let t = typ.to_ascii_lowercase();
+    t.strip_prefix("application/").map(str::to_string).unwrap_or(t)
 }
 
 /// Whether the header's `typ` is `expected` (e.g. `dpop+jwt`): case-insensitive, with or without
@@ -102,32 +149,50 @@ pub(crate) fn typ_is(header: &Header, expected: &str) -> bool {
 
 /// Say what the token is from its JWS Protected Header and claims.
 pub fn classify(header: &Header, claims: &Claims) -> Classification {
+    classify_parts(header.typ(), claims.as_object())
+}
+
+/// Say what a decoded, unverified token is ([`crate::dangerous::decode_unverified`]): a JWE
+/// (its content is encrypted, so only that), or [`classify`] of its header's `typ` and its
+/// claims; `None` when the header or the claims did not decode.
+pub fn classify_unverified(u: &crate::dangerous::Unverified) -> Option<Classification> {
+    let header = u.header.as_ref()?;
+    let typ = header.get("typ").and_then(Value::as_str);
+    if matches!(u.payload, crate::dangerous::Payload::Encrypted) {
+        let nested = header
+            .get("cty")
+            .and_then(Value::as_str)
+            .is_some_and(|c| c.eq_ignore_ascii_case("jwt"));
+        return Some(Classification {
+            kind: TokenKind::Jwe,
+            declared: true,
+            reason: if nested {
+                "five segments, cty JWT: a signed JWT inside".into()
+            } else {
+                "five segments: encrypted content".into()
+            },
+        });
+    }
+    Some(classify_parts(typ, u.claims()?))
+}
+
+fn classify_parts(typ: Option<&str>, claims: &crate::json::Object) -> Classification {
     let declared = |kind, t: &str| Classification {
         kind,
         declared: true,
         reason: format!("typ {t}"),
     };
-    if let Some(t) = media_type(header) {
-        let kind = match t.as_str() {
-            "at+jwt" => Some(TokenKind::AccessToken),
-            "logout+jwt" => Some(TokenKind::LogoutToken),
-            "dpop+jwt" => Some(TokenKind::DpopProof),
-            "kb+jwt" => Some(TokenKind::KeyBindingJwt),
-            "secevent+jwt" => Some(TokenKind::SecurityEvent),
-            "dc+sd-jwt" | "vc+sd-jwt" => Some(TokenKind::SdJwtVc),
-            t if t.ends_with("+sd-jwt") || t == "sd-jwt" => Some(TokenKind::SdJwt),
-            _ => None,
-        };
-        if let Some(kind) = kind {
-            return declared(kind, &t);
-        }
+    if let Some(t) = typ.map(media_type_of)
+        && let Some(kind) = kind_of_typ(&t)
+    {
+        return declared(kind, &t);
     }
     let inferred = |kind, reason: &str| Classification {
         kind,
         declared: false,
         reason: reason.to_string(),
     };
-    let has = |name: &str| claims.contains(name);
+    let has = |name: &str| claims.contains_key(name);
     if let Some(Value::Object(events)) = claims.get("events") {
         if events.contains_key("http://schemas.openid.net/event/backchannel-logout") {
             return inferred(TokenKind::LogoutToken, "a back-channel logout event");
@@ -185,7 +250,7 @@ pub fn classify(header: &Header, claims: &Claims) -> Classification {
     {
         return inferred(TokenKind::ClientAssertion, "iss equals sub, with jti and aud");
     }
-    inferred(TokenKind::Jwt, "no typ and no distinctive claims")
+    inferred(TokenKind::Jwt, "no typ naming a kind, no distinctive claims")
 }
 
 /// Why a token of this classification must not be accepted where `expected` is, or `None` when
@@ -221,6 +286,31 @@ pub fn confusion(found: &Classification, expected: TokenKind) -> Option<String> 
             expected.describe()
         )
     })
+}
+
+/// The kind a `typ` value names, when it names one of [`classify`]'s declared kinds
+/// (`at+jwt`, `application/at+jwt`, `dpop+jwt`, …); a plain `JWT` names none.
+pub fn kind_of_typ(typ: &str) -> Option<TokenKind> {
+    let t = typ.to_ascii_lowercase();
+    let t = t.strip_prefix("application/").unwrap_or(&t);
+    Some(match t {
+        "at+jwt" => TokenKind::AccessToken,
+        "logout+jwt" => TokenKind::LogoutToken,
+        "dpop+jwt" => TokenKind::DpopProof,
+        "kb+jwt" => TokenKind::KeyBindingJwt,
+        "secevent+jwt" => TokenKind::SecurityEvent,
+        "dc+sd-jwt" | "vc+sd-jwt" => TokenKind::SdJwtVc,
+        t if t.ends_with("+sd-jwt") || t == "sd-jwt" => TokenKind::SdJwt,
+        _ => return None,
+    })
+}
+
+/// Why a token whose `typ` is not the `expected_typ` the caller requires is the wrong kind of
+/// token ([`confusion`] of its [`classify`] against the kind `expected_typ` names), for the
+/// `bad_type` message; `None` when `expected_typ` names no kind or there is no confusion to
+/// report.
+pub(crate) fn confusion_for_typ(header: &Header, claims: &Claims, expected_typ: &str) -> Option<String> {
+    confusion(&classify(header, claims), kind_of_typ(expected_typ)?)
 }
 
 #[cfg(test)]

@@ -1,12 +1,57 @@
 //! DPoP proofs (RFC 9449): the RFC's own proof as a vector, made-and-checked round trips, and
 //! every check of §4.3 with its exact kind.
 
-use jwtkit::dpop::{self, DpopOptions, DpopRequest, NewProof};
+use jwtkit::dpop::{self, DpopProofCheck, NewProof, VerifiedProof};
 use jwtkit::jws::Signer;
 use jwtkit::jwt::Claims;
 use jwtkit::key::KeySpec;
 use jwtkit::{JwsAlg, Key};
 use serde_json::json;
+
+/// The request a proof must match (shorthand for a [`DpopProofCheck`]).
+#[derive(Clone, Copy)]
+struct DpopRequest<'a> {
+    method: &'a str,
+    url: &'a str,
+    access_token: Option<&'a str>,
+    nonce: Option<&'a str>,
+}
+
+/// The verifier's allowlist and clock.
+struct DpopOptions {
+    algorithms: jwtkit::AlgSet,
+    now: i64,
+}
+
+impl DpopOptions {
+    fn new(now: i64) -> DpopOptions {
+        DpopOptions {
+            algorithms: jwtkit::AlgSet::all(),
+            now,
+        }
+    }
+}
+
+/// The one pipeline (`jwt::verify_local`) with a validation that expects a DPoP proof for `r`.
+fn verify_proof(proof: &str, r: &DpopRequest<'_>, o: &DpopOptions) -> Result<VerifiedProof, jwtkit::Error> {
+    let mut check = DpopProofCheck::new(r.method, r.url);
+    if let Some(t) = r.access_token {
+        check = check.access_token(t);
+    }
+    if let Some(n) = r.nonce {
+        check = check.nonce(n);
+    }
+    let v = jwtkit::Validation::builder(o.algorithms)
+        .now(o.now)
+        .dpop_proof(check)
+        .build()?;
+    let none = jwtkit::JwkSet::default();
+    let out = jwtkit::jwt::verify_local(proof, &none, &v);
+    match out.error {
+        Some(e) => Err(e),
+        None => Ok(out.dpop.expect("a verified proof")),
+    }
+}
 
 /// RFC 9449 §4.1, Figure 3 (ES256), and the thumbprint of its key (§6.1's `cnf.jkt`).
 const RFC9449_PROOF: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg";
@@ -28,7 +73,7 @@ fn kind(e: jwtkit::Error) -> &'static str {
 
 #[test]
 fn rfc9449_section_4_1_proof_verifies_and_binds_by_its_thumbprint() {
-    let v = dpop::verify_proof(
+    let v = verify_proof(
         RFC9449_PROOF,
         &req("POST", "https://server.example.com/token"),
         &DpopOptions::new(RFC9449_IAT + 10),
@@ -58,7 +103,7 @@ fn rfc9449_section_4_1_proof_verifies_and_binds_by_its_thumbprint() {
         "https://server.example.com/token?x=1#f",
         "https://server.example.com/%74oken",
     ] {
-        dpop::verify_proof(RFC9449_PROOF, &req("POST", url), &DpopOptions::new(RFC9449_IAT)).unwrap();
+        verify_proof(RFC9449_PROOF, &req("POST", url), &DpopOptions::new(RFC9449_IAT)).unwrap();
     }
     for (r, why) in [
         (req("GET", "https://server.example.com/token"), "htm"),
@@ -70,14 +115,14 @@ fn rfc9449_section_4_1_proof_verifies_and_binds_by_its_thumbprint() {
         (req("POST", "http://server.example.com/token"), "htu scheme"),
         (req("POST", "https://server.example.com:8443/token"), "htu port"),
     ] {
-        let e = dpop::verify_proof(RFC9449_PROOF, &r, &DpopOptions::new(RFC9449_IAT)).unwrap_err();
+        let e = verify_proof(RFC9449_PROOF, &r, &DpopOptions::new(RFC9449_IAT)).unwrap_err();
         assert_eq!(kind(e), "bad_dpop_proof", "{why}");
     }
     for (now, why) in [
         (RFC9449_IAT + 301 + 5, "stale iat"),
         (RFC9449_IAT - 6, "iat in the future"),
     ] {
-        let e = dpop::verify_proof(
+        let e = verify_proof(
             RFC9449_PROOF,
             &req("POST", "https://server.example.com/token"),
             &DpopOptions::new(now),
@@ -107,7 +152,7 @@ fn proofs_made_and_checked_with_access_token_hash_and_nonce() {
             nonce: Some("n-1"),
         };
         let opts = DpopOptions::new(1_700_000_000);
-        let v = dpop::verify_proof(&proof, &r, &opts).unwrap();
+        let v = verify_proof(&proof, &r, &opts).unwrap();
         assert_eq!(v.jkt, key.to_public().unwrap().thumbprint(), "{alg}");
         assert_eq!(
             v.claims.get("htu").unwrap(),
@@ -119,7 +164,7 @@ fn proofs_made_and_checked_with_access_token_hash_and_nonce() {
             &json!(dpop::access_token_hash(token))
         );
         // Another access token, no access token hash, another nonce, no nonce.
-        let e = dpop::verify_proof(
+        let e = verify_proof(
             &proof,
             &DpopRequest {
                 access_token: Some("other"),
@@ -129,7 +174,7 @@ fn proofs_made_and_checked_with_access_token_hash_and_nonce() {
         )
         .unwrap_err();
         assert_eq!(kind(e), "bad_dpop_proof", "{alg}: ath");
-        let e = dpop::verify_proof(
+        let e = verify_proof(
             &proof,
             &DpopRequest {
                 nonce: Some("n-2"),
@@ -148,7 +193,7 @@ fn proofs_made_and_checked_with_access_token_hash_and_nonce() {
             },
         )
         .unwrap();
-        let e = dpop::verify_proof(&no_ath, &r, &opts).unwrap_err();
+        let e = verify_proof(&no_ath, &r, &opts).unwrap_err();
         assert_eq!(
             kind(e),
             "bad_dpop_proof",
@@ -160,7 +205,7 @@ fn proofs_made_and_checked_with_access_token_hash_and_nonce() {
             ..DpopOptions::new(1_700_000_000)
         };
         assert_eq!(
-            kind(dpop::verify_proof(&proof, &r, &only_es384).unwrap_err()),
+            kind(verify_proof(&proof, &r, &only_es384).unwrap_err()),
             "alg_not_allowed",
             "{alg}"
         );
@@ -184,7 +229,7 @@ fn hostile_proofs_have_exact_kinds() {
         };
     let r = req("GET", "https://a.example/");
     let opts = DpopOptions::new(1_700_000_000);
-    let check = |proof: &str| dpop::verify_proof(proof, &r, &opts).map(|_| ()).map_err(kind);
+    let check = |proof: &str| verify_proof(proof, &r, &opts).map(|_| ()).map_err(kind);
     assert_eq!(
         check(&sign(
             &key,

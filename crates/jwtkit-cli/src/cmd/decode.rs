@@ -46,6 +46,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
     } else {
         NOT_VERIFIED
     };
+    let kind = jwtkit::token_type::classify_unverified(&u);
     if args.json {
         let payload = match &u.payload {
             Payload::Claims(_) => Value::Null,
@@ -58,6 +59,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
         output::print_json(&json!({
             "verified": false,
             "form": form,
+            "token_type": kind.as_ref().map(output::token_type_json),
             "header": u.header,
             "claims": u.claims(),
             "payload": payload,
@@ -72,6 +74,9 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
     }
     output::notes(&notes, st);
     outln!("{} {}", st.bold(form), st.yellow(&format!("— {reminder}")));
+    if let Some(k) = &kind {
+        outln!("{}  {}", st.bold("Type"), output::token_type_line(k, st));
+    }
     if let Some(h) = &u.header {
         output::section("Header", &[output::json(&Value::Object(h.clone()), st)], st);
     }

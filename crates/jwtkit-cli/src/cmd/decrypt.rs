@@ -2,7 +2,7 @@
 //! it shares with the JWE path of `jwtkit verify` (`verify_jwe.rs`).
 
 use clap::Args;
-use jwtkit::dangerous::{Payload, decode_unverified};
+use jwtkit::dangerous::{Payload, Unverified, decode_unverified};
 use jwtkit::jwe::{self, DecryptOptions, Decrypted};
 use jwtkit::{AlgSet, EncAlg, EncSet, Error, JwkSet, JwsAlg, KeyMgmtAlg, KeyMgmtSet, Limits};
 use serde_json::{Value, json};
@@ -106,6 +106,24 @@ pub(super) fn rsa1_5_warning(o: &DecryptOptions, d: Option<&Decrypted>) -> Optio
     })
 }
 
+/// A JWE the core rejected, for `decrypt` and `verify`: `--json` prints `{"valid": false,
+/// "error", "unverified": {"header"}, "warnings"}`, text output the warnings (the caller then
+/// says why in its own words). Returns the token decoded without trust, for that text.
+pub(super) fn rejected(token: &str, e: &Error, warnings: &[String], json: bool, st: Style) -> Unverified {
+    let u = decode_unverified(token, &Limits::default());
+    if json {
+        output::print_json(&json!({
+            "valid": false,
+            "error": e.to_json(),
+            "unverified": {"header": u.header},
+            "warnings": warnings,
+        }));
+    } else {
+        output::notes(warnings, st);
+    }
+    u
+}
+
 pub(super) fn key_json(keys: &JwkSet, i: usize) -> Value {
     json!(
         keys.keys()
@@ -167,16 +185,8 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
         Ok(d) => d,
         Err(e) if e.fault() != jwtkit::Fault::Token => return Err(Failure::Jose(e)),
         Err(e) => {
-            let u = decode_unverified(token, &limits);
-            if args.json {
-                output::print_json(&json!({
-                    "valid": false,
-                    "error": e.to_json(),
-                    "unverified": {"header": u.header},
-                    "warnings": warnings,
-                }));
-            } else {
-                output::notes(&warnings, st);
+            rejected(token, &e, &warnings, args.json, st);
+            if !args.json {
                 errln!("jwtkit: {e}");
             }
             return Ok(exit::code_for(e.kind()));

@@ -62,20 +62,11 @@ pub fn run(a: &DpopArgs, _st: Style) -> Result<u8, Failure> {
     };
     key.check_use(alg, KeyOp::Sign)
         .map_err(|e| Failure::Jose(e).caused_by_inputs())?;
-    let token = match a.access_token.as_deref() {
-        None => None,
-        Some("-") => Some(
-            String::from_utf8_lossy(&input::read_stdin("the access token from stdin")?)
-                .trim()
-                .to_string(),
-        ),
-        Some(p) if p.starts_with('@') => Some(
-            String::from_utf8_lossy(&input::read_file(&p[1..])?)
-                .trim()
-                .to_string(),
-        ),
-        Some(t) => Some(t.to_string()),
-    };
+    let token = a
+        .access_token
+        .as_deref()
+        .map(|spec| input::text_arg(spec, "the access token"))
+        .transpose()?;
     let iat = input::now(a.now.as_deref())?;
     let proof = dpop::create_proof(
         &key,

@@ -180,7 +180,11 @@ pub fn disclosures_json(ds: &[Disclosure]) -> Value {
 }
 
 /// Each Disclosure as the claim it reveals: JSON Pointer → value (decode and verify).
-fn revealed_lines(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure], st: Style) -> Vec<String> {
+pub(super) fn revealed_lines(
+    revealed: &[sd_jwt::Revealed],
+    disclosures: &[Disclosure],
+    st: Style,
+) -> Vec<String> {
     revealed
         .iter()
         .filter_map(|r| {
@@ -195,7 +199,7 @@ fn revealed_lines(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure], st:
 }
 
 /// The same for `--json`: `{"pointer", "name" (absent for an array element), "value", "salt"}`.
-fn revealed_json(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure]) -> Value {
+pub(super) fn revealed_json(revealed: &[sd_jwt::Revealed], disclosures: &[Disclosure]) -> Value {
     Value::Array(
         revealed
             .iter()
@@ -236,10 +240,12 @@ pub fn decode(
         .as_ref()
         .map(|h| jwtkit::lint::token_findings(h, claims.as_ref(), now))
         .unwrap_or_default();
+    let kind = jwtkit::token_type::classify_unverified(&issuer);
     if args.json {
         output::print_json(&json!({
             "verified": false,
             "form": "SD-JWT",
+            "token_type": kind.as_ref().map(output::token_type_json),
             "header": issuer.header,
             "claims": claims,
             "sd_jwt": {
@@ -265,6 +271,9 @@ pub fn decode(
         st.bold("SD-JWT (RFC 9901)"),
         st.yellow(&format!("— {reminder}"))
     );
+    if let Some(k) = &kind {
+        outln!("{}  {}", st.bold("Type"), output::token_type_line(k, st));
+    }
     if let Some(h) = &issuer.header {
         output::section("Header", &[output::json(&Value::Object(h.clone()), st)], st);
     }
@@ -313,119 +322,5 @@ pub fn decode(
         exit::OK
     } else {
         exit::INVALID
-    })
-}
-
-/// `jwtkit verify` of an SD-JWT: one core call ([`sd_jwt::verify`]): the Issuer-signed JWT with
-/// the keys and allowlist as for any JWT, the Disclosures, the claim checks on the processed
-/// claims, then the Key Binding JWT (required with `--kb-aud`/`--kb-nonce`).
-pub fn verify(
-    args: &crate::cli::VerifyArgs,
-    st: Style,
-    text: &str,
-    extracted: &jwtkit::paste::Extracted,
-    now: i64,
-) -> Result<u8, Failure> {
-    let notes = &extracted.notes;
-    let limits = Limits::default();
-    let sd = sd_jwt::SdJwt::parse(text, &limits)?;
-    let unverified = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
-    let (keys, remote_issuer, discovery_algs) = super::verify::gather_keys(args, &unverified, &limits)?;
-    let algs = super::verify::signature_allowlist(args, &keys.set, discovery_algs)?;
-    let validation = super::verify::validation(args, algs, now, remote_issuer.as_deref())?;
-    let kb = match (&args.kb_aud, &args.kb_nonce) {
-        (Some(aud), Some(nonce)) => sd_jwt::KeyBinding::required(aud.clone(), nonce.clone()),
-        _ => sd_jwt::KeyBinding::optional(),
-    };
-    let result = sd_jwt::verify(text, &keys.set, &validation, &kb);
-    if let Err(e) = &result
-        && e.fault() != jwtkit::Fault::Token
-    {
-        return Err(Failure::Jose(e.clone()));
-    }
-    if args.json {
-        let mut out = match &result {
-            Ok(v) => json!({
-                "valid": true,
-                "alg": v.alg.as_str(),
-                "header": v.header.as_object(),
-                "claims": v.claims.as_object(),
-                "sd_jwt": {
-                    "disclosures": revealed_json(&v.revealed, &v.disclosures),
-                    "undisclosed_digests": v.undisclosed,
-                    "sd_alg": v.sd_alg.as_str(),
-                    "key_binding": v.key_binding.as_ref().map(|k| json!({"alg": k.alg.as_str(), "claims": k.claims.as_object()})),
-                },
-                "warnings": notes,
-            }),
-            Err(e) => json!({
-                "valid": false,
-                "header": unverified.header,
-                "error": e.to_json(),
-                "warnings": notes,
-            }),
-        };
-        if !extracted.repairs.is_empty() {
-            out["repaired"] = super::verify::repaired_json(extracted);
-        }
-        output::print_json(&out);
-    } else {
-        output::notes(notes, st);
-        for s in &keys.sources {
-            errln!("{} {s}", st.dim("key:"));
-        }
-        match &result {
-            Ok(v) => {
-                outln!("{}  {} ({})", st.bold("Signature"), st.green("✓ verified"), v.alg);
-                outln!(
-                    "{}  {} {} presented, {} digest{} withheld",
-                    st.bold("Disclosures"),
-                    st.green("✓"),
-                    v.disclosures.len(),
-                    v.undisclosed,
-                    if v.undisclosed == 1 { "" } else { "s" }
-                );
-                match &v.key_binding {
-                    Some(k) => outln!(
-                        "{}  {} ({}, holder key from cnf.jwk)",
-                        st.bold("Key Binding"),
-                        st.green("✓ verified"),
-                        k.alg
-                    ),
-                    None => outln!(
-                        "{}  {}",
-                        st.bold("Key Binding"),
-                        st.dim("none (not required; give --kb-aud and --kb-nonce to require it)")
-                    ),
-                }
-                outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
-                super::verify::valid_verdict(extracted, st);
-                output::section(
-                    "Header",
-                    &[output::json(&Value::Object(v.header.as_object().clone()), st)],
-                    st,
-                );
-                output::section(
-                    "Payload (with the Disclosures applied)",
-                    &[output::json(&Value::Object(v.claims.as_object().clone()), st)],
-                    st,
-                );
-                let lines = revealed_lines(&v.revealed, &v.disclosures, st);
-                output::section("Disclosed", &lines, st);
-                output::section(
-                    "Times",
-                    &output::times(v.claims.as_object(), now, args.time, st),
-                    st,
-                );
-            }
-            Err(e) => {
-                outln!("{} {}", st.red("✗"), st.red(&e.to_string()));
-                outln!("{}", st.red(&st.bold("INVALID")));
-            }
-        }
-    }
-    Ok(match &result {
-        Ok(_) => exit::OK,
-        Err(e) => exit::code_for(e.kind()),
     })
 }

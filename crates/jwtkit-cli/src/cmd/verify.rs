@@ -3,11 +3,13 @@
 
 use jwtkit::dangerous::{Unverified, decode_unverified};
 use jwtkit::diagnose::{self, Diagnosis};
-use jwtkit::jwt::{Input, Outcome, parse_claims};
+use jwtkit::jwt::{Input, Outcome, ValidationBuilder, parse_claims};
 use jwtkit::lint::{self, Finding};
+use jwtkit::token_type;
 use jwtkit::{AlgSet, Error, JwkSet, JwsAlg, Limits, Validation};
 use serde_json::{Value, json};
 
+use super::token_kind::Kind;
 use crate::cli::VerifyArgs;
 use crate::exit::{self, Failure};
 use crate::input::{self, LoadedKeys};
@@ -37,13 +39,14 @@ pub fn allowlist(algs: &[String], keys: &JwkSet) -> Result<AlgSet, Failure> {
     Ok(keys.algorithms())
 }
 
-/// Build the `Validation` from the flags; `issuer` (from `--issuer`) is expected when no `--iss` is given.
-pub fn validation(
+/// The `Validation` of the flags, to finish (an SD-JWT or DPoP expectation added) or build;
+/// `issuer` (from `--issuer`) is expected when no `--iss` is given.
+pub fn builder(
     args: &VerifyArgs,
     algs: AlgSet,
     now: i64,
     issuer: Option<&str>,
-) -> Result<Validation, Failure> {
+) -> Result<ValidationBuilder, Failure> {
     let mut b = Validation::builder(algs)
         .now(now)
         .leeway(input::duration("--leeway", &args.leeway)?);
@@ -62,18 +65,19 @@ pub fn validation(
     if let Some(s) = &args.sub {
         b = b.subject(s);
     }
-    if let Some(t) = &args.typ {
+    if let Some(t) = args.kind.typ(args.typ.as_deref()) {
         b = b.typ(t);
     }
     for r in &args.required {
         b = b.require(r);
     }
-    b = b.ignore_audience(args.ignore_aud);
-    b.build().map_err(Failure::Jose)
+    Ok(b.ignore_audience(args.ignore_aud))
 }
 
 /// `jwtkit verify`: gather the inputs (token, keys, allowlist, validation), make one core call
-/// ([`jwtkit::jwt::verify_local`]), render its outcome (`--json` or text).
+/// ([`jwtkit::jwt::verify_local`]), render its outcome (`--json` or text). An SD-JWT
+/// (`sd::verify`) and a JWE (`verify_jwe`) are gathered and rendered by their own modules,
+/// with one core call each too.
 pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
     let extracted = input::token(args.token.token.as_deref())?;
@@ -83,7 +87,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     }
     let token = extracted.token.as_str();
     if jwtkit::sd_jwt::SdJwt::looks_like(token) {
-        return super::sd::verify(args, st, token, &extracted, now);
+        return super::sd_verify::verify(args, st, token, &extracted, now);
     }
     let limits = Limits::default();
     let unverified = decode_unverified(token, &limits);
@@ -98,9 +102,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     // Detached content (RFC 7515 Appendix F): the JWS Payload, supplied separately.
     let detached = args.payload.as_deref().map(input::content).transpose()?;
     let content = detached.as_ref().map(|(bytes, _)| bytes.as_slice());
-    let (keys, remote_issuer, discovery_algs) = gather_keys(args, &unverified, &limits)?;
-    let algs = signature_allowlist(args, &keys.set, discovery_algs)?;
-    let validation = validation(args, algs, now, remote_issuer.as_deref())?;
+    let (keys, validation, is_dpop) = inputs(args, &unverified, now, &limits)?;
     // The one core call: signature, then (unless --jws) the claims, in the core's order.
     let mut input = Input::new(token);
     if !args.strict {
@@ -119,12 +121,12 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     {
         return Err(Failure::Jose(e.clone()));
     }
+    // Why the signature failed (not for a DPoP proof: it carries its own key).
     let diagnosis = match &outcome.error {
-        Some(e) if !outcome.signature_verified() && e.kind() != jwtkit::ErrorKind::ResourceLimit => {
-            Some(match content {
-                Some(c) => diagnose::explain_detached(token, c, &keys.set, &validation, &keys.secrets),
-                None => diagnose::explain(token, &keys.set, &validation, &keys.secrets),
-            })
+        Some(e)
+            if !is_dpop && !outcome.signature_verified() && e.kind() != jwtkit::ErrorKind::ResourceLimit =>
+        {
+            Some(diagnose_signature(token, content, &keys, &validation))
         }
         _ => None,
     };
@@ -132,6 +134,16 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     // With the content supplied, "the payload is empty (detached content …)" is no news.
     let supplied = |n: &&String| detached.is_none() || !n.contains("detached");
     notes.extend(unverified.notes.iter().filter(supplied).cloned());
+    let found = match (&outcome.header, &outcome.claims) {
+        (Some(h), Some(c)) if outcome.signature_verified() => Some(token_type::classify(h, c)),
+        _ => token_type::classify_unverified(&unverified),
+    };
+    let kind = Kind::of(found, args.kind.typ(args.typ.as_deref()));
+    if let Some(why) = kind.as_ref().and_then(|k| k.confusion.as_ref())
+        && outcome.error.as_ref().map(Error::kind) != Some(jwtkit::ErrorKind::BadType)
+    {
+        notes.push(why.clone());
+    }
     let report = Report {
         args,
         now,
@@ -143,6 +155,8 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         diagnosis,
         notes,
         extracted: &extracted,
+        kind,
+        is_dpop,
     };
     let findings = report.findings();
     if args.json {
@@ -151,6 +165,73 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         report.render(&findings, st);
     }
     Ok(report.exit_code())
+}
+
+/// The keys and the validation: for a DPoP proof (`--htm`/`--htu`, or `typ dpop+jwt`) those
+/// of [`dpop_inputs`], else the gathered keys and the flags' checks; and whether it is a proof.
+fn inputs(
+    args: &VerifyArgs,
+    unverified: &Unverified,
+    now: i64,
+    limits: &Limits,
+) -> Result<(LoadedKeys, Validation, bool), Failure> {
+    if let Some(check) = args.kind.dpop_check(unverified)? {
+        let (keys, validation) = dpop_inputs(args, now, check)?;
+        return Ok((keys, validation, true));
+    }
+    let (keys, remote_issuer, discovery_algs) = gather_keys(args, unverified, limits)?;
+    let algs = signature_allowlist(args, &keys.set, discovery_algs)?;
+    let validation = builder(args, algs, now, remote_issuer.as_deref())?
+        .build()
+        .map_err(Failure::Jose)?;
+    Ok((keys, validation, false))
+}
+
+/// The library's diagnosis of a signature that did not verify (keys tried, usual mistakes).
+fn diagnose_signature(
+    token: &str,
+    content: Option<&[u8]>,
+    keys: &LoadedKeys,
+    validation: &Validation,
+) -> Diagnosis {
+    match content {
+        Some(c) => diagnose::explain_detached(token, c, &keys.set, validation, &keys.secrets),
+        None => diagnose::explain(token, &keys.set, validation, &keys.secrets),
+    }
+}
+
+/// A DPoP proof carries its key (`jwk` header, RFC 9449 §4.2): no key is gathered; the
+/// allowlist is `--alg`, else every asymmetric algorithm (the core never accepts an HMAC proof).
+fn dpop_inputs(
+    args: &VerifyArgs,
+    now: i64,
+    check: jwtkit::dpop::DpopProofCheck,
+) -> Result<(LoadedKeys, Validation), Failure> {
+    if args.keys.secret.is_some()
+        || !args.keys.key.is_empty()
+        || args.remote.jwks.is_some()
+        || args.remote.issuer.is_some()
+    {
+        return Err(Failure::Usage(
+            "a DPoP proof is verified with the public key in its own jwk header: give no --key, --secret, --jwks or --issuer"
+                .into(),
+        ));
+    }
+    let algs = if args.algs.is_empty() {
+        AlgSet::all()
+    } else {
+        allowlist(&args.algs, &JwkSet::default())?
+    };
+    let keys = LoadedKeys {
+        set: JwkSet::default(),
+        secrets: Vec::new(),
+        sources: vec!["the proof's own jwk header (RFC 9449 §4.2)".into()],
+    };
+    let validation = builder(args, algs, now, None)?
+        .dpop_proof(check)
+        .build()
+        .map_err(Failure::Jose)?;
+    Ok((keys, validation))
 }
 
 /// The keys: from `--jwks`/`--issuer` (or an allowlisted `jku`/`x5u`), else `--secret`/`--key`;
@@ -243,6 +324,10 @@ struct Report<'a> {
     notes: Vec<String>,
     /// The input as given and what was repaired to find the token in it.
     extracted: &'a jwtkit::paste::Extracted,
+    /// What the token is, and the confusion warning.
+    kind: Option<Kind>,
+    /// Checked as a DPoP proof (`--htm`/`--htu`).
+    is_dpop: bool,
 }
 
 impl Report<'_> {
@@ -309,6 +394,13 @@ impl Report<'_> {
         m.insert("warnings".into(), json!(self.notes));
         if !self.extracted.repairs.is_empty() {
             m.insert("repaired".into(), repaired_json(self.extracted));
+        }
+        m.insert("token_type".into(), json!(self.kind.as_ref().map(Kind::to_json)));
+        if let Some(p) = &outcome.dpop {
+            m.insert(
+                "dpop".into(),
+                json!({"jkt": p.jkt, "jti": p.jti, "iat": p.iat, "htm": p.claims.get("htm"), "htu": p.claims.get("htu")}),
+            );
         }
         if let Some((bytes, from)) = self.detached {
             m.insert(
@@ -390,6 +482,16 @@ impl Report<'_> {
     /// `Signature`, `Payload` (detached), `Claims` and the verdict, one line each.
     fn render_stages(&self, st: Style) {
         let outcome = &self.outcome;
+        if let Some(k) = &self.kind {
+            outln!(
+                "{}       {}",
+                st.bold("Type"),
+                output::token_type_line(&k.found, st)
+            );
+        }
+        if self.is_dpop {
+            return self.render_dpop(st);
+        }
         match (signature_error(outcome), outcome.alg) {
             (None, Some(alg)) => {
                 let key = outcome.key().map(|k| k.label()).unwrap_or_default();
@@ -465,6 +567,54 @@ pub(crate) fn repaired_json(extracted: &jwtkit::paste::Extracted) -> Value {
         .iter()
         .map(jwtkit::paste::Repair::to_json)
         .collect()
+}
+
+impl Report<'_> {
+    /// A DPoP proof's stages: RFC 9449 §4.3 as one, then the key it binds to (`cnf.jkt`).
+    fn render_dpop(&self, st: Style) {
+        let outcome = &self.outcome;
+        match (&outcome.dpop, &outcome.error) {
+            (Some(p), None) => {
+                let key = outcome.key().map(|k| k.label()).unwrap_or_default();
+                outln!(
+                    "{}  {} {}",
+                    st.bold("DPoP proof"),
+                    st.green("✓ verified"),
+                    st.dim(&format!(
+                        "({} with its jwk {key}; htm, htu, iat{}{} match the request)",
+                        p.alg,
+                        if p.claims.get("ath").is_some() {
+                            ", ath"
+                        } else {
+                            ""
+                        },
+                        if self.args.kind.dpop_nonce.is_some() {
+                            ", nonce"
+                        } else {
+                            ""
+                        },
+                    ))
+                );
+                outln!(
+                    "{}         {} {}",
+                    st.bold("jkt"),
+                    p.jkt,
+                    st.dim("(the cnf.jkt an access token bound to this key carries; remember jti until iat + window)")
+                );
+            }
+            (_, e) => outln!(
+                "{}  {} {}",
+                st.bold("DPoP proof"),
+                st.red("✗"),
+                st.red(&e.as_ref().map(Error::to_string).unwrap_or_default())
+            ),
+        }
+        if outcome.is_valid() {
+            valid_verdict(self.extracted, st);
+        } else {
+            outln!("{}", st.red(&st.bold("INVALID")));
+        }
+    }
 }
 
 /// The error of the signature stage (steps 1–8), if the signature did not verify.

@@ -2,16 +2,79 @@
 //! allowlists, the validation), make one core call ([`jwtkit::jwe::decrypt_then_verify`]:
 //! decrypt, verify the nested JWT, validate its claims), render the result.
 
-use jwtkit::dangerous::decode_unverified;
-use jwtkit::jwe;
-use jwtkit::{AlgSet, JwkSet, Limits, lint};
+use jwtkit::jwe::{self, DecryptOptions, NestedVerified};
+use jwtkit::lint::{self, Finding};
+use jwtkit::{AlgSet, JwkSet, Limits, Validation};
 use serde_json::{Value, json};
 
-use super::decrypt::{allowlists, decrypt_options, jwe_json, key_json, rsa1_5_warning};
+use super::decrypt::{allowlists, decrypt_options, jwe_json, key_json, rejected, rsa1_5_warning};
 use crate::cli::VerifyArgs;
+use crate::cmd::remote::RemoteKeys;
 use crate::exit::{self, Failure};
-use crate::input;
+use crate::input::{self, LoadedKeys};
 use crate::output::{self, Style};
+
+/// What `verify` gathers for a JWE: the keys that decrypt, the keys that verify the nested JWT
+/// (the issuer's JWKS when `--jwks`/`--issuer` is given, else the same keys), and how.
+struct Inputs {
+    keys: LoadedKeys,
+    remote: Option<RemoteKeys>,
+    opts: DecryptOptions,
+    validation: Validation,
+}
+
+impl Inputs {
+    fn gather(args: &VerifyArgs, now: i64) -> Result<Inputs, Failure> {
+        let keys = input::keys(&args.keys, &Limits::default(), None)?;
+        if keys.set.is_empty() {
+            return Err(Failure::Usage(
+                "no key: give --key FILE (the recipient's private key, and the signer's public key) or --secret S".into(),
+            ));
+        }
+        let lists = allowlists(&args.algs, &args.encs)?;
+        let mut opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
+        // Only key management algorithms named: the caller expects an encrypted, unsigned JWT.
+        opts.allow_unsigned_claims = lists.jws.is_empty() && !lists.kw.is_empty();
+        let remote = crate::cmd::remote::load(&args.remote, None, Default::default(), &args.issuers)?;
+        let (verify_keys, issuer, discovery_algs) = match &remote {
+            Some(r) => (&r.loaded.set, r.issuer.as_deref(), r.discovery_algs),
+            None => (&keys.set, None, AlgSet::empty()),
+        };
+        let sig_algs = if lists.jws.is_empty() {
+            nested_allowlist(verify_keys, discovery_algs)?
+        } else {
+            lists.jws
+        };
+        let validation = super::verify::builder(args, sig_algs, now, issuer)?
+            .build()
+            .map_err(Failure::Jose)?;
+        Ok(Inputs {
+            keys,
+            remote,
+            opts,
+            validation,
+        })
+    }
+
+    /// The keys that verify the nested JWT.
+    fn verify_keys(&self) -> &JwkSet {
+        self.remote.as_ref().map_or(&self.keys.set, |r| &r.loaded.set)
+    }
+}
+
+/// The nested JWT's allowlist without `--alg`: its keys' algorithms, narrowed by the provider's
+/// discovery document; every algorithm when the keys say nothing (the key decides then).
+fn nested_allowlist(keys: &JwkSet, discovery_algs: AlgSet) -> Result<AlgSet, Failure> {
+    let mut from_keys = super::verify::allowlist(&[], keys)?;
+    if !discovery_algs.is_empty() {
+        from_keys = from_keys.intersect(discovery_algs);
+    }
+    Ok(if from_keys.is_empty() {
+        AlgSet::all()
+    } else {
+        from_keys
+    })
+}
 
 /// `jwtkit verify` on a JWE: decrypt with the key management and content encryption
 /// allowlists, then verify the nested JWT with the signature allowlist, then the claims.
@@ -22,40 +85,17 @@ pub fn verify_jwe(
     extracted: &jwtkit::paste::Extracted,
 ) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
-    let limits = Limits::default();
-    let keys = input::keys(&args.keys, &limits, None)?;
-    if keys.set.is_empty() {
-        return Err(Failure::Usage(
-            "no key: give --key FILE (the recipient's private key, and the signer's public key) or --secret S".into(),
-        ));
-    }
-    let lists = allowlists(&args.algs, &args.encs)?;
-    let mut opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
-    // Only key management algorithms named: the caller expects an encrypted, unsigned JWT.
-    opts.allow_unsigned_claims = lists.jws.is_empty() && !lists.kw.is_empty();
-    // The nested JWT's keys: the issuer's JWKS (--jwks/--issuer) when given, else --key/--secret.
-    let remote = crate::cmd::remote::load(&args.remote, None, Default::default(), &args.issuers)?;
-    let (verify_keys, remote_issuer, discovery_algs) = match &remote {
-        Some(r) => (&r.loaded.set, r.issuer.as_deref(), r.discovery_algs),
-        None => (&keys.set, None, AlgSet::empty()),
-    };
-    let sig_algs = if lists.jws.is_empty() {
-        let mut from_keys = super::verify::allowlist(&[], verify_keys)?;
-        if !discovery_algs.is_empty() {
-            from_keys = from_keys.intersect(discovery_algs);
-        }
-        if from_keys.is_empty() {
-            AlgSet::all()
-        } else {
-            from_keys
-        }
-    } else {
-        lists.jws
-    };
-    let validation = super::verify::validation(args, sig_algs, now, remote_issuer)?;
-    let result = jwe::decrypt_then_verify(token, &keys.set, &opts, verify_keys, &validation);
+    let inputs = Inputs::gather(args, now)?;
+    // The one core call.
+    let result = jwe::decrypt_then_verify(
+        token,
+        &inputs.keys.set,
+        &inputs.opts,
+        inputs.verify_keys(),
+        &inputs.validation,
+    );
     let mut warnings = extracted.notes.clone();
-    warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok().map(|n| &n.jwe)));
+    warnings.extend(rsa1_5_warning(&inputs.opts, result.as_ref().ok().map(|n| &n.jwe)));
     if let Ok(n) = &result
         && n.inner.is_none()
     {
@@ -68,16 +108,8 @@ pub fn verify_jwe(
         Ok(v) => v,
         Err(e) if e.fault() != jwtkit::Fault::Token => return Err(Failure::Jose(e)),
         Err(e) => {
-            let u = decode_unverified(token, &limits);
-            if args.json {
-                output::print_json(&json!({
-                    "valid": false,
-                    "error": e.to_json(),
-                    "unverified": {"header": u.header},
-                    "warnings": warnings,
-                }));
-            } else {
-                output::notes(&warnings, st);
+            let u = rejected(token, &e, &warnings, args.json, st);
+            if !args.json {
                 outln!("{}  {} {}", st.bold("Token"), st.red("✗"), st.red(&e.to_string()));
                 outln!("{}", st.red(&st.bold("INVALID")));
                 if let Some(h) = &u.header {
@@ -91,12 +123,51 @@ pub fn verify_jwe(
             return Ok(exit::code_for(e.kind()));
         }
     };
-    let header = match &v.inner {
-        Some(i) => i.header.as_object().clone(),
-        None => v.jwe.header.as_object().clone(),
-    };
-    // Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim`
-    // (the claims are encrypted).
+    let findings = findings(&v, inputs.verify_keys(), now);
+    let kind = token_type(token, &v, args.kind.typ(args.typ.as_deref()));
+    if args.json {
+        let mut report = report_json(&v, &inputs, &findings, &warnings);
+        report["token_type"] = kind;
+        if !extracted.repairs.is_empty() {
+            report["repaired"] = super::verify::repaired_json(extracted);
+        }
+        output::print_json(&report);
+    } else {
+        output::notes(&warnings, st);
+        if let Some(line) = kind["line"].as_str() {
+            outln!("{}       {}", st.bold("Type"), line);
+        }
+        render(&v, &inputs, extracted, st);
+        render_sections(&v, &findings, now, args, st);
+    }
+    Ok(exit::OK)
+}
+
+/// What the token is: a JWE, and what it holds (the nested JWT's kind, against the expected
+/// `typ`), for `--json` (`line` is the text line).
+fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Value {
+    let outer = jwtkit::token_type::classify_unverified(&jwtkit::dangerous::decode_unverified(
+        token,
+        &Limits::default(),
+    ));
+    let inner = v
+        .inner
+        .as_ref()
+        .map(|i| jwtkit::token_type::classify(&i.header, &v.claims));
+    let Some(outer) = outer else { return Value::Null };
+    let mut j = outer.to_json();
+    j["nested"] = json!(inner.as_ref().map(|c| c.to_json_against(expected_typ)));
+    j["line"] = match &inner {
+        Some(c) => format!("{}; inside: {}", outer.line(), c.line()),
+        None => outer.line(),
+    }
+    .into();
+    j
+}
+
+/// Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim` (the
+/// claims are encrypted).
+fn findings(v: &NestedVerified, verify_keys: &JwkSet, now: i64) -> Vec<Finding> {
     let mut findings = lint::token_findings(v.jwe.header.as_object(), None, now);
     if let Some(i) = &v.inner {
         findings.extend(
@@ -113,25 +184,31 @@ pub fn verify_jwe(
         );
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    if args.json {
-        let mut out = json!({
-            "valid": true,
-            "alg": v.inner.as_ref().map(|i| i.alg),
-            "key": v.inner.as_ref().map(|i| key_json(verify_keys, i.key_index)),
-            "header": header,
-            "claims": v.claims.as_object(),
-            "jwe": jwe_json(&v.jwe, &keys.set),
-            "error": Value::Null,
-            "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
-            "warnings": warnings,
-        });
-        if !extracted.repairs.is_empty() {
-            out["repaired"] = super::verify::repaired_json(extracted);
-        }
-        output::print_json(&out);
-        return Ok(exit::OK);
-    }
-    output::notes(&warnings, st);
+    findings
+}
+
+/// The `--json` report of a valid nested JWT.
+fn report_json(v: &NestedVerified, inputs: &Inputs, findings: &[Finding], warnings: &[String]) -> Value {
+    let header = match &v.inner {
+        Some(i) => i.header.as_object().clone(),
+        None => v.jwe.header.as_object().clone(),
+    };
+    let verify_keys = inputs.verify_keys();
+    json!({
+        "valid": true,
+        "alg": v.inner.as_ref().map(|i| i.alg),
+        "key": v.inner.as_ref().map(|i| key_json(verify_keys, i.key_index)),
+        "header": header,
+        "claims": v.claims.as_object(),
+        "jwe": jwe_json(&v.jwe, &inputs.keys.set),
+        "error": Value::Null,
+        "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
+        "warnings": warnings,
+    })
+}
+
+/// `Decryption`, `Signature`, `Claims` and the verdict, one line each.
+fn render(v: &NestedVerified, inputs: &Inputs, extracted: &jwtkit::paste::Extracted, st: Style) {
     let label = |set: &JwkSet, i: usize| set.keys().get(i).map(|k| k.label()).unwrap_or_default();
     outln!(
         "{} {} {}",
@@ -141,7 +218,7 @@ pub fn verify_jwe(
             "({} + {} with {})",
             v.jwe.alg,
             v.jwe.enc,
-            label(&keys.set, v.jwe.key_index)
+            label(&inputs.keys.set, v.jwe.key_index)
         ))
     );
     match &v.inner {
@@ -152,7 +229,7 @@ pub fn verify_jwe(
             st.dim(&format!(
                 "({} with {}, nested JWT)",
                 i.alg,
-                label(verify_keys, i.key_index)
+                label(inputs.verify_keys(), i.key_index)
             ))
         ),
         None => outln!(
@@ -163,28 +240,20 @@ pub fn verify_jwe(
     }
     outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
     super::verify::valid_verdict(extracted, st);
-    output::section(
-        "JWE Header",
-        &[output::json(&Value::Object(v.jwe.header.as_object().clone()), st)],
-        st,
-    );
+}
+
+/// The headers, the claims, their times and the findings.
+fn render_sections(v: &NestedVerified, findings: &[Finding], now: i64, args: &VerifyArgs, st: Style) {
+    let object = |o: &jwtkit::json::Object| [output::json(&Value::Object(o.clone()), st)];
+    output::section("JWE Header", &object(v.jwe.header.as_object()), st);
     if let Some(i) = &v.inner {
-        output::section(
-            "JWS Header",
-            &[output::json(&Value::Object(i.header.as_object().clone()), st)],
-            st,
-        );
+        output::section("JWS Header", &object(i.header.as_object()), st);
     }
-    output::section(
-        "Payload",
-        &[output::json(&Value::Object(v.claims.as_object().clone()), st)],
-        st,
-    );
+    output::section("Payload", &object(v.claims.as_object()), st);
     output::section(
         "Times",
         &output::times(v.claims.as_object(), now, args.time, st),
         st,
     );
-    output::section("Findings", &output::findings(&findings, st), st);
-    Ok(exit::OK)
+    output::section("Findings", &output::findings(findings, st), st);
 }

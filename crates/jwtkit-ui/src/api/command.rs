@@ -85,6 +85,10 @@ pub(crate) fn verify(token: &str, req: &VerifyRequest, loaded: &Loaded, explicit
     if let Some(typ) = one(&req.typ) {
         push("--typ", typ);
     }
+    if let (Some(aud), Some(nonce)) = (one(&req.kb_audience), one(&req.kb_nonce)) {
+        push("--kb-aud", aud);
+        push("--kb-nonce", nonce);
+    }
     if let Some(leeway) = one(&req.leeway) {
         push("--leeway", leeway);
     }

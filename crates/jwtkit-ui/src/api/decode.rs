@@ -17,6 +17,7 @@ use jwtkit::dangerous::{Form, Payload, Unverified, decode_unverified};
 use jwtkit::json::Object;
 use jwtkit::jws::Header;
 use jwtkit::jwt::time::{format_relative, format_utc};
+use jwtkit::sd_jwt::SdJwt;
 use jwtkit::{AlgSet, Claims, Detail, JwsAlg, Validation};
 
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
@@ -154,9 +155,28 @@ fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::
 }
 
 /// The decoded view of a token, for the page.
+/// An SD-JWT (RFC 9901) is decoded as its Issuer-signed JWT, with the Disclosures applied to
+/// the payload shown and listed in `sd_jwt`.
 pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st: &State) -> Value {
     let extracted = jwtkit::paste::extract(text);
-    let u = decode_unverified(&extracted.token, &st.limits);
+    let sd = SdJwt::looks_like(&extracted.token).then(|| SdJwt::parse(&extracted.token, &st.limits));
+    let issuer_jwt = match &sd {
+        Some(Ok(sd)) => sd.issuer_jwt.as_str(),
+        _ => extracted.token.as_str(),
+    };
+    let mut u = decode_unverified(issuer_jwt, &st.limits);
+    let kind = jwtkit::token_type::classify_unverified(&u);
+    let sd_view = match &sd {
+        Some(Ok(sd)) => {
+            let (claims, view) = super::sd_jwt::decode_view(sd, &u, &st.limits);
+            if let Some(c) = claims {
+                u.payload = Payload::Claims(c);
+            }
+            view
+        }
+        Some(Err(e)) => json!({"disclosures": [], "error": e.to_json()}),
+        None => Value::Null,
+    };
     let (times, status) = match u.claims() {
         Some(c) => times(u.header.as_ref(), c, now, leeway),
         None => (json!([]), Value::Null),
@@ -169,7 +189,9 @@ pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st:
     json!({
         "token": extracted.token,
         "input_notes": extracted.notes,
-        "form": form_name(u.form),
+        "form": if sd.is_some() { "sd_jwt" } else { form_name(u.form) },
+        "token_type": kind.as_ref().map(jwtkit::token_type::Classification::to_json),
+        "sd_jwt": sd_view,
         "segments": segments(&u),
         "header": u.header,
         "header_json": u.header.as_ref().map(pretty),
@@ -215,7 +237,7 @@ pub(crate) async fn findings(AxState(st): AxState<Arc<State>>, Body(req): Body<F
         Err(e) => return ok(json!({"input_error": {"field": "now", "error": e.to_json()}})),
     };
     let extracted = jwtkit::paste::extract(&req.token);
-    let u = decode_unverified(&extracted.token, &st.limits);
+    let u = decode_unverified(issuer_jwt(&extracted.token), &st.limits);
     let mut all = match &u.header {
         Some(h) => jwtkit::lint::token_findings(h, u.claims(), now),
         None => Vec::new(),
@@ -247,4 +269,41 @@ pub(crate) async fn findings(AxState(st): AxState<Arc<State>>, Body(req): Body<F
         None => {}
     }
     ok(json!({"findings": findings_json(all), "key_error": key_error}))
+}
+
+/// The JWT to read the header and claims of: an SD-JWT's Issuer-signed JWT (the part before
+/// the first `~`), else the token itself.
+pub(crate) fn issuer_jwt(token: &str) -> &str {
+    match token.split_once('~') {
+        Some((jwt, _)) if SdJwt::looks_like(token) => jwt,
+        _ => token,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CrackRequest {
+    token: String,
+}
+
+/// `POST /api/crack`: whether the token's HMAC secret is one of the well-known weak secrets
+/// ([`jwtkit::lint::cracked_secret`]). The answer is the finding only: the page never shows a
+/// secret it did not get from the user, even one from a public list.
+pub(crate) async fn crack(AxState(st): AxState<Arc<State>>, Body(req): Body<CrackRequest>) -> Response {
+    let extracted = jwtkit::paste::extract(&req.token);
+    let token = issuer_jwt(&extracted.token);
+    let hmac = decode_unverified(token, &st.limits)
+        .alg()
+        .and_then(|a| a.parse::<JwsAlg>().ok())
+        .is_some_and(|a| a.is_hmac());
+    let finding = jwtkit::lint::cracked_secret(token, &st.limits);
+    ok(json!({
+        "hmac": hmac,
+        "cracked": finding.is_some(),
+        "finding": finding.as_ref().map(jwtkit::lint::Finding::to_json),
+        "message": match (&finding, hmac) {
+            (Some(_), _) => "cracked: the secret is in the list of well-known weak secrets; anyone can forge tokens with it",
+            (None, true) => "not cracked: the secret is none of the well-known weak secrets (a strong secret cannot be told apart from one this list does not hold)",
+            (None, false) => "only an HMAC-signed token (HS256/384/512) has a secret to crack",
+        },
+    }))
 }

@@ -4,12 +4,13 @@
 //! | endpoint | body | answer |
 //! |---|---|---|
 //! | `GET /api/info` | – | version, whether URL fetching is built in, the server's clock |
-//! | `POST /api/decode` | `{token, now?, leeway?}` | segments, header, payload, times, status, errors, findings |
-//! | `POST /api/verify` | `{token, key, algorithms?, issuer?, audience?, subject?, typ?, leeway?, now?}` | signature and claim results, diagnosis, key findings, an equivalent `jwtkit verify` command |
+//! | `POST /api/decode` | `{token, now?, leeway?}` | segments, header, payload, times, status, errors, findings, `token_type`; for an SD-JWT `form: "sd_jwt"`, the payload with the Disclosures applied and `sd_jwt` (each Disclosure's pointer, name, value, salt, digest; the Key Binding JWT) |
+//! | `POST /api/verify` | `{token, key, algorithms?, issuer?, audience?, subject?, typ?, leeway?, now?, kb_audience?, kb_nonce?}` | signature and claim results, diagnosis, key findings, `token_type` (with `confusion` when `typ` names another kind), for an SD-JWT `sd_jwt` (the Disclosures that matched, the Key Binding JWT; required when `kb_audience` and `kb_nonce` are given), an equivalent `jwtkit verify` command |
 //! | `POST /api/verify` (a JWE, compact or JSON) | the above, plus `decryption_key?`, `encryptions?`; `algorithms` may name JWE key management algorithms | `jwe` (decryption result and JWE header), then the nested JWT's signature and claims |
 //! | `POST /api/encode` | `{header, payload, alg, key, allow_weak_key?}` | the signed token, findings, the public key to verify it |
 //! | `POST /api/keygen` | `{alg}` | a new key for `alg` (PEM and JWK, or a base64url secret) |
 //! | `POST /api/findings` | `{token, key?, now?}` | token and key findings, most severe first |
+//! | `POST /api/crack` | `{token}` | whether an HMAC token's secret is a well-known weak one: the `weak_hmac_secret` finding, never the secret |
 //! | `POST /api/oauth/start`, `/api/oauth/status` | see [`oauth`] | "Get a token": OAuth flows run by this server |
 //!
 //! `key` is `{"type":"secret","value":"…","base64":false}`, `{"type":"key","value":"PEM, JWK
@@ -25,6 +26,7 @@ mod encode;
 mod jwe;
 mod keys;
 pub mod oauth;
+mod sd_jwt;
 mod verify;
 
 use std::sync::Arc;
@@ -49,6 +51,7 @@ pub(crate) fn routes(state: Arc<State>) -> Router {
         .route("/encode", post(encode::encode))
         .route("/keygen", post(encode::keygen))
         .route("/findings", post(decode::findings))
+        .route("/crack", post(decode::crack))
         .with_state(state)
         .merge(oauth::routes())
 }

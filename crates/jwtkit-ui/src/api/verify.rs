@@ -1,6 +1,8 @@
 //! `POST /api/verify`: one core call ([`jwtkit::jwt::verify_local`] with the page's
 //! [`Validation`]) whose outcome says whether the signature verified and whether the claims
 //! passed, and when the signature fails the library's diagnosis ([`jwtkit::diagnose::explain`]).
+//! An SD-JWT goes through the same call, with a validation that expects one: its Disclosures
+//! and Key Binding JWT are stages of the same outcome.
 //!
 //! The algorithm allowlist is the page's explicit choice, or else the key's own algorithms
 //! ([`jwtkit::JwkSet::algorithms`]): never the token's `alg`. Without an expected audience, `aud`
@@ -13,7 +15,9 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use jwtkit::{AlgSet, Error, ErrorKind, JwsAlg, Validation};
+use jwtkit::jwt::{Outcome, ValidationBuilder};
+use jwtkit::sd_jwt::{KeyBinding, SdJwt};
+use jwtkit::{AlgSet, Error, ErrorKind, JwsAlg, Validation, token_type};
 
 use super::keys::{Loaded, UrlKind, summary};
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
@@ -71,6 +75,13 @@ pub(crate) struct VerifyRequest {
     /// repair the paste helper would make is `malformed`, naming the byte offset. Default off.
     #[serde(default)]
     pub(crate) strict: bool,
+    /// SD-JWT: the Key Binding JWT's expected `aud` (with `kb_nonce`: a Key Binding JWT is
+    /// then required, RFC 9901 §7.3).
+    #[serde(default)]
+    pub(crate) kb_audience: Option<String>,
+    /// SD-JWT: the Key Binding JWT's expected `nonce`.
+    #[serde(default)]
+    pub(crate) kb_nonce: Option<String>,
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {
@@ -99,6 +110,15 @@ pub(crate) fn validation(
     algs: AlgSet,
     st: &State,
 ) -> Result<Validation, (&'static str, Error)> {
+    builder(req, algs, st)?.build().map_err(|e| ("algorithms", e))
+}
+
+/// The page's checks as a [`ValidationBuilder`], for [`validation`] or an SD-JWT's.
+fn builder(
+    req: &VerifyRequest,
+    algs: AlgSet,
+    st: &State,
+) -> Result<ValidationBuilder, (&'static str, Error)> {
     let leeway = leeway_from(req.leeway.as_deref()).map_err(|e| ("leeway", e))?;
     let now = now_from(req.now.as_deref()).map_err(|e| ("now", e))?;
     let mut b = Validation::builder(algs)
@@ -128,7 +148,16 @@ pub(crate) fn validation(
     if let Some(typ) = non_empty(&req.typ) {
         b = b.typ(typ);
     }
-    b.build().map_err(|e| ("algorithms", e))
+    Ok(b)
+}
+
+/// The Key Binding JWT an SD-JWT must carry: required for `kb_audience` and `kb_nonce`, else
+/// checked when present.
+fn key_binding(req: &VerifyRequest) -> KeyBinding {
+    match (non_empty(&req.kb_audience), non_empty(&req.kb_nonce)) {
+        (Some(aud), Some(nonce)) => KeyBinding::required(aud, nonce),
+        _ => KeyBinding::optional(),
+    }
 }
 
 pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<VerifyRequest>) -> Response {
@@ -136,10 +165,12 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     // Strict: the core's rule, checked before anything else looks at the token.
     let not_exact = req.strict.then(|| extracted.require_exact().err()).flatten();
     let token = extracted.token.as_str();
-    let unverified = jwtkit::dangerous::decode_unverified(token, &st.limits);
+    // An SD-JWT's key is found by its Issuer-signed JWT's header.
+    let unverified = jwtkit::dangerous::decode_unverified(super::decode::issuer_jwt(token), &st.limits);
     if not_exact.is_none() && matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
         return super::jwe::verify(&st, &req, token, &extracted.notes).await;
     }
+    let is_sd_jwt = SdJwt::looks_like(token);
     let kid = unverified
         .header
         .as_ref()
@@ -153,7 +184,11 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
         Ok(a) => a,
         Err(e) => return input_error("algorithms", &e),
     };
-    let validation = match validation(&req, algs, &st) {
+    let built = builder(&req, algs, &st).and_then(|b| {
+        let b = if is_sd_jwt { b.sd_jwt(key_binding(&req)) } else { b };
+        b.build().map_err(|e| ("algorithms", e))
+    });
+    let validation = match built {
         Ok(v) => v,
         Err((field, e)) => return input_error(field, &e),
     };
@@ -168,32 +203,12 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
         jwtkit::jwt::Input::new(token).json_serialization()
     };
     let outcome = jwtkit::jwt::verify_local(input, keys, &validation);
-    let (signature, claims, diagnosis) = match (not_exact.as_ref().or(outcome.error.as_ref()), outcome.alg) {
-        (Some(e), _) if not_exact.is_some() => {
+    let (signature, claims, diagnosis) = match &not_exact {
+        Some(e) => {
             let signature = json!({"verified": false, "result": "not_verified", "error": e.to_json()});
             (signature, Value::Null, Value::Null)
         }
-        (error, Some(alg)) if outcome.signature_verified() => {
-            let key = outcome.key().map(jwtkit::Key::label);
-            let signature = json!({"verified": true, "alg": alg, "key": key});
-            let mut notes = Vec::new();
-            if validation.audiences().is_empty() {
-                notes.push("aud not checked: no expected audience given");
-            }
-            let claims =
-                json!({"valid": error.is_none(), "error": error.map(Error::to_json), "notes": notes});
-            (signature, claims, Value::Null)
-        }
-        (error, _) => {
-            let e = error.cloned().unwrap_or_else(Error::bad_signature);
-            let d = jwtkit::diagnose::explain(token, keys, &validation, loaded.secret.as_slice());
-            let headline = match e.kind() {
-                ErrorKind::BadSignature => "invalid_signature",
-                _ => "not_verified",
-            };
-            let signature = json!({"verified": false, "result": headline, "error": e.to_json()});
-            (signature, Value::Null, d.to_json())
-        }
+        None => stages(&outcome, &validation, token, &loaded),
     };
     let verified = signature.get("verified") == Some(&Value::Bool(true));
     let valid = verified && claims.get("valid") == Some(&Value::Bool(true));
@@ -201,6 +216,12 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     for k in keys.keys().iter().take(16) {
         findings.extend(jwtkit::lint::key_findings(k, token_alg));
     }
+    let found = match (&outcome.header, &outcome.claims) {
+        (Some(h), Some(c)) if outcome.signature_verified() => Some(token_type::classify(h, c)),
+        _ => token_type::classify_unverified(&unverified),
+    };
+    let token_type = found.map(|f| f.to_json_against(non_empty(&req.typ)));
+    let sd_jwt = is_sd_jwt.then(|| super::sd_jwt::verify_view(&outcome));
     let command = super::command::verify(token, &req, &loaded, algs_from == "caller");
     ok(json!({
         "token": token,
@@ -214,9 +235,53 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
         "signature": signature,
         "claims": claims,
         "valid": valid,
+        "token_type": token_type,
+        "sd_jwt": sd_jwt,
         "diagnosis": diagnosis,
         "findings": findings_json(findings),
         "command": command.join(" "),
         "command_multiline": command.join(" \\\n  "),
     }))
+}
+
+/// The signature stage and the claims stage of the outcome, as the page shows them; when the
+/// signature did not verify, the library's diagnosis of why.
+fn stages(
+    outcome: &Outcome<'_>,
+    validation: &Validation,
+    token: &str,
+    loaded: &Loaded,
+) -> (Value, Value, Value) {
+    match (&outcome.error, outcome.alg) {
+        (error, Some(alg)) if outcome.signature_verified() => {
+            let key = outcome.key().map(jwtkit::Key::label);
+            let signature = json!({"verified": true, "alg": alg, "key": key});
+            let mut notes = Vec::new();
+            if validation.audiences().is_empty() {
+                notes.push("aud not checked: no expected audience given");
+            }
+            let claims = json!({
+                "valid": error.is_none(),
+                "error": error.as_ref().map(Error::to_json),
+                "failed_at": error.as_ref().map(|e| e.check().name()),
+                "notes": notes,
+            });
+            (signature, claims, Value::Null)
+        }
+        (error, _) => {
+            let e = error.clone().unwrap_or_else(Error::bad_signature);
+            let d = jwtkit::diagnose::explain(
+                super::decode::issuer_jwt(token),
+                &loaded.set,
+                validation,
+                loaded.secret.as_slice(),
+            );
+            let headline = match e.kind() {
+                ErrorKind::BadSignature => "invalid_signature",
+                _ => "not_verified",
+            };
+            let signature = json!({"verified": false, "result": headline, "error": e.to_json()});
+            (signature, Value::Null, d.to_json())
+        }
+    }
 }

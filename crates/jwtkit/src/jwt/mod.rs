@@ -5,7 +5,7 @@
 pub(crate) mod claims;
 pub mod time;
 mod validation;
-mod verify;
+pub(crate) mod verify;
 
 pub use crate::jws::{Input, KeySource, Keys};
 pub use claims::{Claim, ClaimValue, Claims};

@@ -11,9 +11,11 @@ use std::time::Duration;
 use super::claims::{self, ClaimValue, Claims, Registered};
 use super::time::{Clock, SystemClock, UnixTime, format_duration, format_relative, format_utc};
 use crate::check::Check;
+use crate::dpop::DpopProofCheck;
 use crate::error::{Error, ErrorKind, Result, err};
 use crate::jwa::AlgSet;
 use crate::jws::{Header, JwsOptions};
+use crate::sd_jwt::KeyBinding;
 use crate::{Detail, Limits};
 
 /// How to validate a JWT: algorithms, key-independent rules, claims.
@@ -29,6 +31,20 @@ pub struct Validation {
     typ: Option<String>,
     required: Vec<String>,
     max_age: Option<Duration>,
+    pub(crate) expected: Expected,
+}
+
+/// What the caller expects to verify, beyond a plain JWT: each adds stages to
+/// [`crate::jwt::verify_with`] ([`crate::manual::validation_order`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Expected {
+    /// A JWS JWT (RFC 7519).
+    #[default]
+    Jwt,
+    /// An SD-JWT (RFC 9901): the Disclosures and the Key Binding JWT after the signature.
+    SdJwt(KeyBinding),
+    /// A DPoP proof (RFC 9449 §4.3) for one request, verified with the key in its `jwk` header.
+    DpopProof(DpopProofCheck),
 }
 
 /// Builder for [`Validation`]; start with [`Validation::builder`].
@@ -64,6 +80,7 @@ impl Validation {
             typ: None,
             required: Vec::new(),
             max_age: None,
+            expected: Expected::Jwt,
         })
     }
 
@@ -265,9 +282,12 @@ impl Validation {
         {
             return Err(err!(
                 BadType,
-                "header typ is {}, expected {}",
+                "header typ is {}, expected {}{}",
                 header.typ().map_or("absent".to_string(), crate::text::quote),
-                crate::text::quote(expected)
+                crate::text::quote(expected),
+                crate::token_type::confusion_for_typ(header, claims, expected)
+                    .map(|why| format!(": {why}"))
+                    .unwrap_or_default()
             )
             .with_detail(mismatch(
                 "typ",
@@ -401,6 +421,28 @@ impl ValidationBuilder {
     /// `crit` extensions the caller understands, replacing the default `["b64"]`.
     pub fn crit(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.0.jws.crit = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Expect an SD-JWT (RFC 9901, `<Issuer-signed JWT>~<Disclosure>~…~[<KB-JWT>]`):
+    /// [`crate::jwt::verify_with`] then checks the Disclosures against their digests
+    /// ([`crate::Check::Disclosures`]) before the claims, and the Key Binding JWT as
+    /// `key_binding` says ([`crate::Check::KeyBinding`]) after them; the [`crate::jwt::Outcome`]
+    /// carries the processed claims and [`crate::sd_jwt::Disclosed`]. A plain JWT is then
+    /// `malformed`.
+    pub fn sd_jwt(mut self, key_binding: KeyBinding) -> Self {
+        self.0.expected = Expected::SdJwt(key_binding);
+        self
+    }
+
+    /// Expect a DPoP proof (RFC 9449 §4.3) for the request `check` describes:
+    /// [`crate::jwt::verify_with`] verifies it with the public key of its own `jwk` header (the
+    /// key source is not asked), with the asymmetric algorithms of the allowlist, this
+    /// validation's clock and limits, and none of the JWT claim checks (a proof has its own,
+    /// [`crate::Check::DpopProof`]). The [`crate::jwt::Outcome`] carries
+    /// [`crate::dpop::VerifiedProof`].
+    pub fn dpop_proof(mut self, check: DpopProofCheck) -> Self {
+        self.0.expected = Expected::DpopProof(check);
         self
     }
 

@@ -4,6 +4,7 @@
 
 use super::ClaimValue;
 use super::claims::{self, Claims};
+use super::validation::Expected;
 use super::{Validation, Verified};
 use crate::JwkSet;
 use crate::check::Check;
@@ -23,20 +24,28 @@ pub struct Outcome<'k> {
     pub header: Option<Header>,
     /// The algorithm that verified.
     pub alg: Option<JwsAlg>,
-    keys: Option<Keys<'k>>,
-    key_index: Option<usize>,
+    pub(crate) keys: Option<Keys<'k>>,
+    pub(crate) key_index: Option<usize>,
     /// The JWS Payload, when the signature verified and the claims were not parsed
     /// ([`Input::signature_only`]).
     pub payload: Option<Vec<u8>>,
     /// The JWT Claims Set, when it parsed after the signature verified (also when a claim
     /// check then failed).
     pub claims: Option<Claims>,
+    /// For an SD-JWT ([`super::ValidationBuilder::sd_jwt`]): the Disclosures and where they
+    /// went in [`Outcome::claims`], once they matched their digests, and the Key Binding JWT
+    /// once it verified.
+    pub sd_jwt: Option<crate::sd_jwt::Disclosed>,
+    /// For a DPoP proof ([`super::ValidationBuilder::dpop_proof`]): the proof, once every check
+    /// of RFC 9449 §4.3 passed (its `jkt` for [`crate::dpop::check_binding`], its `jti` for the
+    /// replay store).
+    pub dpop: Option<crate::dpop::VerifiedProof>,
     /// The first failure; None when the token is valid.
     pub error: Option<Error>,
 }
 
 impl<'k> Outcome<'k> {
-    fn failed(error: Error) -> Outcome<'k> {
+    pub(crate) fn failed(error: Error) -> Outcome<'k> {
         Outcome {
             header: None,
             alg: None,
@@ -44,6 +53,8 @@ impl<'k> Outcome<'k> {
             key_index: None,
             payload: None,
             claims: None,
+            sd_jwt: None,
+            dpop: None,
             error: Some(error),
         }
     }
@@ -107,6 +118,12 @@ impl<'k> Outcome<'k> {
 /// (asked of the source only now) → signature → claims set → claim checks → the source's
 /// issuer. The payload is not parsed before the signature verifies.
 ///
+/// What the [`Validation`] expects adds stages: an SD-JWT ([`super::ValidationBuilder::sd_jwt`])
+/// has its Disclosures checked against their digests after the signature and before the claim
+/// checks (which read the disclosed claims), then its Key Binding JWT; a DPoP proof
+/// ([`super::ValidationBuilder::dpop_proof`]) is verified with its own `jwk` header against the
+/// request (RFC 9449 §4.3) instead of keys from `source` and claim checks.
+///
 /// Never fails as a whole: the [`Outcome`] says what each stage found and where it stopped
 /// ([`Outcome::into_result`] for a plain `Result`). For a local [`JwkSet`] the future is
 /// ready at once; [`verify_local`] runs it without an async runtime.
@@ -129,6 +146,13 @@ pub async fn verify_with<'t, 'k, S: KeySource + ?Sized>(
     validation: &Validation,
 ) -> Outcome<'k> {
     let input = input.into();
+    match &validation.expected {
+        Expected::Jwt => {}
+        Expected::SdJwt(kb) => {
+            return crate::sd_jwt::verify_stages(input.token(), source, validation, kb).await;
+        }
+        Expected::DpopProof(check) => return crate::dpop::verify_stage(input.token(), check, validation),
+    }
     let opts = validation.jws_options();
     let mut out = Outcome::from(signed::signature(&input, source, opts).await);
     if out.error.is_some() || !input.claims {
@@ -171,13 +195,15 @@ impl<'k> From<Signed<'k>> for Outcome<'k> {
             key_index: s.key_index,
             payload: s.payload,
             claims: None,
+            sd_jwt: None,
+            dpop: None,
             error: s.error,
         }
     }
 }
 
 /// The token's `iss` must be the issuer whose discovery document gave the keys.
-fn check_source_issuer(issuer: &str, claims: &Claims) -> Result<()> {
+pub(crate) fn check_source_issuer(issuer: &str, claims: &Claims) -> Result<()> {
     match claims.iss() {
         ClaimValue::Present(iss) if iss == issuer => Ok(()),
         ClaimValue::Present(iss) => Err(err!(

@@ -166,6 +166,21 @@ pub fn token_findings(header: &Object, claims: Option<&Object>, now: i64) -> Vec
     }
     if let Some(claims) = claims {
         claim_findings(claims, now, &mut out);
+        // A DPoP proof and a Key Binding JWT are one-request proofs bounded by their iat
+        // window (RFC 9449 §4.3, RFC 9901 §4.3): they have no exp by design.
+        let per_request = header
+            .get("typ")
+            .and_then(Value::as_str)
+            .and_then(crate::token_type::kind_of_typ)
+            .is_some_and(|k| {
+                matches!(
+                    k,
+                    crate::token_type::TokenKind::DpopProof | crate::token_type::TokenKind::KeyBindingJwt
+                )
+            });
+        if per_request {
+            out.retain(|f| f.id != "no_exp");
+        }
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out

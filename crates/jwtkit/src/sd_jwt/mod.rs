@@ -7,10 +7,12 @@
 //! key in the `cnf` claim (§4.3).
 //!
 //! - [`SdJwt::parse`] splits the serialization (strict: no empty Disclosure, size first);
-//! - [`verify`] runs the verifier's order of RFC 9901 §7.1–7.3: the Issuer-signed JWT's
-//!   signature (the caller's allowlist, as for any JWT), the Disclosures against their digests
-//!   ([`process`]), the JWT claims on the processed claims ([`crate::Validation`]), then the
-//!   Key Binding JWT ([`KeyBinding`]);
+//! - [`crate::jwt::verify_with`], with a [`crate::Validation`] that expects an SD-JWT
+//!   ([`crate::jwt::ValidationBuilder::sd_jwt`]), runs the verifier's order of RFC 9901
+//!   §7.1–7.3: the Issuer-signed JWT's signature (the caller's allowlist, as for any JWT), the
+//!   Disclosures against their digests ([`process`]), the JWT claims on the processed claims,
+//!   then the Key Binding JWT ([`KeyBinding`]); the [`crate::jwt::Outcome`] carries the
+//!   processed claims and [`Disclosed`];
 //! - [`make_disclosable`] and [`issue`] produce one (§5); [`present`] selects Disclosures and
 //!   adds a Key Binding JWT for a holder (§4.3, §6).
 //!
@@ -28,11 +30,12 @@ pub use issue::{ALWAYS_VISIBLE, Issuance, MAX_DECOYS, make_disclosable};
 pub use key_binding::{KB_JWT_TYP, KeyBinding, VerifiedKeyBinding};
 pub use process::{Processed, Revealed, process};
 
+use crate::check::Check;
 use crate::error::{Result, err};
 use crate::jwa::JwsAlg;
-use crate::jws::Header;
-use crate::jwt::Claims;
-use crate::{JwkSet, Key, Limits, Validation};
+use crate::jws::KeySource;
+use crate::jwt::{Claims, Outcome};
+use crate::{Key, Limits, Validation};
 
 /// An SD-JWT split into its parts (RFC 9901 §4), not yet verified.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,70 +138,85 @@ impl SdJwt {
     }
 }
 
-/// An SD-JWT whose Issuer-signed JWT verified, whose Disclosures matched their digests, whose
-/// processed claims passed validation and whose Key Binding JWT (if any, or required) verified.
+/// What the SD-JWT stages of [`crate::jwt::verify_with`] found
+/// ([`crate::jwt::Outcome::sd_jwt`]): the Disclosures matched their digests; the processed
+/// claims are [`crate::jwt::Outcome::claims`].
 #[derive(Debug)]
-pub struct VerifiedSdJwt {
-    /// The Issuer-signed JWT's JWS Protected Header.
-    pub header: Header,
-    /// The algorithm that verified the Issuer-signed JWT.
-    pub alg: JwsAlg,
-    /// Index in the key set of the issuer key that verified.
-    pub key_index: usize,
-    /// The processed claims: what the holder disclosed plus the always-visible claims.
-    pub claims: Claims,
+pub struct Disclosed {
     /// The Disclosures as presented.
     pub disclosures: Vec<Disclosure>,
-    /// Where each Disclosure put its claim (JSON Pointers into `claims`).
+    /// Where each Disclosure put its claim (JSON Pointers into the processed claims).
     pub revealed: Vec<Revealed>,
     /// Digests no Disclosure matched: claims not disclosed, and decoys.
     pub undisclosed: usize,
     /// `_sd_alg`.
     pub sd_alg: SdAlg,
-    /// The verified Key Binding JWT, when one was presented.
+    /// The verified Key Binding JWT, when one was presented and verified.
     pub key_binding: Option<VerifiedKeyBinding>,
 }
 
-/// Verify an SD-JWT (or SD-JWT+KB) as a Verifier (RFC 9901 §7.1–7.3), in this order: split
-/// (§4) → the Issuer-signed JWT's signature with `keys` and `validation`'s allowlist → its
-/// payload as a strict JSON object → Disclosures against digests ([`process`]) → the
-/// validation's claim checks on the processed claims (an `exp` hidden in a Disclosure is read
-/// where it was disclosed) → the Key Binding JWT ([`KeyBinding::verify`]).
-///
-/// # Errors
-/// The kinds of [`SdJwt::parse`], [`crate::jws::verify_compact`], [`process`],
-/// [`Validation::validate`] and [`KeyBinding::verify`] (`bad_key_binding` when one is required
-/// and missing, or `sd_hash`/`aud`/`nonce` do not match).
-pub fn verify(
+/// The SD-JWT stages of [`crate::jwt::verify_with`], as a Verifier (RFC 9901 §7.1–7.3): split
+/// (§4) → the Issuer-signed JWT's signature with `source` and `validation`'s allowlist (steps
+/// 1–8, compact only) → its payload as a strict JSON object ([`Check::ClaimsSet`]) →
+/// Disclosures against digests ([`process`], [`Check::Disclosures`]) → the validation's claim
+/// checks on the processed claims (an `exp` hidden in a Disclosure is read where it was
+/// disclosed) → the Key Binding JWT ([`KeyBinding::verify`], [`Check::KeyBinding`]).
+pub(crate) async fn verify_stages<'k, S: KeySource + ?Sized>(
     text: &str,
-    keys: &JwkSet,
+    source: &'k S,
     validation: &Validation,
     key_binding: &KeyBinding,
-) -> Result<VerifiedSdJwt> {
+) -> Outcome<'k> {
     let limits = validation.limits();
-    let sd = SdJwt::parse(text, limits)?;
-    let signed = crate::jws::signed::signature_local(
-        &crate::jws::Input::new(&sd.issuer_jwt).compact_only(),
-        keys,
-        validation.jws_options(),
-    )
-    .into_jws()?;
-    let payload = crate::json::parse_object(&signed.payload, limits)?;
-    let processed = process(payload, sd.disclosures.clone(), limits)?;
+    let sd = match SdJwt::parse(text, limits) {
+        Ok(sd) => sd,
+        Err(e) => return Outcome::failed(e),
+    };
+    let input = crate::jws::Input::new(&sd.issuer_jwt).compact_only();
+    let mut out =
+        Outcome::from(crate::jws::signed::signature(&input, source, validation.jws_options()).await);
+    let (None, Some(header), Some(payload)) = (&out.error, &out.header, out.payload.take()) else {
+        return out;
+    };
+    let payload = match crate::json::parse_object(&payload, limits) {
+        Ok(p) => p,
+        Err(e) => {
+            out.error = Some(crate::jws::segment_error(e, 1).at(Check::ClaimsSet));
+            return out;
+        }
+    };
+    let processed = match process(payload, sd.disclosures.clone(), limits) {
+        Ok(p) => p,
+        Err(e) => {
+            out.error = Some(e.at(Check::Disclosures));
+            return out;
+        }
+    };
     let claims = Claims::new(processed.claims);
-    validation.validate(&signed.header, &claims)?;
-    let kb = key_binding.verify(&sd, &claims, processed.sd_alg, validation)?;
-    Ok(VerifiedSdJwt {
-        header: signed.header,
-        alg: signed.alg,
-        key_index: signed.key_index,
-        claims,
+    let checked = validation.validate(header, &claims).and_then(|()| {
+        source.issuer().map_or(Ok(()), |iss| {
+            crate::jwt::verify::check_source_issuer(iss, &claims)
+        })
+    });
+    let key_binding = checked.and_then(|()| {
+        key_binding
+            .verify(&sd, &claims, processed.sd_alg, validation)
+            .map_err(|e| e.at(Check::KeyBinding))
+    });
+    let (key_binding, error) = match key_binding {
+        Ok(kb) => (kb, None),
+        Err(e) => (None, Some(e)),
+    };
+    out.claims = Some(claims);
+    out.sd_jwt = Some(Disclosed {
         disclosures: sd.disclosures,
         revealed: processed.revealed,
         undisclosed: processed.undisclosed,
         sd_alg: processed.sd_alg,
-        key_binding: kb,
-    })
+        key_binding,
+    });
+    out.error = error;
+    out
 }
 
 /// Issue an SD-JWT (RFC 9901 §5): make the claims at `pointers` disclosable

@@ -72,7 +72,7 @@ pub mod token_type;
 
 pub use check::Check;
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
-pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, OkpCurve};
+pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, MlDsa, OkpCurve};
 pub use jwk::JwkSet;
 pub use jws::KeySource;
 pub use jwt::{Claims, Validation, Verified, verify};

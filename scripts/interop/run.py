@@ -84,9 +84,9 @@ class Matrix:
         cols = [(lib, d) for lib in LIBS for d in ("LIB->jwtkit", "jwtkit->LIB")]
         heads = [d.replace("LIB", lib) for lib, d in cols]
         width = max(len(h) for h in heads) + 2
-        print("alg     " + "".join(h.ljust(width) for h in heads))
+        print("alg".ljust(11) + "".join(h.ljust(width) for h in heads))
         for alg in ALGS:
-            print(alg.ljust(8) + "".join(self.cells.get((alg, lib, d), "?").ljust(width) for lib, d in cols))
+            print(alg.ljust(11) + "".join(self.cells.get((alg, lib, d), "?").ljust(width) for lib, d in cols))
 
 
 def main():

@@ -48,6 +48,7 @@
 pub mod base64url;
 mod calendar;
 mod check;
+mod crit;
 pub mod dangerous;
 pub mod diagnose;
 pub mod dpop;

@@ -11,16 +11,17 @@
 //! Every algorithm is bound to a [`KeyFamily`]; a key is checked against that family before any
 //! cryptography runs, so an RSA public key can never become an HMAC secret.
 //!
+//! This module holds the identifiers and the key-free primitives (AES key wrap, content
+//! encryption, PBES2); the operations that take a [`crate::Key`] (JWS signatures, RSA-OAEP,
+//! ECDH-ES) live in [`crate::key`], so `key` depends on `jwa` and never the reverse.
+//!
 //! [RFC 7518]: https://www.rfc-editor.org/rfc/rfc7518
 
 pub(crate) mod content;
-pub(crate) mod ecdh_es;
 pub(crate) mod jwe_alg;
 pub(crate) mod kw;
 pub(crate) mod pbes2;
-pub(crate) mod rsa_oaep;
 mod set;
-pub mod sig;
 
 pub use jwe_alg::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtMode, KeyMgmtSet};
 pub use set::{Algorithm, AlgorithmSet};

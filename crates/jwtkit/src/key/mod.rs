@@ -14,7 +14,10 @@ mod akp;
 mod build;
 pub(crate) mod der;
 mod detect;
+pub(crate) mod ecdh_es;
 mod generate;
+pub(crate) mod rsa_oaep;
+pub mod sig;
 
 use std::fmt;
 use std::sync::OnceLock;

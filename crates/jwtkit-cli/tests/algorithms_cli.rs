@@ -11,7 +11,15 @@ const DRAFT: &str = include_str!("../../../scripts/interop/draft_ml_dsa_44.json"
 
 fn keygen(env: &Env, alg: &str, format: &str, out: &str, public: &str) {
     env.run(&[
-        "keygen", "--alg", alg, "--format", format, "--out", out, "--public-out", public,
+        "keygen",
+        "--alg",
+        alg,
+        "--format",
+        format,
+        "--out",
+        out,
+        "--public-out",
+        public,
     ])
     .code(0);
 }
@@ -29,8 +37,18 @@ fn ml_dsa_keygen_sign_verify_thumbprint_for_every_parameter_set() {
         let public: Value = serde_json::from_str(&env.read("k.pub.jwk")).unwrap();
         assert_eq!(private["kty"], "AKP");
         assert_eq!(private["alg"], alg);
-        assert_eq!(jwtkit::base64url::decode(private["priv"].as_str().unwrap()).unwrap().len(), 32);
-        assert_eq!(jwtkit::base64url::decode(public["pub"].as_str().unwrap()).unwrap().len(), pub_len);
+        assert_eq!(
+            jwtkit::base64url::decode(private["priv"].as_str().unwrap())
+                .unwrap()
+                .len(),
+            32
+        );
+        assert_eq!(
+            jwtkit::base64url::decode(public["pub"].as_str().unwrap())
+                .unwrap()
+                .len(),
+            pub_len
+        );
         assert!(public.get("priv").is_none(), "{public}");
         // The kid is the RFC 9964 thumbprint (alg, kty, pub), for the private and public JWK.
         let kid = public["kid"].as_str().unwrap().to_string();
@@ -41,11 +59,20 @@ fn ml_dsa_keygen_sign_verify_thumbprint_for_every_parameter_set() {
         let t = env.sign(&["--alg", alg, "--key", "k.jwk"], &["--sub", "pq"]);
         let sig = t.rsplit('.').next().unwrap();
         assert_eq!(jwtkit::base64url::decode(sig).unwrap().len(), sig_len);
-        let j = env.run(&["verify", &t, "--key", "k.pub.jwk", "--json"]).code(0).json();
-        assert_eq!((j["valid"].clone(), j["alg"].clone()), (Value::Bool(true), Value::from(alg)));
+        let j = env
+            .run(&["verify", &t, "--key", "k.pub.jwk", "--json"])
+            .code(0)
+            .json();
+        assert_eq!(
+            (j["valid"].clone(), j["alg"].clone()),
+            (Value::Bool(true), Value::from(alg))
+        );
         assert_eq!(j["claims"]["sub"], "pq");
         // The same key pair as PEM (SPKI / seed-form PKCS#8).
-        let pem = env.run(&["jwk", "convert", "k.pub.jwk", "--to", "pem"]).code(0).stdout;
+        let pem = env
+            .run(&["jwk", "convert", "k.pub.jwk", "--to", "pem"])
+            .code(0)
+            .stdout;
         env.write("k.pub.pem", &pem);
         assert!(env.read("k.pub.pem").starts_with("-----BEGIN PUBLIC KEY-----\n"));
         env.run(&["verify", &t, "--key", "k.pub.pem"]).code(0);
@@ -58,7 +85,10 @@ fn ml_dsa_keygen_sign_verify_thumbprint_for_every_parameter_set() {
             ]})
             .to_string(),
         );
-        let j = env.run(&["verify", &t, "--key", "set.jwks", "--json"]).code(0).json();
+        let j = env
+            .run(&["verify", &t, "--key", "set.jwks", "--json"])
+            .code(0)
+            .json();
         assert_eq!(j["valid"], true);
     }
 }
@@ -91,13 +121,23 @@ fn rfc9964_example_token_verifies_and_its_key_thumbprint_is_its_kid() {
     let r = env.run(&["jwk", "thumbprint", "draft.jwk"]).code(0);
     assert_eq!(r.stdout, format!("{}\n", d["kid"].as_str().unwrap()));
     let j = env
-        .run(&["verify", "--jws", d["jws"].as_str().unwrap(), "--key", "draft.jwk", "--json"])
+        .run(&[
+            "verify",
+            "--jws",
+            d["jws"].as_str().unwrap(),
+            "--key",
+            "draft.jwk",
+            "--json",
+        ])
         .code(0)
         .json();
     assert_eq!(j["valid"], true, "{j}");
     assert_eq!(j["alg"], "ML-DSA-44");
     // An AKP key without its (required) alg is refused with the reason.
-    env.write("noalg.jwk", serde_json::json!({"kty":"AKP","pub":d["pub"]}).to_string());
+    env.write(
+        "noalg.jwk",
+        serde_json::json!({"kty":"AKP","pub":d["pub"]}).to_string(),
+    );
     let r = env.run(&["jwk", "thumbprint", "noalg.jwk"]);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("AKP JWK is missing \"alg\""), "{}", r.stderr);
@@ -108,11 +148,23 @@ fn es256k_keygen_sign_verify_jwk_and_pem() {
     let env = Env::new();
     keygen(&env, "ES256K", "jwk", "k.jwk", "k.pub.jwk");
     let public: Value = serde_json::from_str(&env.read("k.pub.jwk")).unwrap();
-    assert_eq!((public["kty"].as_str(), public["crv"].as_str()), (Some("EC"), Some("secp256k1")));
+    assert_eq!(
+        (public["kty"].as_str(), public["crv"].as_str()),
+        (Some("EC"), Some("secp256k1"))
+    );
     let t = env.sign(&["--alg", "ES256K", "--key", "k.jwk"], &["--sub", "k1"]);
-    let j = env.run(&["verify", &t, "--key", "k.pub.jwk", "--json"]).code(0).json();
-    assert_eq!((j["alg"].as_str(), j["claims"]["sub"].as_str()), (Some("ES256K"), Some("k1")));
-    let pem = env.run(&["jwk", "convert", "k.pub.jwk", "--to", "pem"]).code(0).stdout;
+    let j = env
+        .run(&["verify", &t, "--key", "k.pub.jwk", "--json"])
+        .code(0)
+        .json();
+    assert_eq!(
+        (j["alg"].as_str(), j["claims"]["sub"].as_str()),
+        (Some("ES256K"), Some("k1"))
+    );
+    let pem = env
+        .run(&["jwk", "convert", "k.pub.jwk", "--to", "pem"])
+        .code(0)
+        .stdout;
     env.write("k.pub.pem", &pem);
     env.run(&["verify", &t, "--key", "k.pub.pem"]).code(0);
     // An ES256 allowlist refuses it; a P-256 key is the wrong curve.
@@ -142,14 +194,29 @@ fn es256k_with_openssl_sec1_and_pkcs8_keys() {
             .current_dir(env.path(""))
             .output()
             .expect("openssl");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
-    run(&["ecparam", "-name", "secp256k1", "-genkey", "-noout", "-out", "sec1.pem"]);
+    run(&[
+        "ecparam",
+        "-name",
+        "secp256k1",
+        "-genkey",
+        "-noout",
+        "-out",
+        "sec1.pem",
+    ]);
     run(&["pkcs8", "-topk8", "-nocrypt", "-in", "sec1.pem", "-out", "p8.pem"]);
     run(&["ec", "-in", "sec1.pem", "-pubout", "-out", "pub.pem"]);
     for key in ["sec1.pem", "p8.pem"] {
         let t = env.sign(&["--alg", "ES256K", "--key", key], &[]);
-        let j = env.run(&["verify", &t, "--key", "pub.pem", "--json"]).code(0).json();
+        let j = env
+            .run(&["verify", &t, "--key", "pub.pem", "--json"])
+            .code(0)
+            .json();
         assert_eq!(j["alg"], "ES256K");
     }
 }
@@ -168,7 +235,9 @@ fn ed448_is_refused_with_the_reason() {
     assert!(out.status.success());
     let header = common::b64u(r#"{"alg":"Ed448"}"#);
     let token = format!("{header}.{}.{}", common::b64u("{}"), common::b64u([0u8; 114]));
-    let j = env.run(&["verify", &token, "--key", "ed448.pem", "--json"]).json();
+    let j = env
+        .run(&["verify", &token, "--key", "ed448.pem", "--json"])
+        .json();
     let msg = j["error"]["message"].as_str().unwrap_or_default().to_string();
     assert!(msg.contains("no Ed448"), "{j}");
 }

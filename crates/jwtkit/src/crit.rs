@@ -46,7 +46,11 @@ pub(crate) fn parse(value: Option<&Value>, registered: &[&str]) -> Result<Vec<St
 /// # Errors
 /// `unsupported_crit` naming the first extension `understood` rejects; `malformed` when a
 /// name is not `present` in the header.
-pub(crate) fn check(names: &[String], understood: impl Fn(&str) -> bool, present: impl Fn(&str) -> bool) -> Result<()> {
+pub(crate) fn check(
+    names: &[String],
+    understood: impl Fn(&str) -> bool,
+    present: impl Fn(&str) -> bool,
+) -> Result<()> {
     for name in names {
         if !understood(name) {
             return Err(err!(
@@ -89,7 +93,11 @@ mod tests {
             assert_eq!(parsed(bad).unwrap_err().kind(), ErrorKind::Malformed);
         }
         let e = parsed(serde_json::json!(["enc"])).unwrap_err();
-        assert!(e.message().contains("registered parameter \"enc\""), "{}", e.message());
+        assert!(
+            e.message().contains("registered parameter \"enc\""),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]

@@ -277,7 +277,13 @@ fn every_algorithm_is_round_tripped() {
 #[test]
 fn every_position_tampered_is_rejected() {
     let claims: Object = serde_json::from_str(r#"{"sub":"alice","n":3.0,"exp":4102444800}"#).unwrap();
-    for alg in [JwsAlg::HS256, JwsAlg::ES256, JwsAlg::EdDSA, JwsAlg::ES256K, JwsAlg::ML_DSA_44] {
+    for alg in [
+        JwsAlg::HS256,
+        JwsAlg::ES256,
+        JwsAlg::EdDSA,
+        JwsAlg::ES256K,
+        JwsAlg::ML_DSA_44,
+    ] {
         let token = sign(alg, &claims);
         for i in 0..token.len() {
             let mut bytes = token.clone().into_bytes();

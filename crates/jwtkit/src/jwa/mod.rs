@@ -457,7 +457,11 @@ mod tests {
         assert_eq!("ML-DSA-65".parse::<JwsAlg>().unwrap(), JwsAlg::ML_DSA_65);
         let e = "Ed448".parse::<JwsAlg>().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnsupportedAlg);
-        assert!(e.message().contains("aws-lc-rs, which has no Ed448"), "{}", e.message());
+        assert!(
+            e.message().contains("aws-lc-rs, which has no Ed448"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]
@@ -471,7 +475,10 @@ mod tests {
             AlgSet::family(KeyFamily::Akp(MlDsa::MlDsa87)).to_string(),
             "ML-DSA-87"
         );
-        assert_eq!(AlgSet::family(KeyFamily::Ec(EcCurve::Secp256k1)).to_string(), "ES256K");
+        assert_eq!(
+            AlgSet::family(KeyFamily::Ec(EcCurve::Secp256k1)).to_string(),
+            "ES256K"
+        );
         assert_eq!(AlgSet::family(KeyFamily::Rsa).len(), 6);
         assert_eq!(AlgSet::empty().to_string(), "(none)");
     }

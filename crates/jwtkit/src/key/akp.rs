@@ -96,7 +96,12 @@ impl Key {
     /// # Errors
     /// `bad_key` when the seed is not 32 bytes, `public` has the wrong length, or the seed's
     /// public key differs from `public`.
-    pub(crate) fn akp_private(params: MlDsa, seed: &[u8], public: Option<&[u8]>, meta: KeyMeta) -> Result<Key> {
+    pub(crate) fn akp_private(
+        params: MlDsa,
+        seed: &[u8],
+        public: Option<&[u8]>,
+        meta: KeyMeta,
+    ) -> Result<Key> {
         if seed.len() != params.seed_len() {
             return Err(bad_key(format!(
                 "{} private key \"priv\" must be the {}-byte seed, found {} bytes",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interop tests: jwtkit <-> PyJWT (+cryptography), jose and jsonwebtoken (npm), every JWS
+# Interop tests: jwtkit <-> PyJWT (+cryptography), jose and jsonwebtoken (npm), dilithium-py (ML-DSA), every JWS
 # algorithm, both directions. Installs the libraries itself (Python venv in scripts/interop/.venv,
 # `npm ci` into scripts/interop/node_modules), uses the suite's one build of jwtkit, prints the matrix.
 # Also checks that crates/jwtkit/tests/attacks/*.json are up to date with scripts/gen_attacks.py.
@@ -21,6 +21,8 @@ fi
 # The committed attack vectors are exactly what scripts/gen_attacks.py makes (same venv:
 # cryptography is pinned, RFC 6979 deterministic ECDSA).
 "$dir/.venv/bin/python" scripts/gen_attacks.py --check
+# The ES256K and ML-DSA vectors are exactly what dilithium-py and cryptography make.
+"$dir/.venv/bin/python" "$dir/gen_alg_vectors.py" --check
 
 build_all
 work=$(mktemp -d "${TMPDIR:-/tmp}/jwtkit-interop.XXXXXX")

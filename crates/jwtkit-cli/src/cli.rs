@@ -326,8 +326,9 @@ pub enum KeyFormatArg {
 /// `jwtkit keygen`.
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
-    /// Algorithm the key is for: HS256/384/512, RS*/PS* (RSA), ES256/384/512, EdDSA, or a JWE
-    /// key management algorithm (RSA-OAEP-256, ECDH-ES, A256KW, A256GCMKW, dir, PBES2-...).
+    /// Algorithm the key is for: HS256/384/512, RS*/PS* (RSA), ES256/384/512, ES256K
+    /// (secp256k1), EdDSA/Ed25519, ML-DSA-44/65/87 (AKP), or a JWE key management algorithm
+    /// (RSA-OAEP-256, ECDH-ES, A256KW, A256GCMKW, dir, PBES2-...).
     #[arg(long, value_name = "ALG")]
     pub alg: String,
     /// With `--alg dir`: the content encryption algorithm the key is for (sizes it; default A256GCM).

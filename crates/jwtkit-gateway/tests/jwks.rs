@@ -253,3 +253,42 @@ async fn keys_through_openid_discovery() {
     gw.shutdown().await;
     server.abort();
 }
+
+/// A JWK Set with ML-DSA (`AKP`, RFC 9964) and secp256k1 keys next to RSA: each token is
+/// verified by its own key and allowlist, an ML-DSA-87 token (4627-byte signature) fits the
+/// default 16 KiB token limit, and an algorithm outside the provider's allowlist is refused.
+#[tokio::test]
+async fn jwks_with_ml_dsa_and_es256k_keys() {
+    let up = Upstream::start().await;
+    let signers = [
+        Signing::new(JwsAlg::ML_DSA_44, "pq-44"),
+        Signing::new(JwsAlg::ML_DSA_65, "pq-65"),
+        Signing::new(JwsAlg::ML_DSA_87, "pq-87"),
+        Signing::new(JwsAlg::ES256K, "k1"),
+        Signing::new(JwsAlg::RS256, "rsa"),
+    ];
+    let config = (base_config(EMBEDDED) + ROUTES).replace(
+        r#"algorithms = ["ES256", "RS256", "EdDSA"]"#,
+        r#"algorithms = ["ML-DSA-65", "ML-DSA-87", "ES256K", "RS256"]"#,
+    );
+    let s = setup(&config, &up.url(), &signers.iter().collect::<Vec<_>>());
+    let jwks: serde_json::Value = serde_json::from_slice(&std::fs::read(&s.jwks_path).unwrap()).unwrap();
+    assert_eq!(jwks["keys"][2]["kty"], "AKP");
+    assert_eq!(jwks["keys"][2]["alg"], "ML-DSA-87");
+    assert!(jwks["keys"][2].get("priv").is_none());
+    let gw = start(&s).await;
+    let url = format!("http://{}/orders/1", gw.addr());
+    for signer in &signers[1..] {
+        let token = signer.sign(&claims(signer.alg.as_str(), json!({"scope": "orders:read"})));
+        if signer.alg == JwsAlg::ML_DSA_87 {
+            assert!((6_000..16 * 1024).contains(&token.len()), "{}", token.len());
+        }
+        let r = bearer_get(&url, &token).await;
+        assert_eq!(r.status, 200, "{}", signer.alg);
+        assert_eq!(r.seen("x-user-id"), Some(vec![signer.alg.as_str().to_string()]));
+    }
+    // ML-DSA-44 has a key in the set but is not in the provider's allowlist.
+    let t44 = signers[0].sign(&claims("pq", json!({"scope": "orders:read"})));
+    assert_eq!(bearer_get(&url, &t44).await.status, 401);
+    gw.shutdown().await;
+}

@@ -854,7 +854,7 @@
 
     // encode
     const algSel = $('enc-alg');
-    for (const a of ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']) {
+    for (const a of ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA', 'Ed25519', 'ML-DSA-44', 'ML-DSA-65', 'ML-DSA-87']) {
       algSel.append(el('option', { value: a, text: a }));
     }
     const now = Math.floor(Date.now() / 1000);

@@ -633,7 +633,19 @@ async fn encode_errors_name_the_field() {
 #[tokio::test]
 async fn keygen_then_encode_then_verify_each_family() {
     for alg in [
-        "HS256", "HS512", "ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256",
+        "HS256",
+        "HS512",
+        "ES256",
+        "ES384",
+        "ES512",
+        "EdDSA",
+        "RS256",
+        "PS256",
+        "ES256K",
+        "Ed25519",
+        "ML-DSA-44",
+        "ML-DSA-65",
+        "ML-DSA-87",
     ] {
         let k = post("keygen", json!({"alg": alg})).await;
         assert_eq!(k["error"], Value::Null, "{alg}: {k}");
@@ -649,7 +661,16 @@ async fn keygen_then_encode_then_verify_each_family() {
             assert!(private.starts_with("-----BEGIN PRIVATE KEY-----"));
             let public: Value = serde_json::from_str(k["public_jwk"].as_str().unwrap()).unwrap();
             assert_eq!(public["kid"], k["kid"]);
-            assert!(public.get("d").is_none());
+            assert!(
+                public.get("d").is_none() && public.get("priv").is_none(),
+                "{alg}: {public}"
+            );
+            if alg.starts_with("ML-DSA") {
+                assert_eq!(
+                    (public["kty"].as_str(), public["alg"].as_str()),
+                    (Some("AKP"), Some(alg))
+                );
+            }
             (key_doc(private), key_doc(k["public_pem"].as_str().unwrap()))
         };
         let r = encode("{}", r#"{"sub":"42"}"#, alg, sign_key).await;
@@ -661,6 +682,10 @@ async fn keygen_then_encode_then_verify_each_family() {
         let v = post("verify", json!({"token": token, "key": verify_key})).await;
         assert_eq!(v["signature"]["verified"], true, "{alg}: {v}");
         assert_eq!(v["signature"]["alg"], alg);
+        if alg.starts_with("ML-DSA") {
+            assert_eq!(v["key"]["keys"][0]["kty"], "AKP", "{v}");
+            assert_eq!(v["key"]["keys"][0]["family"], format!("an AKP key for {alg}"));
+        }
     }
     let k = post("keygen", json!({"alg": "XS256"})).await;
     assert_eq!(k["error"]["kind"], "unsupported_alg");

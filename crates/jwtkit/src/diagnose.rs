@@ -84,7 +84,7 @@ impl Diagnosis {
 }
 
 fn verifies(alg: JwsAlg, key: &Key, input: &[u8], sig: &[u8]) -> bool {
-    key.family() == alg.family() && crate::jwa::sig::verify(alg, key, input, sig).is_ok()
+    key.family() == alg.family() && crate::key::sig::verify(alg, key, input, sig).is_ok()
 }
 
 /// Probe why `token` does not verify with `keys` under `validation`. Bounded work: at most a
@@ -190,7 +190,7 @@ impl Probe<'_> {
                     false => "bad_signature (not selected: kid differs)".into(),
                 }
             } else {
-                match crate::jwa::sig::verify(alg, key, self.input, self.sig) {
+                match crate::key::sig::verify(alg, key, self.input, self.sig) {
                     Ok(()) => "verified".into(),
                     Err(e) => e.kind().as_str().to_string(),
                 }
@@ -467,7 +467,7 @@ fn json_serialization(
                 Ok(()) if !validation.algorithms().contains(alg) => {
                     format!("not tried: {alg} is not in the allowed algorithms")
                 }
-                Ok(()) => match crate::jwa::sig::verify(alg, key, &input, sig.signature()) {
+                Ok(()) => match crate::key::sig::verify(alg, key, &input, sig.signature()) {
                     Ok(()) => "verified".into(),
                     Err(e) => e.kind().as_str().to_string(),
                 },

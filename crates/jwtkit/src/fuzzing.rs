@@ -85,7 +85,7 @@ pub fn compact_jws(data: &[u8]) {
     let Some(key) = f.hmac.keys().first() else {
         return;
     };
-    if let Ok(sig) = crate::jwa::sig::sign(JwsAlg::HS256, key, signing_input.as_bytes()) {
+    if let Ok(sig) = crate::key::sig::sign(JwsAlg::HS256, key, signing_input.as_bytes()) {
         let token = format!("{signing_input}.{}", crate::base64url::encode(sig));
         let _ = crate::verify(&token, &f.hmac, &f.any);
         let _ = crate::verify(&token, &f.hmac, &f.strict);

@@ -2,8 +2,9 @@
 //!
 //! JOSE for people who have to know *why* a token fails: JWS ([RFC 7515]), JWE ([RFC 7516]),
 //! JWK ([RFC 7517]),
-//! JWA ([RFC 7518]), JWT ([RFC 7519]), JWK thumbprints ([RFC 7638]), EdDSA ([RFC 8037]) and
-//! unencoded payloads ([RFC 7797]), with cryptography from `aws-lc-rs`.
+//! JWA ([RFC 7518]), JWT ([RFC 7519]), JWK thumbprints ([RFC 7638]), EdDSA ([RFC 8037]),
+//! unencoded payloads ([RFC 7797]), ES256K ([RFC 8812]), fully-specified Ed25519 ([RFC 9864]) and
+//! ML-DSA with `AKP` keys ([RFC 9964]), with cryptography from `aws-lc-rs`.
 //!
 //! - **Strict parsing**: exactly 3 segments, canonical base64url, JSON objects without
 //!   duplicate members, bounded sizes and depth ([`Limits`]).
@@ -33,6 +34,9 @@
 //! [RFC 7638]: https://www.rfc-editor.org/rfc/rfc7638
 //! [RFC 7797]: https://www.rfc-editor.org/rfc/rfc7797
 //! [RFC 8037]: https://www.rfc-editor.org/rfc/rfc8037
+//! [RFC 8812]: https://www.rfc-editor.org/rfc/rfc8812
+//! [RFC 9864]: https://www.rfc-editor.org/rfc/rfc9864
+//! [RFC 9964]: https://www.rfc-editor.org/rfc/rfc9964
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -48,6 +52,7 @@
 pub mod base64url;
 mod calendar;
 mod check;
+mod crit;
 pub mod dangerous;
 pub mod diagnose;
 pub mod dpop;
@@ -72,7 +77,7 @@ pub mod token_type;
 
 pub use check::Check;
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
-pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, OkpCurve};
+pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, MlDsa, OkpCurve};
 pub use jwk::JwkSet;
 pub use jws::KeySource;
 pub use jwt::{Claims, Validation, Verified, verify};

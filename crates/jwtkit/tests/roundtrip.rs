@@ -11,14 +11,15 @@ use std::time::Duration;
 
 use jwtkit::json::Object;
 use jwtkit::key::KeySpec;
-use jwtkit::{EcCurve, ErrorKind, Fault, JwkSet, JwsAlg, Key, OkpCurve, Validation};
+use jwtkit::{EcCurve, ErrorKind, Fault, JwkSet, JwsAlg, Key, MlDsa, OkpCurve, Validation};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::Value;
 
 const NOW: i64 = 1_700_000_000;
 
-/// One private key per family (HMAC 64 bytes, RSA 2048, P-256/384/521, Ed25519), made once.
+/// One private key per family (HMAC 64 bytes, RSA 2048, P-256/384/521, Ed25519, secp256k1,
+/// ML-DSA-44/65/87), made once.
 fn key_for(alg: JwsAlg) -> &'static Key {
     static KEYS: OnceLock<Vec<(jwtkit::KeyFamily, Key)>> = OnceLock::new();
     let keys = KEYS.get_or_init(|| {
@@ -29,6 +30,10 @@ fn key_for(alg: JwsAlg) -> &'static Key {
             KeySpec::Ec(EcCurve::P384),
             KeySpec::Ec(EcCurve::P521),
             KeySpec::Okp(OkpCurve::Ed25519),
+            KeySpec::Ec(EcCurve::Secp256k1),
+            KeySpec::Akp(MlDsa::MlDsa44),
+            KeySpec::Akp(MlDsa::MlDsa65),
+            KeySpec::Akp(MlDsa::MlDsa87),
         ]
         .into_iter()
         .map(|spec| {
@@ -254,6 +259,17 @@ per_alg! {
     es384: JwsAlg::ES384, 16;
     es512: JwsAlg::ES512, 16;
     eddsa: JwsAlg::EdDSA, 32;
+    ed25519: JwsAlg::Ed25519, 16;
+    es256k: JwsAlg::ES256K, 16;
+    ml_dsa_44: JwsAlg::ML_DSA_44, 8;
+    ml_dsa_65: JwsAlg::ML_DSA_65, 6;
+    ml_dsa_87: JwsAlg::ML_DSA_87, 6;
+}
+
+/// Every JWS algorithm has its round-trip module above (a new algorithm without one fails here).
+#[test]
+fn every_algorithm_is_round_tripped() {
+    assert_eq!(JwsAlg::ALL.len(), 18);
 }
 
 /// Every signature byte and every header/payload character, exhaustively, for one token of each
@@ -261,7 +277,13 @@ per_alg! {
 #[test]
 fn every_position_tampered_is_rejected() {
     let claims: Object = serde_json::from_str(r#"{"sub":"alice","n":3.0,"exp":4102444800}"#).unwrap();
-    for alg in [JwsAlg::HS256, JwsAlg::ES256, JwsAlg::EdDSA] {
+    for alg in [
+        JwsAlg::HS256,
+        JwsAlg::ES256,
+        JwsAlg::EdDSA,
+        JwsAlg::ES256K,
+        JwsAlg::ML_DSA_44,
+    ] {
         let token = sign(alg, &claims);
         for i in 0..token.len() {
             let mut bytes = token.clone().into_bytes();

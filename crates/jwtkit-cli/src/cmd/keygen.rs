@@ -104,7 +104,7 @@ pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
             let spec = match (KeySpec::for_key_mgmt(kw, enc), args.crv.as_deref()) {
                 (KeySpec::Ec(_), Some(c)) => {
                     match (jwtkit::EcCurve::from_crv(c), jwtkit::OkpCurve::from_crv(c)) {
-                        (Some(curve), _) => KeySpec::Ec(curve),
+                        (Some(curve), _) if curve != jwtkit::EcCurve::Secp256k1 => KeySpec::Ec(curve),
                         (None, Some(jwtkit::OkpCurve::X25519)) => KeySpec::Okp(jwtkit::OkpCurve::X25519),
                         _ => {
                             return Err(Failure::Usage(format!(

@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, ErrorKind, err};
-use crate::jwa::{EcCurve, KeyFamily, OkpCurve};
+use crate::jwa::{AlgorithmSet, EcCurve, KeyFamily, OkpCurve};
 
 /// A JWE Key Management Algorithm, the header `alg` of a JWE (RFC 7518 §4.1).
 #[non_exhaustive]
@@ -192,8 +192,9 @@ impl KeyMgmtAlg {
         }
     }
 
-    const fn bit(self) -> u32 {
-        1 << (self as u32)
+    /// Whether [`KeyMgmtSet::all`] includes this algorithm: all but `RSA1_5`.
+    pub(crate) const fn in_default_set(self) -> bool {
+        !matches!(self, KeyMgmtAlg::RSA1_5)
     }
 }
 
@@ -309,8 +310,9 @@ impl EncAlg {
         matches!(self, EncAlg::A128GCM | EncAlg::A192GCM | EncAlg::A256GCM)
     }
 
-    const fn bit(self) -> u8 {
-        1 << (self as u8)
+    /// Every content encryption algorithm is in [`EncSet::all`].
+    pub(crate) const fn in_default_set(self) -> bool {
+        true
     }
 }
 
@@ -347,161 +349,18 @@ impl serde::Serialize for EncAlg {
 }
 
 /// The key management allowlist of a decrypting party. Copy; never taken from the token.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct KeyMgmtSet(u32);
+/// [`KeyMgmtSet::all`] leaves out `RSA1_5`, which must be added explicitly.
+pub type KeyMgmtSet = AlgorithmSet<KeyMgmtAlg>;
 
-impl KeyMgmtSet {
-    /// No algorithm.
-    pub const fn empty() -> KeyMgmtSet {
-        KeyMgmtSet(0)
-    }
-
-    /// Every supported algorithm **except `RSA1_5`** (which must be added explicitly).
-    pub const fn all() -> KeyMgmtSet {
-        KeyMgmtSet(((1 << KeyMgmtAlg::ALL.len()) - 1) & !KeyMgmtAlg::RSA1_5.bit())
-    }
-
+impl AlgorithmSet<KeyMgmtAlg> {
     /// The algorithms a key of `family` can serve (`RSA1_5` excluded).
     pub fn for_family(family: KeyFamily) -> KeyMgmtSet {
         KeyMgmtSet::all().iter().filter(|a| a.fits(family)).collect()
     }
-
-    /// This set plus `alg`.
-    pub const fn with(self, alg: KeyMgmtAlg) -> KeyMgmtSet {
-        KeyMgmtSet(self.0 | alg.bit())
-    }
-
-    /// Whether `alg` is in the set.
-    pub const fn contains(self, alg: KeyMgmtAlg) -> bool {
-        self.0 & alg.bit() != 0
-    }
-
-    /// True when empty.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The algorithms in both sets.
-    pub const fn intersect(self, other: KeyMgmtSet) -> KeyMgmtSet {
-        KeyMgmtSet(self.0 & other.0)
-    }
-
-    /// The algorithms, in RFC order.
-    pub fn iter(self) -> impl Iterator<Item = KeyMgmtAlg> {
-        KeyMgmtAlg::ALL.into_iter().filter(move |a| self.contains(*a))
-    }
-}
-
-impl FromIterator<KeyMgmtAlg> for KeyMgmtSet {
-    fn from_iter<I: IntoIterator<Item = KeyMgmtAlg>>(iter: I) -> KeyMgmtSet {
-        iter.into_iter().fold(KeyMgmtSet::empty(), KeyMgmtSet::with)
-    }
-}
-
-impl<const N: usize> From<[KeyMgmtAlg; N]> for KeyMgmtSet {
-    fn from(a: [KeyMgmtAlg; N]) -> KeyMgmtSet {
-        a.into_iter().collect()
-    }
-}
-
-impl From<KeyMgmtAlg> for KeyMgmtSet {
-    fn from(a: KeyMgmtAlg) -> KeyMgmtSet {
-        KeyMgmtSet::empty().with(a)
-    }
 }
 
 /// The content encryption allowlist of a decrypting party.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct EncSet(u8);
-
-impl EncSet {
-    /// No algorithm.
-    pub const fn empty() -> EncSet {
-        EncSet(0)
-    }
-
-    /// Every content encryption algorithm.
-    pub const fn all() -> EncSet {
-        EncSet((1 << EncAlg::ALL.len()) - 1)
-    }
-
-    /// This set plus `enc`.
-    pub const fn with(self, enc: EncAlg) -> EncSet {
-        EncSet(self.0 | enc.bit())
-    }
-
-    /// Whether `enc` is in the set.
-    pub const fn contains(self, enc: EncAlg) -> bool {
-        self.0 & enc.bit() != 0
-    }
-
-    /// True when empty.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The algorithms, in RFC order.
-    pub fn iter(self) -> impl Iterator<Item = EncAlg> {
-        EncAlg::ALL.into_iter().filter(move |a| self.contains(*a))
-    }
-}
-
-impl FromIterator<EncAlg> for EncSet {
-    fn from_iter<I: IntoIterator<Item = EncAlg>>(iter: I) -> EncSet {
-        iter.into_iter().fold(EncSet::empty(), EncSet::with)
-    }
-}
-
-impl<const N: usize> From<[EncAlg; N]> for EncSet {
-    fn from(a: [EncAlg; N]) -> EncSet {
-        a.into_iter().collect()
-    }
-}
-
-impl From<EncAlg> for EncSet {
-    fn from(a: EncAlg) -> EncSet {
-        EncSet::empty().with(a)
-    }
-}
-
-fn join<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: impl Iterator<Item = T>) -> fmt::Result {
-    let mut first = true;
-    for a in items {
-        if !first {
-            f.write_str(", ")?;
-        }
-        first = false;
-        write!(f, "{a}")?;
-    }
-    if first {
-        f.write_str("(none)")?;
-    }
-    Ok(())
-}
-
-impl fmt::Display for KeyMgmtSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        join(f, self.iter())
-    }
-}
-
-impl fmt::Debug for KeyMgmtSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyMgmtSet[{self}]")
-    }
-}
-
-impl fmt::Display for EncSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        join(f, self.iter())
-    }
-}
-
-impl fmt::Debug for EncSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "EncSet[{self}]")
-    }
-}
+pub type EncSet = AlgorithmSet<EncAlg>;
 
 pub(crate) fn alg_not_allowed(what: &str, found: &str, allowed: Vec<String>) -> Error {
     Error::new(

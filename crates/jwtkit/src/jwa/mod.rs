@@ -1,26 +1,30 @@
 //! JSON Web Algorithms, [RFC 7518]: the algorithm identifiers and the key family each needs.
 //!
 //! JWS algorithms are [`JwsAlg`] (§3.1); JWE Key Management Algorithms are [`KeyMgmtAlg`]
-//! (§4.1) and Content Encryption Algorithms [`EncAlg`] (§5.1), with the allowlists
-//! [`KeyMgmtSet`] and [`EncSet`].
+//! (§4.1) and Content Encryption Algorithms [`EncAlg`] (§5.1). Their allowlists [`AlgSet`],
+//! [`KeyMgmtSet`] and [`EncSet`] are one generic type, [`AlgorithmSet`].
 //!
 //! [`JwsAlg`] covers §3.1 plus `EdDSA` (RFC 8037 §3.1) and its fully-specified successor
-//! `Ed25519` (RFC 9864). There is no `None` variant: a header
+//! `Ed25519` (RFC 9864), `ES256K` on secp256k1 (RFC 8812) and `ML-DSA-44/65/87` with `AKP`
+//! keys (RFC 9964). `Ed448` is refused with its reason: aws-lc-rs has no Ed448. There is no `None` variant: a header
 //! `"alg":"none"` (in any letter case) parses to the error kind `alg_none` and can never verify.
 //! Every algorithm is bound to a [`KeyFamily`]; a key is checked against that family before any
 //! cryptography runs, so an RSA public key can never become an HMAC secret.
 //!
+//! This module holds the identifiers and the key-free primitives (AES key wrap, content
+//! encryption, PBES2); the operations that take a [`crate::Key`] (JWS signatures, RSA-OAEP,
+//! ECDH-ES) live in [`crate::key`], so `key` depends on `jwa` and never the reverse.
+//!
 //! [RFC 7518]: https://www.rfc-editor.org/rfc/rfc7518
 
 pub(crate) mod content;
-pub(crate) mod ecdh_es;
 pub(crate) mod jwe_alg;
 pub(crate) mod kw;
 pub(crate) mod pbes2;
-pub(crate) mod rsa_oaep;
-pub mod sig;
+mod set;
 
 pub use jwe_alg::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtMode, KeyMgmtSet};
+pub use set::{Algorithm, AlgorithmSet};
 
 use std::fmt;
 use std::str::FromStr;
@@ -60,11 +64,23 @@ pub enum JwsAlg {
     EdDSA,
     /// EdDSA using the Ed25519 parameter set (RFC 9864 §2.1): the fully-specified name.
     Ed25519,
+    /// ECDSA using secp256k1 and SHA-256 (RFC 8812 §3.2); signature is raw r‖s, 64 bytes.
+    ES256K,
+    /// ML-DSA-44 (FIPS 204, RFC 9964): `AKP` key of 1312 bytes, signature of 2420 bytes.
+    #[allow(non_camel_case_types)]
+    ML_DSA_44,
+    /// ML-DSA-65 (FIPS 204, RFC 9964): `AKP` key of 1952 bytes, signature of 3309 bytes.
+    #[allow(non_camel_case_types)]
+    ML_DSA_65,
+    /// ML-DSA-87 (FIPS 204, RFC 9964): `AKP` key of 2592 bytes, signature of 4627 bytes.
+    #[allow(non_camel_case_types)]
+    ML_DSA_87,
 }
 
 impl JwsAlg {
-    /// Every supported algorithm, in RFC order.
-    pub const ALL: [JwsAlg; 14] = [
+    /// Every supported algorithm: RFC 7518 order, then RFC 9864, RFC 8812 and RFC 9964 in the
+    /// order they were added.
+    pub const ALL: [JwsAlg; 18] = [
         JwsAlg::HS256,
         JwsAlg::HS384,
         JwsAlg::HS512,
@@ -79,6 +95,10 @@ impl JwsAlg {
         JwsAlg::ES512,
         JwsAlg::EdDSA,
         JwsAlg::Ed25519,
+        JwsAlg::ES256K,
+        JwsAlg::ML_DSA_44,
+        JwsAlg::ML_DSA_65,
+        JwsAlg::ML_DSA_87,
     ];
 
     /// The registered name (`"RS256"`).
@@ -98,6 +118,10 @@ impl JwsAlg {
             JwsAlg::ES512 => "ES512",
             JwsAlg::EdDSA => "EdDSA",
             JwsAlg::Ed25519 => "Ed25519",
+            JwsAlg::ES256K => "ES256K",
+            JwsAlg::ML_DSA_44 => "ML-DSA-44",
+            JwsAlg::ML_DSA_65 => "ML-DSA-65",
+            JwsAlg::ML_DSA_87 => "ML-DSA-87",
         }
     }
 
@@ -112,21 +136,29 @@ impl JwsAlg {
             JwsAlg::ES384 => KeyFamily::Ec(EcCurve::P384),
             JwsAlg::ES512 => KeyFamily::Ec(EcCurve::P521),
             JwsAlg::EdDSA | JwsAlg::Ed25519 => KeyFamily::Okp(OkpCurve::Ed25519),
+            JwsAlg::ES256K => KeyFamily::Ec(EcCurve::Secp256k1),
+            JwsAlg::ML_DSA_44 => KeyFamily::Akp(MlDsa::MlDsa44),
+            JwsAlg::ML_DSA_65 => KeyFamily::Akp(MlDsa::MlDsa65),
+            JwsAlg::ML_DSA_87 => KeyFamily::Akp(MlDsa::MlDsa87),
         }
     }
 
     /// Output size of the algorithm's hash, in bytes (the HMAC key minimum of RFC 7518 §3.2).
-    /// EdDSA reports 64 (SHA-512 inside Ed25519).
+    /// EdDSA reports 64 (SHA-512 inside Ed25519), ML-DSA 64 (its SHAKE256 message
+    /// representative μ).
     pub const fn hash_len(self) -> usize {
         match self {
-            JwsAlg::HS256 | JwsAlg::RS256 | JwsAlg::PS256 | JwsAlg::ES256 => 32,
+            JwsAlg::HS256 | JwsAlg::RS256 | JwsAlg::PS256 | JwsAlg::ES256 | JwsAlg::ES256K => 32,
             JwsAlg::HS384 | JwsAlg::RS384 | JwsAlg::PS384 | JwsAlg::ES384 => 48,
             JwsAlg::HS512
             | JwsAlg::RS512
             | JwsAlg::PS512
             | JwsAlg::ES512
             | JwsAlg::EdDSA
-            | JwsAlg::Ed25519 => 64,
+            | JwsAlg::Ed25519
+            | JwsAlg::ML_DSA_44
+            | JwsAlg::ML_DSA_65
+            | JwsAlg::ML_DSA_87 => 64,
         }
     }
 
@@ -135,15 +167,17 @@ impl JwsAlg {
         matches!(self.family(), KeyFamily::Oct)
     }
 
-    const fn bit(self) -> u16 {
-        1 << (self as u16)
+    /// Every JWS algorithm is in [`AlgSet::all`].
+    pub(crate) const fn in_default_set(self) -> bool {
+        true
     }
 
     /// Parse a header `alg` value.
     ///
     /// # Errors
     /// `alg_none` for `none` in any letter case; `unsupported_alg` for anything else unknown
-    /// (names are case-sensitive, RFC 7515 §4.1.1).
+    /// (names are case-sensitive, RFC 7515 §4.1.1), and for `Ed448` with the reason (aws-lc-rs,
+    /// the only cryptography jwtkit uses, has no Ed448).
     pub fn from_header(s: &str) -> Result<JwsAlg, Error> {
         s.parse()
     }
@@ -166,6 +200,12 @@ impl FromStr for JwsAlg {
                 AlgNone,
                 "alg is {}: an unsecured JWS has no signature and is never accepted",
                 crate::text::quote(s)
+            ));
+        }
+        if s == "Ed448" {
+            return Err(err!(
+                UnsupportedAlg,
+                "alg \"Ed448\" (RFC 9864) is not supported: jwtkit takes all its cryptography from aws-lc-rs, which has no Ed448; sign with Ed25519"
             ));
         }
         if let Some(a) = JwsAlg::ALL.iter().find(|a| a.as_str().eq_ignore_ascii_case(s)) {
@@ -201,6 +241,8 @@ pub enum EcCurve {
     P384,
     /// NIST P-521 (secp521r1), 66-byte coordinates.
     P521,
+    /// secp256k1 (SEC 2, RFC 8812 §3.1), 32-byte coordinates; ES256K only (no JWE ECDH-ES).
+    Secp256k1,
 }
 
 impl EcCurve {
@@ -210,13 +252,14 @@ impl EcCurve {
             EcCurve::P256 => "P-256",
             EcCurve::P384 => "P-384",
             EcCurve::P521 => "P-521",
+            EcCurve::Secp256k1 => "secp256k1",
         }
     }
 
     /// Byte length of one coordinate (and of the private scalar `d`).
     pub const fn coordinate_len(self) -> usize {
         match self {
-            EcCurve::P256 => 32,
+            EcCurve::P256 | EcCurve::Secp256k1 => 32,
             EcCurve::P384 => 48,
             EcCurve::P521 => 66,
         }
@@ -228,6 +271,7 @@ impl EcCurve {
             EcCurve::P256 => JwsAlg::ES256,
             EcCurve::P384 => JwsAlg::ES384,
             EcCurve::P521 => JwsAlg::ES512,
+            EcCurve::Secp256k1 => JwsAlg::ES256K,
         }
     }
 
@@ -237,6 +281,7 @@ impl EcCurve {
             "P-256" => Some(EcCurve::P256),
             "P-384" => Some(EcCurve::P384),
             "P-521" => Some(EcCurve::P521),
+            "secp256k1" => Some(EcCurve::Secp256k1),
             _ => None,
         }
     }
@@ -271,7 +316,66 @@ impl OkpCurve {
     }
 }
 
+/// ML-DSA parameter sets (FIPS 204 §4), the key of a JWK `AKP` (RFC 9964).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MlDsa {
+    /// ML-DSA-44 (NIST security category 2).
+    MlDsa44,
+    /// ML-DSA-65 (NIST security category 3).
+    MlDsa65,
+    /// ML-DSA-87 (NIST security category 5).
+    MlDsa87,
+}
+
+impl MlDsa {
+    /// The JWS algorithm of this parameter set (its name is the JWK `alg`).
+    pub const fn jws_alg(self) -> JwsAlg {
+        match self {
+            MlDsa::MlDsa44 => JwsAlg::ML_DSA_44,
+            MlDsa::MlDsa65 => JwsAlg::ML_DSA_65,
+            MlDsa::MlDsa87 => JwsAlg::ML_DSA_87,
+        }
+    }
+
+    /// The name (`"ML-DSA-44"`): the JWS `alg` and the AKP JWK `alg`.
+    pub const fn as_str(self) -> &'static str {
+        self.jws_alg().as_str()
+    }
+
+    /// Length of the public key `pub`, in bytes (FIPS 204 Table 2): 1312, 1952 or 2592.
+    pub const fn public_key_len(self) -> usize {
+        match self {
+            MlDsa::MlDsa44 => 1312,
+            MlDsa::MlDsa65 => 1952,
+            MlDsa::MlDsa87 => 2592,
+        }
+    }
+
+    /// Length of a signature, in bytes (FIPS 204 Table 2): 2420, 3309 or 4627.
+    pub const fn signature_len(self) -> usize {
+        match self {
+            MlDsa::MlDsa44 => 2420,
+            MlDsa::MlDsa65 => 3309,
+            MlDsa::MlDsa87 => 4627,
+        }
+    }
+
+    /// Length of the private seed `priv`, in bytes: always 32 (FIPS 204 ξ).
+    pub const fn seed_len(self) -> usize {
+        32
+    }
+
+    /// The parameter set named by an `alg` value, if it is an ML-DSA one.
+    pub fn from_alg(s: &str) -> Option<MlDsa> {
+        [MlDsa::MlDsa44, MlDsa::MlDsa65, MlDsa::MlDsa87]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
 /// The kind of key an algorithm needs; compared before any cryptography runs.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeyFamily {
     /// A symmetric secret (`kty: "oct"`).
@@ -282,6 +386,8 @@ pub enum KeyFamily {
     Ec(EcCurve),
     /// An octet key pair on the given curve (`kty: "OKP"`).
     Okp(OkpCurve),
+    /// An algorithm key pair for one ML-DSA parameter set (`kty: "AKP"`, RFC 9964).
+    Akp(MlDsa),
 }
 
 impl KeyFamily {
@@ -292,6 +398,7 @@ impl KeyFamily {
             KeyFamily::Rsa => "RSA",
             KeyFamily::Ec(_) => "EC",
             KeyFamily::Okp(_) => "OKP",
+            KeyFamily::Akp(_) => "AKP",
         }
     }
 }
@@ -303,100 +410,19 @@ impl fmt::Display for KeyFamily {
             KeyFamily::Rsa => f.write_str("an RSA key"),
             KeyFamily::Ec(c) => write!(f, "an EC key on {}", c.as_str()),
             KeyFamily::Okp(c) => write!(f, "an OKP key on {}", c.as_str()),
+            KeyFamily::Akp(m) => write!(f, "an AKP key for {}", m.as_str()),
         }
     }
 }
 
 /// A set of JWS algorithms: the allowlist. Always comes from the caller or the key, never from
 /// the token. Copy, and checked in constant time.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct AlgSet(u16);
+pub type AlgSet = AlgorithmSet<JwsAlg>;
 
-impl AlgSet {
-    /// No algorithm.
-    pub const fn empty() -> AlgSet {
-        AlgSet(0)
-    }
-
-    /// Every supported algorithm.
-    pub const fn all() -> AlgSet {
-        AlgSet((1 << JwsAlg::ALL.len()) - 1)
-    }
-
+impl AlgorithmSet<JwsAlg> {
     /// Every algorithm of one key family.
     pub fn family(f: KeyFamily) -> AlgSet {
         JwsAlg::ALL.iter().filter(|a| a.family() == f).copied().collect()
-    }
-
-    /// This set plus `alg`.
-    pub const fn with(self, alg: JwsAlg) -> AlgSet {
-        AlgSet(self.0 | alg.bit())
-    }
-
-    /// Whether `alg` is in the set.
-    pub const fn contains(self, alg: JwsAlg) -> bool {
-        self.0 & alg.bit() != 0
-    }
-
-    /// The algorithms in both sets.
-    pub const fn intersect(self, other: AlgSet) -> AlgSet {
-        AlgSet(self.0 & other.0)
-    }
-
-    /// True when no algorithm is in the set.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The algorithms, in RFC order.
-    pub fn iter(self) -> impl Iterator<Item = JwsAlg> {
-        JwsAlg::ALL.into_iter().filter(move |a| self.contains(*a))
-    }
-
-    /// Number of algorithms in the set.
-    pub const fn len(self) -> usize {
-        self.0.count_ones() as usize
-    }
-}
-
-impl FromIterator<JwsAlg> for AlgSet {
-    fn from_iter<I: IntoIterator<Item = JwsAlg>>(iter: I) -> AlgSet {
-        iter.into_iter().fold(AlgSet::empty(), AlgSet::with)
-    }
-}
-
-impl<const N: usize> From<[JwsAlg; N]> for AlgSet {
-    fn from(a: [JwsAlg; N]) -> AlgSet {
-        a.into_iter().collect()
-    }
-}
-
-impl From<JwsAlg> for AlgSet {
-    fn from(a: JwsAlg) -> AlgSet {
-        AlgSet::empty().with(a)
-    }
-}
-
-impl fmt::Display for AlgSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for a in self.iter() {
-            if !first {
-                f.write_str(", ")?;
-            }
-            first = false;
-            f.write_str(a.as_str())?;
-        }
-        if first {
-            f.write_str("(none)")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for AlgSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AlgSet[{self}]")
     }
 }
 
@@ -427,9 +453,14 @@ mod tests {
         let e = "hs256".parse::<JwsAlg>().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::UnsupportedAlg);
         assert!(e.message().contains("did you mean HS256"), "{}", e.message());
-        assert_eq!(
-            "ES256K".parse::<JwsAlg>().unwrap_err().kind(),
-            ErrorKind::UnsupportedAlg
+        assert_eq!("ES256K".parse::<JwsAlg>().unwrap(), JwsAlg::ES256K);
+        assert_eq!("ML-DSA-65".parse::<JwsAlg>().unwrap(), JwsAlg::ML_DSA_65);
+        let e = "Ed448".parse::<JwsAlg>().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnsupportedAlg);
+        assert!(
+            e.message().contains("aws-lc-rs, which has no Ed448"),
+            "{}",
+            e.message()
         );
     }
 
@@ -439,7 +470,15 @@ mod tests {
         assert!(s.contains(JwsAlg::ES256) && !s.contains(JwsAlg::HS256));
         assert_eq!(s.len(), 3);
         assert_eq!(s.to_string(), "RS256, ES256, EdDSA");
-        assert_eq!(AlgSet::all().len(), 14);
+        assert_eq!(AlgSet::all().len(), 18);
+        assert_eq!(
+            AlgSet::family(KeyFamily::Akp(MlDsa::MlDsa87)).to_string(),
+            "ML-DSA-87"
+        );
+        assert_eq!(
+            AlgSet::family(KeyFamily::Ec(EcCurve::Secp256k1)).to_string(),
+            "ES256K"
+        );
         assert_eq!(AlgSet::family(KeyFamily::Rsa).len(), 6);
         assert_eq!(AlgSet::empty().to_string(), "(none)");
     }

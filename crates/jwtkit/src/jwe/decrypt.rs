@@ -387,7 +387,7 @@ fn unwrap_cek(
     };
     match alg.mode() {
         KeyMgmtMode::KeyEncryption => {
-            crate::jwa::rsa_oaep::decrypt_cek(alg, key, encrypted_key, enc.key_len())
+            crate::key::rsa_oaep::decrypt_cek(alg, key, encrypted_key, enc.key_len())
         }
         KeyMgmtMode::DirectEncryption => {
             if !encrypted_key.is_empty() {
@@ -399,7 +399,7 @@ fn unwrap_cek(
             if !encrypted_key.is_empty() {
                 return Err(Error::decrypt_failed());
             }
-            crate::jwa::ecdh_es::derive_for_recipient(
+            crate::key::ecdh_es::derive_for_recipient(
                 key,
                 epk()?,
                 enc.as_str(),
@@ -409,7 +409,7 @@ fn unwrap_cek(
             )
         }
         KeyMgmtMode::KeyAgreementWithKeyWrapping => {
-            let kek = crate::jwa::ecdh_es::derive_for_recipient(
+            let kek = crate::key::ecdh_es::derive_for_recipient(
                 key,
                 epk()?,
                 alg.as_str(),

@@ -75,19 +75,19 @@ fn wrap_cek(
     match alg.mode() {
         KeyMgmtMode::KeyEncryption => {
             let cek = cek()?;
-            let ek = crate::jwa::rsa_oaep::encrypt_cek(alg, key, &cek)?;
+            let ek = crate::key::rsa_oaep::encrypt_cek(alg, key, &cek)?;
             Ok((cek, ek, out))
         }
         KeyMgmtMode::DirectEncryption => Ok((Zeroizing::new(secret()?.to_vec()), Vec::new(), out)),
         KeyMgmtMode::DirectKeyAgreement => {
             let (epk, cek) =
-                crate::jwa::ecdh_es::derive_for_sender(key, enc.as_str(), apu, apv, enc.key_len())?;
+                crate::key::ecdh_es::derive_for_sender(key, enc.as_str(), apu, apv, enc.key_len())?;
             agreement_params(&mut out, epk);
             Ok((cek, Vec::new(), out))
         }
         KeyMgmtMode::KeyAgreementWithKeyWrapping => {
             let len = alg.wrap_key_len().unwrap_or(16);
-            let (epk, kek) = crate::jwa::ecdh_es::derive_for_sender(key, alg.as_str(), apu, apv, len)?;
+            let (epk, kek) = crate::key::ecdh_es::derive_for_sender(key, alg.as_str(), apu, apv, len)?;
             agreement_params(&mut out, epk);
             let cek = cek()?;
             let ek = crate::jwa::kw::wrap(&kek, &cek)?;

@@ -119,27 +119,7 @@ impl JweHeader {
             |v| v.as_u64().is_some_and(|n| n > 0),
             "a positive integer",
         )?;
-        let crit = match protected.get("crit") {
-            None => Vec::new(),
-            Some(Value::Array(a)) if !a.is_empty() => {
-                let mut names: Vec<String> = Vec::with_capacity(a.len());
-                for v in a {
-                    let Value::String(s) = v else {
-                        return Err(err!(Malformed, "\"crit\" must be an array of strings"));
-                    };
-                    if s.is_empty() || names.contains(s) || REGISTERED.contains(&s.as_str()) {
-                        return Err(err!(
-                            Malformed,
-                            "\"crit\" has an empty, repeated or registered name {}",
-                            crate::text::quote(s)
-                        ));
-                    }
-                    names.push(s.clone());
-                }
-                names
-            }
-            Some(_) => return Err(err!(Malformed, "\"crit\" must be a non-empty array of strings")),
-        };
+        let crit = crate::crit::parse(protected.get("crit"), REGISTERED)?;
         Ok(JweHeader {
             raw,
             protected,
@@ -227,23 +207,11 @@ impl JweHeader {
     /// `unsupported_crit` for the first extension not understood; `malformed` when a `crit` name
     /// is absent from the header.
     pub fn check_crit(&self, understood: &[&str]) -> Result<()> {
-        for name in &self.crit {
-            if !understood.contains(&name.as_str()) {
-                return Err(err!(
-                    UnsupportedCrit,
-                    "the token marks extension {} as critical, and it is not understood here",
-                    crate::text::quote(name)
-                ));
-            }
-            if !self.raw.contains_key(name.as_str()) {
-                return Err(err!(
-                    Malformed,
-                    "\"crit\" lists {}, which is not in the header",
-                    crate::text::quote(name)
-                ));
-            }
-        }
-        Ok(())
+        crate::crit::check(
+            &self.crit,
+            |name| understood.contains(&name),
+            |name| self.raw.contains_key(name),
+        )
     }
 
     /// A base64url parameter (`apu`, `apv`, `iv`, `tag`, `p2s`) decoded strictly; None when absent.

@@ -1,5 +1,5 @@
-//! JSON Web Key, [RFC 7517] (key types of RFC 7518 §6 and OKP of RFC 8037 §2), and JWK
-//! thumbprints, [RFC 7638].
+//! JSON Web Key, [RFC 7517] (key types of RFC 7518 §6, OKP of RFC 8037 §2, AKP of RFC 9964
+//! for ML-DSA, EC `secp256k1` of RFC 8812 §3.1), and JWK thumbprints, [RFC 7638].
 //!
 //! [`Key::from_jwk`] reads one JWK object; [`JwkSet`] reads a JWK Set. Members are strict
 //! base64url; `key_ops` must not repeat values (RFC 7517 §4.3); when `x5c` is present its first
@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Result;
 use crate::json::Object;
-use crate::jwa::{EcCurve, OkpCurve};
+use crate::jwa::{EcCurve, MlDsa, OkpCurve};
 use crate::key::{Key, KeyMeta, Material, bad_key, der};
 
 fn str_member<'a>(obj: &'a Object, name: &str) -> Result<Option<&'a str>> {
@@ -159,7 +159,7 @@ impl Key {
                 let crv = str_member(obj, "crv")?.ok_or_else(|| bad_key("EC JWK is missing \"crv\""))?;
                 let curve = EcCurve::from_crv(crv).ok_or_else(|| {
                     bad_key(format!(
-                        "EC curve {} is not supported (P-256, P-384, P-521)",
+                        "EC curve {} is not supported (P-256, P-384, P-521, secp256k1)",
                         crate::text::quote(crv)
                     ))
                 })?;
@@ -189,9 +189,26 @@ impl Key {
                     Some(d) => Key::okp_private(curve, &d, Some(&x), meta)?,
                 }
             }
+            "AKP" => {
+                // RFC 9964 §6: `alg` is REQUIRED on an AKP key and names the parameter set.
+                let alg = meta.alg.as_deref().ok_or_else(|| {
+                    bad_key("AKP JWK is missing \"alg\": RFC 9964 requires it (ML-DSA-44, ML-DSA-65 or ML-DSA-87)")
+                })?;
+                let params = MlDsa::from_alg(alg).ok_or_else(|| {
+                    bad_key(format!(
+                        "AKP JWK alg {} is not supported (ML-DSA-44, ML-DSA-65, ML-DSA-87)",
+                        crate::text::quote(alg)
+                    ))
+                })?;
+                let public = required(obj, "pub", "AKP")?;
+                match b64_member(obj, "priv")? {
+                    None => Key::akp_public(params, &public, meta)?,
+                    Some(seed) => Key::akp_private(params, &seed, Some(&public), meta)?,
+                }
+            }
             other => {
                 return Err(bad_key(format!(
-                    "kty {} is not supported (oct, RSA, EC, OKP)",
+                    "kty {} is not supported (oct, RSA, EC, OKP, AKP)",
                     crate::text::quote(other)
                 )));
             }
@@ -245,6 +262,13 @@ impl Key {
                     m.insert("d".into(), b(&pk.d));
                 }
             }
+            Material::Akp(p, private) => {
+                m.insert("kty".into(), "AKP".into());
+                m.insert("pub".into(), b(&p.key));
+                if include_private && let Some(seed) = private.as_ref().and_then(|pk| pk.seed.as_ref()) {
+                    m.insert("priv".into(), b(seed));
+                }
+            }
         }
         let meta = &self.meta;
         if let Some(v) = &meta.kid {
@@ -258,6 +282,9 @@ impl Key {
         }
         if let Some(v) = &meta.alg {
             m.insert("alg".into(), v.clone().into());
+        } else if let Material::Akp(p, _) = &self.material {
+            // RFC 9964: an AKP JWK always carries its alg.
+            m.insert("alg".into(), p.params.as_str().into());
         }
         if let Some(v) = &meta.x5c {
             m.insert("x5c".into(), v.clone().into());

@@ -283,32 +283,7 @@ impl Header {
                 ));
             }
         };
-        let crit = match p.crit {
-            None => Vec::new(),
-            Some(Value::Array(a)) if !a.is_empty() => {
-                let mut names: Vec<String> = Vec::with_capacity(a.len());
-                for v in a {
-                    let Value::String(s) = v else {
-                        return Err(err!(Malformed, "\"crit\" must be an array of strings"));
-                    };
-                    if s.is_empty() || names.contains(s) {
-                        return Err(err!(Malformed, "\"crit\" has an empty or repeated name"));
-                    }
-                    if REGISTERED.contains(&s.as_str()) {
-                        return Err(err!(
-                            Malformed,
-                            "\"crit\" names the registered parameter {} (RFC 7515 §4.1.11 forbids it)",
-                            crate::text::quote(s)
-                        ));
-                    }
-                    names.push(s.clone());
-                }
-                names
-            }
-            Some(_) => {
-                return Err(err!(Malformed, "\"crit\" must be a non-empty array of strings"));
-            }
-        };
+        let crit = crate::crit::parse(p.crit, REGISTERED)?;
         // RFC 7797 §6: `b64` is honoured only when listed in `crit`. A verifier that does not
         // know RFC 7797 ignores an uncritical `b64` and reads the payload as base64url, so
         // `"b64": false` outside `crit` means two different JWS Signing Inputs to two
@@ -415,23 +390,11 @@ impl Header {
     }
 
     fn check_crit_names(&self, understood: &[impl AsRef<str>]) -> Result<()> {
-        for name in &self.crit {
-            if !understood.iter().any(|u| u.as_ref() == name) {
-                return Err(err!(
-                    UnsupportedCrit,
-                    "the token marks extension {} as critical, and it is not understood here",
-                    crate::text::quote(name)
-                ));
-            }
-            if !self.as_object().contains_key(name.as_str()) {
-                return Err(err!(
-                    Malformed,
-                    "\"crit\" lists {}, which is not in the header",
-                    crate::text::quote(name)
-                ));
-            }
-        }
-        Ok(())
+        crate::crit::check(
+            &self.crit,
+            |name| understood.iter().any(|u| u.as_ref() == name),
+            |name| self.as_object().contains_key(name),
+        )
     }
 }
 

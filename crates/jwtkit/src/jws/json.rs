@@ -370,7 +370,7 @@ impl JwsJson {
                     break;
                 }
                 attempts += 1;
-                match crate::jwa::sig::verify(alg, key, &input, &sig.signature) {
+                match crate::key::sig::verify(alg, key, &input, &sig.signature) {
                     Ok(()) => {
                         let key_index = keys.keys().iter().position(|k| std::ptr::eq(k, key)).unwrap_or(0);
                         return Ok(VerifiedJson {
@@ -470,7 +470,7 @@ pub fn sign_json(
             ));
         }
         let input = format!("{}.{}", signer.encoded_header, payload_segment);
-        let sig = crate::jwa::sig::sign(signer.alg, signer.key, input.as_bytes())?;
+        let sig = crate::key::sig::sign(signer.alg, signer.key, input.as_bytes())?;
         let mut o = Map::new();
         o.insert("protected".into(), signer.encoded_header.clone().into());
         if let Some(u) = unprotected {

@@ -167,7 +167,7 @@ pub(crate) fn check_key_signature(jws: &CompactJws<'_>, keys: &JwkSet, alg: JwsA
     let candidates = keys.candidates(jws.header().kid(), alg, KeyOp::Verify)?;
     let mut last = None;
     for (index, key) in candidates.iter() {
-        match crate::jwa::sig::verify(alg, key, jws.signing_input(), jws.signature()) {
+        match crate::key::sig::verify(alg, key, jws.signing_input(), jws.signature()) {
             Ok(()) => return Ok(index),
             Err(e) if e.kind() == ErrorKind::BadSignature => {}
             Err(e) => last = Some(e),
@@ -308,7 +308,7 @@ impl<'k> Signer<'k> {
                 })?;
             out.push_str(text);
         }
-        let sig = crate::jwa::sig::sign(self.alg, self.key, out.as_bytes())?;
+        let sig = crate::key::sig::sign(self.alg, self.key, out.as_bytes())?;
         out.push('.');
         crate::base64url::encode_into(&sig, &mut out);
         Ok(out)
@@ -336,7 +336,7 @@ impl<'k> Signer<'k> {
         } else {
             input.extend_from_slice(payload);
         }
-        let sig = crate::jwa::sig::sign(self.alg, self.key, &input)?;
+        let sig = crate::key::sig::sign(self.alg, self.key, &input)?;
         let mut out = String::with_capacity(self.encoded_header.len() + 2 + sig.len() * 4 / 3 + 4);
         out.push_str(&self.encoded_header);
         out.push_str("..");

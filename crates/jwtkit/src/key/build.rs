@@ -28,6 +28,7 @@ pub(crate) fn ecdsa_signing_alg(curve: EcCurve) -> &'static signature::EcdsaSign
         EcCurve::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
         EcCurve::P384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
         EcCurve::P521 => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
+        EcCurve::Secp256k1 => &signature::ECDSA_P256K1_SHA256_FIXED_SIGNING,
     }
 }
 
@@ -36,6 +37,7 @@ fn ecdsa_verify_alg(curve: EcCurve) -> &'static signature::EcdsaVerificationAlgo
         EcCurve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
         EcCurve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
         EcCurve::P521 => &signature::ECDSA_P521_SHA512_FIXED,
+        EcCurve::Secp256k1 => &signature::ECDSA_P256K1_SHA256_FIXED,
     }
 }
 
@@ -44,11 +46,9 @@ fn curve_from_oid(o: Option<&[u8]>) -> Result<EcCurve> {
         Some(oid::P256) => Ok(EcCurve::P256),
         Some(oid::P384) => Ok(EcCurve::P384),
         Some(oid::P521) => Ok(EcCurve::P521),
-        Some(oid::SECP256K1) => Err(bad_key(
-            "EC key on secp256k1 (ES256K) is not supported; JOSE curves are P-256, P-384 and P-521",
-        )),
+        Some(oid::SECP256K1) => Ok(EcCurve::Secp256k1),
         Some(_) => Err(bad_key(
-            "EC key on an unsupported curve (use P-256, P-384 or P-521)",
+            "EC key on an unsupported curve (use P-256, P-384, P-521 or secp256k1)",
         )),
         None => Err(bad_key("EC key without a named curve")),
     }
@@ -56,9 +56,11 @@ fn curve_from_oid(o: Option<&[u8]>) -> Result<EcCurve> {
 
 fn unsupported_oid(o: &[u8]) -> crate::Error {
     match o {
-        oid::ED448 => bad_key("Ed448 keys are not supported (aws-lc-rs has no Ed448); use Ed25519"),
+        oid::ED448 => bad_key(
+            "Ed448 keys are not supported: jwtkit takes all its cryptography from aws-lc-rs, which has no Ed448; use Ed25519",
+        ),
         oid::X448 => bad_key("X448 keys are not supported; use X25519"),
-        _ => bad_key("the key's algorithm is not RSA, EC, Ed25519 or X25519"),
+        _ => bad_key("the key's algorithm is not RSA, EC, Ed25519, X25519 or ML-DSA"),
     }
 }
 
@@ -262,7 +264,8 @@ impl Key {
         ))
     }
 
-    /// A public key from SubjectPublicKeyInfo DER (RFC 5280): RSA, EC P-256/384/521, Ed25519, X25519.
+    /// A public key from SubjectPublicKeyInfo DER (RFC 5280): RSA, EC P-256/384/521 and
+    /// secp256k1, Ed25519, X25519, ML-DSA-44/65/87 (RFC 9881).
     ///
     /// # Errors
     /// `bad_key` for malformed DER or unsupported algorithms and curves.
@@ -282,11 +285,15 @@ impl Key {
             oid::EC_PUBLIC_KEY => Key::ec_public(curve_from_oid(s.alg.param_oid)?, s.key, KeyMeta::default()),
             oid::ED25519 => Key::okp_public(OkpCurve::Ed25519, s.key, KeyMeta::default()),
             oid::X25519 => Key::okp_public(OkpCurve::X25519, s.key, KeyMeta::default()),
-            other => Err(unsupported_oid(other)),
+            other => match super::akp::params_of_oid(other) {
+                Some(params) => Key::akp_public(params, s.key, KeyMeta::default()),
+                None => Err(unsupported_oid(other)),
+            },
         }
     }
 
-    /// A private key from PKCS#8 DER (RFC 5208 / RFC 5958): RSA, EC, Ed25519, X25519.
+    /// A private key from PKCS#8 DER (RFC 5208 / RFC 5958): RSA, EC, Ed25519, X25519, ML-DSA
+    /// (RFC 9881 seed, expanded or both forms).
     ///
     /// # Errors
     /// `bad_key` for malformed or inconsistent keys and unsupported algorithms.
@@ -326,7 +333,10 @@ impl Key {
                     .ok_or_else(|| bad_key("malformed X25519 private key"))?;
                 Key::okp_private(OkpCurve::X25519, d, None, KeyMeta::default())
             }
-            other => Err(unsupported_oid(other)),
+            other => match super::akp::params_of_oid(other) {
+                Some(params) => Key::akp_from_pkcs8(params, der_bytes),
+                None => Err(unsupported_oid(other)),
+            },
         }
     }
 
@@ -359,7 +369,7 @@ impl Key {
             der::sec1_curve(der_bytes).ok_or_else(|| bad_key("not a valid SEC1 EC private key"))?;
         let curves: Vec<EcCurve> = match curve_oid {
             Some(o) => vec![curve_from_oid(Some(o))?],
-            None => vec![EcCurve::P256, EcCurve::P384, EcCurve::P521],
+            None => vec![EcCurve::P256, EcCurve::P384, EcCurve::P521, EcCurve::Secp256k1],
         };
         for curve in curves {
             if let Ok(pair) = EcdsaKeyPair::from_private_key_der(ecdsa_signing_alg(curve), der_bytes) {

@@ -200,7 +200,12 @@ pub(crate) fn is_public_key_text(bytes: &[u8]) -> bool {
         .iter()
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(start, |i| i + 1);
-    der_structure(bytes.get(start..end.max(start)).unwrap_or_default())
+    // DER may itself end in a byte that reads as ASCII whitespace (0x09..0x0d, 0x20): try each
+    // cut between the last non-whitespace byte and the end (a few at most), not only the
+    // fully trimmed one.
+    (end..=bytes.len())
+        .take(16)
+        .any(|e| der_structure(bytes.get(start..e.max(start)).unwrap_or_default()))
 }
 
 /// The bytes as text: UTF-8 (a BOM removed), or UTF-16 with a BOM or with the NULs of ASCII.

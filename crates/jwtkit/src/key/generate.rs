@@ -1,5 +1,5 @@
-//! Key generation (`jwtkit keygen`): RSA 2048/3072/4096, EC P-256/384/521, Ed25519, X25519,
-//! and random HMAC secrets, all from aws-lc-rs.
+//! Key generation (`jwtkit keygen`): RSA 2048/3072/4096, EC P-256/384/521/secp256k1, Ed25519,
+//! X25519, ML-DSA-44/65/87, and random HMAC secrets, all from aws-lc-rs.
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::rsa::KeySize;
@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::jwa::{EcCurve, JwsAlg, OkpCurve};
 
 /// What kind of key to generate.
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeySpec {
     /// RSA with a modulus of 2048, 3072 or 4096 bits.
@@ -20,17 +21,21 @@ pub enum KeySpec {
     Okp(OkpCurve),
     /// A random symmetric secret of this many bytes.
     Oct(usize),
+    /// An ML-DSA key (`AKP`, RFC 9964) from a fresh 32-byte seed.
+    Akp(crate::MlDsa),
 }
 
 impl KeySpec {
     /// The natural key for a JWS algorithm: RSA 2048 for RS*/PS*, the curve of ES*, Ed25519
-    /// for EdDSA, and a secret as long as the hash for HS* (RFC 7518 §3.2).
+    /// for EdDSA, the parameter set of ML-DSA-*, and a secret as long as the hash for HS*
+    /// (RFC 7518 §3.2).
     pub fn for_alg(alg: JwsAlg) -> KeySpec {
         match alg.family() {
             crate::KeyFamily::Oct => KeySpec::Oct(alg.hash_len()),
             crate::KeyFamily::Rsa => KeySpec::Rsa(2048),
             crate::KeyFamily::Ec(c) => KeySpec::Ec(c),
             crate::KeyFamily::Okp(c) => KeySpec::Okp(c),
+            crate::KeyFamily::Akp(m) => KeySpec::Akp(m),
         }
     }
 }
@@ -113,6 +118,7 @@ impl Key {
                     .map_err(|_| bad_key("random generator failed"))?;
                 Ok(Key::hmac(s))
             }
+            KeySpec::Akp(params) => Key::generate_akp(params),
         }
     }
 }

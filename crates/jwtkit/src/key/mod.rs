@@ -10,10 +10,14 @@
 //! Parsed public keys are cached inside the key (per algorithm for RSA), so verifying many
 //! tokens with one key parses it once.
 
+mod akp;
 mod build;
 pub(crate) mod der;
 mod detect;
+pub(crate) mod ecdh_es;
 mod generate;
+pub(crate) mod rsa_oaep;
+pub mod sig;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -28,6 +32,7 @@ pub use generate::KeySpec;
 
 use crate::error::{Error, ErrorKind, Result, err};
 use crate::jwa::{EcCurve, JwsAlg, KeyFamily, OkpCurve};
+pub(crate) use akp::{AkpPrivate, AkpPublic};
 
 /// What a key is going to be used for, checked against JWK `use` and `key_ops` (RFC 7517 §4.2–4.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +178,7 @@ pub(crate) enum Material {
     Rsa(RsaPublic, Option<RsaPrivate>),
     Ec(EcPublic, Option<EcPrivate>),
     Okp(OkpPublic, Option<OkpPrivate>),
+    Akp(AkpPublic, Option<AkpPrivate>),
 }
 
 /// JWK metadata (RFC 7517 §4) carried by a key, whatever its source.
@@ -248,6 +254,7 @@ impl Key {
             Material::Rsa(..) => KeyFamily::Rsa,
             Material::Ec(p, _) => KeyFamily::Ec(p.curve),
             Material::Okp(p, _) => KeyFamily::Okp(p.curve),
+            Material::Akp(p, _) => KeyFamily::Akp(p.params),
         }
     }
 
@@ -258,20 +265,23 @@ impl Key {
             Material::Rsa(_, p) => p.is_some(),
             Material::Ec(_, p) => p.is_some(),
             Material::Okp(_, p) => p.is_some(),
+            Material::Akp(_, p) => p.is_some(),
         }
     }
 
-    /// The key size in bits: modulus for RSA, curve order size for EC/OKP, secret length × 8.
+    /// The key size in bits: modulus for RSA, curve order size for EC/OKP, secret length × 8,
+    /// public key length × 8 for ML-DSA (10496, 15616 or 20736).
     pub fn bits(&self) -> usize {
         match &self.material {
             Material::Oct(s) => s.bytes.len() * 8,
             Material::Rsa(p, _) => p.bits,
             Material::Ec(p, _) => match p.curve {
-                EcCurve::P256 => 256,
+                EcCurve::P256 | EcCurve::Secp256k1 => 256,
                 EcCurve::P384 => 384,
                 EcCurve::P521 => 521,
             },
             Material::Okp(..) => 256,
+            Material::Akp(p, _) => p.key.len() * 8,
         }
     }
 
@@ -453,6 +463,7 @@ impl Key {
                     EcCurve::P256 => der::oid::P256,
                     EcCurve::P384 => der::oid::P384,
                     EcCurve::P521 => der::oid::P521,
+                    EcCurve::Secp256k1 => der::oid::SECP256K1,
                 };
                 Some(der::encode_spki(der::oid::EC_PUBLIC_KEY, Some(curve), &p.point))
             }
@@ -463,6 +474,7 @@ impl Key {
                 };
                 Some(der::encode_spki(oid, None, &p.x))
             }
+            Material::Akp(p, _) => Some(der::encode_spki(akp::oid_of(p.params), None, &p.key)),
         }
     }
 
@@ -500,6 +512,7 @@ impl Key {
                     Some(Zeroizing::new(der::encode(der::tag::SEQUENCE, &body)))
                 }
             },
+            Material::Akp(_, Some(p)) => akp::private_key_der(p),
             _ => None,
         }
     }
@@ -524,6 +537,7 @@ impl Key {
             ),
             Material::Ec(p, _) => Material::Ec(EcPublic::new(p.curve, p.point.clone()), None),
             Material::Okp(p, _) => Material::Okp(OkpPublic::new(p.curve, p.x.clone()), None),
+            Material::Akp(p, _) => Material::Akp(AkpPublic::new(p.params, p.key.clone()), None),
         };
         Some(Key {
             material,
@@ -543,6 +557,7 @@ impl Key {
                         EcCurve::P256 => &signature::ECDSA_P256_SHA256_FIXED,
                         EcCurve::P384 => &signature::ECDSA_P384_SHA384_FIXED,
                         EcCurve::P521 => &signature::ECDSA_P521_SHA512_FIXED,
+                        EcCurve::Secp256k1 => &signature::ECDSA_P256K1_SHA256_FIXED,
                     };
                     ParsedPublicKey::new(a, &p.point).ok()
                 })
@@ -551,6 +566,7 @@ impl Key {
                 .parsed
                 .get_or_init(|| ParsedPublicKey::new(&signature::ED25519, &p.x).ok())
                 .as_ref(),
+            Material::Akp(p, _) if alg.family() == KeyFamily::Akp(p.params) => p.parsed(),
             _ => None,
         }
     }
@@ -672,6 +688,12 @@ pub(crate) fn thumbprint_of(material: &Material) -> String {
             r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#,
             p.curve.as_str(),
             e(&p.x)
+        ),
+        // RFC 9964 §6: the required members of an AKP key are alg, kty and pub.
+        Material::Akp(p, _) => format!(
+            r#"{{"alg":"{}","kty":"AKP","pub":"{}"}}"#,
+            p.params.as_str(),
+            e(&p.key)
         ),
     };
     e(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes()).as_ref())

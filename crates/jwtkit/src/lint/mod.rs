@@ -422,7 +422,7 @@ pub fn cracked_secret(token: &str, limits: &crate::Limits) -> Option<Finding> {
     let alg = jws.header().alg().ok().filter(|a| a.is_hmac())?;
     let secret = weak_secrets().find(|s| {
         let key = crate::Key::hmac(s.as_bytes().to_vec());
-        crate::jwa::sig::verify(alg, &key, jws.signing_input(), jws.signature()).is_ok()
+        crate::key::sig::verify(alg, &key, jws.signing_input(), jws.signature()).is_ok()
     })?;
     Some(Finding::new(
         "weak_hmac_secret",

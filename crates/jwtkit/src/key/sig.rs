@@ -13,7 +13,8 @@ use crate::key::{Key, Material};
 /// Verify `signature` over the JWS Signing Input with `key` under `alg`.
 ///
 /// HMAC tags are compared in constant time; ECDSA signatures must be raw r‖s of exactly twice
-/// the coordinate length (RFC 7518 §3.4), so a DER signature fails here (diagnosis spots it).
+/// the coordinate length (RFC 7518 §3.4), so a DER signature fails here (diagnosis spots it);
+/// ML-DSA signatures must have the parameter set's exact length (RFC 9964, FIPS 204).
 ///
 /// # Errors
 /// `bad_signature` (fixed message) when the signature does not verify; `key_mismatch` when the
@@ -62,6 +63,16 @@ pub fn verify(alg: JwsAlg, key: &Key, signing_input: &[u8], sig: &[u8]) -> Resul
             v.verify_sig(signing_input, sig)
                 .map_err(|_| Error::bad_signature())
         }
+        (Material::Akp(p, _), KeyFamily::Akp(params)) if p.params == params => {
+            if sig.len() != params.signature_len() {
+                return Err(Error::bad_signature());
+            }
+            let v = key
+                .parsed_verifier(alg)
+                .ok_or_else(|| err!(BadKey, "invalid {} public key", params.as_str()))?;
+            v.verify_sig(signing_input, sig)
+                .map_err(|_| Error::bad_signature())
+        }
         _ => Err(err!(
             KeyMismatch,
             "alg {alg} needs {}, but the key is {}",
@@ -72,7 +83,8 @@ pub fn verify(alg: JwsAlg, key: &Key, signing_input: &[u8], sig: &[u8]) -> Resul
 }
 
 /// Sign the JWS Signing Input with `key` under `alg`; returns the JWS Signature bytes
-/// (HMAC tag, RSA signature of the modulus length, raw r‖s, or 64-byte Ed25519 signature).
+/// (HMAC tag, RSA signature of the modulus length, raw r‖s, 64-byte Ed25519 signature, or
+/// ML-DSA signature of 2420, 3309 or 4627 bytes, hedged as FIPS 204 recommends).
 ///
 /// # Errors
 /// `key_mismatch` for a public key or a key of another family; `bad_key` if aws-lc-rs fails.
@@ -109,7 +121,19 @@ pub fn sign(alg: JwsAlg, key: &Key, signing_input: &[u8]) -> Result<Vec<u8>> {
             Some(pair) => Ok(pair.sign(signing_input).as_ref().to_vec()),
             None => Err(err!(KeyMismatch, "alg {alg} needs an Ed25519 key, not X25519")),
         },
-        (Material::Rsa(_, None) | Material::Ec(_, None) | Material::Okp(_, None), _) => Err(err!(
+        (Material::Akp(p, Some(private)), KeyFamily::Akp(params)) if p.params == params => {
+            let mut out = vec![0u8; params.signature_len()];
+            let n = private
+                .pair
+                .sign(signing_input, &mut out)
+                .map_err(|_| err!(BadKey, "{} signing failed", params.as_str()))?;
+            out.truncate(n);
+            Ok(out)
+        }
+        (
+            Material::Rsa(_, None) | Material::Ec(_, None) | Material::Okp(_, None) | Material::Akp(_, None),
+            _,
+        ) => Err(err!(
             KeyMismatch,
             "signing needs a private key, but {} is a public key",
             key.label()

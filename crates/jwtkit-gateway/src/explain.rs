@@ -155,6 +155,16 @@ pub async fn explain_with(
             TokenSource::Query(n) => {
                 uri = format!("{uri}{}{n}={token}", if uri.contains('?') { '&' } else { '?' })
             }
+            TokenSource::WebSocketProtocol => {
+                b = b.header(http::header::UPGRADE, "websocket").header(
+                    http::header::SEC_WEBSOCKET_PROTOCOL,
+                    format!(
+                        "{}{}, v1",
+                        crate::provider::WEBSOCKET_BEARER_PREFIX,
+                        jwtkit::base64url::encode(token)
+                    ),
+                )
+            }
         }
     }
     let (mut parts, ()) = b.uri(uri).body(())?.into_parts();

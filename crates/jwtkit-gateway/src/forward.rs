@@ -279,6 +279,7 @@ pub fn prepare(
                     h.remove(name);
                 }
                 TokenSource::Cookie(name) => strip_cookies.push(name),
+                TokenSource::WebSocketProtocol => strip_websocket_bearer(h),
                 TokenSource::Bearer | TokenSource::Query(_) => {}
             }
         }
@@ -351,6 +352,24 @@ pub fn prepare(
         parts.version = http::Version::HTTP_11;
     }
     Ok(())
+}
+
+/// Remove the bearer subprotocol ([`crate::provider::WEBSOCKET_BEARER_PREFIX`]) from
+/// `Sec-WebSocket-Protocol`, keeping the others in order (one field; none left: no field), as
+/// kube-apiserver does before its handlers see the handshake.
+pub fn strip_websocket_bearer(h: &mut HeaderMap) {
+    let name = header::SEC_WEBSOCKET_PROTOCOL;
+    if !h.contains_key(&name) {
+        return;
+    }
+    let kept: Vec<&str> = crate::provider::websocket_protocols(h)
+        .filter(|p| !p.starts_with(crate::provider::WEBSOCKET_BEARER_PREFIX))
+        .collect();
+    let joined = HeaderValue::from_str(&kept.join(", ")).ok().filter(|_| !kept.is_empty());
+    h.remove(&name);
+    if let Some(v) = joined {
+        h.insert(name, v);
+    }
 }
 
 /// The query without the route's token parameters (`query:NAME` sources): a token in a URL

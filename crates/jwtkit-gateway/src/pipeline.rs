@@ -164,7 +164,8 @@ enum Phase {
     Store,
 }
 
-fn route(ctx: &mut Ctx, parts: &mut Parts) -> Flow {
+/// The route phase (also run by the decision cache before its lookup).
+pub(crate) fn route(ctx: &mut Ctx, parts: &mut Parts) -> Flow {
     if let Err(why) = normalize_path(parts) {
         ctx.step("route", "path", Outcome::Fail, || {
             format!("{why}: {}", parts.uri.path())

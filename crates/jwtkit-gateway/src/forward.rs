@@ -642,3 +642,28 @@ mod tests {
         assert!(h.contains_key("x-kept"));
     }
 }
+
+#[cfg(test)]
+mod websocket_tests {
+    use super::*;
+
+    #[test]
+    fn websocket_bearer_subprotocol_is_removed_and_the_others_kept_in_order() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("chat.v2, base64url.bearer.authorization.k8s.io.YWJj"),
+        );
+        h.append(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("chat.v1"));
+        strip_websocket_bearer(&mut h);
+        let all: Vec<_> = h.get_all(header::SEC_WEBSOCKET_PROTOCOL).iter().collect();
+        assert_eq!(all, vec![HeaderValue::from_static("chat.v2, chat.v1")]);
+        let mut only = HeaderMap::new();
+        only.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("base64url.bearer.authorization.k8s.io.YWJj"),
+        );
+        strip_websocket_bearer(&mut only);
+        assert!(only.is_empty());
+    }
+}

@@ -79,6 +79,14 @@ async fn forward_auth(gw: &jwtkit_gateway::Gateway, uri: &str, token: Option<&st
     get(&format!("http://{}/forward-auth", gw.decision_addr().unwrap()), &h).await
 }
 
+async fn cache_hits(gw: &jwtkit_gateway::Gateway) -> u64 {
+    let m = get(&format!("http://{}/metrics", gw.admin_addr()), &[]).await;
+    String::from_utf8_lossy(&m.body)
+        .lines()
+        .find_map(|l| l.strip_prefix("jwtkit_gateway_decision_cache_hits_total "))
+        .map_or(0, |v| v.trim().parse().unwrap())
+}
+
 #[tokio::test]
 async fn forward_auth_answers_as_the_proxy_does_and_revocation_beats_the_cache() {
     let up = Upstream::start().await;
@@ -132,8 +140,10 @@ async fn forward_auth_answers_as_the_proxy_does_and_revocation_beats_the_cache()
     // Revoked after a cached allow: the next decision is a 401 at once.
     let d = forward_auth(&gw, "/orders/1", Some(&t.revoked), &[]).await;
     assert_eq!(d.status, 200);
+    let hits_before = cache_hits(&gw).await;
     let d = forward_auth(&gw, "/orders/2", Some(&t.revoked), &[]).await;
-    assert_eq!(d.status, 200, "second decision (from the decision cache)");
+    assert_eq!(d.status, 200);
+    assert_eq!(cache_hits(&gw).await, hits_before + 1, "second decision from the decision cache");
     let r = admin(&gw, "POST", "/admin/revocations", r#"{"sub":"mallory"}"#).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let d = forward_auth(&gw, "/orders/3", Some(&t.revoked), &[]).await;

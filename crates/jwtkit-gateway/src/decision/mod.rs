@@ -116,10 +116,13 @@ pub async fn decide(shared: &Shared, cache: &DecisionCache, q: Question) -> Answ
     let state = shared.state.load_full();
     let mut ctx = Ctx::new(state, client);
     let flow = match cache.lookup(shared, &mut ctx, &mut parts) {
-        Some(headers) => match crate::store::phase::run(shared, &mut ctx).await {
-            Flow::Continue => return allow(&ctx, headers),
-            respond => respond,
-        },
+        Some(headers) => {
+            ::metrics::counter!("jwtkit_gateway_decision_cache_hits_total").increment(1);
+            match crate::store::phase::run(shared, &mut ctx).await {
+                Flow::Continue => return allow(&ctx, headers),
+                respond => respond,
+            }
+        }
         None => crate::pipeline::decide(shared, &mut ctx, &mut parts).await,
     };
     let rejection = match flow {

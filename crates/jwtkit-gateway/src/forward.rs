@@ -365,7 +365,9 @@ pub fn strip_websocket_bearer(h: &mut HeaderMap) {
     let kept: Vec<&str> = crate::provider::websocket_protocols(h)
         .filter(|p| !p.starts_with(crate::provider::WEBSOCKET_BEARER_PREFIX))
         .collect();
-    let joined = HeaderValue::from_str(&kept.join(", ")).ok().filter(|_| !kept.is_empty());
+    let joined = HeaderValue::from_str(&kept.join(", "))
+        .ok()
+        .filter(|_| !kept.is_empty());
     h.remove(&name);
     if let Some(v) = joined {
         h.insert(name, v);
@@ -654,7 +656,10 @@ mod websocket_tests {
             header::SEC_WEBSOCKET_PROTOCOL,
             HeaderValue::from_static("chat.v2, base64url.bearer.authorization.k8s.io.YWJj"),
         );
-        h.append(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static("chat.v1"));
+        h.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("chat.v1"),
+        );
         strip_websocket_bearer(&mut h);
         let all: Vec<_> = h.get_all(header::SEC_WEBSOCKET_PROTOCOL).iter().collect();
         assert_eq!(all, vec![HeaderValue::from_static("chat.v2, chat.v1")]);

@@ -173,7 +173,10 @@ pub async fn handle(
     // The client's HTTP version, answered in (RFC 9110 §6.2: a proxy sends its own version; an
     // HTTP/1.0 upstream must not turn the client's keep-alive HTTP/1.1 connection into 1.0).
     let client_version = parts.version;
-    let scheme = parts.extensions.get::<forward::ClientProto>().map_or("http", |p| p.0);
+    let scheme = parts
+        .extensions
+        .get::<forward::ClientProto>()
+        .map_or("http", |p| p.0);
     if parts.uri.path().starts_with(resource_metadata::WELL_KNOWN)
         && let Some(resp) = resource_metadata::serve(
             &ctx.state.routes,

@@ -167,8 +167,12 @@ pub fn serve(
     }
     let rest = rest.trim_end_matches('/');
     if method != Method::GET && method != Method::HEAD {
-        let mut r = json_response(StatusCode::METHOD_NOT_ALLOWED, &serde_json::json!({"error": "method_not_allowed"}));
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        let mut r = json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &serde_json::json!({"error": "method_not_allowed"}),
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return Some(r);
     }
     let bare_host = host.map(|h| crate::route::strip_port(h).to_ascii_lowercase());
@@ -223,13 +227,24 @@ mod tests {
         );
         let root = Resource::parse("https://api.example.com").unwrap();
         assert_eq!(root.identifier(), "https://api.example.com/");
-        assert_eq!(root.metadata_url(), "https://api.example.com/.well-known/oauth-protected-resource");
+        assert_eq!(
+            root.metadata_url(),
+            "https://api.example.com/.well-known/oauth-protected-resource"
+        );
     }
 
     #[test]
     fn resource_with_fragment_or_relative_is_refused() {
-        assert!(Resource::parse("https://a.example/x#f").unwrap_err().contains("fragment"));
+        assert!(
+            Resource::parse("https://a.example/x#f")
+                .unwrap_err()
+                .contains("fragment")
+        );
         assert!(Resource::parse("/orders").unwrap_err().contains("absolute"));
-        assert!(Resource::parse("ftp://a.example/x").unwrap_err().contains("https"));
+        assert!(
+            Resource::parse("ftp://a.example/x")
+                .unwrap_err()
+                .contains("https")
+        );
     }
 }

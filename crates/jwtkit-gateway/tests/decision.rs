@@ -63,7 +63,12 @@ fn tokens(k: &Signing) -> Tokens {
     }
 }
 
-async fn forward_auth(gw: &jwtkit_gateway::Gateway, uri: &str, token: Option<&str>, extra: &[(&str, &str)]) -> Resp {
+async fn forward_auth(
+    gw: &jwtkit_gateway::Gateway,
+    uri: &str,
+    token: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Resp {
     let bearer = token.map(|t| format!("Bearer {t}"));
     let mut h: Vec<(&str, &str)> = vec![
         ("x-forwarded-method", "GET"),
@@ -76,7 +81,11 @@ async fn forward_auth(gw: &jwtkit_gateway::Gateway, uri: &str, token: Option<&st
         h.push(("authorization", b));
     }
     h.extend_from_slice(extra);
-    get(&format!("http://{}/forward-auth", gw.decision_addr().unwrap()), &h).await
+    get(
+        &format!("http://{}/forward-auth", gw.decision_addr().unwrap()),
+        &h,
+    )
+    .await
 }
 
 async fn cache_hits(gw: &jwtkit_gateway::Gateway) -> u64 {
@@ -98,10 +107,16 @@ async fn forward_auth_answers_as_the_proxy_does_and_revocation_beats_the_cache()
 
     // Valid: 200 with the verified claims as headers; the proxy forwards with the same values.
     let d = forward_auth(&gw, "/orders/42?x=1", Some(&t.valid), &[]).await;
-    assert_eq!((d.status, d.header("x-user-id"), d.header("x-tenant")), (200, Some("alice"), Some("acme")));
+    assert_eq!(
+        (d.status, d.header("x-user-id"), d.header("x-tenant")),
+        (200, Some("alice"), Some("acme"))
+    );
     assert_eq!(d.body.len(), 0);
     let p = bearer_get(&proxy, &t.valid).await;
-    assert_eq!((p.status, p.seen("x-user-id")), (200, Some(vec!["alice".to_string()])));
+    assert_eq!(
+        (p.status, p.seen("x-user-id")),
+        (200, Some(vec!["alice".to_string()]))
+    );
 
     // Expired, missing scope: the proxy's status and challenge, plus the RFC 9728 URL.
     let meta = r#", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/orders""#;
@@ -119,7 +134,9 @@ async fn forward_auth_answers_as_the_proxy_does_and_revocation_beats_the_cache()
     );
     assert_eq!(
         p.header("www-authenticate").unwrap(),
-        format!(r#"Bearer realm="jwtkit", error="invalid_token", error_description="token expired"{proxy_meta}"#)
+        format!(
+            r#"Bearer realm="jwtkit", error="invalid_token", error_description="token expired"{proxy_meta}"#
+        )
     );
     assert_eq!(d.json()["error"], "invalid_token");
     let d = forward_auth(&gw, "/orders/42", Some(&t.no_scope), &[]).await;
@@ -143,19 +160,30 @@ async fn forward_auth_answers_as_the_proxy_does_and_revocation_beats_the_cache()
     let hits_before = cache_hits(&gw).await;
     let d = forward_auth(&gw, "/orders/2", Some(&t.revoked), &[]).await;
     assert_eq!(d.status, 200);
-    assert_eq!(cache_hits(&gw).await, hits_before + 1, "second decision from the decision cache");
+    assert_eq!(
+        cache_hits(&gw).await,
+        hits_before + 1,
+        "second decision from the decision cache"
+    );
     let r = admin(&gw, "POST", "/admin/revocations", r#"{"sub":"mallory"}"#).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let d = forward_auth(&gw, "/orders/3", Some(&t.revoked), &[]).await;
     assert_eq!(d.status, 401);
-    assert!(d.header("www-authenticate").unwrap().contains(r#"error_description="token revoked""#));
+    assert!(
+        d.header("www-authenticate")
+            .unwrap()
+            .contains(r#"error_description="token revoked""#)
+    );
     assert_eq!(bearer_get(&proxy, &t.revoked).await.status, 401);
 
     // The facts decide the route: another URI is another route (no scope needed there), no
     // URI is a 400, and a fact header is never read as a token.
     let d = forward_auth(&gw, "/ws/chat", Some(&t.no_scope), &[]).await;
     assert_eq!(
-        (d.status, d.header(jwtkit_gateway::decision::forward_auth::HEADERS_TO_REMOVE)),
+        (
+            d.status,
+            d.header(jwtkit_gateway::decision::forward_auth::HEADERS_TO_REMOVE)
+        ),
         (200, Some("authorization"))
     );
     let r = get(
@@ -164,15 +192,29 @@ async fn forward_auth_answers_as_the_proxy_does_and_revocation_beats_the_cache()
     )
     .await;
     assert_eq!(r.status, 400);
-    assert!(r.json()["error_description"].as_str().unwrap().contains("X-Forwarded-Uri"));
+    assert!(
+        r.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("X-Forwarded-Uri")
+    );
     let d = forward_auth(&gw, "/nowhere", Some(&t.valid), &[]).await;
     assert_eq!(d.status, 404);
 
     // A client's own identity header never comes back as verified: only claims do, and the
     // claim headers a token lacks are listed for removal.
     let no_tenant = k.sign(&claims("bob", json!({"scope": "orders:read"})));
-    let d = forward_auth(&gw, "/orders/5", Some(&no_tenant), &[("x-tenant", "evil"), ("x-user-id", "root")]).await;
-    assert_eq!((d.status, d.header("x-user-id"), d.header("x-tenant")), (200, Some("bob"), None));
+    let d = forward_auth(
+        &gw,
+        "/orders/5",
+        Some(&no_tenant),
+        &[("x-tenant", "evil"), ("x-user-id", "root")],
+    )
+    .await;
+    assert_eq!(
+        (d.status, d.header("x-user-id"), d.header("x-tenant")),
+        (200, Some("bob"), None)
+    );
     assert_eq!(d.header("x-envoy-auth-headers-to-remove"), Some("x-tenant"));
 
     // Envoy HTTP ext_authz: the path after /ext-authz, the request's own method and headers.
@@ -228,29 +270,54 @@ async fn envoy_ext_authz_grpc_check_allows_with_headers_and_denies_with_the_chal
     };
     use auth::check_response::HttpResponse;
 
-    let r = client.check(check(&t.valid, "/orders/42")).await.unwrap().into_inner();
+    let r = client
+        .check(check(&t.valid, "/orders/42"))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(r.status.unwrap().code, 0);
-    let Some(HttpResponse::OkResponse(ok)) = r.http_response else { panic!("no ok_response") };
+    let Some(HttpResponse::OkResponse(ok)) = r.http_response else {
+        panic!("no ok_response")
+    };
     assert_eq!(header(&ok.headers, "x-user-id").as_deref(), Some("alice"));
     assert_eq!(header(&ok.headers, "x-tenant").as_deref(), Some("acme"));
     let overwrite = core::header_value_option::HeaderAppendAction::OverwriteIfExistsOrAdd as i32;
     assert!(ok.headers.iter().all(|h| h.append_action == overwrite));
 
-    let r = client.check(check(&t.expired, "/orders/42")).await.unwrap().into_inner();
+    let r = client
+        .check(check(&t.expired, "/orders/42"))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(r.status.unwrap().code, 16, "UNAUTHENTICATED");
-    let Some(HttpResponse::DeniedResponse(d)) = r.http_response else { panic!("no denied_response") };
+    let Some(HttpResponse::DeniedResponse(d)) = r.http_response else {
+        panic!("no denied_response")
+    };
     assert_eq!(d.status.unwrap().code, 401);
     assert_eq!(
         header(&d.headers, "www-authenticate").unwrap(),
         r#"Bearer realm="jwtkit", error="invalid_token", error_description="token expired", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/orders""#
     );
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&d.body).unwrap()["error"], "invalid_token");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&d.body).unwrap()["error"],
+        "invalid_token"
+    );
 
-    let r = client.check(check(&t.no_scope, "/orders/42")).await.unwrap().into_inner();
+    let r = client
+        .check(check(&t.no_scope, "/orders/42"))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(r.status.unwrap().code, 7, "PERMISSION_DENIED");
-    let Some(HttpResponse::DeniedResponse(d)) = r.http_response else { panic!("no denied_response") };
+    let Some(HttpResponse::DeniedResponse(d)) = r.http_response else {
+        panic!("no denied_response")
+    };
     assert_eq!(d.status.unwrap().code, 403);
-    assert!(header(&d.headers, "www-authenticate").unwrap().contains(r#"scope="orders:read""#));
+    assert!(
+        header(&d.headers, "www-authenticate")
+            .unwrap()
+            .contains(r#"scope="orders:read""#)
+    );
 
     // The WebSocket subprotocol token, on the route whose provider takes it.
     let ws = format!(
@@ -259,12 +326,23 @@ async fn envoy_ext_authz_grpc_check_allows_with_headers_and_denies_with_the_chal
         jwtkit::base64url::encode(&t.valid)
     );
     let mut req = check("", "/ws/room");
-    let http = req.attributes.as_mut().unwrap().request.as_mut().unwrap().http.as_mut().unwrap();
+    let http = req
+        .attributes
+        .as_mut()
+        .unwrap()
+        .request
+        .as_mut()
+        .unwrap()
+        .http
+        .as_mut()
+        .unwrap();
     http.headers.remove("authorization");
     http.headers.insert("upgrade".into(), "websocket".into());
     http.headers.insert("sec-websocket-protocol".into(), ws);
     let r = client.check(req).await.unwrap().into_inner();
-    let Some(HttpResponse::OkResponse(ok)) = r.http_response else { panic!("websocket token refused") };
+    let Some(HttpResponse::OkResponse(ok)) = r.http_response else {
+        panic!("websocket token refused")
+    };
     assert_eq!(header(&ok.headers, "x-user-id").as_deref(), Some("alice"));
     gw.shutdown().await;
 }
@@ -277,7 +355,11 @@ async fn protected_resource_metadata_and_websocket_token_in_proxy_mode() {
     let gw = start(&s).await;
     let t = tokens(&k);
 
-    let r = get(&format!("http://{}/.well-known/oauth-protected-resource/orders", gw.addr()), &[]).await;
+    let r = get(
+        &format!("http://{}/.well-known/oauth-protected-resource/orders", gw.addr()),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.json(),
@@ -289,14 +371,28 @@ async fn protected_resource_metadata_and_websocket_token_in_proxy_mode() {
         })
     );
     // A configured resource is published at its own path.
-    let r = get(&format!("http://{}/.well-known/oauth-protected-resource/ws", gw.addr()), &[]).await;
+    let r = get(
+        &format!("http://{}/.well-known/oauth-protected-resource/ws", gw.addr()),
+        &[],
+    )
+    .await;
     assert_eq!(r.json()["resource"], "https://api.example.com/ws");
-    let r = get(&format!("http://{}/.well-known/oauth-protected-resource/none", gw.addr()), &[]).await;
+    let r = get(
+        &format!("http://{}/.well-known/oauth-protected-resource/none", gw.addr()),
+        &[],
+    )
+    .await;
     assert_eq!(r.status, 404);
     // The decision listener serves the same documents (the proxy routes the path to it).
     let r = get(
-        &format!("http://{}/.well-known/oauth-protected-resource/orders", gw.decision_addr().unwrap()),
-        &[("x-forwarded-host", "api.example.com"), ("x-forwarded-proto", "https")],
+        &format!(
+            "http://{}/.well-known/oauth-protected-resource/orders",
+            gw.decision_addr().unwrap()
+        ),
+        &[
+            ("x-forwarded-host", "api.example.com"),
+            ("x-forwarded-proto", "https"),
+        ],
     )
     .await;
     assert_eq!(r.json()["resource"], "https://api.example.com/orders");
@@ -325,9 +421,16 @@ async fn protected_resource_metadata_and_websocket_token_in_proxy_mode() {
     };
     assert_eq!(upgrade(format!("{entry}, chat.v1")).await.status, 101);
     assert_eq!(upgrade("chat.v1".into()).await.status, 401);
-    let r = upgrade(format!("{}!!, chat.v1", jwtkit_gateway::provider::WEBSOCKET_BEARER_PREFIX)).await;
+    let r = upgrade(format!(
+        "{}!!, chat.v1",
+        jwtkit_gateway::provider::WEBSOCKET_BEARER_PREFIX
+    ))
+    .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.json()["error_description"], "bearer subprotocol is not base64url");
+    assert_eq!(
+        r.json()["error_description"],
+        "bearer subprotocol is not base64url"
+    );
     let r = upgrade(entry.clone()).await;
     assert_eq!(
         (r.status, r.json()["error_description"].as_str()),

@@ -30,9 +30,12 @@ struct Entry {
 
 const SHARDS: usize = 16;
 
+/// One shard: (token hash, route name) → decision.
+type Shard = Mutex<HashMap<(TokenHash, Arc<str>), Entry>>;
+
 /// Allowed decisions by (token hash, route name), in shards.
 pub struct DecisionCache {
-    shards: Vec<Mutex<HashMap<(TokenHash, Arc<str>), Entry>>>,
+    shards: Vec<Shard>,
     per_shard: usize,
     ttl: Duration,
 }
@@ -41,7 +44,11 @@ impl DecisionCache {
     /// A cache of at most `max_entries` decisions, each kept at most `ttl` (either 0 disables
     /// it).
     pub fn new(max_entries: usize, ttl: Duration) -> DecisionCache {
-        let per_shard = if ttl.is_zero() { 0 } else { max_entries.div_ceil(SHARDS) };
+        let per_shard = if ttl.is_zero() {
+            0
+        } else {
+            max_entries.div_ceil(SHARDS)
+        };
         DecisionCache {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             per_shard,
@@ -49,7 +56,7 @@ impl DecisionCache {
         }
     }
 
-    fn shard(&self, h: &TokenHash) -> &Mutex<HashMap<(TokenHash, Arc<str>), Entry>> {
+    fn shard(&self, h: &TokenHash) -> &Shard {
         &self.shards[usize::from(h[0]) % SHARDS]
     }
 
@@ -65,7 +72,10 @@ impl DecisionCache {
             return None;
         }
         let route = ctx.route.clone()?;
-        let Auth::Jwt { providers, sources, .. } = &route.auth else {
+        let Auth::Jwt {
+            providers, sources, ..
+        } = &route.auth
+        else {
             return None;
         };
         let (_, token) = crate::provider::find_token(sources, &parts.headers, parts.uri.query()).ok()??;
@@ -84,9 +94,10 @@ impl DecisionCache {
         };
         let provider = providers.iter().find(|p| p.name == provider)?.clone();
         let keys = provider.keys.current();
-        let Lookup::Hit(id) = shared
-            .cache
-            .get(&hash, &provider.name, ctx.state.generation, now, keys.as_ref())
+        let Lookup::Hit(id) =
+            shared
+                .cache
+                .get(&hash, &provider.name, ctx.state.generation, now, keys.as_ref())
         else {
             return None;
         };

@@ -77,7 +77,11 @@ pub fn question(req: &auth::CheckRequest, peer: SocketAddr) -> Result<Question, 
     match &http.header_map {
         Some(map) if !map.headers.is_empty() => {
             for h in &map.headers {
-                let v = if h.raw_value.is_empty() { h.value.as_bytes() } else { &h.raw_value };
+                let v = if h.raw_value.is_empty() {
+                    h.value.as_bytes()
+                } else {
+                    &h.raw_value
+                };
                 add(&h.key, v);
             }
         }

@@ -66,7 +66,10 @@ const FACT_HEADERS: &[&str] = &[
 pub const HEADERS_TO_REMOVE: &str = "x-envoy-auth-headers-to-remove";
 
 fn header_str<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    h.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 /// The original request of a forward-auth or HTTP ext_authz call (`original_uri`: the
@@ -140,10 +143,10 @@ pub fn respond(answer: Answer, realm: &str) -> Response<Body> {
             let mut resp = Response::new(full(Bytes::new()));
             *resp.headers_mut() = headers;
             let names: Vec<&str> = remove.iter().map(HeaderName::as_str).collect();
-            if let Ok(v) = HeaderValue::from_str(&names.join(",")) {
-                if !names.is_empty() {
-                    resp.headers_mut().insert(HEADERS_TO_REMOVE, v);
-                }
+            if !names.is_empty()
+                && let Ok(v) = HeaderValue::from_str(&names.join(","))
+            {
+                resp.headers_mut().insert(HEADERS_TO_REMOVE, v);
             }
             resp.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -175,10 +178,13 @@ pub async fn handle(
         })
     } else if path.starts_with(crate::resource_metadata::WELL_KNOWN) {
         let q = question(&parts, peer, Some(path)).ok();
-        let host = q.as_ref().and_then(|q| crate::resource_metadata::request_host(&q.parts));
+        let host = q
+            .as_ref()
+            .and_then(|q| crate::resource_metadata::request_host(&q.parts));
         let scheme = q.as_ref().map_or("http", |q| q.scheme.as_str());
         let state = shared.state.load();
-        if let Some(resp) = crate::resource_metadata::serve(&state.routes, &parts.method, path, scheme, host) {
+        if let Some(resp) = crate::resource_metadata::serve(&state.routes, &parts.method, path, scheme, host)
+        {
             return Ok(resp);
         }
         return Ok(plain(StatusCode::NOT_FOUND, "not found"));

@@ -135,7 +135,10 @@ pub async fn decide(shared: &Shared, cache: &DecisionCache, q: Question) -> Answ
             Err(r) => r,
         },
     };
-    let route_name = ctx.route.as_ref().map_or_else(|| "-".to_string(), |r| r.name.to_string());
+    let route_name = ctx
+        .route
+        .as_ref()
+        .map_or_else(|| "-".to_string(), |r| r.name.to_string());
     ::metrics::counter!("jwtkit_gateway_decisions_total", "route" => route_name, "outcome" => crate::response::reason(&rejection))
         .increment(1);
     let host = crate::resource_metadata::request_host(&parts);
@@ -159,8 +162,12 @@ fn render(ctx: &Ctx) -> Result<HeaderMap, Rejection> {
 }
 
 fn allow(ctx: &Ctx, headers: HeaderMap) -> Answer {
-    let route_name = ctx.route.as_ref().map_or_else(|| "-".to_string(), |r| r.name.to_string());
-    ::metrics::counter!("jwtkit_gateway_decisions_total", "route" => route_name, "outcome" => "allowed").increment(1);
+    let route_name = ctx
+        .route
+        .as_ref()
+        .map_or_else(|| "-".to_string(), |r| r.name.to_string());
+    ::metrics::counter!("jwtkit_gateway_decisions_total", "route" => route_name, "outcome" => "allowed")
+        .increment(1);
     let mut remove = Vec::new();
     if let Some(route) = &ctx.route {
         for (_, name) in &route.claims_to_headers {
@@ -210,16 +217,24 @@ pub(crate) async fn start(
             .await
             .with_context(|| format!("binding decision.listen {addr}"))?;
         out.http = Some(l.local_addr()?);
-        out.tasks
-            .push(tokio::spawn(forward_auth::serve(shared.clone(), cache.clone(), l, stop.clone())));
+        out.tasks.push(tokio::spawn(forward_auth::serve(
+            shared.clone(),
+            cache.clone(),
+            l,
+            stop.clone(),
+        )));
     }
     if let Some(addr) = &config.grpc_listen {
         let l = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding decision.grpc_listen {addr}"))?;
         out.grpc = Some(l.local_addr()?);
-        out.tasks
-            .push(tokio::spawn(ext_authz::serve(shared.clone(), cache.clone(), l, stop.clone())));
+        out.tasks.push(tokio::spawn(ext_authz::serve(
+            shared.clone(),
+            cache.clone(),
+            l,
+            stop.clone(),
+        )));
     }
     Ok(out)
 }

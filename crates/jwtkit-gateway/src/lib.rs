@@ -688,6 +688,17 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
         ));
     }
     out.push(store_line);
+    let d = &state.config.decision;
+    for (what, addr) in [
+        ("forward-auth / ext_authz HTTP", &d.listen),
+        ("ext_authz gRPC", &d.grpc_listen),
+    ] {
+        if let Some(a) = addr {
+            a.parse::<SocketAddr>()
+                .map_err(|_| anyhow::anyhow!("decision: {a:?} is not an address (host:port)"))?;
+            out.push(format!("decision {what} on {a}"));
+        }
+    }
     if let Some(tls) = &state.tls {
         out.push(format!(
             "listener {}: {}",

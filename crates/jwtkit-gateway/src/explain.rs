@@ -225,7 +225,15 @@ pub async fn explain_with(
     let (accepted, status, www, error) = match &flow {
         Flow::Continue => (true, None, None, None),
         Flow::Respond(r) => {
-            let p = response::parts(r, &realm);
+            // The challenge names the route's RFC 9728 metadata as live traffic's does.
+            let metadata = ctx.route.as_ref().and_then(|route| {
+                crate::resource_metadata::challenge_url(
+                    route,
+                    "http",
+                    crate::resource_metadata::request_host(&parts),
+                )
+            });
+            let p = response::parts_for(r, &realm, metadata.as_deref());
             (
                 false,
                 Some(p.status.as_u16()),

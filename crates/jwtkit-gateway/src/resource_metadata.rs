@@ -151,9 +151,10 @@ pub fn document(route: &Route, resource: &Resource) -> serde_json::Value {
 }
 
 /// Answer `GET`/`HEAD /.well-known/oauth-protected-resource[/path]` when `path` is under the
-/// well-known prefix (None otherwise: not a metadata request). The route is the one whose
-/// resource path equals the rest of the path (and whose `host`, if set, is the request's);
-/// `404` when none has token authentication.
+/// well-known prefix and a route publishes a document there (None otherwise: the request goes
+/// on to routing, so an upstream may serve its own). The route is the one with token
+/// authentication whose resource path equals the rest of the path (and whose `host`, if set, is
+/// the request's).
 pub fn serve(
     routes: &RouteTable,
     method: &Method,
@@ -191,18 +192,11 @@ pub fn serve(
         let res = resource_of(r, scheme, host)?;
         (res.path == rest).then(|| (r.clone(), res))
     });
-    Some(match found {
-        Some((route, res)) => {
-            let mut resp = json_response(StatusCode::OK, &document(&route, &res));
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
-            resp
-        }
-        None => json_response(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({"error": "not_found", "error_description": "no protected resource at this path"}),
-        ),
-    })
+    let (route, res) = found?;
+    let mut resp = json_response(StatusCode::OK, &document(&route, &res));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
+    Some(resp)
 }
 
 fn json_response(status: StatusCode, v: &serde_json::Value) -> Response<Body> {

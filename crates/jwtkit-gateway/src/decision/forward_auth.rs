@@ -187,7 +187,7 @@ pub async fn handle(
         {
             return Ok(resp);
         }
-        return Ok(plain(StatusCode::NOT_FOUND, "not found"));
+        return Ok(plain(StatusCode::NOT_FOUND, "no protected resource at this path"));
     } else {
         return Ok(plain(
             StatusCode::NOT_FOUND,

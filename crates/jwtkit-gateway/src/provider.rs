@@ -533,3 +533,46 @@ fn identity_claims_are_strings(c: &jwtkit::Claims) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod websocket_token_tests {
+    use super::*;
+
+    fn h(upgrade: &str, protocols: &[&str]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        m.insert(http::header::UPGRADE, upgrade.parse().unwrap());
+        for p in protocols {
+            m.append(http::header::SEC_WEBSOCKET_PROTOCOL, p.parse().unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn websocket_token_is_read_as_kube_apiserver_reads_it() {
+        let entry = format!("{WEBSOCKET_BEARER_PREFIX}{}", jwtkit::base64url::encode("a.b.c"));
+        // Entries split over fields count the same as one list (RFC 6455 §11.3.4).
+        assert_eq!(
+            websocket_token(&h("websocket", &["chat", &entry]))
+                .unwrap()
+                .as_deref(),
+            Some("a.b.c")
+        );
+        // Not a WebSocket handshake: not looked at.
+        assert_eq!(websocket_token(&h("h2c", &[&entry, "chat"])).unwrap(), None);
+        assert_eq!(
+            websocket_token(&h("websocket", &[&format!("{entry}, {entry}, chat")])),
+            Err("more than one bearer subprotocol")
+        );
+        assert_eq!(
+            websocket_token(&h(
+                "websocket",
+                &[&format!("{WEBSOCKET_BEARER_PREFIX}YQ==, chat")]
+            )),
+            Err("bearer subprotocol is not base64url")
+        );
+        assert_eq!(
+            websocket_token(&h("websocket", &[&entry])),
+            Err("bearer subprotocol without another subprotocol")
+        );
+    }
+}

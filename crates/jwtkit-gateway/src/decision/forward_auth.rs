@@ -245,3 +245,59 @@ pub async fn serve(
     drop(listener);
     let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(headers: &[(&str, &str)]) -> http::request::Parts {
+        let mut b = Request::builder().method("POST").uri("/forward-auth");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn original_request_facts_come_from_the_proxy_headers_which_are_then_removed() {
+        let peer: SocketAddr = "10.0.0.9:5000".parse().unwrap();
+        let p = parts(&[
+            ("host", "jwtkit:9100"),
+            ("x-original-uri", "/orders/1?a=b"),
+            ("x-forwarded-uri", "/ignored"),
+            ("x-forwarded-method", "DELETE"),
+            ("x-original-method", "PUT"),
+            ("x-forwarded-host", "api.example.com, other"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-for", "198.51.100.1, 203.0.113.7"),
+            ("authorization", "Bearer t"),
+            ("content-length", "0"),
+        ]);
+        let q = question(&p, peer, None).unwrap();
+        assert_eq!(q.parts.method, Method::DELETE);
+        assert_eq!(q.parts.uri, "/orders/1?a=b");
+        assert_eq!(q.parts.headers["host"], "api.example.com");
+        assert_eq!(q.scheme, "https");
+        assert_eq!(q.client, "203.0.113.7:0".parse::<SocketAddr>().unwrap());
+        let names: Vec<&str> = q.parts.headers.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, vec!["authorization", "host"]);
+    }
+
+    #[test]
+    fn missing_or_absolute_original_uri_is_refused_and_the_peer_is_the_fallback() {
+        let peer: SocketAddr = "10.0.0.9:5000".parse().unwrap();
+        assert_eq!(
+            question(&parts(&[]), peer, None).err(),
+            Some("no original URI: the proxy must send X-Original-URI or X-Forwarded-Uri")
+        );
+        assert_eq!(
+            question(&parts(&[("x-forwarded-uri", "http://evil/orders")]), peer, None).err(),
+            Some("the original URI must be a path (origin-form)")
+        );
+        let q = question(&parts(&[("host", "api.example.com")]), peer, Some("/orders/2")).unwrap();
+        assert_eq!(
+            (q.parts.method.as_str(), q.scheme.as_str(), q.client),
+            ("POST", "http", peer)
+        );
+    }
+}

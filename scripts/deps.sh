@@ -24,6 +24,8 @@ fonts-dejavu-core  /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf   test-ui (sc
 zsh                zsh                      jwtkit-cli tests/install.rs (completion script)
 fish               fish                     jwtkit-cli tests/install.rs (completion script)
 man-db             man                      jwtkit-cli tests/install.rs (man -l renders the pages)
+nginx              /usr/sbin/nginx          test-decision (auth_request in front of the decision service)
+caddy              caddy                    test-decision (forward_auth in front of the decision service)
 '
 
 present() {

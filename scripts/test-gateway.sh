@@ -35,9 +35,9 @@ expect() {
   echo "$out" | grep -Eq "$1" || { echo "demo: expected a line matching: $1" >&2; exit 1; }
 }
 expect '^accepted +200$'
-expect '^expired +401 +www-authenticate: Bearer realm="demo", error="invalid_token", error_description="token expired"$'
-expect '^wrong-audience +401 .*error_description="audience not accepted"$'
-expect '^revoked +401 .*error_description="token revoked"$'
+expect '^expired +401 +www-authenticate: Bearer realm="demo", error="invalid_token", error_description="token expired", resource_metadata="http://127\.0\.0\.1:[0-9]+/\.well-known/oauth-protected-resource/orders"$'
+expect '^wrong-audience +401 .*error_description="audience not accepted", resource_metadata="[^"]+"$'
+expect '^revoked +401 .*error_description="token revoked", resource_metadata="[^"]+"$'
 expect '^rate-limited +200 200 429 +retry-after: [0-9]+$'
 expect '^issuer-login +200 '
 expect '^issuer-client +200 '

@@ -79,6 +79,9 @@ pub struct Config {
     /// Routes, matched by host and longest path prefix.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    /// The decision service (forward-auth, Envoy ext_authz): off unless a listener is set.
+    #[serde(default)]
+    pub decision: crate::decision::DecisionConfig,
 }
 
 /// `[server]`.
@@ -363,6 +366,11 @@ pub struct RouteConfig {
     /// Per-route override of `server.request_timeout`.
     #[serde(default)]
     pub timeout: Option<Dur>,
+    /// RFC 9728 resource identifier (`https://api.example.com/orders`) published at
+    /// `/.well-known/oauth-protected-resource/orders` and named by `resource_metadata` in
+    /// `WWW-Authenticate`. Default: the request's scheme and host followed by `path_prefix`.
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 fn default_host_header() -> String {

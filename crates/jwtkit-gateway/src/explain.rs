@@ -155,6 +155,16 @@ pub async fn explain_with(
             TokenSource::Query(n) => {
                 uri = format!("{uri}{}{n}={token}", if uri.contains('?') { '&' } else { '?' })
             }
+            TokenSource::WebSocketProtocol => {
+                b = b.header(http::header::UPGRADE, "websocket").header(
+                    http::header::SEC_WEBSOCKET_PROTOCOL,
+                    format!(
+                        "{}{}, v1",
+                        crate::provider::WEBSOCKET_BEARER_PREFIX,
+                        jwtkit::base64url::encode(token)
+                    ),
+                )
+            }
         }
     }
     let (mut parts, ()) = b.uri(uri).body(())?.into_parts();
@@ -215,7 +225,15 @@ pub async fn explain_with(
     let (accepted, status, www, error) = match &flow {
         Flow::Continue => (true, None, None, None),
         Flow::Respond(r) => {
-            let p = response::parts(r, &realm);
+            // The challenge names the route's RFC 9728 metadata as live traffic's does.
+            let metadata = ctx.route.as_ref().and_then(|route| {
+                crate::resource_metadata::challenge_url(
+                    route,
+                    "http",
+                    crate::resource_metadata::request_host(&parts),
+                )
+            });
+            let p = response::parts_for(r, &realm, metadata.as_deref());
             (
                 false,
                 Some(p.status.as_u16()),

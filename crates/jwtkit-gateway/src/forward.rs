@@ -279,6 +279,7 @@ pub fn prepare(
                     h.remove(name);
                 }
                 TokenSource::Cookie(name) => strip_cookies.push(name),
+                TokenSource::WebSocketProtocol => strip_websocket_bearer(h),
                 TokenSource::Bearer | TokenSource::Query(_) => {}
             }
         }
@@ -351,6 +352,26 @@ pub fn prepare(
         parts.version = http::Version::HTTP_11;
     }
     Ok(())
+}
+
+/// Remove the bearer subprotocol ([`crate::provider::WEBSOCKET_BEARER_PREFIX`]) from
+/// `Sec-WebSocket-Protocol`, keeping the others in order (one field; none left: no field), as
+/// kube-apiserver does before its handlers see the handshake.
+pub fn strip_websocket_bearer(h: &mut HeaderMap) {
+    let name = header::SEC_WEBSOCKET_PROTOCOL;
+    if !h.contains_key(&name) {
+        return;
+    }
+    let kept: Vec<&str> = crate::provider::websocket_protocols(h)
+        .filter(|p| !p.starts_with(crate::provider::WEBSOCKET_BEARER_PREFIX))
+        .collect();
+    let joined = HeaderValue::from_str(&kept.join(", "))
+        .ok()
+        .filter(|_| !kept.is_empty());
+    h.remove(&name);
+    if let Some(v) = joined {
+        h.insert(name, v);
+    }
 }
 
 /// The query without the route's token parameters (`query:NAME` sources): a token in a URL
@@ -621,5 +642,33 @@ mod tests {
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("x-kept"));
+    }
+}
+
+#[cfg(test)]
+mod websocket_tests {
+    use super::*;
+
+    #[test]
+    fn websocket_bearer_subprotocol_is_removed_and_the_others_kept_in_order() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("chat.v2, base64url.bearer.authorization.k8s.io.YWJj"),
+        );
+        h.append(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("chat.v1"),
+        );
+        strip_websocket_bearer(&mut h);
+        let all: Vec<_> = h.get_all(header::SEC_WEBSOCKET_PROTOCOL).iter().collect();
+        assert_eq!(all, vec![HeaderValue::from_static("chat.v2, chat.v1")]);
+        let mut only = HeaderMap::new();
+        only.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("base64url.bearer.authorization.k8s.io.YWJj"),
+        );
+        strip_websocket_bearer(&mut only);
+        assert!(only.is_empty());
     }
 }

@@ -26,6 +26,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod decision;
 pub mod encryption;
 pub mod explain;
 pub mod forward;
@@ -37,6 +38,7 @@ pub mod path;
 pub mod pipeline;
 pub mod provider;
 pub mod rate_limit;
+pub mod resource_metadata;
 pub mod response;
 pub mod revocation;
 pub mod route;
@@ -172,13 +174,38 @@ pub async fn handle(
     // The client's HTTP version, answered in (RFC 9110 §6.2: a proxy sends its own version; an
     // HTTP/1.0 upstream must not turn the client's keep-alive HTTP/1.1 connection into 1.0).
     let client_version = parts.version;
+    let scheme = parts
+        .extensions
+        .get::<forward::ClientProto>()
+        .map_or("http", |p| p.0);
+    if parts.uri.path().starts_with(resource_metadata::WELL_KNOWN)
+        && let Some(resp) = resource_metadata::serve(
+            &ctx.state.routes,
+            &parts.method,
+            parts.uri.path(),
+            scheme,
+            resource_metadata::request_host(&parts),
+        )
+    {
+        return Ok(resp);
+    }
     let flow = pipeline::decide(&shared, &mut ctx, &mut parts).await;
+    // RFC 9728 §5.1: the challenge names the route's metadata (computed only for an answer).
+    let metadata = |ctx: &Ctx, parts: &http::request::Parts| {
+        ctx.route
+            .as_ref()
+            .and_then(|r| resource_metadata::challenge_url(r, scheme, resource_metadata::request_host(parts)))
+    };
+    let mut metadata_url = None;
     let route_name = ctx
         .route
         .as_ref()
         .map_or_else(|| Arc::from("-"), |r| r.name.clone());
     let result = match flow {
-        Flow::Respond(r) => Err(r),
+        Flow::Respond(r) => {
+            metadata_url = metadata(&ctx, &parts);
+            Err(r)
+        }
         Flow::Continue => match ctx.route.clone() {
             None => Err(Rejection::NoRoute),
             Some(route) => {
@@ -198,7 +225,10 @@ pub async fn handle(
                         )
                         .await
                     }
-                    Err(r) => Err(r),
+                    Err(r) => {
+                        metadata_url = metadata(&ctx, &parts);
+                        Err(r)
+                    }
                 }
             }
         },
@@ -232,7 +262,7 @@ pub async fn handle(
             ) {
                 ::metrics::counter!("jwtkit_gateway_rejections_total", "reason" => reason, "issuer" => issuer).increment(1);
             }
-            response::respond(&r, &ctx.state.config.server.realm)
+            response::respond_for(&r, &ctx.state.config.server.realm, metadata_url.as_deref())
         }
     })
 }
@@ -242,6 +272,8 @@ pub struct Gateway {
     shared: Arc<Shared>,
     addr: SocketAddr,
     admin_addr: SocketAddr,
+    decision_addr: Option<SocketAddr>,
+    decision_grpc_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     _watcher: Option<notify::RecommendedWatcher>,
@@ -315,6 +347,8 @@ impl Gateway {
                 })
                 .await;
         }));
+        let decision = decision::start(shared.clone(), rx.clone()).await?;
+        tasks.extend(decision.tasks);
         tasks.push(tokio::spawn(housekeeping(shared.clone(), rx.clone())));
         let (reload_tx, reload_rx) = tokio::sync::mpsc::channel::<()>(4);
         tasks.push(tokio::spawn(reloader(shared.clone(), reload_rx, rx.clone())));
@@ -345,6 +379,8 @@ impl Gateway {
             shared,
             addr,
             admin_addr,
+            decision_addr: decision.http,
+            decision_grpc_addr: decision.grpc,
             shutdown: tx,
             tasks,
             _watcher: watcher,
@@ -359,6 +395,16 @@ impl Gateway {
     /// The admin address.
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin_addr
+    }
+
+    /// The HTTP decision listener's address (`decision.listen`), if set.
+    pub fn decision_addr(&self) -> Option<SocketAddr> {
+        self.decision_addr
+    }
+
+    /// The ext_authz gRPC listener's address (`decision.grpc_listen`), if set.
+    pub fn decision_grpc_addr(&self) -> Option<SocketAddr> {
+        self.decision_grpc_addr
     }
 
     /// Shared state (tests, embedding).
@@ -643,6 +689,17 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
         ));
     }
     out.push(store_line);
+    let d = &state.config.decision;
+    for (what, addr) in [
+        ("forward-auth / ext_authz HTTP", &d.listen),
+        ("ext_authz gRPC", &d.grpc_listen),
+    ] {
+        if let Some(a) = addr {
+            a.parse::<SocketAddr>()
+                .map_err(|_| anyhow::anyhow!("decision: {a:?} is not an address (host:port)"))?;
+            out.push(format!("decision {what} on {a}"));
+        }
+    }
     if let Some(tls) = &state.tls {
         out.push(format!(
             "listener {}: {}",

@@ -164,7 +164,8 @@ enum Phase {
     Store,
 }
 
-fn route(ctx: &mut Ctx, parts: &mut Parts) -> Flow {
+/// The route phase (also run by the decision cache before its lookup).
+pub(crate) fn route(ctx: &mut Ctx, parts: &mut Parts) -> Flow {
     if let Err(why) = normalize_path(parts) {
         ctx.step("route", "path", Outcome::Fail, || {
             format!("{why}: {}", parts.uri.path())
@@ -296,6 +297,7 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
         Err(flow) => return flow,
     };
     let started = Instant::now();
+    let token = &*token;
     let (provider, opened) = match choose_provider(shared, ctx, providers, token) {
         Ok(chosen) => chosen,
         Err(flow) => return flow,
@@ -325,7 +327,7 @@ fn find_token<'r>(
     sources: &[crate::provider::TokenSource],
     allow_missing: bool,
     parts: &'r Parts,
-) -> Result<Option<&'r str>, Flow> {
+) -> Result<Option<std::borrow::Cow<'r, str>>, Flow> {
     let found = match crate::provider::find_token(sources, &parts.headers, parts.uri.query()) {
         Ok(found) => found,
         Err(why) => {
@@ -345,12 +347,12 @@ fn find_token<'r>(
         });
         return Err(Flow::Respond(Rejection::MissingToken));
     };
-    let hash = hash_token(token);
+    let hash = hash_token(&token);
     ctx.token_hash = Some(hash);
     ctx.token_in_query = matches!(source, crate::provider::TokenSource::Query(_));
     // A five-segment token is a JWE when a provider of the route can decrypt; otherwise it
     // goes to the signature path, which rejects it as malformed.
-    let encrypted = providers.iter().any(|p| p.decryption.is_some()) && encryption::is_compact_jwe(token);
+    let encrypted = providers.iter().any(|p| p.decryption.is_some()) && encryption::is_compact_jwe(&token);
     ctx.encrypted = encrypted;
     ctx.step("authenticate", "token", Outcome::Pass, || {
         format!(

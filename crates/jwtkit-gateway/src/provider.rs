@@ -7,6 +7,7 @@
 //! one per key location, reused by every route and across config reloads, so an issuer's
 //! keys are fetched once, not once per route or per thread.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -165,14 +166,73 @@ pub enum TokenSource {
     Cookie(String),
     /// A query parameter (RFC 6750 §2.3).
     Query(String),
+    /// A WebSocket subprotocol `base64url.bearer.authorization.k8s.io.<base64url(token)>` in
+    /// `Sec-WebSocket-Protocol` (RFC 6455 §11.3.4), as kube-apiserver reads it: browsers cannot
+    /// set `Authorization` on a WebSocket. Only on an `Upgrade: websocket` request; the entry is
+    /// removed before the upstream ([`crate::forward::prepare`]). `token_from = "websocket"`.
+    WebSocketProtocol,
+}
+
+/// The subprotocol prefix that carries a bearer token (kube-apiserver's
+/// `k8s.io/apiserver/pkg/authentication/request/websocket`).
+pub const WEBSOCKET_BEARER_PREFIX: &str = "base64url.bearer.authorization.k8s.io.";
+
+/// The subprotocols of a request, in order (every `Sec-WebSocket-Protocol` field, split at
+/// `,`, trimmed; empty entries skipped).
+pub fn websocket_protocols(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+}
+
+/// The bearer token of a WebSocket handshake (`Ok(None)`: none, or not a WebSocket request).
+///
+/// # Errors
+/// An RFC 6750 §3.1 `invalid_request` description, as kube-apiserver refuses them: two token
+/// entries, an entry that is not unpadded base64url of UTF-8, or a token entry with no other
+/// subprotocol (the server must echo one back, RFC 6455 §4.2.2).
+pub fn websocket_token(headers: &HeaderMap) -> Result<Option<String>, &'static str> {
+    let websocket = headers
+        .get(http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("websocket")));
+    if !websocket {
+        return Ok(None);
+    }
+    let mut token = None;
+    let mut others = 0usize;
+    for p in websocket_protocols(headers) {
+        let Some(encoded) = p.strip_prefix(WEBSOCKET_BEARER_PREFIX) else {
+            others += 1;
+            continue;
+        };
+        if token.is_some() {
+            return Err("more than one bearer subprotocol");
+        }
+        let bytes = jwtkit::base64url::decode(encoded).map_err(|_| "bearer subprotocol is not base64url")?;
+        token = Some(String::from_utf8(bytes).map_err(|_| "bearer subprotocol is not UTF-8")?);
+    }
+    match token {
+        Some(t) if others == 0 && !t.is_empty() => Err("bearer subprotocol without another subprotocol"),
+        Some(t) if t.is_empty() => Ok(None),
+        t => Ok(t),
+    }
 }
 
 impl TokenSource {
-    /// Parse `header:Authorization`, `header:X-Token`, `cookie:NAME`, `query:NAME`.
+    /// Parse `header:Authorization`, `header:X-Token`, `cookie:NAME`, `query:NAME`,
+    /// `websocket`.
     ///
     /// # Errors
     /// A message naming the text.
     pub fn parse(text: &str) -> Result<TokenSource, String> {
+        if text == "websocket" {
+            return Ok(TokenSource::WebSocketProtocol);
+        }
         let (kind, name) = text.split_once(':').ok_or_else(|| {
             format!("token_from {text:?} must look like header:NAME, cookie:NAME or query:NAME")
         })?;
@@ -193,9 +253,10 @@ impl TokenSource {
     }
 
     /// The token from this source, if present. A present but unusable value (e.g.
-    /// `Authorization: Basic …`) counts as absent for `Bearer`.
-    pub fn extract<'a>(&self, headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
-        match self {
+    /// `Authorization: Basic …`, or a malformed WebSocket bearer subprotocol, which
+    /// [`find_token`] refuses first) counts as absent.
+    pub fn extract<'a>(&self, headers: &'a HeaderMap, query: Option<&'a str>) -> Option<Cow<'a, str>> {
+        let found = match self {
             TokenSource::Bearer => headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
@@ -213,8 +274,11 @@ impl TokenSource {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.trim_matches('"')),
             TokenSource::Query(name) => query_values(query, name).next(),
-        }
-        .filter(|t| !t.is_empty())
+            TokenSource::WebSocketProtocol => {
+                return websocket_token(headers).ok().flatten().map(Cow::Owned);
+            }
+        };
+        found.filter(|t| !t.is_empty()).map(Cow::Borrowed)
     }
 }
 
@@ -229,7 +293,7 @@ pub fn find_token<'s, 'a>(
     sources: &'s [TokenSource],
     headers: &'a HeaderMap,
     query: Option<&'a str>,
-) -> Result<Option<(&'s TokenSource, &'a str)>, &'static str> {
+) -> Result<Option<(&'s TokenSource, Cow<'a, str>)>, &'static str> {
     let mut bearer = false;
     let mut in_query = false;
     let mut first = None;
@@ -239,6 +303,10 @@ pub fn find_token<'s, 'a>(
             TokenSource::Header(name) => headers.get_all(name).iter().count() > 1,
             TokenSource::Query(name) => query_values(query, name).count() > 1,
             TokenSource::Cookie(_) => false,
+            TokenSource::WebSocketProtocol => {
+                websocket_token(headers)?;
+                false
+            }
         };
         if repeated {
             return Err(match s {
@@ -470,4 +538,47 @@ fn identity_claims_are_strings(c: &IdentityClaims) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod websocket_token_tests {
+    use super::*;
+
+    fn h(upgrade: &str, protocols: &[&str]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        m.insert(http::header::UPGRADE, upgrade.parse().unwrap());
+        for p in protocols {
+            m.append(http::header::SEC_WEBSOCKET_PROTOCOL, p.parse().unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn websocket_token_is_read_as_kube_apiserver_reads_it() {
+        let entry = format!("{WEBSOCKET_BEARER_PREFIX}{}", jwtkit::base64url::encode("a.b.c"));
+        // Entries split over fields count the same as one list (RFC 6455 §11.3.4).
+        assert_eq!(
+            websocket_token(&h("websocket", &["chat", &entry]))
+                .unwrap()
+                .as_deref(),
+            Some("a.b.c")
+        );
+        // Not a WebSocket handshake: not looked at.
+        assert_eq!(websocket_token(&h("h2c", &[&entry, "chat"])).unwrap(), None);
+        assert_eq!(
+            websocket_token(&h("websocket", &[&format!("{entry}, {entry}, chat")])),
+            Err("more than one bearer subprotocol")
+        );
+        assert_eq!(
+            websocket_token(&h(
+                "websocket",
+                &[&format!("{WEBSOCKET_BEARER_PREFIX}YQ==, chat")]
+            )),
+            Err("bearer subprotocol is not base64url")
+        );
+        assert_eq!(
+            websocket_token(&h("websocket", &[&entry])),
+            Err("bearer subprotocol without another subprotocol")
+        );
+    }
 }

@@ -278,7 +278,27 @@ pub fn reason(r: &Rejection) -> &'static str {
 
 /// Build the HTTP response.
 pub fn respond(r: &Rejection, realm: &str) -> Response<Body> {
-    let p = parts(r, realm);
+    respond_for(r, realm, None)
+}
+
+/// [`parts`], with the RFC 9728 §5.1 `resource_metadata="URL"` parameter added to the
+/// `WWW-Authenticate` challenge (every `401` and `403` that has one) when `resource_metadata`
+/// is given.
+pub fn parts_for(r: &Rejection, realm: &str, resource_metadata: Option<&str>) -> Parts {
+    let mut p = parts(r, realm);
+    if let (Some(w), Some(url)) = (p.www_authenticate.as_mut(), resource_metadata) {
+        // A URL with a quote or backslash cannot be a quoted-string without escaping; such a
+        // configured URL is refused at load, and a derived one never has them.
+        if !url.contains(['"', '\\']) {
+            w.push_str(&format!(", resource_metadata=\"{url}\""));
+        }
+    }
+    p
+}
+
+/// Build the HTTP response, with `resource_metadata` in its challenge ([`parts_for`]).
+pub fn respond_for(r: &Rejection, realm: &str, resource_metadata: Option<&str>) -> Response<Body> {
+    let p = parts_for(r, realm, resource_metadata);
     let body = serde_json::json!({"error": p.error, "error_description": p.description});
     let mut resp = Response::new(full(Bytes::from(body.to_string())));
     *resp.status_mut() = p.status;

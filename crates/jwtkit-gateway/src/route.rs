@@ -108,6 +108,8 @@ pub struct Route {
     pub timeout: Duration,
     /// `jwtkit_gateway_requests_total{route, outcome="forwarded"}`, registered once.
     pub forwarded: metrics::Counter,
+    /// The configured RFC 9728 resource identifier ([`crate::resource_metadata`]).
+    pub resource: Option<crate::resource_metadata::Resource>,
 }
 
 /// A header name a client may not forge and that no claim may use.
@@ -202,8 +204,15 @@ impl Route {
                 anyhow::bail!("{ctx}: rate limits need per_second > 0 and burst >= 1");
             }
         }
+        let resource = c
+            .resource
+            .as_deref()
+            .map(crate::resource_metadata::Resource::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("{ctx}: resource: {e}"))?;
         let name: Arc<str> = c.name.clone().unwrap_or_else(|| c.path_prefix.clone()).into();
         Ok(Route {
+            resource,
             forwarded: metrics::counter!("jwtkit_gateway_requests_total", "route" => name.to_string(), "outcome" => "forwarded"),
             name,
             host: c.host.as_ref().map(|h| h.to_ascii_lowercase()),
@@ -284,7 +293,7 @@ impl RouteTable {
     }
 }
 
-fn strip_port(host: &str) -> &str {
+pub(crate) fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host
             .split_once(']')

@@ -219,8 +219,11 @@ async fn undecryptable_tokens_get_one_fixed_answer() {
     let gw = start(&w.setup).await;
     let url = format!("http://{}/orders/1", gw.addr());
     let jwt = w.signer.sign(&claims("alice", json!({})));
-    let expected_www =
-        r#"Bearer realm="jwtkit", error="invalid_token", error_description="decryption failed""#;
+    let expected_www = challenge(
+        gw.addr(),
+        "/orders",
+        r#"Bearer realm="jwtkit", error="invalid_token", error_description="decryption failed""#,
+    );
 
     // Encrypted to another key, to the right key with an alg not in the allowlist, or with a
     // modified ciphertext: the same status, header and body, whatever the cause.
@@ -238,7 +241,7 @@ async fn undecryptable_tokens_get_one_fixed_answer() {
     for token in [&wrong_key, &not_allowed, &tampered] {
         let r = bearer_get(&url, token).await;
         assert_eq!(r.status, 401);
-        assert_eq!(r.header("www-authenticate"), Some(expected_www));
+        assert_eq!(r.header("www-authenticate"), Some(expected_www.as_str()));
         assert_eq!(r.header("x-upstream"), None);
         bodies.push(r.body.clone());
     }
@@ -283,8 +286,12 @@ async fn undecryptable_tokens_get_one_fixed_answer() {
     let r = bearer_get(&strict, &jwt).await;
     assert_eq!(r.status, 401);
     assert_eq!(
-        r.header("www-authenticate"),
-        Some(r#"Bearer realm="jwtkit", error="invalid_token", error_description="token must be encrypted""#)
+        r.header("www-authenticate").unwrap(),
+        challenge(
+            gw.addr(),
+            "/strict",
+            r#"Bearer realm="jwtkit", error="invalid_token", error_description="token must be encrypted""#
+        )
     );
     assert_eq!(bearer_get(&strict, &w.enc.seal(&jwt, ECDH)).await.status, 200);
     assert_eq!(

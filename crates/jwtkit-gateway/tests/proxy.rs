@@ -135,7 +135,10 @@ async fn rfc6750_responses_are_exact() {
 
     let r = get(&url, &[]).await;
     assert_eq!(r.status, 401);
-    assert_eq!(r.header("www-authenticate"), Some(r#"Bearer realm="jwtkit""#));
+    assert_eq!(
+        r.header("www-authenticate").unwrap(),
+        challenge(gw.addr(), "/orders", r#"Bearer realm="jwtkit""#)
+    );
     assert_eq!(
         r.json(),
         json!({"error": "unauthorized", "error_description": "a bearer token is required"})
@@ -169,7 +172,13 @@ async fn rfc6750_responses_are_exact() {
         assert_eq!(r.status, 401, "{description}");
         assert_eq!(
             r.header("www-authenticate").unwrap(),
-            format!(r#"Bearer realm="jwtkit", error="invalid_token", error_description="{description}""#)
+            challenge(
+                gw.addr(),
+                "/orders",
+                &format!(
+                    r#"Bearer realm="jwtkit", error="invalid_token", error_description="{description}""#
+                )
+            )
         );
         assert_eq!(
             r.json(),
@@ -180,8 +189,10 @@ async fn rfc6750_responses_are_exact() {
     let r = bearer_get(&url, &k.sign(&claims("a", json!({"scope": "profile"})))).await;
     assert_eq!(r.status, 403);
     assert_eq!(
-        r.header("www-authenticate"),
-        Some(
+        r.header("www-authenticate").unwrap(),
+        challenge(
+            gw.addr(),
+            "/orders",
             r#"Bearer realm="jwtkit", error="insufficient_scope", error_description="missing scope orders:read", scope="orders:read""#
         )
     );

@@ -131,8 +131,12 @@ async fn embedded_revocation_survives_kill_9() {
     let r = bearer_get(&format!("http://{addr}/orders/1"), &token).await;
     assert_eq!(r.status, 401);
     assert_eq!(
-        r.header("www-authenticate"),
-        Some(r#"Bearer realm="jwtkit", error="invalid_token", error_description="token revoked""#)
+        r.header("www-authenticate").unwrap(),
+        challenge(
+            &addr,
+            "/orders",
+            r#"Bearer realm="jwtkit", error="invalid_token", error_description="token revoked""#
+        )
     );
     assert_eq!(
         bearer_get(&format!("http://{addr}/orders/1"), &other)
@@ -197,8 +201,12 @@ claims_to_headers = { sub = "X-User-Id" }
         assert_eq!(r.status, 401, "{c}: {:?}", r.body);
         assert_eq!(r.header("x-upstream"), None);
         assert_eq!(
-            r.header("www-authenticate"),
-            Some(r#"Bearer realm="jwtkit", error="invalid_token", error_description="token malformed""#)
+            r.header("www-authenticate").unwrap(),
+            challenge(
+                gw.addr(),
+                "/orders",
+                r#"Bearer realm="jwtkit", error="invalid_token", error_description="token malformed""#
+            )
         );
     }
     // The string forms: revoked; another user passes. (iat before the cut-off: a token

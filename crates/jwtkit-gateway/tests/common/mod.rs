@@ -601,3 +601,9 @@ pub fn certificates(dir: &std::path::Path) -> (std::path::PathBuf, std::path::Pa
     ]);
     (ca, cert, key)
 }
+
+/// A challenge as the proxy listener at `addr` sends it for the route at `prefix`: `challenge`
+/// plus the RFC 9728 `resource_metadata` URL derived from the request (`http`, `Host`, prefix).
+pub fn challenge(addr: impl std::fmt::Display, prefix: &str, challenge: &str) -> String {
+    format!(r#"{challenge}, resource_metadata="http://{addr}/.well-known/oauth-protected-resource{prefix}""#)
+}

@@ -39,9 +39,11 @@ pub mod rate_limit;
 pub mod response;
 pub mod revocation;
 pub mod route;
+pub mod sender;
 pub mod state;
 pub mod store;
 pub mod token_cache;
+pub mod token_profile;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -211,6 +213,9 @@ pub async fn handle(
             if ctx.token_in_query && resp.status().is_success() {
                 forward::cache_private(resp.headers_mut());
             }
+            if let Some(n) = ctx.dpop_nonce.as_deref().and_then(|n| http::HeaderValue::from_str(n).ok()) {
+                resp.headers_mut().insert("dpop-nonce", n);
+            }
             resp
         }
         Err(r) => {
@@ -228,6 +233,8 @@ pub async fn handle(
                     | Rejection::InsufficientScope { .. }
                     | Rejection::EncryptionRequired
                     | Rejection::InvalidRequest(_)
+                    | Rejection::Dpop { .. }
+                    | Rejection::TokenType(_)
             ) {
                 ::metrics::counter!("jwtkit_gateway_rejections_total", "reason" => reason, "issuer" => issuer).increment(1);
             }

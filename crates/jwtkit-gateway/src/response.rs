@@ -70,6 +70,19 @@ pub enum Rejection {
     GatewayTimeout,
     /// A configuration problem detected at request time.
     Internal,
+    /// A DPoP failure (RFC 9449 §7.1): `bad_dpop_proof` answers `invalid_dpop_proof`,
+    /// `dpop_nonce_required` answers `use_dpop_nonce` with a fresh `DPoP-Nonce`, a binding
+    /// failure (`bad_token_binding`) answers `invalid_token`; all with the `DPoP` scheme.
+    Dpop {
+        /// The core's kind.
+        kind: ErrorKind,
+        /// The accepted proof algorithms, space-separated (`algs` of the challenge).
+        algs: String,
+        /// A fresh nonce for the `DPoP-Nonce` header.
+        nonce: Option<String>,
+    },
+    /// The token's `typ` is not in the provider's token profile: what the token is.
+    TokenType(jwtkit::token_type::TokenKind),
 }
 
 /// The public `error_description` of a token error: short, fixed per kind, no detail that
@@ -93,6 +106,9 @@ pub fn describe(kind: ErrorKind) -> &'static str {
         ErrorKind::ResourceLimit => "token too large",
         ErrorKind::UnsupportedCrit => "critical header not understood",
         ErrorKind::DecryptFailed => "decryption failed",
+        ErrorKind::BadTokenBinding => "token binding does not match",
+        ErrorKind::BadDpopProof => "DPoP proof not accepted",
+        ErrorKind::DpopNonceRequired => "DPoP proof needs the server nonce",
         _ => "token malformed",
     }
 }
@@ -122,6 +138,8 @@ pub struct Parts {
     pub error: &'static str,
     /// Body `error_description`.
     pub description: String,
+    /// `DPoP-Nonce` value, if any (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
 }
 
 /// The table (tested below).
@@ -133,6 +151,7 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
         retry_after: retry,
         error,
         description: description.to_string(),
+        dpop_nonce: None,
     };
     match r {
         Rejection::MissingToken => p(
@@ -250,6 +269,37 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
             "internal_error",
             "gateway configuration error",
         ),
+        Rejection::Dpop { kind, algs, nonce } => {
+            let error = match kind {
+                ErrorKind::BadDpopProof => "invalid_dpop_proof",
+                ErrorKind::DpopNonceRequired => "use_dpop_nonce",
+                _ => "invalid_token",
+            };
+            let d = describe(*kind);
+            let mut parts = p(
+                StatusCode::UNAUTHORIZED,
+                Some(format!(
+                    "DPoP realm=\"{realm}\", algs=\"{algs}\", error=\"{error}\", error_description=\"{d}\""
+                )),
+                None,
+                error,
+                d,
+            );
+            parts.dpop_nonce = nonce.clone();
+            parts
+        }
+        Rejection::TokenType(kind) => {
+            let d = format!("token type not accepted: {}", kind.describe());
+            p(
+                StatusCode::UNAUTHORIZED,
+                Some(bearer(&format!(
+                    ", error=\"invalid_token\", error_description=\"{d}\""
+                ))),
+                None,
+                "invalid_token",
+                &d,
+            )
+        }
     }
 }
 
@@ -273,6 +323,8 @@ pub fn reason(r: &Rejection) -> &'static str {
         Rejection::BadGateway => "bad_gateway",
         Rejection::GatewayTimeout => "gateway_timeout",
         Rejection::Internal => "internal_error",
+        Rejection::Dpop { kind, .. } => kind.as_str(),
+        Rejection::TokenType(_) => "token_type",
     }
 }
 
@@ -290,6 +342,9 @@ pub fn respond(r: &Rejection, realm: &str) -> Response<Body> {
     }
     if let Some(s) = p.retry_after {
         h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    if let Some(n) = p.dpop_nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        h.insert("dpop-nonce", n);
     }
     resp
 }

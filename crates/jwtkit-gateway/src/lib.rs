@@ -234,7 +234,7 @@ pub async fn handle(
                     | Rejection::EncryptionRequired
                     | Rejection::InvalidRequest(_)
                     | Rejection::Dpop { .. }
-                    | Rejection::TokenType(_)
+                    | Rejection::TokenType { .. }
             ) {
                 ::metrics::counter!("jwtkit_gateway_rejections_total", "reason" => reason, "issuer" => issuer).increment(1);
             }

@@ -467,8 +467,14 @@ async fn verified_identity(
         Ok(a) => a,
         Err(e) => return Err(reject(ctx, Some(&provider), e)),
     };
-    if let Some(Err((e, kind))) = provider.profile.as_ref().map(|p| p.check(&a.verified)) {
-        return Err(reject_as(ctx, Some(&provider), e, "token profile", Rejection::TokenType(kind)));
+    if let Some(profile) = &provider.profile
+        && let Err((e, kind)) = profile.check(&a.verified)
+    {
+        let r = Rejection::TokenType {
+            kind,
+            accepted: profile.accepted(),
+        };
+        return Err(reject_as(ctx, Some(&provider), e, "token profile", r));
     }
     let id = Arc::new(identity_of(&provider, a.verified, a.key_thumbprint));
     if let Some(keys) = &a.keys {

@@ -81,8 +81,14 @@ pub enum Rejection {
         /// A fresh nonce for the `DPoP-Nonce` header.
         nonce: Option<String>,
     },
-    /// The token's `typ` is not in the provider's token profile: what the token is.
-    TokenType(jwtkit::token_type::TokenKind),
+    /// The token's `typ` is not in the provider's token profile: what the token is, and the
+    /// accepted `typ` values.
+    TokenType {
+        /// What the token is ([`jwtkit::token_type::classify`]).
+        kind: jwtkit::token_type::TokenKind,
+        /// The provider's accepted `typ` values, comma-separated.
+        accepted: String,
+    },
 }
 
 /// The public `error_description` of a token error: short, fixed per kind, no detail that
@@ -288,8 +294,11 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
             parts.dpop_nonce = nonce.clone();
             parts
         }
-        Rejection::TokenType(kind) => {
-            let d = format!("token type not accepted: {}", kind.describe());
+        Rejection::TokenType { kind, accepted } => {
+            let d = format!(
+                "token type not accepted: {}, expected typ {accepted}",
+                kind.describe()
+            );
             p(
                 StatusCode::UNAUTHORIZED,
                 Some(bearer(&format!(
@@ -324,7 +333,7 @@ pub fn reason(r: &Rejection) -> &'static str {
         Rejection::GatewayTimeout => "gateway_timeout",
         Rejection::Internal => "internal_error",
         Rejection::Dpop { kind, .. } => kind.as_str(),
-        Rejection::TokenType(_) => "token_type",
+        Rejection::TokenType { .. } => "token_type",
     }
 }
 

@@ -48,8 +48,8 @@ impl Profile {
             accepted.push("at+jwt".into());
         }
         for t in typs {
-            if t.trim().is_empty() {
-                anyhow::bail!("accepted_typ has an empty value");
+            if t.trim().is_empty() || t.contains(['"', '\\', ',']) || t.chars().any(char::is_control) {
+                anyhow::bail!("accepted_typ {t:?}: a media type such as at+jwt, without quotes, commas or control characters");
             }
             let m = media_type(t.trim());
             if !accepted.contains(&m) {

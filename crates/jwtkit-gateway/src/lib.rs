@@ -213,7 +213,11 @@ pub async fn handle(
             if ctx.token_in_query && resp.status().is_success() {
                 forward::cache_private(resp.headers_mut());
             }
-            if let Some(n) = ctx.dpop_nonce.as_deref().and_then(|n| http::HeaderValue::from_str(n).ok()) {
+            if let Some(n) = ctx
+                .dpop_nonce
+                .as_deref()
+                .and_then(|n| http::HeaderValue::from_str(n).ok())
+            {
                 resp.headers_mut().insert("dpop-nonce", n);
             }
             resp
@@ -613,8 +617,21 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             .decryption
             .as_ref()
             .map_or_else(String::new, |d| format!(", decrypts JWE: {}", d.summary()));
+        let mut sender = p.binding.summary();
+        if let Some(profile) = &p.profile {
+            sender = [format!("typ {}", profile.accepted()), sender]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+        }
+        let sender = if sender.is_empty() {
+            sender
+        } else {
+            format!(", {sender}")
+        };
         out.push(format!(
-            "provider {}: issuer {}, algorithms {}, keys {keys}{jwe}",
+            "provider {}: issuer {}, algorithms {}, keys {keys}{jwe}{sender}",
             p.name,
             p.issuer,
             p.validation.algorithms()

@@ -154,29 +154,33 @@ impl TlsListener {
             TlsVersion::Tls13 => &[&rustls::version::TLS13],
         };
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(versions)?;
+        let builder =
+            rustls::ServerConfig::builder_with_provider(provider.clone()).with_protocol_versions(versions)?;
         let builder = match &c.client_ca {
             None => builder.with_no_client_auth(),
             Some(ca) => builder.with_client_cert_verifier(client_verifier(ca, c.client_auth, provider)?),
         };
         let mut config = builder
-        .with_single_cert(certs.clone(), key)
-        .map_err(|e| match e {
-            rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => anyhow!(
-                "server.tls.key {key_path} does not match the certificate in {cert_path} \
+            .with_single_cert(certs.clone(), key)
+            .map_err(|e| match e {
+                rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => anyhow!(
+                    "server.tls.key {key_path} does not match the certificate in {cert_path} \
                  (the first certificate of the chain must be the one issued for this key)"
-            ),
-            rustls::Error::InvalidCertificate(e) => {
-                anyhow!("server.tls.cert {cert_path}: the first certificate cannot be parsed ({e:?})")
-            }
-            e => anyhow!("server.tls: key {key_path} with certificate {cert_path}: {e}"),
-        })?;
+                ),
+                rustls::Error::InvalidCertificate(e) => {
+                    anyhow!("server.tls.cert {cert_path}: the first certificate cannot be parsed ({e:?})")
+                }
+                e => anyhow!("server.tls: key {key_path} with certificate {cert_path}: {e}"),
+            })?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let clients = match (&c.client_ca, c.client_auth) {
             (None, _) => String::new(),
-            (Some(ca), ClientAuth::Optional) => format!(", client certificates optional (CA {})", ca.display()),
-            (Some(ca), ClientAuth::Required) => format!(", client certificates required (CA {})", ca.display()),
+            (Some(ca), ClientAuth::Optional) => {
+                format!(", client certificates optional (CA {})", ca.display())
+            }
+            (Some(ca), ClientAuth::Required) => {
+                format!(", client certificates required (CA {})", ca.display())
+            }
         };
         let summary = format!(
             "TLS {} with {} certificate(s) from {cert_path}, ALPN h2 and http/1.1, handshake timeout {:?}{clients}",
@@ -215,7 +219,10 @@ fn client_verifier(
             .map_err(|e| anyhow!("server.tls.client_ca {}: {e}", ca.display()))?;
     }
     if roots.is_empty() {
-        bail!("server.tls.client_ca {}: no PEM certificate in the file", ca.display());
+        bail!(
+            "server.tls.client_ca {}: no PEM certificate in the file",
+            ca.display()
+        );
     }
     let b = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
     let b = match auth {

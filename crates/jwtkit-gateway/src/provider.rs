@@ -381,7 +381,9 @@ impl Provider {
             None => None,
         };
         if p.typ.is_some() && (p.token_profile.is_some() || !p.accepted_typ.is_empty()) {
-            anyhow::bail!("{ctx}: typ with token_profile or accepted_typ: list every accepted typ in accepted_typ");
+            anyhow::bail!(
+                "{ctx}: typ with token_profile or accepted_typ: list every accepted typ in accepted_typ"
+            );
         }
         let binding = crate::sender::Binding::new(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
         let profile = crate::token_profile::Profile::new(p.token_profile, &p.accepted_typ)

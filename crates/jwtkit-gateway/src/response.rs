@@ -494,6 +494,52 @@ mod tests {
         }
     }
 
+    /// RFC 9449 §7.1 and §8: the DPoP scheme, `algs`, the error per kind, `DPoP-Nonce`.
+    #[test]
+    fn dpop_and_token_type_answers() {
+        let dpop = |kind, nonce: Option<&str>| Rejection::Dpop {
+            kind,
+            algs: "ES256 EdDSA".into(),
+            nonce: nonce.map(str::to_string),
+        };
+        let rows = [
+            (
+                dpop(ErrorKind::BadDpopProof, None),
+                r#"DPoP realm="api", algs="ES256 EdDSA", error="invalid_dpop_proof", error_description="DPoP proof not accepted""#,
+                None,
+            ),
+            (
+                dpop(ErrorKind::DpopNonceRequired, Some("n1")),
+                r#"DPoP realm="api", algs="ES256 EdDSA", error="use_dpop_nonce", error_description="DPoP proof needs the server nonce""#,
+                Some("n1"),
+            ),
+            (
+                dpop(ErrorKind::BadTokenBinding, None),
+                r#"DPoP realm="api", algs="ES256 EdDSA", error="invalid_token", error_description="token binding does not match""#,
+                None,
+            ),
+            (
+                Rejection::TokenType {
+                    kind: jwtkit::token_type::TokenKind::IdToken,
+                    accepted: "at+jwt".into(),
+                },
+                r#"Bearer realm="api", error="invalid_token", error_description="token type not accepted: OpenID Connect ID token, expected typ at+jwt""#,
+                None,
+            ),
+        ];
+        for (r, www, nonce) in rows {
+            let p = parts(&r, "api");
+            assert_eq!(p.status.as_u16(), 401, "{r:?}");
+            assert_eq!(p.www_authenticate.as_deref(), Some(www), "{r:?}");
+            assert_eq!(p.dpop_nonce.as_deref(), nonce, "{r:?}");
+            let resp = respond(&r, "api");
+            assert_eq!(
+                resp.headers().get("dpop-nonce").and_then(|v| v.to_str().ok()),
+                nonce
+            );
+        }
+    }
+
     #[test]
     fn kinds_map_by_fault() {
         assert_eq!(

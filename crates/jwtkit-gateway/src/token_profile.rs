@@ -49,7 +49,9 @@ impl Profile {
         }
         for t in typs {
             if t.trim().is_empty() || t.contains(['"', '\\', ',']) || t.chars().any(char::is_control) {
-                anyhow::bail!("accepted_typ {t:?}: a media type such as at+jwt, without quotes, commas or control characters");
+                anyhow::bail!(
+                    "accepted_typ {t:?}: a media type such as at+jwt, without quotes, commas or control characters"
+                );
             }
             let m = media_type(t.trim());
             if !accepted.contains(&m) {
@@ -73,8 +75,7 @@ impl Profile {
     /// `bad_type`, with what the token is ([`classify`]) and, for an ID token at an access-token
     /// profile, why that is refused ([`confusion`]).
     pub fn check(&self, v: &jwtkit::Verified) -> Result<(), (jwtkit::Error, TokenKind)> {
-        if v
-            .header
+        if v.header
             .typ()
             .is_some_and(|t| self.accepted.contains(&media_type(t)))
         {

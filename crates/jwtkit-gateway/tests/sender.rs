@@ -32,7 +32,11 @@ fn openssl(args: &[&str]) {
         .args(args)
         .output()
         .expect("openssl must be installed");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A client certificate `name` signed by the test CA in `dir` (from [`certificates`]):
@@ -50,12 +54,35 @@ fn client_cert(dir: &Path, name: &str) -> (PathBuf, PathBuf, String) {
         dir.join("client.cnf").display().to_string(),
     );
     openssl(&[
-        "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
-        &format!("/CN={name}"), "-keyout", &p(".key"), "-out", &p(".csr"),
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        &format!("/CN={name}"),
+        "-keyout",
+        &p(".key"),
+        "-out",
+        &p(".csr"),
     ]);
     openssl(&[
-        "x509", "-req", "-in", &p(".csr"), "-CA", &ca, "-CAkey", &ca_key, "-CAcreateserial", "-days",
-        "1", "-extfile", &ext, "-out", &p(".pem"),
+        "x509",
+        "-req",
+        "-in",
+        &p(".csr"),
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        &ext,
+        "-out",
+        &p(".pem"),
     ]);
     let out = std::process::Command::new("sh")
         .arg("-c")
@@ -76,10 +103,11 @@ async fn https_get(ca: &Path, client: Option<(&Path, &Path)>, url: &str, token: 
     for c in CertificateDer::pem_file_iter(ca).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
-    let b = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots);
+    let b =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots);
     let tls = match client {
         Some((cert, key)) => {
             let chain = CertificateDer::pem_file_iter(cert)
@@ -96,7 +124,8 @@ async fn https_get(ca: &Path, client: Option<(&Path, &Path)>, url: &str, token: 
         .https_only()
         .enable_http1()
         .build();
-    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build::<_, Full<Bytes>>(connector);
+    let client =
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build::<_, Full<Bytes>>(connector);
     let req = http::Request::get(url)
         .header("authorization", format!("Bearer {token}"))
         .body(Full::new(Bytes::new()))
@@ -108,7 +137,11 @@ async fn https_get(ca: &Path, client: Option<(&Path, &Path)>, url: &str, token: 
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn bound_token(issuer: &Signing, sub: &str, x5t: &str) -> String {
@@ -139,12 +172,18 @@ async fn certificate_bound_tokens_over_the_tls_listener_need_their_client_certif
     assert_eq!(r.seen("x-user-id"), Some(vec!["alice".to_string()]));
 
     let r = https_get(&ca, Some((&cert_b, &key_b)), &url, &t).await;
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some(BINDING_FAILED)));
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(BINDING_FAILED))
+    );
     assert_eq!(r.header("x-upstream"), None);
     assert_eq!(r.json()["error_description"], "token binding does not match");
 
     let r = https_get(&ca, None, &url, &t).await;
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some(BINDING_FAILED)));
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(BINDING_FAILED))
+    );
 
     // client_auth is optional: an unbound token needs no certificate.
     let plain = issuer.sign(&claims("bob", json!({})));
@@ -166,26 +205,37 @@ async fn a_required_client_certificate_is_enforced_at_the_handshake() {
     let gw = start(&s).await;
     let url = format!("https://127.0.0.1:{}/orders/1", gw.addr().port());
     let plain = issuer.sign(&claims("bob", json!({})));
-    assert_eq!(https_get(&ca, Some((&cert_a, &key_a)), &url, &plain).await.status, 200);
+    assert_eq!(
+        https_get(&ca, Some((&cert_a, &key_a)), &url, &plain).await.status,
+        200
+    );
     // Without a certificate the handshake (or the first read after it, in TLS 1.3) fails.
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_file_iter(&ca).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_only()
         .enable_http1()
         .build();
-    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build::<_, Full<Bytes>>(connector);
+    let client =
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build::<_, Full<Bytes>>(connector);
     let req = http::Request::get(&url).body(Full::new(Bytes::new())).unwrap();
-    let r = tokio::time::timeout(Duration::from_secs(20), client.request(req)).await.unwrap();
-    assert!(r.is_err(), "a client without a certificate got an answer: {:?}", r.map(|r| r.status()));
+    let r = tokio::time::timeout(Duration::from_secs(20), client.request(req))
+        .await
+        .unwrap();
+    assert!(
+        r.is_err(),
+        "a client without a certificate got an answer: {:?}",
+        r.map(|r| r.status())
+    );
     gw.shutdown().await;
 }
 
@@ -225,23 +275,43 @@ async fn a_trusted_proxy_header_carries_the_certificate_and_never_reaches_the_up
     let auth = format!("Bearer {t}");
 
     // nginx's $ssl_client_escaped_cert: URL-encoded PEM.
-    let r = get(&url, &[("authorization", &auth), ("x-client-cert", &escaped_pem(&cert_a))]).await;
+    let r = get(
+        &url,
+        &[("authorization", &auth), ("x-client-cert", &escaped_pem(&cert_a))],
+    )
+    .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.seen("x-client-cert"), None, "the certificate header is removed");
     assert_eq!(r.seen("x-user-id"), Some(vec!["alice".to_string()]));
 
-    let r = get(&url, &[("authorization", &auth), ("x-client-cert", &escaped_pem(&cert_b))]).await;
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some(BINDING_FAILED)));
+    let r = get(
+        &url,
+        &[("authorization", &auth), ("x-client-cert", &escaped_pem(&cert_b))],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(BINDING_FAILED))
+    );
     let r = get(&url, &[("authorization", &auth)]).await;
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some(BINDING_FAILED)));
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(BINDING_FAILED))
+    );
     let r = get(&url, &[("authorization", &auth), ("x-client-cert", "garbage")]).await;
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some(BINDING_FAILED)));
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(BINDING_FAILED))
+    );
 
     // An unbound token: the header is still removed before the upstream.
     let plain = issuer.sign(&claims("bob", json!({})));
     let r = get(
         &url,
-        &[("authorization", &format!("Bearer {plain}")), ("x-client-cert", &escaped_pem(&cert_b))],
+        &[
+            ("authorization", &format!("Bearer {plain}")),
+            ("x-client-cert", &escaped_pem(&cert_b)),
+        ],
     )
     .await;
     assert_eq!(r.status, 200);
@@ -254,7 +324,11 @@ async fn a_certificate_header_from_an_untrusted_peer_is_ignored() {
     let up = Upstream::start().await;
     let issuer = Signing::new(JwsAlg::ES256, "k1");
     let s = setup(
-        &proxy_config("\"10.0.0.0/8\"", "der_base64", "require_certificate_binding = true"),
+        &proxy_config(
+            "\"10.0.0.0/8\"",
+            "der_base64",
+            "require_certificate_binding = true",
+        ),
         &up.url(),
         &[&issuer],
     );
@@ -266,19 +340,43 @@ async fn a_certificate_header_from_an_untrusted_peer_is_ignored() {
     // Traefik's form: the base64 DER body without PEM lines.
     let pem = std::fs::read_to_string(&cert_a).unwrap();
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let r = get(&url, &[("authorization", &format!("Bearer {t}")), ("x-client-cert", &body)]).await;
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some(BINDING_FAILED)));
+    let r = get(
+        &url,
+        &[
+            ("authorization", &format!("Bearer {t}")),
+            ("x-client-cert", &body),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(BINDING_FAILED))
+    );
     // require_certificate_binding: an unbound token is refused.
     let plain = issuer.sign(&claims("bob", json!({})));
     let r = bearer_get(&url, &plain).await;
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some(BINDING_FAILED)));
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(BINDING_FAILED))
+    );
     gw.shutdown().await;
 
     // The same header from a trusted peer (127.0.0.1) is accepted.
-    let s = setup(&proxy_config("\"127.0.0.0/8\"", "der_base64", ""), &up.url(), &[&issuer]);
+    let s = setup(
+        &proxy_config("\"127.0.0.0/8\"", "der_base64", ""),
+        &up.url(),
+        &[&issuer],
+    );
     let gw = start(&s).await;
     let url = format!("http://{}/orders/1", gw.addr());
-    let r = get(&url, &[("authorization", &format!("Bearer {t}")), ("x-client-cert", &body)]).await;
+    let r = get(
+        &url,
+        &[
+            ("authorization", &format!("Bearer {t}")),
+            ("x-client-cert", &body),
+        ],
+    )
+    .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     gw.shutdown().await;
 }
@@ -297,7 +395,9 @@ fn sign_typ(issuer: &Signing, typ: &str, claims: &serde_json::Value) -> String {
 async fn an_id_token_at_an_rfc9068_provider_is_refused_as_an_id_token() {
     let up = Upstream::start().await;
     let issuer = Signing::new(JwsAlg::ES256, "k1");
-    let config = base_config(EMBEDDED).replace("leeway = \"5s\"", "leeway = \"5s\"\ntoken_profile = \"rfc9068\"") + ROUTES;
+    let config = base_config(EMBEDDED)
+        .replace("leeway = \"5s\"", "leeway = \"5s\"\ntoken_profile = \"rfc9068\"")
+        + ROUTES;
     let s = setup(&config, &up.url(), &[&issuer]);
     let gw = start(&s).await;
     let url = format!("http://{}/orders/1", gw.addr());

@@ -104,7 +104,9 @@ impl DpopRules {
                 .parse()
                 .map_err(|e: jwtkit::Error| anyhow::anyhow!("dpop.algorithms: {}", e.message()))?;
             if alg.is_hmac() {
-                anyhow::bail!("dpop.algorithms: {name} is symmetric; DPoP proofs are signed with a private asymmetric key (RFC 9449 §4.2)");
+                anyhow::bail!(
+                    "dpop.algorithms: {name} is symmetric; DPoP proofs are signed with a private asymmetric key (RFC 9449 §4.2)"
+                );
             }
             algorithms = algorithms.with(alg);
         }
@@ -195,7 +197,10 @@ impl NonceKey {
         let want = hmac::sign(&self.key, ts);
         let fresh = issued <= now.saturating_add(5)
             && now.saturating_sub(issued) <= i64::try_from(self.lifetime.as_secs()).unwrap_or(i64::MAX);
-        tag.len() == 16 && constant_time::verify_slices_are_equal(want.as_ref().get(..16).unwrap_or_default(), tag).is_ok() && fresh
+        tag.len() == 16
+            && constant_time::verify_slices_are_equal(want.as_ref().get(..16).unwrap_or_default(), tag)
+                .is_ok()
+            && fresh
     }
 }
 

@@ -76,7 +76,8 @@ impl Binding {
 /// the DPoP proof.
 pub async fn run(shared: &Shared, ctx: &mut Ctx, parts: &mut Parts) -> Flow {
     let cert = mtls::presented(parts, ctx.state.cert_header.as_ref(), ctx.client);
-    let (Some(route), Some(id), Some(provider)) = (ctx.route.clone(), ctx.identity.clone(), ctx.provider.clone())
+    let (Some(route), Some(id), Some(provider)) =
+        (ctx.route.clone(), ctx.identity.clone(), ctx.provider.clone())
     else {
         return Flow::Continue;
     };
@@ -116,18 +117,24 @@ fn certificate(ctx: &mut Ctx, provider: &Arc<Provider>, id: &Identity, cert: &mt
             } else {
                 fail(
                     ctx,
-                    format!("the token is bound to another client certificate (cnf.x5t#S256 {want}, presented {have})"),
+                    format!(
+                        "the token is bound to another client certificate (cnf.x5t#S256 {want}, presented {have})"
+                    ),
                 )
             }
         }
         (Some(Value::String(_)), mtls::Presented::None) => fail(
             ctx,
-            "the token is certificate-bound (cnf.x5t#S256) but the request presented no client certificate".into(),
+            "the token is certificate-bound (cnf.x5t#S256) but the request presented no client certificate"
+                .into(),
         ),
         (Some(Value::String(_)), mtls::Presented::Unreadable(why)) => fail(ctx, (*why).to_string()),
         (Some(other), _) => fail(
             ctx,
-            format!("cnf.x5t#S256 must be a string, found {}", jwtkit::json::type_name(other)),
+            format!(
+                "cnf.x5t#S256 must be a string, found {}",
+                jwtkit::json::type_name(other)
+            ),
         ),
     }
 }
@@ -135,7 +142,12 @@ fn certificate(ctx: &mut Ctx, provider: &Arc<Provider>, id: &Identity, cert: &mt
 /// `Authorization: DPoP <token>` (scheme case-insensitive, RFC 9110 §11.1): the token, or
 /// `None` for another scheme or no header.
 fn dpop_token(parts: &Parts) -> Option<&str> {
-    let v = parts.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let v = parts
+        .headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
     let scheme = v.get(..5)?;
     scheme
         .eq_ignore_ascii_case("dpop ")
@@ -177,25 +189,47 @@ async fn proof_of_possession(
             ));
             return refuse(ctx, provider, e, None);
         }
-        ctx.step("authenticate", "DPoP", Outcome::Skip, || "bearer token, not DPoP-bound".into());
+        // A bearer token that is not DPoP-bound: nothing to check (no step, so explain stays as it was).
         return Flow::Continue;
     };
     if ctx.token_hash != Some(crate::token_cache::hash_token(token)) {
         ctx.step("authenticate", "DPoP", Outcome::Fail, || {
             "the token verified is not the one in Authorization: DPoP".into()
         });
-        return deny(ctx, Rejection::InvalidRequest("more than one token in the request"));
+        return deny(
+            ctx,
+            Rejection::InvalidRequest("more than one token in the request"),
+        );
     }
     let proof_error = |m: &str| jwtkit::Error::new(ErrorKind::BadDpopProof, m.to_string());
     let mut headers = parts.headers.get_all("dpop").iter();
     let proof = match (headers.next().map(|v| v.to_str()), headers.next()) {
         (Some(Ok(p)), None) => p,
-        (None, _) => return refuse(ctx, provider, proof_error("no DPoP header: a DPoP proof is required with Authorization: DPoP"), None),
-        (Some(_), _) => return refuse(ctx, provider, proof_error("exactly one DPoP header of visible ASCII is allowed (RFC 9449 §4.3)"), None),
+        (None, _) => {
+            return refuse(
+                ctx,
+                provider,
+                proof_error("no DPoP header: a DPoP proof is required with Authorization: DPoP"),
+                None,
+            );
+        }
+        (Some(_), _) => {
+            return refuse(
+                ctx,
+                provider,
+                proof_error("exactly one DPoP header of visible ASCII is allowed (RFC 9449 §4.3)"),
+                None,
+            );
+        }
     };
     let trust = ctx.state.config.server.trust_forwarded;
     let Some(url) = dpop::request_url(parts, route.external_origin.as_deref(), trust) else {
-        return refuse(ctx, provider, proof_error("the request has no Host to compare htu with"), None);
+        return refuse(
+            ctx,
+            provider,
+            proof_error("the request has no Host to compare htu with"),
+            None,
+        );
     };
     let now = crate::store::now_secs();
     let req = jwtkit::dpop::DpopRequest {
@@ -253,7 +287,9 @@ async fn replay(
     proof: &jwtkit::dpop::VerifiedProof,
 ) -> Option<Flow> {
     if ctx.trace.is_some() {
-        ctx.step("store", "DPoP replay", Outcome::Skip, || "jti not recorded by explain".into());
+        ctx.step("store", "DPoP replay", Outcome::Skip, || {
+            "jti not recorded by explain".into()
+        });
         return None;
     }
     let store = shared.store.as_ref()?;

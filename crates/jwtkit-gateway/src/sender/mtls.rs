@@ -76,8 +76,9 @@ impl CertHeader {
     /// # Errors
     /// A bad header name, no trusted proxy, or an address or prefix that does not parse.
     pub fn new(c: &CertHeaderConfig) -> anyhow::Result<CertHeader> {
-        let name = HeaderName::from_bytes(c.name.as_bytes())
-            .map_err(|_| anyhow::anyhow!("server.client_cert_header.name {:?} is not a header name", c.name))?;
+        let name = HeaderName::from_bytes(c.name.as_bytes()).map_err(|_| {
+            anyhow::anyhow!("server.client_cert_header.name {:?} is not a header name", c.name)
+        })?;
         if c.trusted_proxies.is_empty() {
             anyhow::bail!(
                 "server.client_cert_header.trusted_proxies is empty: name the proxies that verify client certificates and write the header"
@@ -96,7 +97,9 @@ impl CertHeader {
     }
 
     fn trusts(&self, peer: IpAddr) -> bool {
-        self.proxies.iter().any(|&(net, bits)| in_network(peer, net, bits))
+        self.proxies
+            .iter()
+            .any(|&(net, bits)| in_network(peer, net, bits))
     }
 }
 
@@ -148,7 +151,11 @@ pub enum Presented {
 
 /// The request's client certificate: the TLS listener's, else the trusted proxy's header.
 /// The header is removed from the request in every case.
-pub fn presented(parts: &mut http::request::Parts, header: Option<&CertHeader>, peer: SocketAddr) -> Presented {
+pub fn presented(
+    parts: &mut http::request::Parts,
+    header: Option<&CertHeader>,
+    peer: SocketAddr,
+) -> Presented {
     let from_header = header.map(|h| {
         let values: Vec<http::HeaderValue> = parts.headers.get_all(&h.name).iter().cloned().collect();
         parts.headers.remove(&h.name);
@@ -233,7 +240,7 @@ fn split_fields(value: &str) -> Vec<&str> {
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

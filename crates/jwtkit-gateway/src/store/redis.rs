@@ -302,7 +302,9 @@ impl Redis {
             .arg("NX")
             .arg("EX")
             .arg(ttl.as_secs().max(1));
-        let reply: Option<String> = self.run(false, async |mut c| cmd.query_async(&mut c).await).await?;
+        let reply: Option<String> = self
+            .run(false, async |mut c| cmd.query_async(&mut c).await)
+            .await?;
         Ok(reply.is_some())
     }
 

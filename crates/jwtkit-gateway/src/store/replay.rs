@@ -73,7 +73,10 @@ mod tests {
         assert!(s.first_use("d", Duration::ZERO).is_err());
         let short = SeenSet::new(1);
         assert!(short.first_use("x", Duration::ZERO).unwrap());
-        assert!(short.first_use("x", ttl).unwrap(), "expired entries are new again");
+        assert!(
+            short.first_use("x", ttl).unwrap(),
+            "expired entries are new again"
+        );
         assert!(short.first_use("y", ttl).is_err());
     }
 }

@@ -90,7 +90,10 @@ fn token(issuer: &Signing, sub: &str, jkt: Option<&str>) -> String {
 }
 
 fn dpop_get_headers<'a>(token: &'a str, proof: &'a str) -> Vec<(&'static str, String)> {
-    vec![("authorization", format!("DPoP {token}")), ("dpop", proof.to_string())]
+    vec![
+        ("authorization", format!("DPoP {token}")),
+        ("dpop", proof.to_string()),
+    ]
 }
 
 async fn send(url: &str, method: &str, headers: &[(&'static str, String)]) -> Resp {
@@ -101,9 +104,7 @@ async fn send(url: &str, method: &str, headers: &[(&'static str, String)]) -> Re
 const ALGS: &str = "ES256 ES384 EdDSA PS256 RS256";
 
 fn challenge(error: &str, description: &str) -> String {
-    format!(
-        "DPoP realm=\"jwtkit\", algs=\"{ALGS}\", error=\"{error}\", error_description=\"{description}\""
-    )
+    format!("DPoP realm=\"jwtkit\", algs=\"{ALGS}\", error=\"{error}\", error_description=\"{description}\"")
 }
 
 #[tokio::test]
@@ -135,7 +136,11 @@ async fn pyjwt_proofs_are_checked_for_method_url_age_ath_and_key() {
     let t = token(&issuer, "alice", Some(&jkt));
     let bad_proof = challenge("invalid_dpop_proof", "DPoP proof not accepted");
     let cases: Vec<(&str, &str, Value)> = vec![
-        ("wrong htm", "GET", json!({"key": "a", "htm": "POST", "htu": htu, "token": t})),
+        (
+            "wrong htm",
+            "GET",
+            json!({"key": "a", "htm": "POST", "htu": htu, "token": t}),
+        ),
         (
             "wrong htu",
             "GET",
@@ -146,7 +151,11 @@ async fn pyjwt_proofs_are_checked_for_method_url_age_ath_and_key() {
             "GET",
             json!({"key": "a", "htm": "GET", "htu": htu, "token": t, "iat": now() - 600}),
         ),
-        ("wrong ath", "GET", json!({"key": "a", "htm": "GET", "htu": htu, "token": "another token"})),
+        (
+            "wrong ath",
+            "GET",
+            json!({"key": "a", "htm": "GET", "htu": htu, "token": "another token"}),
+        ),
         ("no ath", "GET", json!({"key": "a", "htm": "GET", "htu": htu})),
         (
             "typ JWT",
@@ -160,7 +169,11 @@ async fn pyjwt_proofs_are_checked_for_method_url_age_ath_and_key() {
         assert_eq!(r.status, 401, "{name}");
         assert_eq!(r.header("www-authenticate"), Some(bad_proof.as_str()), "{name}");
         assert_eq!(r.json()["error"], "invalid_dpop_proof", "{name}");
-        assert_eq!(r.header("x-upstream"), None, "{name}: the upstream must not be reached");
+        assert_eq!(
+            r.header("x-upstream"),
+            None,
+            "{name}: the upstream must not be reached"
+        );
     }
 
     // No proof header at all, and two of them.
@@ -173,7 +186,10 @@ async fn pyjwt_proofs_are_checked_for_method_url_age_ath_and_key() {
     let mut two = dpop_get_headers(&t, &p1);
     two.push(("dpop", p1.clone()));
     let r = send(&url, "GET", &two).await;
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some(bad_proof.as_str())));
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(bad_proof.as_str()))
+    );
 
     // Bound to another key: the proof is valid, the binding is not.
     let other = py.key("b", "ES256");
@@ -194,7 +210,12 @@ async fn pyjwt_proofs_are_checked_for_method_url_age_ath_and_key() {
         Some(challenge("invalid_token", "token binding does not match").as_str())
     );
     let proof = py.proof(json!({"key": "a", "htm": "GET", "htu": htu, "token": t}));
-    let r = send(&url, "GET", &[("authorization", format!("Bearer {t}")), ("dpop", proof)]).await;
+    let r = send(
+        &url,
+        "GET",
+        &[("authorization", format!("Bearer {t}")), ("dpop", proof)],
+    )
+    .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.header("x-upstream"), None);
 
@@ -214,7 +235,10 @@ async fn pyjwt_proofs_are_checked_for_method_url_age_ath_and_key() {
     let proof = py.proof(json!({"key": "a", "htm": "GET", "htu": htu, "token": t}));
     assert_eq!(send(&url, "GET", &dpop_get_headers(&t, &proof)).await.status, 200);
     let r = send(&url, "GET", &dpop_get_headers(&t, &proof)).await;
-    assert_eq!((r.status, r.header("www-authenticate")), (401, Some(bad_proof.as_str())));
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some(bad_proof.as_str()))
+    );
     gw.shutdown().await;
 }
 
@@ -242,9 +266,19 @@ async fn a_proof_replayed_at_a_second_instance_sharing_redis_is_refused() {
     let t = token(&issuer, "alice", Some(&jkt));
     let htu = "https://api.example.test/orders/1";
     let proof = py.proof(json!({"key": "a", "htm": "GET", "htu": htu, "token": t}));
-    let r = send(&format!("http://{}/orders/1", a.addr()), "GET", &dpop_get_headers(&t, &proof)).await;
+    let r = send(
+        &format!("http://{}/orders/1", a.addr()),
+        "GET",
+        &dpop_get_headers(&t, &proof),
+    )
+    .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let r = send(&format!("http://{}/orders/1", b.addr()), "GET", &dpop_get_headers(&t, &proof)).await;
+    let r = send(
+        &format!("http://{}/orders/1", b.addr()),
+        "GET",
+        &dpop_get_headers(&t, &proof),
+    )
+    .await;
     assert_eq!(r.status, 401);
     assert_eq!(
         r.header("www-authenticate"),
@@ -252,13 +286,23 @@ async fn a_proof_replayed_at_a_second_instance_sharing_redis_is_refused() {
     );
     // A fresh proof is fine at B.
     let proof = py.proof(json!({"key": "a", "htm": "GET", "htu": htu, "token": t}));
-    let r = send(&format!("http://{}/orders/1", b.addr()), "GET", &dpop_get_headers(&t, &proof)).await;
+    let r = send(
+        &format!("http://{}/orders/1", b.addr()),
+        "GET",
+        &dpop_get_headers(&t, &proof),
+    )
+    .await;
     assert_eq!(r.status, 200);
 
     // Redis down: the replay cache fails closed like revocation (503), never accepting blind.
     drop(redis);
     let proof = py.proof(json!({"key": "a", "htm": "GET", "htu": htu, "token": t}));
-    let r = send(&format!("http://{}/orders/1", a.addr()), "GET", &dpop_get_headers(&t, &proof)).await;
+    let r = send(
+        &format!("http://{}/orders/1", a.addr()),
+        "GET",
+        &dpop_get_headers(&t, &proof),
+    )
+    .await;
     assert_eq!(r.status, 503, "{:?}", r.body);
     assert_eq!(r.header("retry-after"), Some("1"));
     a.shutdown().await;
@@ -287,7 +331,10 @@ async fn the_server_nonce_is_asked_for_then_accepted_and_renewed() {
             "DPoP realm=\"jwtkit\", algs=\"ES256\", error=\"use_dpop_nonce\", error_description=\"DPoP proof needs the server nonce\""
         )
     );
-    let nonce = r.header("dpop-nonce").expect("DPoP-Nonce with use_dpop_nonce").to_string();
+    let nonce = r
+        .header("dpop-nonce")
+        .expect("DPoP-Nonce with use_dpop_nonce")
+        .to_string();
     assert_eq!(r.json()["error"], "use_dpop_nonce");
 
     let proof = py.proof(json!({"key": "a", "htm": "GET", "htu": url, "token": t, "nonce": nonce}));
@@ -298,7 +345,10 @@ async fn the_server_nonce_is_asked_for_then_accepted_and_renewed() {
     // A made-up nonce is asked again.
     let proof = py.proof(json!({"key": "a", "htm": "GET", "htu": url, "token": t, "nonce": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}));
     let r = send(&url, "GET", &dpop_get_headers(&t, &proof)).await;
-    assert_eq!((r.status, r.json()["error"].as_str()), (401, Some("use_dpop_nonce")));
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (401, Some("use_dpop_nonce"))
+    );
 
     // require_dpop: a plain bearer token (no cnf.jkt) is refused with the DPoP challenge.
     let r = bearer_get(&url, &token(&issuer, "bob", None)).await;

@@ -234,6 +234,7 @@ pub async fn handle(
                 r,
                 Rejection::InvalidToken(_)
                     | Rejection::MissingToken
+                    | Rejection::DpopRequired { .. }
                     | Rejection::InsufficientScope { .. }
                     | Rejection::EncryptionRequired
                     | Rejection::InvalidRequest(_)

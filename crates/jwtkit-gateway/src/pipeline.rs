@@ -349,7 +349,7 @@ fn find_token<'r>(
         ctx.step("authenticate", "token", Outcome::Fail, || {
             format!("no token in {sources:?}")
         });
-        return Err(Flow::Respond(Rejection::MissingToken));
+        return Err(Flow::Respond(crate::sender::missing_token(providers)));
     };
     let hash = hash_token(token);
     ctx.token_hash = Some(hash);

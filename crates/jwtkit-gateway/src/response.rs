@@ -81,6 +81,12 @@ pub enum Rejection {
         /// A fresh nonce for the `DPoP-Nonce` header.
         nonce: Option<String>,
     },
+    /// No token, on a route whose providers all require DPoP (RFC 9449 §7.1): the `DPoP`
+    /// challenge with the accepted proof algorithms, without an error code (RFC 6750 §3.1).
+    DpopRequired {
+        /// The accepted proof algorithms, space-separated.
+        algs: String,
+    },
     /// The token's `typ` is not in the provider's token profile: what the token is, and the
     /// accepted `typ` values.
     TokenType {
@@ -294,6 +300,13 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
             parts.dpop_nonce = nonce.clone();
             parts
         }
+        Rejection::DpopRequired { algs } => p(
+            StatusCode::UNAUTHORIZED,
+            Some(format!("DPoP realm=\"{realm}\", algs=\"{algs}\"")),
+            None,
+            "unauthorized",
+            "a DPoP-bound token and a DPoP proof are required",
+        ),
         Rejection::TokenType { kind, accepted } => {
             let d = format!(
                 "token type not accepted: {}, expected typ {accepted}",
@@ -315,7 +328,7 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
 /// The stable reason label for metrics and logs.
 pub fn reason(r: &Rejection) -> &'static str {
     match r {
-        Rejection::MissingToken => "missing_token",
+        Rejection::MissingToken | Rejection::DpopRequired { .. } => "missing_token",
         Rejection::InvalidToken(k) => k.as_str(),
         Rejection::EncryptionRequired => "encryption_required",
         Rejection::InvalidRequest(_) => "invalid_request",
@@ -527,6 +540,11 @@ mod tests {
                 None,
             ),
         ];
+        let missing = parts(&Rejection::DpopRequired { algs: "ES256".into() }, "api");
+        assert_eq!(
+            (missing.status.as_u16(), missing.www_authenticate.as_deref()),
+            (401, Some(r#"DPoP realm="api", algs="ES256""#))
+        );
         for (r, www, nonce) in rows {
             let p = parts(&r, "api");
             assert_eq!(p.status.as_u16(), 401, "{r:?}");

@@ -350,7 +350,13 @@ async fn the_server_nonce_is_asked_for_then_accepted_and_renewed() {
         (401, Some("use_dpop_nonce"))
     );
 
-    // require_dpop: a plain bearer token (no cnf.jkt) is refused with the DPoP challenge.
+    // require_dpop: no token gets the DPoP challenge; a plain bearer token (no cnf.jkt) is
+    // refused with it.
+    let r = get(&url, &[]).await;
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some("DPoP realm=\"jwtkit\", algs=\"ES256\""))
+    );
     let r = bearer_get(&url, &token(&issuer, "bob", None)).await;
     assert_eq!(r.status, 401);
     assert_eq!(

@@ -90,6 +90,17 @@ pub async fn run(shared: &Shared, ctx: &mut Ctx, parts: &mut Parts) -> Flow {
     proof_of_possession(shared, ctx, &route, &provider, &id, parts).await
 }
 
+/// The answer to a request without a token: the `DPoP` challenge when every provider of the
+/// route requires DPoP (RFC 9449 §7.1), else the `Bearer` one (RFC 6750 §3).
+pub fn missing_token(providers: &[Arc<Provider>]) -> Rejection {
+    match providers {
+        [first, ..] if providers.iter().all(|p| p.binding.dpop.required) => Rejection::DpopRequired {
+            algs: first.binding.dpop.algs.clone(),
+        },
+        _ => Rejection::MissingToken,
+    }
+}
+
 /// `cnf.x5t#S256` against the presented certificate (RFC 8705 §3).
 fn certificate(ctx: &mut Ctx, provider: &Arc<Provider>, id: &Identity, cert: &mtls::Presented) -> Flow {
     let bound = id.claims.get("cnf").and_then(|c| c.get("x5t#S256"));

@@ -289,7 +289,7 @@ fn query_values<'a, 'n>(
 }
 
 /// `DPoP <token>` (RFC 9449 §7.1): the token; its proof is checked in [`crate::sender`].
-fn strip_dpop(v: &str) -> Option<&str> {
+pub(crate) fn strip_dpop(v: &str) -> Option<&str> {
     let v = v.trim();
     v.get(..5)?
         .eq_ignore_ascii_case("dpop ")

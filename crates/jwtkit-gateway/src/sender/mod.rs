@@ -153,16 +153,8 @@ fn certificate(ctx: &mut Ctx, provider: &Arc<Provider>, id: &Identity, cert: &mt
 /// `Authorization: DPoP <token>` (scheme case-insensitive, RFC 9110 §11.1): the token, or
 /// `None` for another scheme or no header.
 fn dpop_token(parts: &Parts) -> Option<&str> {
-    let v = parts
-        .headers
-        .get(http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
-    let scheme = v.get(..5)?;
-    scheme
-        .eq_ignore_ascii_case("dpop ")
-        .then(|| v.get(5..).unwrap_or("").trim_start())
+    let v = parts.headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    crate::provider::strip_dpop(v)
 }
 
 /// A DPoP refusal: `WWW-Authenticate: DPoP` with the provider's `algs`, the core's message in

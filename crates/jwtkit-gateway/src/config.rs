@@ -136,6 +136,10 @@ pub struct ServerConfig {
     /// HTTP.
     #[serde(default)]
     pub tls: Option<crate::listener_tls::TlsConfig>,
+    /// The client certificate as a trusted front proxy forwards it, for certificate-bound
+    /// tokens: `{ name, format, trusted_proxies }` ([`crate::sender::mtls::CertHeaderConfig`]).
+    #[serde(default)]
+    pub client_cert_header: Option<crate::sender::mtls::CertHeaderConfig>,
 }
 
 fn default_admin_listen() -> String {
@@ -285,6 +289,25 @@ pub struct ProviderConfig {
     /// Reject plain (signed, unencrypted) tokens for this provider. Default false.
     #[serde(default)]
     pub require_encryption: bool,
+    /// DPoP proof checks (RFC 9449): algorithms, `max_age`, `leeway`, server `nonce`
+    /// ([`crate::sender::dpop::DpopConfig`]). DPoP is accepted with the defaults without it.
+    #[serde(default)]
+    pub dpop: crate::sender::dpop::DpopConfig,
+    /// Accept only DPoP-bound tokens (`cnf.jkt`) with a valid DPoP proof. Default false (a
+    /// token with `cnf.jkt` always needs its proof).
+    #[serde(default)]
+    pub require_dpop: bool,
+    /// Accept only certificate-bound tokens (`cnf.x5t#S256`, RFC 8705 §3). Default false (a
+    /// token with `cnf.x5t#S256` always needs its client certificate).
+    #[serde(default)]
+    pub require_certificate_binding: bool,
+    /// A preset of accepted `typ` values: `"rfc9068"` (`at+jwt`, RFC 9068 access tokens only).
+    #[serde(default)]
+    pub token_profile: Option<crate::token_profile::TokenProfileName>,
+    /// Accepted `typ` values (any of; case-insensitive, `application/` optional), combined
+    /// with `token_profile`.
+    #[serde(default)]
+    pub accepted_typ: Vec<String>,
 }
 
 fn default_leeway() -> Dur {
@@ -371,6 +394,11 @@ pub struct RouteConfig {
     /// `WWW-Authenticate`. Default: the request's scheme and host followed by `path_prefix`.
     #[serde(default)]
     pub resource: Option<String>,
+    /// The origin clients address this route at (`https://api.example.com`): the scheme and
+    /// host a DPoP proof's `htu` must name. Default: the listener's scheme and the request's
+    /// `Host` (or `X-Forwarded-Proto`/`X-Forwarded-Host` with `server.trust_forwarded`).
+    #[serde(default)]
+    pub external_origin: Option<String>,
 }
 
 fn default_host_header() -> String {

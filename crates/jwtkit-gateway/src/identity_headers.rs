@@ -58,6 +58,10 @@ impl IdentityHeaders {
     /// Collect the headers every route of `config` writes from claims.
     pub fn new(config: &Config) -> IdentityHeaders {
         let mut claims: Vec<String> = Vec::new();
+        // The trusted proxy's client-certificate header ([`crate::sender::mtls`]): read and
+        // removed by the bind phase, and every other spelling removed here.
+        let cert_header = config.server.client_cert_header.as_ref().map(|h| fold(&h.name));
+        claims.extend(cert_header);
         for r in &config.routes {
             for header in r.claims_to_headers.values() {
                 let f = fold(header);

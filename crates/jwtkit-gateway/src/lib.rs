@@ -42,9 +42,11 @@ pub mod resource_metadata;
 pub mod response;
 pub mod revocation;
 pub mod route;
+pub mod sender;
 pub mod state;
 pub mod store;
 pub mod token_cache;
+pub mod token_profile;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -242,6 +244,13 @@ pub async fn handle(
             if ctx.token_in_query && resp.status().is_success() {
                 forward::cache_private(resp.headers_mut());
             }
+            if let Some(n) = ctx
+                .dpop_nonce
+                .as_deref()
+                .and_then(|n| http::HeaderValue::from_str(n).ok())
+            {
+                resp.headers_mut().insert("dpop-nonce", n);
+            }
             resp
         }
         Err(r) => {
@@ -256,9 +265,12 @@ pub async fn handle(
                 r,
                 Rejection::InvalidToken(_)
                     | Rejection::MissingToken
+                    | Rejection::DpopRequired { .. }
                     | Rejection::InsufficientScope { .. }
                     | Rejection::EncryptionRequired
                     | Rejection::InvalidRequest(_)
+                    | Rejection::Dpop { .. }
+                    | Rejection::TokenType { .. }
             ) {
                 ::metrics::counter!("jwtkit_gateway_rejections_total", "reason" => reason, "issuer" => issuer).increment(1);
             }
@@ -653,8 +665,21 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             .decryption
             .as_ref()
             .map_or_else(String::new, |d| format!(", decrypts JWE: {}", d.summary()));
+        let mut sender = p.binding.summary();
+        if let Some(profile) = &p.profile {
+            sender = [format!("typ {}", profile.accepted()), sender]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+        }
+        let sender = if sender.is_empty() {
+            sender
+        } else {
+            format!(", {sender}")
+        };
         out.push(format!(
-            "provider {}: issuer {}, algorithms {}, keys {keys}{jwe}",
+            "provider {}: issuer {}, algorithms {}, keys {keys}{jwe}{sender}",
             p.name,
             p.issuer,
             p.validation.algorithms()

@@ -55,6 +55,26 @@ pub struct TlsConfig {
     /// Time a client has to complete the TLS handshake after connecting. Default 10 s.
     #[serde(default = "default_handshake_timeout")]
     pub handshake_timeout: Dur,
+    /// PEM CA certificate(s) that client certificates must chain to (relative to the config
+    /// file). With it the listener asks for a client certificate (RFC 8446 §4.3.2) and verifies
+    /// it; its `x5t#S256` is then compared with certificate-bound tokens (RFC 8705 §3).
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+    /// With `client_ca`: `"optional"` (default: a client without a certificate connects, and
+    /// only certificate-bound tokens need one) or `"required"` (the handshake fails without one).
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+}
+
+/// Whether the listener requires a client certificate.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// Asked for and verified when sent.
+    #[default]
+    Optional,
+    /// The handshake fails without a valid one.
+    Required,
 }
 
 fn default_handshake_timeout() -> Dur {
@@ -76,7 +96,10 @@ pub enum TlsVersion {
 impl TlsConfig {
     /// Resolve relative `cert` and `key` against the config file's directory.
     pub fn resolve_paths(&mut self, base: &Path) {
-        for p in [&mut self.cert, &mut self.key] {
+        for p in [&mut self.cert, &mut self.key]
+            .into_iter()
+            .chain(self.client_ca.as_mut())
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -130,25 +153,37 @@ impl TlsListener {
             TlsVersion::Tls12 => &[&rustls::version::TLS13, &rustls::version::TLS12],
             TlsVersion::Tls13 => &[&rustls::version::TLS13],
         };
-        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_protocol_versions(versions)?
-        .with_no_client_auth()
-        .with_single_cert(certs.clone(), key)
-        .map_err(|e| match e {
-            rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => anyhow!(
-                "server.tls.key {key_path} does not match the certificate in {cert_path} \
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder =
+            rustls::ServerConfig::builder_with_provider(provider.clone()).with_protocol_versions(versions)?;
+        let builder = match &c.client_ca {
+            None => builder.with_no_client_auth(),
+            Some(ca) => builder.with_client_cert_verifier(client_verifier(ca, c.client_auth, provider)?),
+        };
+        let mut config = builder
+            .with_single_cert(certs.clone(), key)
+            .map_err(|e| match e {
+                rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => anyhow!(
+                    "server.tls.key {key_path} does not match the certificate in {cert_path} \
                  (the first certificate of the chain must be the one issued for this key)"
-            ),
-            rustls::Error::InvalidCertificate(e) => {
-                anyhow!("server.tls.cert {cert_path}: the first certificate cannot be parsed ({e:?})")
-            }
-            e => anyhow!("server.tls: key {key_path} with certificate {cert_path}: {e}"),
-        })?;
+                ),
+                rustls::Error::InvalidCertificate(e) => {
+                    anyhow!("server.tls.cert {cert_path}: the first certificate cannot be parsed ({e:?})")
+                }
+                e => anyhow!("server.tls: key {key_path} with certificate {cert_path}: {e}"),
+            })?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let clients = match (&c.client_ca, c.client_auth) {
+            (None, _) => String::new(),
+            (Some(ca), ClientAuth::Optional) => {
+                format!(", client certificates optional (CA {})", ca.display())
+            }
+            (Some(ca), ClientAuth::Required) => {
+                format!(", client certificates required (CA {})", ca.display())
+            }
+        };
         let summary = format!(
-            "TLS {} with {} certificate(s) from {cert_path}, ALPN h2 and http/1.1, handshake timeout {:?}",
+            "TLS {} with {} certificate(s) from {cert_path}, ALPN h2 and http/1.1, handshake timeout {:?}{clients}",
             match c.min_version {
                 TlsVersion::Tls12 => "1.2 and 1.3",
                 TlsVersion::Tls13 => "1.3",
@@ -167,6 +202,35 @@ impl TlsListener {
     pub fn summary(&self) -> &str {
         &self.summary
     }
+}
+
+/// The client-certificate verifier of `client_ca` (rustls' WebPKI verifier, aws-lc-rs).
+fn client_verifier(
+    ca: &Path,
+    auth: ClientAuth,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> anyhow::Result<Arc<dyn rustls::server::danger::ClientCertVerifier>> {
+    let pem = std::fs::read(ca).with_context(|| format!("server.tls.client_ca: reading {}", ca.display()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| anyhow!("server.tls.client_ca {}: {e}", ca.display()))?;
+        roots
+            .add(cert)
+            .map_err(|e| anyhow!("server.tls.client_ca {}: {e}", ca.display()))?;
+    }
+    if roots.is_empty() {
+        bail!(
+            "server.tls.client_ca {}: no PEM certificate in the file",
+            ca.display()
+        );
+    }
+    let b = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+    let b = match auth {
+        ClientAuth::Optional => b.allow_unauthenticated(),
+        ClientAuth::Required => b,
+    };
+    b.build()
+        .map_err(|e| anyhow!("server.tls.client_ca {}: {e}", ca.display()))
 }
 
 /// Why a handshake did not complete (the `reason` label of
@@ -253,8 +317,18 @@ pub(crate) async fn serve(
         Some(Ok(Ok(s))) => s,
     };
     drop(stop);
+    // The verified client certificate (with `client_ca`), for certificate-bound tokens.
+    let client_cert = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| crate::sender::mtls::ClientCertificate(crate::sender::mtls::thumbprint(c.as_ref()).into()));
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ClientProto("https"));
+        if let Some(c) = &client_cert {
+            req.extensions_mut().insert(c.clone());
+        }
         crate::handle(shared.clone(), clients.clone(), peer, req)
     });
     let conn = builder

@@ -2,7 +2,7 @@
 //! (drawn in `docs/gateway.md`, "Request phases").
 //!
 //! ```text
-//! route → preflight → authenticate → authorize → store (revocation + rate limit) → forward
+//! route → preflight → authenticate → bind (DPoP, certificate) → authorize → store (revocation + rate limit) → forward
 //! ```
 //!
 //! [`decide`] runs every phase but the forwarding; live traffic and `jwtkit gateway explain`
@@ -86,6 +86,8 @@ pub struct Ctx {
     pub trace: Option<Vec<Step>>,
     /// The verification error, when there was one (explain shows its full message).
     pub error: Option<jwtkit::Error>,
+    /// A fresh DPoP nonce for the response (`DPoP-Nonce`, RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
 }
 
 impl Ctx {
@@ -105,6 +107,7 @@ impl Ctx {
             nested: None,
             trace: None,
             error: None,
+            dpop_nonce: None,
         }
     }
 
@@ -138,6 +141,7 @@ pub async fn decide(shared: &Shared, ctx: &mut Ctx, parts: &mut Parts) -> Flow {
         Phase::Route,
         Phase::Preflight,
         Phase::Authenticate,
+        Phase::Bind,
         Phase::Authorize,
         Phase::Store,
     ] {
@@ -145,6 +149,7 @@ pub async fn decide(shared: &Shared, ctx: &mut Ctx, parts: &mut Parts) -> Flow {
             Phase::Route => route(ctx, parts),
             Phase::Preflight => preflight(ctx, parts),
             Phase::Authenticate => authenticate(shared, ctx, parts).await,
+            Phase::Bind => crate::sender::run(shared, ctx, parts).await,
             Phase::Authorize => authorize(ctx),
             Phase::Store => crate::store::phase::run(shared, ctx).await,
         };
@@ -160,6 +165,7 @@ enum Phase {
     Route,
     Preflight,
     Authenticate,
+    Bind,
     Authorize,
     Store,
 }
@@ -345,7 +351,7 @@ fn find_token<'r>(
         ctx.step("authenticate", "token", Outcome::Fail, || {
             format!("no token in {sources:?}")
         });
-        return Err(Flow::Respond(Rejection::MissingToken));
+        return Err(Flow::Respond(crate::sender::missing_token(providers)));
     };
     let hash = hash_token(&token);
     ctx.token_hash = Some(hash);
@@ -463,6 +469,15 @@ async fn verified_identity(
         Ok(a) => a,
         Err(e) => return Err(reject(ctx, Some(&provider), e)),
     };
+    if let Some(profile) = &provider.profile
+        && let Err((e, kind)) = profile.check(&a.verified)
+    {
+        let r = Rejection::TokenType {
+            kind,
+            accepted: profile.accepted(),
+        };
+        return Err(reject_as(ctx, Some(&provider), e, "token profile", r));
+    }
     let keys = a.keys.clone();
     let id = Arc::new(identity_of(&provider, a));
     if let Some(keys) = &keys {
@@ -575,7 +590,7 @@ fn reject_open(ctx: &mut Ctx, provider: Option<&Arc<Provider>>, e: OpenError) ->
     }
 }
 
-fn reject_as(
+pub(crate) fn reject_as(
     ctx: &mut Ctx,
     provider: Option<&Arc<Provider>>,
     e: jwtkit::Error,

@@ -158,7 +158,8 @@ impl Drop for KeyRegistry {
 /// Where a token is looked for in a request (RFC 6750 §2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenSource {
-    /// `Authorization: Bearer TOKEN` (RFC 6750 §2.1).
+    /// `Authorization: Bearer TOKEN` (RFC 6750 §2.1) or `Authorization: DPoP TOKEN` (RFC 9449
+    /// §7.1, with its proof checked by [`crate::sender`]).
     Bearer,
     /// Another header; a `Bearer ` prefix is removed if present.
     Header(http::HeaderName),
@@ -260,7 +261,7 @@ impl TokenSource {
             TokenSource::Bearer => headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(strip_bearer),
+                .and_then(|v| strip_bearer(v).or_else(|| strip_dpop(v))),
             TokenSource::Header(name) => headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
@@ -356,6 +357,14 @@ fn query_values<'a, 'n>(
         })
 }
 
+/// `DPoP <token>` (RFC 9449 §7.1): the token; its proof is checked in [`crate::sender`].
+pub(crate) fn strip_dpop(v: &str) -> Option<&str> {
+    let v = v.trim();
+    v.get(..5)?
+        .eq_ignore_ascii_case("dpop ")
+        .then(|| v.get(5..).unwrap_or("").trim_start())
+}
+
 fn strip_bearer(v: &str) -> Option<&str> {
     let v = v.trim();
     let scheme = v.get(..7)?;
@@ -382,6 +391,10 @@ pub struct Provider {
     pub verify_seconds: metrics::Histogram,
     /// Decryption of encrypted tokens (JWE), when `decryption_key` is set.
     pub decryption: Option<Arc<crate::encryption::Decryption>>,
+    /// Sender constraints: DPoP and certificate binding ([`crate::sender`]).
+    pub binding: crate::sender::Binding,
+    /// Accepted `typ` values (`token_profile`, `accepted_typ`), checked after verification.
+    pub profile: Option<crate::token_profile::Profile>,
 }
 
 impl Provider {
@@ -436,7 +449,17 @@ impl Provider {
             )),
             None => None,
         };
+        if p.typ.is_some() && (p.token_profile.is_some() || !p.accepted_typ.is_empty()) {
+            anyhow::bail!(
+                "{ctx}: typ with token_profile or accepted_typ: list every accepted typ in accepted_typ"
+            );
+        }
+        let binding = crate::sender::Binding::new(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
+        let profile = crate::token_profile::Profile::new(p.token_profile, &p.accepted_typ)
+            .map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
         Ok(Provider {
+            binding,
+            profile,
             decryption,
             name: p.name.as_str().into(),
             issuer: p.issuer.clone(),

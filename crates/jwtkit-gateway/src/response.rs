@@ -70,6 +70,31 @@ pub enum Rejection {
     GatewayTimeout,
     /// A configuration problem detected at request time.
     Internal,
+    /// A DPoP failure (RFC 9449 §7.1): `bad_dpop_proof` answers `invalid_dpop_proof`,
+    /// `dpop_nonce_required` answers `use_dpop_nonce` with a fresh `DPoP-Nonce`, a binding
+    /// failure (`bad_token_binding`) answers `invalid_token`; all with the `DPoP` scheme.
+    Dpop {
+        /// The core's kind.
+        kind: ErrorKind,
+        /// The accepted proof algorithms, space-separated (`algs` of the challenge).
+        algs: String,
+        /// A fresh nonce for the `DPoP-Nonce` header.
+        nonce: Option<String>,
+    },
+    /// No token, on a route whose providers all require DPoP (RFC 9449 §7.1): the `DPoP`
+    /// challenge with the accepted proof algorithms, without an error code (RFC 6750 §3.1).
+    DpopRequired {
+        /// The accepted proof algorithms, space-separated.
+        algs: String,
+    },
+    /// The token's `typ` is not in the provider's token profile: what the token is, and the
+    /// accepted `typ` values.
+    TokenType {
+        /// What the token is ([`jwtkit::token_type::classify`]).
+        kind: jwtkit::token_type::TokenKind,
+        /// The provider's accepted `typ` values, comma-separated.
+        accepted: String,
+    },
 }
 
 /// The public `error_description` of a token error: short, fixed per kind, no detail that
@@ -93,6 +118,9 @@ pub fn describe(kind: ErrorKind) -> &'static str {
         ErrorKind::ResourceLimit => "token too large",
         ErrorKind::UnsupportedCrit => "critical header not understood",
         ErrorKind::DecryptFailed => "decryption failed",
+        ErrorKind::BadTokenBinding => "token binding does not match",
+        ErrorKind::BadDpopProof => "DPoP proof not accepted",
+        ErrorKind::DpopNonceRequired => "DPoP proof needs the server nonce",
         _ => "token malformed",
     }
 }
@@ -122,6 +150,8 @@ pub struct Parts {
     pub error: &'static str,
     /// Body `error_description`.
     pub description: String,
+    /// `DPoP-Nonce` value, if any (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
 }
 
 /// The table (tested below).
@@ -133,6 +163,7 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
         retry_after: retry,
         error,
         description: description.to_string(),
+        dpop_nonce: None,
     };
     match r {
         Rejection::MissingToken => p(
@@ -250,13 +281,54 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
             "internal_error",
             "gateway configuration error",
         ),
+        Rejection::Dpop { kind, algs, nonce } => {
+            let error = match kind {
+                ErrorKind::BadDpopProof => "invalid_dpop_proof",
+                ErrorKind::DpopNonceRequired => "use_dpop_nonce",
+                _ => "invalid_token",
+            };
+            let d = describe(*kind);
+            let mut parts = p(
+                StatusCode::UNAUTHORIZED,
+                Some(format!(
+                    "DPoP realm=\"{realm}\", algs=\"{algs}\", error=\"{error}\", error_description=\"{d}\""
+                )),
+                None,
+                error,
+                d,
+            );
+            parts.dpop_nonce = nonce.clone();
+            parts
+        }
+        Rejection::DpopRequired { algs } => p(
+            StatusCode::UNAUTHORIZED,
+            Some(format!("DPoP realm=\"{realm}\", algs=\"{algs}\"")),
+            None,
+            "unauthorized",
+            "a DPoP-bound token and a DPoP proof are required",
+        ),
+        Rejection::TokenType { kind, accepted } => {
+            let d = format!(
+                "token type not accepted: {}, expected typ {accepted}",
+                kind.describe()
+            );
+            p(
+                StatusCode::UNAUTHORIZED,
+                Some(bearer(&format!(
+                    ", error=\"invalid_token\", error_description=\"{d}\""
+                ))),
+                None,
+                "invalid_token",
+                &d,
+            )
+        }
     }
 }
 
 /// The stable reason label for metrics and logs.
 pub fn reason(r: &Rejection) -> &'static str {
     match r {
-        Rejection::MissingToken => "missing_token",
+        Rejection::MissingToken | Rejection::DpopRequired { .. } => "missing_token",
         Rejection::InvalidToken(k) => k.as_str(),
         Rejection::EncryptionRequired => "encryption_required",
         Rejection::InvalidRequest(_) => "invalid_request",
@@ -273,6 +345,8 @@ pub fn reason(r: &Rejection) -> &'static str {
         Rejection::BadGateway => "bad_gateway",
         Rejection::GatewayTimeout => "gateway_timeout",
         Rejection::Internal => "internal_error",
+        Rejection::Dpop { kind, .. } => kind.as_str(),
+        Rejection::TokenType { .. } => "token_type",
     }
 }
 
@@ -310,6 +384,9 @@ pub fn respond_for(r: &Rejection, realm: &str, resource_metadata: Option<&str>) 
     }
     if let Some(s) = p.retry_after {
         h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    if let Some(n) = p.dpop_nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        h.insert("dpop-nonce", n);
     }
     resp
 }
@@ -447,6 +524,57 @@ mod tests {
             assert_eq!(p.www_authenticate.as_deref(), www, "{r:?}");
             assert_eq!(p.retry_after, retry, "{r:?}");
             assert_eq!(p.error, error, "{r:?}");
+        }
+    }
+
+    /// RFC 9449 §7.1 and §8: the DPoP scheme, `algs`, the error per kind, `DPoP-Nonce`.
+    #[test]
+    fn dpop_and_token_type_answers() {
+        let dpop = |kind, nonce: Option<&str>| Rejection::Dpop {
+            kind,
+            algs: "ES256 EdDSA".into(),
+            nonce: nonce.map(str::to_string),
+        };
+        let rows = [
+            (
+                dpop(ErrorKind::BadDpopProof, None),
+                r#"DPoP realm="api", algs="ES256 EdDSA", error="invalid_dpop_proof", error_description="DPoP proof not accepted""#,
+                None,
+            ),
+            (
+                dpop(ErrorKind::DpopNonceRequired, Some("n1")),
+                r#"DPoP realm="api", algs="ES256 EdDSA", error="use_dpop_nonce", error_description="DPoP proof needs the server nonce""#,
+                Some("n1"),
+            ),
+            (
+                dpop(ErrorKind::BadTokenBinding, None),
+                r#"DPoP realm="api", algs="ES256 EdDSA", error="invalid_token", error_description="token binding does not match""#,
+                None,
+            ),
+            (
+                Rejection::TokenType {
+                    kind: jwtkit::token_type::TokenKind::IdToken,
+                    accepted: "at+jwt".into(),
+                },
+                r#"Bearer realm="api", error="invalid_token", error_description="token type not accepted: OpenID Connect ID token, expected typ at+jwt""#,
+                None,
+            ),
+        ];
+        let missing = parts(&Rejection::DpopRequired { algs: "ES256".into() }, "api");
+        assert_eq!(
+            (missing.status.as_u16(), missing.www_authenticate.as_deref()),
+            (401, Some(r#"DPoP realm="api", algs="ES256""#))
+        );
+        for (r, www, nonce) in rows {
+            let p = parts(&r, "api");
+            assert_eq!(p.status.as_u16(), 401, "{r:?}");
+            assert_eq!(p.www_authenticate.as_deref(), Some(www), "{r:?}");
+            assert_eq!(p.dpop_nonce.as_deref(), nonce, "{r:?}");
+            let resp = respond(&r, "api");
+            assert_eq!(
+                resp.headers().get("dpop-nonce").and_then(|v| v.to_str().ok()),
+                nonce
+            );
         }
     }
 

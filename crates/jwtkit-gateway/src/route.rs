@@ -110,6 +110,23 @@ pub struct Route {
     pub forwarded: metrics::Counter,
     /// The configured RFC 9728 resource identifier ([`crate::resource_metadata`]).
     pub resource: Option<crate::resource_metadata::Resource>,
+    /// `scheme://host[:port]` clients use, for DPoP `htu` (`external_origin`).
+    pub external_origin: Option<String>,
+}
+
+/// `external_origin`: an absolute `http(s)://host[:port]` without path, query or user info,
+/// kept without a trailing `/`.
+fn external_origin(o: &str) -> Result<String, String> {
+    let t = o.trim_end_matches('/');
+    let origin_only = t.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains(['/', '?', '#', '@'])
+    });
+    if !origin_only || jwtkit::dpop::normalize_htu(t).is_err() {
+        return Err(format!(
+            "external_origin {o:?} must be an origin like https://api.example.com (scheme and host, no path)"
+        ));
+    }
+    Ok(t.to_string())
 }
 
 /// A header name a client may not forge and that no claim may use.
@@ -210,9 +227,15 @@ impl Route {
             .map(crate::resource_metadata::Resource::parse)
             .transpose()
             .map_err(|e| anyhow::anyhow!("{ctx}: resource: {e}"))?;
+        let external_origin = c
+            .external_origin
+            .as_deref()
+            .map(|o| external_origin(o).map_err(|e| anyhow::anyhow!("{ctx}: {e}")))
+            .transpose()?;
         let name: Arc<str> = c.name.clone().unwrap_or_else(|| c.path_prefix.clone()).into();
         Ok(Route {
             resource,
+            external_origin,
             forwarded: metrics::counter!("jwtkit_gateway_requests_total", "route" => name.to_string(), "outcome" => "forwarded"),
             name,
             host: c.host.as_ref().map(|h| h.to_ascii_lowercase()),

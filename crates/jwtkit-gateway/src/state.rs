@@ -27,6 +27,8 @@ pub struct State {
     pub tls: Option<Arc<crate::listener_tls::TlsListener>>,
     /// Every header an upstream may take as verified, in every spelling (all routes).
     pub identity_headers: Arc<crate::identity_headers::IdentityHeaders>,
+    /// The trusted front proxy's client-certificate header (`server.client_cert_header`).
+    pub cert_header: Option<crate::sender::mtls::CertHeader>,
 }
 
 impl State {
@@ -73,7 +75,14 @@ impl State {
             .tls
             .as_ref()
             .map(crate::listener_tls::TlsListener::load);
+        let cert_header = config
+            .server
+            .client_cert_header
+            .as_ref()
+            .map(crate::sender::mtls::CertHeader::new)
+            .transpose()?;
         Ok(State {
+            cert_header,
             tls: tls.transpose()?.map(Arc::new),
             identity_headers: Arc::new(crate::identity_headers::IdentityHeaders::new(&config)),
             generation,

@@ -137,3 +137,42 @@ fn identity_header_spellings_and_underscore_policy() {
         .to_string();
     assert!(e.contains("drop") && e.contains("keep"), "{e}");
 }
+
+#[test]
+fn sender_constraint_and_token_profile_settings_are_checked() {
+    let provider = |extra: &str| MINIMAL.replace("leeway = \"30s\"", &format!("leeway = \"30s\"\n{extra}"));
+    for (extra, expect) in [
+        (
+            "require_dpop = true\nrequire_certificate_binding = true",
+            "one confirmation method",
+        ),
+        ("dpop = { algorithms = [\"HS256\"] }", "symmetric"),
+        ("dpop = { algorithms = [] }", "dpop.algorithms is empty"),
+        (
+            "dpop = { nonce = true, nonce_secret = \"short\" }",
+            "at least 32 bytes",
+        ),
+        (
+            "typ = \"at+jwt\"\ntoken_profile = \"rfc9068\"",
+            "list every accepted typ in accepted_typ",
+        ),
+        ("accepted_typ = [\"at+jwt\\\"\"]", "without quotes"),
+    ] {
+        let e = build_error(&provider(extra));
+        assert!(e.contains(expect), "{extra}: {e}");
+    }
+    let e = Config::parse(&provider("token_profile = \"rfc9999\""))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("rfc9999"), "{e}");
+    let route = MINIMAL.replace(
+        "auth = \"none\"",
+        "auth = \"none\"\nexternal_origin = \"https://api.example.com/base\"",
+    );
+    assert!(build_error(&route).contains("must be an origin"));
+    let header = MINIMAL.replace(
+        "listen = \"127.0.0.1:8080\"",
+        "listen = \"127.0.0.1:8080\"\nclient_cert_header = { name = \"X-Client-Cert\", trusted_proxies = [] }",
+    );
+    assert!(build_error(&header).contains("trusted_proxies is empty"));
+}

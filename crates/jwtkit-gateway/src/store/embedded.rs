@@ -22,6 +22,8 @@ pub struct EmbeddedStore {
     /// Whether any entry exists: most requests then skip the lock.
     any: std::sync::atomic::AtomicBool,
     buckets: LocalBuckets,
+    /// DPoP proof `jti`s seen ([`super::replay`]).
+    pub(crate) seen: super::replay::SeenSet,
     pub(crate) healthy: AtomicBool,
 }
 
@@ -62,6 +64,7 @@ impl EmbeddedStore {
             any: std::sync::atomic::AtomicBool::new(!mem.is_empty()),
             mem: Arc::new(RwLock::new(mem)),
             buckets: LocalBuckets::new(100_000),
+            seen: super::replay::SeenSet::new(super::replay::MAX_SEEN),
             healthy: AtomicBool::new(true),
         })
     }

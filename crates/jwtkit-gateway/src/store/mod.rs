@@ -14,6 +14,7 @@ pub mod connect;
 pub mod embedded;
 pub mod phase;
 pub mod redis;
+pub mod replay;
 pub mod revocation_sync;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -147,6 +148,21 @@ impl Store {
         let r = match self {
             Store::Embedded(s) => Ok(s.take(b)),
             Store::Redis(s) => s.take(b).await,
+        };
+        self.record(&r);
+        r
+    }
+
+    /// Record a one-time value (a DPoP proof's `jti`, by key, RFC 9449 §11.1) for `ttl`: true
+    /// the first time, false when it was recorded before and has not expired. With Redis one
+    /// `SET NX EX` shared by every instance; embedded, in this instance's memory (bounded).
+    ///
+    /// # Errors
+    /// Redis: the store cannot be reached in time. Embedded: the cache is full of live entries.
+    pub async fn first_use(&self, id: &str, ttl: std::time::Duration) -> Result<bool, StoreError> {
+        let r = match self {
+            Store::Embedded(s) => s.seen.first_use(id, ttl),
+            Store::Redis(s) => s.redis.first_use(id, ttl).await,
         };
         self.record(&r);
         r

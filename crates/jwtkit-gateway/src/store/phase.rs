@@ -133,7 +133,7 @@ pub async fn run(shared: &Shared, ctx: &mut Ctx) -> Flow {
 }
 
 /// Apply a feature's failure policy: Some(503) when it fails closed.
-fn on_error(
+pub(crate) fn on_error(
     ctx: &mut Ctx,
     route: &str,
     feature: &'static str,

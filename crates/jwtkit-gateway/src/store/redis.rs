@@ -116,6 +116,11 @@ impl Keys {
         }
     }
 
+    /// A one-time value's key (DPoP `jti`s): `<prefix>dpop:{<id>}`.
+    pub fn seen(&self, id: &str) -> String {
+        format!("{}dpop:{{{id}}}", self.prefix)
+    }
+
     /// A bucket's key: its whole name is the hash tag.
     pub fn bucket(&self, name: &str) -> String {
         format!("{}rl:{{{name}}}", self.prefix)
@@ -284,6 +289,23 @@ impl Redis {
             },
             tokens: tokens.parse().unwrap_or(0.0),
         })
+    }
+
+    /// `SET <seen key> 1 NX EX <ttl>`: true when the key did not exist (first use).
+    ///
+    /// # Errors
+    /// As [`Redis::run`].
+    pub async fn first_use(&self, id: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.keys.seen(id))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl.as_secs().max(1));
+        let reply: Option<String> = self
+            .run(false, async |mut c| cmd.query_async(&mut c).await)
+            .await?;
+        Ok(reply.is_some())
     }
 
     /// Run a write script (its text: a pipeline cannot fall back from `EVALSHA` on

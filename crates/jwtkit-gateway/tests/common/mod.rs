@@ -306,6 +306,23 @@ impl Resp {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The `WWW-Authenticate` challenge with its RFC 9728 `resource_metadata` parameter taken
+    /// off, after asserting that the parameter is last and names
+    /// `/.well-known/oauth-protected-resource{prefix}` on the address the request went to.
+    pub fn challenge_without_metadata(&self, prefix: &str) -> Option<&str> {
+        let w = self.header("www-authenticate")?;
+        let (challenge, url) = w
+            .rsplit_once(", resource_metadata=\"")
+            .unwrap_or_else(|| panic!("no resource_metadata in {w:?}"));
+        let url = url.strip_suffix('"').expect("resource_metadata is quoted");
+        let path = format!("/.well-known/oauth-protected-resource{prefix}");
+        assert!(
+            (url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:")) && url.ends_with(&path),
+            "resource_metadata {url:?} is not {path} on the gateway"
+        );
+        Some(challenge)
+    }
+
     /// Upstream echo: the values of a request header as the upstream saw them.
     pub fn seen(&self, name: &str) -> Option<Vec<String>> {
         let j = self.json();

@@ -30,6 +30,7 @@ pub mod encryption;
 pub mod explain;
 pub mod forward;
 pub mod identity_headers;
+pub mod introspection;
 pub mod listener_tls;
 pub mod metrics;
 pub mod path;

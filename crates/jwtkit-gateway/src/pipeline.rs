@@ -264,7 +264,7 @@ fn select_provider<'p>(
     match iss {
         Some(iss) => providers
             .iter()
-            .find(|p| p.issuer == iss)
+            .find(|p| p.accepts_issuer(iss))
             .ok_or(ErrorKind::BadIssuer),
         None => Err(ErrorKind::MissingClaim),
     }
@@ -295,6 +295,15 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
         Ok(None) => return Flow::Continue,
         Err(flow) => return flow,
     };
+    if !ctx.encrypted
+        && let Some(p) = crate::introspection::provider_for(providers, token)
+    {
+        match crate::introspection::identity(shared, ctx, p, token).await {
+            Ok(identity) => ctx.identity = Some(identity),
+            Err(flow) => return flow,
+        }
+        return Flow::Continue;
+    }
     let started = Instant::now();
     let (provider, opened) = match choose_provider(shared, ctx, providers, token) {
         Ok(chosen) => chosen,
@@ -306,11 +315,15 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     };
     ctx.step("authenticate", "verify", Outcome::Pass, || {
         format!(
-            "signature and claims valid (sub {:?}, exp {})",
+            "signature and claims valid (sub {:?}, exp {}{})",
             identity.sub.as_deref().unwrap_or("-"),
             identity
                 .not_after
-                .map_or("none".to_string(), jwtkit::jwt::time::format_utc)
+                .map_or("none".to_string(), jwtkit::jwt::time::format_utc),
+            identity
+                .tenant
+                .as_deref()
+                .map_or(String::new(), |t| format!(", tenant {t}"))
         )
     });
     ctx.identity = Some(identity);
@@ -461,7 +474,13 @@ async fn verified_identity(
         Ok(a) => a,
         Err(e) => return Err(reject(ctx, Some(&provider), e)),
     };
-    let id = Arc::new(identity_of(&provider, a.verified, a.key_thumbprint));
+    let tenant = provider.validation.tenant(&a.verified.claims).map(str::to_owned);
+    let id = Arc::new(identity_of(
+        &provider,
+        a.verified.claims,
+        a.key_thumbprint,
+        tenant,
+    ));
     if let Some(keys) = &a.keys {
         shared
             .cache
@@ -572,7 +591,7 @@ fn reject_open(ctx: &mut Ctx, provider: Option<&Arc<Provider>>, e: OpenError) ->
     }
 }
 
-fn reject_as(
+pub(crate) fn reject_as(
     ctx: &mut Ctx,
     provider: Option<&Arc<Provider>>,
     e: jwtkit::Error,
@@ -596,8 +615,15 @@ fn reject_as(
     Flow::Respond(r)
 }
 
-fn identity_of(p: &Provider, v: jwtkit::Verified, key_thumbprint: Option<String>) -> Identity {
-    let c = &v.claims;
+/// The identity of verified (or introspected) claims: `sub`, `jti`, the times it may be
+/// served from cache, scopes from `scope`/`scp`, the tenant of an issuer template.
+pub(crate) fn identity_of(
+    p: &Provider,
+    claims: jwtkit::Claims,
+    key_thumbprint: Option<String>,
+    tenant: Option<String>,
+) -> Identity {
+    let c = &claims;
     let exp = c.exp().present();
     let iat = c.iat().present();
     let age_limit = p.max_age.zip(iat).map(|(m, iat)| iat + m.as_secs() as f64);
@@ -626,7 +652,9 @@ fn identity_of(p: &Provider, v: jwtkit::Verified, key_thumbprint: Option<String>
         not_after,
         key_thumbprint,
         scopes,
-        claims: v.claims,
+        tenant,
+        introspected: false,
+        claims,
     }
 }
 

@@ -138,9 +138,32 @@ impl Validation {
         self.check(header, &claims.registered(), claims)
     }
 
+    /// Check a claims set that comes without a JOSE header — an RFC 7662 introspection
+    /// answer, whose authorization server vouches for it — with every rule of
+    /// [`Validation::validate`] but `typ`, in the same order.
+    ///
+    /// # Errors
+    /// As [`Validation::validate`]; `invalid_config` when these rules require a `typ` (there
+    /// is no header to read it from).
+    pub fn validate_claims(&self, claims: &Claims) -> Result<()> {
+        if self.typ.is_some() {
+            return Err(err!(
+                InvalidConfig,
+                "these rules require a header typ, and a claims set without a JOSE header has none"
+            ));
+        }
+        self.check_claims(&claims.registered(), claims)
+    }
+
     /// [`Validation::validate`] with the registered claims already at hand (`claims` is read
     /// only for required claims that are not registered ones).
     pub(crate) fn check(&self, header: &Header, registered: &Registered<'_>, claims: &Claims) -> Result<()> {
+        self.check_claims(registered, claims)?;
+        self.check_typ(header)
+    }
+
+    /// Every claim check of [`Validation::check`], `typ` excepted.
+    fn check_claims(&self, registered: &Registered<'_>, claims: &Claims) -> Result<()> {
         let now = self.clock.now();
         let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
         let mut dates = [None; 3];
@@ -294,6 +317,10 @@ impl Validation {
                 ClaimValue::Present(_) => {}
             }
         }
+        Ok(())
+    }
+
+    fn check_typ(&self, header: &Header) -> Result<()> {
         if let Some(expected) = &self.typ
             && !typ_matches(header.typ(), expected)
         {

@@ -511,15 +511,11 @@ fn rules(
 }
 
 impl Provider {
-    /// Whether a token's (unverified) `iss` is this provider's: its issuer exactly, or its
-    /// template filled with a tenant of the right shape. For choosing a provider only: the
-    /// core then checks `iss`, the tenant claim and the allowlist.
+    /// Whether a token's (unverified) `iss` is this provider's: its issuer exactly, or one
+    /// that [fits](jwtkit::jwt::IssuerTemplate::fits) its template. For choosing a provider
+    /// only: the core then checks `iss`, the tenant claim's shape and the allowlist.
     pub fn accepts_issuer(&self, iss: &str) -> bool {
-        self.issuer == iss
-            || self
-                .issuer_template
-                .as_ref()
-                .is_some_and(|t| t.tenant_in(iss).is_some())
+        self.issuer == iss || self.issuer_template.as_ref().is_some_and(|t| t.fits(iss))
     }
 }
 

@@ -230,8 +230,10 @@ impl IssuerTemplate {
         }
     }
 
-    /// Whether `iss` fits the template's prefix and suffix at all.
-    pub(crate) fn fits(&self, iss: &str) -> bool {
+    /// Whether `iss` has the template's prefix and suffix around a non-empty part (of any
+    /// shape): the template is the one to check `iss` with. For choosing among providers
+    /// before verification, so that the core's check gives the precise reason.
+    pub fn fits(&self, iss: &str) -> bool {
         iss.len() > self.prefix.len() + self.suffix.len()
             && iss.starts_with(&self.prefix)
             && iss.ends_with(&self.suffix)

@@ -607,8 +607,18 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             .decryption
             .as_ref()
             .map_or_else(String::new, |d| format!(", decrypts JWE: {}", d.summary()));
+        let tenants = p
+            .issuer_template
+            .as_ref()
+            .map_or_else(String::new, |t| match t.tenants() {
+                jwtkit::jwt::Tenants::Any => format!(" (any {} tenant)", t.format().as_str()),
+                jwtkit::jwt::Tenants::Only(l) => format!(" (tenants {})", l.join(", ")),
+            });
+        let intro = p.introspection.as_ref().map_or_else(String::new, |i| {
+            format!(", opaque tokens introspected at {}", i.url)
+        });
         out.push(format!(
-            "provider {}: issuer {}, algorithms {}, keys {keys}{jwe}",
+            "provider {}: issuer {}{tenants}, algorithms {}, keys {keys}{jwe}{intro}",
             p.name,
             p.issuer,
             p.validation.algorithms()

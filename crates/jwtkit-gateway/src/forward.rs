@@ -203,24 +203,11 @@ pub fn claim_header_value(
     HeaderValue::from_str(&text).map(Some).map_err(|_| UnsafeValue)
 }
 
-/// The `claims_to_headers` source that is the matched tenant of an issuer template
-/// ([`jwtkit::jwt::IssuerTemplate`]), not a claim.
-pub const TENANT_SOURCE: &str = "$tenant";
-
 /// Set the claim headers of a route (client copies were removed by [`prepare`]).
 pub fn set_claim_headers(route: &Route, id: &Identity, headers: &mut HeaderMap) -> Result<(), Rejection> {
     for (claim, name) in &route.claims_to_headers {
-        // `$tenant` is the tenant the provider's issuer template matched: the gateway's own
-        // finding, never a claim of that name.
-        let tenant;
-        let value = if claim == TENANT_SOURCE {
-            tenant = id.tenant.clone().map(serde_json::Value::String);
-            tenant.as_ref()
-        } else {
-            id.claims.get_path(claim)
-        };
-        if let Some(v) = value {
-            match claim_header_value(v, route.array_format) {
+        if let Some(v) = id.source(claim) {
+            match claim_header_value(&v, route.array_format) {
                 Ok(Some(hv)) => {
                     headers.insert(name.clone(), hv);
                 }

@@ -65,6 +65,24 @@ pub struct Identity {
     pub introspected: bool,
 }
 
+/// The `claims_to_headers` and `rate_limit` source that is the matched tenant of an issuer
+/// template ([`jwtkit::jwt::IssuerTemplate`]), not a claim.
+pub const TENANT_SOURCE: &str = "$tenant";
+
+impl Identity {
+    /// What a `claims_to_headers` or `rate_limit` source names: [`TENANT_SOURCE`] is the tenant
+    /// the gateway found (never a claim of that name); anything else a claim at a dotted path.
+    pub fn source(&self, path: &str) -> Option<std::borrow::Cow<'_, serde_json::Value>> {
+        if path == TENANT_SOURCE {
+            return self
+                .tenant
+                .clone()
+                .map(|t| std::borrow::Cow::Owned(serde_json::Value::String(t)));
+        }
+        self.claims.get_path(path).map(std::borrow::Cow::Borrowed)
+    }
+}
+
 struct Entry {
     identity: Arc<Identity>,
     config_generation: u64,

@@ -74,6 +74,13 @@ path_prefix = "/orders"
 upstream = "{{UPSTREAM}}"
 auth = {{ providers = ["entra", "main"] }}
 claims_to_headers = {{ "$tenant" = "X-Tenant-Id", oid = "X-User-Oid", sub = "X-User-Id" }}
+
+[[routes]]
+name = "per-tenant"
+path_prefix = "/limited"
+upstream = "{{UPSTREAM}}"
+auth = {{ providers = ["entra"] }}
+rate_limit = {{ key = "$tenant", per_second = 0.01, burst = 1 }}
 "#
     )
 }
@@ -252,4 +259,42 @@ async fn template_config_errors_name_the_fix() {
     assert!(e.contains("allowed tenant \"contoso\" is not a GUID"), "{e}");
     let e = err("tenants = [\"contoso\"]", "tenant_format = \"name\"");
     assert!(!e.contains("tenant"), "a name-format tenant is accepted: {e}");
+}
+
+#[tokio::test]
+async fn rate_limit_by_tenant_counts_every_user_of_the_tenant() {
+    let w = world("\"any\"").await;
+    let url = format!("http://{}/limited/x", w.gw.addr());
+    let alice = w
+        .entra
+        .sign(&entra_claims(Some(CONTOSO), None, json!({"sub": "alice"})));
+    let bob = w
+        .entra
+        .sign(&entra_claims(Some(CONTOSO), None, json!({"sub": "bob"})));
+    let other = w
+        .entra
+        .sign(&entra_claims(Some(FABRIKAM), None, json!({"sub": "alice"})));
+    assert_eq!(bearer_get(&url, &alice).await.status, 200);
+    // Another user of the same tenant shares the tenant's bucket; another tenant has its own.
+    assert_eq!(bearer_get(&url, &bob).await.status, 429);
+    assert_eq!(bearer_get(&url, &other).await.status, 200);
+}
+
+#[tokio::test]
+async fn tenant_source_without_a_template_is_a_config_error() {
+    let text = "[server]\nlisten = \"127.0.0.1:0\"\n[[providers]]\nname = \"p\"\nissuer = \"https://as.example/\"\njwks_uri = \"https://as.example/jwks\"\nalgorithms = [\"RS256\"]\n[[routes]]\npath_prefix = \"/\"\nupstream = \"http://127.0.0.1:9\"\nauth = { providers = [\"p\"] }\nclaims_to_headers = { \"$tenant\" = \"X-Tenant-Id\" }\n";
+    let c = jwtkit_gateway::config::Config::parse(text).unwrap();
+    let registry = jwtkit_gateway::provider::KeyRegistry::default();
+    let e = format!(
+        "{:#}",
+        jwtkit_gateway::state::State::build(c, &registry, 0)
+            .err()
+            .unwrap()
+    );
+    assert!(
+        e.contains(
+            "\"$tenant\" is the tenant of an issuer template, and none of the route's providers has one"
+        ),
+        "{e}"
+    );
 }

@@ -18,16 +18,18 @@
 //! - Failure (timeout, connection refused, a non-2xx answer, `invalid_client`, a body that is
 //!   not JSON or has no boolean `active`, a body above the limit): 503
 //!   `temporarily_unavailable`, fail closed; the reason is logged and shown by `explain`.
+//! - Concurrent requests with the same uncached token share one call.
 //! - Cache: an active answer is kept in the verified-token cache (keyed by the SHA-256 of
 //!   the token, never the token) until `exp` or `max_cache` after the answer, whichever comes
 //!   first; revocations drop it like a JWT's entry. Inactive answers are not cached.
-//! - Metrics: `jwtkit_gateway_introspection_requests_total{provider,result}` (`active`,
-//!   `inactive`, `error`) and `jwtkit_gateway_introspection_seconds`.
+//! - Metrics: `jwtkit_gateway_introspection_requests_total{provider,result}` (calls made:
+//!   `active`, `inactive`, `error`) and `jwtkit_gateway_introspection_seconds`.
 //!
 //! [RFC 7662]: https://www.rfc-editor.org/rfc/rfc7662
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use jwtkit::json::Object;
@@ -40,7 +42,7 @@ use crate::config::Dur;
 use crate::pipeline::{Ctx, Flow, Outcome};
 use crate::provider::Provider;
 use crate::response::Rejection;
-use crate::token_cache::{Identity, Lookup};
+use crate::token_cache::{Identity, Lookup, TokenHash};
 
 /// `introspection = { … }` in a provider.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -113,7 +115,14 @@ pub struct Introspector {
     /// cache serves them only to this introspector (a reload builds a new one).
     anchor: Arc<JwkSet>,
     seconds: metrics::Histogram,
+    provider: String,
+    /// Calls in flight, by token hash: concurrent requests with the same uncached token share
+    /// one call (the first caller's; if it is dropped, a waiter makes it).
+    inflight: Mutex<HashMap<TokenHash, Weak<Call>>>,
 }
+
+/// One shared introspection call's result.
+type Call = tokio::sync::OnceCell<Result<Answer, jwtkit_oauth::Error>>;
 
 impl std::fmt::Debug for Introspector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -124,6 +133,7 @@ impl std::fmt::Debug for Introspector {
 }
 
 /// What the endpoint said about a token.
+#[derive(Clone)]
 enum Answer {
     Active(Object),
     Inactive,
@@ -181,8 +191,35 @@ impl Introspector {
                 [rule(true, false)?, rule(true, true)?],
             ],
             anchor: Arc::new(JwkSet::from_keys(Vec::new())),
+            inflight: Mutex::new(HashMap::new()),
+            provider: provider.to_string(),
             seconds: metrics::histogram!("jwtkit_gateway_introspection_seconds", "provider" => provider.to_string()),
         })
+    }
+
+    /// [`Introspector::ask`], shared by the concurrent requests carrying the same token.
+    async fn ask_once(&self, hash: &TokenHash, token: &str) -> Result<Answer, jwtkit_oauth::Error> {
+        let call = {
+            let mut m = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+            match m.get(hash).and_then(Weak::upgrade) {
+                Some(c) => c,
+                None => {
+                    // Entries of finished calls are dropped below; a cancelled caller's too.
+                    m.retain(|_, w| w.strong_count() > 0);
+                    let c = Arc::new(Call::new());
+                    m.insert(*hash, Arc::downgrade(&c));
+                    c
+                }
+            }
+        };
+        let r = call.get_or_init(|| self.ask(token)).await.clone();
+        let mut m = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
+        if m.get(hash)
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&call)))
+        {
+            m.remove(hash);
+        }
+        r
     }
 
     async fn ask(&self, token: &str) -> Result<Answer, jwtkit_oauth::Error> {
@@ -192,6 +229,17 @@ impl Introspector {
             .introspect(&Secret::new(token), Some("access_token"))
             .await;
         self.seconds.record(started.elapsed().as_secs_f64());
+        let result = match &r {
+            Ok(i) if i.active => "active",
+            Ok(_) => "inactive",
+            Err(_) => "error",
+        };
+        metrics::counter!(
+            "jwtkit_gateway_introspection_requests_total",
+            "provider" => self.provider.clone(),
+            "result" => result
+        )
+        .increment(1);
         let i = r?;
         Ok(if i.active {
             Answer::Active(i.members)
@@ -215,19 +263,8 @@ pub fn is_opaque(token: &str) -> bool {
 
 /// The introspecting provider of a route for an opaque token: the first that introspects.
 pub fn provider_for<'p>(providers: &'p [Arc<Provider>], token: &str) -> Option<&'p Arc<Provider>> {
-    if !is_opaque(token) {
-        return None;
-    }
-    providers.iter().find(|p| p.introspection.is_some())
-}
-
-fn count(provider: &str, result: &'static str) {
-    metrics::counter!(
-        "jwtkit_gateway_introspection_requests_total",
-        "provider" => provider.to_string(),
-        "result" => result
-    )
-    .increment(1);
+    let p = providers.iter().find(|p| p.introspection.is_some())?;
+    is_opaque(token).then_some(p)
 }
 
 /// The identity of an opaque token: from the verified-token cache, or by asking the
@@ -268,10 +305,9 @@ pub(crate) async fn identity(
         ctx.cache_hit = true;
         return Ok(id);
     }
-    let members = match intro.ask(token).await {
+    let members = match intro.ask_once(&hash, token).await {
         Ok(Answer::Active(m)) => m,
         Ok(Answer::Inactive) => {
-            count(&provider.name, "inactive");
             log_rejection(
                 ctx,
                 provider,
@@ -281,7 +317,6 @@ pub(crate) async fn identity(
             return Err(Flow::Respond(Rejection::InactiveToken));
         }
         Err(e) => {
-            count(&provider.name, "error");
             tracing::warn!(
                 token = %ctx.token_id(),
                 provider = %provider.name,
@@ -295,7 +330,6 @@ pub(crate) async fn identity(
             return Err(Flow::Respond(Rejection::IntrospectionUnavailable));
         }
     };
-    count(&provider.name, "active");
     let claims = Claims::new(members);
     let rules = intro.rules_for(&claims);
     if let Err(e) = claims_are_acceptable(rules, &claims) {

@@ -102,6 +102,9 @@ async fn introspect(
         );
     }
     assert_eq!(f.get("token_type_hint").map(String::as_str), Some("access_token"));
+    if f.get("token").is_some_and(|t| t.starts_with("slow-")) {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
     let answer = f
         .get("token")
         .and_then(|t| a.tokens.lock().unwrap().get(t).cloned())
@@ -183,6 +186,23 @@ async fn active_opaque_token_is_forwarded_with_its_claims_and_cached() {
         assert_eq!(bearer_get(&url, "2YotnFZFEjr1zCsicMWpAA").await.status, 200);
     }
     assert_eq!(a.calls(), 1, "an active answer is reused until max_cache/exp");
+
+    // 20 concurrent requests with a new token (the endpoint takes 300 ms): one call, shared.
+    a.add("slow-burst-token", active("bursty", "orders:read"));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { bearer_get(&url, "slow-burst-token").await.status })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    assert_eq!(
+        a.calls(),
+        2,
+        "concurrent requests with one token share one introspection call"
+    );
 
     let m = String::from_utf8(
         get(&format!("http://{}/metrics", gw.admin_addr()), &[])

@@ -12,8 +12,9 @@ use jwtkit::{JwkSet, JwsAlg, Key, Validation};
 const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 fn bench(c: &mut Criterion) {
-    let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
-    let keys = JwkSet::from_keys(vec![key.clone()]);
+    let secret = b"0123456789abcdef0123456789abcdef";
+    let key = Key::hmac(secret.to_vec());
+    let keys = JwkSet::from_keys(vec![Key::hmac(secret.to_vec())]);
     let sign = |iss: &str| {
         let claims = format!(
             r#"{{"iss":"{iss}","tid":"{TID}","aud":"api://orders","sub":"alice","exp":4102444800,"iat":1700000000,"scp":"orders.read","oid":"00000000-0000-0000-0000-00000000a11c"}}"#

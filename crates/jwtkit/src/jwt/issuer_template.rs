@@ -251,7 +251,7 @@ impl IssuerTemplate {
 
     fn check_tenant(&self, iss: &str, value: ClaimValue<&str>) -> Result<()> {
         let name = self.claim.as_str();
-        let template = self.template();
+        let template = || self.template();
         let mismatch = |expected: Vec<String>, found: &str| Detail::Mismatch {
             claim: name.to_string(),
             expected,
@@ -262,7 +262,7 @@ impl IssuerTemplate {
                 return Err(err!(
                     MissingClaim,
                     "claim {name} is required by the issuer template {}: it names the tenant",
-                    crate::text::quote(&template)
+                    crate::text::quote(&template())
                 )
                 .with_detail(Detail::Mismatch {
                     claim: name.to_string(),
@@ -289,13 +289,17 @@ impl IssuerTemplate {
             .with_detail(mismatch(vec![self.format.as_str().into()], tenant))
             .at(Check::Iss));
         }
-        if iss != self.issuer_for(tenant) {
+        // iss == prefix + tenant + suffix, without building the string.
+        let filled = iss
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.strip_suffix(self.suffix.as_str()));
+        if filled != Some(tenant) {
             return Err(err!(
                 BadIssuer,
                 "iss {} is not the issuer of tenant {} ({} with {name} {})",
                 crate::text::quote(iss),
                 shown(),
-                crate::text::quote(&template),
+                crate::text::quote(&template()),
                 shown()
             )
             .with_detail(mismatch(vec![self.issuer_for(tenant)], iss))
@@ -310,7 +314,7 @@ impl IssuerTemplate {
                 BadIssuer,
                 "tenant {} is not an allowed tenant of {} (allowed: {})",
                 shown(),
-                crate::text::quote(&template),
+                crate::text::quote(&template()),
                 allowed
                     .iter()
                     .map(|t| crate::text::quote(t))

@@ -147,4 +147,7 @@ echo
 echo "why was the fabrikam token rejected? (jwtkit gateway explain)"
 "$JWTKIT" gateway explain --config "$work/gateway.toml" --route /tenants/x "$(entra $FABRIKAM)" | grep -E '^decision|FAIL' || true
 echo
+echo "and the inactive opaque token?"
+"$JWTKIT" gateway explain --config "$work/gateway.toml" --route /orders/1 opaque-revoked-tGzv3JOkF0XG5Qx2TlKWIA | grep -E '^decision|authenticate' || true
+echo
 curl -s "http://127.0.0.1:$ADM/metrics" | grep '^jwtkit_gateway_introspection_requests_total' || true

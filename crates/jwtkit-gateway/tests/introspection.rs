@@ -1,8 +1,9 @@
 //! RFC 7662 introspection of opaque tokens against a real introspection endpoint served by
 //! the test (axum on 127.0.0.1) that checks the gateway's client authentication: active and
 //! inactive tokens, the cache (one call per token), scopes, `claims_to_headers` and
-//! revocation on introspected claims, `client_secret_post`, wrong credentials and an endpoint
-//! that is down (503, fail closed), and JWTs on the same route still verified locally.
+//! revocation on introspected claims, `client_secret_post`, wrong credentials, an endpoint that
+//! is down, hangs past the timeout or answers too much (503, fail closed), concurrent requests
+//! sharing one call, and JWTs on the same route still verified locally.
 
 mod common;
 
@@ -104,6 +105,10 @@ async fn introspect(
     assert_eq!(f.get("token_type_hint").map(String::as_str), Some("access_token"));
     if f.get("token").is_some_and(|t| t.starts_with("slow-")) {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    if f.get("token").is_some_and(|t| t.starts_with("hang-")) {
+        // Longer than the gateway's timeout = "2s".
+        tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     }
     let answer = f
         .get("token")
@@ -362,4 +367,27 @@ async fn introspection_config_is_checked_at_load() {
     assert!(e.contains("unknown variant `private_key_jwt`"), "{e}");
     let e = build(r#"url = "https://as.example/introspect", client_id = "c", client_secret = "s""#);
     assert_eq!(e, "");
+}
+
+#[tokio::test]
+async fn a_hanging_endpoint_and_an_oversized_answer_fail_closed_with_503() {
+    let a = As {
+        method: "basic",
+        ..As::default()
+    };
+    let (port, _srv) = serve(a.clone()).await;
+    let (_up, _s, gw) = gateway(port, "client_secret_basic", CLIENT_SECRET).await;
+    let url = format!("http://{}/orders/1", gw.addr());
+    a.add("hang-token", active("hal", "orders:read"));
+    let r = bearer_get(&url, "hang-token").await;
+    assert_eq!(r.status, 503, "the 2 s timeout answers before the endpoint does");
+    assert_eq!(r.json()["error"], "temporarily_unavailable");
+    // An answer above max_response_bytes (65,536 by default) is not read whole.
+    let mut huge = active("hugo", "orders:read");
+    huge["padding"] = json!("x".repeat(70_000));
+    a.add("huge-token", huge);
+    assert_eq!(bearer_get(&url, "huge-token").await.status, 503);
+    // The gateway keeps serving tokens the endpoint answers in time.
+    a.add("fine-token", active("fiona", "orders:read"));
+    assert_eq!(bearer_get(&url, "fine-token").await.status, 200);
 }

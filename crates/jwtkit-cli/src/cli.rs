@@ -184,6 +184,25 @@ pub struct VerifyArgs {
     /// Expected issuer (repeatable: any of them). Compared exactly.
     #[arg(long = "iss", value_name = "ISS")]
     pub issuers: Vec<String>,
+    /// Multi-tenant issuer template, e.g. https://login.microsoftonline.com/{tid}/v2.0: the
+    /// placeholder is filled from the token's own claim of that name; needs --tenant or
+    /// --any-tenant.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub iss_template: Option<String>,
+    /// With --iss-template: an allowed tenant (repeatable).
+    #[arg(long = "tenant", value_name = "TENANT", requires = "iss_template")]
+    pub tenants: Vec<String>,
+    /// With --iss-template: accept every tenant (of the right shape).
+    #[arg(long, requires = "iss_template", conflicts_with = "tenants")]
+    pub any_tenant: bool,
+    /// With --iss-template: the tenant's shape, guid (Entra ID) or name.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "guid",
+        requires = "iss_template"
+    )]
+    pub tenant_format: String,
     /// Expected audience (repeatable: any of them). Without one, a token with `aud` is rejected.
     #[arg(long = "aud", value_name = "AUD")]
     pub audiences: Vec<String>,

@@ -237,8 +237,22 @@ pub enum LogFormat {
 pub struct ProviderConfig {
     /// Name routes refer to.
     pub name: String,
-    /// Expected `iss`, compared exactly.
+    /// Expected `iss`, compared exactly; or an issuer template with one `{claim}` placeholder
+    /// (`https://login.microsoftonline.com/{tid}/v2.0`) filled from the token's own claim of
+    /// that name, which then needs `tenants` ([`jwtkit::jwt::IssuerTemplate`]).
     pub issuer: String,
+    /// With an issuer template: the tenants accepted, a list or the word `"any"` (required:
+    /// there is no default).
+    #[serde(default)]
+    pub tenants: Option<TenantsConfig>,
+    /// With an issuer template: the tenant's shape, `"guid"` (default; Entra ID) or `"name"`
+    /// (letters, digits, `-`, `_`, single `.`; at most 128 bytes).
+    #[serde(default)]
+    pub tenant_format: Option<String>,
+    /// RFC 7662 token introspection for tokens that are not JWTs (opaque tokens):
+    /// `{ url, client_id, client_secret, auth, max_cache, timeout, max_response_bytes }`.
+    #[serde(default)]
+    pub introspection: Option<crate::introspection::IntrospectionConfig>,
     /// Accepted audiences (any of). Empty: tokens carrying `aud` are rejected (RFC 7519 §4.1.3).
     #[serde(default)]
     pub audiences: Vec<String>,
@@ -308,6 +322,16 @@ pub struct ProviderConfig {
     /// with `token_profile`.
     #[serde(default)]
     pub accepted_typ: Vec<String>,
+}
+
+/// `tenants = ["…", …]` or `tenants = "any"`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum TenantsConfig {
+    /// A word; only `"any"` is accepted.
+    Word(String),
+    /// The allowed tenants.
+    List(Vec<String>),
 }
 
 fn default_leeway() -> Dur {
@@ -540,7 +564,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Read and parse a file. Relative paths — `keys`, `decryption_key`, `store.path` (and its
+    /// Read and parse a file. Relative paths — `keys`, `decryption_key`, an `@file`
+    /// introspection `client_secret`, `store.path` (and its
     /// default), `server.upstream_ca_file`, `server.tls` files and an `@file` `admin_token` — are resolved against its
     /// directory, so the gateway behaves the same whatever its working directory.
     ///
@@ -562,6 +587,9 @@ impl Config {
                 && f.is_relative()
             {
                 p.decryption_key = Some(format!("@{}", base.join(f).display()));
+            }
+            if let Some(i) = &mut p.introspection {
+                i.resolve_paths(base);
             }
         }
         match &config.store.path {

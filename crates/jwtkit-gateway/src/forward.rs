@@ -206,8 +206,8 @@ pub fn claim_header_value(
 /// Set the claim headers of a route (client copies were removed by [`prepare`]).
 pub fn set_claim_headers(route: &Route, id: &Identity, headers: &mut HeaderMap) -> Result<(), Rejection> {
     for (claim, name) in &route.claims_to_headers {
-        if let Some(v) = id.claims.get_path(claim) {
-            match claim_header_value(v, route.array_format) {
+        if let Some(v) = id.source(claim) {
+            match claim_header_value(&v, route.array_format) {
                 Ok(Some(hv)) => {
                     headers.insert(name.clone(), hv);
                 }

@@ -32,6 +32,7 @@ pub mod explain;
 pub mod forward;
 pub mod identity_claims;
 pub mod identity_headers;
+pub mod introspection;
 pub mod listener_tls;
 pub mod metrics;
 pub mod path;
@@ -665,6 +666,16 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             .decryption
             .as_ref()
             .map_or_else(String::new, |d| format!(", decrypts JWE: {}", d.summary()));
+        let tenants = p
+            .issuer_template
+            .as_ref()
+            .map_or_else(String::new, |t| match t.tenants() {
+                jwtkit::jwt::Tenants::Any => format!(" (any {} tenant)", t.format().as_str()),
+                jwtkit::jwt::Tenants::Only(l) => format!(" (tenants {})", l.join(", ")),
+            });
+        let intro = p.introspection.as_ref().map_or_else(String::new, |i| {
+            format!(", opaque tokens introspected at {}", i.url)
+        });
         let mut sender = p.binding.summary();
         if let Some(profile) = &p.profile {
             sender = [format!("typ {}", profile.accepted()), sender]
@@ -679,7 +690,7 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
             format!(", {sender}")
         };
         out.push(format!(
-            "provider {}: issuer {}, algorithms {}, keys {keys}{jwe}{sender}",
+            "provider {}: issuer {}{tenants}, algorithms {}, keys {keys}{jwe}{intro}{sender}",
             p.name,
             p.issuer,
             p.validation.algorithms()

@@ -14,6 +14,7 @@
 //! | `jwtkit_gateway_revocation_set_entries` / `_resyncs_total` / `_messages_total` | gauge / counter | — (Redis) |
 //! | `jwtkit_gateway_rate_limit_local_buckets` | gauge | — (Redis, batched) |
 //! | `jwtkit_gateway_revocations_total` | counter | `kind` (`jti`, `sub`) |
+//! | `jwtkit_gateway_introspection_requests_total` / `_seconds` | counter / histogram | `provider`, `result` ([`crate::introspection`]) |
 //! | `jwtkit_gateway_config_reloads_total` | counter | `result` |
 //! | `jwtkit_gateway_tls_handshake_failures_total` | counter | `reason` (see [`crate::listener_tls`]) |
 

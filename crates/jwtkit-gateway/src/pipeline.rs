@@ -271,7 +271,7 @@ fn select_provider<'p>(
     match iss {
         Some(iss) => providers
             .iter()
-            .find(|p| p.issuer == iss)
+            .find(|p| p.accepts_issuer(iss))
             .ok_or(ErrorKind::BadIssuer),
         None => Err(ErrorKind::MissingClaim),
     }
@@ -302,8 +302,17 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
         Ok(None) => return Flow::Continue,
         Err(flow) => return flow,
     };
-    let started = Instant::now();
     let token = &*token;
+    if !ctx.encrypted
+        && let Some(p) = crate::introspection::provider_for(providers, token)
+    {
+        match crate::introspection::identity(shared, ctx, p, token).await {
+            Ok(identity) => ctx.identity = Some(identity),
+            Err(flow) => return flow,
+        }
+        return Flow::Continue;
+    }
+    let started = Instant::now();
     let (provider, opened) = match choose_provider(shared, ctx, providers, token) {
         Ok(chosen) => chosen,
         Err(flow) => return flow,
@@ -314,11 +323,15 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
     };
     ctx.step("authenticate", "verify", Outcome::Pass, || {
         format!(
-            "signature and claims valid (sub {:?}, exp {})",
+            "signature and claims valid (sub {:?}, exp {}{})",
             identity.sub.as_deref().unwrap_or("-"),
             identity
                 .not_after
-                .map_or("none".to_string(), jwtkit::jwt::time::format_utc)
+                .map_or("none".to_string(), jwtkit::jwt::time::format_utc),
+            identity
+                .tenant
+                .as_deref()
+                .map_or(String::new(), |t| format!(", tenant {t}"))
         )
     });
     ctx.identity = Some(identity);
@@ -478,8 +491,15 @@ async fn verified_identity(
         };
         return Err(reject_as(ctx, Some(&provider), e, "token profile", r));
     }
+    let tenant = provider.validation.tenant(&a.verified.claims).map(str::to_owned);
     let keys = a.keys.clone();
-    let id = Arc::new(identity_of(&provider, a));
+    let id = Arc::new(identity_of(
+        &provider,
+        &a.identity,
+        a.verified.claims,
+        a.key_thumbprint,
+        tenant,
+    ));
     if let Some(keys) = &keys {
         shared
             .cache
@@ -614,8 +634,16 @@ pub(crate) fn reject_as(
     Flow::Respond(r)
 }
 
-fn identity_of(p: &Provider, a: crate::provider::Authenticated) -> Identity {
-    let c = &a.identity;
+/// The identity of verified (or introspected) claims: `sub`, `jti`, the times it may be
+/// served from cache, scopes from `scope`/`scp` (all read from `c`, the one-pass typed read of
+/// `claims`), the tenant of an issuer template.
+pub(crate) fn identity_of(
+    p: &Provider,
+    c: &crate::identity_claims::IdentityClaims,
+    claims: jwtkit::Claims,
+    key_thumbprint: Option<String>,
+    tenant: Option<String>,
+) -> Identity {
     let (exp, iat) = (c.exp.as_f64(), c.iat.as_f64());
     let age_limit = p.max_age.zip(iat).map(|(m, iat)| iat + m.as_secs() as f64);
     let not_after = match (exp, age_limit) {
@@ -629,9 +657,11 @@ fn identity_of(p: &Provider, a: crate::provider::Authenticated) -> Identity {
         iat,
         not_before: c.nbf.as_f64(),
         not_after,
-        key_thumbprint: a.key_thumbprint,
+        key_thumbprint,
         scopes: c.scopes(),
-        claims: a.verified.claims,
+        tenant,
+        introspected: false,
+        claims,
     }
 }
 

@@ -377,8 +377,12 @@ fn strip_bearer(v: &str) -> Option<&str> {
 pub struct Provider {
     /// Config name.
     pub name: Arc<str>,
-    /// Expected `iss`.
+    /// Expected `iss`, or the issuer template as written.
     pub issuer: String,
+    /// The issuer template (multi-tenant issuer), when `issuer` is one.
+    pub issuer_template: Option<jwtkit::jwt::IssuerTemplate>,
+    /// RFC 7662 introspection of opaque tokens, when configured.
+    pub introspection: Option<Arc<crate::introspection::Introspector>>,
     /// Built once from the config.
     pub validation: Validation,
     /// Keys.
@@ -440,8 +444,27 @@ impl Provider {
             .iter()
             .map(|t| TokenSource::parse(t).map_err(|e| anyhow::anyhow!("{ctx}: {e}")))
             .collect::<anyhow::Result<_>>()?;
-        let validation =
-            validation(p, algs, max_token_bytes).map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))?;
+        let issuer_template = issuer_template(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
+        let rules = |parts: Rules| rules(p, algs, max_token_bytes, issuer_template.as_ref(), parts);
+        let validation = rules(Rules::ALL).map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))?;
+        let introspection = match &p.introspection {
+            Some(c) => Some(Arc::new(
+                crate::introspection::Introspector::new(
+                    c,
+                    &p.name,
+                    p.fetch.allow_insecure_http,
+                    |iss, aud| {
+                        rules(Rules {
+                            issuer: iss,
+                            audience: aud,
+                            typ: false,
+                        })
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?,
+            )),
+            None => None,
+        };
         let decryption = match encryption {
             Some(spec) => Some(Arc::new(
                 crate::encryption::Decryption::new(p, spec, *validation.limits())
@@ -463,6 +486,8 @@ impl Provider {
             decryption,
             name: p.name.as_str().into(),
             issuer: p.issuer.clone(),
+            issuer_template,
+            introspection,
             validation,
             keys: ProviderKeys(registry.get_or_create(p)?),
             token_from,
@@ -472,21 +497,100 @@ impl Provider {
     }
 }
 
-/// The [`Validation`] of a provider, built once: its algorithms, issuer, audiences, `typ`,
-/// required claims, leeway and maximum age, with the gateway's token limits.
-fn validation(p: &ProviderConfig, algs: jwtkit::AlgSet, max_token_bytes: usize) -> Result<Validation, Error> {
+/// The issuer template of a provider whose `issuer` has a `{claim}` placeholder, with its
+/// `tenants` (required) and `tenant_format`; None for a plain issuer (which must then have no
+/// `tenants` nor `tenant_format`).
+///
+/// # Errors
+/// A template without `tenants`, `tenants` other than a list or `"any"`, a bad template or
+/// tenant, `discovery = true` with a template (discovery needs one issuer), tenant settings
+/// without a template.
+fn issuer_template(p: &ProviderConfig) -> anyhow::Result<Option<jwtkit::jwt::IssuerTemplate>> {
+    use crate::config::TenantsConfig;
+    use jwtkit::jwt::{IssuerTemplate, TenantFormat, Tenants};
+    if !p.issuer.contains(['{', '}']) {
+        if p.tenants.is_some() || p.tenant_format.is_some() {
+            anyhow::bail!(
+                "tenants and tenant_format need an issuer template such as \"https://login.microsoftonline.com/{{tid}}/v2.0\""
+            );
+        }
+        return Ok(None);
+    }
+    if p.discovery {
+        anyhow::bail!(
+            "discovery = true needs one issuer, not a template: give jwks_uri (for Entra ID, https://login.microsoftonline.com/common/discovery/v2.0/keys)"
+        );
+    }
+    let tenants = match &p.tenants {
+        None => anyhow::bail!(
+            "issuer {:?} is a template: list the accepted tenants in tenants = [\"…\"], or accept every tenant with tenants = \"any\"",
+            p.issuer
+        ),
+        Some(TenantsConfig::Word(w)) if w == "any" => Tenants::Any,
+        Some(TenantsConfig::Word(w)) => {
+            anyhow::bail!("tenants = {w:?}: give a list of tenants or the word \"any\"")
+        }
+        Some(TenantsConfig::List(l)) => Tenants::Only(l.clone()),
+    };
+    let format = match &p.tenant_format {
+        Some(f) => f
+            .parse::<TenantFormat>()
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?,
+        None => TenantFormat::Guid,
+    };
+    IssuerTemplate::new(&p.issuer, format, tenants)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))
+}
+
+/// Which of a provider's rules a [`Validation`] carries: all of them for JWTs; an
+/// introspection answer's rules leave out `typ` (no header) and `iss` / `aud` when the
+/// answer does not carry them.
+#[derive(Clone, Copy)]
+struct Rules {
+    issuer: bool,
+    audience: bool,
+    typ: bool,
+}
+
+impl Rules {
+    const ALL: Rules = Rules {
+        issuer: true,
+        audience: true,
+        typ: true,
+    };
+}
+
+/// A [`Validation`] of a provider, built once: its algorithms, issuer (or issuer template),
+/// audiences, `typ`, required claims, leeway and maximum age, with the gateway's token limits
+/// — less what `parts` leaves out.
+fn rules(
+    p: &ProviderConfig,
+    algs: jwtkit::AlgSet,
+    max_token_bytes: usize,
+    template: Option<&jwtkit::jwt::IssuerTemplate>,
+    parts: Rules,
+) -> Result<Validation, Error> {
     let mut b = Validation::builder(algs)
-        .issuer(p.issuer.clone())
         .leeway(p.leeway.0)
         .limits(jwtkit::Limits {
             max_token_bytes,
             max_json_depth: 16,
             ..jwtkit::Limits::default()
         });
-    for a in &p.audiences {
-        b = b.audience(a.clone());
+    match (parts.issuer, template) {
+        (false, _) => {}
+        (true, Some(t)) => b = b.issuer_template(t.clone()),
+        (true, None) => b = b.issuer(p.issuer.clone()),
     }
-    if let Some(t) = &p.typ {
+    if parts.audience {
+        for a in &p.audiences {
+            b = b.audience(a.clone());
+        }
+    } else {
+        b = b.ignore_audience(true);
+    }
+    if let Some(t) = p.typ.as_ref().filter(|_| parts.typ) {
         b = b.typ(t.clone());
     }
     for c in &p.required_claims {
@@ -496,6 +600,15 @@ fn validation(p: &ProviderConfig, algs: jwtkit::AlgSet, max_token_bytes: usize) 
         b = b.max_age(m.0);
     }
     b.build()
+}
+
+impl Provider {
+    /// Whether a token's (unverified) `iss` is this provider's: its issuer exactly, or one
+    /// that [fits](jwtkit::jwt::IssuerTemplate::fits) its template. For choosing a provider
+    /// only: the core then checks `iss`, the tenant claim's shape and the allowlist.
+    pub fn accepts_issuer(&self, iss: &str) -> bool {
+        self.issuer == iss || self.issuer_template.as_ref().is_some_and(|t| t.fits(iss))
+    }
 }
 
 /// A token that [`Provider::authenticate`] accepted.
@@ -550,7 +663,7 @@ impl Provider {
 /// `sub` and `jti`, when present, must be strings (RFC 7519 §4.1.2, §4.1.7): revocations and
 /// rate limits read them as strings, so a token with `"sub": ["alice"]` or `"jti": 77` would
 /// escape a revocation of `alice` or `77` while `claims_to_headers` still forwards the user.
-fn identity_claims_are_strings(c: &IdentityClaims) -> Result<(), Error> {
+pub(crate) fn identity_claims_are_strings(c: &IdentityClaims) -> Result<(), Error> {
     for (name, value) in [("sub", &c.sub), ("jti", &c.jti)] {
         if let Some(found) = value.non_string() {
             return Err(Error::new(

@@ -8,7 +8,8 @@
 //!   with the token's hash, never sent (no oracle);
 //! - missing scope or role: `403`, `error="insufficient_scope"`, `scope="…"`;
 //! - rate limited: `429` with `Retry-After` (seconds);
-//! - keys or store unavailable: `503` with `Retry-After`;
+//! - keys, store or introspection endpoint unavailable: `503` with `Retry-After`;
+//! - an opaque token the introspection endpoint calls inactive: `401`, `invalid_token`;
 //!
 //! and a JSON body `{"error":…, "error_description":…}` for each.
 //!
@@ -68,6 +69,11 @@ pub enum Rejection {
     BadGateway,
     /// The upstream did not answer in time.
     GatewayTimeout,
+    /// An opaque token the introspection endpoint calls not active (RFC 7662 §2.2: expired,
+    /// revoked, or never issued).
+    InactiveToken,
+    /// The introspection endpoint cannot be asked or gave no usable answer (fail closed).
+    IntrospectionUnavailable,
     /// A configuration problem detected at request time.
     Internal,
     /// A DPoP failure (RFC 9449 §7.1): `bad_dpop_proof` answers `invalid_dpop_proof`,
@@ -240,6 +246,22 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
             "temporarily_unavailable",
             "the revocation store is unavailable",
         ),
+        Rejection::InactiveToken => p(
+            StatusCode::UNAUTHORIZED,
+            Some(bearer(
+                ", error=\"invalid_token\", error_description=\"token not active\"",
+            )),
+            None,
+            "invalid_token",
+            "token not active",
+        ),
+        Rejection::IntrospectionUnavailable => p(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            Some(1),
+            "temporarily_unavailable",
+            "the token introspection endpoint is unavailable",
+        ),
         Rejection::BadClaimValue => p(
             StatusCode::UNAUTHORIZED,
             Some(bearer(
@@ -344,6 +366,8 @@ pub fn reason(r: &Rejection) -> &'static str {
         Rejection::UnsupportedTransferCoding => "unsupported_transfer_coding",
         Rejection::BadGateway => "bad_gateway",
         Rejection::GatewayTimeout => "gateway_timeout",
+        Rejection::InactiveToken => "inactive_token",
+        Rejection::IntrospectionUnavailable => "introspection_unavailable",
         Rejection::Internal => "internal_error",
         Rejection::Dpop { kind, .. } => kind.as_str(),
         Rejection::TokenType { .. } => "token_type",

@@ -210,6 +210,20 @@ impl Route {
             }
         };
         let claims_to_headers = claim_headers(c, &ctx)?;
+        let uses_tenant = claims_to_headers
+            .iter()
+            .map(|(claim, _)| claim.as_str())
+            .chain(c.rate_limit.as_ref().map(|r| r.key.as_str()))
+            .any(|claim| claim == crate::token_cache::TENANT_SOURCE);
+        let has_template = match &auth {
+            Auth::Jwt { providers, .. } => providers.iter().any(|p| p.issuer_template.is_some()),
+            Auth::None => false,
+        };
+        if uses_tenant && !has_template {
+            anyhow::bail!(
+                "{ctx}: \"$tenant\" is the tenant of an issuer template, and none of the route's providers has one"
+            );
+        }
         for b in [
             c.rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
             c.anonymous_rate_limit.as_ref().map(|r| (r.per_second, r.burst)),

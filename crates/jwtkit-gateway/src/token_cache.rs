@@ -57,6 +57,30 @@ pub struct Identity {
     pub key_thumbprint: Option<String>,
     /// Scopes from `scope` (space-separated) or `scp` (array or string).
     pub scopes: Vec<String>,
+    /// The tenant, when the provider's issuer is a template (`claims_to_headers` source
+    /// `$tenant`).
+    pub tenant: Option<String>,
+    /// The claims are an RFC 7662 introspection answer ([`crate::introspection`]), not a
+    /// verified JWT's.
+    pub introspected: bool,
+}
+
+/// The `claims_to_headers` and `rate_limit` source that is the matched tenant of an issuer
+/// template ([`jwtkit::jwt::IssuerTemplate`]), not a claim.
+pub const TENANT_SOURCE: &str = "$tenant";
+
+impl Identity {
+    /// What a `claims_to_headers` or `rate_limit` source names: [`TENANT_SOURCE`] is the tenant
+    /// the gateway found (never a claim of that name); anything else a claim at a dotted path.
+    pub fn source(&self, path: &str) -> Option<std::borrow::Cow<'_, serde_json::Value>> {
+        if path == TENANT_SOURCE {
+            return self
+                .tenant
+                .clone()
+                .map(|t| std::borrow::Cow::Owned(serde_json::Value::String(t)));
+        }
+        self.claims.get_path(path).map(std::borrow::Cow::Borrowed)
+    }
 }
 
 struct Entry {
@@ -167,7 +191,37 @@ impl TokenCache {
         keys: &Arc<JwkSet>,
         now: f64,
     ) {
-        if self.per_shard == 0 || identity.key_thumbprint.is_none() {
+        if identity.key_thumbprint.is_none() {
+            return;
+        }
+        self.put(h, identity, config_generation, keys, now);
+    }
+
+    /// Cache an introspection answer ([`crate::introspection`]) until its `not_after`. `anchor`
+    /// stands for the key set: the introspector's own, so a hit needs the same introspector
+    /// (a reload builds new ones).
+    pub fn insert_introspected(
+        &self,
+        h: TokenHash,
+        identity: Arc<Identity>,
+        config_generation: u64,
+        anchor: &Arc<JwkSet>,
+        now: f64,
+    ) {
+        if identity.introspected && identity.not_after.is_some() {
+            self.put(h, identity, config_generation, anchor, now);
+        }
+    }
+
+    fn put(
+        &self,
+        h: TokenHash,
+        identity: Arc<Identity>,
+        config_generation: u64,
+        keys: &Arc<JwkSet>,
+        now: f64,
+    ) {
+        if self.per_shard == 0 {
             return;
         }
         let mut shard = self.shard(&h).lock().unwrap_or_else(|e| e.into_inner());
@@ -252,6 +306,8 @@ mod tests {
             not_after: Some(exp),
             key_thumbprint: Some(key.thumbprint().to_string()),
             scopes: vec![],
+            tenant: None,
+            introspected: false,
         })
     }
 

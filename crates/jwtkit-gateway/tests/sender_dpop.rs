@@ -167,7 +167,11 @@ async fn pyjwt_proofs_are_checked_for_method_url_age_ath_and_key() {
         let proof = py.proof(p);
         let r = send(&url, method, &dpop_get_headers(&t, &proof)).await;
         assert_eq!(r.status, 401, "{name}");
-        assert_eq!(r.challenge_without_metadata("/orders"), Some(bad_proof.as_str()), "{name}");
+        assert_eq!(
+            r.challenge_without_metadata("/orders"),
+            Some(bad_proof.as_str()),
+            "{name}"
+        );
         assert_eq!(r.json()["error"], "invalid_dpop_proof", "{name}");
         assert_eq!(
             r.header("x-upstream"),

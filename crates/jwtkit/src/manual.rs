@@ -22,7 +22,7 @@
 /// | 13 | `nbf` (not valid when now + leeway < nbf) | `not_yet_valid` |
 /// | 14 | `iat` (in the future when iat > now + leeway) | `issued_in_future` |
 /// | 15 | maximum age (now − leeway − iat > max age) | `too_old`, `missing_claim` |
-/// | 16 | `iss` exact match against any configured issuer | `bad_issuer`, `missing_claim` |
+/// | 16 | `iss` exact match against any configured issuer, else an issuer template's tenant claim (present, a string, of the tenant shape, filling the template to exactly `iss`, allowed) | `bad_issuer`, `missing_claim`, `malformed` |
 /// | 17 | `aud` contains a configured audience; a token with `aud` and no configured audience is rejected | `bad_audience`, `missing_claim` |
 /// | 18 | `sub` | `bad_subject` |
 /// | 19 | header `typ` (case-insensitive, `application/` optional) | `bad_type` |

@@ -56,8 +56,11 @@ pub fn builder(
     for i in &args.issuers {
         b = b.issuer(i);
     }
-    if let Some(i) = issuer.filter(|_| args.issuers.is_empty()) {
+    if let Some(i) = issuer.filter(|_| args.issuers.is_empty() && args.iss_template.is_none()) {
         b = b.issuer(i);
+    }
+    if let Some(t) = &args.iss_template {
+        b = b.issuer_template(issuer_template(args, t)?);
     }
     for a in &args.audiences {
         b = b.audience(a);
@@ -72,6 +75,25 @@ pub fn builder(
         b = b.require(r);
     }
     Ok(b.ignore_audience(args.ignore_aud))
+}
+
+/// `--iss-template` with `--tenant`/`--any-tenant` and `--tenant-format`.
+fn issuer_template(args: &VerifyArgs, template: &str) -> Result<jwtkit::jwt::IssuerTemplate, Failure> {
+    use jwtkit::jwt::{IssuerTemplate, TenantFormat, Tenants};
+    let tenants = match (args.any_tenant, args.tenants.is_empty()) {
+        (true, _) => Tenants::Any,
+        (false, false) => Tenants::Only(args.tenants.clone()),
+        (false, true) => {
+            return Err(Failure::Usage(
+                "--iss-template needs the allowed tenants: --tenant ID (repeatable) or --any-tenant".into(),
+            ));
+        }
+    };
+    let format = args
+        .tenant_format
+        .parse::<TenantFormat>()
+        .map_err(Failure::Jose)?;
+    IssuerTemplate::new(template, format, tenants).map_err(Failure::Jose)
 }
 
 /// `jwtkit verify`: gather the inputs (token, keys, allowlist, validation), make one core call

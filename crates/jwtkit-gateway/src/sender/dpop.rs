@@ -133,7 +133,11 @@ impl DpopRules {
     ///
     /// # Errors
     /// `invalid_config` when the allowlist is empty (refused at load, so not in practice).
-    pub fn validation(&self, now: i64, check: jwtkit::dpop::DpopProofCheck) -> jwtkit::Result<jwtkit::Validation> {
+    pub fn validation(
+        &self,
+        now: i64,
+        check: jwtkit::dpop::DpopProofCheck,
+    ) -> jwtkit::Result<jwtkit::Validation> {
         jwtkit::Validation::builder(self.algorithms)
             .now(now)
             .dpop_proof(check.max_age(self.max_age).leeway(self.leeway))

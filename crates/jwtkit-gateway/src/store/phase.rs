@@ -25,7 +25,7 @@ pub fn policy(shared: &Shared, route: StoreErrorPolicy) -> OnError {
 }
 
 fn bucket_value(id: &Identity, claim: &str) -> Option<String> {
-    match id.claims.get_path(claim)? {
+    match id.source(claim)?.as_ref() {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,

@@ -317,7 +317,8 @@ impl Resp {
         let url = url.strip_suffix('"').expect("resource_metadata is quoted");
         let path = format!("/.well-known/oauth-protected-resource{prefix}");
         assert!(
-            (url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:")) && url.ends_with(&path),
+            (url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"))
+                && url.ends_with(&path),
             "resource_metadata {url:?} is not {path} on the gateway"
         );
         Some(challenge)

@@ -239,6 +239,22 @@ impl Claims {
         r
     }
 
+    /// One top-level member as validation reads it, handed to `f`, without building the member
+    /// map when it is not built yet: a second checking pass over the (already checked) text
+    /// keeps just this member. Used by issuer templates for their tenant claim.
+    pub(crate) fn member<R>(&self, name: &str, f: impl FnOnce(Option<ClaimRef<'_>>) -> R) -> R {
+        if self.object.get().is_none()
+            && let Some(text) = self.json.as_deref()
+        {
+            let mut kept: [Option<Kept<'_>>; 1] = Default::default();
+            let depth = crate::Limits::default().max_json_depth;
+            if crate::json::check_object_keeping(text, depth, |n| (n == name).then_some(0), &mut kept) {
+                return f(kept[0].as_ref().map(ClaimRef::of_kept));
+            }
+        }
+        f(self.as_object().get(name).map(ClaimRef::Value))
+    }
+
     /// A claim by name.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.as_object().get(name)

@@ -3,12 +3,14 @@
 //! [RFC 7519]: https://www.rfc-editor.org/rfc/rfc7519
 
 pub(crate) mod claims;
+mod issuer_template;
 pub mod time;
 mod validation;
 pub(crate) mod verify;
 
 pub use crate::jws::{Input, KeySource, Keys};
 pub use claims::{Claim, ClaimValue, Claims};
+pub use issuer_template::{IssuerTemplate, MAX_TENANT_NAME_BYTES, TenantFormat, Tenants};
 pub use validation::{Validation, ValidationBuilder};
 pub use verify::{Outcome, verify_local, verify_with};
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::claims::{self, ClaimValue, Claims, Registered};
+use super::issuer_template::IssuerTemplate;
 use super::time::{Clock, SystemClock, UnixTime, format_duration, format_relative, format_utc};
 use crate::check::Check;
 use crate::dpop::DpopProofCheck;
@@ -25,6 +26,7 @@ pub struct Validation {
     clock: Arc<dyn Clock>,
     leeway: Duration,
     issuers: Vec<String>,
+    issuer_templates: Vec<IssuerTemplate>,
     audiences: Vec<String>,
     ignore_audience: bool,
     subject: Option<String>,
@@ -74,6 +76,7 @@ impl Validation {
             clock: Arc::new(SystemClock),
             leeway: Duration::from_secs(60),
             issuers: Vec::new(),
+            issuer_templates: Vec::new(),
             audiences: Vec::new(),
             ignore_audience: false,
             subject: None,
@@ -114,6 +117,25 @@ impl Validation {
         &self.issuers
     }
 
+    /// Accepted issuer templates (multi-tenant issuers, [`IssuerTemplate`]).
+    pub fn issuer_templates(&self) -> &[IssuerTemplate] {
+        &self.issuer_templates
+    }
+
+    /// The tenant of a token these rules accepted: the tenant claim's value when `iss` came
+    /// through an [`IssuerTemplate`] (None for an exact issuer, or no template). Call it on
+    /// validated claims only: it re-reads the claim, it does not check again.
+    pub fn tenant<'c>(&self, claims: &'c Claims) -> Option<&'c str> {
+        let iss = claims.iss().present()?;
+        if self.issuers.iter().any(|i| i == iss) {
+            return None;
+        }
+        self.issuer_templates.iter().find_map(|t| {
+            let tenant = claims.get(t.claim())?.as_str()?;
+            (t.fits(iss) && t.issuer_for(tenant) == iss).then_some(tenant)
+        })
+    }
+
     /// Expected audiences (any of).
     pub fn audiences(&self) -> &[String] {
         &self.audiences
@@ -122,7 +144,8 @@ impl Validation {
     /// Check a claims set (and the header's `typ`) after the signature verified.
     ///
     /// Order: NumericDate types (`exp`, `nbf`, `iat`) → required claims → `exp` → `nbf` →
-    /// `iat` not in the future → maximum age → `iss` → `aud` → `sub` → `typ`.
+    /// `iat` not in the future → maximum age → `iss` (exact, else an issuer template with its
+    /// tenant claim) → `aud` → `sub` → `typ`.
     ///
     /// # Errors
     /// `malformed`, `missing_claim`, `expired`, `not_yet_valid`, `issued_in_future`,
@@ -132,9 +155,32 @@ impl Validation {
         self.check(header, &claims.registered(), claims)
     }
 
+    /// Check a claims set that comes without a JOSE header — an RFC 7662 introspection
+    /// answer, whose authorization server vouches for it — with every rule of
+    /// [`Validation::validate`] but `typ`, in the same order.
+    ///
+    /// # Errors
+    /// As [`Validation::validate`]; `invalid_config` when these rules require a `typ` (there
+    /// is no header to read it from).
+    pub fn validate_claims(&self, claims: &Claims) -> Result<()> {
+        if self.typ.is_some() {
+            return Err(err!(
+                InvalidConfig,
+                "these rules require a header typ, and a claims set without a JOSE header has none"
+            ));
+        }
+        self.check_claims(&claims.registered(), claims)
+    }
+
     /// [`Validation::validate`] with the registered claims already at hand (`claims` is read
     /// only for required claims that are not registered ones).
     pub(crate) fn check(&self, header: &Header, registered: &Registered<'_>, claims: &Claims) -> Result<()> {
+        self.check_claims(registered, claims)?;
+        self.check_typ(header, claims)
+    }
+
+    /// Every claim check of [`Validation::check`], `typ` excepted.
+    fn check_claims(&self, registered: &Registered<'_>, claims: &Claims) -> Result<()> {
         let now = self.clock.now();
         let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
         let mut dates = [None; 3];
@@ -232,7 +278,7 @@ impl Validation {
                 .with_detail(time("iat", iat)));
             }
         }
-        if !self.issuers.is_empty() {
+        if !self.issuers.is_empty() || !self.issuer_templates.is_empty() {
             match claims::string(registered.iss) {
                 ClaimValue::Absent => return Err(missing("iss").at(Check::Iss)),
                 ClaimValue::Invalid(found) => {
@@ -240,16 +286,27 @@ impl Validation {
                         err!(Malformed, "claim iss must be a string, found {found}").at(Check::ClaimTypes)
                     );
                 }
-                ClaimValue::Present(iss) if !self.issuers.iter().any(|i| i == iss) => {
-                    return Err(err!(
-                        BadIssuer,
-                        "iss {} is not the expected issuer ({}); issuers are compared exactly, case and trailing '/' included",
-                        crate::text::quote(iss),
-                        quoted_list(&self.issuers)
-                    )
-                    .with_detail(mismatch("iss", &self.issuers, Some(iss.to_string()))));
-                }
-                ClaimValue::Present(_) => {}
+                ClaimValue::Present(iss) if self.issuers.iter().any(|i| i == iss) => {}
+                ClaimValue::Present(iss) => match self.issuer_templates.iter().find(|t| t.fits(iss)) {
+                    Some(t) => {
+                        t.check(iss, claims)?;
+                    }
+                    None => {
+                        let expected: Vec<String> = self
+                            .issuers
+                            .iter()
+                            .cloned()
+                            .chain(self.issuer_templates.iter().map(IssuerTemplate::template))
+                            .collect();
+                        return Err(err!(
+                                BadIssuer,
+                                "iss {} is not the expected issuer ({}); issuers are compared exactly, case and trailing '/' included",
+                                crate::text::quote(iss),
+                                quoted_list(&expected)
+                            )
+                            .with_detail(mismatch("iss", &expected, Some(iss.to_string()))));
+                    }
+                },
             }
         }
         self.check_audience(registered.aud)?;
@@ -277,6 +334,10 @@ impl Validation {
                 ClaimValue::Present(_) => {}
             }
         }
+        Ok(())
+    }
+
+    fn check_typ(&self, header: &Header, claims: &Claims) -> Result<()> {
         if let Some(expected) = &self.typ
             && !typ_matches(header.typ(), expected)
         {
@@ -353,6 +414,17 @@ impl ValidationBuilder {
     /// Add an accepted issuer (`iss`, compared exactly). Several calls: any of them.
     pub fn issuer(mut self, iss: impl Into<String>) -> Self {
         self.0.issuers.push(iss.into());
+        self
+    }
+
+    /// Add an accepted multi-tenant issuer ([`IssuerTemplate`]): `iss` is accepted when it is
+    /// the template filled with the token's own tenant claim, of the right shape and allowed.
+    /// Checked at the `iss` step, after the exact issuers of [`ValidationBuilder::issuer`];
+    /// several calls: any of them.
+    /// A token it refuses fails with `missing_claim`, `malformed` or `bad_issuer` naming the
+    /// tenant ([`IssuerTemplate`]'s order).
+    pub fn issuer_template(mut self, template: IssuerTemplate) -> Self {
+        self.0.issuer_templates.push(template);
         self
     }
 

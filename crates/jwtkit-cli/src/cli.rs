@@ -43,7 +43,7 @@ pub enum Command {
     /// The algorithm allowlist comes from --alg, or from the key (its JWK `alg`, else its
     /// family); never from the token. On failure a diagnosis says which keys and algorithms
     /// were tried and which usual mistake it looks like.
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// Sign claims into a compact JWS (a JWT).
     Sign(SignArgs),
     /// Encrypt a plaintext (often a signed JWT) into a JWE: compact or JSON serialization.

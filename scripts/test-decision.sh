@@ -78,6 +78,14 @@ upstream = "http://127.0.0.1:$UP"
 resource = "https://api.example.com/orders"
 auth = { providers = ["main"], scopes = ["orders:read"] }
 claims_to_headers = { sub = "X-User-Id", tenant = "X-Tenant" }
+
+# An open route: a client that could choose the URI decided on (X-Original-URI beside Caddy's
+# X-Forwarded-Uri) would get /orders through as /public.
+[[routes]]
+name = "public"
+path_prefix = "/public"
+upstream = "http://127.0.0.1:$UP"
+auth = "none"
 TOML
 "$JWTKIT" gateway --config "$work/gateway.toml" & pids+=($!)
 
@@ -114,7 +122,9 @@ fronts = [("proxy", e["GW"]), ("nginx", e["NGX"]), ("caddy", e["CAD"])]
 cases = {
     "valid": (e["valid"], {}), "expired": (e["expired"], {}), "no_scope": (e["no_scope"], {}),
     "revoked": (e["revoked"], {}), "missing": (None, {}),
-    "forged": (e["no_tenant"], {"X-User-Id": "root", "X-Tenant": "evil"}),
+    "forged": (e["no_tenant"], {"X-User-Id": "root", "X-Tenant": "evil", "X_User_Id": "root"}),
+    "smuggled": (None, {"X-Original-URI": "/public/x", "X-Forwarded-Uri": "/public/x",
+                        "X-Original-Method": "OPTIONS", "X-Forwarded-Method": "OPTIONS"}),
 }
 def ask(port, token, extra):
     h = dict(extra)
@@ -128,11 +138,12 @@ def ask(port, token, extra):
         status, headers, body = err.code, err.headers, err.read()
     www = " / ".join(headers.get_all("WWW-Authenticate") or []) or "-"
     seen = json.loads(body)["headers"] if status == 200 else {}
-    return f"{status} | {www} | {','.join(seen.get('x-user-id', ['-']))} | {','.join(seen.get('x-tenant', ['-']))}"
+    under = ",".join(v for k, vs in seen.items() if "_" in k for v in vs) or "-"
+    return f"{status} | {www} | {','.join(seen.get('x-user-id', ['-']))} | {','.join(seen.get('x-tenant', ['-']))} | {under}"
 with ThreadPoolExecutor(6) as pool:
     got = {(c, f): pool.submit(ask, port, *cases[c]) for c in cases for f, port in fronts}
 ok = True
-print(f"{'case':<10} {'front':<6} status | WWW-Authenticate | upstream X-User-Id | X-Tenant")
+print(f"{'case':<10} {'front':<6} status | WWW-Authenticate | upstream X-User-Id | X-Tenant | any *_* header")
 for c in cases:
     want = got[(c, "proxy")].result()
     for f, _ in fronts:
@@ -142,12 +153,13 @@ for c in cases:
             print("  ^ differs from the proxy mode", file=sys.stderr); ok = False
 meta = 'resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/orders"'
 expected = {
-    "valid": "200 | - | alice | acme",
-    "expired": f'401 | Bearer realm="orders", error="invalid_token", error_description="token expired", {meta} | - | -',
-    "no_scope": f'403 | Bearer realm="orders", error="insufficient_scope", error_description="missing scope orders:read", scope="orders:read", {meta} | - | -',
-    "revoked": f'401 | Bearer realm="orders", error="invalid_token", error_description="token revoked", {meta} | - | -',
-    "missing": f'401 | Bearer realm="orders", {meta} | - | -',
-    "forged": "200 | - | carol | -",
+    "valid": "200 | - | alice | acme | -",
+    "expired": f'401 | Bearer realm="orders", error="invalid_token", error_description="token expired", {meta} | - | - | -',
+    "no_scope": f'403 | Bearer realm="orders", error="insufficient_scope", error_description="missing scope orders:read", scope="orders:read", {meta} | - | - | -',
+    "revoked": f'401 | Bearer realm="orders", error="invalid_token", error_description="token revoked", {meta} | - | - | -',
+    "missing": f'401 | Bearer realm="orders", {meta} | - | - | -',
+    "forged": "200 | - | carol | - | -",
+    "smuggled": f'401 | Bearer realm="orders", {meta} | - | - | -',
 }
 for c, want in expected.items():
     if got[(c, "proxy")].result() != want:

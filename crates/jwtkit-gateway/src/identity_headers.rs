@@ -76,6 +76,11 @@ impl IdentityHeaders {
         }
     }
 
+    /// Every identity header name, folded ([`fold`]: lower case, `-`).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.claims.iter().map(String::as_str)
+    }
+
     /// Whether the request must be refused (`headers_with_underscores = "reject"` and a header
     /// name contains `_`).
     pub fn rejects(&self, headers: &HeaderMap) -> bool {

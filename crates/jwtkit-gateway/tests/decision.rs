@@ -184,7 +184,8 @@ async fn forward_auth_answers_as_the_proxy_does_and_revocation_beats_the_cache()
             d.status,
             d.header(jwtkit_gateway::decision::forward_auth::HEADERS_TO_REMOVE)
         ),
-        (200, Some("authorization"))
+        // The /ws route sets X-User-Id; every other identity spelling, and the token header.
+        (200, Some("x_user_id,x-tenant,x_tenant,authorization"))
     );
     let r = get(
         &format!("http://{}/forward-auth", gw.decision_addr().unwrap()),
@@ -215,7 +216,10 @@ async fn forward_auth_answers_as_the_proxy_does_and_revocation_beats_the_cache()
         (d.status, d.header("x-user-id"), d.header("x-tenant")),
         (200, Some("bob"), None)
     );
-    assert_eq!(d.header("x-envoy-auth-headers-to-remove"), Some("x-tenant"));
+    assert_eq!(
+        d.header("x-envoy-auth-headers-to-remove"),
+        Some("x_user_id,x-tenant,x_tenant")
+    );
 
     // Envoy HTTP ext_authz: the path after /ext-authz, the request's own method and headers.
     let r = bearer_get(
@@ -437,4 +441,131 @@ async fn protected_resource_metadata_and_websocket_token_in_proxy_mode() {
         (400, Some("bearer subprotocol without another subprotocol"))
     );
     gw.shutdown().await;
+}
+
+/// A cached decision stands for the token's verification only: a DPoP-bound token still needs
+/// a fresh proof of its key on every request — a replayed proof, no proof, or the token sent as
+/// Bearer is refused even while the decision for it is cached (a stolen bound token is useless).
+#[tokio::test]
+async fn a_cached_decision_still_needs_each_requests_dpop_proof() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let config = base_config(EMBEDDED).replace("fetch = {", "dpop = { algorithms = [\"ES256\"] }\nfetch = {")
+        + r#"
+[decision]
+listen = "127.0.0.1:0"
+
+[[routes]]
+name = "dpop"
+path_prefix = "/dpop"
+upstream = "{UPSTREAM}"
+external_origin = "https://api.example.com"
+auth = { providers = ["main"] }
+claims_to_headers = { sub = "X-User-Id" }
+"#;
+    let s = setup(&config, &up.url(), &[&k]);
+    let gw = start(&s).await;
+    let client = jwtkit::Key::generate(jwtkit::key::KeySpec::for_alg(JwsAlg::ES256)).unwrap();
+    let jkt = client.to_public().unwrap().thumbprint().to_string();
+    let t = k.sign(&claims("alice", json!({"cnf": {"jkt": jkt}})));
+    let proof = || {
+        let p = jwtkit::dpop::NewProof {
+            method: "GET",
+            url: "https://api.example.com/dpop/1",
+            access_token: Some(&t),
+            nonce: None,
+            iat: now(),
+        };
+        jwtkit::dpop::create_proof(&client, JwsAlg::ES256, &p).unwrap()
+    };
+    let dpop_scheme = format!("DPoP {t}");
+    let ask = |proof: Option<String>, scheme: &str| {
+        let mut h = vec![("authorization".to_string(), scheme.to_string())];
+        if let Some(p) = proof {
+            h.push(("dpop".to_string(), p));
+        }
+        let gw = &gw;
+        async move {
+            let h: Vec<(&str, &str)> = h.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            forward_auth(gw, "/dpop/1", None, &h).await
+        }
+    };
+    let first = proof();
+    let r = ask(Some(first.clone()), &dpop_scheme).await;
+    assert_eq!((r.status, r.header("x-user-id")), (200, Some("alice")));
+    let hits = cache_hits(&gw).await;
+
+    let r = ask(Some(first), &dpop_scheme).await;
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (401, Some("invalid_dpop_proof")),
+        "replayed proof"
+    );
+    let r = ask(None, &dpop_scheme).await;
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (401, Some("invalid_dpop_proof")),
+        "no proof"
+    );
+    let r = ask(None, &format!("Bearer {t}")).await;
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (401, Some("invalid_token")),
+        "bound token as Bearer"
+    );
+    let r = ask(Some(proof()), &dpop_scheme).await;
+    assert_eq!(
+        (r.status, r.header("x-user-id")),
+        (200, Some("alice")),
+        "fresh proof"
+    );
+    assert!(
+        cache_hits(&gw).await > hits,
+        "the later decisions went through the decision cache"
+    );
+}
+
+/// Decision answers name every identity header of the configuration for removal, in both
+/// spellings, on every route — an `auth = "none"` route too — as the proxy mode strips them.
+#[tokio::test]
+async fn decisions_remove_every_identity_header_spelling_on_every_route() {
+    let up = Upstream::start().await;
+    let k = Signing::new(JwsAlg::ES256, "k1");
+    let config = config()
+        + r#"
+[[routes]]
+name = "public"
+path_prefix = "/public"
+upstream = "{UPSTREAM}"
+auth = "none"
+"#;
+    let s = setup(&config, &up.url(), &[&k]);
+    let gw = start(&s).await;
+    let d = forward_auth(&gw, "/public/x", None, &[("x_user_id", "admin")]).await;
+    assert_eq!(d.status, 200);
+    let remove: Vec<&str> = d
+        .header("x-envoy-auth-headers-to-remove")
+        .unwrap()
+        .split(',')
+        .map(str::trim)
+        .collect();
+    for name in ["x-user-id", "x_user_id", "x-tenant", "x_tenant"] {
+        assert!(remove.contains(&name), "{name} not in {remove:?}");
+    }
+    assert_eq!(d.header("x-user-id"), None);
+    assert_eq!(d.header("x_user_id"), None);
+    // On a protected route the verified value is set, and only the other spelling removed.
+    let t = tokens(&k);
+    let d = forward_auth(&gw, "/orders/1", Some(&t.valid), &[("x_user_id", "admin")]).await;
+    assert_eq!((d.status, d.header("x-user-id")), (200, Some("alice")));
+    let remove: Vec<&str> = d
+        .header("x-envoy-auth-headers-to-remove")
+        .unwrap()
+        .split(',')
+        .map(str::trim)
+        .collect();
+    assert!(
+        remove.contains(&"x_user_id") && !remove.contains(&"x-user-id"),
+        "{remove:?}"
+    );
 }

@@ -6,7 +6,8 @@
 //! | `/ext-authz/…` | Envoy HTTP `ext_authz` (`path_prefix: /ext-authz`) | the path after the prefix, the request's own method and headers |
 //! | `/.well-known/oauth-protected-resource/…` | the client, routed there by the proxy | RFC 9728 metadata ([`crate::resource_metadata`]) |
 //!
-//! Original request facts, first present wins:
+//! Original request facts (each header at most once; when a proxy sets one spelling and the
+//! client sent the other, the two must agree, else `400` — see [`question`]):
 //! - method: `X-Forwarded-Method` (Traefik, Caddy), `X-Original-Method` (nginx example), else
 //!   the request's;
 //! - URI: `X-Original-URI` (nginx, `$request_uri`), `X-Forwarded-Uri` (Traefik, Caddy);
@@ -72,6 +73,32 @@ fn header_str<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The facts must be unambiguous: a proxy that passes the client's own headers through (nginx
+/// `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth` all do) sets the spellings it
+/// knows and leaves a client's other spelling in place. So each fact header appears at most
+/// once, and the two spellings of the method and of the URI, when both present, agree;
+/// otherwise `400` — a client must not choose the route or method that is authorized.
+fn unambiguous(h: &HeaderMap) -> Result<(), &'static str> {
+    if FACT_HEADERS.iter().any(|n| h.get_all(*n).iter().nth(1).is_some()) {
+        return Err(
+            "a header describing the original request is repeated: the proxy must set it, replacing the client's",
+        );
+    }
+    let disagree =
+        |a: &str, b: &str| matches!((header_str(h, a), header_str(h, b)), (Some(x), Some(y)) if x != y);
+    if disagree("x-forwarded-method", "x-original-method") {
+        return Err(
+            "X-Forwarded-Method and X-Original-Method disagree: the proxy must remove the spelling it does not set",
+        );
+    }
+    if disagree("x-forwarded-uri", "x-original-uri") || disagree("x-original-url", "x-original-uri") {
+        return Err(
+            "X-Forwarded-Uri and X-Original-URI disagree: the proxy must remove the spelling it does not set",
+        );
+    }
+    Ok(())
+}
+
 /// The original request of a forward-auth or HTTP ext_authz call (`original_uri`: the
 /// ext_authz path, or None to read it from the headers).
 ///
@@ -83,6 +110,7 @@ pub fn question(
     original_uri: Option<&str>,
 ) -> Result<Question, &'static str> {
     let h = &parts.headers;
+    unambiguous(h)?;
     let method = match header_str(h, "x-forwarded-method").or_else(|| header_str(h, "x-original-method")) {
         Some(m) => Method::from_bytes(m.as_bytes()).map_err(|_| "the original method is not a method")?,
         None => parts.method.clone(),
@@ -264,9 +292,7 @@ mod tests {
         let p = parts(&[
             ("host", "jwtkit:9100"),
             ("x-original-uri", "/orders/1?a=b"),
-            ("x-forwarded-uri", "/ignored"),
             ("x-forwarded-method", "DELETE"),
-            ("x-original-method", "PUT"),
             ("x-forwarded-host", "api.example.com, other"),
             ("x-forwarded-proto", "https"),
             ("x-forwarded-for", "198.51.100.1, 203.0.113.7"),
@@ -281,6 +307,44 @@ mod tests {
         assert_eq!(q.client, "203.0.113.7:0".parse::<SocketAddr>().unwrap());
         let names: Vec<&str> = q.parts.headers.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, vec!["authorization", "host"]);
+    }
+
+    #[test]
+    fn a_client_spelling_beside_the_proxy_one_or_a_repeated_fact_is_refused() {
+        let peer: SocketAddr = "10.0.0.9:5000".parse().unwrap();
+        // Caddy sets X-Forwarded-Uri; the client adds X-Original-URI for an open route.
+        let p = parts(&[("x-forwarded-uri", "/orders/1"), ("x-original-uri", "/public/x")]);
+        assert_eq!(
+            question(&p, peer, None).err(),
+            Some(
+                "X-Forwarded-Uri and X-Original-URI disagree: the proxy must remove the spelling it does not set"
+            )
+        );
+        // nginx sets X-Original-Method; the client adds X-Forwarded-Method: OPTIONS.
+        let p = parts(&[
+            ("x-original-uri", "/orders/1"),
+            ("x-original-method", "GET"),
+            ("x-forwarded-method", "OPTIONS"),
+        ]);
+        assert_eq!(
+            question(&p, peer, None).err(),
+            Some(
+                "X-Forwarded-Method and X-Original-Method disagree: the proxy must remove the spelling it does not set"
+            )
+        );
+        let p = parts(&[("x-original-uri", "/orders/1"), ("x-original-uri", "/public/x")]);
+        assert_eq!(
+            question(&p, peer, None).err(),
+            Some(
+                "a header describing the original request is repeated: the proxy must set it, replacing the client's"
+            )
+        );
+        // The same value in both spellings is no ambiguity.
+        let p = parts(&[("x-forwarded-uri", "/orders/1"), ("x-original-uri", "/orders/1")]);
+        assert_eq!(
+            question(&p, peer, None).map(|q| q.parts.uri.to_string()),
+            Ok("/orders/1".into())
+        );
     }
 
     #[test]

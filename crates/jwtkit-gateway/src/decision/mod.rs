@@ -118,8 +118,15 @@ pub async fn decide(shared: &Shared, cache: &DecisionCache, q: Question) -> Answ
     let flow = match cache.lookup(shared, &mut ctx, &mut parts) {
         Some(headers) => {
             ::metrics::counter!("jwtkit_gateway_decision_cache_hits_total").increment(1);
-            match crate::store::phase::run(shared, &mut ctx).await {
-                Flow::Continue => return allow(&ctx, headers),
+            // A cached decision stands for the token's verification only: what belongs to this
+            // request — the DPoP proof, the client certificate (bind) — and the store's
+            // revocations and rate limits are checked on every request.
+            // Boxed: the bind future nested in this one would overflow the compiler's layout depth.
+            match Box::pin(crate::sender::run(shared, &mut ctx, &mut parts)).await {
+                Flow::Continue => match crate::store::phase::run(shared, &mut ctx).await {
+                    Flow::Continue => return allow(&ctx, headers),
+                    respond => respond,
+                },
                 respond => respond,
             }
         }
@@ -168,13 +175,21 @@ fn allow(ctx: &Ctx, headers: HeaderMap) -> Answer {
         .map_or_else(|| "-".to_string(), |r| r.name.to_string());
     ::metrics::counter!("jwtkit_gateway_decisions_total", "route" => route_name, "outcome" => "allowed")
         .increment(1);
+    // Every identity header of the configuration (any route's claims_to_headers), in both the
+    // `-` and the `_` spelling, unless this answer sets it: the proxy mode removes them on
+    // every route (crate::identity_headers), Envoy does it from this list.
     let mut remove = Vec::new();
-    if let Some(route) = &ctx.route {
-        for (_, name) in &route.claims_to_headers {
-            if !headers.contains_key(name) {
-                remove.push(name.clone());
+    for folded in ctx.state.identity_headers.names() {
+        for spelling in [folded.to_string(), folded.replace('-', "_")] {
+            if let Ok(name) = http::HeaderName::from_bytes(spelling.as_bytes())
+                && !headers.contains_key(&name)
+                && !remove.contains(&name)
+            {
+                remove.push(name);
             }
         }
+    }
+    if let Some(route) = &ctx.route {
         if let Auth::Jwt { sources, .. } = &route.auth
             && route.strip_authorization
         {

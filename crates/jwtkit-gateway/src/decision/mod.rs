@@ -189,15 +189,14 @@ fn allow(ctx: &Ctx, headers: HeaderMap) -> Answer {
             }
         }
     }
-    if let Some(route) = &ctx.route {
-        if let Auth::Jwt { sources, .. } = &route.auth
-            && route.strip_authorization
-        {
-            remove.push(http::header::AUTHORIZATION);
-            for s in sources {
-                if let crate::provider::TokenSource::Header(n) = s {
-                    remove.push(n.clone());
-                }
+    if let Some(route) = &ctx.route
+        && let Auth::Jwt { sources, .. } = &route.auth
+        && route.strip_authorization
+    {
+        remove.push(http::header::AUTHORIZATION);
+        for s in sources {
+            if let crate::provider::TokenSource::Header(n) = s {
+                remove.push(n.clone());
             }
         }
     }

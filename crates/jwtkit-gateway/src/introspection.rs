@@ -346,7 +346,9 @@ pub(crate) async fn identity(
             ));
         }
     };
-    let tenant = rules.tenant(&claims).map(str::to_owned);
+    let tenant = rules
+        .tenant(&claims)
+        .map(|t| crate::provider::canonical_tenant(provider, t));
     let mut id = crate::pipeline::identity_of(provider, &identity, claims, None, tenant);
     // Reused until exp (or the maximum age) or max_cache after this answer, whichever is first.
     let until = now + intro.max_cache.as_secs_f64();

@@ -491,7 +491,10 @@ async fn verified_identity(
         };
         return Err(reject_as(ctx, Some(&provider), e, "token profile", r));
     }
-    let tenant = provider.validation.tenant(&a.verified.claims).map(str::to_owned);
+    let tenant = provider
+        .validation
+        .tenant(&a.verified.claims)
+        .map(|t| crate::provider::canonical_tenant(&provider, t));
     let keys = a.keys.clone();
     let id = Arc::new(identity_of(
         &provider,

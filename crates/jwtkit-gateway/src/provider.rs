@@ -505,6 +505,20 @@ impl Provider {
 /// A template without `tenants`, `tenants` other than a list or `"any"`, a bad template or
 /// tenant, `discovery = true` with a template (discovery needs one issuer), tenant settings
 /// without a template.
+/// The tenant a token was accepted for, as headers and rate-limit buckets see it: a GUID tenant
+/// (compared with the allowlist without regard to case) in lower case, so `72F9…` and `72f9…`
+/// are one tenant downstream; a name tenant as found.
+pub(crate) fn canonical_tenant(p: &Provider, tenant: &str) -> String {
+    match p
+        .issuer_template
+        .as_ref()
+        .map(jwtkit::jwt::IssuerTemplate::format)
+    {
+        Some(jwtkit::jwt::TenantFormat::Guid) => tenant.to_ascii_lowercase(),
+        _ => tenant.to_owned(),
+    }
+}
+
 fn issuer_template(p: &ProviderConfig) -> anyhow::Result<Option<jwtkit::jwt::IssuerTemplate>> {
     use crate::config::TenantsConfig;
     use jwtkit::jwt::{IssuerTemplate, TenantFormat, Tenants};

@@ -149,6 +149,12 @@ async fn allowed_tenant_passes_with_its_tenant_header() {
     )
     .await;
     assert_eq!(r.seen("x-tenant-id"), Some(vec![CONTOSO.to_string()]));
+    // The same tenant in upper case (iss and tid agreeing) is the same tenant downstream.
+    let upper = CONTOSO.to_ascii_uppercase();
+    let token = w.entra.sign(&entra_claims(Some(&upper), None, json!({})));
+    let r = bearer_get(&w.url(), &token).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.seen("x-tenant-id"), Some(vec![CONTOSO.to_string()]));
     // The other provider of the route is still chosen by its exact issuer, and has no tenant:
     // a "$tenant" claim in its token does not pose as one.
     let plain = w.main.sign(&claims("bob", json!({"$tenant": FABRIKAM})));

@@ -94,7 +94,7 @@ pub fn explain(token: &str, keys: &JwkSet, validation: &Validation, secrets: &[S
 }
 
 /// [`explain`] for a token verified with detached content (`payload`, as given to
-/// [`crate::jws::verify_detached`]): the same probes over the JWS Signing Input built from it.
+/// [`crate::jws::Input::detached`]): the same probes over the JWS Signing Input built from it.
 pub fn explain_detached(
     token: &str,
     payload: &[u8],

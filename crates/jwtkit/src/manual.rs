@@ -29,7 +29,7 @@
 ///
 /// Leeway defaults to 60 seconds and applies to steps 12–15.
 ///
-/// With **detached content** ([`crate::jws::verify_detached`], [`crate::jwt::Input::detached`];
+/// With **detached content** ([`crate::jwt::Input::detached`];
 /// RFC 7515 Appendix F) the same steps run over the supplied payload: step 1 also counts the
 /// content, encoded, as if it were attached (`resource_limit`); between steps 4 and 6 a token
 /// that carries a non-empty payload is rejected (`malformed`: the content goes in one place

@@ -70,7 +70,7 @@ impl Verified {
 /// is not parsed before the signature verifies).
 ///
 /// # Errors
-/// Any kind of [`crate::jws::verify`], then `bad_json` / `duplicate_member` /
+/// Any kind of [`Outcome::into_jws`], then `bad_json` / `duplicate_member` /
 /// `resource_limit` for the claims set, then the claim kinds of [`Validation::validate`].
 ///
 /// ```

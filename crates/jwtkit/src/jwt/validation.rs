@@ -49,6 +49,20 @@ pub(crate) enum Expected {
     DpopProof(DpopProofCheck),
 }
 
+/// Signature-only validation (steps 1–8 of [`crate::manual::validation_order`]): the
+/// algorithms, understood `crit` names and limits of `opts`, no claim rules. For an
+/// [`crate::jws::Input::signature_only`] input (a JWS that is not a JWT) through
+/// [`crate::jwt::verify_local`] / [`crate::jwt::verify_with`] and
+/// [`crate::jwt::Outcome::into_jws`]. An empty allowlist fails at the `alg` step
+/// (`alg_not_allowed`), as it would for any token.
+impl From<JwsOptions> for Validation {
+    fn from(opts: JwsOptions) -> Validation {
+        let mut v = Validation::builder(opts.algorithms).0;
+        v.jws = opts;
+        v
+    }
+}
+
 /// Builder for [`Validation`]; start with [`Validation::builder`].
 #[derive(Clone, Debug)]
 pub struct ValidationBuilder(Validation);

@@ -85,7 +85,7 @@ impl KeyBinding {
     /// `bad_key_binding` (required and absent; no `cnf.jwk`; `sd_hash` or `nonce` mismatch;
     /// missing or mistyped `sd_hash`/`nonce`/`aud`), `bad_key` (a `cnf.jwk` that is not a public
     /// asymmetric key), `bad_type` (`typ` not `kb+jwt`), `bad_audience`, `issued_in_future`,
-    /// `too_old`, `missing_claim` (`iat`), and every kind of [`crate::jws::verify_compact`].
+    /// `too_old`, `missing_claim` (`iat`), and every kind of [`crate::jwt::Outcome::into_jws`].
     pub fn verify(
         &self,
         sd: &SdJwt,

@@ -4,13 +4,16 @@
 
 pub(crate) mod claims;
 mod issuer_template;
-pub mod time;
+pub(crate) mod time;
 mod validation;
 pub(crate) mod verify;
 
 pub use crate::jws::{Input, KeySource, Keys};
 pub use claims::{Claim, ClaimValue, Claims};
-pub use issuer_template::{IssuerTemplate, MAX_TENANT_NAME_BYTES, TenantFormat, Tenants};
+pub use issuer_template::{IssuerTemplate, TenantFormat, Tenants};
+pub use time::{
+    Clock, SystemClock, format_duration, format_relative, format_utc, parse_duration, parse_time,
+};
 pub use validation::{Validation, ValidationBuilder};
 pub use verify::{Outcome, verify_local, verify_with};
 

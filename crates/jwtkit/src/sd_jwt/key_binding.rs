@@ -15,7 +15,7 @@ use crate::jwt::Claims;
 use crate::{JwkSet, Key, Validation};
 
 /// The `typ` of a Key Binding JWT (§4.3).
-pub const KB_JWT_TYP: &str = "kb+jwt";
+pub(crate) const KB_JWT_TYP: &str = "kb+jwt";
 
 /// What a Verifier expects of the Key Binding JWT.
 #[derive(Clone, Debug)]

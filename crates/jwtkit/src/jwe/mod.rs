@@ -33,7 +33,6 @@ pub use encrypt::{Encrypter, JsonEncrypter};
 pub use header::JweHeader;
 pub use nested::{NestedVerified, decrypt_then_verify, nested_jwt};
 
-pub use crate::jwa::pbes2::DEFAULT_P2C;
 pub use crate::jwa::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtSet};
 
 use crate::Limits;

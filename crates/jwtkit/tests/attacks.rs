@@ -1,5 +1,5 @@
 //! Known attacks on JWT verifiers, and one vector per step of
-//! [`jwtkit::manual::validation_order`], as data in `tests/attacks/*.json`.
+//! [the order of checks](jwtkit::manual#validation-order), as data in `tests/attacks/*.json`.
 //!
 //! The tokens are made by `scripts/gen_attacks.py` (Python `cryptography`, independent of
 //! jwtkit, byte-for-byte reproducible: `python3 scripts/gen_attacks.py --check`). Each case names

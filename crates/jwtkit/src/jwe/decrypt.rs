@@ -157,7 +157,7 @@ fn check_config(opts: &DecryptOptions) -> Result<()> {
 
 impl Jwe {
     /// Decrypt this already parsed JWE (steps J6–J11 of
-    /// [`crate::manual::jwe_decryption_order`]); see [`decrypt`].
+    /// [the JWE order of checks](crate::manual#jwe-decryption-order)); see [`decrypt`].
     ///
     /// # Errors
     /// As [`decrypt`].

@@ -70,7 +70,7 @@ pub fn decrypt_then_verify(
             claims,
         });
     }
-    let claims = crate::jwt::parse_claims(&jwe.plaintext, &decrypt.limits)?;
+    let claims = Claims::parse(&jwe.plaintext, &decrypt.limits)?;
     let header = crate::jws::Header::from_object(jwe.header.as_object().clone())?;
     validation.validate(&header, &claims)?;
     Ok(NestedVerified {

@@ -68,7 +68,7 @@ impl Verified {
 /// For detached content, another key source, or the stages of a failure, use
 /// [`verify_with`] / [`verify_local`] and their [`Outcome`].
 ///
-/// The whole order is in [`crate::manual::validation_order`]: structure and header first, then
+/// The whole order is in [the order of checks](crate::manual#validation-order): structure and header first, then
 /// the algorithm allowlist, key selection, the signature, and only then the claims (the payload
 /// is not parsed before the signature verifies).
 ///
@@ -88,17 +88,4 @@ impl Verified {
 /// ```
 pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Verified> {
     verify_local(token, keys, validation).into_result()
-}
-
-/// Parse a JWS payload as a JWT Claims Set: a strict JSON object (RFC 7519 §7.2 step 10).
-///
-/// # Errors
-/// `bad_json`, `duplicate_member`, `resource_limit`, each naming the payload segment.
-pub fn parse_claims(payload: &[u8], limits: &crate::Limits) -> Result<Claims> {
-    claims::parse_validated(
-        payload.to_vec(),
-        limits,
-        |e| crate::jws::segment_error(e, 1),
-        |_, _| Ok(()),
-    )
 }

@@ -284,9 +284,8 @@ fn hostile_tokens_with_content_never_panic() {
         for content in [&b""[..], b"x", b"a.b", &[0xff, 0xfe]] {
             let e = jws_verify_detached(t, content, &keys, &hs256()).unwrap_err();
             assert_ne!(e.kind(), ErrorKind::InvalidConfig, "{t}");
-            let _ = jwtkit::diagnose::explain_detached(
-                t,
-                content,
+            let _ = jwtkit::diagnose::explain(
+                jwtkit::jws::Input::new(t).detached(content),
                 &keys,
                 &Validation::builder(JwsAlg::HS256).build().unwrap(),
                 &[],
@@ -306,13 +305,17 @@ fn diagnosis_says_the_content_may_be_detached() {
             "{token}: {d:?}"
         );
         // With the content: the hint is gone, the key verifies.
-        let d =
-            jwtkit::diagnose::explain_detached(token, RFC7520_PAYLOAD.as_bytes(), &keys, &validation, &[]);
+        let d = jwtkit::diagnose::explain(
+            detached(token, RFC7520_PAYLOAD.as_bytes()),
+            &keys,
+            &validation,
+            &[],
+        );
         assert!(d.hints.is_empty(), "{d:?}");
         assert_eq!(d.attempts.len(), 1);
         assert_eq!(d.attempts[0].outcome, "verified");
         // Wrong content: tried, bad_signature, no detached hint.
-        let d = jwtkit::diagnose::explain_detached(token, b"other", &keys, &validation, &[]);
+        let d = jwtkit::diagnose::explain(detached(token, b"other"), &keys, &validation, &[]);
         assert_eq!(d.attempts[0].outcome, "bad_signature");
         assert!(!d.hints.iter().any(|h| h.id == "detached_payload"));
     }
@@ -358,4 +361,9 @@ fn jws_verify_detached(
         .signature_only()
         .detached(content);
     jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
+}
+
+/// A token with its detached content, as the pipeline and the diagnosis take it.
+fn detached<'t>(token: &'t str, content: &'t [u8]) -> jwtkit::jws::Input<'t> {
+    jwtkit::jws::Input::new(token).detached(content)
 }

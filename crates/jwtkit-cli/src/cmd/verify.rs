@@ -217,7 +217,12 @@ fn diagnose_signature(
     validation: &Validation,
 ) -> Diagnosis {
     match content {
-        Some(c) => diagnose::explain_detached(token, c, &keys.set, validation, &keys.secrets),
+        Some(c) => diagnose::explain(
+            Input::new(token).detached(c),
+            &keys.set,
+            validation,
+            &keys.secrets,
+        ),
         None => diagnose::explain(token, &keys.set, validation, &keys.secrets),
     }
 }

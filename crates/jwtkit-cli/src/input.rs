@@ -344,7 +344,7 @@ fn prefix(e: jwtkit::Error, path: &str) -> jwtkit::Error {
 
 /// Parse `--now` (default: the system clock).
 pub fn now(arg: Option<&str>) -> Result<i64, Failure> {
-    use jwtkit::jwt::time::{Clock, SystemClock, parse_time};
+    use jwtkit::jwt::{Clock, SystemClock, parse_time};
     let system = SystemClock.now();
     match arg {
         None => Ok(system),
@@ -354,5 +354,5 @@ pub fn now(arg: Option<&str>) -> Result<i64, Failure> {
 
 /// Parse a duration flag.
 pub fn duration(flag: &str, text: &str) -> Result<std::time::Duration, Failure> {
-    jwtkit::jwt::time::parse_duration(text).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
+    jwtkit::jwt::parse_duration(text).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
 }

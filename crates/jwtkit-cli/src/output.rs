@@ -22,7 +22,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use jwtkit::json::Object;
-use jwtkit::jwt::time::{format_relative, format_utc};
+use jwtkit::jwt::{format_relative, format_utc};
 use jwtkit::lint::{Finding, Severity};
 use serde_json::Value;
 

@@ -3,10 +3,10 @@
 //! the provider's normal signature path (keys from its `KeyCache`, unknown-`kid` refetch,
 //! claims validation).
 //!
-//! All JOSE work is the core's: [`jwtkit::jwe::decrypt_parsed`] (the fixed order of
-//! `jwtkit::manual::jwe_decryption_order`, two allowlists, no padding or key-unwrap oracle:
+//! All JOSE work is the core's: [`jwtkit::jwe::Jwe::decrypt`] (the fixed order of
+//! `jwtkit::manual`, section *JWE decryption order*, two allowlists, no padding or key-unwrap oracle:
 //! every failure from key management on is the same `decrypt_failed`) and
-//! [`jwtkit::jwe::nested_jwt`] (the nested JWT, or a refusal of an unsigned claims set, which
+//! [`jwtkit::jwe::Decrypted::nested_jwt`] (the nested JWT, or a refusal of an unsigned claims set, which
 //! anyone holding the encryption key could have made). The gateway only chooses the key and
 //! the provider.
 //!
@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use jwtkit::jwe::{self, DecryptOptions, Jwe, Serialization};
+use jwtkit::jwe::{DecryptOptions, Jwe, Serialization};
 use jwtkit::{EncAlg, EncSet, Error, ErrorKind, JwkSet, KeyMgmtAlg, KeyMgmtSet, Limits};
 
 use crate::config::ProviderConfig;
@@ -313,8 +313,11 @@ impl Decryption {
                 "a JWE JSON serialization is not a bearer token; send the compact serialization",
             )));
         }
-        let d = jwe::decrypt_parsed(&jwe, &self.keys, &self.options).map_err(OpenError::decrypt)?;
-        let nested = jwe::nested_jwt(&d, &self.options)
+        let d = jwe
+            .decrypt(&self.keys, &self.options)
+            .map_err(OpenError::decrypt)?;
+        let nested = d
+            .nested_jwt(&self.options)
             .map_err(|error| OpenError {
                 stage: Stage::Nested,
                 error,

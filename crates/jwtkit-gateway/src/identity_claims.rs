@@ -173,7 +173,7 @@ mod tests {
     use super::*;
 
     fn read(json: &str) -> IdentityClaims {
-        let claims = jwtkit::jwt::parse_claims(json.as_bytes(), &jwtkit::Limits::default()).unwrap();
+        let claims = jwtkit::Claims::parse(json.as_bytes(), &jwtkit::Limits::default()).unwrap();
         claims.deserialize().unwrap()
     }
 

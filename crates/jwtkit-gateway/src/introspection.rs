@@ -359,8 +359,7 @@ pub(crate) async fn identity(
             "active (sub {:?}, scope {:?}, reused until {})",
             id.sub.as_deref().unwrap_or("-"),
             id.scopes.join(" "),
-            id.not_after
-                .map_or("-".to_string(), jwtkit::jwt::time::format_utc)
+            id.not_after.map_or("-".to_string(), jwtkit::jwt::format_utc)
         )
     });
     let id = Arc::new(id);

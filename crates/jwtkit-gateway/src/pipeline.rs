@@ -327,7 +327,7 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
             identity.sub.as_deref().unwrap_or("-"),
             identity
                 .not_after
-                .map_or("none".to_string(), jwtkit::jwt::time::format_utc),
+                .map_or("none".to_string(), jwtkit::jwt::format_utc),
             identity
                 .tenant
                 .as_deref()

@@ -319,5 +319,8 @@ pub(crate) fn compact_jws(
             "a compact JWS was expected",
         ));
     }
-    jwtkit::jws::verify(token, keys, opts)
+    let input = jwtkit::jws::Input::new(token)
+        .json_serialization()
+        .signature_only();
+    jwtkit::jwt::verify_local(input, keys, &jwtkit::Validation::from(opts.clone())).into_jws()
 }

@@ -6,7 +6,7 @@
 //! RFC 8414 §3.3: a mix-up defence), and every endpoint must pass the transport rule.
 
 use jwtkit::json::Object;
-use jwtkit::remote::{DiscoveryKind, oauth_metadata_url, openid_configuration_url};
+use jwtkit::remote::DiscoveryKind;
 use serde_json::Value;
 
 use crate::error::{Result, err};
@@ -188,10 +188,14 @@ impl Metadata {
 /// document is found (naming both statuses) or the document is not valid ([`Metadata::parse`]).
 pub async fn discover(http: &Http, issuer: &str) -> Result<Metadata> {
     let allow = http.policy().allow_insecure_http;
-    let oidc = openid_configuration_url(issuer, allow).map_err(crate::Error::from)?;
+    let oidc = DiscoveryKind::OpenIdConnect
+        .metadata_url(issuer, allow)
+        .map_err(crate::Error::from)?;
     let first = http.get("OpenID configuration", &oidc, None).await?;
     let (resp, url, kind) = if (400..500).contains(&first.status) {
-        let rfc8414 = oauth_metadata_url(issuer, allow).map_err(crate::Error::from)?;
+        let rfc8414 = DiscoveryKind::OAuthAuthorizationServer
+            .metadata_url(issuer, allow)
+            .map_err(crate::Error::from)?;
         let second = http.get("authorization server metadata", &rfc8414, None).await?;
         if !(200..300).contains(&second.status) {
             return Err(err!(

@@ -2,8 +2,8 @@
 //! failed ([`crate::Error::check`]), and every front end (the CLI's report, the debugger,
 //! `gateway explain`) renders that instead of guessing from a kind or a message.
 //!
-//! The JWS/JWT steps are those of [`crate::manual::validation_order`] (steps 1–19, in order,
-//! [`Check::JWS_ORDER`]); the JWE steps are the groups of [`crate::manual::jwe_decryption_order`]
+//! The JWS/JWT steps are those of [the order of checks](crate::manual#validation-order) (steps 1–19, in order,
+//! [`Check::JWS_ORDER`]); the JWE steps are the groups of [the JWE order of checks](crate::manual#jwe-decryption-order)
 //! ([`Check::JWE_ORDER`]). Three checks lie outside both orders: [`Check::Config`] (the
 //! caller's configuration), [`Check::KeyInput`] (a key given by the operator) and
 //! [`Check::Policy`] (what a front end decides after the core accepted a token: revocation,
@@ -11,8 +11,8 @@
 
 use std::fmt;
 
-/// One step of the order of checks ([`crate::manual::validation_order`] and
-/// [`crate::manual::jwe_decryption_order`]); [`Check::name`] is the stable name printed by
+/// One step of the order of checks ([the order of checks](crate::manual#validation-order) and
+/// [the JWE order of checks](crate::manual#jwe-decryption-order)); [`Check::name`] is the stable name printed by
 /// `gateway explain` and the CLI's `--json`.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,7 +86,7 @@ pub enum Check {
 }
 
 impl Check {
-    /// The JWS/JWT order, steps 1–19 of [`crate::manual::validation_order`].
+    /// The JWS/JWT order, steps 1–19 of [the order of checks](crate::manual#validation-order).
     pub const JWS_ORDER: [Check; 19] = [
         Check::Size,
         Check::Segments,
@@ -109,7 +109,7 @@ impl Check {
         Check::Typ,
     ];
 
-    /// The JWE order, grouping steps J1–J11 of [`crate::manual::jwe_decryption_order`].
+    /// The JWE order, grouping steps J1–J11 of [the JWE order of checks](crate::manual#jwe-decryption-order).
     pub const JWE_ORDER: [Check; 7] = [
         Check::JweSize,
         Check::JweStructure,
@@ -159,7 +159,7 @@ impl Check {
         }
     }
 
-    /// The step number of [`crate::manual::validation_order`] (1–19), None for other checks.
+    /// The step number of [the order of checks](crate::manual#validation-order) (1–19), None for other checks.
     pub fn step(self) -> Option<usize> {
         Check::JWS_ORDER.iter().position(|c| *c == self).map(|i| i + 1)
     }

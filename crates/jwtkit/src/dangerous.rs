@@ -7,10 +7,10 @@
 //! strictness violation is reported in [`Unverified::errors`], in the same order and with the
 //! same kinds verification would use.
 
-use crate::error::{Error, Result, err};
+use crate::Limits;
+use crate::error::Error;
 use crate::json::Object;
 use crate::jws::{Header, segment_error};
-use crate::{Key, Limits};
 
 /// Which serialization a token uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,19 +280,15 @@ fn decode_json(token: &str, limits: &Limits, u: &mut Unverified) {
     }
 }
 
-/// Trust the public key a token embeds in its own `jwk` header. **Dangerous**: whoever made
-/// the token chose that key, so this proves nothing about who made it unless the caller then
-/// checks the key (e.g. its thumbprint against a pinned value).
+/// Sign arbitrary octets as a JWS Signing Input with `key` under `alg` (RFC 7515 §5.1 step 5):
+/// the JWS Signature bytes (HMAC tag, RSA signature of the modulus length, raw `r‖s` for
+/// ECDSA per RFC 7518 §3.4, 64-byte Ed25519 signature, or ML-DSA signature of 2420, 3309 or
+/// 4627 bytes). **Dangerous**: nothing checks that the input is a well-formed JWS header and
+/// payload, so this can sign a header that claims anything; it exists to build hostile tokens
+/// in tests. Use [`crate::jws::Signer`] for real tokens.
 ///
 /// # Errors
-/// `key_not_found` when the header has no `jwk`; `bad_key` when it is unusable or holds
-/// private members.
-pub fn trust_embedded_jwk(header: &Header) -> Result<Key> {
-    let jwk = header
-        .jwk()
-        .ok_or_else(|| err!(KeyNotFound, "the header has no embedded jwk"))?;
-    if jwk.contains_key("d") || jwk.contains_key("k") {
-        return Err(err!(BadKey, "the embedded jwk holds private key material"));
-    }
-    Key::from_jwk(jwk)
+/// `key_mismatch` for a public key or a key of another family; `bad_key` if aws-lc-rs fails.
+pub fn sign_raw(alg: crate::JwsAlg, key: &crate::Key, signing_input: &[u8]) -> crate::Result<Vec<u8>> {
+    crate::key::sig::sign(alg, key, signing_input)
 }

@@ -22,7 +22,7 @@
 use serde_json::{Value, json};
 
 use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
-use crate::jws::CompactJws;
+use crate::jws::{CompactJws, Input};
 use crate::key::{Key, KeyOp, der};
 use crate::{JwkSet, Validation};
 
@@ -87,22 +87,19 @@ fn verifies(alg: JwsAlg, key: &Key, input: &[u8], sig: &[u8]) -> bool {
     key.family() == alg.family() && crate::key::sig::verify(alg, key, input, sig).is_ok()
 }
 
-/// Probe why `token` does not verify with `keys` under `validation`. Bounded work: at most a
-/// few dozen signature checks whatever the input.
-pub fn explain(token: &str, keys: &JwkSet, validation: &Validation, secrets: &[SecretInput]) -> Diagnosis {
-    explain_inner(token, None, keys, validation, secrets)
-}
-
-/// [`explain`] for a token verified with detached content (`payload`, as given to
-/// [`crate::jws::verify_detached`]): the same probes over the JWS Signing Input built from it.
-pub fn explain_detached(
-    token: &str,
-    payload: &[u8],
+/// Probe why a token does not verify with `keys` under `validation`: `input` is the token
+/// (`&str`), or an [`Input`] with detached content ([`Input::detached`], RFC 7515
+/// Appendix F), probed over the JWS Signing Input built from that content. Either
+/// serialization is probed whatever the other [`Input`] options. Bounded work: at most a few
+/// dozen signature checks whatever the input.
+pub fn explain<'t>(
+    input: impl Into<Input<'t>>,
     keys: &JwkSet,
     validation: &Validation,
     secrets: &[SecretInput],
 ) -> Diagnosis {
-    explain_inner(token, Some(payload), keys, validation, secrets)
+    let input = input.into();
+    explain_inner(input.token, input.detached, keys, validation, secrets)
 }
 
 const DETACHED_HINT: &str = "the payload is empty: if this JWS has detached content (RFC 7515 Appendix F), \

@@ -51,7 +51,7 @@ use crate::jwt::{ClaimValue, Claims, Outcome};
 use crate::{JwkSet, Key, Validation};
 
 /// The `typ` of a DPoP proof (§4.2).
-pub const DPOP_TYP: &str = "dpop+jwt";
+pub(crate) const DPOP_TYP: &str = "dpop+jwt";
 
 /// The request a DPoP proof must match (RFC 9449 §4.3 steps 8–12), for
 /// [`crate::jwt::ValidationBuilder::dpop_proof`].

@@ -130,30 +130,6 @@ impl Extracted {
     }
 }
 
-/// Whitespace runs of `input` as repairs: at either end [`RepairKind::SurroundingWhitespace`],
-/// inside [`RepairKind::InnerWhitespace`]. For callers that join a token's lines themselves.
-pub fn whitespace_repairs(input: &str) -> Vec<Repair> {
-    let start = input.len() - input.trim_start().len();
-    let end = input.trim_end().len().max(start);
-    let mut out = Vec::new();
-    if start > 0 {
-        out.push(Repair {
-            kind: RepairKind::SurroundingWhitespace,
-            offset: 0,
-            bytes: start,
-        });
-    }
-    inner_whitespace(input, start, end, &mut out);
-    if end < input.len() {
-        out.push(Repair {
-            kind: RepairKind::SurroundingWhitespace,
-            offset: end,
-            bytes: input.len() - end,
-        });
-    }
-    out
-}
-
 /// The whitespace runs of `input[start..end]` as [`RepairKind::InnerWhitespace`] repairs.
 fn inner_whitespace(input: &str, start: usize, end: usize, out: &mut Vec<Repair>) {
     let mut run: Option<usize> = None;
@@ -405,6 +381,30 @@ fn plural(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whitespace runs of `input` as repairs: at either end [`RepairKind::SurroundingWhitespace`],
+    /// inside [`RepairKind::InnerWhitespace`]. For callers that join a token's lines themselves.
+    fn whitespace_repairs(input: &str) -> Vec<Repair> {
+        let start = input.len() - input.trim_start().len();
+        let end = input.trim_end().len().max(start);
+        let mut out = Vec::new();
+        if start > 0 {
+            out.push(Repair {
+                kind: RepairKind::SurroundingWhitespace,
+                offset: 0,
+                bytes: start,
+            });
+        }
+        inner_whitespace(input, start, end, &mut out);
+        if end < input.len() {
+            out.push(Repair {
+                kind: RepairKind::SurroundingWhitespace,
+                offset: end,
+                bytes: input.len() - end,
+            });
+        }
+        out
+    }
 
     const T: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln";
 

@@ -43,6 +43,15 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
+    /// The kind a `typ` value names, when it names one of [`classify`]'s declared kinds
+    /// (`at+jwt`, `application/at+jwt`, `dpop+jwt`, `kb+jwt`, `logout+jwt`, `secevent+jwt`,
+    /// `dc+sd-jwt`, `*+sd-jwt`; case-insensitive, RFC 8725 §3.11); a plain `JWT` names none.
+    pub fn from_typ(typ: &str) -> Option<TokenKind> {
+        kind_of_typ(typ)
+    }
+}
+
+impl TokenKind {
     /// Stable snake_case name, for `--json`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -290,7 +299,7 @@ pub fn confusion(found: &Classification, expected: TokenKind) -> Option<String> 
 
 /// The kind a `typ` value names, when it names one of [`classify`]'s declared kinds
 /// (`at+jwt`, `application/at+jwt`, `dpop+jwt`, …); a plain `JWT` names none.
-pub fn kind_of_typ(typ: &str) -> Option<TokenKind> {
+pub(crate) fn kind_of_typ(typ: &str) -> Option<TokenKind> {
     let t = typ.to_ascii_lowercase();
     let t = t.strip_prefix("application/").unwrap_or(&t);
     Some(match t {

@@ -1,4 +1,4 @@
-//! Detached content (RFC 7515 Appendix F, RFC 7797 §5.2): `jws::verify_detached`,
+//! Detached content (RFC 7515 Appendix F, RFC 7797 §5.2): detached `jws::Input` through `jwt::verify_local`,
 //! `jwt::Input::detached`, `Signer::sign_detached`, the diagnosis hint and the limits, with the
 //! published RFC 7520 §4.5 and RFC 7797 §4.2 values.
 
@@ -41,18 +41,18 @@ fn hs256() -> JwsOptions {
 fn rfc7520_4_5_every_serialization() {
     let keys = rfc7520_keys();
     for token in [RFC7520_COMPACT, RFC7520_GENERAL, RFC7520_FLAT] {
-        let v = jws::verify_detached(token, RFC7520_PAYLOAD.as_bytes(), &keys, &hs256()).unwrap();
+        let v = jws_verify_detached(token, RFC7520_PAYLOAD.as_bytes(), &keys, &hs256()).unwrap();
         assert_eq!(v.payload, RFC7520_PAYLOAD.as_bytes());
         assert_eq!(v.alg, JwsAlg::HS256);
         assert_eq!(v.header.kid(), Some("018c0ae5-4d9b-471b-bfd6-eef314bc7037"));
         // One octet changed in the detached content: the fixed bad_signature.
         let tampered = RFC7520_PAYLOAD.replace("Frodo", "Frodi");
-        let e = jws::verify_detached(token, tampered.as_bytes(), &keys, &hs256()).unwrap_err();
+        let e = jws_verify_detached(token, tampered.as_bytes(), &keys, &hs256()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadSignature, "{token}");
         assert_eq!(e.message(), "signature does not verify with the given key");
         // Content base64url-encoded by mistake: it is not the JWS Payload.
         let encoded = jwtkit::base64url::encode(RFC7520_PAYLOAD);
-        let e = jws::verify_detached(token, encoded.as_bytes(), &keys, &hs256()).unwrap_err();
+        let e = jws_verify_detached(token, encoded.as_bytes(), &keys, &hs256()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadSignature);
     }
 }
@@ -61,11 +61,11 @@ fn rfc7520_4_5_every_serialization() {
 fn without_the_content() {
     let keys = rfc7520_keys();
     // Compact: today's behaviour, an empty payload segment is the empty payload.
-    let e = jws::verify(RFC7520_COMPACT, &keys, &hs256()).unwrap_err();
+    let e = jws_verify(RFC7520_COMPACT, &keys, &hs256()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BadSignature);
     // JSON without "payload": malformed, saying why.
     for token in [RFC7520_GENERAL, RFC7520_FLAT] {
-        let e = jws::verify(token, &keys, &hs256()).unwrap_err();
+        let e = jws_verify(token, &keys, &hs256()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Malformed);
         assert!(
             e.message().contains("detached (RFC 7515 Appendix F)"),
@@ -87,7 +87,7 @@ fn without_the_content() {
         .sign(b"")
         .unwrap();
     assert!(empty.contains(".."));
-    let v = jws::verify(&empty, &JwkSet::from_keys(vec![key]), &hs256()).unwrap();
+    let v = jws_verify(&empty, &JwkSet::from_keys(vec![key]), &hs256()).unwrap();
     assert!(v.payload.is_empty());
 }
 
@@ -98,7 +98,7 @@ fn content_for_a_token_that_has_a_payload() {
     let keys = JwkSet::from_keys(vec![Key::hmac(vec![7u8; 32])]);
     let attached = signer.sign(b"attached").unwrap();
     // Even the very payload the token carries: given twice is a mistake, not a match.
-    let e = jws::verify_detached(&attached, b"attached", &keys, &hs256()).unwrap_err();
+    let e = jws_verify_detached(&attached, b"attached", &keys, &hs256()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert_eq!(
         e.detail(),
@@ -114,7 +114,7 @@ fn content_for_a_token_that_has_a_payload() {
         e.message()
     );
     let json = jws::sign_json(b"attached", &[(&signer, None)], true).unwrap();
-    let e = jws::verify_detached(&json, b"attached", &keys, &hs256()).unwrap_err();
+    let e = jws_verify_detached(&json, b"attached", &keys, &hs256()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert!(
         e.message()
@@ -128,7 +128,7 @@ fn content_for_a_token_that_has_a_payload() {
     let sig = detached.rsplit('.').next().unwrap();
     let flat = format!(r#"{{"protected":"{protected}","payload":"","signature":"{sig}"}}"#);
     assert_eq!(
-        jws::verify_detached(&flat, b"content", &keys, &hs256())
+        jws_verify_detached(&flat, b"content", &keys, &hs256())
             .unwrap()
             .payload,
         b"content"
@@ -138,15 +138,15 @@ fn content_for_a_token_that_has_a_payload() {
 #[test]
 fn rfc7797_4_2_unencoded_detached() {
     let keys = rfc7797_keys();
-    let v = jws::verify_detached(RFC7797_COMPACT, b"$.02", &keys, &hs256()).unwrap();
+    let v = jws_verify_detached(RFC7797_COMPACT, b"$.02", &keys, &hs256()).unwrap();
     assert_eq!(v.payload, b"$.02");
     assert!(!v.header.b64());
-    let e = jws::verify_detached(RFC7797_COMPACT, b"$.03", &keys, &hs256()).unwrap_err();
+    let e = jws_verify_detached(RFC7797_COMPACT, b"$.03", &keys, &hs256()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BadSignature);
     // b64 not understood by the caller: rejected before the signature.
     let mut opts = hs256();
     opts.crit.clear();
-    let e = jws::verify_detached(RFC7797_COMPACT, b"$.02", &keys, &opts).unwrap_err();
+    let e = jws_verify_detached(RFC7797_COMPACT, b"$.02", &keys, &opts).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnsupportedCrit);
     // Our signer reproduces the RFC's token byte for byte.
     let key = Key::hmac(jwtkit::base64url::decode(RFC7797_KEY_B64U).unwrap());
@@ -172,11 +172,11 @@ fn sign_detached_round_trips_any_octets() {
         }
         let token = s.build().unwrap().sign_detached(&content).unwrap();
         assert_eq!(token.split('.').nth(1), Some(""));
-        let v = jws::verify_detached(&token, &content, &public, &JwsOptions::new(JwsAlg::ES256)).unwrap();
+        let v = jws_verify_detached(&token, &content, &public, &JwsOptions::new(JwsAlg::ES256)).unwrap();
         assert_eq!(v.payload, content);
         let mut other = content.clone();
         other[0] ^= 1;
-        let e = jws::verify_detached(&token, &other, &public, &JwsOptions::new(JwsAlg::ES256)).unwrap_err();
+        let e = jws_verify_detached(&token, &other, &public, &JwsOptions::new(JwsAlg::ES256)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadSignature);
     }
 }
@@ -233,9 +233,9 @@ fn the_content_counts_toward_the_token_limit() {
         max_token_bytes: limit,
         ..Limits::default()
     };
-    assert!(jws::verify_detached(&token, &content, &keys, &opts).is_ok());
+    assert!(jws_verify_detached(&token, &content, &keys, &opts).is_ok());
     opts.limits.max_token_bytes = limit - 1;
-    let e = jws::verify_detached(&token, &content, &keys, &opts).unwrap_err();
+    let e = jws_verify_detached(&token, &content, &keys, &opts).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ResourceLimit);
     assert_eq!(
         e.detail(),
@@ -252,12 +252,12 @@ fn the_content_counts_toward_the_token_limit() {
         token.rsplit('.').next().unwrap()
     );
     opts.limits.max_token_bytes = json.len() + 400;
-    assert!(jws::verify_detached(&json, &content, &keys, &opts).is_ok());
+    assert!(jws_verify_detached(&json, &content, &keys, &opts).is_ok());
     opts.limits.max_token_bytes = json.len() + 399;
-    let e = jws::verify_detached(&json, &content, &keys, &opts).unwrap_err();
+    let e = jws_verify_detached(&json, &content, &keys, &opts).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ResourceLimit);
     // Default limit: 256 KiB of content does not fit once encoded.
-    let e = jws::verify_detached(&token, &vec![0u8; 256 * 1024], &keys, &hs256()).unwrap_err();
+    let e = jws_verify_detached(&token, &vec![0u8; 256 * 1024], &keys, &hs256()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ResourceLimit);
 }
 
@@ -282,11 +282,10 @@ fn hostile_tokens_with_content_never_panic() {
     ];
     for t in inputs {
         for content in [&b""[..], b"x", b"a.b", &[0xff, 0xfe]] {
-            let e = jws::verify_detached(t, content, &keys, &hs256()).unwrap_err();
+            let e = jws_verify_detached(t, content, &keys, &hs256()).unwrap_err();
             assert_ne!(e.kind(), ErrorKind::InvalidConfig, "{t}");
-            let _ = jwtkit::diagnose::explain_detached(
-                t,
-                content,
+            let _ = jwtkit::diagnose::explain(
+                jwtkit::jws::Input::new(t).detached(content),
                 &keys,
                 &Validation::builder(JwsAlg::HS256).build().unwrap(),
                 &[],
@@ -306,13 +305,17 @@ fn diagnosis_says_the_content_may_be_detached() {
             "{token}: {d:?}"
         );
         // With the content: the hint is gone, the key verifies.
-        let d =
-            jwtkit::diagnose::explain_detached(token, RFC7520_PAYLOAD.as_bytes(), &keys, &validation, &[]);
+        let d = jwtkit::diagnose::explain(
+            detached(token, RFC7520_PAYLOAD.as_bytes()),
+            &keys,
+            &validation,
+            &[],
+        );
         assert!(d.hints.is_empty(), "{d:?}");
         assert_eq!(d.attempts.len(), 1);
         assert_eq!(d.attempts[0].outcome, "verified");
         // Wrong content: tried, bad_signature, no detached hint.
-        let d = jwtkit::diagnose::explain_detached(token, b"other", &keys, &validation, &[]);
+        let d = jwtkit::diagnose::explain(detached(token, b"other"), &keys, &validation, &[]);
         assert_eq!(d.attempts[0].outcome, "bad_signature");
         assert!(!d.hints.iter().any(|h| h.id == "detached_payload"));
     }
@@ -332,4 +335,35 @@ fn verify_detached_jwt(
     validation: &jwtkit::Validation,
 ) -> Result<jwtkit::Verified, jwtkit::Error> {
     jwtkit::jwt::verify_local(jwtkit::jwt::Input::new(token).detached(claims), keys, validation).into_result()
+}
+
+/// A JWS in either serialization, signature only, through the one pipeline.
+fn jws_verify(
+    token: &str,
+    keys: &jwtkit::JwkSet,
+    opts: &jwtkit::jws::JwsOptions,
+) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
+    let input = jwtkit::jws::Input::new(token)
+        .json_serialization()
+        .signature_only();
+    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
+}
+
+/// A JWS with detached content (RFC 7515 Appendix F), signature only, through the one pipeline.
+fn jws_verify_detached(
+    token: &str,
+    content: &[u8],
+    keys: &jwtkit::JwkSet,
+    opts: &jwtkit::jws::JwsOptions,
+) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
+    let input = jwtkit::jws::Input::new(token)
+        .json_serialization()
+        .signature_only()
+        .detached(content);
+    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
+}
+
+/// A token with its detached content, as the pipeline and the diagnosis take it.
+fn detached<'t>(token: &'t str, content: &'t [u8]) -> jwtkit::jws::Input<'t> {
+    jwtkit::jws::Input::new(token).detached(content)
 }

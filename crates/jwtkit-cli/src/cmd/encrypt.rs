@@ -59,7 +59,7 @@ pub struct EncryptArgs {
     #[arg(long)]
     pub zip: bool,
     /// PBES2 iteration count.
-    #[arg(long, value_name = "N", default_value_t = jwtkit::jwe::DEFAULT_P2C)]
+    #[arg(long, value_name = "N", default_value_t = jwtkit::jwe::Encrypter::DEFAULT_P2C)]
     pub p2c: u32,
     /// Output serialization.
     #[arg(long, value_enum, default_value_t)]

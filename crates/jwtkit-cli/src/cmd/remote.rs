@@ -83,7 +83,7 @@ fn ago(t: SystemTime) -> String {
     if secs == 0 {
         "just now".into()
     } else {
-        format!("{} ago", jwtkit::jwt::time::format_duration(secs))
+        format!("{} ago", jwtkit::jwt::format_duration(secs))
     }
 }
 

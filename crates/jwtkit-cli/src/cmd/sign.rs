@@ -3,7 +3,7 @@
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use jwtkit::json::Object;
 use jwtkit::jws::Signer;
-use jwtkit::jwt::time::parse_time;
+use jwtkit::jwt::parse_time;
 use jwtkit::{JwsAlg, Key, KeyOp, Limits};
 use serde_json::{Value, json};
 

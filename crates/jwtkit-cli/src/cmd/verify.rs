@@ -3,7 +3,7 @@
 
 use jwtkit::dangerous::{Unverified, decode_unverified};
 use jwtkit::diagnose::{self, Diagnosis};
-use jwtkit::jwt::{Input, Outcome, ValidationBuilder, parse_claims};
+use jwtkit::jwt::{Input, Outcome, ValidationBuilder};
 use jwtkit::lint::{self, Finding};
 use jwtkit::token_type;
 use jwtkit::{AlgSet, Error, JwkSet, JwsAlg, Limits, Validation};
@@ -169,7 +169,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let report = Report {
         args,
         now,
-        detached_claims: content.and_then(|c| parse_claims(c, &limits).ok()),
+        detached_claims: content.and_then(|c| jwtkit::Claims::parse(c, &limits).ok()),
         unverified: &unverified,
         keys: &keys,
         outcome,
@@ -217,7 +217,12 @@ fn diagnose_signature(
     validation: &Validation,
 ) -> Diagnosis {
     match content {
-        Some(c) => diagnose::explain_detached(token, c, &keys.set, validation, &keys.secrets),
+        Some(c) => diagnose::explain(
+            Input::new(token).detached(c),
+            &keys.set,
+            validation,
+            &keys.secrets,
+        ),
         None => diagnose::explain(token, &keys.set, validation, &keys.secrets),
     }
 }

@@ -329,6 +329,6 @@ fn health(s: &Store) -> &AtomicBool {
 
 /// Seconds since the epoch.
 pub fn now_secs() -> i64 {
-    use jwtkit::jwt::time::Clock;
-    jwtkit::jwt::time::SystemClock.now()
+    use jwtkit::jwt::Clock;
+    jwtkit::jwt::SystemClock.now()
 }

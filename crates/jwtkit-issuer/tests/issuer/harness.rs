@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use base64::Engine;
 use http_body_util::BodyExt;
 use jwtkit::json::Object;
-use jwtkit::jws::{JwsOptions, verify as verify_compact};
+use jwtkit::jws::{Input, JwsOptions};
 use jwtkit::{AlgSet, JwkSet, JwsAlg, Limits};
 use jwtkit_issuer::config::Config;
 use jwtkit_issuer::{Issuer, router};
@@ -293,7 +293,8 @@ impl T {
 /// Verify a token against a JWK Set with the core (signature only) and return (header, claims).
 pub fn verify(token: &str, keys: &JwkSet) -> Result<(Object, Object), jwtkit::Error> {
     let algs = AlgSet::empty().with(JwsAlg::ES256).with(JwsAlg::RS256);
-    let v = verify_compact(token, keys, &JwsOptions::new(algs))?;
+    let input = Input::new(token).json_serialization().signature_only();
+    let v = jwtkit::jwt::verify_local(input, keys, &JwsOptions::new(algs).into()).into_jws()?;
     let claims = jwtkit::json::parse_object(&v.payload, &Limits::default())?;
     Ok((v.header.as_object().clone(), claims))
 }

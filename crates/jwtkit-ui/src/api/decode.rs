@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use jwtkit::dangerous::{Form, Payload, Unverified, decode_unverified};
 use jwtkit::json::Object;
 use jwtkit::jws::Header;
-use jwtkit::jwt::time::{format_relative, format_utc};
+use jwtkit::jwt::{format_relative, format_utc};
 use jwtkit::sd_jwt::SdJwt;
 use jwtkit::{AlgSet, Claims, Detail, JwsAlg, Validation};
 

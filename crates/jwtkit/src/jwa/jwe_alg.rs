@@ -54,7 +54,7 @@ pub enum KeyMgmtAlg {
 
 /// How a Key Management Algorithm determines the Content Encryption Key (RFC 7516 §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyMgmtMode {
+pub(crate) enum KeyMgmtMode {
     /// The CEK is encrypted to the recipient's public key (RSA).
     KeyEncryption,
     /// The CEK is wrapped with a symmetric key (AES KW, AES GCM KW, PBES2).
@@ -113,7 +113,7 @@ impl KeyMgmtAlg {
     }
 
     /// How the CEK is determined.
-    pub const fn mode(self) -> KeyMgmtMode {
+    pub(crate) const fn mode(self) -> KeyMgmtMode {
         match self {
             KeyMgmtAlg::RSA1_5 | KeyMgmtAlg::RSA_OAEP | KeyMgmtAlg::RSA_OAEP_256 => {
                 KeyMgmtMode::KeyEncryption

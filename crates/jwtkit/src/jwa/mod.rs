@@ -23,7 +23,8 @@ pub(crate) mod kw;
 pub(crate) mod pbes2;
 mod set;
 
-pub use jwe_alg::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtMode, KeyMgmtSet};
+pub(crate) use jwe_alg::KeyMgmtMode;
+pub use jwe_alg::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtSet};
 pub use set::{Algorithm, AlgorithmSet};
 
 use std::fmt;

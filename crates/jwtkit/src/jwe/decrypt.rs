@@ -155,11 +155,19 @@ fn check_config(opts: &DecryptOptions) -> Result<()> {
     Ok(())
 }
 
+impl Jwe {
+    /// Decrypt this already parsed JWE (steps J6–J11 of
+    /// [the JWE order of checks](crate::manual#jwe-decryption-order)); see [`decrypt`].
+    ///
+    /// # Errors
+    /// As [`decrypt`].
+    pub fn decrypt(&self, keys: &JwkSet, opts: &DecryptOptions) -> Result<Decrypted> {
+        decrypt_parsed(self, keys, opts)
+    }
+}
+
 /// Decrypt an already parsed JWE. See [`decrypt`].
-///
-/// # Errors
-/// As [`decrypt`].
-pub fn decrypt_parsed(jwe: &Jwe, keys: &JwkSet, opts: &DecryptOptions) -> Result<Decrypted> {
+pub(crate) fn decrypt_parsed(jwe: &Jwe, keys: &JwkSet, opts: &DecryptOptions) -> Result<Decrypted> {
     decrypt_recipients(jwe, keys, opts).map_err(super::at_jwe_step)
 }
 

@@ -162,6 +162,11 @@ pub struct Encrypter<'k> {
 }
 
 impl<'k> Encrypter<'k> {
+    /// The PBES2 iteration count `p2c` used unless [`Encrypter::pbes2_count`] sets one: 10,000
+    /// (RFC 7518 §4.8.1.2 recommends at least 1,000), the default decryption bound
+    /// `Limits::max_pbes2_count`.
+    pub const DEFAULT_P2C: u32 = crate::jwa::pbes2::DEFAULT_P2C;
+
     /// Start an encrypter. The header gets `alg`, `enc`, and `kid` when the key has one.
     ///
     /// # Errors
@@ -216,7 +221,7 @@ impl<'k> Encrypter<'k> {
         self
     }
 
-    /// PBES2 iteration count `p2c` (default [`super::DEFAULT_P2C`], 10,000).
+    /// PBES2 iteration count `p2c` (default [`Encrypter::DEFAULT_P2C`], 10,000).
     pub fn pbes2_count(mut self, p2c: u32) -> Self {
         self.params.p2c = p2c;
         self

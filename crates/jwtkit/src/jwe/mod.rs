@@ -28,12 +28,11 @@ pub(crate) mod json;
 mod nested;
 pub(crate) mod zip;
 
-pub use decrypt::{DecryptOptions, Decrypted, decrypt, decrypt_parsed};
+pub use decrypt::{DecryptOptions, Decrypted, decrypt};
 pub use encrypt::{Encrypter, JsonEncrypter};
 pub use header::JweHeader;
-pub use nested::{NestedVerified, decrypt_then_verify, nested_jwt};
+pub use nested::{NestedVerified, decrypt_then_verify};
 
-pub use crate::jwa::pbes2::DEFAULT_P2C;
 pub use crate::jwa::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtSet};
 
 use crate::Limits;

@@ -70,7 +70,7 @@ pub fn decrypt_then_verify(
             claims,
         });
     }
-    let claims = crate::jwt::parse_claims(&jwe.plaintext, &decrypt.limits)?;
+    let claims = Claims::parse(&jwe.plaintext, &decrypt.limits)?;
     let header = crate::jws::Header::from_object(jwe.header.as_object().clone())?;
     validation.validate(&header, &claims)?;
     Ok(NestedVerified {
@@ -80,29 +80,36 @@ pub fn decrypt_then_verify(
     })
 }
 
-/// The nested JWT inside a JWE that decrypted (RFC 7519 §5.2, §7.2 step 8), for callers that
-/// verify it themselves (e.g. with keys fetched through [`crate::remote::KeyCache`]).
-///
-/// The plaintext is a nested JWT when the JWE's `cty` is `JWT`, when it is not a JSON object,
-/// or when it is a JWS JSON serialization: its text is returned, still **unverified**. A
-/// plaintext that is a JSON claims set is unsigned: `Ok(None)` when
-/// [`DecryptOptions::allow_unsigned_claims`] is set, otherwise an error.
-///
-/// # Errors
-/// `bad_signature` for an unsigned claims set without `allow_unsigned_claims`; `malformed`
-/// when a nested JWT is not UTF-8.
-///
-/// ```
-/// use jwtkit::{JwkSet, Key};
-/// use jwtkit::jwe::{self, DecryptOptions, EncAlg, Encrypter, KeyMgmtAlg};
-/// let key = Key::hmac(vec![9u8; 32]);
-/// let token = Encrypter::new(&key, KeyMgmtAlg::A256KW, EncAlg::A256GCM)?.cty("JWT").encrypt(b"a.b.c")?;
-/// let opts = DecryptOptions::new(KeyMgmtAlg::A256KW, EncAlg::A256GCM);
-/// let d = jwe::decrypt(&token, &JwkSet::from_keys(vec![key]), &opts)?;
-/// assert_eq!(jwe::nested_jwt(&d, &opts)?, Some("a.b.c"));
-/// # Ok::<(), jwtkit::Error>(())
-/// ```
-pub fn nested_jwt<'a>(decrypted: &'a Decrypted, opts: &DecryptOptions) -> Result<Option<&'a str>> {
+impl Decrypted {
+    /// The nested JWT inside a JWE that decrypted (RFC 7519 §5.2, §7.2 step 8), for callers that
+    /// verify it themselves (e.g. with keys fetched through [`crate::remote::KeyCache`]).
+    ///
+    /// The plaintext is a nested JWT when the JWE's `cty` is `JWT`, when it is not a JSON object,
+    /// or when it is a JWS JSON serialization: its text is returned, still **unverified**. A
+    /// plaintext that is a JSON claims set is unsigned: `Ok(None)` when
+    /// [`DecryptOptions::allow_unsigned_claims`] is set, otherwise an error.
+    ///
+    /// # Errors
+    /// `bad_signature` for an unsigned claims set without `allow_unsigned_claims`; `malformed`
+    /// when a nested JWT is not UTF-8.
+    ///
+    /// ```
+    /// use jwtkit::{JwkSet, Key};
+    /// use jwtkit::jwe::{self, DecryptOptions, EncAlg, Encrypter, KeyMgmtAlg};
+    /// let key = Key::hmac(vec![9u8; 32]);
+    /// let token = Encrypter::new(&key, KeyMgmtAlg::A256KW, EncAlg::A256GCM)?.cty("JWT").encrypt(b"a.b.c")?;
+    /// let opts = DecryptOptions::new(KeyMgmtAlg::A256KW, EncAlg::A256GCM);
+    /// let d = jwe::decrypt(&token, &JwkSet::from_keys(vec![key]), &opts)?;
+    /// assert_eq!(d.nested_jwt(&opts)?, Some("a.b.c"));
+    /// # Ok::<(), jwtkit::Error>(())
+    /// ```
+    pub fn nested_jwt(&self, opts: &DecryptOptions) -> Result<Option<&str>> {
+        nested_jwt(self, opts)
+    }
+}
+
+/// [`Decrypted::nested_jwt`].
+pub(crate) fn nested_jwt<'a>(decrypted: &'a Decrypted, opts: &DecryptOptions) -> Result<Option<&'a str>> {
     let plaintext = &decrypted.plaintext;
     let nested = decrypted.header.is_nested_jwt()
         || plaintext.first() != Some(&b'{')

@@ -11,7 +11,7 @@
 //!
 //! **Detached content** (RFC 7515 Appendix F): a JSON JWS without a `"payload"` member parses
 //! ([`JwsJson::is_detached`]); [`JwsJson::verify`] rejects it (`malformed`, saying the content
-//! is detached) and [`super::verify_detached`] verifies it against the supplied content.
+//! is detached) and an [`super::Input::detached`] input verifies it against the supplied content.
 //!
 //! [`Limits::max_recipients`]: crate::Limits::max_recipients
 
@@ -253,7 +253,7 @@ impl JwsJson {
     }
 
     /// True when the `"payload"` member is absent: the content is detached (RFC 7515
-    /// Appendix F) and must be supplied to [`super::verify_detached`].
+    /// Appendix F) and must be supplied as [`super::Input::detached`].
     pub fn is_detached(&self) -> bool {
         self.payload.is_none()
     }
@@ -420,7 +420,9 @@ pub(crate) fn signing_input(sig: &JsonSignature, segment: &[u8]) -> Vec<u8> {
 /// let s1 = jws::Signer::new(&k1, JwsAlg::HS256)?.build()?;
 /// let s2 = jws::Signer::new(&k2, JwsAlg::ES256)?.build()?;
 /// let json = jws::sign_json(b"hello", &[(&s1, None), (&s2, None)], false)?;
-/// let v = jws::verify(&json, &JwkSet::from_keys(vec![k2]), &jws::JwsOptions::new(JwsAlg::ES256))?;
+/// let input = jws::Input::new(&json).json_serialization().signature_only();
+/// let opts = jws::JwsOptions::new(JwsAlg::ES256);
+/// let v = jwtkit::jwt::verify_local(input, &JwkSet::from_keys(vec![k2]), &opts.into()).into_jws()?;
 /// assert_eq!(v.payload, b"hello");
 /// # Ok::<(), jwtkit::Error>(())
 /// ```

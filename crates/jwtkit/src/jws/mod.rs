@@ -2,16 +2,18 @@
 //! signing and verification.
 //!
 //! JSON serializations (RFC 7515 §7.2, general and flattened, several signatures) are in
-//! [`JwsJson`] and [`sign_json`]; [`verify`] accepts either serialization.
+//! [`JwsJson`] and [`sign_json`]; [`Input::json_serialization`] accepts either serialization.
 //!
-//! [`verify`] runs the fixed order of checks of [`crate::manual::validation_order`] up to the
-//! signature (through the one pipeline of [`crate::jwt::verify_with`]); [`crate::jwt::verify`]
-//! adds the claims. [`Signer`] produces compact JWS.
+//! A JWS that is not a JWT goes through the one pipeline of [`crate::jwt::verify_with`] /
+//! [`crate::jwt::verify_local`] as an [`Input::signature_only`] input with a
+//! `Validation::from(`[`JwsOptions`]`)`: the fixed order of checks of
+//! [the order of checks](crate::manual#validation-order) up to the signature, read with
+//! [`crate::jwt::Outcome::into_jws`]; [`crate::jwt::verify`] adds the claims. [`Signer`] produces compact JWS.
 //!
 //! **Detached content** (RFC 7515 Appendix F; RFC 7797 §5.2 with `b64: false`): a JWS whose
 //! payload travels separately has an empty payload segment (`header..signature`) or, in a
-//! JSON serialization, no `"payload"` member. [`verify_detached`] (and
-//! [`crate::jwt::Input::detached`] for a JWT Claims Set) takes that content as a separate
+//! JSON serialization, no `"payload"` member. [`Input::detached`] (with
+//! [`Input::signature_only`] for a JWS that is not a JWT) takes that content as a separate
 //! argument; [`Signer::sign_detached`] produces such tokens. The rules:
 //! - the content is used only for a token whose payload is empty; a token that carries a
 //!   payload is rejected (`malformed`: the content must be given in one place only, so a token
@@ -82,75 +84,7 @@ pub struct VerifiedJws {
     pub key_index: usize,
 }
 
-/// Verify a JWS (signature only, the payload is not parsed) against a set of keys, in any
-/// serialization: text starting with `{` is a JSON serialization (general or flattened: one
-/// signature must verify), anything else compact. The steps 1–8 of
-/// [`crate::manual::validation_order`], run by the one pipeline of [`crate::jwt::verify_with`]:
-/// size → segments → base64url → strict JSON → header and `crit` → `alg` (none, unknown,
-/// allowlist) → key selection by `kid` → signature.
-///
-/// # Errors
-/// Every parse error of [`CompactJws::parse`]; `unsupported_crit`; `alg_none`;
-/// `unsupported_alg`; `alg_not_allowed`; `key_not_found`; `key_mismatch`; `bad_signature`;
-/// `invalid_config` for an empty allowlist; for a JSON serialization, when no signature could
-/// be checked the error of the first one, and `bad_signature` when none verified.
-///
-/// ```
-/// use jwtkit::{JwkSet, JwsAlg, Key, jws};
-/// let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-/// let key = Key::hmac(jwtkit::base64url::decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow").unwrap());
-/// let v = jws::verify(token, &JwkSet::from_keys(vec![key]), &jws::JwsOptions::new(JwsAlg::HS256))?;
-/// assert!(v.payload.starts_with(b"{\"iss\":\"joe\""));
-/// # Ok::<(), jwtkit::Error>(())
-/// ```
-pub fn verify(token: &str, keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    signed::signature_local(
-        &Input::new(token).json_serialization().signature_only(),
-        keys,
-        opts,
-    )
-    .into_jws()
-}
-
-/// Verify a JWS with **detached content** (RFC 7515 Appendix F), in either serialization:
-/// `payload` is the JWS Payload (the octets themselves, not base64url) and the token has an
-/// empty payload: compact `header..signature`, or a JSON serialization without `"payload"`
-/// (an empty `"payload": ""` is accepted too). The JWS Signing Input is built from `payload`:
-/// `BASE64URL(header) . BASE64URL(payload)`, or the raw octets with `b64: false` (RFC 7797 §3,
-/// `.` allowed when detached). On success, [`VerifiedJws::payload`] is a copy of `payload`.
-///
-/// Same order of checks as [`verify`]; the extra checks come at the structure step.
-///
-/// # Errors
-/// As [`verify`], and: `malformed` when the token carries a non-empty payload (detached
-/// content is for tokens without one: give the content in one place only); `resource_limit`
-/// when the token plus the encoded content is above [`Limits::max_token_bytes`].
-///
-/// ```
-/// use jwtkit::{JwkSet, JwsAlg, Key, jws};
-/// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
-/// let token = jws::Signer::new(&key, JwsAlg::HS256)?.build()?.sign_detached(b"invoice #42")?;
-/// assert!(token.contains(".."));
-/// let (keys, opts) = (JwkSet::from_keys(vec![key]), jws::JwsOptions::new(JwsAlg::HS256));
-/// let v = jws::verify_detached(&token, b"invoice #42", &keys, &opts)?;
-/// assert_eq!(v.payload, b"invoice #42");
-/// let tampered = jws::verify_detached(&token, b"invoice #43", &keys, &opts).unwrap_err();
-/// assert_eq!(tampered.kind(), jwtkit::ErrorKind::BadSignature);
-/// # Ok::<(), jwtkit::Error>(())
-/// ```
-pub fn verify_detached(token: &str, payload: &[u8], keys: &JwkSet, opts: &JwsOptions) -> Result<VerifiedJws> {
-    signed::signature_local(
-        &Input::new(token)
-            .json_serialization()
-            .signature_only()
-            .detached(payload),
-        keys,
-        opts,
-    )
-    .into_jws()
-}
-
-/// Steps 5–6 of [`crate::manual::validation_order`]: `crit` understood, then `alg` known,
+/// Steps 5–6 of [the order of checks](crate::manual#validation-order): `crit` understood, then `alg` known,
 /// not `none` and in the allowlist. Returns the algorithm to verify with.
 pub(crate) fn check_header(header: &Header, opts: &JwsOptions) -> Result<JwsAlg> {
     header.check_crit(&opts.crit)?;
@@ -316,7 +250,7 @@ impl<'k> Signer<'k> {
 
     /// Sign `payload` as **detached content** (RFC 7515 Appendix F): returns
     /// `BASE64URL(header)..BASE64URL(signature)`, the payload segment left empty; the
-    /// verifier supplies `payload` again ([`verify_detached`]). With `b64: false` (RFC 7797)
+    /// verifier supplies `payload` again ([`Input::detached`]). With `b64: false` (RFC 7797)
     /// the payload may be any octets, `.` included, since it is not part of the token.
     ///
     /// # Errors

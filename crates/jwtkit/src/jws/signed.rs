@@ -1,6 +1,6 @@
-//! Steps 1–8 of [`crate::manual::validation_order`] (structure → header → key → signature),
+//! Steps 1–8 of [the order of checks](crate::manual#validation-order) (structure → header → key → signature),
 //! written once and run by [`crate::jwt::verify_with`] (which adds the claims) and by the
-//! JWS entry points [`super::verify`] and [`super::verify_detached`]. Keys come from a
+//! Key Binding JWT of an SD-JWT. Keys come from a
 //! [`KeySource`], asked only once the header passed its checks.
 
 use std::future::Future;
@@ -136,7 +136,7 @@ impl<'k> Signed<'k> {
     }
 }
 
-/// Steps 1–8 with a local set ([`verify`](super::verify), [`verify_detached`](super::verify_detached)).
+/// Steps 1–8 with a local set (the Key Binding JWT of an SD-JWT).
 pub(crate) fn signature_local<'k>(input: &Input<'_>, keys: &'k JwkSet, opts: &JwsOptions) -> Signed<'k> {
     ready(signature(input, keys, opts)).unwrap_or_else(|| Signed::failed(waited()))
 }

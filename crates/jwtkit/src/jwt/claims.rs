@@ -68,7 +68,7 @@ impl Claim {
 
 /// A JWT Claims Set: a JSON object, member order kept.
 ///
-/// Claims read from a token ([`parse_claims`](crate::jwt::parse_claims), [`crate::verify`])
+/// Claims read from a token ([`Claims::parse`], [`crate::verify`])
 /// keep the strict-checked JSON text and build the member map on first use of an accessor:
 /// verification reads the registered claims it validates from one checking pass, so a caller
 /// that does not look at the claims does not pay for building them. Either way the accessors
@@ -167,6 +167,19 @@ fn describe(v: &Value) -> String {
 }
 
 impl Claims {
+    /// Parse a JWS payload as a JWT Claims Set: a strict JSON object (RFC 7519 §7.2 step 10).
+    ///
+    /// # Errors
+    /// `bad_json`, `duplicate_member`, `resource_limit`, each naming the payload segment.
+    pub fn parse(payload: &[u8], limits: &crate::Limits) -> crate::Result<Claims> {
+        parse_validated(
+            payload.to_vec(),
+            limits,
+            |e| crate::jws::segment_error(e, 1),
+            |_, _| Ok(()),
+        )
+    }
+
     /// Wrap a parsed object.
     pub fn new(obj: Object) -> Claims {
         Claims {

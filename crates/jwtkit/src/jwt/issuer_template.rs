@@ -20,7 +20,7 @@ use crate::check::Check;
 use crate::error::{Error, Result, err};
 
 /// Longest tenant accepted by [`TenantFormat::Name`], in bytes.
-pub const MAX_TENANT_NAME_BYTES: usize = 128;
+pub(crate) const MAX_TENANT_NAME_BYTES: usize = 128;
 
 /// The shape a tenant value must have.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum TenantFormat {
     /// allowlist without regard to case.
     #[default]
     Guid,
-    /// 1 to [`MAX_TENANT_NAME_BYTES`] bytes of `A-Z a-z 0-9 - _ .`, not starting or ending
+    /// 1 to 128 bytes of `A-Z a-z 0-9 - _ .`, not starting or ending
     /// with `.`, without `..` (so never a path segment of its own); compared exactly.
     Name,
 }

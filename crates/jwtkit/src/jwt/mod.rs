@@ -4,13 +4,16 @@
 
 pub(crate) mod claims;
 mod issuer_template;
-pub mod time;
+pub(crate) mod time;
 mod validation;
 pub(crate) mod verify;
 
 pub use crate::jws::{Input, KeySource, Keys};
 pub use claims::{Claim, ClaimValue, Claims};
-pub use issuer_template::{IssuerTemplate, MAX_TENANT_NAME_BYTES, TenantFormat, Tenants};
+pub use issuer_template::{IssuerTemplate, TenantFormat, Tenants};
+pub use time::{
+    Clock, SystemClock, format_duration, format_relative, format_utc, parse_duration, parse_time,
+};
 pub use validation::{Validation, ValidationBuilder};
 pub use verify::{Outcome, verify_local, verify_with};
 
@@ -65,12 +68,12 @@ impl Verified {
 /// For detached content, another key source, or the stages of a failure, use
 /// [`verify_with`] / [`verify_local`] and their [`Outcome`].
 ///
-/// The whole order is in [`crate::manual::validation_order`]: structure and header first, then
+/// The whole order is in [the order of checks](crate::manual#validation-order): structure and header first, then
 /// the algorithm allowlist, key selection, the signature, and only then the claims (the payload
 /// is not parsed before the signature verifies).
 ///
 /// # Errors
-/// Any kind of [`crate::jws::verify`], then `bad_json` / `duplicate_member` /
+/// Any kind of [`Outcome::into_jws`], then `bad_json` / `duplicate_member` /
 /// `resource_limit` for the claims set, then the claim kinds of [`Validation::validate`].
 ///
 /// ```
@@ -85,17 +88,4 @@ impl Verified {
 /// ```
 pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Verified> {
     verify_local(token, keys, validation).into_result()
-}
-
-/// Parse a JWS payload as a JWT Claims Set: a strict JSON object (RFC 7519 §7.2 step 10).
-///
-/// # Errors
-/// `bad_json`, `duplicate_member`, `resource_limit`, each naming the payload segment.
-pub fn parse_claims(payload: &[u8], limits: &crate::Limits) -> Result<Claims> {
-    claims::parse_validated(
-        payload.to_vec(),
-        limits,
-        |e| crate::jws::segment_error(e, 1),
-        |_, _| Ok(()),
-    )
 }

@@ -1,5 +1,5 @@
 //! Claim validation, RFC 7519 §7.2 step 10 and §4.1, in one fixed order (see
-//! [`crate::manual::validation_order`]).
+//! [the order of checks](crate::manual#validation-order)).
 //!
 //! [`Validation`] is built once (it is `Send + Sync`, cheap to share) and applied to every
 //! token. All options have documented defaults; the algorithm allowlist has none and must not
@@ -37,7 +37,7 @@ pub struct Validation {
 }
 
 /// What the caller expects to verify, beyond a plain JWT: each adds stages to
-/// [`crate::jwt::verify_with`] ([`crate::manual::validation_order`]).
+/// [`crate::jwt::verify_with`] ([the order of checks](crate::manual#validation-order)).
 #[derive(Clone, Debug, Default)]
 pub(crate) enum Expected {
     /// A JWS JWT (RFC 7519).
@@ -47,6 +47,20 @@ pub(crate) enum Expected {
     SdJwt(KeyBinding),
     /// A DPoP proof (RFC 9449 §4.3) for one request, verified with the key in its `jwk` header.
     DpopProof(DpopProofCheck),
+}
+
+/// Signature-only validation (steps 1–8 of [the order of checks](crate::manual#validation-order)): the
+/// algorithms, understood `crit` names and limits of `opts`, no claim rules. For an
+/// [`crate::jws::Input::signature_only`] input (a JWS that is not a JWT) through
+/// [`crate::jwt::verify_local`] / [`crate::jwt::verify_with`] and
+/// [`crate::jwt::Outcome::into_jws`]. An empty allowlist fails at the `alg` step
+/// (`alg_not_allowed`), as it would for any token.
+impl From<JwsOptions> for Validation {
+    fn from(opts: JwsOptions) -> Validation {
+        let mut v = Validation::builder(opts.algorithms).0;
+        v.jws = opts;
+        v
+    }
 }
 
 /// Builder for [`Validation`]; start with [`Validation::builder`].

@@ -1,5 +1,5 @@
 //! The verification pipeline, written once: structure → header → key → signature → claims
-//! ([`crate::manual::validation_order`]). Every front end (the CLI's `verify`, the debugger,
+//! ([the order of checks](crate::manual#validation-order)). Every front end (the CLI's `verify`, the debugger,
 //! the gateway, `gateway explain`) makes one call here and renders the [`Outcome`].
 
 use super::ClaimValue;
@@ -89,6 +89,45 @@ impl<'k> Outcome<'k> {
         self.keys.as_deref()
     }
 
+    /// The verified JWS, for an [`Input::signature_only`] input: its header, payload octets
+    /// (the detached content for [`Input::detached`]), algorithm and key index; the payload is
+    /// not parsed. Steps 1–8 of [the order of checks](crate::manual#validation-order).
+    ///
+    /// # Errors
+    /// [`Outcome::error`]: every parse error of the structure step; `unsupported_crit`;
+    /// `alg_none`; `unsupported_alg`; `alg_not_allowed`; `key_not_found`; `key_mismatch`;
+    /// `bad_signature`; for a JSON serialization, when no signature could be checked the error
+    /// of the first one, and `bad_signature` when none verified; for detached content,
+    /// `malformed` when the token carries a payload too.
+    ///
+    /// ```
+    /// use jwtkit::{JwkSet, JwsAlg, Key, Validation, jws, jwt};
+    /// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
+    /// let token = jws::Signer::new(&key, JwsAlg::HS256)?.build()?.sign_detached(b"invoice #42")?;
+    /// let (keys, opts) = (JwkSet::from_keys(vec![key]), jws::JwsOptions::new(JwsAlg::HS256));
+    /// let input = jws::Input::new(&token).signature_only().detached(b"invoice #42");
+    /// let v = jwt::verify_local(input, &keys, &Validation::from(opts)).into_jws()?;
+    /// assert_eq!(v.payload, b"invoice #42");
+    /// # Ok::<(), jwtkit::Error>(())
+    /// ```
+    pub fn into_jws(self) -> Result<crate::jws::VerifiedJws> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        match (self.header, self.payload, self.alg, self.key_index) {
+            (Some(header), Some(payload), Some(alg), Some(key_index)) => Ok(crate::jws::VerifiedJws {
+                header,
+                payload,
+                alg,
+                key_index,
+            }),
+            _ => Err(err!(
+                InvalidConfig,
+                "the token was verified with its claims: use Input::signature_only for the payload"
+            )),
+        }
+    }
+
     /// The verified JWT.
     ///
     /// # Errors
@@ -113,7 +152,7 @@ impl<'k> Outcome<'k> {
 }
 
 /// Verify a JWS JWT and validate its claims (RFC 7519 §7.2) with keys from any
-/// [`KeySource`], in the one order of [`crate::manual::validation_order`]: size → segments →
+/// [`KeySource`], in the one order of [the order of checks](crate::manual#validation-order): size → segments →
 /// base64url → strict JSON header → header parameters and `crit` → `alg` allowlist → keys
 /// (asked of the source only now) → signature → claims set → claim checks → the source's
 /// issuer. The payload is not parsed before the signature verifies.

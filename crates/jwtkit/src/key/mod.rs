@@ -17,7 +17,7 @@ mod detect;
 pub(crate) mod ecdh_es;
 mod generate;
 pub(crate) mod rsa_oaep;
-pub mod sig;
+pub(crate) mod sig;
 
 use std::fmt;
 use std::sync::OnceLock;

@@ -22,6 +22,23 @@ pub enum DiscoveryKind {
     OAuthAuthorizationServer,
 }
 
+impl DiscoveryKind {
+    /// The metadata URL of `issuer` for this kind: `{issuer}/.well-known/openid-configuration`
+    /// with a trailing `/` of the issuer removed first (OpenID Connect Discovery 1.0 §4), or
+    /// `/.well-known/oauth-authorization-server` inserted between the host and the issuer's
+    /// path (RFC 8414 §3: `https://h/t1` gives `https://h/.well-known/oauth-authorization-server/t1`).
+    ///
+    /// # Errors
+    /// `invalid_config` for an issuer refused by the transport rules (https, or http to a
+    /// loopback host when `allow_insecure_http`) or with a query or fragment.
+    pub fn metadata_url(self, issuer: &str, allow_insecure_http: bool) -> Result<String> {
+        match self {
+            DiscoveryKind::OpenIdConnect => openid_configuration_url(issuer, allow_insecure_http),
+            DiscoveryKind::OAuthAuthorizationServer => oauth_metadata_url(issuer, allow_insecure_http),
+        }
+    }
+}
+
 /// The provider metadata a verifier uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiscoveryDocument {
@@ -119,7 +136,7 @@ fn issuer_url(issuer: &str, allow_insecure_http: bool) -> Result<reqwest::Url> {
 ///
 /// # Errors
 /// `invalid_config` for an issuer refused by the transport rules (https, or http to a loopback host) or with a query or fragment.
-pub fn openid_configuration_url(issuer: &str, allow_insecure_http: bool) -> Result<String> {
+pub(crate) fn openid_configuration_url(issuer: &str, allow_insecure_http: bool) -> Result<String> {
     issuer_url(issuer, allow_insecure_http)?;
     Ok(format!(
         "{}/.well-known/openid-configuration",
@@ -132,7 +149,7 @@ pub fn openid_configuration_url(issuer: &str, allow_insecure_http: bool) -> Resu
 ///
 /// # Errors
 /// As [`openid_configuration_url`].
-pub fn oauth_metadata_url(issuer: &str, allow_insecure_http: bool) -> Result<String> {
+pub(crate) fn oauth_metadata_url(issuer: &str, allow_insecure_http: bool) -> Result<String> {
     let mut url = issuer_url(issuer, allow_insecure_http)?;
     let path = url.path().trim_end_matches('/').to_string();
     url.set_path(&format!("/.well-known/oauth-authorization-server{path}"));

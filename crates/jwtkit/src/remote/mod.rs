@@ -62,7 +62,7 @@ use std::time::Duration;
 pub use cache::{CacheStatus, KeyCache};
 pub use discovery::{DiscoveryDocument, DiscoveryKind};
 // The URL rules and well-known URLs are public: jwtkit-oauth applies the same ones.
-pub use discovery::{oauth_metadata_url, openid_configuration_url};
+pub(crate) use discovery::{oauth_metadata_url, openid_configuration_url};
 pub use http::{Fetched, Fetcher, check_url, is_loopback_host};
 pub use registry::KeyCacheRegistry;
 pub use store::{DirStore, DocumentStore, StoredDocument};

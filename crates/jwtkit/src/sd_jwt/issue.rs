@@ -8,7 +8,7 @@ use crate::json::Object;
 
 /// Top-level claims that are never made selectively disclosable: a verifier needs them to
 /// process the token at all (RFC 9901 §4.1, SD-JWT VC §3.2.2.2).
-pub const ALWAYS_VISIBLE: &[&str] = &[
+pub(crate) const ALWAYS_VISIBLE: &[&str] = &[
     "iss",
     "nbf",
     "exp",
@@ -72,7 +72,7 @@ pub struct Issuance {
 /// nothing about the claims (§9.7).
 ///
 /// # Errors
-/// `invalid_config`: a pointer that names nothing, the root, a claim of [`ALWAYS_VISIBLE`], a
+/// `invalid_config`: a pointer that names nothing, the root, a claim that stays visible (`iss`, `nbf`, `exp`, `cnf`, `vct`, `vct#integrity`, `status`, `_sd_alg`), a
 /// claim named `_sd` or `...`, or an invalid pointer; a payload that already has `_sd`.
 pub fn make_disclosable(claims: Object, pointers: &[&str], alg: SdAlg, decoys: usize) -> Result<Issuance> {
     if decoys > MAX_DECOYS {

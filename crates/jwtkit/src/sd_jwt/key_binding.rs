@@ -15,7 +15,7 @@ use crate::jwt::Claims;
 use crate::{JwkSet, Key, Validation};
 
 /// The `typ` of a Key Binding JWT (§4.3).
-pub const KB_JWT_TYP: &str = "kb+jwt";
+pub(crate) const KB_JWT_TYP: &str = "kb+jwt";
 
 /// What a Verifier expects of the Key Binding JWT.
 #[derive(Clone, Debug)]
@@ -85,7 +85,7 @@ impl KeyBinding {
     /// `bad_key_binding` (required and absent; no `cnf.jwk`; `sd_hash` or `nonce` mismatch;
     /// missing or mistyped `sd_hash`/`nonce`/`aud`), `bad_key` (a `cnf.jwk` that is not a public
     /// asymmetric key), `bad_type` (`typ` not `kb+jwt`), `bad_audience`, `issued_in_future`,
-    /// `too_old`, `missing_claim` (`iat`), and every kind of [`crate::jws::verify_compact`].
+    /// `too_old`, `missing_claim` (`iat`), and every kind of [`crate::jwt::Outcome::into_jws`].
     pub fn verify(
         &self,
         sd: &SdJwt,

@@ -26,8 +26,8 @@ mod key_binding;
 mod process;
 
 pub use disclosure::{Disclosure, SdAlg};
-pub use issue::{ALWAYS_VISIBLE, Issuance, MAX_DECOYS, make_disclosable};
-pub use key_binding::{KB_JWT_TYP, KeyBinding, VerifiedKeyBinding};
+pub use issue::{Issuance, MAX_DECOYS, make_disclosable};
+pub use key_binding::{KeyBinding, VerifiedKeyBinding};
 pub use process::{Processed, Revealed, process};
 
 use crate::check::Check;

@@ -2,7 +2,7 @@
 //! unverified, the ID Token verified), metadata, introspection, userinfo, errors.
 
 use jwtkit::dangerous::{Payload, decode_unverified};
-use jwtkit::jwt::time::{Clock, SystemClock};
+use jwtkit::jwt::{Clock, SystemClock};
 use jwtkit::{Limits, Verified};
 use jwtkit_oauth::{Client, Error, Introspection, Metadata, TokenResponse, UserInfo};
 use serde_json::{Value, json};

@@ -125,7 +125,7 @@ fn without_the_content_the_diagnosis_says_detached() {
     let human = verify_rfc7520(&env, RFC7520_COMPACT, &["--no-color"]).code(1);
     assert!(
         human.stdout.contains(
-            "[detached_payload] the payload is empty: if this JWS has detached content (RFC 7515 Appendix F), supply the content to verify it (CLI: --payload @FILE; library: jws::verify_detached)"
+            "[detached_payload] the payload is empty: if this JWS has detached content (RFC 7515 Appendix F), supply the content to verify it (CLI: --payload @FILE; library: jwt::Input::detached)"
         ),
         "{}",
         human.stdout

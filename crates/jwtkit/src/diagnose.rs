@@ -103,7 +103,7 @@ pub fn explain<'t>(
 }
 
 const DETACHED_HINT: &str = "the payload is empty: if this JWS has detached content (RFC 7515 Appendix F), \
-     supply the content to verify it (CLI: --payload @FILE; library: jws::verify_detached)";
+     supply the content to verify it (CLI: --payload @FILE; library: jwt::Input::detached)";
 
 fn explain_inner(
     token: &str,

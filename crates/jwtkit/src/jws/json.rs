@@ -306,7 +306,7 @@ impl JwsJson {
             return Err(err!(
                 Malformed,
                 "the JWS JSON serialization has no \"payload\" member: its content is detached (RFC 7515 Appendix F); \
-                 supply the content to verify it (jws::verify_detached; CLI: --payload)"
+                 supply the content to verify it (jwt::Input::detached; CLI: --payload)"
             ));
         }
         self.verify_with(

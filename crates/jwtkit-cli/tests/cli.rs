@@ -684,7 +684,7 @@ fn lint_exits_1_on_a_high_finding() {
     // Named without being printed: its first characters, length and line in the list.
     assert_eq!(
         j["findings"][0]["message"],
-        "the token is signed with the well-known secret \"se\"… (6 bytes, line 57 of the bundled list): anyone can forge tokens for this issuer"
+        "the token is signed with a well-known secret (6 bytes, line 57 of the bundled list): anyone can forge tokens for this issuer"
     );
     // Given to verify, the same secret is reported the same way.
     let v = env.run(&[
@@ -705,7 +705,7 @@ fn lint_exits_1_on_a_high_finding() {
     assert!(
         messages
             .iter()
-            .any(|m| m.contains("\"se\"… (6 bytes, line 57 of the bundled list)")),
+            .any(|m| m.contains("(6 bytes, line 57 of the bundled list)") && !m.contains("\"se")),
         "{messages:?}"
     );
     assert!(!v.stdout.contains("\\\"secret\\\""), "{}", v.stdout);

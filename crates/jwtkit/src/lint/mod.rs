@@ -428,7 +428,7 @@ pub fn cracked_secret(token: &str, limits: &crate::Limits) -> Option<Finding> {
         "weak_hmac_secret",
         Severity::High,
         format!(
-            "the token is signed with the well-known secret {}: anyone can forge tokens for this issuer",
+            "the token is signed with a well-known secret {}: anyone can forge tokens for this issuer",
             weak_secret_reference(secret)
         ),
         "rotate to a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and revoke issued tokens",
@@ -442,16 +442,15 @@ pub(crate) fn weak_secrets() -> impl Iterator<Item = &'static str> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
-/// How findings name a well-known secret without printing it (no secret is printed in full,
-/// even a public one: it may be the one in production): its first two characters, its length
-/// and its line in `data/weak_secrets.txt`, e.g. `"se…" (6 bytes, line 23 of the bundled list)`.
+/// How findings name a well-known secret without printing any of it (not even a public one:
+/// it may be the one in production): its length and its line in `data/weak_secrets.txt`,
+/// e.g. `(6 bytes, line 23 of the bundled list)`.
 pub(crate) fn weak_secret_reference(secret: &str) -> String {
     let line = include_str!("../../data/weak_secrets.txt")
         .lines()
         .position(|l| l == secret)
         .map_or(String::new(), |i| format!(", line {} of the bundled list", i + 1));
-    let head: String = secret.chars().take(2).collect();
-    format!("{}… ({} bytes{line})", crate::text::quote(&head), secret.len())
+    format!("({} bytes{line})", secret.len())
 }
 
 /// Findings about an HMAC secret used with `alg` (`weak_hmac_secret`, `short_hmac_secret`).
@@ -462,7 +461,7 @@ pub(crate) fn hmac_secret_findings(secret: &[u8], alg: Option<JwsAlg>) -> Vec<Fi
             "weak_hmac_secret",
             Severity::High,
             format!(
-                "the HMAC secret is {}, from public lists of well-known JWT secrets: anyone can forge tokens",
+                "the HMAC secret is a well-known one {}, from public lists of JWT secrets: anyone can forge tokens",
                 weak_secret_reference(w)
             ),
             "generate a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and rotate it",

@@ -463,6 +463,9 @@ pub async fn admin(gw: &jwtkit_gateway::Gateway, method: &str, path_query: &str,
 /// port chosen in advance (to be "down" first).
 pub struct JwksServer {
     pub port: u16,
+    /// The port, held from `new` to `start`: bound but not listening, so a fetch before `start`
+    /// is refused and no other test can take the port in between.
+    socket: Option<tokio::net::TcpSocket>,
     body: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
     pub fetches: std::sync::Arc<std::sync::atomic::AtomicU64>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -470,8 +473,11 @@ pub struct JwksServer {
 
 impl JwksServer {
     pub fn new(keys: &[&Signing]) -> JwksServer {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
         let s = JwksServer {
-            port: free_port(),
+            port: socket.local_addr().unwrap().port(),
+            socket: Some(socket),
             body: Default::default(),
             fetches: Default::default(),
             task: None,
@@ -494,9 +500,7 @@ impl JwksServer {
     }
 
     pub async fn start(&mut self) {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
-            .await
-            .unwrap();
+        let listener = self.socket.take().expect("started once").listen(1024).unwrap();
         let (body, fetches) = (self.body.clone(), self.fetches.clone());
         self.task = Some(tokio::spawn(async move {
             loop {

@@ -8,6 +8,9 @@ use jwtkit::key::KeySpec;
 use jwtkit::{EcCurve, ErrorKind, JwkSet, JwsAlg, Key, KeyFamily, MlDsa};
 use serde_json::{Value, json};
 
+mod common;
+use common::jws_verify;
+
 const PARAMS: [MlDsa; 3] = [MlDsa::MlDsa44, MlDsa::MlDsa65, MlDsa::MlDsa87];
 
 fn sign(key: &Key, alg: JwsAlg) -> String {
@@ -211,16 +214,4 @@ fn ed448_is_unsupported_with_the_reason() {
         "{}",
         e.message()
     );
-}
-
-/// A JWS in either serialization, signature only, through the one pipeline.
-fn jws_verify(
-    token: &str,
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only();
-    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
 }

@@ -14,6 +14,9 @@ use jwtkit::jws::JwsOptions;
 use jwtkit::{AlgSet, Error, ErrorKind, JwkSet, JwsAlg, Key, Limits, Validation};
 use serde_json::Value;
 
+mod common;
+use common::jws_verify;
+
 struct Case {
     file: String,
     v: Value,
@@ -455,16 +458,4 @@ fn depth_limit_detail_survives_segment_context() {
         })
     );
     assert!(e.message().starts_with("header segment: "), "{}", e.message());
-}
-
-/// A JWS in either serialization, signature only, through the one pipeline.
-fn jws_verify(
-    token: &str,
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only();
-    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
 }

@@ -7,6 +7,9 @@ use std::time::Duration;
 use jwtkit::jws::{self, JwsOptions, Signer};
 use jwtkit::{Detail, ErrorKind, JwkSet, JwsAlg, Key, Limits, Validation};
 
+mod common;
+use common::{jws_verify, jws_verify_detached};
+
 /// RFC 7520 §4.5: HS256 with the key of §3.5 ("018c0ae5-…"), the Frodo payload of §4.
 const RFC7520_KEY_B64U: &str = "hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg";
 const RFC7520_PAYLOAD: &str = "It\u{2019}s a dangerous business, Frodo, going out your door. You step onto the road, and if you don't keep your feet, there\u{2019}s no knowing where you might be swept off to.";
@@ -335,32 +338,6 @@ fn verify_detached_jwt(
     validation: &jwtkit::Validation,
 ) -> Result<jwtkit::Verified, jwtkit::Error> {
     jwtkit::jwt::verify_local(jwtkit::jwt::Input::new(token).detached(claims), keys, validation).into_result()
-}
-
-/// A JWS in either serialization, signature only, through the one pipeline.
-fn jws_verify(
-    token: &str,
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only();
-    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
-}
-
-/// A JWS with detached content (RFC 7515 Appendix F), signature only, through the one pipeline.
-fn jws_verify_detached(
-    token: &str,
-    content: &[u8],
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only()
-        .detached(content);
-    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
 }
 
 /// A token with its detached content, as the pipeline and the diagnosis take it.

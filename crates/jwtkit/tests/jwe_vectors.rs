@@ -10,6 +10,9 @@ use jwtkit::jws::JwsOptions;
 use jwtkit::{AlgSet, EncSet, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, KeyMgmtSet, Validation};
 use serde_json::Value;
 
+mod common;
+use common::{jws_verify, jws_verify_detached};
+
 fn key_of(case: &Value) -> Key {
     let k = &case["key"];
     if let Some(p) = k["password_utf8"].as_str() {
@@ -186,30 +189,4 @@ fn every_vector_file() {
     );
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(passed >= 70, "only {passed} vectors ran");
-}
-
-/// A JWS in either serialization, signature only, through the one pipeline.
-fn jws_verify(
-    token: &str,
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only();
-    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
-}
-
-/// A JWS with detached content (RFC 7515 Appendix F), signature only, through the one pipeline.
-fn jws_verify_detached(
-    token: &str,
-    content: &[u8],
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only()
-        .detached(content);
-    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
 }

@@ -9,6 +9,9 @@ use jwtkit::{Check, EncAlg, EncSet, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod common;
+use common::jws_verify;
+
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
 fn hs256_keys() -> JwkSet {
@@ -365,16 +368,4 @@ fn claims_as_that_do_not_fit_the_type_are_bad_json_without_the_value() {
     }
     let e = v.claims_as::<Missing>().unwrap_err();
     assert!(e.message().contains("missing field `scope`"), "{}", e.message());
-}
-
-/// A JWS in either serialization, signature only, through the one pipeline.
-fn jws_verify(
-    token: &str,
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only();
-    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
 }

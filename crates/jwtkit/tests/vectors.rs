@@ -11,6 +11,9 @@ use jwtkit::jws::JwsOptions;
 use jwtkit::{AlgSet, ErrorKind, JwkSet, JwsAlg, Key, Limits, Validation};
 use serde_json::Value;
 
+mod common;
+use common::{jws_verify, jws_verify_detached};
+
 fn cases() -> Vec<(String, Value)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
     let mut out = Vec::new();
@@ -236,30 +239,4 @@ fn rfc7515_a1_claims_exact() {
         })
     );
     assert!(e.message().starts_with("token expired 1s ago"), "{}", e.message());
-}
-
-/// A JWS in either serialization, signature only, through the one pipeline.
-fn jws_verify(
-    token: &str,
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only();
-    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
-}
-
-/// A JWS with detached content (RFC 7515 Appendix F), signature only, through the one pipeline.
-fn jws_verify_detached(
-    token: &str,
-    content: &[u8],
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only()
-        .detached(content);
-    jwtkit::jwt::verify_local(input, keys, &opts.clone().into()).into_jws()
 }

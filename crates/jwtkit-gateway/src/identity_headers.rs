@@ -52,6 +52,9 @@ pub struct IdentityHeaders {
     claims: Vec<String>,
     /// What to do with other names that contain `_`.
     underscores: UnderscoreAction,
+    /// Every identity header in its `-` and its `_` spelling, as header names (what a decision
+    /// answer asks the proxy to remove), built once per configuration.
+    spellings: Vec<HeaderName>,
 }
 
 impl IdentityHeaders {
@@ -70,15 +73,21 @@ impl IdentityHeaders {
                 }
             }
         }
+        let spellings = claims
+            .iter()
+            .flat_map(|c| [c.clone(), c.replace('-', "_")])
+            .filter_map(|n| HeaderName::from_bytes(n.as_bytes()).ok())
+            .collect();
         IdentityHeaders {
             claims,
             underscores: config.server.headers_with_underscores,
+            spellings,
         }
     }
 
-    /// Every identity header name, folded ([`fold`]: lower case, `-`).
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.claims.iter().map(String::as_str)
+    /// Every identity header in its `-` and its `_` spelling (lower case).
+    pub fn spellings(&self) -> &[HeaderName] {
+        &self.spellings
     }
 
     /// Whether the request must be refused (`headers_with_underscores = "reject"` and a header
@@ -135,6 +144,7 @@ mod tests {
         IdentityHeaders {
             claims: claims.iter().map(|c| fold(c)).collect(),
             underscores,
+            spellings: Vec::new(),
         }
     }
 

@@ -178,17 +178,14 @@ fn allow(ctx: &Ctx, headers: HeaderMap) -> Answer {
     // Every identity header of the configuration (any route's claims_to_headers), in both the
     // `-` and the `_` spelling, unless this answer sets it: the proxy mode removes them on
     // every route (crate::identity_headers), Envoy does it from this list.
-    let mut remove = Vec::new();
-    for folded in ctx.state.identity_headers.names() {
-        for spelling in [folded.to_string(), folded.replace('-', "_")] {
-            if let Ok(name) = http::HeaderName::from_bytes(spelling.as_bytes())
-                && !headers.contains_key(&name)
-                && !remove.contains(&name)
-            {
-                remove.push(name);
-            }
-        }
-    }
+    let mut remove: Vec<http::HeaderName> = ctx
+        .state
+        .identity_headers
+        .spellings()
+        .iter()
+        .filter(|n| !headers.contains_key(*n))
+        .cloned()
+        .collect();
     if let Some(route) = &ctx.route
         && let Auth::Jwt { sources, .. } = &route.auth
         && route.strip_authorization

@@ -629,72 +629,10 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let mut out = Vec::new();
     for p in &state.providers {
         let keys = match files.iter().find(|(n, _)| *n == *p.name) {
-            Some((_, file)) => {
-                rt.block_on(p.keys.refresh()).map_err(|e| {
-                    anyhow::anyhow!("provider {:?}: keys {}: {}", p.name, file.display(), e.message())
-                })?;
-                let set = p.keys.current();
-                let n = set.as_ref().map_or(0, |k| k.keys().len());
-                // A key file that cannot verify any listed algorithm rejects every token.
-                let families: Vec<String> = set
-                    .iter()
-                    .flat_map(|s| s.keys())
-                    .map(|k| k.family().to_string())
-                    .collect();
-                let usable = set
-                    .as_deref()
-                    .map_or(jwtkit::AlgSet::empty(), jwtkit::JwkSet::algorithms)
-                    .intersect(p.validation.algorithms());
-                if usable.is_empty() {
-                    anyhow::bail!(
-                        "provider {:?}: no key in {} can verify {} (it holds: {}); every token would be rejected",
-                        p.name,
-                        file.display(),
-                        p.validation.algorithms(),
-                        if families.is_empty() {
-                            "no key".to_string()
-                        } else {
-                            families.join(", ")
-                        }
-                    );
-                }
-                format!("{n} key(s) from {}", file.display())
-            }
+            Some((_, file)) => key_file_summary(&rt, p, file)?,
             None => "fetched at start".to_string(),
         };
-        let jwe = p
-            .decryption
-            .as_ref()
-            .map_or_else(String::new, |d| format!(", decrypts JWE: {}", d.summary()));
-        let tenants = p
-            .issuer_template
-            .as_ref()
-            .map_or_else(String::new, |t| match t.tenants() {
-                jwtkit::jwt::Tenants::Any => format!(" (any {} tenant)", t.format().as_str()),
-                jwtkit::jwt::Tenants::Only(l) => format!(" (tenants {})", l.join(", ")),
-            });
-        let intro = p.introspection.as_ref().map_or_else(String::new, |i| {
-            format!(", opaque tokens introspected at {}", i.url)
-        });
-        let mut sender = p.binding.summary();
-        if let Some(profile) = &p.profile {
-            sender = [format!("typ {}", profile.accepted()), sender]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(", ");
-        }
-        let sender = if sender.is_empty() {
-            sender
-        } else {
-            format!(", {sender}")
-        };
-        out.push(format!(
-            "provider {}: issuer {}{tenants}, algorithms {}, keys {keys}{jwe}{intro}{sender}",
-            p.name,
-            p.issuer,
-            p.validation.algorithms()
-        ));
+        out.push(provider_summary(p, &keys));
     }
     for r in state.routes.iter() {
         let auth = match &r.auth {
@@ -744,4 +682,79 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
         ));
     }
     Ok(out)
+}
+
+/// `check`'s line for a provider's key file: loaded, and able to verify at least one of the
+/// provider's algorithms (a key file that cannot rejects every token: an error).
+fn key_file_summary(
+    rt: &tokio::runtime::Runtime,
+    p: &provider::Provider,
+    file: &std::path::Path,
+) -> anyhow::Result<String> {
+    rt.block_on(p.keys.refresh())
+        .map_err(|e| anyhow::anyhow!("provider {:?}: keys {}: {}", p.name, file.display(), e.message()))?;
+    let set = p.keys.current();
+    let n = set.as_ref().map_or(0, |k| k.keys().len());
+    let families: Vec<String> = set
+        .iter()
+        .flat_map(|s| s.keys())
+        .map(|k| k.family().to_string())
+        .collect();
+    let usable = set
+        .as_deref()
+        .map_or(jwtkit::AlgSet::empty(), jwtkit::JwkSet::algorithms)
+        .intersect(p.validation.algorithms());
+    if usable.is_empty() {
+        let holds = if families.is_empty() {
+            "no key".to_string()
+        } else {
+            families.join(", ")
+        };
+        anyhow::bail!(
+            "provider {:?}: no key in {} can verify {} (it holds: {holds}); every token would be rejected",
+            p.name,
+            file.display(),
+            p.validation.algorithms(),
+        );
+    }
+    Ok(format!("{n} key(s) from {}", file.display()))
+}
+
+/// `check`'s line for a provider: issuer (and tenants), algorithms, keys, JWE, introspection,
+/// token profile and sender constraint.
+fn provider_summary(p: &provider::Provider, keys: &str) -> String {
+    let jwe = p
+        .decryption
+        .as_ref()
+        .map_or_else(String::new, |d| format!(", decrypts JWE: {}", d.summary()));
+    let tenants = p
+        .issuer_template
+        .as_ref()
+        .map_or_else(String::new, |t| match t.tenants() {
+            jwtkit::jwt::Tenants::Any => format!(" (any {} tenant)", t.format().as_str()),
+            jwtkit::jwt::Tenants::Only(l) => format!(" (tenants {})", l.join(", ")),
+        });
+    let intro = p.introspection.as_ref().map_or_else(String::new, |i| {
+        format!(", opaque tokens introspected at {}", i.url)
+    });
+    let profile = p
+        .profile
+        .as_ref()
+        .map(|profile| format!("typ {}", profile.accepted()));
+    let sender: Vec<String> = profile
+        .into_iter()
+        .chain([p.binding.summary()])
+        .filter(|s| !s.is_empty())
+        .collect();
+    let sender = if sender.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", sender.join(", "))
+    };
+    format!(
+        "provider {}: issuer {}{tenants}, algorithms {}, keys {keys}{jwe}{intro}{sender}",
+        p.name,
+        p.issuer,
+        p.validation.algorithms()
+    )
 }

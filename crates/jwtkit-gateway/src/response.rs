@@ -162,7 +162,8 @@ pub struct Parts {
 
 /// The table (tested below).
 pub fn parts(r: &Rejection, realm: &str) -> Parts {
-    let bearer = |extra: &str| format!("Bearer realm=\"{realm}\"{extra}");
+    use StatusCode as S;
+    let bearer = |extra: &str| Some(format!("Bearer realm=\"{realm}\"{extra}"));
     let p = |status, www, retry, error, description: &str| Parts {
         status,
         www_authenticate: www,
@@ -171,133 +172,85 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
         description: description.to_string(),
         dpop_nonce: None,
     };
+    // `401 invalid_token` with the description in the challenge (RFC 6750 §3.1).
+    let invalid_token = |d: &str| {
+        let www = bearer(&format!(", error=\"invalid_token\", error_description=\"{d}\""));
+        p(S::UNAUTHORIZED, www, None, "invalid_token", d)
+    };
+    // `503` with `Retry-After: 1`: fail closed, try again.
+    let unavailable = |d: &str| {
+        p(
+            S::SERVICE_UNAVAILABLE,
+            None,
+            Some(1),
+            "temporarily_unavailable",
+            d,
+        )
+    };
     match r {
         Rejection::MissingToken => p(
-            StatusCode::UNAUTHORIZED,
-            Some(bearer("")),
+            S::UNAUTHORIZED,
+            bearer(""),
             None,
             "unauthorized",
             "a bearer token is required",
         ),
-        Rejection::InvalidToken(kind) => {
-            let d = describe(*kind);
-            p(
-                StatusCode::UNAUTHORIZED,
-                Some(bearer(&format!(
-                    ", error=\"invalid_token\", error_description=\"{d}\""
-                ))),
-                None,
-                "invalid_token",
-                d,
-            )
-        }
-        Rejection::EncryptionRequired => p(
-            StatusCode::UNAUTHORIZED,
-            Some(bearer(
-                ", error=\"invalid_token\", error_description=\"token must be encrypted\"",
-            )),
-            None,
-            "invalid_token",
-            "token must be encrypted",
-        ),
-        Rejection::InvalidRequest(why) => p(
-            StatusCode::BAD_REQUEST,
-            Some(bearer(&format!(
+        Rejection::InvalidToken(kind) => invalid_token(describe(*kind)),
+        Rejection::EncryptionRequired => invalid_token("token must be encrypted"),
+        Rejection::InactiveToken => invalid_token("token not active"),
+        Rejection::BadClaimValue => invalid_token("claim cannot be forwarded"),
+        Rejection::TokenType { kind, accepted } => invalid_token(&format!(
+            "token type not accepted: {}, expected typ {accepted}",
+            kind.describe()
+        )),
+        Rejection::InvalidRequest(why) => {
+            let www = bearer(&format!(
                 ", error=\"invalid_request\", error_description=\"{why}\""
-            ))),
-            None,
-            "invalid_request",
-            why,
-        ),
+            ));
+            p(S::BAD_REQUEST, www, None, "invalid_request", why)
+        }
         Rejection::InsufficientScope { scope, description } => {
             let scope_param = if scope.is_empty() {
                 String::new()
             } else {
                 format!(", scope=\"{scope}\"")
             };
-            p(
-                StatusCode::FORBIDDEN,
-                Some(bearer(&format!(
-                    ", error=\"insufficient_scope\", error_description=\"{description}\"{scope_param}"
-                ))),
-                None,
-                "insufficient_scope",
-                description,
-            )
+            let www = bearer(&format!(
+                ", error=\"insufficient_scope\", error_description=\"{description}\"{scope_param}"
+            ));
+            p(S::FORBIDDEN, www, None, "insufficient_scope", description)
         }
         Rejection::RateLimited { retry_after } => p(
-            StatusCode::TOO_MANY_REQUESTS,
+            S::TOO_MANY_REQUESTS,
             None,
             Some((*retry_after).max(1)),
             "rate_limited",
             "too many requests",
         ),
-        Rejection::KeysUnavailable => p(
-            StatusCode::SERVICE_UNAVAILABLE,
-            None,
-            Some(1),
-            "temporarily_unavailable",
-            "the token issuer's keys are unavailable",
-        ),
-        Rejection::StoreUnavailable => p(
-            StatusCode::SERVICE_UNAVAILABLE,
-            None,
-            Some(1),
-            "temporarily_unavailable",
-            "the revocation store is unavailable",
-        ),
-        Rejection::InactiveToken => p(
-            StatusCode::UNAUTHORIZED,
-            Some(bearer(
-                ", error=\"invalid_token\", error_description=\"token not active\"",
-            )),
-            None,
-            "invalid_token",
-            "token not active",
-        ),
-        Rejection::IntrospectionUnavailable => p(
-            StatusCode::SERVICE_UNAVAILABLE,
-            None,
-            Some(1),
-            "temporarily_unavailable",
-            "the token introspection endpoint is unavailable",
-        ),
-        Rejection::BadClaimValue => p(
-            StatusCode::UNAUTHORIZED,
-            Some(bearer(
-                ", error=\"invalid_token\", error_description=\"claim cannot be forwarded\"",
-            )),
-            None,
-            "invalid_token",
-            "claim cannot be forwarded",
-        ),
+        Rejection::KeysUnavailable => unavailable("the token issuer's keys are unavailable"),
+        Rejection::StoreUnavailable => unavailable("the revocation store is unavailable"),
+        Rejection::IntrospectionUnavailable => unavailable("the token introspection endpoint is unavailable"),
         Rejection::BadPath(why) | Rejection::BadHost(why) | Rejection::BadHeader(why) => {
-            p(StatusCode::BAD_REQUEST, None, None, "bad_request", why)
+            p(S::BAD_REQUEST, None, None, "bad_request", why)
         }
-        Rejection::NoRoute => p(StatusCode::NOT_FOUND, None, None, "not_found", "no route matches"),
+        Rejection::NoRoute => p(S::NOT_FOUND, None, None, "not_found", "no route matches"),
         Rejection::UnsupportedTransferCoding => p(
-            StatusCode::NOT_IMPLEMENTED,
+            S::NOT_IMPLEMENTED,
             None,
             None,
             "not_implemented",
             "only the chunked transfer coding is supported",
         ),
-        Rejection::BadGateway => p(
-            StatusCode::BAD_GATEWAY,
-            None,
-            None,
-            "bad_gateway",
-            "the upstream failed",
-        ),
+        Rejection::BadGateway => p(S::BAD_GATEWAY, None, None, "bad_gateway", "the upstream failed"),
         Rejection::GatewayTimeout => p(
-            StatusCode::GATEWAY_TIMEOUT,
+            S::GATEWAY_TIMEOUT,
             None,
             None,
             "gateway_timeout",
             "the upstream did not answer in time",
         ),
         Rejection::Internal => p(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            S::INTERNAL_SERVER_ERROR,
             None,
             None,
             "internal_error",
@@ -310,40 +263,21 @@ pub fn parts(r: &Rejection, realm: &str) -> Parts {
                 _ => "invalid_token",
             };
             let d = describe(*kind);
-            let mut parts = p(
-                StatusCode::UNAUTHORIZED,
-                Some(format!(
-                    "DPoP realm=\"{realm}\", algs=\"{algs}\", error=\"{error}\", error_description=\"{d}\""
-                )),
-                None,
-                error,
-                d,
+            let www = format!(
+                "DPoP realm=\"{realm}\", algs=\"{algs}\", error=\"{error}\", error_description=\"{d}\""
             );
-            parts.dpop_nonce = nonce.clone();
-            parts
+            Parts {
+                dpop_nonce: nonce.clone(),
+                ..p(S::UNAUTHORIZED, Some(www), None, error, d)
+            }
         }
         Rejection::DpopRequired { algs } => p(
-            StatusCode::UNAUTHORIZED,
+            S::UNAUTHORIZED,
             Some(format!("DPoP realm=\"{realm}\", algs=\"{algs}\"")),
             None,
             "unauthorized",
             "a DPoP-bound token and a DPoP proof are required",
         ),
-        Rejection::TokenType { kind, accepted } => {
-            let d = format!(
-                "token type not accepted: {}, expected typ {accepted}",
-                kind.describe()
-            );
-            p(
-                StatusCode::UNAUTHORIZED,
-                Some(bearer(&format!(
-                    ", error=\"invalid_token\", error_description=\"{d}\""
-                ))),
-                None,
-                "invalid_token",
-                &d,
-            )
-        }
     }
 }
 

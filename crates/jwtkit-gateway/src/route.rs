@@ -162,79 +162,11 @@ impl Route {
             anyhow::bail!("{ctx}: path_prefix must start with '/'");
         }
         let upstream = Upstream::parse(&c.upstream).map_err(|e| anyhow::anyhow!("{ctx}: {e}"))?;
-        let host_header = match c.host_header.as_str() {
-            "keep" => None,
-            "upstream" => Some(http::HeaderValue::from_str(upstream.authority.as_str())?),
-            other => Some(
-                http::HeaderValue::from_str(other)
-                    .map_err(|_| anyhow::anyhow!("{ctx}: host_header is not a valid header value"))?,
-            ),
-        };
-        let auth = match &c.auth {
-            AuthConfig::None if !c.claims_to_headers.is_empty() || c.rate_limit.is_some() => {
-                anyhow::bail!("{ctx}: claims_to_headers and rate_limit need auth with providers")
-            }
-            AuthConfig::None => Auth::None,
-            AuthConfig::Jwt(a) => {
-                if a.providers.is_empty() {
-                    anyhow::bail!("{ctx}: auth.providers is empty (use auth = \"none\" for a public route)");
-                }
-                let mut ps = Vec::new();
-                let mut sources: Vec<TokenSource> = Vec::new();
-                for name in &a.providers {
-                    let p = providers
-                        .iter()
-                        .find(|p| &*p.name == name)
-                        .ok_or_else(|| anyhow::anyhow!("{ctx}: auth names unknown provider {name:?}"))?;
-                    for s in &p.token_from {
-                        if !sources.contains(s) {
-                            sources.push(s.clone());
-                        }
-                    }
-                    ps.push(p.clone());
-                }
-                for s in &a.scopes {
-                    if s.is_empty() || s.contains(['"', '\\', ' ']) || s.chars().any(char::is_control) {
-                        anyhow::bail!(
-                            "{ctx}: scope {s:?} must be a non-empty token without spaces or quotes"
-                        );
-                    }
-                }
-                Auth::Jwt {
-                    providers: ps,
-                    sources,
-                    scopes: a.scopes.clone(),
-                    roles: a.roles.as_ref().map(|r| (r.claim.clone(), r.any_of.clone())),
-                    allow_missing: a.allow_missing,
-                }
-            }
-        };
+        let host_header = host_header(&c.host_header, &upstream, &ctx)?;
+        let auth = auth(c, providers, &ctx)?;
         let claims_to_headers = claim_headers(c, &ctx)?;
-        let uses_tenant = claims_to_headers
-            .iter()
-            .map(|(claim, _)| claim.as_str())
-            .chain(c.rate_limit.as_ref().map(|r| r.key.as_str()))
-            .any(|claim| claim == crate::token_cache::TENANT_SOURCE);
-        let has_template = match &auth {
-            Auth::Jwt { providers, .. } => providers.iter().any(|p| p.issuer_template.is_some()),
-            Auth::None => false,
-        };
-        if uses_tenant && !has_template {
-            anyhow::bail!(
-                "{ctx}: \"$tenant\" is the tenant of an issuer template, and none of the route's providers has one"
-            );
-        }
-        for b in [
-            c.rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
-            c.anonymous_rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if !(b.0.is_finite() && b.0 > 0.0) || b.1 == 0 {
-                anyhow::bail!("{ctx}: rate limits need per_second > 0 and burst >= 1");
-            }
-        }
+        check_tenant_use(c, &claims_to_headers, &auth, &ctx)?;
+        check_rate_limits(c, &ctx)?;
         let resource = c
             .resource
             .as_deref()
@@ -274,6 +206,98 @@ impl Route {
         path.strip_prefix(self.prefix.as_str())
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || self.prefix.is_empty())
     }
+}
+
+/// `host_header`: `keep` (the client's), `upstream` (the upstream's authority) or a literal value.
+fn host_header(setting: &str, upstream: &Upstream, ctx: &str) -> anyhow::Result<Option<http::HeaderValue>> {
+    Ok(match setting {
+        "keep" => None,
+        "upstream" => Some(http::HeaderValue::from_str(upstream.authority.as_str())?),
+        other => Some(
+            http::HeaderValue::from_str(other)
+                .map_err(|_| anyhow::anyhow!("{ctx}: host_header is not a valid header value"))?,
+        ),
+    })
+}
+
+/// `auth`: the named providers (each must exist), the union of their token sources in order,
+/// and scopes that can be written into an RFC 6750 `scope="…"` parameter.
+fn auth(c: &RouteConfig, providers: &[Arc<Provider>], ctx: &str) -> anyhow::Result<Auth> {
+    let a = match &c.auth {
+        AuthConfig::None if !c.claims_to_headers.is_empty() || c.rate_limit.is_some() => {
+            anyhow::bail!("{ctx}: claims_to_headers and rate_limit need auth with providers")
+        }
+        AuthConfig::None => return Ok(Auth::None),
+        AuthConfig::Jwt(a) => a,
+    };
+    if a.providers.is_empty() {
+        anyhow::bail!("{ctx}: auth.providers is empty (use auth = \"none\" for a public route)");
+    }
+    let mut ps = Vec::new();
+    let mut sources: Vec<TokenSource> = Vec::new();
+    for name in &a.providers {
+        let p = providers
+            .iter()
+            .find(|p| &*p.name == name)
+            .ok_or_else(|| anyhow::anyhow!("{ctx}: auth names unknown provider {name:?}"))?;
+        for s in &p.token_from {
+            if !sources.contains(s) {
+                sources.push(s.clone());
+            }
+        }
+        ps.push(p.clone());
+    }
+    for s in &a.scopes {
+        if s.is_empty() || s.contains(['"', '\\', ' ']) || s.chars().any(char::is_control) {
+            anyhow::bail!("{ctx}: scope {s:?} must be a non-empty token without spaces or quotes");
+        }
+    }
+    Ok(Auth::Jwt {
+        providers: ps,
+        sources,
+        scopes: a.scopes.clone(),
+        roles: a.roles.as_ref().map(|r| (r.claim.clone(), r.any_of.clone())),
+        allow_missing: a.allow_missing,
+    })
+}
+
+/// `$tenant` (in `claims_to_headers` or the rate-limit key) needs a provider with an issuer
+/// template: it is the template's tenant.
+fn check_tenant_use(
+    c: &RouteConfig,
+    claims_to_headers: &[(String, http::HeaderName)],
+    auth: &Auth,
+    ctx: &str,
+) -> anyhow::Result<()> {
+    let uses_tenant = claims_to_headers
+        .iter()
+        .map(|(claim, _)| claim.as_str())
+        .chain(c.rate_limit.as_ref().map(|r| r.key.as_str()))
+        .any(|claim| claim == crate::token_cache::TENANT_SOURCE);
+    let has_template = match auth {
+        Auth::Jwt { providers, .. } => providers.iter().any(|p| p.issuer_template.is_some()),
+        Auth::None => false,
+    };
+    if uses_tenant && !has_template {
+        anyhow::bail!(
+            "{ctx}: \"$tenant\" is the tenant of an issuer template, and none of the route's providers has one"
+        );
+    }
+    Ok(())
+}
+
+/// Both rate limits (per token key, anonymous): `per_second > 0` and finite, `burst >= 1`.
+fn check_rate_limits(c: &RouteConfig, ctx: &str) -> anyhow::Result<()> {
+    let limits = [
+        c.rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
+        c.anonymous_rate_limit.as_ref().map(|r| (r.per_second, r.burst)),
+    ];
+    for (per_second, burst) in limits.into_iter().flatten() {
+        if !(per_second.is_finite() && per_second > 0.0) || burst == 0 {
+            anyhow::bail!("{ctx}: rate limits need per_second > 0 and burst >= 1");
+        }
+    }
+    Ok(())
 }
 
 /// `claims_to_headers`: each header a valid name, without `_` (frameworks read it as `-`),

@@ -139,6 +139,41 @@ pub async fn explain_with(
         Some(Auth::Jwt { sources, .. }) => sources.first().cloned().unwrap_or(TokenSource::Bearer),
         _ => TokenSource::Bearer,
     };
+    let mut parts = simulated_request(path, token, host, &source)?;
+    let realm = state.config.server.realm.clone();
+    let mut ctx = Ctx::new(state, SocketAddr::from(([127, 0, 0, 1], 0)));
+    ctx.trace = Some(Vec::new());
+    let flow = crate::pipeline::decide(shared, &mut ctx, &mut parts).await;
+    let mut steps = ctx.trace.take().unwrap_or_default();
+    let hints = expand_core_steps(&mut steps, &ctx, token);
+    let upstream = ctx.route.as_ref().map(|r| {
+        format!(
+            "{}://{}{}",
+            r.upstream.scheme, r.upstream.authority, r.upstream.base_path
+        )
+    });
+    let (accepted, status, www, error) = answer(&flow, &ctx, &parts, &realm);
+    Ok(Report {
+        path: path.to_string(),
+        accepted,
+        status,
+        www_authenticate: www,
+        error,
+        upstream,
+        steps,
+        verify_error: ctx.error.as_ref().map(|e| e.to_json()),
+        hints,
+    })
+}
+
+/// The request live traffic would be: `host` (none: an HTTP/1.0 request, which may omit it;
+/// only routes without `host` match) and the token where the route's first source reads it.
+fn simulated_request(
+    path: &str,
+    token: &str,
+    host: Option<&str>,
+    source: &TokenSource,
+) -> anyhow::Result<http::request::Parts> {
     let mut uri = path.to_string();
     let mut b = http::Request::builder();
     match host {
@@ -167,12 +202,13 @@ pub async fn explain_with(
             }
         }
     }
-    let (mut parts, ()) = b.uri(uri).body(())?.into_parts();
-    let realm = state.config.server.realm.clone();
-    let mut ctx = Ctx::new(state, SocketAddr::from(([127, 0, 0, 1], 0)));
-    ctx.trace = Some(Vec::new());
-    let flow = crate::pipeline::decide(shared, &mut ctx, &mut parts).await;
-    let mut steps = ctx.trace.take().unwrap_or_default();
+    Ok(b.uri(uri).body(())?.into_parts().0)
+}
+
+/// Expand the pipeline's single decrypt and verify rows into the core's order of checks
+/// ([`Check::JWE_ORDER`], [`verify_rows`]); for a signature or key failure, the core's
+/// diagnosis hints (`(id, message)`).
+fn expand_core_steps(steps: &mut Vec<Step>, ctx: &Ctx, token: &str) -> Vec<(String, String)> {
     let mut hints = Vec::new();
     // Expand the decryption of a JWE into the core's order of checks.
     if let Some(pos) = steps
@@ -199,7 +235,7 @@ pub async fn explain_with(
             let rows = verify_rows(failed.map(jwtkit::Error::check));
             steps.splice(pos..pos, expand("verify", &rows, failed, String::new()));
         }
-        if let (Some(e), Some(p)) = (failed, ctx.provider.as_ref().or_else(|| route_provider(&ctx)))
+        if let (Some(e), Some(p)) = (failed, ctx.provider.as_ref().or_else(|| route_provider(ctx)))
             && matches!(
                 e.kind(),
                 ErrorKind::BadSignature | ErrorKind::KeyNotFound | ErrorKind::KeyMismatch
@@ -216,13 +252,19 @@ pub async fn explain_with(
                 .collect();
         }
     }
-    let upstream = ctx.route.as_ref().map(|r| {
-        format!(
-            "{}://{}{}",
-            r.upstream.scheme, r.upstream.authority, r.upstream.base_path
-        )
-    });
-    let (accepted, status, www, error) = match &flow {
+    hints
+}
+
+/// Accepted, or the status, `WWW-Authenticate` and body `(error, error_description)` of the
+/// answer, with the route's RFC 9728 metadata URL in the challenge as live traffic has it.
+#[allow(clippy::type_complexity)]
+fn answer(
+    flow: &Flow,
+    ctx: &Ctx,
+    parts: &http::request::Parts,
+    realm: &str,
+) -> (bool, Option<u16>, Option<String>, Option<(String, String)>) {
+    match flow {
         Flow::Continue => (true, None, None, None),
         Flow::Respond(r) => {
             // The challenge names the route's RFC 9728 metadata as live traffic's does.
@@ -230,10 +272,10 @@ pub async fn explain_with(
                 crate::resource_metadata::challenge_url(
                     route,
                     "http",
-                    crate::resource_metadata::request_host(&parts),
+                    crate::resource_metadata::request_host(parts),
                 )
             });
-            let p = response::parts_for(r, &realm, metadata.as_deref());
+            let p = response::parts_for(r, realm, metadata.as_deref());
             (
                 false,
                 Some(p.status.as_u16()),
@@ -241,18 +283,7 @@ pub async fn explain_with(
                 Some((p.error.to_string(), p.description)),
             )
         }
-    };
-    Ok(Report {
-        path: path.to_string(),
-        accepted,
-        status,
-        www_authenticate: www,
-        error,
-        upstream,
-        steps,
-        verify_error: ctx.error.as_ref().map(|e| e.to_json()),
-        hints,
-    })
+    }
 }
 
 fn route_provider(ctx: &Ctx) -> Option<&Arc<crate::provider::Provider>> {

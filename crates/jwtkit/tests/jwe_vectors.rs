@@ -99,6 +99,7 @@ fn run(case: &Value) -> Result<Outcome, jwtkit::Error> {
                 .build()?;
             jwe::decrypt_then_verify(token, &keys, &decrypt_options(&o), &keys, &v)
                 .map(|n| Outcome::Claims(n.claims))
+                .map_err(jwtkit::Error::from)
         }
         "verify_jws" => {
             let mut opts = JwsOptions::new(o.jws);

@@ -106,7 +106,7 @@ pub fn verify_jwe(
     }
     let v = match result {
         Ok(v) => v,
-        Err(e) if e.fault() != jwtkit::Fault::Token => return Err(Failure::Jose(e)),
+        Err(e) if e.fault() != jwtkit::Fault::Token => return Err(Failure::Jose(e.error)),
         Err(e) => {
             let u = rejected(token, &e, &warnings, args.json, st);
             if !args.json {

@@ -103,9 +103,14 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
         Err((field, e)) => return input_error(field, &e),
     };
     let mut notes: Vec<String> = notes.to_vec();
-    let decrypted = jwe::decrypt(token, &decrypt_keys.set, &opts);
-    let jwe_json = match &decrypted {
-        Ok(d) => json!({
+    // The one core call: decryption, the nested JWT's signature, its claims.
+    let result = jwe::decrypt_then_verify(token, &decrypt_keys.set, &opts, &verify_keys.set, &validation);
+    let decrypted = match &result {
+        Ok(n) => Some(&n.jwe),
+        Err(e) => e.jwe.as_deref(),
+    };
+    let jwe_json = match (decrypted, &result) {
+        (Some(d), _) => json!({
             "decrypted": true,
             "alg": d.alg,
             "enc": d.enc,
@@ -114,24 +119,10 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
             "recipient": d.recipient_index,
             "error": null,
         }),
-        Err(e) => json!({"decrypted": false, "error": e.to_json()}),
+        (None, Err(e)) => json!({"decrypted": false, "error": e.to_json()}),
+        (None, Ok(_)) => unreachable!("a verified nested JWT decrypted"),
     };
-    let (signature, claims) = match &decrypted {
-        Err(e) => (
-            json!({"verified": false, "result": "not_decrypted", "error": e.to_json()}),
-            Value::Null,
-        ),
-        Ok(d) => nested(
-            token,
-            d,
-            &decrypt_keys.set,
-            &verify_keys.set,
-            &opts,
-            &validation,
-            st,
-            &mut notes,
-        ),
-    };
+    let (signature, claims) = nested(&result, &verify_keys.set, &validation, st, &mut notes);
     let valid = claims.get("valid") == Some(&Value::Bool(true));
     let header = jwtkit::dangerous::decode_unverified(token, &st.limits).header;
     let findings = header
@@ -158,19 +149,16 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
     }))
 }
 
-/// The nested JWT (or unsigned claims) of a JWE that decrypted: `(signature, claims)` answers.
-#[allow(clippy::too_many_arguments)]
+/// The `(signature, claims)` answers of the one core call: the nested JWT (or unsigned claims)
+/// of a JWE, or why decryption or verification failed.
 fn nested(
-    token: &str,
-    d: &jwe::Decrypted,
-    decrypt_keys: &jwtkit::JwkSet,
+    result: &Result<jwe::NestedVerified, jwe::NestedError>,
     verify_keys: &jwtkit::JwkSet,
-    opts: &DecryptOptions,
     validation: &jwtkit::Validation,
     st: &State,
     notes: &mut Vec<String>,
 ) -> (Value, Value) {
-    match jwe::decrypt_then_verify(token, decrypt_keys, opts, verify_keys, validation) {
+    match result {
         Ok(n) => {
             let signature = match &n.inner {
                 Some(i) => json!({
@@ -194,7 +182,11 @@ fn nested(
                 json!({"valid": true, "error": null, "notes": claim_notes, "claims": n.claims.as_object()}),
             )
         }
-        Err(e) if is_claim_error(e.kind()) => {
+        Err(jwe::NestedError { error, jwe: None }) => (
+            json!({"verified": false, "result": "not_decrypted", "error": error.to_json()}),
+            Value::Null,
+        ),
+        Err(jwe::NestedError { error, jwe: Some(d) }) if is_claim_error(error.kind()) => {
             // Claims are checked only after the nested signature verified: name its alg.
             let inner_alg = std::str::from_utf8(&d.plaintext)
                 .ok()
@@ -213,7 +205,7 @@ fn nested(
             };
             (
                 signature,
-                json!({"valid": false, "error": e.to_json(), "notes": []}),
+                json!({"valid": false, "error": error.to_json(), "notes": []}),
             )
         }
         Err(e) => (

@@ -31,7 +31,7 @@ pub(crate) mod zip;
 pub use decrypt::{DecryptOptions, Decrypted, decrypt};
 pub use encrypt::{Encrypter, JsonEncrypter};
 pub use header::JweHeader;
-pub use nested::{NestedVerified, decrypt_then_verify};
+pub use nested::{NestedError, NestedVerified, decrypt_then_verify};
 
 pub use crate::jwa::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtSet};
 

@@ -4,7 +4,7 @@
 
 use super::{DecryptOptions, Decrypted};
 use crate::JwkSet;
-use crate::error::{Result, err};
+use crate::error::{Error, Result, err};
 use crate::jwt::{Claims, Validation, Verified};
 
 /// A JWT that decrypted and whose nested JWS verified (or, when the caller allowed it, an
@@ -20,6 +20,48 @@ pub struct NestedVerified {
     pub claims: Claims,
 }
 
+/// A [`decrypt_then_verify`] that failed: the first error, and the outer JWE when it decrypted
+/// (the nested JWT or the claims failed after it) — what a report shows next to the error
+/// without decrypting a second time. Derefs to the [`Error`]; `?` converts it into one.
+#[derive(Debug)]
+pub struct NestedError {
+    /// The first failure, in the order of RFC 7519 §7.2 (decryption, then the nested JWT).
+    pub error: Error,
+    /// The outer JWE, when decryption succeeded.
+    pub jwe: Option<Box<Decrypted>>,
+}
+
+impl std::ops::Deref for NestedError {
+    type Target = Error;
+    fn deref(&self) -> &Error {
+        &self.error
+    }
+}
+
+impl From<NestedError> for Error {
+    fn from(e: NestedError) -> Error {
+        e.error
+    }
+}
+
+impl From<Error> for NestedError {
+    fn from(error: Error) -> NestedError {
+        NestedError { error, jwe: None }
+    }
+}
+
+impl std::fmt::Display for NestedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for NestedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// Decrypt `token` with `decryption_keys`, then verify the nested JWT with
 /// `verification_keys` and validate its claims.
 ///
@@ -31,7 +73,8 @@ pub struct NestedVerified {
 /// could have made it.
 ///
 /// # Errors
-/// Any error of [`super::decrypt`]; then, for a nested JWT, any error of [`crate::verify`];
+/// A [`NestedError`]: any error of [`super::decrypt`] (without `jwe`); then, with the
+/// decrypted JWE in `jwe`: for a nested JWT, any error of [`crate::verify`];
 /// for a claims set, `bad_signature` when unsigned claims are not allowed, then `bad_json`
 /// / `duplicate_member` / claim kinds of [`Validation::validate`].
 ///
@@ -58,26 +101,35 @@ pub fn decrypt_then_verify(
     decrypt: &DecryptOptions,
     verification_keys: &JwkSet,
     validation: &Validation,
-) -> Result<NestedVerified> {
+) -> std::result::Result<NestedVerified, NestedError> {
     let jwe = super::decrypt(token, decryption_keys, decrypt)?;
-    if let Some(text) = nested_jwt(&jwe, decrypt)? {
+    match verify_plaintext(&jwe, decrypt, verification_keys, validation) {
+        Ok((inner, claims)) => Ok(NestedVerified { jwe, inner, claims }),
+        Err(error) => Err(NestedError {
+            error,
+            jwe: Some(Box::new(jwe)),
+        }),
+    }
+}
+
+/// RFC 7519 §7.2 steps 8–9 on a decrypted JWE: the nested JWT verified, or the unsigned claims
+/// set (when allowed) validated.
+fn verify_plaintext(
+    jwe: &Decrypted,
+    decrypt: &DecryptOptions,
+    verification_keys: &JwkSet,
+    validation: &Validation,
+) -> Result<(Option<Verified>, Claims)> {
+    if let Some(text) = nested_jwt(jwe, decrypt)? {
         let inner =
             crate::jwt::verify(text, verification_keys, validation).map_err(|e| e.context("nested JWT: "))?;
         let claims = inner.claims.clone();
-        return Ok(NestedVerified {
-            jwe,
-            inner: Some(inner),
-            claims,
-        });
+        return Ok((Some(inner), claims));
     }
     let claims = Claims::parse(&jwe.plaintext, &decrypt.limits)?;
     let header = crate::jws::Header::from_object(jwe.header.as_object().clone())?;
     validation.validate(&header, &claims)?;
-    Ok(NestedVerified {
-        jwe,
-        inner: None,
-        claims,
-    })
+    Ok((None, claims))
 }
 
 impl Decrypted {

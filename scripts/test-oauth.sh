@@ -43,7 +43,16 @@ check() {
 expect_rc() { if [ "$2" = "$3" ]; then ok "$1 (exit $3)"; else bad "$1: exit $3, expected $2"; fi; }
 # wait_for PATTERN FILE: until a line matches (at most 10 s).
 wait_for() { for _ in $(seq 1 100); do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_port: a free port below the kernel's ephemeral range (32768+), where no outgoing connection
+# can take it between this check and the server's bind (the Rust tests use 20000-22699).
+free_port() { python3 -c '
+import random, socket
+for _ in range(1000):
+    p = random.randint(23000, 29999)
+    try:
+        socket.socket().bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass'; }
 
 "$J" keygen --alg ES256 --out "$work/client.jwk" --public-out "$work/client.pub.jwk" >/dev/null
 port=$(free_port)

@@ -25,12 +25,23 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// A port for a server another process (redis-server, a sentinel) will bind later.
+///
+/// Taken below Linux's ephemeral range (32768–60999 by default), which the kernel hands to
+/// `bind(0)` and to every outgoing connection: a port from there, free when this returns, could
+/// be taken by any client socket before the server binds it. Below that range only an explicit
+/// bind takes a port. Each test process counts through its own window of 100 ports (by process
+/// id), skipping ports already bound; a cluster node's bus port (+10000) stays below 32768 too.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let window = 20_000 + (std::process::id() % 27) as u16 * 100;
+    loop {
+        let port = window + NEXT.fetch_add(1, Ordering::Relaxed) % 100;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A signing key with its `kid`.

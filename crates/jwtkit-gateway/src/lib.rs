@@ -199,85 +199,83 @@ pub async fn handle(
             .as_ref()
             .and_then(|r| resource_metadata::challenge_url(r, scheme, resource_metadata::request_host(parts)))
     };
-    let mut metadata_url = None;
-    let route_name = ctx
-        .route
-        .as_ref()
-        .map_or_else(|| Arc::from("-"), |r| r.name.clone());
-    let result = match flow {
-        Flow::Respond(r) => {
-            metadata_url = metadata(&ctx, &parts);
-            Err(r)
-        }
+    let rejection = match flow {
+        Flow::Respond(r) => r,
         Flow::Continue => match ctx.route.clone() {
-            None => Err(Rejection::NoRoute),
-            Some(route) => {
-                let prepared = forward::prepare(&route, &mut parts, client, &ctx.state).and_then(|()| {
-                    match &ctx.identity {
-                        Some(id) => forward::set_claim_headers(&route, id, &mut parts.headers),
-                        None => Ok(()),
-                    }
-                });
-                match prepared {
-                    Ok(()) => {
-                        forward::send(
-                            &clients,
-                            &route,
-                            &ctx.state.identity_headers,
-                            Request::from_parts(parts, body),
-                        )
-                        .await
-                    }
-                    Err(r) => {
-                        metadata_url = metadata(&ctx, &parts);
-                        Err(r)
-                    }
+            None => Rejection::NoRoute,
+            Some(route) => match forward::prepare(&route, &mut parts, client, &ctx.state).and_then(|()| {
+                match &ctx.identity {
+                    Some(id) => forward::set_claim_headers(&route, id, &mut parts.headers),
+                    None => Ok(()),
                 }
-            }
+            }) {
+                Ok(()) => {
+                    let sent = forward::send(
+                        &clients,
+                        &route,
+                        &ctx.state.identity_headers,
+                        Request::from_parts(parts, body),
+                    )
+                    .await;
+                    return Ok(match sent {
+                        Ok(resp) => forwarded(resp, &ctx, client_version),
+                        Err(r) => rejected(&r, &ctx, None),
+                    });
+                }
+                Err(r) => r,
+            },
         },
     };
-    Ok(match result {
-        Ok(mut resp) => {
-            *resp.version_mut() = client_version;
-            if let Some(r) = &ctx.route {
-                r.forwarded.increment(1);
-            }
-            if ctx.token_in_query && resp.status().is_success() {
-                forward::cache_private(resp.headers_mut());
-            }
-            if let Some(n) = ctx
-                .dpop_nonce
-                .as_deref()
-                .and_then(|n| http::HeaderValue::from_str(n).ok())
-            {
-                resp.headers_mut().insert("dpop-nonce", n);
-            }
-            resp
-        }
-        Err(r) => {
-            let reason = response::reason(&r);
-            let issuer = ctx
-                .provider
-                .as_ref()
-                .map_or_else(String::new, |p| p.issuer.clone());
-            ::metrics::counter!("jwtkit_gateway_requests_total", "route" => route_name.to_string(), "outcome" => reason)
-                .increment(1);
-            if matches!(
-                r,
-                Rejection::InvalidToken(_)
-                    | Rejection::MissingToken
-                    | Rejection::DpopRequired { .. }
-                    | Rejection::InsufficientScope { .. }
-                    | Rejection::EncryptionRequired
-                    | Rejection::InvalidRequest(_)
-                    | Rejection::Dpop { .. }
-                    | Rejection::TokenType { .. }
-            ) {
-                ::metrics::counter!("jwtkit_gateway_rejections_total", "reason" => reason, "issuer" => issuer).increment(1);
-            }
-            response::respond_for(&r, &ctx.state.config.server.realm, metadata_url.as_deref())
-        }
-    })
+    Ok(rejected(&rejection, &ctx, metadata(&ctx, &parts).as_deref()))
+}
+
+/// The upstream's answer, in the client's HTTP version, counted; `Cache-Control: private` when
+/// the token came in the query; the next `DPoP-Nonce` (RFC 9449 §8).
+fn forwarded(mut resp: Response<Body>, ctx: &Ctx, client_version: http::Version) -> Response<Body> {
+    *resp.version_mut() = client_version;
+    if let Some(r) = &ctx.route {
+        r.forwarded.increment(1);
+    }
+    if ctx.token_in_query && resp.status().is_success() {
+        forward::cache_private(resp.headers_mut());
+    }
+    if let Some(n) = ctx
+        .dpop_nonce
+        .as_deref()
+        .and_then(|n| http::HeaderValue::from_str(n).ok())
+    {
+        resp.headers_mut().insert("dpop-nonce", n);
+    }
+    resp
+}
+
+/// The gateway's own answer ([`response`]), counted by route and outcome, and token rejections
+/// by reason and issuer; `metadata_url` is the RFC 9728 §5.1 `resource_metadata` of the challenge
+/// (none for a failed upstream: that answer has no challenge).
+fn rejected(r: &Rejection, ctx: &Ctx, metadata_url: Option<&str>) -> Response<Body> {
+    let reason = response::reason(r);
+    let route_name = ctx.route.as_ref().map_or("-", |r| &*r.name);
+    ::metrics::counter!("jwtkit_gateway_requests_total", "route" => route_name.to_string(), "outcome" => reason)
+        .increment(1);
+    if matches!(
+        r,
+        Rejection::InvalidToken(_)
+            | Rejection::MissingToken
+            | Rejection::DpopRequired { .. }
+            | Rejection::InsufficientScope { .. }
+            | Rejection::EncryptionRequired
+            | Rejection::InvalidRequest(_)
+            | Rejection::Dpop { .. }
+            | Rejection::TokenType { .. }
+    ) {
+        let issuer = ctx
+            .provider
+            .as_ref()
+            .map_or_else(String::new, |p| p.issuer.clone());
+        ::metrics::counter!("jwtkit_gateway_rejections_total", "reason" => reason, "issuer" => issuer)
+            .increment(1);
+    }
+    response::respond_for(r, &ctx.state.config.server.realm, metadata_url)
 }
 
 /// A running gateway.

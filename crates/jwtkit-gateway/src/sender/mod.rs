@@ -204,58 +204,10 @@ async fn proof_of_possession(
             Rejection::InvalidRequest("more than one token in the request"),
         );
     }
-    let proof_error = |m: &str| jwtkit::Error::new(ErrorKind::BadDpopProof, m.to_string());
-    let mut headers = parts.headers.get_all("dpop").iter();
-    let proof = match (headers.next().map(|v| v.to_str()), headers.next()) {
-        (Some(Ok(p)), None) => p,
-        (None, _) => {
-            return refuse(
-                ctx,
-                provider,
-                proof_error("no DPoP header: a DPoP proof is required with Authorization: DPoP"),
-                None,
-            );
-        }
-        (Some(_), _) => {
-            return refuse(
-                ctx,
-                provider,
-                proof_error("exactly one DPoP header of visible ASCII is allowed (RFC 9449 §4.3)"),
-                None,
-            );
-        }
-    };
-    let trust = ctx.state.config.server.trust_forwarded;
-    let Some(url) = dpop::request_url(parts, route.external_origin.as_deref(), trust) else {
-        return refuse(
-            ctx,
-            provider,
-            proof_error("the request has no Host to compare htu with"),
-            None,
-        );
-    };
     let now = crate::store::now_secs();
-    let check = jwtkit::dpop::DpopProofCheck::new(parts.method.as_str(), url.as_str()).access_token(token);
-    let validation = match rules.validation(now, check) {
+    let (verified, url) = match verify_proof(ctx, route, provider, parts, token, now) {
         Ok(v) => v,
-        Err(e) => return reject_as(ctx, Some(provider), e, "DPoP", Rejection::Internal),
-    };
-    // The one core call for the proof: verified with the key of its own `jwk` header.
-    let no_keys = jwtkit::JwkSet::default();
-    let outcome = jwtkit::jwt::verify_local(proof, &no_keys, &validation);
-    let verified = match (outcome.error, outcome.dpop) {
-        (None, Some(v)) => v,
-        (Some(e), _) if e.kind() == ErrorKind::InvalidConfig => {
-            return reject_as(ctx, Some(provider), e, "DPoP", Rejection::Internal);
-        }
-        (Some(e), _) => {
-            let e = jwtkit::Error::new(ErrorKind::BadDpopProof, format!("{} ({})", e.message(), e.kind()));
-            return refuse(ctx, provider, e, None);
-        }
-        (None, None) => {
-            let e = jwtkit::Error::new(ErrorKind::InvalidConfig, "the DPoP stage ended without a proof");
-            return reject_as(ctx, Some(provider), e, "DPoP", Rejection::Internal);
-        }
+        Err(flow) => return flow,
     };
     if let Some(key) = &rules.nonce {
         let ok = verified
@@ -283,6 +235,59 @@ async fn proof_of_possession(
     });
     ctx.dpop_nonce = rules.nonce.as_ref().map(|k| k.issue(now));
     Flow::Continue
+}
+
+/// The request's one DPoP proof, verified by the core's one call (`verify_local` with the key
+/// of the proof's own `jwk` header) against the request's method and URL and the token's hash
+/// (RFC 9449 §4.3), with that URL; a refusal is the flow to return.
+fn verify_proof(
+    ctx: &mut Ctx,
+    route: &Route,
+    provider: &Arc<Provider>,
+    parts: &Parts,
+    token: &str,
+    now: i64,
+) -> Result<(jwtkit::dpop::VerifiedProof, String), Flow> {
+    let proof_error = |m: &str| jwtkit::Error::new(ErrorKind::BadDpopProof, m.to_string());
+    let mut headers = parts.headers.get_all("dpop").iter();
+    let proof = match (headers.next().map(|v| v.to_str()), headers.next()) {
+        (Some(Ok(p)), None) => p,
+        (None, _) => {
+            let e = proof_error("no DPoP header: a DPoP proof is required with Authorization: DPoP");
+            return Err(refuse(ctx, provider, e, None));
+        }
+        (Some(_), _) => {
+            let e = proof_error("exactly one DPoP header of visible ASCII is allowed (RFC 9449 §4.3)");
+            return Err(refuse(ctx, provider, e, None));
+        }
+    };
+    let trust = ctx.state.config.server.trust_forwarded;
+    let Some(url) = dpop::request_url(parts, route.external_origin.as_deref(), trust) else {
+        let e = proof_error("the request has no Host to compare htu with");
+        return Err(refuse(ctx, provider, e, None));
+    };
+    let check = jwtkit::dpop::DpopProofCheck::new(parts.method.as_str(), url.as_str()).access_token(token);
+    let validation = match provider.binding.dpop.validation(now, check) {
+        Ok(v) => v,
+        Err(e) => return Err(reject_as(ctx, Some(provider), e, "DPoP", Rejection::Internal)),
+    };
+    // The one core call for the proof: verified with the key of its own `jwk` header.
+    let no_keys = jwtkit::JwkSet::default();
+    let outcome = jwtkit::jwt::verify_local(proof, &no_keys, &validation);
+    match (outcome.error, outcome.dpop) {
+        (None, Some(v)) => Ok((v, url)),
+        (Some(e), _) if e.kind() == ErrorKind::InvalidConfig => {
+            Err(reject_as(ctx, Some(provider), e, "DPoP", Rejection::Internal))
+        }
+        (Some(e), _) => {
+            let e = jwtkit::Error::new(ErrorKind::BadDpopProof, format!("{} ({})", e.message(), e.kind()));
+            Err(refuse(ctx, provider, e, None))
+        }
+        (None, None) => {
+            let e = jwtkit::Error::new(ErrorKind::InvalidConfig, "the DPoP stage ended without a proof");
+            Err(reject_as(ctx, Some(provider), e, "DPoP", Rejection::Internal))
+        }
+    }
 }
 
 /// Remember the proof's `jti` (per key) for as long as the proof is accepted; a second use is

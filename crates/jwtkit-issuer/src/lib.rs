@@ -305,22 +305,3 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
         })
         .await
 }
-
-/// Verify a compact JWS (the only form a client assertion or an access token takes here; a JWS
-/// JSON serialization is refused as `malformed`).
-pub(crate) fn compact_jws(
-    token: &str,
-    keys: &jwtkit::JwkSet,
-    opts: &jwtkit::jws::JwsOptions,
-) -> jwtkit::Result<jwtkit::jws::VerifiedJws> {
-    if token.trim_start().starts_with('{') {
-        return Err(jwtkit::Error::new(
-            jwtkit::ErrorKind::Malformed,
-            "a compact JWS was expected",
-        ));
-    }
-    let input = jwtkit::jws::Input::new(token)
-        .json_serialization()
-        .signature_only();
-    jwtkit::jwt::verify_local(input, keys, &jwtkit::Validation::from(opts.clone())).into_jws()
-}

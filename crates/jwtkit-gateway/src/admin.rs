@@ -38,6 +38,20 @@ fn error(status: StatusCode, error: &str, description: &str) -> Response {
         .into_response()
 }
 
+/// The store, for an authorized admin request: the admin token checked first ([`authorized`]),
+/// then `503 store_unavailable` when the gateway runs without a store.
+#[allow(clippy::result_large_err)] // the Err is the finished 401/403/503 response
+fn authorized_store<'s>(
+    shared: &'s Shared,
+    headers: &HeaderMap,
+) -> Result<&'s crate::store::Store, Response> {
+    authorized(shared, headers)?;
+    shared
+        .store
+        .as_ref()
+        .ok_or_else(|| error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store"))
+}
+
 #[allow(clippy::result_large_err)] // the Err is the finished 401/403 response
 fn authorized(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     let state = shared.state.load();
@@ -129,11 +143,9 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn create(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    if let Err(r) = authorized(&shared, &headers) {
-        return r;
-    }
-    let Some(store) = &shared.store else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store");
+    let store = match authorized_store(&shared, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     // The core's strict JSON: a duplicate member ({"jti":"a","jti":"b"}) is refused, not
     // read as its last value.
@@ -195,11 +207,9 @@ async fn list(
     headers: HeaderMap,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = authorized(&shared, &headers) {
-        return r;
-    }
-    let Some(store) = &shared.store else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store");
+    let store = match authorized_store(&shared, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let (limit, cursor) = match (single(&q, "limit"), single(&q, "cursor")) {
         (Ok(l), Ok(c)) => (l, c),
@@ -235,11 +245,9 @@ async fn remove(
     headers: HeaderMap,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = authorized(&shared, &headers) {
-        return r;
-    }
-    let Some(store) = &shared.store else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "no store");
+    let store = match authorized_store(&shared, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let (jti, sub) = match (single(&q, "jti"), single(&q, "sub")) {
         (Ok(j), Ok(s)) => (j, s),

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use http::HeaderMap;
 use jwtkit::jwt::Input;
-use jwtkit::remote::{FetchPolicy, KeyCache, KeyCacheRegistry, KeyLocation as RemoteSource};
 use jwtkit::{Error, JwkSet, JwsAlg, Validation, Verified};
+use jwtkit_remote::{FetchPolicy, KeyCache, KeyCacheRegistry, KeyLocation as RemoteSource};
 
 use crate::config::{FetchConfig, ProviderConfig};
 use crate::identity_claims::IdentityClaims;

@@ -69,8 +69,6 @@ pub mod lint;
 pub mod manual;
 pub mod paste;
 mod random;
-#[cfg(feature = "remote")]
-pub mod remote;
 pub mod sd_jwt;
 mod text;
 pub mod token_type;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::Args;
-use jwtkit::remote::{DirStore, DocumentStore, FetchPolicy, KeyCache, KeyLocation};
 use jwtkit::{AlgSet, JwkSet, Limits};
+use jwtkit_remote::{DirStore, DocumentStore, FetchPolicy, KeyCache, KeyLocation};
 
 use crate::exit::Failure;
 use crate::input::{self, LoadedKeys};

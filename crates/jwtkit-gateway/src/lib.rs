@@ -49,6 +49,7 @@ pub mod store;
 pub mod token_cache;
 pub mod token_profile;
 
+use jwtkit::JwsAlg;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -643,7 +644,10 @@ pub fn check(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
                     .collect();
                 let usable = set
                     .as_deref()
-                    .map_or(jwtkit::AlgSet::empty(), jwtkit::JwkSet::algorithms)
+                    .map_or(
+                        jwtkit::AlgorithmSet::<JwsAlg>::empty(),
+                        jwtkit::JwkSet::algorithms,
+                    )
                     .intersect(p.validation.algorithms());
                 if usable.is_empty() {
                     anyhow::bail!(

@@ -433,7 +433,7 @@ impl Provider {
                 a.parse::<JwsAlg>()
                     .map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))
             })
-            .collect::<anyhow::Result<jwtkit::AlgSet>>()?;
+            .collect::<anyhow::Result<jwtkit::AlgorithmSet<JwsAlg>>>()?;
         let encryption =
             crate::encryption::EncryptionSpec::parse(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
         if p.token_from.is_empty() {
@@ -580,7 +580,7 @@ impl Rules {
 /// — less what `parts` leaves out.
 fn rules(
     p: &ProviderConfig,
-    algs: jwtkit::AlgSet,
+    algs: jwtkit::AlgorithmSet<JwsAlg>,
     max_token_bytes: usize,
     template: Option<&jwtkit::jwt::IssuerTemplate>,
     parts: Rules,

@@ -7,11 +7,12 @@
 //! its endpoints; `exp` in the future and at most [`MAX_LIFETIME`] away; `jti` present and
 //! never seen before (kept until `exp`). Every failure is `invalid_client`.
 
+use jwtkit::JwsAlg;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use jwtkit::jws::JwsOptions;
-use jwtkit::{AlgSet, JwkSet, KeyFamily, Limits};
+use jwtkit::{AlgorithmSet, JwkSet, KeyFamily, Limits};
 use serde_json::Value;
 
 use crate::Issuer;
@@ -76,7 +77,7 @@ impl Issuer {
             .keys()
             .iter()
             .flat_map(|k| k.algorithms().iter())
-            .fold(AlgSet::empty(), AlgSet::with);
+            .fold(AlgorithmSet::<JwsAlg>::empty(), AlgorithmSet::<JwsAlg>::with);
         let v = crate::compact_jws(assertion, keys, &JwsOptions::new(algs)).map_err(|e| fail(e.message()))?;
         let c = jwtkit::json::parse_object(&v.payload, &Limits::default()).map_err(|e| fail(e.message()))?;
         let s = |n: &str| c.get(n).and_then(Value::as_str);

@@ -3,7 +3,7 @@
 
 use jwtkit::json::Object;
 use jwtkit::jws::{JwsOptions, Signer};
-use jwtkit::{AlgSet, JwsAlg, Limits};
+use jwtkit::{AlgorithmSet, JwsAlg, Limits};
 use serde_json::Value;
 
 use crate::Issuer;
@@ -192,7 +192,9 @@ impl Issuer {
             let keys = self.ring.verifying_set(&m.keys, now);
             (keys, m.revoked_jti.clone())
         });
-        let algs = AlgSet::empty().with(JwsAlg::ES256).with(JwsAlg::RS256);
+        let algs = AlgorithmSet::<JwsAlg>::empty()
+            .with(JwsAlg::ES256)
+            .with(JwsAlg::RS256);
         let v = crate::compact_jws(token, &keys, &JwsOptions::new(algs)).ok()?;
         if v.header.typ() != Some("at+jwt") {
             return None;

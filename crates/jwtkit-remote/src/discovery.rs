@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{FetchPolicy, check_url};
 use crate::err;
 use jwtkit::Result;
-use jwtkit::{AlgSet, JwsAlg};
+use jwtkit::{AlgorithmSet, JwsAlg};
 
 /// Which well-known document answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -112,7 +112,7 @@ impl DiscoveryDocument {
     /// The supported JWS algorithms named in `id_token_signing_alg_values_supported` (unknown
     /// names and `none` dropped). Empty when the member is absent: the caller then needs its
     /// own allowlist or the keys' (`Key::algorithms`).
-    pub fn algorithms(&self) -> AlgSet {
+    pub fn algorithms(&self) -> AlgorithmSet<JwsAlg> {
         self.id_token_signing_alg_values_supported
             .iter()
             .filter_map(|a| a.parse::<JwsAlg>().ok())
@@ -188,7 +188,7 @@ mod tests {
         let body = br#"{"issuer":"https://a.example/","jwks_uri":"https://a.example/jwks","id_token_signing_alg_values_supported":["RS256","none","XX1"]}"#;
         let d = DiscoveryDocument::parse(body, "https://a.example/", DiscoveryKind::OpenIdConnect, "u", &p)
             .unwrap();
-        assert_eq!(d.algorithms(), AlgSet::from(JwsAlg::RS256));
+        assert_eq!(d.algorithms(), AlgorithmSet::<JwsAlg>::from(JwsAlg::RS256));
         let e = DiscoveryDocument::parse(body, "https://a.example", DiscoveryKind::OpenIdConnect, "u", &p)
             .unwrap_err();
         assert_eq!(e.kind(), jwtkit::ErrorKind::InvalidConfig);

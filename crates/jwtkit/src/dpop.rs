@@ -45,7 +45,7 @@ use serde_json::Value;
 
 use crate::check::Check;
 use crate::error::{Result, err};
-use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
+use crate::jwa::{AlgorithmSet, JwsAlg, KeyFamily};
 use crate::jws::{CompactJws, Header, JwsOptions, Keys};
 use crate::jwt::{ClaimValue, Claims, Outcome};
 use crate::{JwkSet, Key, Validation};
@@ -113,7 +113,7 @@ impl DpopProofCheck {
     }
 }
 
-fn asymmetric(set: AlgSet) -> AlgSet {
+fn asymmetric(set: AlgorithmSet<JwsAlg>) -> AlgorithmSet<JwsAlg> {
     set.iter().filter(|a| !a.is_hmac()).collect()
 }
 

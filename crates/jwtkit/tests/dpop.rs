@@ -19,14 +19,14 @@ struct DpopRequest<'a> {
 
 /// The verifier's allowlist and clock.
 struct DpopOptions {
-    algorithms: jwtkit::AlgSet,
+    algorithms: jwtkit::AlgorithmSet<JwsAlg>,
     now: i64,
 }
 
 impl DpopOptions {
     fn new(now: i64) -> DpopOptions {
         DpopOptions {
-            algorithms: jwtkit::AlgSet::all(),
+            algorithms: jwtkit::AlgorithmSet::<JwsAlg>::all(),
             now,
         }
     }

@@ -9,6 +9,7 @@
 //!
 //! [RFC 9449]: https://www.rfc-editor.org/rfc/rfc9449
 
+use jwtkit::JwsAlg;
 use std::time::Duration;
 
 use aws_lc_rs::{constant_time, hmac};
@@ -75,7 +76,7 @@ fn default_leeway() -> Dur {
 /// A provider's DPoP rules, parsed once.
 pub struct DpopRules {
     /// Proof algorithms (asymmetric).
-    pub algorithms: jwtkit::AlgSet,
+    pub algorithms: jwtkit::AlgorithmSet<JwsAlg>,
     /// `algs` of the challenge: the algorithm names, space-separated.
     pub algs: String,
     /// Maximum proof age.
@@ -98,7 +99,7 @@ impl DpopRules {
         if c.algorithms.is_empty() {
             anyhow::bail!("dpop.algorithms is empty");
         }
-        let mut algorithms = jwtkit::AlgSet::empty();
+        let mut algorithms = jwtkit::AlgorithmSet::<JwsAlg>::empty();
         for name in &c.algorithms {
             let alg: jwtkit::JwsAlg = name
                 .parse()

@@ -18,7 +18,7 @@ use jwtkit::json::Object;
 use jwtkit::jws::Header;
 use jwtkit::jwt::{format_relative, format_utc};
 use jwtkit::sd_jwt::SdJwt;
-use jwtkit::{AlgSet, Claims, Detail, JwsAlg, Validation};
+use jwtkit::{AlgorithmSet, Claims, Detail, JwsAlg, Validation};
 
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
 use crate::State;
@@ -99,7 +99,7 @@ fn payload_json(u: &Unverified) -> Value {
 /// header check is configured, so a header that cannot be read (its error is listed apart) is
 /// replaced by a minimal one: the verdict stays about the time claims.
 fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::Duration) -> (Value, Value) {
-    let verdict = Validation::builder(AlgSet::all())
+    let verdict = Validation::builder(AlgorithmSet::<JwsAlg>::all())
         .ignore_audience(true)
         .leeway(leeway)
         .now(now)

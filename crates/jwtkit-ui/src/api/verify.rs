@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use jwtkit::jwt::{Outcome, ValidationBuilder};
 use jwtkit::sd_jwt::{KeyBinding, SdJwt};
-use jwtkit::{AlgSet, Error, ErrorKind, JwsAlg, Validation, token_type};
+use jwtkit::{AlgorithmSet, Error, ErrorKind, JwsAlg, Validation, token_type};
 
 use super::keys::{Loaded, UrlKind, summary};
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
@@ -93,10 +93,10 @@ fn input_error(field: &str, e: &Error) -> Response {
 }
 
 /// The allowlist: the page's explicit list, else the union of the keys' algorithms.
-fn allowlist(req: &VerifyRequest, loaded: &Loaded) -> jwtkit::Result<(AlgSet, &'static str)> {
+fn allowlist(req: &VerifyRequest, loaded: &Loaded) -> jwtkit::Result<(AlgorithmSet<JwsAlg>, &'static str)> {
     let explicit = req.algorithms.as_ref().map(List::items).unwrap_or_default();
     if !explicit.is_empty() {
-        let mut set = AlgSet::empty();
+        let mut set = AlgorithmSet::<JwsAlg>::empty();
         for a in &explicit {
             set = set.with(a.parse::<JwsAlg>()?);
         }
@@ -107,7 +107,7 @@ fn allowlist(req: &VerifyRequest, loaded: &Loaded) -> jwtkit::Result<(AlgSet, &'
 
 pub(crate) fn validation(
     req: &VerifyRequest,
-    algs: AlgSet,
+    algs: AlgorithmSet<JwsAlg>,
     st: &State,
 ) -> Result<Validation, (&'static str, Error)> {
     builder(req, algs, st)?.build().map_err(|e| ("algorithms", e))
@@ -116,7 +116,7 @@ pub(crate) fn validation(
 /// The page's checks as a [`ValidationBuilder`], for [`validation`] or an SD-JWT's.
 fn builder(
     req: &VerifyRequest,
-    algs: AlgSet,
+    algs: AlgorithmSet<JwsAlg>,
     st: &State,
 ) -> Result<ValidationBuilder, (&'static str, Error)> {
     let leeway = leeway_from(req.leeway.as_deref()).map_err(|e| ("leeway", e))?;

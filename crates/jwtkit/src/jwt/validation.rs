@@ -5,6 +5,7 @@
 //! token. All options have documented defaults; the algorithm allowlist has none and must not
 //! be empty.
 
+use crate::JwsAlg;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use super::time::{Clock, SystemClock, UnixTime, format_duration, format_relative
 use crate::check::Check;
 use crate::dpop::DpopProofCheck;
 use crate::error::{Error, ErrorKind, Result, err};
-use crate::jwa::AlgSet;
+use crate::jwa::AlgorithmSet;
 use crate::jws::{Header, JwsOptions};
 use crate::sd_jwt::KeyBinding;
 use crate::{Detail, Limits};
@@ -84,7 +85,7 @@ impl Validation {
     /// assert_eq!(v.leeway(), Duration::from_secs(30));
     /// # Ok::<(), jwtkit::Error>(())
     /// ```
-    pub fn builder(algorithms: impl Into<AlgSet>) -> ValidationBuilder {
+    pub fn builder(algorithms: impl Into<AlgorithmSet<JwsAlg>>) -> ValidationBuilder {
         ValidationBuilder(Validation {
             jws: JwsOptions::new(algorithms),
             clock: Arc::new(SystemClock),
@@ -102,7 +103,7 @@ impl Validation {
     }
 
     /// The allowed algorithms.
-    pub fn algorithms(&self) -> AlgSet {
+    pub fn algorithms(&self) -> AlgorithmSet<JwsAlg> {
         self.jws.algorithms
     }
 

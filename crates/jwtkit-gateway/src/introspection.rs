@@ -28,6 +28,7 @@
 //! [RFC 7662]: https://www.rfc-editor.org/rfc/rfc7662
 
 use crate::identity_claims::IdentityClaims;
+use jwtkit::jwt::NumericDate;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
@@ -359,7 +360,8 @@ pub(crate) async fn identity(
             "active (sub {:?}, scope {:?}, reused until {})",
             id.sub.as_deref().unwrap_or("-"),
             id.scopes.join(" "),
-            id.not_after.map_or("-".to_string(), jwtkit::jwt::format_utc)
+            id.not_after
+                .map_or("-".to_string(), |t| NumericDate(t).to_string())
         )
     });
     let id = Arc::new(id);

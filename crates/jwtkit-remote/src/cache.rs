@@ -1,6 +1,7 @@
 //! [`KeyCache`]: fetched keys with TTL, background refresh, single-flight fetches, rotation on
 //! unknown `kid` with a cooldown, and a bounded stale window when the source fails.
 
+use jwtkit::jwt::NumericDate;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -393,8 +394,8 @@ impl KeyCache {
             (Some(e), _) => fetch_failed(format!(
                 "keys from {} expired {} ago and could not be refreshed within the stale window of {}: {last}",
                 self.source,
-                jwtkit::jwt::format_duration(now.saturating_duration_since(e.expires_instant).as_secs()),
-                jwtkit::jwt::format_duration(self.policy.stale_window.as_secs()),
+                NumericDate::format_duration(now.saturating_duration_since(e.expires_instant).as_secs()),
+                NumericDate::format_duration(self.policy.stale_window.as_secs()),
             )),
             (None, Some(err)) => err.clone(),
             (None, None) => fetch_failed(format!("no keys from {} yet", self.source)),

@@ -84,7 +84,7 @@ fn ago(t: SystemTime) -> String {
     if secs == 0 {
         "just now".into()
     } else {
-        format!("{} ago", jwtkit::jwt::format_duration(secs))
+        format!("{} ago", jwtkit::jwt::NumericDate::format_duration(secs))
     }
 }
 

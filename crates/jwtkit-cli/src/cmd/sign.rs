@@ -3,7 +3,7 @@
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use jwtkit::json::Object;
 use jwtkit::jws::Signer;
-use jwtkit::jwt::parse_time;
+use jwtkit::jwt::NumericDate;
 use jwtkit::{JwsAlg, Key, KeyOp, Limits};
 use serde_json::{Value, json};
 
@@ -47,7 +47,7 @@ fn claims_from(spec: &str) -> Result<Object, Failure> {
 }
 
 fn time_arg(flag: &str, t: &str, now: i64) -> Result<i64, Failure> {
-    parse_time(t, now).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
+    NumericDate::parse(t, now).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
 }
 
 /// Pick the signing key: the only key that can sign `alg` (then `--kid` only sets the header),

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use jwtkit::dangerous::{Form, Payload, Unverified, decode_unverified};
 use jwtkit::json::Object;
 use jwtkit::jws::Header;
-use jwtkit::jwt::{format_relative, format_utc};
+use jwtkit::jwt::NumericDate;
 use jwtkit::sd_jwt::SdJwt;
 use jwtkit::{AlgorithmSet, Claims, Detail, JwsAlg, Validation};
 
@@ -134,8 +134,8 @@ fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::
             Some(t) => list.push(json!({
                 "claim": name,
                 "value": v,
-                "utc": format_utc(t),
-                "relative": format_relative(t, now),
+                "utc": NumericDate(t).to_string(),
+                "relative": NumericDate(t).relative_to(now),
                 "past": t <= now as f64,
                 "status": status,
             })),
@@ -204,7 +204,7 @@ pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st:
         "times": times,
         "status": status,
         "now": now,
-        "now_utc": format_utc(now as f64),
+        "now_utc": NumericDate(now as f64).to_string(),
         "leeway": leeway.as_secs(),
         "findings": findings_json(findings),
     })

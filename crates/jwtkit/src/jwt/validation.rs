@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::claims::{self, ClaimValue, Claims, Registered};
 use super::issuer_template::IssuerTemplate;
-use super::time::{Clock, SystemClock, UnixTime, format_duration, format_relative, format_utc};
+use super::time::{Clock, NumericDate, SystemClock, UnixTime};
 use crate::check::Check;
 use crate::dpop::DpopProofCheck;
 use crate::error::{Error, ErrorKind, Result, err};
@@ -234,7 +234,7 @@ impl Validation {
             format!(
                 "({name} {} = {}, now {now}, leeway {}s)",
                 fmt_num(value),
-                format_utc(value),
+                NumericDate(value),
                 self.leeway.as_secs()
             )
         };
@@ -244,7 +244,7 @@ impl Validation {
             return Err(err!(
                 Expired,
                 "token expired {} {}",
-                format_relative(exp, now),
+                NumericDate(exp).relative_to(now),
                 ctx("exp", exp)
             )
             .with_detail(time("exp", exp)));
@@ -255,7 +255,7 @@ impl Validation {
             return Err(err!(
                 NotYetValid,
                 "token is not valid yet: nbf is {} {}",
-                format_relative(nbf, now),
+                NumericDate(nbf).relative_to(now),
                 ctx("nbf", nbf)
             )
             .with_detail(time("nbf", nbf)));
@@ -266,7 +266,7 @@ impl Validation {
             return Err(err!(
                 IssuedInFuture,
                 "token is issued in the future: iat is {} {}; check the issuer's clock",
-                format_relative(iat, now),
+                NumericDate(iat).relative_to(now),
                 ctx("iat", iat)
             )
             .with_detail(time("iat", iat)));
@@ -276,7 +276,7 @@ impl Validation {
                 return Err(err!(
                     MissingClaim,
                     "claim iat is required to check the maximum token age of {}",
-                    format_duration(max_age.as_secs())
+                    NumericDate::format_duration(max_age.as_secs())
                 )
                 .with_detail(mismatch("iat", &["present"], None))
                 .at(Check::MaxAge));
@@ -286,8 +286,8 @@ impl Validation {
                 return Err(err!(
                     TooOld,
                     "token is older than the maximum age of {}: issued {} {}",
-                    format_duration(max_age.as_secs()),
-                    format_relative(iat, now),
+                    NumericDate::format_duration(max_age.as_secs()),
+                    NumericDate(iat).relative_to(now),
                     ctx("iat", iat)
                 )
                 .with_detail(time("iat", iat)));

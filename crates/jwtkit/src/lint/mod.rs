@@ -24,6 +24,7 @@ mod audit;
 
 pub use audit::{JwksReport, KeyRow};
 
+use crate::jwt::NumericDate;
 use serde_json::Value;
 
 use crate::Key;
@@ -230,7 +231,7 @@ fn claim_findings(claims: &Object, now: i64, out: &mut Vec<Finding>) {
                     Severity::Medium,
                     format!(
                         "lifetime is {} (exp - {}), over 24h",
-                        crate::jwt::time::format_duration(life as u64),
+                        NumericDate::format_duration(life as u64),
                         if iat.is_some() {
                             "iat"
                         } else if nbf.is_some() {
@@ -252,7 +253,7 @@ fn claim_findings(claims: &Object, now: i64, out: &mut Vec<Finding>) {
             Severity::Medium,
             format!(
                 "iat is {} (issuer clock ahead, or forged)",
-                crate::jwt::time::format_relative(iat, now)
+                NumericDate(iat).relative_to(now)
             ),
             "synchronise the issuer's clock (NTP); verifiers reject tokens issued in the future",
         ));
@@ -265,7 +266,7 @@ fn claim_findings(claims: &Object, now: i64, out: &mut Vec<Finding>) {
             Severity::Low,
             format!(
                 "nbf is {}: the token is not valid yet",
-                crate::jwt::time::format_relative(nbf, now)
+                NumericDate(nbf).relative_to(now)
             ),
             "check the issuer's clock, or wait until nbf",
         ));

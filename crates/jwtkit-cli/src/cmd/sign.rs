@@ -194,7 +194,7 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
             let sd_alg = jwtkit::sd_jwt::SdAlg::from_name(&args.sd_alg)
                 .map_err(|e| Failure::Usage(format!("--sd-alg: {}", e.message())))?;
             let pointers: Vec<&str> = args.sd.iter().map(String::as_str).collect();
-            jwtkit::sd_jwt::issue(
+            jwtkit::sd_jwt::SdJwt::issue(
                 claims.clone(),
                 &pointers,
                 sd_alg,

@@ -3,7 +3,7 @@
 //! server nonce ([`NonceKey`], §8).
 //!
 //! The proof itself is checked by the core ([`jwtkit::dpop::verify_proof`], §4.3 in order) and
-//! bound to the access token by [`jwtkit::dpop::check_binding`] (§6.1); the gateway adds the
+//! bound to the access token by [`jwtkit::dpop::VerifiedProof::check_binding`] (§6.1); the gateway adds the
 //! nonce (stateless, so every instance sharing `nonce_secret` accepts every other's) and the
 //! `jti` replay cache in the store ([`crate::store::Store::first_use`], §11.1).
 //!

@@ -349,13 +349,13 @@ pub fn print_json(v: &Value) {
     );
 }
 
-/// What the token is ([`jwtkit::token_type::classify`]), for `--json`.
-pub fn token_type_json(c: &jwtkit::token_type::Classification) -> Value {
+/// What the token is ([`jwtkit::jwt::Classification::of`]), for `--json`.
+pub fn token_type_json(c: &jwtkit::jwt::Classification) -> Value {
     c.to_json()
 }
 
 /// What the token is, one line: inferred kinds are dimmed (RFC 8725 §3.11: rely on `typ`).
-pub fn token_type_line(c: &jwtkit::token_type::Classification, st: Style) -> String {
+pub fn token_type_line(c: &jwtkit::jwt::Classification, st: Style) -> String {
     let line = safe(&c.line()).into_owned();
     if c.declared { line } else { st.dim(&line) }
 }

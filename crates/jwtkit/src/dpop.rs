@@ -211,7 +211,7 @@ fn verify_proof(proof: &str, req: &DpopProofCheck, validation: &Validation) -> R
     let now = validation.now();
     let jws = CompactJws::parse(proof, limits)?;
     let header = jws.header();
-    if !crate::token_type::typ_is(header, DPOP_TYP) {
+    if !crate::jwt::token_type::typ_is(header, DPOP_TYP) {
         return Err(bad(format!(
             "typ must be \"dpop+jwt\", found {:?}",
             header.typ().unwrap_or("(none)")

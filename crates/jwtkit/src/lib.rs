@@ -71,7 +71,6 @@ pub mod paste;
 mod random;
 pub mod sd_jwt;
 mod text;
-pub mod token_type;
 
 pub use check::Check;
 pub use error::{Detail, Error, ErrorKind, Fault, Result};

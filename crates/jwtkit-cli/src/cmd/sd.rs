@@ -245,7 +245,7 @@ pub fn decode(
         .as_ref()
         .map(|h| jwtkit::lint::token_findings(h, claims.as_ref(), now))
         .unwrap_or_default();
-    let kind = jwtkit::token_type::classify_unverified(&issuer);
+    let kind = jwtkit::jwt::Classification::of_unverified(&issuer);
     if args.json {
         output::print_json(&json!({
             "verified": false,

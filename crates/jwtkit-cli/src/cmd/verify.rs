@@ -5,7 +5,6 @@ use jwtkit::dangerous::{Unverified, decode_unverified};
 use jwtkit::diagnose::{self, Diagnosis};
 use jwtkit::jwt::{Input, Outcome, ValidationBuilder};
 use jwtkit::lint::{self, Finding};
-use jwtkit::token_type;
 use jwtkit::{AlgorithmSet, Error, JwkSet, JwsAlg, Limits, Validation};
 use serde_json::{Value, json};
 
@@ -157,8 +156,8 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let supplied = |n: &&String| detached.is_none() || !n.contains("detached");
     notes.extend(unverified.notes.iter().filter(supplied).cloned());
     let found = match (&outcome.header, &outcome.claims) {
-        (Some(h), Some(c)) if outcome.signature_verified() => Some(token_type::classify(h, c)),
-        _ => token_type::classify_unverified(&unverified),
+        (Some(h), Some(c)) if outcome.signature_verified() => Some(jwtkit::jwt::Classification::of(h, c)),
+        _ => jwtkit::jwt::Classification::of_unverified(&unverified),
     };
     let kind = Kind::of(found, args.kind.typ(args.typ.as_deref()));
     if let Some(why) = kind.as_ref().and_then(|k| k.confusion.as_ref())

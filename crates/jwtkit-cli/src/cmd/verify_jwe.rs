@@ -150,14 +150,14 @@ pub fn verify_jwe(
 /// What the token is: a JWE, and what it holds (the nested JWT's kind, against the expected
 /// `typ`), for `--json` (`line` is the text line).
 fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Value {
-    let outer = jwtkit::token_type::classify_unverified(&jwtkit::dangerous::decode_unverified(
+    let outer = jwtkit::jwt::Classification::of_unverified(&jwtkit::dangerous::decode_unverified(
         token,
         &Limits::default(),
     ));
     let inner = v
         .inner
         .as_ref()
-        .map(|i| jwtkit::token_type::classify(&i.header, &v.claims));
+        .map(|i| jwtkit::jwt::Classification::of(&i.header, &v.claims));
     let Some(outer) = outer else { return Value::Null };
     let mut j = outer.to_json();
     j["nested"] = json!(inner.as_ref().map(|c| c.to_json_against(expected_typ)));

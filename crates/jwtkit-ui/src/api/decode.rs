@@ -165,7 +165,7 @@ pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st:
         _ => extracted.token.as_str(),
     };
     let mut u = decode_unverified(issuer_jwt, &st.limits);
-    let kind = jwtkit::token_type::classify_unverified(&u);
+    let kind = jwtkit::jwt::Classification::of_unverified(&u);
     let sd_view = match &sd {
         Some(Ok(sd)) => {
             let (claims, view) = super::sd_jwt::decode_view(sd, &u, &st.limits);
@@ -190,7 +190,7 @@ pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st:
         "token": extracted.token,
         "input_notes": extracted.notes,
         "form": if sd.is_some() { "sd_jwt" } else { form_name(u.form) },
-        "token_type": kind.as_ref().map(jwtkit::token_type::Classification::to_json),
+        "token_type": kind.as_ref().map(jwtkit::jwt::Classification::to_json),
         "sd_jwt": sd_view,
         "segments": segments(&u),
         "header": u.header,

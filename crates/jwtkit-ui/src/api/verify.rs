@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use jwtkit::jwt::{Outcome, ValidationBuilder};
 use jwtkit::sd_jwt::{KeyBinding, SdJwt};
-use jwtkit::{AlgorithmSet, Error, ErrorKind, JwsAlg, Validation, token_type};
+use jwtkit::{AlgorithmSet, Error, ErrorKind, JwsAlg, Validation};
 
 use super::keys::{Loaded, UrlKind, summary};
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
@@ -217,8 +217,8 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
         findings.extend(jwtkit::lint::key_findings(k, token_alg));
     }
     let found = match (&outcome.header, &outcome.claims) {
-        (Some(h), Some(c)) if outcome.signature_verified() => Some(token_type::classify(h, c)),
-        _ => token_type::classify_unverified(&unverified),
+        (Some(h), Some(c)) if outcome.signature_verified() => Some(jwtkit::jwt::Classification::of(h, c)),
+        _ => jwtkit::jwt::Classification::of_unverified(&unverified),
     };
     let token_type = found.map(|f| f.to_json_against(non_empty(&req.typ)));
     let sd_jwt = is_sd_jwt.then(|| super::sd_jwt::verify_view(&outcome));

@@ -361,7 +361,7 @@ impl Validation {
                 "header typ is {}, expected {}{}",
                 header.typ().map_or("absent".to_string(), crate::text::quote),
                 crate::text::quote(expected),
-                crate::token_type::confusion_for_typ(header, claims, expected)
+                crate::jwt::token_type::confusion_for_typ(header, claims, expected)
                     .map(|why| format!(": {why}"))
                     .unwrap_or_default()
             )

@@ -172,11 +172,12 @@ pub fn token_findings(header: &Object, claims: Option<&Object>, now: i64) -> Vec
         let per_request = header
             .get("typ")
             .and_then(Value::as_str)
-            .and_then(crate::token_type::kind_of_typ)
+            .and_then(crate::jwt::token_type::kind_of_typ)
             .is_some_and(|k| {
                 matches!(
                     k,
-                    crate::token_type::TokenKind::DpopProof | crate::token_type::TokenKind::KeyBindingJwt
+                    crate::jwt::token_type::TokenKind::DpopProof
+                        | crate::jwt::token_type::TokenKind::KeyBindingJwt
                 )
             });
         if per_request {

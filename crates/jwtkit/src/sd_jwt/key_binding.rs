@@ -111,7 +111,7 @@ impl KeyBinding {
             crate::jws::signed::signature_local(&crate::jws::Input::new(kb).compact_only(), &set, &opts)
                 .into_jws()
                 .map_err(|e| e.at(crate::check::Check::KeyBinding))?;
-        if !crate::token_type::typ_is(&signed.header, KB_JWT_TYP) {
+        if !crate::jwt::token_type::typ_is(&signed.header, KB_JWT_TYP) {
             return Err(err!(
                 BadType,
                 "the Key Binding JWT's typ must be \"kb+jwt\", found {:?}",

@@ -344,15 +344,18 @@ fn prefix(e: jwtkit::Error, path: &str) -> jwtkit::Error {
 
 /// Parse `--now` (default: the system clock).
 pub fn now(arg: Option<&str>) -> Result<i64, Failure> {
-    use jwtkit::jwt::{Clock, SystemClock, parse_time};
+    use jwtkit::jwt::{Clock, NumericDate, SystemClock};
     let system = SystemClock.now();
     match arg {
         None => Ok(system),
-        Some(t) => parse_time(t, system).map_err(|e| Failure::Usage(format!("--now: {}", e.message()))),
+        Some(t) => {
+            NumericDate::parse(t, system).map_err(|e| Failure::Usage(format!("--now: {}", e.message())))
+        }
     }
 }
 
 /// Parse a duration flag.
 pub fn duration(flag: &str, text: &str) -> Result<std::time::Duration, Failure> {
-    jwtkit::jwt::parse_duration(text).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
+    jwtkit::jwt::NumericDate::parse_duration(text)
+        .map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
 }

@@ -22,7 +22,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use jwtkit::json::Object;
-use jwtkit::jwt::{format_relative, format_utc};
+use jwtkit::jwt::NumericDate;
 use jwtkit::lint::{Finding, Severity};
 use serde_json::Value;
 
@@ -214,10 +214,10 @@ const TIME_CLAIMS: [&str; 5] = ["iat", "nbf", "exp", "auth_time", "updated_at"];
 
 /// A time in the chosen format: `2026-11-29 18:00:00 UTC (in 3h 12m)`.
 pub fn time(t: f64, now: i64, fmt: TimeFormat) -> String {
-    let rel = format_relative(t, now);
+    let rel = NumericDate(t).relative_to(now);
     match fmt {
         TimeFormat::Unix => format!("{t} ({rel})"),
-        TimeFormat::Utc => format!("{} ({rel})", format_utc(t)),
+        TimeFormat::Utc => format!("{} ({rel})", NumericDate(t)),
         TimeFormat::Local => {
             let local = chrono::DateTime::from_timestamp(t.floor() as i64, 0)
                 .map(|d| {
@@ -225,7 +225,7 @@ pub fn time(t: f64, now: i64, fmt: TimeFormat) -> String {
                         .format("%Y-%m-%d %H:%M:%S %Z")
                         .to_string()
                 })
-                .unwrap_or_else(|| format_utc(t));
+                .unwrap_or_else(|| NumericDate(t).to_string());
             format!("{local} ({rel})")
         }
     }
@@ -251,19 +251,19 @@ pub fn times(claims: &Object, now: i64, fmt: TimeFormat, st: Style) -> Vec<Strin
             text = st.red(&format!(
                 "{} (expired {})",
                 time_no_rel(t, fmt),
-                format_relative(t, now)
+                NumericDate(t).relative_to(now)
             ));
         } else if name == "nbf" && (now as f64) < t {
             text = st.yellow(&format!(
                 "{} (not valid yet: {})",
                 time_no_rel(t, fmt),
-                format_relative(t, now)
+                NumericDate(t).relative_to(now)
             ));
         } else if name == "iat" && t > now as f64 + 60.0 {
             text = st.yellow(&format!(
                 "{} (in the future: {})",
                 time_no_rel(t, fmt),
-                format_relative(t, now)
+                NumericDate(t).relative_to(now)
             ));
         }
         lines.push(format!("{name:<9} {text}"));
@@ -349,13 +349,13 @@ pub fn print_json(v: &Value) {
     );
 }
 
-/// What the token is ([`jwtkit::token_type::classify`]), for `--json`.
-pub fn token_type_json(c: &jwtkit::token_type::Classification) -> Value {
+/// What the token is ([`jwtkit::jwt::Classification::of`]), for `--json`.
+pub fn token_type_json(c: &jwtkit::jwt::Classification) -> Value {
     c.to_json()
 }
 
 /// What the token is, one line: inferred kinds are dimmed (RFC 8725 §3.11: rely on `typ`).
-pub fn token_type_line(c: &jwtkit::token_type::Classification, st: Style) -> String {
+pub fn token_type_line(c: &jwtkit::jwt::Classification, st: Style) -> String {
     let line = safe(&c.line()).into_owned();
     if c.declared { line } else { st.dim(&line) }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::Env;
+use jwtkit::JwsAlg;
 use jwtkit::dpop::{DpopProofCheck, VerifiedProof};
 
 /// The request a proof must match (shorthand for a [`DpopProofCheck`]).
@@ -17,14 +18,14 @@ struct DpopRequest<'a> {
 
 /// The verifier's allowlist and clock.
 struct DpopOptions {
-    algorithms: jwtkit::AlgSet,
+    algorithms: jwtkit::AlgorithmSet<JwsAlg>,
     now: i64,
 }
 
 impl DpopOptions {
     fn new(now: i64) -> DpopOptions {
         DpopOptions {
-            algorithms: jwtkit::AlgSet::all(),
+            algorithms: jwtkit::AlgorithmSet::<JwsAlg>::all(),
             now,
         }
     }

@@ -67,7 +67,7 @@ impl Server {
 }
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../jwtkit/tests/fixtures/providers")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../jwtkit-remote/tests/fixtures/providers")
 }
 
 fn private_key(kid: &str) -> Key {

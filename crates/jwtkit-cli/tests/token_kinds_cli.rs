@@ -204,7 +204,7 @@ fn verify_checks_a_dpop_proof_against_the_request() {
         "a proof has no exp by design: {findings:?}"
     );
     // The hash itself instead of the token; the access token from a file.
-    ok(&["--ath", &jwtkit::dpop::access_token_hash("AT-1")]);
+    ok(&["--ath", &jwtkit::dpop::NewProof::access_token_hash("AT-1")]);
     env.write("at.txt", "AT-1\n");
     ok(&["--access-token", "@at.txt"]);
     let human = env

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use jwtkit::dpop::{NewProof, create_proof};
+use jwtkit::dpop::NewProof;
 use jwtkit::key::KeySpec;
 use jwtkit::{JwkSet, JwsAlg, Key};
 use jwtkit_gateway::Shared;
@@ -121,7 +121,7 @@ fn bench(c: &mut Criterion) {
             nonce,
             iat: now(),
         };
-        create_proof(&client, JwsAlg::ES256, &p).unwrap()
+        p.sign(&client, JwsAlg::ES256).unwrap()
     };
     let nonce = match rt.block_on(run(
         &shared,

@@ -45,7 +45,7 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
-/// Parse `"250ms"` or anything [`jwtkit::jwt::parse_duration`] accepts.
+/// Parse `"250ms"` or anything [`jwtkit::jwt::NumericDate::parse_duration`] accepts.
 ///
 /// # Errors
 /// A message naming the text.
@@ -55,7 +55,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     {
         return Ok(Duration::from_millis(n));
     }
-    jwtkit::jwt::parse_duration(text).map_err(|e| e.message().to_string())
+    jwtkit::jwt::NumericDate::parse_duration(text).map_err(|e| e.message().to_string())
 }
 
 /// The whole configuration file.

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use jwtkit::jwe::{DecryptOptions, Jwe, Serialization};
-use jwtkit::{EncAlg, EncSet, Error, ErrorKind, JwkSet, KeyMgmtAlg, KeyMgmtSet, Limits};
+use jwtkit::{AlgorithmSet, EncAlg, Error, ErrorKind, JwkSet, KeyMgmtAlg, Limits};
 
 use crate::config::ProviderConfig;
 use crate::provider::Provider;
@@ -85,8 +85,8 @@ impl std::fmt::Display for KeyDocument {
 /// is, and the two allowlists.
 pub(crate) struct EncryptionSpec {
     doc: KeyDocument,
-    key_algorithms: KeyMgmtSet,
-    encryptions: EncSet,
+    key_algorithms: AlgorithmSet<KeyMgmtAlg>,
+    encryptions: AlgorithmSet<EncAlg>,
 }
 
 impl EncryptionSpec {
@@ -114,7 +114,7 @@ impl EncryptionSpec {
                 "decryption_key needs key_management_algorithms, the JWE alg values accepted (e.g. [\"RSA-OAEP-256\"] or [\"ECDH-ES+A256KW\"])"
             );
         }
-        let mut key_algorithms = KeyMgmtSet::empty();
+        let mut key_algorithms = AlgorithmSet::<KeyMgmtAlg>::empty();
         for a in &p.key_management_algorithms {
             let alg = a
                 .parse::<KeyMgmtAlg>()
@@ -136,7 +136,7 @@ impl EncryptionSpec {
                 "decryption_key needs content_encryption_algorithms, the JWE enc values accepted (e.g. [\"A256GCM\"])"
             );
         }
-        let mut encryptions = EncSet::empty();
+        let mut encryptions = AlgorithmSet::<EncAlg>::empty();
         for e in &p.content_encryption_algorithms {
             encryptions = encryptions.with(
                 e.parse::<EncAlg>()

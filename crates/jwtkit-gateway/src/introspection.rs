@@ -28,6 +28,7 @@
 //! [RFC 7662]: https://www.rfc-editor.org/rfc/rfc7662
 
 use crate::identity_claims::IdentityClaims;
+use jwtkit::jwt::NumericDate;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
@@ -154,7 +155,7 @@ impl Introspector {
         allow_insecure_http: bool,
         rules: impl Fn(bool, bool) -> Result<Validation, jwtkit::Error>,
     ) -> anyhow::Result<Introspector> {
-        jwtkit::remote::check_url(&c.url, allow_insecure_http)
+        jwtkit_remote::check_url(&c.url, allow_insecure_http)
             .map_err(|e| anyhow::anyhow!("introspection.url: {}", e.message()))?;
         if c.client_id.is_empty() {
             anyhow::bail!("introspection.client_id is empty");
@@ -166,13 +167,13 @@ impl Introspector {
             crate::config::resolve_secret(&c.client_secret)
                 .map_err(|e| anyhow::anyhow!("introspection.client_secret: {e:#}"))?,
         );
-        let policy = jwtkit::remote::FetchPolicy {
+        let policy = jwtkit_remote::FetchPolicy {
             connect_timeout: c.timeout.0,
             read_timeout: c.timeout.0,
             total_timeout: c.timeout.0,
             max_bytes: c.max_response_bytes,
             allow_insecure_http,
-            ..jwtkit::remote::FetchPolicy::default()
+            ..jwtkit_remote::FetchPolicy::default()
         };
         let http = jwtkit_oauth::Http::new(&policy)
             .map_err(|e| anyhow::anyhow!("introspection: {}", e.message()))?;
@@ -359,7 +360,8 @@ pub(crate) async fn identity(
             "active (sub {:?}, scope {:?}, reused until {})",
             id.sub.as_deref().unwrap_or("-"),
             id.scopes.join(" "),
-            id.not_after.map_or("-".to_string(), jwtkit::jwt::format_utc)
+            id.not_after
+                .map_or("-".to_string(), |t| NumericDate(t).to_string())
         )
     });
     let id = Arc::new(id);

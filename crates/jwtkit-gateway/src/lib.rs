@@ -49,6 +49,7 @@ pub mod store;
 pub mod token_cache;
 pub mod token_profile;
 
+use jwtkit::JwsAlg;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -700,7 +701,10 @@ fn key_file_summary(
         .collect();
     let usable = set
         .as_deref()
-        .map_or(jwtkit::AlgSet::empty(), jwtkit::JwkSet::algorithms)
+        .map_or(
+            jwtkit::AlgorithmSet::<JwsAlg>::empty(),
+            jwtkit::JwkSet::algorithms,
+        )
         .intersect(p.validation.algorithms());
     if usable.is_empty() {
         let holds = if families.is_empty() {

@@ -9,6 +9,7 @@
 //! both call it, so explain reports exactly what traffic would get. A phase that answers
 //! returns `Flow::Respond(rejection)`; [`crate::response`] turns it into the RFC 6750 reply.
 
+use jwtkit::jwt::NumericDate;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -327,7 +328,7 @@ async fn authenticate(shared: &Shared, ctx: &mut Ctx, parts: &Parts) -> Flow {
             identity.sub.as_deref().unwrap_or("-"),
             identity
                 .not_after
-                .map_or("none".to_string(), jwtkit::jwt::format_utc),
+                .map_or("none".to_string(), |t| NumericDate(t).to_string()),
             identity
                 .tenant
                 .as_deref()

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use http::HeaderMap;
 use jwtkit::jwt::Input;
-use jwtkit::remote::{FetchPolicy, KeyCache, KeyCacheRegistry, KeyLocation as RemoteSource};
 use jwtkit::{Error, JwkSet, JwsAlg, Validation, Verified};
+use jwtkit_remote::{FetchPolicy, KeyCache, KeyCacheRegistry, KeyLocation as RemoteSource};
 
 use crate::config::{FetchConfig, ProviderConfig};
 use crate::identity_claims::IdentityClaims;
@@ -433,7 +433,7 @@ impl Provider {
                 a.parse::<JwsAlg>()
                     .map_err(|e| anyhow::anyhow!("{ctx}: {}", e.message()))
             })
-            .collect::<anyhow::Result<jwtkit::AlgSet>>()?;
+            .collect::<anyhow::Result<jwtkit::AlgorithmSet<JwsAlg>>>()?;
         let encryption =
             crate::encryption::EncryptionSpec::parse(p).map_err(|e| anyhow::anyhow!("{ctx}: {e:#}"))?;
         if p.token_from.is_empty() {
@@ -580,7 +580,7 @@ impl Rules {
 /// — less what `parts` leaves out.
 fn rules(
     p: &ProviderConfig,
-    algs: jwtkit::AlgSet,
+    algs: jwtkit::AlgorithmSet<JwsAlg>,
     max_token_bytes: usize,
     template: Option<&jwtkit::jwt::IssuerTemplate>,
     parts: Rules,

@@ -96,8 +96,8 @@ pub enum Rejection {
     /// The token's `typ` is not in the provider's token profile: what the token is, and the
     /// accepted `typ` values.
     TokenType {
-        /// What the token is ([`jwtkit::token_type::classify`]).
-        kind: jwtkit::token_type::TokenKind,
+        /// What the token is ([`jwtkit::jwt::Classification::of`]).
+        kind: jwtkit::jwt::TokenKind,
         /// The provider's accepted `typ` values, comma-separated.
         accepted: String,
     },
@@ -511,7 +511,7 @@ mod tests {
             ),
             (
                 Rejection::TokenType {
-                    kind: jwtkit::token_type::TokenKind::IdToken,
+                    kind: jwtkit::jwt::TokenKind::IdToken,
                     accepted: "at+jwt".into(),
                 },
                 r#"Bearer realm="api", error="invalid_token", error_description="token type not accepted: OpenID Connect ID token, expected typ at+jwt""#,

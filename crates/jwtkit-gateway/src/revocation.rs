@@ -159,7 +159,7 @@ fn time_field(v: &Value, name: &str, now: i64) -> Result<Option<i64>, String> {
             .filter(|f| f.is_finite())
             .map(|f| Some(f.floor() as i64))
             .ok_or_else(|| format!("{name} is out of range")),
-        Some(Value::String(s)) => jwtkit::jwt::parse_time(s, now)
+        Some(Value::String(s)) => jwtkit::jwt::NumericDate::parse(s, now)
             .map(Some)
             .map_err(|e| format!("{name}: {}", e.message())),
         Some(_) => Err(format!("{name} must be a number of seconds or a time string")),

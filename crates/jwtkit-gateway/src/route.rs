@@ -121,7 +121,7 @@ fn external_origin(o: &str) -> Result<String, String> {
     let origin_only = t.split_once("://").is_some_and(|(scheme, rest)| {
         matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains(['/', '?', '#', '@'])
     });
-    if !origin_only || jwtkit::dpop::normalize_htu(t).is_err() {
+    if !origin_only || jwtkit::dpop::DpopProofCheck::normalize_htu(t).is_err() {
         return Err(format!(
             "external_origin {o:?} must be an origin like https://api.example.com (scheme and host, no path)"
         ));

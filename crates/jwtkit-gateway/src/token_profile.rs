@@ -4,12 +4,12 @@
 //! `token_profile = "rfc9068"` accepts only OAuth 2.0 access tokens in the JWT profile of
 //! [RFC 9068] (`typ` `at+jwt`, also written `application/at+jwt`); `accepted_typ = [...]` lists
 //! `typ` values (the two are combined). Comparison is case-insensitive with or without the
-//! `application/` prefix. A refused token is named by [`jwtkit::token_type::classify`] (an ID
+//! `application/` prefix. A refused token is named by [`jwtkit::jwt::Classification::of`] (an ID
 //! token says it is one), kind `bad_type`.
 //!
 //! [RFC 9068]: https://www.rfc-editor.org/rfc/rfc9068
 
-use jwtkit::token_type::{Classification, TokenKind, classify, confusion};
+use jwtkit::jwt::{Classification, TokenKind};
 use serde::Deserialize;
 
 /// A preset of accepted `typ` values.
@@ -72,8 +72,8 @@ impl Profile {
     /// Check a verified token's `typ`.
     ///
     /// # Errors
-    /// `bad_type`, with what the token is ([`classify`]) and, for an ID token at an access-token
-    /// profile, why that is refused ([`confusion`]).
+    /// `bad_type`, with what the token is ([`Classification::of`]) and, for an ID token at an access-token
+    /// profile, why that is refused ([`Classification::confusion`]).
     pub fn check(&self, v: &jwtkit::Verified) -> Result<(), (jwtkit::Error, TokenKind)> {
         if v.header
             .typ()
@@ -81,11 +81,11 @@ impl Profile {
         {
             return Ok(());
         }
-        let found: Classification = classify(&v.header, &v.claims);
+        let found: Classification = Classification::of(&v.header, &v.claims);
         let typ = v.header.typ().map_or("absent".to_string(), |t| format!("{t:?}"));
         let why = self
             .expects
-            .and_then(|k| confusion(&found, k))
+            .and_then(|k| found.confusion(k))
             .unwrap_or_else(|| format!("this is a {} ({})", found.kind.describe(), found.reason));
         let message = format!("typ is {typ}, the provider accepts {}: {why}", self.accepted());
         Err((

@@ -476,7 +476,7 @@ claims_to_headers = { sub = "X-User-Id" }
             nonce: None,
             iat: now(),
         };
-        jwtkit::dpop::create_proof(&client, JwsAlg::ES256, &p).unwrap()
+        p.sign(&client, JwsAlg::ES256).unwrap()
     };
     let dpop_scheme = format!("DPoP {t}");
     let ask = |proof: Option<String>, scheme: &str| {

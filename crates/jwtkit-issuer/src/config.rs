@@ -28,7 +28,7 @@ impl TryFrom<DurationText> for Seconds {
     fn try_from(v: DurationText) -> Result<Seconds, String> {
         match v {
             DurationText::Number(n) => Ok(Seconds(n)),
-            DurationText::Text(t) => jwtkit::jwt::parse_duration(&t)
+            DurationText::Text(t) => jwtkit::jwt::NumericDate::parse_duration(&t)
                 .map(|d| Seconds(d.as_secs()))
                 .map_err(|e| e.message().to_string()),
         }

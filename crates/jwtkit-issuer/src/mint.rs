@@ -3,7 +3,7 @@
 
 use jwtkit::json::Object;
 use jwtkit::jws::Signer;
-use jwtkit::{AlgSet, JwsAlg, Validation};
+use jwtkit::{AlgorithmSet, JwsAlg, Validation};
 use serde_json::Value;
 
 use crate::Issuer;
@@ -195,15 +195,19 @@ impl Issuer {
         // `exp` required and not passed (no leeway: this issuer's own clock). `aud` names the
         // resource servers the token is for, not this issuer: its own endpoints (userinfo,
         // introspection) accept any.
-        let validation = Validation::builder(AlgSet::empty().with(JwsAlg::ES256).with(JwsAlg::RS256))
-            .issuer(self.issuer.as_str())
-            .typ("at+jwt")
-            .ignore_audience(true)
-            .require("exp")
-            .leeway(std::time::Duration::ZERO)
-            .now(i64::try_from(now).ok()?)
-            .build()
-            .ok()?;
+        let validation = Validation::builder(
+            AlgorithmSet::<JwsAlg>::empty()
+                .with(JwsAlg::ES256)
+                .with(JwsAlg::RS256),
+        )
+        .issuer(self.issuer.as_str())
+        .typ("at+jwt")
+        .ignore_audience(true)
+        .require("exp")
+        .leeway(std::time::Duration::ZERO)
+        .now(i64::try_from(now).ok()?)
+        .build()
+        .ok()?;
         let c = jwtkit::verify(token, &keys, &validation)
             .ok()?
             .claims

@@ -11,7 +11,7 @@ pub enum ErrorKind {
     InvalidConfig,
     /// The server could not be reached, timed out, or the connection failed.
     Transport,
-    /// A response was larger than the limit ([`jwtkit::remote::FetchPolicy::max_bytes`]).
+    /// A response was larger than the limit ([`jwtkit_remote::FetchPolicy::max_bytes`]).
     ResourceLimit,
     /// The server answered something that is not what the RFC says (not JSON, a missing
     /// member, an issuer that differs from the one asked for, an unexpected status).

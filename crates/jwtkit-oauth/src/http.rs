@@ -1,5 +1,5 @@
 //! The bounded HTTP transport every request of the client goes through: the URL rule of
-//! [`jwtkit::remote::check_url`] (`https`, or `http` to a loopback host unless
+//! [`jwtkit_remote::check_url`] (`https`, or `http` to a loopback host unless
 //! `allow_insecure_http`), the connect/read/total timeouts and the response size limit of a
 //! [`FetchPolicy`], no redirects (an OAuth endpoint that redirects a `POST` carrying a
 //! client secret is not followed), no decompression, no proxy for loopback hosts.
@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use jwtkit::json::Object;
-use jwtkit::remote::{FetchPolicy, check_url, is_loopback_host};
+use jwtkit_remote::{FetchPolicy, check_url, is_loopback_host};
 use reqwest::Url;
 use zeroize::Zeroizing;
 

@@ -1,9 +1,9 @@
 //! ID Token validation (OIDC Core §3.1.3.7): the signature with the issuer's `jwks_uri`
-//! (through the core's [`jwtkit::remote::KeyCache`]), `iss` equal to the issuer, `aud`
+//! (through the core's [`jwtkit_remote::KeyCache`]), `iss` equal to the issuer, `aud`
 //! containing the client id, `exp`, `iat` present, and `nonce` equal to the one sent.
 
-use jwtkit::remote::{KeyCache, KeyLocation};
-use jwtkit::{AlgSet, JwsAlg, Validation, Verified};
+use jwtkit::{AlgorithmSet, JwsAlg, Validation, Verified};
+use jwtkit_remote::{KeyCache, KeyLocation};
 use serde_json::Value;
 
 use crate::error::{Error, Result, err};
@@ -20,7 +20,7 @@ impl Client {
     /// fetched; `nonce_mismatch` when `nonce` was sent and the token's differs.
     pub async fn verify_id_token(&self, id_token: &str, nonce: Option<&str>) -> Result<Verified> {
         let jwks = self.metadata.endpoint("jwks_uri")?;
-        let mut algs: AlgSet = self
+        let mut algs: AlgorithmSet<JwsAlg> = self
             .metadata
             .id_token_signing_alg_values_supported
             .iter()

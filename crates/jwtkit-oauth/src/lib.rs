@@ -15,7 +15,7 @@
 //!   `private_key_jwt` (RFC 7523 §2.2, signed by the core's [`jwtkit::jws::Signer`]), `none`.
 //!
 //! Every request goes through [`Http`]: `https`, or `http` to a loopback host unless the
-//! policy allows more; the [`jwtkit::remote::FetchPolicy`] timeouts and size limit; no
+//! policy allows more; the [`jwtkit_remote::FetchPolicy`] timeouts and size limit; no
 //! redirects. Secrets (client secrets, refresh tokens, device codes, PKCE verifiers, codes)
 //! are [`Secret`]s: never in `Debug` output or error messages, wiped on drop. Server errors
 //! keep their RFC 6749 §5.2 `error` / `error_description` ([`OAuthError`]).
@@ -23,7 +23,7 @@
 //! ```no_run
 //! use jwtkit_oauth::{Client, ClientAuth, Secret};
 //! # async fn run() -> jwtkit_oauth::Result<()> {
-//! let policy = jwtkit::remote::FetchPolicy::default();
+//! let policy = jwtkit_remote::FetchPolicy::default();
 //! let auth = ClientAuth::SecretBasic(Secret::new("s3cret"));
 //! let client = Client::discover(&policy, "https://auth.example.com/", "svc", auth).await?;
 //! let tokens = client.client_credentials(Some("api:read"), &[]).await?;

@@ -6,7 +6,7 @@
 //! RFC 8414 §3.3: a mix-up defence), and every endpoint must pass the transport rule.
 
 use jwtkit::json::Object;
-use jwtkit::remote::DiscoveryKind;
+use jwtkit_remote::DiscoveryKind;
 use serde_json::Value;
 
 use crate::error::{Result, err};

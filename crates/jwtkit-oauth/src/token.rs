@@ -2,7 +2,7 @@
 //! (RFC 6749 §5.1, RFC 8693 §2.2.1), with errors rendered from §5.2.
 
 use jwtkit::json::Object;
-use jwtkit::remote::FetchPolicy;
+use jwtkit_remote::FetchPolicy;
 use serde_json::{Value, json};
 
 use crate::client_auth::ClientAuth;

@@ -9,11 +9,11 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use jwtkit::remote::FetchPolicy;
 use jwtkit_oauth::{
     AuthorizationRequest, Client, ClientAuth, ErrorKind, Http, LoopbackListener, Metadata, PollEvent, Secret,
     TokenExchange, discover,
 };
+use jwtkit_remote::FetchPolicy;
 use serde_json::{Value, json};
 
 /// Requests the mock received: (path, Authorization header, form pairs).
@@ -96,7 +96,7 @@ async fn discovery_falls_back_to_rfc8414_and_requires_the_exact_issuer() {
     *base.lock().unwrap() = url.clone();
     let http = Http::new(&FetchPolicy::default()).unwrap();
     let m = discover(&http, &url).await.unwrap();
-    assert_eq!(m.kind, jwtkit::remote::DiscoveryKind::OAuthAuthorizationServer);
+    assert_eq!(m.kind, jwtkit_remote::DiscoveryKind::OAuthAuthorizationServer);
     assert_eq!(m.token_endpoint.as_deref(), Some(format!("{url}/token").as_str()));
     assert_eq!(
         m.source_url,

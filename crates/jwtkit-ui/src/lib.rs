@@ -82,7 +82,7 @@ pub(crate) struct State {
     pub(crate) limits: jwtkit::Limits,
     /// JWK Sets fetched from URLs the page names (one cache per URL, with the library's TTL,
     /// rotation refetch and cooldown), kept in memory only.
-    pub(crate) remote: jwtkit::remote::KeyCacheRegistry,
+    pub(crate) remote: jwtkit_remote::KeyCacheRegistry,
 }
 
 /// The debugger's routes: `GET /` (the page), `GET /app.js`, `/style.css`, `/favicon.png`, the
@@ -90,7 +90,7 @@ pub(crate) struct State {
 pub fn router(cfg: UiConfig) -> Router {
     let state = Arc::new(State {
         limits: cfg.limits,
-        remote: jwtkit::remote::KeyCacheRegistry::new(),
+        remote: jwtkit_remote::KeyCacheRegistry::new(),
     });
     Router::new()
         .merge(assets::routes())

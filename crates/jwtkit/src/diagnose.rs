@@ -21,7 +21,7 @@
 
 use serde_json::{Value, json};
 
-use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
+use crate::jwa::{AlgorithmSet, JwsAlg, KeyFamily};
 use crate::jws::{CompactJws, Input};
 use crate::key::{Key, KeyOp, der};
 use crate::{JwkSet, Validation};
@@ -212,7 +212,7 @@ impl Probe<'_> {
     }
 
     /// A `kid` the set does not have; an `alg` the allowlist does not have.
-    fn kid_and_allowlist(&self, allowed: AlgSet, d: &mut Diagnosis) {
+    fn kid_and_allowlist(&self, allowed: AlgorithmSet<JwsAlg>, d: &mut Diagnosis) {
         let keys = self.keys.keys();
         if let Some(kid) = self.kid
             && keys.iter().any(|k| k.kid().is_some())
@@ -292,7 +292,10 @@ impl Probe<'_> {
         let same = |a: JwsAlg| {
             a == alg || (a.family() == alg.family() && matches!(a, JwsAlg::EdDSA | JwsAlg::Ed25519))
         };
-        for other in AlgSet::family(alg.family()).iter().filter(|a| !same(*a)) {
+        for other in AlgorithmSet::<JwsAlg>::family(alg.family())
+            .iter()
+            .filter(|a| !same(*a))
+        {
             let keys = self.keys.keys().iter().take(8);
             if let Some(k) = keys
                 .into_iter()

@@ -8,22 +8,22 @@
 //! asymmetric key → the signature verifies with it → `jti`, `htm`, `htu`, `iat` present and typed
 //! → `htm` and `htu` match the request (`htu` compared without query and fragment, after RFC 3986
 //! normalization) → `iat` within the window → `nonce` when the server requires one → `ath` when
-//! an access token is presented. [`check_binding`] then compares the access token's `cnf.jkt`
+//! an access token is presented. [`VerifiedProof::check_binding`] then compares the access token's `cnf.jkt`
 //! with the proof key's RFC 7638 thumbprint (§6.1). Replay (`jti` seen before) is the caller's
 //! store's job: [`VerifiedProof::jti`] is what to remember, for [`VerifiedProof::iat`] + the
 //! window.
 //!
-//! [`create_proof`] makes one (`jwtkit dpop`), for clients and tests.
+//! [`NewProof::sign`] makes one (`jwtkit dpop`), for clients and tests.
 //!
 //! ```
-//! use jwtkit::dpop::{self, DpopProofCheck, NewProof};
+//! use jwtkit::dpop::{DpopProofCheck, NewProof};
 //! use jwtkit::key::KeySpec;
 //! use jwtkit::{JwkSet, JwsAlg, Key, Validation};
 //! let key = Key::generate(KeySpec::for_alg(JwsAlg::ES256))?;
-//! let proof = dpop::create_proof(&key, JwsAlg::ES256, &NewProof {
+//! let proof = NewProof {
 //!     method: "GET", url: "https://api.example/orders?page=2", access_token: Some("AT"),
 //!     nonce: None, iat: 1_700_000_000,
-//! })?;
+//! }.sign(&key, JwsAlg::ES256)?;
 //! let v = Validation::builder(JwsAlg::ES256)
 //!     .now(1_700_000_010)
 //!     .dpop_proof(DpopProofCheck::new("GET", "https://api.example/orders").access_token("AT"))
@@ -45,7 +45,7 @@ use serde_json::Value;
 
 use crate::check::Check;
 use crate::error::{Result, err};
-use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
+use crate::jwa::{AlgorithmSet, JwsAlg, KeyFamily};
 use crate::jws::{CompactJws, Header, JwsOptions, Keys};
 use crate::jwt::{ClaimValue, Claims, Outcome};
 use crate::{JwkSet, Key, Validation};
@@ -81,9 +81,9 @@ impl DpopProofCheck {
     }
 
     /// The access token presented with the proof (`Authorization: DPoP <token>`): the proof's
-    /// `ath` must be [`access_token_hash`] of it.
+    /// `ath` must be [`NewProof::access_token_hash`] of it.
     pub fn access_token(self, token: &str) -> DpopProofCheck {
-        self.ath(access_token_hash(token))
+        self.ath(NewProof::access_token_hash(token))
     }
 
     /// The expected `ath` itself (base64url SHA-256 of the access token, §4.2), when only the
@@ -111,9 +111,55 @@ impl DpopProofCheck {
         self.leeway = leeway;
         self
     }
+
+    /// The `htu` form of a URL (§4.3 step 9): scheme and host lower-cased, the default port removed,
+    /// percent-encodings of unreserved characters decoded (RFC 3986 §6.2.2), no query or fragment.
+    ///
+    /// # Errors
+    /// `malformed` when `url` is not an absolute http(s) URL.
+    pub fn normalize_htu(url: &str) -> Result<String> {
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err!(
+                Malformed,
+                "htu must not contain white space or control characters"
+            ));
+        }
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| err!(Malformed, "htu must be an absolute URL"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "https" => "443",
+            "http" => "80",
+            _ => return Err(err!(Malformed, "htu must be an http or https URL")),
+        };
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        let (authority, path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, "/"),
+        };
+        if authority.is_empty() || authority.contains('@') {
+            return Err(err!(Malformed, "htu must have a host and no user information"));
+        }
+        let authority = authority.to_ascii_lowercase();
+        // The port follows the last ':' after an IPv6 literal's ']'.
+        let port_at = authority
+            .rfind(':')
+            .filter(|&i| authority.rfind(']').is_none_or(|j| i > j));
+        let authority = match port_at.map(|i| (i, authority.get(i + 1..).unwrap_or_default())) {
+            Some((i, port)) if port.is_empty() || port == default_port => {
+                authority.get(..i).unwrap_or_default().to_string()
+            }
+            _ => authority,
+        };
+        Ok(format!(
+            "{scheme}://{authority}{}",
+            remove_dot_segments(&decode_unreserved(path))
+        ))
+    }
 }
 
-fn asymmetric(set: AlgSet) -> AlgSet {
+fn asymmetric(set: AlgorithmSet<JwsAlg>) -> AlgorithmSet<JwsAlg> {
     set.iter().filter(|a| !a.is_hmac()).collect()
 }
 
@@ -165,7 +211,7 @@ fn verify_proof(proof: &str, req: &DpopProofCheck, validation: &Validation) -> R
     let now = validation.now();
     let jws = CompactJws::parse(proof, limits)?;
     let header = jws.header();
-    if !crate::token_type::typ_is(header, DPOP_TYP) {
+    if !crate::jwt::token_type::typ_is(header, DPOP_TYP) {
         return Err(bad(format!(
             "typ must be \"dpop+jwt\", found {:?}",
             header.typ().unwrap_or("(none)")
@@ -215,9 +261,9 @@ fn verify_proof(proof: &str, req: &DpopProofCheck, validation: &Validation) -> R
     if htm != req.method {
         return Err(bad(format!("htm is {htm:?}, the request is {}", req.method)));
     }
-    let want = normalize_htu(&req.url)
+    let want = DpopProofCheck::normalize_htu(&req.url)
         .map_err(|_| err!(InvalidConfig, "the request URL {:?} is not absolute", req.url))?;
-    if normalize_htu(&htu).ok().as_deref() != Some(want.as_str()) {
+    if DpopProofCheck::normalize_htu(&htu).ok().as_deref() != Some(want.as_str()) {
         return Err(bad(format!("htu {htu:?} is not the request URL {want:?}")));
     }
     let leeway = i64::try_from(req.leeway.as_secs()).unwrap_or(i64::MAX);
@@ -267,75 +313,6 @@ fn verify_proof(proof: &str, req: &DpopProofCheck, validation: &Validation) -> R
             iat,
         },
         key,
-    ))
-}
-
-/// The access token's `cnf.jkt` must be the proof key's thumbprint (RFC 9449 §6.1).
-///
-/// # Errors
-/// `bad_token_binding` when the token has no `cnf.jkt` or another one.
-pub fn check_binding(access_token_claims: &Claims, proof: &VerifiedProof) -> Result<()> {
-    match access_token_claims.get("cnf").and_then(|c| c.get("jkt")) {
-        Some(Value::String(jkt)) if *jkt == proof.jkt => Ok(()),
-        Some(_) => Err(err!(
-            BadTokenBinding,
-            "the access token is bound to another key (cnf.jkt) than the one that signed the DPoP proof"
-        )),
-        None => Err(err!(
-            BadTokenBinding,
-            "the access token has no cnf.jkt: it is not bound to a DPoP key"
-        )),
-    }
-}
-
-/// `ath`: base64url(SHA-256(ASCII(access token))) (§4.2).
-pub fn access_token_hash(token: &str) -> String {
-    crate::base64url::encode(digest::digest(&digest::SHA256, token.as_bytes()))
-}
-
-/// The `htu` form of a URL (§4.3 step 9): scheme and host lower-cased, the default port removed,
-/// percent-encodings of unreserved characters decoded (RFC 3986 §6.2.2), no query or fragment.
-///
-/// # Errors
-/// `malformed` when `url` is not an absolute http(s) URL.
-pub fn normalize_htu(url: &str) -> Result<String> {
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(err!(
-            Malformed,
-            "htu must not contain white space or control characters"
-        ));
-    }
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| err!(Malformed, "htu must be an absolute URL"))?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => "443",
-        "http" => "80",
-        _ => return Err(err!(Malformed, "htu must be an http or https URL")),
-    };
-    let rest = rest.split(['?', '#']).next().unwrap_or_default();
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, "/"),
-    };
-    if authority.is_empty() || authority.contains('@') {
-        return Err(err!(Malformed, "htu must have a host and no user information"));
-    }
-    let authority = authority.to_ascii_lowercase();
-    // The port follows the last ':' after an IPv6 literal's ']'.
-    let port_at = authority
-        .rfind(':')
-        .filter(|&i| authority.rfind(']').is_none_or(|j| i > j));
-    let authority = match port_at.map(|i| (i, authority.get(i + 1..).unwrap_or_default())) {
-        Some((i, port)) if port.is_empty() || port == default_port => {
-            authority.get(..i).unwrap_or_default().to_string()
-        }
-        _ => authority,
-    };
-    Ok(format!(
-        "{scheme}://{authority}{}",
-        remove_dot_segments(&decode_unreserved(path))
     ))
 }
 
@@ -402,43 +379,70 @@ pub struct NewProof<'a> {
     pub iat: i64,
 }
 
-/// Sign a DPoP proof with the client's private `key` (its public part goes in the `jwk` header).
-///
-/// # Errors
-/// `key_mismatch` for a secret or a public key, or a key that cannot sign `alg`; `malformed`
-/// for a URL that is not absolute http(s).
-pub fn create_proof(key: &Key, alg: JwsAlg, p: &NewProof<'_>) -> Result<String> {
-    if key.family() == KeyFamily::Oct {
-        return Err(err!(
-            KeyMismatch,
-            "a DPoP proof is signed with a private asymmetric key, not a secret"
-        ));
+impl NewProof<'_> {
+    /// Sign a DPoP proof with the client's private `key` (its public part goes in the `jwk` header).
+    ///
+    /// # Errors
+    /// `key_mismatch` for a secret or a public key, or a key that cannot sign `alg`; `malformed`
+    /// for a URL that is not absolute http(s).
+    pub fn sign(&self, key: &Key, alg: JwsAlg) -> Result<String> {
+        if key.family() == KeyFamily::Oct {
+            return Err(err!(
+                KeyMismatch,
+                "a DPoP proof is signed with a private asymmetric key, not a secret"
+            ));
+        }
+        let public = key
+            .to_public()
+            .ok_or_else(|| err!(KeyMismatch, "a DPoP proof needs the private key"))?;
+        let htu = DpopProofCheck::normalize_htu(self.url)?;
+        let mut claims = crate::json::Object::new();
+        claims.insert("jti".into(), crate::random::b64url(16).into());
+        claims.insert("htm".into(), self.method.into());
+        claims.insert("htu".into(), htu.into());
+        claims.insert("iat".into(), self.iat.into());
+        if let Some(t) = self.access_token {
+            claims.insert("ath".into(), NewProof::access_token_hash(t).into());
+        }
+        if let Some(n) = self.nonce {
+            claims.insert("nonce".into(), n.into());
+        }
+        let mut jwk = public.to_jwk(false);
+        jwk.remove("kid");
+        jwk.remove("alg");
+        jwk.remove("use");
+        jwk.remove("key_ops");
+        crate::jws::Signer::new(key, alg)?
+            .typ(DPOP_TYP)
+            .param("jwk", Value::Object(jwk))
+            .build()?
+            .sign(Value::Object(claims).to_string().as_bytes())
     }
-    let public = key
-        .to_public()
-        .ok_or_else(|| err!(KeyMismatch, "a DPoP proof needs the private key"))?;
-    let htu = normalize_htu(p.url)?;
-    let mut claims = crate::json::Object::new();
-    claims.insert("jti".into(), crate::random::b64url(16).into());
-    claims.insert("htm".into(), p.method.into());
-    claims.insert("htu".into(), htu.into());
-    claims.insert("iat".into(), p.iat.into());
-    if let Some(t) = p.access_token {
-        claims.insert("ath".into(), access_token_hash(t).into());
+
+    /// `ath`: base64url(SHA-256(ASCII(access token))) (§4.2), 43 characters.
+    pub fn access_token_hash(token: &str) -> String {
+        crate::base64url::encode(digest::digest(&digest::SHA256, token.as_bytes()))
     }
-    if let Some(n) = p.nonce {
-        claims.insert("nonce".into(), n.into());
+}
+
+impl VerifiedProof {
+    /// The access token's `cnf.jkt` must be the proof key's thumbprint (RFC 9449 §6.1).
+    ///
+    /// # Errors
+    /// `bad_token_binding` when the token has no `cnf.jkt` or another one.
+    pub fn check_binding(&self, access_token_claims: &Claims) -> Result<()> {
+        match access_token_claims.get("cnf").and_then(|c| c.get("jkt")) {
+            Some(Value::String(jkt)) if *jkt == self.jkt => Ok(()),
+            Some(_) => Err(err!(
+                BadTokenBinding,
+                "the access token is bound to another key (cnf.jkt) than the one that signed the DPoP proof"
+            )),
+            None => Err(err!(
+                BadTokenBinding,
+                "the access token has no cnf.jkt: it is not bound to a DPoP key"
+            )),
+        }
     }
-    let mut jwk = public.to_jwk(false);
-    jwk.remove("kid");
-    jwk.remove("alg");
-    jwk.remove("use");
-    jwk.remove("key_ops");
-    crate::jws::Signer::new(key, alg)?
-        .typ(DPOP_TYP)
-        .param("jwk", Value::Object(jwk))
-        .build()?
-        .sign(Value::Object(claims).to_string().as_bytes())
 }
 
 fn bad(message: String) -> crate::Error {

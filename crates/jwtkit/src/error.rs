@@ -391,8 +391,7 @@ impl Error {
 
     /// Keep the lower-level error this one was made from (an I/O or HTTP error), for
     /// [`std::error::Error::source`]; the message already names it.
-    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
         self.0.source = Some(Arc::new(source));
         self
     }
@@ -411,8 +410,9 @@ impl Error {
         self
     }
 
-    /// Prefix the message with context (`"header: "`, `"key 2: "`), keeping kind and detail.
-    pub(crate) fn context(mut self, prefix: &str) -> Error {
+    /// Prefix the message with context (`"header: "`, `"key 2: "`, `"JWK Set at \"…\": "`),
+    /// keeping kind, detail, step and source.
+    pub fn context(mut self, prefix: &str) -> Error {
         self.0.message = format!("{prefix}{}", self.0.message);
         self
     }

@@ -4,10 +4,12 @@
 //! the only failure is a panic, an allocation above libFuzzer's limit, or a timeout. Results are
 //! discarded: errors are the expected outcome for almost every input.
 
+use crate::EncAlg;
+use crate::KeyMgmtAlg;
 use std::sync::OnceLock;
 
 use crate::jws::{JwsOptions, Signer};
-use crate::{AlgSet, JwkSet, JwsAlg, Key, KeyOp, Limits, Validation};
+use crate::{AlgorithmSet, JwkSet, JwsAlg, Key, KeyOp, Limits, Validation};
 
 /// "Now" for every fuzz run (2023-11-14), so runs are reproducible.
 const NOW: i64 = 1_700_000_000;
@@ -44,7 +46,10 @@ fn fixture() -> Option<&'static Fixture> {
             let keys = JwkSet::parse(KEYS.as_bytes(), &Limits::default()).ok()?;
             let secret = crate::base64url::decode(HMAC_SECRET_B64).ok()?;
             let hmac = JwkSet::from_keys(vec![Key::hmac(secret)]);
-            let any = Validation::builder(AlgSet::all()).now(NOW).build().ok()?;
+            let any = Validation::builder(AlgorithmSet::<JwsAlg>::all())
+                .now(NOW)
+                .build()
+                .ok()?;
             let strict = Validation::builder(JwsAlg::HS256)
                 .now(NOW)
                 .issuer("joe")
@@ -208,11 +213,14 @@ pub fn compact_jwe(data: &[u8]) {
         crate::Key::hmac(vec![0x42; 32]),
         crate::Key::hmac(b"fuzz password".to_vec()),
     ]);
-    let mut opts = crate::jwe::DecryptOptions::new(crate::KeyMgmtSet::all(), crate::EncSet::all());
+    let mut opts = crate::jwe::DecryptOptions::new(
+        crate::AlgorithmSet::<KeyMgmtAlg>::all(),
+        crate::AlgorithmSet::<EncAlg>::all(),
+    );
     // Keep PBKDF2 cheap for the fuzzer; the bound itself is what is exercised.
     opts.limits.max_pbes2_count = 100;
     let _ = crate::jwe::decrypt(text, &keys, &opts);
-    if let Ok(v) = crate::Validation::builder(crate::AlgSet::all())
+    if let Ok(v) = crate::Validation::builder(crate::AlgorithmSet::<JwsAlg>::all())
         .now(1_700_000_000)
         .build()
     {

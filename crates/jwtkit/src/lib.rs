@@ -8,7 +8,7 @@
 //!
 //! - **Strict parsing**: exactly 3 segments, canonical base64url, JSON objects without
 //!   duplicate members, bounded sizes and depth ([`Limits`]).
-//! - **Explicit algorithms**: the allowlist ([`AlgSet`]) comes from the caller or the key,
+//! - **Explicit algorithms**: the allowlist ([`AlgorithmSet<JwsAlg>`]) comes from the caller or the key,
 //!   never from the token; `alg: none` never verifies; keys are bound to their family.
 //! - **Errors with a stable kind** ([`ErrorKind`]) and a message naming the values involved.
 //! - **Diagnosis** ([`diagnose`]) says what was tried and which usual mistake it looks like;
@@ -69,15 +69,12 @@ pub mod lint;
 pub mod manual;
 pub mod paste;
 mod random;
-#[cfg(feature = "remote")]
-pub mod remote;
 pub mod sd_jwt;
 mod text;
-pub mod token_type;
 
 pub use check::Check;
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
-pub use jwa::{AlgSet, EcCurve, EncAlg, EncSet, JwsAlg, KeyFamily, KeyMgmtAlg, KeyMgmtSet, MlDsa, OkpCurve};
+pub use jwa::{AlgorithmSet, EcCurve, EncAlg, JwsAlg, KeyFamily, KeyMgmtAlg, MlDsa, OkpCurve};
 pub use jwk::JwkSet;
 pub use jws::KeySource;
 pub use jwt::{Claims, Validation, Verified, verify};

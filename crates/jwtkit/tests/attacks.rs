@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use jwtkit::jws::JwsOptions;
-use jwtkit::{AlgSet, Error, ErrorKind, JwkSet, JwsAlg, Key, Limits, Validation};
+use jwtkit::{AlgorithmSet, Error, ErrorKind, JwkSet, JwsAlg, Key, Limits, Validation};
 use serde_json::Value;
 
 mod common;
@@ -65,7 +65,7 @@ fn keys_of(case: &Value) -> JwkSet {
 }
 
 /// `options.algorithms`, else what the keys allow (like `jwtkit verify` without `--alg`).
-fn allowlist(case: &Value, keys: &JwkSet) -> AlgSet {
+fn allowlist(case: &Value, keys: &JwkSet) -> AlgorithmSet<JwsAlg> {
     match case["options"]["algorithms"].as_array() {
         Some(a) => a
             .iter()
@@ -75,7 +75,9 @@ fn allowlist(case: &Value, keys: &JwkSet) -> AlgSet {
             .keys()
             .iter()
             .map(Key::algorithms)
-            .fold(AlgSet::empty(), |acc, s| s.iter().fold(acc, AlgSet::with)),
+            .fold(AlgorithmSet::<JwsAlg>::empty(), |acc, s| {
+                s.iter().fold(acc, AlgorithmSet::<JwsAlg>::with)
+            }),
     }
 }
 
@@ -116,7 +118,7 @@ pub fn token_of(case: &Value) -> String {
     token
 }
 
-fn validation(case: &Value, algs: AlgSet) -> Validation {
+fn validation(case: &Value, algs: AlgorithmSet<JwsAlg>) -> Validation {
     let o = &case["options"];
     let mut b = Validation::builder(algs)
         .now(o["now"].as_i64().unwrap())

@@ -19,14 +19,14 @@ struct DpopRequest<'a> {
 
 /// The verifier's allowlist and clock.
 struct DpopOptions {
-    algorithms: jwtkit::AlgSet,
+    algorithms: jwtkit::AlgorithmSet<JwsAlg>,
     now: i64,
 }
 
 impl DpopOptions {
     fn new(now: i64) -> DpopOptions {
         DpopOptions {
-            algorithms: jwtkit::AlgSet::all(),
+            algorithms: jwtkit::AlgorithmSet::<JwsAlg>::all(),
             now,
         }
     }
@@ -84,17 +84,11 @@ fn rfc9449_section_4_1_proof_verifies_and_binds_by_its_thumbprint() {
     assert_eq!(v.iat, RFC9449_IAT);
     assert_eq!(v.alg, JwsAlg::ES256);
     let bound = Claims::new(json!({"cnf": {"jkt": RFC9449_JKT}}).as_object().unwrap().clone());
-    dpop::check_binding(&bound, &v).unwrap();
+    v.check_binding(&bound).unwrap();
     let other = Claims::new(json!({"cnf": {"jkt": "another"}}).as_object().unwrap().clone());
-    assert_eq!(
-        kind(dpop::check_binding(&other, &v).unwrap_err()),
-        "bad_token_binding"
-    );
+    assert_eq!(kind(v.check_binding(&other).unwrap_err()), "bad_token_binding");
     let bearer = Claims::new(json!({"sub": "a"}).as_object().unwrap().clone());
-    assert_eq!(
-        kind(dpop::check_binding(&bearer, &v).unwrap_err()),
-        "bad_token_binding"
-    );
+    assert_eq!(kind(v.check_binding(&bearer).unwrap_err()), "bad_token_binding");
     // The same URL in another spelling (case of scheme and host, default port, query).
     for url in [
         "HTTPS://Server.Example.COM:443/token",
@@ -144,7 +138,7 @@ fn proofs_made_and_checked_with_access_token_hash_and_nonce() {
             nonce: Some("n-1"),
             iat: 1_700_000_000,
         };
-        let proof = dpop::create_proof(&key, alg, &p).unwrap();
+        let proof = p.sign(&key, alg).unwrap();
         let r = DpopRequest {
             method: "GET",
             url: "https://api.example/orders/1",
@@ -161,7 +155,7 @@ fn proofs_made_and_checked_with_access_token_hash_and_nonce() {
         );
         assert_eq!(
             v.claims.get("ath").unwrap(),
-            &json!(dpop::access_token_hash(token))
+            &json!(dpop::NewProof::access_token_hash(token))
         );
         // Another access token, no access token hash, another nonce, no nonce.
         let e = verify_proof(
@@ -184,14 +178,11 @@ fn proofs_made_and_checked_with_access_token_hash_and_nonce() {
         )
         .unwrap_err();
         assert_eq!(kind(e), "dpop_nonce_required", "{alg}: nonce");
-        let no_ath = dpop::create_proof(
-            &key,
-            alg,
-            &NewProof {
-                access_token: None,
-                ..p
-            },
-        )
+        let no_ath = NewProof {
+            access_token: None,
+            ..p
+        }
+        .sign(&key, alg)
         .unwrap();
         let e = verify_proof(&no_ath, &r, &opts).unwrap_err();
         assert_eq!(

@@ -7,7 +7,7 @@ use std::time::Instant;
 use jwtkit::jwe::{self, DecryptOptions, Encrypter, JsonEncrypter};
 use jwtkit::key::KeySpec;
 use jwtkit::{
-    EcCurve, EncAlg, EncSet, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, KeyMgmtSet, OkpCurve, Validation,
+    AlgorithmSet, EcCurve, EncAlg, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, OkpCurve, Validation,
 };
 use serde_json::Value;
 
@@ -82,7 +82,7 @@ fn key_for(alg: KeyMgmtAlg, enc: EncAlg, rsa: &Key) -> (Key, Key) {
 fn every_alg_and_enc_round_trips_compact_and_json() {
     let rsa = Key::generate(KeySpec::Rsa(2048)).unwrap();
     let mut n = 0;
-    for alg in KeyMgmtSet::all().iter() {
+    for alg in AlgorithmSet::<KeyMgmtAlg>::all().iter() {
         for enc in EncAlg::ALL {
             let (public, private) = key_for(alg, enc, &rsa);
             let token = Encrypter::new(&public, alg, enc)
@@ -158,7 +158,7 @@ fn multiple_recipients_and_unprotected_headers() {
         .deflate(true)
         .encrypt(b"to three recipients to three recipients", false)
         .unwrap();
-    let all = DecryptOptions::new(KeyMgmtSet::all(), EncSet::all());
+    let all = DecryptOptions::new(AlgorithmSet::<KeyMgmtAlg>::all(), AlgorithmSet::<EncAlg>::all());
     for (key, index) in [(a, 0), (b, 1), (c, 2)] {
         let d = jwe::decrypt(&json, &set(key), &all).unwrap();
         assert_eq!(d.plaintext, b"to three recipients to three recipients");
@@ -395,7 +395,12 @@ fn rsa1_5_is_refused_by_default() {
     let (token, key) = rfc7516_a2();
     let keys = set(key);
     // No allowlist from the caller: the allowlist comes from the key, RSA1_5 is refused.
-    let e = jwe::decrypt(&token, &keys, &DecryptOptions::from_keys(&keys, EncSet::all())).unwrap_err();
+    let e = jwe::decrypt(
+        &token,
+        &keys,
+        &DecryptOptions::from_keys(&keys, AlgorithmSet::<EncAlg>::all()),
+    )
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnsupportedAlg);
     assert!(e.message().contains("Bleichenbacher"), "{}", e.message());
     // Listed without the insecure option: still refused.
@@ -530,7 +535,10 @@ fn header_and_allowlist_errors_are_precise() {
     );
     // Empty allowlists are a caller error.
     assert_eq!(
-        kind(&token, &DecryptOptions::new(KeyMgmtSet::empty(), EncAlg::A128GCM)),
+        kind(
+            &token,
+            &DecryptOptions::new(AlgorithmSet::<KeyMgmtAlg>::empty(), EncAlg::A128GCM)
+        ),
         ErrorKind::InvalidConfig
     );
     // Too many recipients: rejected before any is processed.

@@ -2,12 +2,13 @@
 //! RFC 7520 §4–§5, RFC 7515 A.6–A.7, RFC 7519 A.1–A.2, RFC 7797 §4.2, RFC 8037) through the
 //! library, asserting the exact plaintext, payload, claims or error kind of each case.
 
+use jwtkit::EncAlg;
 use std::path::Path;
 use std::time::Duration;
 
 use jwtkit::jwe::{self, DecryptOptions};
 use jwtkit::jws::JwsOptions;
-use jwtkit::{AlgSet, EncSet, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, KeyMgmtSet, Validation};
+use jwtkit::{AlgorithmSet, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, Validation};
 use serde_json::Value;
 
 mod common;
@@ -31,18 +32,18 @@ fn key_of(case: &Value) -> Key {
 }
 
 struct Opts {
-    jws: AlgSet,
-    kw: KeyMgmtSet,
-    enc: EncSet,
+    jws: AlgorithmSet<JwsAlg>,
+    kw: AlgorithmSet<KeyMgmtAlg>,
+    enc: AlgorithmSet<EncAlg>,
     rsa1_5: bool,
 }
 
 fn options(case: &Value) -> Opts {
     let o = &case["options"];
     let mut r = Opts {
-        jws: AlgSet::empty(),
-        kw: KeyMgmtSet::empty(),
-        enc: EncSet::empty(),
+        jws: AlgorithmSet::<JwsAlg>::empty(),
+        kw: AlgorithmSet::<KeyMgmtAlg>::empty(),
+        enc: AlgorithmSet::<EncAlg>::empty(),
         rsa1_5: false,
     };
     for a in o["algorithms"]
@@ -93,10 +94,14 @@ fn run(case: &Value) -> Result<Outcome, jwtkit::Error> {
             jwe::decrypt(token, &keys, &decrypt_options(&o)).map(|d| Outcome::Payload(d.plaintext))
         }
         "decrypt_jwt" => {
-            let v = Validation::builder(if o.jws.is_empty() { AlgSet::all() } else { o.jws })
-                .now(now)
-                .leeway(Duration::ZERO)
-                .build()?;
+            let v = Validation::builder(if o.jws.is_empty() {
+                AlgorithmSet::<JwsAlg>::all()
+            } else {
+                o.jws
+            })
+            .now(now)
+            .leeway(Duration::ZERO)
+            .build()?;
             jwe::decrypt_then_verify(token, &keys, &decrypt_options(&o), &keys, &v)
                 .map(|n| Outcome::Claims(n.claims))
                 .map_err(jwtkit::Error::from)

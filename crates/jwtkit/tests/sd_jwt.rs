@@ -363,7 +363,7 @@ fn issue_present_and_verify_with_key_binding() {
         .typ("dc+sd-jwt")
         .build()
         .unwrap();
-    let issued = sd_jwt::issue(
+    let issued = sd_jwt::SdJwt::issue(
         holder_payload(&holder),
         &["/email", "/address", "/address/street", "/nationalities/0"],
         SdAlg::Sha256,
@@ -379,7 +379,7 @@ fn issue_present_and_verify_with_key_binding() {
     let l = Limits::default();
     // Only the street: the address Disclosure above it goes too, the city stays plain inside it.
     let now = 1_700_000_000;
-    let shown = sd_jwt::present(
+    let shown = sd_jwt::SdJwt::present(
         &issued,
         &["/address/street"],
         Some((&holder, JwsAlg::EdDSA, "https://rp.example", "n-1", now)),
@@ -437,11 +437,11 @@ fn issue_present_and_verify_with_key_binding() {
     );
     // Nothing to reveal at a pointer no Disclosure covers; verifiers' claims cannot be hidden.
     assert_eq!(
-        kind(sd_jwt::present(&issued, &["/sub"], None, &l).unwrap_err()),
+        kind(sd_jwt::SdJwt::present(&issued, &["/sub"], None, &l).unwrap_err()),
         "invalid_config"
     );
     for p in ["/iss", "/exp", "/cnf", "/nope", "/"] {
-        let e = sd_jwt::make_disclosable(holder_payload(&holder), &[p], SdAlg::Sha256, 0).unwrap_err();
+        let e = sd_jwt::Issuance::new(holder_payload(&holder), &[p], SdAlg::Sha256, 0).unwrap_err();
         assert_eq!(kind(e), "invalid_config", "{p}");
     }
 }
@@ -451,7 +451,7 @@ fn sd_alg_is_honoured() {
     let is = Issuer::new();
     let signer = Signer::new(&is.key, JwsAlg::ES256).unwrap().build().unwrap();
     let claims = json!({"a": 1, "b": 2}).as_object().unwrap().clone();
-    let issued = sd_jwt::issue(claims.clone(), &["/a"], SdAlg::Sha512, 0, &signer).unwrap();
+    let issued = sd_jwt::SdJwt::issue(claims.clone(), &["/a"], SdAlg::Sha512, 0, &signer).unwrap();
     let v = is.verify(&issued).unwrap();
     assert_eq!(v.sd_alg, SdAlg::Sha512);
     assert_eq!(v.claims.as_object(), &claims);
@@ -492,18 +492,22 @@ fn issuance_refuses_what_verifiers_would_misread_and_dedups_pointers() {
         ),
         (json!({"_sd_alg": "sha-512", "e": 1}), "a given _sd_alg"),
     ] {
-        let e = sd_jwt::make_disclosable(c(claims), &["/e"], SdAlg::Sha256, 0).unwrap_err();
+        let e = sd_jwt::Issuance::new(c(claims), &["/e"], SdAlg::Sha256, 0).unwrap_err();
         assert_eq!(kind(e), "invalid_config", "{why}");
     }
-    let i =
-        sd_jwt::make_disclosable(c(json!({"a": 1, "b": 2})), &["/a", "/b", "/a"], SdAlg::Sha256, 0).unwrap();
+    let i = sd_jwt::Issuance::new(c(json!({"a": 1, "b": 2})), &["/a", "/b", "/a"], SdAlg::Sha256, 0).unwrap();
     assert_eq!(
         i.disclosures.len(),
         2,
         "a pointer given twice, not next to each other"
     );
-    let e = sd_jwt::make_disclosable(c(json!({"a": 1})), &["/a"], SdAlg::Sha256, sd_jwt::MAX_DECOYS + 1)
-        .unwrap_err();
+    let e = sd_jwt::Issuance::new(
+        c(json!({"a": 1})),
+        &["/a"],
+        SdAlg::Sha256,
+        sd_jwt::Issuance::MAX_DECOYS + 1,
+    )
+    .unwrap_err();
     assert_eq!(kind(e), "invalid_config");
 }
 
@@ -513,9 +517,10 @@ fn present_refuses_a_holder_key_that_is_not_cnf() {
     let holder = Key::generate(KeySpec::for_alg(JwsAlg::ES256)).unwrap();
     let other = Key::generate(KeySpec::for_alg(JwsAlg::ES256)).unwrap();
     let signer = Signer::new(&is.key, JwsAlg::ES256).unwrap().build().unwrap();
-    let issued = sd_jwt::issue(holder_payload(&holder), &["/email"], SdAlg::Sha256, 0, &signer).unwrap();
+    let issued =
+        sd_jwt::SdJwt::issue(holder_payload(&holder), &["/email"], SdAlg::Sha256, 0, &signer).unwrap();
     let l = Limits::default();
-    let e = sd_jwt::present(
+    let e = sd_jwt::SdJwt::present(
         &issued,
         &["/email"],
         Some((&other, JwsAlg::ES256, "a", "n", 1)),
@@ -524,7 +529,7 @@ fn present_refuses_a_holder_key_that_is_not_cnf() {
     .unwrap_err();
     assert_eq!(kind(e), "key_mismatch");
     let public = holder.to_public().unwrap();
-    let e = sd_jwt::present(
+    let e = sd_jwt::SdJwt::present(
         &issued,
         &["/email"],
         Some((&public, JwsAlg::ES256, "a", "n", 1)),
@@ -532,7 +537,7 @@ fn present_refuses_a_holder_key_that_is_not_cnf() {
     )
     .unwrap_err();
     assert_eq!(kind(e), "key_mismatch");
-    sd_jwt::present(
+    sd_jwt::SdJwt::present(
         &issued,
         &["/email"],
         Some((&holder, JwsAlg::ES256, "a", "n", 1)),
@@ -540,7 +545,7 @@ fn present_refuses_a_holder_key_that_is_not_cnf() {
     )
     .unwrap();
     // Without cnf there is nothing to bind to.
-    let unbound = sd_jwt::issue(
+    let unbound = sd_jwt::SdJwt::issue(
         json!({"email": "a@x"}).as_object().unwrap().clone(),
         &["/email"],
         SdAlg::Sha256,
@@ -548,7 +553,7 @@ fn present_refuses_a_holder_key_that_is_not_cnf() {
         &signer,
     )
     .unwrap();
-    let e = sd_jwt::present(
+    let e = sd_jwt::SdJwt::present(
         &unbound,
         &["/email"],
         Some((&holder, JwsAlg::ES256, "a", "n", 1)),

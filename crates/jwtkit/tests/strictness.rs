@@ -5,7 +5,7 @@ use aws_lc_rs::hmac;
 use jwtkit::jwe::{self, DecryptOptions, Encrypter, JsonEncrypter};
 use jwtkit::jws::{self, JwsOptions, Signer};
 use jwtkit::jwt::Input;
-use jwtkit::{Check, EncAlg, EncSet, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, KeyMgmtSet, Validation};
+use jwtkit::{AlgorithmSet, Check, EncAlg, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -223,7 +223,10 @@ fn jwe_with_wrong_segment_count_is_malformed_whatever_the_allowlist() {
         for opts in [
             jwe_opts(),
             DecryptOptions::new(KeyMgmtAlg::RSA_OAEP, EncAlg::A256GCM),
-            DecryptOptions::new(KeyMgmtSet::empty(), EncSet::empty()),
+            DecryptOptions::new(
+                AlgorithmSet::<KeyMgmtAlg>::empty(),
+                AlgorithmSet::<EncAlg>::empty(),
+            ),
         ] {
             let e = jwe::decrypt(&bad, &keys, &opts).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Malformed, "{bad}: {}", e.message());
@@ -233,7 +236,10 @@ fn jwe_with_wrong_segment_count_is_malformed_whatever_the_allowlist() {
     let e = jwe::decrypt(
         &token,
         &keys,
-        &DecryptOptions::new(KeyMgmtSet::empty(), EncSet::empty()),
+        &DecryptOptions::new(
+            AlgorithmSet::<KeyMgmtAlg>::empty(),
+            AlgorithmSet::<EncAlg>::empty(),
+        ),
     )
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);

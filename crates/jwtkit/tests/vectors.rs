@@ -8,7 +8,7 @@
 //! case it is checking.
 
 use jwtkit::jws::JwsOptions;
-use jwtkit::{AlgSet, ErrorKind, JwkSet, JwsAlg, Key, Limits, Validation};
+use jwtkit::{AlgorithmSet, ErrorKind, JwkSet, JwsAlg, Key, Limits, Validation};
 use serde_json::Value;
 
 mod common;
@@ -58,7 +58,7 @@ fn keys_of(case: &Value) -> JwkSet {
     JwkSet::from_keys(vec![Key::from_jwk(k["jwk"].as_object().unwrap()).unwrap()])
 }
 
-fn algs(case: &Value) -> AlgSet {
+fn algs(case: &Value) -> AlgorithmSet<JwsAlg> {
     case["options"]["algorithms"]
         .as_array()
         .map(|a| {
@@ -66,7 +66,7 @@ fn algs(case: &Value) -> AlgSet {
                 .filter_map(|v| v.as_str()?.parse::<JwsAlg>().ok())
                 .collect()
         })
-        .unwrap_or_else(AlgSet::all)
+        .unwrap_or_else(AlgorithmSet::<JwsAlg>::all)
 }
 
 /// The result of running a case: Ok(payload or claims) or the error kind.

@@ -46,7 +46,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
     } else {
         NOT_VERIFIED
     };
-    let kind = jwtkit::token_type::classify_unverified(&u);
+    let kind = jwtkit::jwt::Classification::of_unverified(&u);
     if args.json {
         let payload = match &u.payload {
             Payload::Claims(_) => Value::Null,

@@ -4,7 +4,7 @@
 use clap::Args;
 use jwtkit::dangerous::{Payload, Unverified, decode_unverified};
 use jwtkit::jwe::{self, DecryptOptions, Decrypted};
-use jwtkit::{AlgSet, EncAlg, EncSet, Error, JwkSet, JwsAlg, KeyMgmtAlg, KeyMgmtSet, Limits};
+use jwtkit::{AlgorithmSet, EncAlg, Error, JwkSet, JwsAlg, KeyMgmtAlg, Limits};
 use serde_json::{Value, json};
 
 use crate::cli::{KeyArgs, TokenArg};
@@ -52,18 +52,18 @@ pub struct DecryptArgs {
 /// The algorithm flags split into the three allowlists: JWS signature, key management, content
 /// encryption. Unknown names are usage errors.
 pub struct Allowlists {
-    pub jws: AlgSet,
-    pub kw: KeyMgmtSet,
-    pub enc: EncSet,
+    pub jws: AlgorithmSet<JwsAlg>,
+    pub kw: AlgorithmSet<KeyMgmtAlg>,
+    pub enc: AlgorithmSet<EncAlg>,
     /// `--alg RSA1_5` was named explicitly.
     pub rsa1_5_named: bool,
 }
 
 pub fn allowlists(algs: &[String], encs: &[String]) -> Result<Allowlists, Failure> {
     let mut a = Allowlists {
-        jws: AlgSet::empty(),
-        kw: KeyMgmtSet::empty(),
-        enc: EncSet::empty(),
+        jws: AlgorithmSet::<JwsAlg>::empty(),
+        kw: AlgorithmSet::<KeyMgmtAlg>::empty(),
+        enc: AlgorithmSet::<EncAlg>::empty(),
         rsa1_5_named: false,
     };
     for s in algs {
@@ -90,7 +90,11 @@ pub fn allowlists(algs: &[String], encs: &[String]) -> Result<Allowlists, Failur
 
 /// Decrypt options from the allowlists (key management from the keys when none was named).
 pub fn decrypt_options(a: &Allowlists, keys: &JwkSet, insecure_rsa1_5: bool) -> DecryptOptions {
-    let enc = if a.enc.is_empty() { EncSet::all() } else { a.enc };
+    let enc = if a.enc.is_empty() {
+        AlgorithmSet::<EncAlg>::all()
+    } else {
+        a.enc
+    };
     let mut o = if a.kw.is_empty() {
         DecryptOptions::from_keys(keys, enc)
     } else {

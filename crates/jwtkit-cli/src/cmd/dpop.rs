@@ -1,7 +1,7 @@
 //! `jwtkit dpop`: make a DPoP proof (RFC 9449) for one request.
 
 use clap::Args;
-use jwtkit::dpop::{self, NewProof};
+use jwtkit::dpop::NewProof;
 use jwtkit::{JwsAlg, KeyOp, Limits};
 use serde_json::json;
 
@@ -68,17 +68,14 @@ pub fn run(a: &DpopArgs, _st: Style) -> Result<u8, Failure> {
         .map(|spec| input::text_arg(spec, "the access token"))
         .transpose()?;
     let iat = input::now(a.now.as_deref())?;
-    let proof = dpop::create_proof(
-        &key,
-        alg,
-        &NewProof {
-            method: &a.method,
-            url: &a.url,
-            access_token: token.as_deref(),
-            nonce: a.nonce.as_deref(),
-            iat,
-        },
-    )
+    let proof = NewProof {
+        method: &a.method,
+        url: &a.url,
+        access_token: token.as_deref(),
+        nonce: a.nonce.as_deref(),
+        iat,
+    }
+    .sign(&key, alg)
     .map_err(|e| match e.kind() {
         jwtkit::ErrorKind::Malformed => Failure::Usage(format!("--url: {}", e.message())),
         _ => Failure::Jose(e).caused_by_inputs(),

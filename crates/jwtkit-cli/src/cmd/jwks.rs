@@ -8,8 +8,8 @@
 
 use clap::{Args, Subcommand};
 use jwtkit::lint::{JwksReport, Severity};
-use jwtkit::remote::{FetchPolicy, Fetcher};
 use jwtkit::{JwkSet, Limits};
+use jwtkit_remote::{FetchPolicy, Fetcher};
 use serde_json::json;
 
 use crate::exit::{self, Failure};

@@ -8,12 +8,12 @@
 mod render;
 
 use clap::{Args, Subcommand, ValueEnum};
-use jwtkit::remote::FetchPolicy;
 use jwtkit::{JwsAlg, Limits};
 use jwtkit_oauth::{
     AssertionKey, Audience, AuthorizationRequest, Client, ClientAuth, Error, ErrorKind, LoopbackListener,
     PollEvent, Secret, TokenExchange,
 };
+use jwtkit_remote::FetchPolicy;
 
 use crate::exit::{self, Failure};
 use crate::input;

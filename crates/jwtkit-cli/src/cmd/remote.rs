@@ -4,13 +4,14 @@
 //! makes no request, an unknown `kid` refetches once (30 s cooldown, counted from the stored
 //! copy's fetch time), `--offline` uses only the cache and `--no-cache` bypasses it.
 
+use jwtkit::JwsAlg;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::Args;
-use jwtkit::remote::{DirStore, DocumentStore, FetchPolicy, KeyCache, KeyLocation};
-use jwtkit::{AlgSet, JwkSet, Limits};
+use jwtkit::{AlgorithmSet, JwkSet, Limits};
+use jwtkit_remote::{DirStore, DocumentStore, FetchPolicy, KeyCache, KeyLocation};
 
 use crate::exit::Failure;
 use crate::input::{self, LoadedKeys};
@@ -60,7 +61,7 @@ pub struct RemoteKeys {
     /// The issuer whose keys these are (`--issuer`): the token's `iss` must equal it.
     pub issuer: Option<String>,
     /// `id_token_signing_alg_values_supported` from discovery (empty when absent).
-    pub discovery_algs: AlgSet,
+    pub discovery_algs: AlgorithmSet<JwsAlg>,
 }
 
 /// The cache directory: `$XDG_CACHE_HOME/jwtkit`, else `$HOME/.cache/jwtkit`.
@@ -83,7 +84,7 @@ fn ago(t: SystemTime) -> String {
     if secs == 0 {
         "just now".into()
     } else {
-        format!("{} ago", jwtkit::jwt::format_duration(secs))
+        format!("{} ago", jwtkit::jwt::NumericDate::format_duration(secs))
     }
 }
 
@@ -213,6 +214,6 @@ fn load_file(path: &str) -> Result<RemoteKeys, Failure> {
             sources,
         },
         issuer: None,
-        discovery_algs: AlgSet::empty(),
+        discovery_algs: AlgorithmSet::<JwsAlg>::empty(),
     })
 }

@@ -76,7 +76,7 @@ fn present(a: &PresentArgs, _st: Style) -> Result<u8, Failure> {
     let reveal: Vec<&str> = if a.all {
         let sd = sd_jwt::SdJwt::parse(&issued, &limits)?;
         let payload = unverified_payload(&sd, &limits)?;
-        all = sd_jwt::process(payload, sd.disclosures, &limits)?
+        all = sd_jwt::Processed::from_payload(payload, sd.disclosures, &limits)?
             .revealed
             .into_iter()
             .map(|r| r.pointer())
@@ -117,7 +117,7 @@ fn present(a: &PresentArgs, _st: Style) -> Result<u8, Failure> {
     let now = input::now(a.now.as_deref())?;
     let aud = a.aud.as_deref().unwrap_or_default();
     let nonce = a.nonce.as_deref().unwrap_or_default();
-    let out = sd_jwt::present(
+    let out = sd_jwt::SdJwt::present(
         &issued,
         &reveal,
         holder.as_ref().map(|(k, alg)| (k, *alg, aud, nonce, now)),
@@ -226,8 +226,13 @@ pub fn decode(
     let limits = Limits::default();
     let sd = sd_jwt::SdJwt::parse(&extracted.token, &limits)?;
     let issuer = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
-    let processed = unverified_payload(&sd, &limits)
-        .and_then(|p| Ok(sd_jwt::process(p, sd.disclosures.clone(), &limits)?));
+    let processed = unverified_payload(&sd, &limits).and_then(|p| {
+        Ok(sd_jwt::Processed::from_payload(
+            p,
+            sd.disclosures.clone(),
+            &limits,
+        )?)
+    });
     let kb = sd
         .key_binding_jwt
         .as_deref()
@@ -240,7 +245,7 @@ pub fn decode(
         .as_ref()
         .map(|h| jwtkit::lint::token_findings(h, claims.as_ref(), now))
         .unwrap_or_default();
-    let kind = jwtkit::token_type::classify_unverified(&issuer);
+    let kind = jwtkit::jwt::Classification::of_unverified(&issuer);
     if args.json {
         output::print_json(&json!({
             "verified": false,

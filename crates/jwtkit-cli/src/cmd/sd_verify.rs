@@ -4,9 +4,9 @@
 //! checks on the processed claims, the Key Binding JWT), render its outcome.
 
 use jwtkit::dangerous::Unverified;
+use jwtkit::jwt::Classification;
 use jwtkit::jwt::Outcome;
 use jwtkit::sd_jwt::{self, Disclosed, KeyBinding};
-use jwtkit::token_type::Classification;
 use jwtkit::{Error, Limits};
 use serde_json::{Value, json};
 
@@ -87,7 +87,7 @@ impl<'o> Shown<'o> {
                 header: header.as_object().clone(),
                 claims: claims.as_object().clone(),
                 alg: outcome.alg.map(|a| a.as_str()).unwrap_or_default(),
-                kind: Some(jwtkit::token_type::classify(header, claims)),
+                kind: Some(jwtkit::jwt::Classification::of(header, claims)),
                 d,
             }),
             (Some(e), ..) => Err(e.clone()),

@@ -3,7 +3,7 @@
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use jwtkit::json::Object;
 use jwtkit::jws::Signer;
-use jwtkit::jwt::parse_time;
+use jwtkit::jwt::NumericDate;
 use jwtkit::{JwsAlg, Key, KeyOp, Limits};
 use serde_json::{Value, json};
 
@@ -47,7 +47,7 @@ fn claims_from(spec: &str) -> Result<Object, Failure> {
 }
 
 fn time_arg(flag: &str, t: &str, now: i64) -> Result<i64, Failure> {
-    parse_time(t, now).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
+    NumericDate::parse(t, now).map_err(|e| Failure::Usage(format!("{flag}: {}", e.message())))
 }
 
 /// Pick the signing key: the only key that can sign `alg` (then `--kid` only sets the header),
@@ -194,7 +194,7 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
             let sd_alg = jwtkit::sd_jwt::SdAlg::from_name(&args.sd_alg)
                 .map_err(|e| Failure::Usage(format!("--sd-alg: {}", e.message())))?;
             let pointers: Vec<&str> = args.sd.iter().map(String::as_str).collect();
-            jwtkit::sd_jwt::issue(
+            jwtkit::sd_jwt::SdJwt::issue(
                 claims.clone(),
                 &pointers,
                 sd_alg,

@@ -5,7 +5,7 @@
 use clap::{Args, ValueEnum};
 use jwtkit::dangerous::Unverified;
 use jwtkit::dpop::DpopProofCheck;
-use jwtkit::token_type::{self, Classification};
+use jwtkit::jwt::{Classification, TokenKind};
 use serde_json::Value;
 
 use crate::exit::Failure;
@@ -76,7 +76,7 @@ impl KindArgs {
                 .as_ref()
                 .and_then(|h| h.get("typ"))
                 .and_then(Value::as_str);
-            if typ.and_then(token_type::TokenKind::from_typ) == Some(token_type::TokenKind::DpopProof) {
+            if typ.and_then(TokenKind::from_typ) == Some(TokenKind::DpopProof) {
                 return Err(Failure::Usage(
                     "this token is a DPoP proof (typ dpop+jwt): it is checked against a request; give --htm METHOD \
                      and --htu URL (and --access-token or --ath for the access token sent with it)"

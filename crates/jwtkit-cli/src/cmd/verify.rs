@@ -5,8 +5,7 @@ use jwtkit::dangerous::{Unverified, decode_unverified};
 use jwtkit::diagnose::{self, Diagnosis};
 use jwtkit::jwt::{Input, Outcome, ValidationBuilder};
 use jwtkit::lint::{self, Finding};
-use jwtkit::token_type;
-use jwtkit::{AlgSet, Error, JwkSet, JwsAlg, Limits, Validation};
+use jwtkit::{AlgorithmSet, Error, JwkSet, JwsAlg, Limits, Validation};
 use serde_json::{Value, json};
 
 use super::token_kind::Kind;
@@ -16,7 +15,7 @@ use crate::input::{self, LoadedKeys};
 use crate::output::{self, Style};
 
 /// The allowlist: `--alg` values, else what the keys allow (never the token).
-pub fn allowlist(algs: &[String], keys: &JwkSet) -> Result<AlgSet, Failure> {
+pub fn allowlist(algs: &[String], keys: &JwkSet) -> Result<AlgorithmSet<JwsAlg>, Failure> {
     if !algs.is_empty() {
         return algs
             .iter()
@@ -43,7 +42,7 @@ pub fn allowlist(algs: &[String], keys: &JwkSet) -> Result<AlgSet, Failure> {
 /// `issuer` (from `--issuer`) is expected when no `--iss` is given.
 pub fn builder(
     args: &VerifyArgs,
-    algs: AlgSet,
+    algs: AlgorithmSet<JwsAlg>,
     now: i64,
     issuer: Option<&str>,
 ) -> Result<ValidationBuilder, Failure> {
@@ -157,8 +156,8 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
     let supplied = |n: &&String| detached.is_none() || !n.contains("detached");
     notes.extend(unverified.notes.iter().filter(supplied).cloned());
     let found = match (&outcome.header, &outcome.claims) {
-        (Some(h), Some(c)) if outcome.signature_verified() => Some(token_type::classify(h, c)),
-        _ => token_type::classify_unverified(&unverified),
+        (Some(h), Some(c)) if outcome.signature_verified() => Some(jwtkit::jwt::Classification::of(h, c)),
+        _ => jwtkit::jwt::Classification::of_unverified(&unverified),
     };
     let kind = Kind::of(found, args.kind.typ(args.typ.as_deref()));
     if let Some(why) = kind.as_ref().and_then(|k| k.confusion.as_ref())
@@ -245,7 +244,7 @@ fn dpop_inputs(
         ));
     }
     let algs = if args.algs.is_empty() {
-        AlgSet::all()
+        AlgorithmSet::<JwsAlg>::all()
     } else {
         allowlist(&args.algs, &JwkSet::default())?
     };
@@ -267,7 +266,7 @@ pub(crate) fn gather_keys(
     args: &VerifyArgs,
     unverified: &Unverified,
     limits: &Limits,
-) -> Result<(LoadedKeys, Option<String>, AlgSet), Failure> {
+) -> Result<(LoadedKeys, Option<String>, AlgorithmSet<JwsAlg>), Failure> {
     let hmac = unverified.alg().filter(|a| a.starts_with("HS"));
     let header_str = |name: &str| {
         unverified
@@ -291,7 +290,11 @@ pub(crate) fn gather_keys(
     }
     let (keys, remote_issuer, discovery_algs) = match remote {
         Some(r) => (r.loaded, r.issuer, r.discovery_algs),
-        None => (input::keys(&args.keys, limits, hmac)?, None, AlgSet::empty()),
+        None => (
+            input::keys(&args.keys, limits, hmac)?,
+            None,
+            AlgorithmSet::<JwsAlg>::empty(),
+        ),
     };
     if keys.set.is_empty() {
         let named = match (urls.jku, urls.x5u) {
@@ -311,8 +314,8 @@ pub(crate) fn gather_keys(
 pub(crate) fn signature_allowlist(
     args: &VerifyArgs,
     keys: &JwkSet,
-    discovery_algs: AlgSet,
-) -> Result<AlgSet, Failure> {
+    discovery_algs: AlgorithmSet<JwsAlg>,
+) -> Result<AlgorithmSet<JwsAlg>, Failure> {
     let mut algs = allowlist(&args.algs, keys)?;
     if args.algs.is_empty() && !discovery_algs.is_empty() {
         // The provider's id_token_signing_alg_values_supported narrows the keys' algorithms.

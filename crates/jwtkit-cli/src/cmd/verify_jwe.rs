@@ -2,9 +2,10 @@
 //! allowlists, the validation), make one core call ([`jwtkit::jwe::decrypt_then_verify`]:
 //! decrypt, verify the nested JWT, validate its claims), render the result.
 
+use jwtkit::JwsAlg;
 use jwtkit::jwe::{self, DecryptOptions, NestedVerified};
 use jwtkit::lint::{self, Finding};
-use jwtkit::{AlgSet, JwkSet, Limits, Validation};
+use jwtkit::{AlgorithmSet, JwkSet, Limits, Validation};
 use serde_json::{Value, json};
 
 use super::decrypt::{allowlists, decrypt_options, jwe_json, key_json, rejected, rsa1_5_warning};
@@ -38,7 +39,7 @@ impl Inputs {
         let remote = crate::cmd::remote::load(&args.remote, None, Default::default(), &args.issuers)?;
         let (verify_keys, issuer, discovery_algs) = match &remote {
             Some(r) => (&r.loaded.set, r.issuer.as_deref(), r.discovery_algs),
-            None => (&keys.set, None, AlgSet::empty()),
+            None => (&keys.set, None, AlgorithmSet::<JwsAlg>::empty()),
         };
         let sig_algs = if lists.jws.is_empty() {
             nested_allowlist(verify_keys, discovery_algs)?
@@ -64,13 +65,16 @@ impl Inputs {
 
 /// The nested JWT's allowlist without `--alg`: its keys' algorithms, narrowed by the provider's
 /// discovery document; every algorithm when the keys say nothing (the key decides then).
-fn nested_allowlist(keys: &JwkSet, discovery_algs: AlgSet) -> Result<AlgSet, Failure> {
+fn nested_allowlist(
+    keys: &JwkSet,
+    discovery_algs: AlgorithmSet<JwsAlg>,
+) -> Result<AlgorithmSet<JwsAlg>, Failure> {
     let mut from_keys = super::verify::allowlist(&[], keys)?;
     if !discovery_algs.is_empty() {
         from_keys = from_keys.intersect(discovery_algs);
     }
     Ok(if from_keys.is_empty() {
-        AlgSet::all()
+        AlgorithmSet::<JwsAlg>::all()
     } else {
         from_keys
     })
@@ -146,14 +150,14 @@ pub fn verify_jwe(
 /// What the token is: a JWE, and what it holds (the nested JWT's kind, against the expected
 /// `typ`), for `--json` (`line` is the text line).
 fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Value {
-    let outer = jwtkit::token_type::classify_unverified(&jwtkit::dangerous::decode_unverified(
+    let outer = jwtkit::jwt::Classification::of_unverified(&jwtkit::dangerous::decode_unverified(
         token,
         &Limits::default(),
     ));
     let inner = v
         .inner
         .as_ref()
-        .map(|i| jwtkit::token_type::classify(&i.header, &v.claims));
+        .map(|i| jwtkit::jwt::Classification::of(&i.header, &v.claims));
     let Some(outer) = outer else { return Value::Null };
     let mut j = outer.to_json();
     j["nested"] = json!(inner.as_ref().map(|c| c.to_json_against(expected_typ)));

@@ -3,12 +3,13 @@
 //! server nonce ([`NonceKey`], §8).
 //!
 //! The proof itself is checked by the core ([`jwtkit::dpop::verify_proof`], §4.3 in order) and
-//! bound to the access token by [`jwtkit::dpop::check_binding`] (§6.1); the gateway adds the
+//! bound to the access token by [`jwtkit::dpop::VerifiedProof::check_binding`] (§6.1); the gateway adds the
 //! nonce (stateless, so every instance sharing `nonce_secret` accepts every other's) and the
 //! `jti` replay cache in the store ([`crate::store::Store::first_use`], §11.1).
 //!
 //! [RFC 9449]: https://www.rfc-editor.org/rfc/rfc9449
 
+use jwtkit::JwsAlg;
 use std::time::Duration;
 
 use aws_lc_rs::{constant_time, hmac};
@@ -75,7 +76,7 @@ fn default_leeway() -> Dur {
 /// A provider's DPoP rules, parsed once.
 pub struct DpopRules {
     /// Proof algorithms (asymmetric).
-    pub algorithms: jwtkit::AlgSet,
+    pub algorithms: jwtkit::AlgorithmSet<JwsAlg>,
     /// `algs` of the challenge: the algorithm names, space-separated.
     pub algs: String,
     /// Maximum proof age.
@@ -98,7 +99,7 @@ impl DpopRules {
         if c.algorithms.is_empty() {
             anyhow::bail!("dpop.algorithms is empty");
         }
-        let mut algorithms = jwtkit::AlgSet::empty();
+        let mut algorithms = jwtkit::AlgorithmSet::<JwsAlg>::empty();
         for name in &c.algorithms {
             let alg: jwtkit::JwsAlg = name
                 .parse()

@@ -7,7 +7,7 @@
 //! - DPoP ([RFC 9449]): `Authorization: DPoP <token>` with one `DPoP` proof header, checked by
 //!   the core ([`jwtkit::dpop::verify_proof`]) against the request's method and URL
 //!   ([`dpop::request_url`]), the server nonce when required, the token's `cnf.jkt`
-//!   ([`jwtkit::dpop::check_binding`]), then the proof's `jti` remembered in the store (shared by
+//!   ([`jwtkit::dpop::VerifiedProof::check_binding`]), then the proof's `jti` remembered in the store (shared by
 //!   every instance with Redis) with the revocation failure policy. A token with `cnf.jkt` sent
 //!   as `Bearer` is refused (§7.1), and `require_dpop` refuses every token without a proof.
 //!
@@ -223,7 +223,7 @@ async fn proof_of_possession(
             return refuse(ctx, provider, e, Some(key.issue(now)));
         }
     }
-    if let Err(e) = jwtkit::dpop::check_binding(&id.claims, &verified) {
+    if let Err(e) = verified.check_binding(&id.claims) {
         return refuse(ctx, provider, e, None);
     }
     if let Some(flow) = replay(shared, ctx, route, provider, &verified).await {

@@ -10,7 +10,7 @@ use base64::Engine;
 use http_body_util::BodyExt;
 use jwtkit::json::Object;
 use jwtkit::jws::{Input, JwsOptions};
-use jwtkit::{AlgSet, JwkSet, JwsAlg, Limits};
+use jwtkit::{AlgorithmSet, JwkSet, JwsAlg, Limits};
 use jwtkit_issuer::config::Config;
 use jwtkit_issuer::{Issuer, router};
 use serde_json::Value;
@@ -292,7 +292,9 @@ impl T {
 
 /// Verify a token against a JWK Set with the core (signature only) and return (header, claims).
 pub fn verify(token: &str, keys: &JwkSet) -> Result<(Object, Object), jwtkit::Error> {
-    let algs = AlgSet::empty().with(JwsAlg::ES256).with(JwsAlg::RS256);
+    let algs = AlgorithmSet::<JwsAlg>::empty()
+        .with(JwsAlg::ES256)
+        .with(JwsAlg::RS256);
     let input = Input::new(token).json_serialization().signature_only();
     let v = jwtkit::jwt::verify_local(input, keys, &JwsOptions::new(algs).into()).into_jws()?;
     let claims = jwtkit::json::parse_object(&v.payload, &Limits::default())?;

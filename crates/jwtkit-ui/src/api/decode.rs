@@ -16,9 +16,9 @@ use serde_json::{Value, json};
 use jwtkit::dangerous::{Form, Payload, Unverified, decode_unverified};
 use jwtkit::json::Object;
 use jwtkit::jws::Header;
-use jwtkit::jwt::{format_relative, format_utc};
+use jwtkit::jwt::NumericDate;
 use jwtkit::sd_jwt::SdJwt;
-use jwtkit::{AlgSet, Claims, Detail, JwsAlg, Validation};
+use jwtkit::{AlgorithmSet, Claims, Detail, JwsAlg, Validation};
 
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
 use crate::State;
@@ -99,7 +99,7 @@ fn payload_json(u: &Unverified) -> Value {
 /// header check is configured, so a header that cannot be read (its error is listed apart) is
 /// replaced by a minimal one: the verdict stays about the time claims.
 fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::Duration) -> (Value, Value) {
-    let verdict = Validation::builder(AlgSet::all())
+    let verdict = Validation::builder(AlgorithmSet::<JwsAlg>::all())
         .ignore_audience(true)
         .leeway(leeway)
         .now(now)
@@ -134,8 +134,8 @@ fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::
             Some(t) => list.push(json!({
                 "claim": name,
                 "value": v,
-                "utc": format_utc(t),
-                "relative": format_relative(t, now),
+                "utc": NumericDate(t).to_string(),
+                "relative": NumericDate(t).relative_to(now),
                 "past": t <= now as f64,
                 "status": status,
             })),
@@ -165,7 +165,7 @@ pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st:
         _ => extracted.token.as_str(),
     };
     let mut u = decode_unverified(issuer_jwt, &st.limits);
-    let kind = jwtkit::token_type::classify_unverified(&u);
+    let kind = jwtkit::jwt::Classification::of_unverified(&u);
     let sd_view = match &sd {
         Some(Ok(sd)) => {
             let (claims, view) = super::sd_jwt::decode_view(sd, &u, &st.limits);
@@ -190,7 +190,7 @@ pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st:
         "token": extracted.token,
         "input_notes": extracted.notes,
         "form": if sd.is_some() { "sd_jwt" } else { form_name(u.form) },
-        "token_type": kind.as_ref().map(jwtkit::token_type::Classification::to_json),
+        "token_type": kind.as_ref().map(jwtkit::jwt::Classification::to_json),
         "sd_jwt": sd_view,
         "segments": segments(&u),
         "header": u.header,
@@ -204,7 +204,7 @@ pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st:
         "times": times,
         "status": status,
         "now": now,
-        "now_utc": format_utc(now as f64),
+        "now_utc": NumericDate(now as f64).to_string(),
         "leeway": leeway.as_secs(),
         "findings": findings_json(findings),
     })

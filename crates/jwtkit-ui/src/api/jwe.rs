@@ -13,7 +13,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use jwtkit::jwe::{self, DecryptOptions};
-use jwtkit::{AlgSet, EncAlg, EncSet, Error, ErrorKind, JwsAlg, KeyMgmtAlg, KeyMgmtSet};
+use jwtkit::{AlgorithmSet, EncAlg, Error, ErrorKind, JwsAlg, KeyMgmtAlg};
 
 use super::keys::summary;
 use super::verify::{List, VerifyRequest, validation};
@@ -41,7 +41,11 @@ fn is_claim_error(k: ErrorKind) -> bool {
 }
 
 pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: &[String]) -> Response {
-    let (mut sig_algs, mut kw, mut rsa1_5) = (AlgSet::empty(), KeyMgmtSet::empty(), false);
+    let (mut sig_algs, mut kw, mut rsa1_5) = (
+        AlgorithmSet::<JwsAlg>::empty(),
+        AlgorithmSet::<KeyMgmtAlg>::empty(),
+        false,
+    );
     for a in req.algorithms.as_ref().map(List::items).unwrap_or_default() {
         if let Ok(j) = a.parse::<JwsAlg>() {
             sig_algs = sig_algs.with(j);
@@ -55,7 +59,7 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
             }
         }
     }
-    let mut encs = EncSet::empty();
+    let mut encs = AlgorithmSet::<EncAlg>::empty();
     for e in req.encryptions.as_ref().map(List::items).unwrap_or_default() {
         match e.parse::<EncAlg>() {
             Ok(x) => encs = encs.with(x),
@@ -76,7 +80,11 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
             Err(e) => return input_error("key", &e),
         },
     };
-    let enc = if encs.is_empty() { EncSet::all() } else { encs };
+    let enc = if encs.is_empty() {
+        AlgorithmSet::<EncAlg>::all()
+    } else {
+        encs
+    };
     let mut opts = if kw.is_empty() {
         DecryptOptions::from_keys(&decrypt_keys.set, enc)
     } else {
@@ -89,7 +97,7 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
         let from_keys = verify_keys.set.algorithms();
         (
             if from_keys.is_empty() {
-                AlgSet::all()
+                AlgorithmSet::<JwsAlg>::all()
             } else {
                 from_keys
             },

@@ -1,6 +1,6 @@
 //! Keys as the page sends them: an HMAC secret (text, or base64 by a toggle), a pasted key
 //! document (PEM, JWK or JWK Set, detected by [`jwtkit::key::load`]), or a JWKS / issuer URL
-//! fetched by this server through [`jwtkit::remote::KeyCache`] (https, or http to loopback only).
+//! fetched by this server through [`jwtkit_remote::KeyCache`] (https, or http to loopback only).
 
 use std::sync::Arc;
 
@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use jwtkit::diagnose::SecretInput;
-use jwtkit::remote::{FetchPolicy, KeyLocation};
 use jwtkit::{Error, ErrorKind, JwkSet, Key};
+use jwtkit_remote::{FetchPolicy, KeyLocation};
 
 use crate::State;
 
@@ -86,7 +86,7 @@ impl KeyInput {
     ///
     /// # Errors
     /// `bad_key` for an empty or unreadable key or secret, and every error of
-    /// [`jwtkit::key::load`]; for URLs, those of [`jwtkit::remote::KeyCache::keys_for_kid`]
+    /// [`jwtkit::key::load`]; for URLs, those of [`jwtkit_remote::KeyCache::keys_for_kid`]
     /// (`key_fetch_failed`, `invalid_config` for a refused URL, ...).
     pub(crate) async fn load(&self, st: &State, kid: Option<&str>) -> jwtkit::Result<Loaded> {
         let limits = &st.limits;

@@ -84,12 +84,12 @@ pub(crate) fn ok(v: Value) -> Response {
 }
 
 /// Now, seconds since the epoch: the system clock, or `text` parsed by
-/// [`jwtkit::jwt::parse_time`] (`1700000000`, `2026-11-29T18:00:00Z`, `+1h`).
+/// [`jwtkit::jwt::NumericDate::parse`] (`1700000000`, `2026-11-29T18:00:00Z`, `+1h`).
 pub(crate) fn now_from(text: Option<&str>) -> jwtkit::Result<i64> {
-    use jwtkit::jwt::{Clock, SystemClock, parse_time};
+    use jwtkit::jwt::{Clock, NumericDate, SystemClock};
     let system = SystemClock.now();
     match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => parse_time(t, system),
+        Some(t) => NumericDate::parse(t, system),
         None => Ok(system),
     }
 }
@@ -97,7 +97,7 @@ pub(crate) fn now_from(text: Option<&str>) -> jwtkit::Result<i64> {
 /// A leeway in seconds from text (`60`, `60s`, `2m`); default 60 s.
 pub(crate) fn leeway_from(text: Option<&str>) -> jwtkit::Result<std::time::Duration> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => jwtkit::jwt::parse_duration(t),
+        Some(t) => jwtkit::jwt::NumericDate::parse_duration(t),
         None => Ok(std::time::Duration::from_secs(60)),
     }
 }

@@ -24,8 +24,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use jwtkit::remote::FetchPolicy;
 use jwtkit_oauth::{AuthorizationRequest, Client, ClientAuth, LoopbackListener, Secret, TokenResponse};
+use jwtkit_remote::FetchPolicy;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use jwtkit::jwt::{Outcome, ValidationBuilder};
 use jwtkit::sd_jwt::{KeyBinding, SdJwt};
-use jwtkit::{AlgSet, Error, ErrorKind, JwsAlg, Validation, token_type};
+use jwtkit::{AlgorithmSet, Error, ErrorKind, JwsAlg, Validation};
 
 use super::keys::{Loaded, UrlKind, summary};
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
@@ -93,10 +93,10 @@ fn input_error(field: &str, e: &Error) -> Response {
 }
 
 /// The allowlist: the page's explicit list, else the union of the keys' algorithms.
-fn allowlist(req: &VerifyRequest, loaded: &Loaded) -> jwtkit::Result<(AlgSet, &'static str)> {
+fn allowlist(req: &VerifyRequest, loaded: &Loaded) -> jwtkit::Result<(AlgorithmSet<JwsAlg>, &'static str)> {
     let explicit = req.algorithms.as_ref().map(List::items).unwrap_or_default();
     if !explicit.is_empty() {
-        let mut set = AlgSet::empty();
+        let mut set = AlgorithmSet::<JwsAlg>::empty();
         for a in &explicit {
             set = set.with(a.parse::<JwsAlg>()?);
         }
@@ -107,7 +107,7 @@ fn allowlist(req: &VerifyRequest, loaded: &Loaded) -> jwtkit::Result<(AlgSet, &'
 
 pub(crate) fn validation(
     req: &VerifyRequest,
-    algs: AlgSet,
+    algs: AlgorithmSet<JwsAlg>,
     st: &State,
 ) -> Result<Validation, (&'static str, Error)> {
     builder(req, algs, st)?.build().map_err(|e| ("algorithms", e))
@@ -116,7 +116,7 @@ pub(crate) fn validation(
 /// The page's checks as a [`ValidationBuilder`], for [`validation`] or an SD-JWT's.
 fn builder(
     req: &VerifyRequest,
-    algs: AlgSet,
+    algs: AlgorithmSet<JwsAlg>,
     st: &State,
 ) -> Result<ValidationBuilder, (&'static str, Error)> {
     let leeway = leeway_from(req.leeway.as_deref()).map_err(|e| ("leeway", e))?;
@@ -217,8 +217,8 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
         findings.extend(jwtkit::lint::key_findings(k, token_alg));
     }
     let found = match (&outcome.header, &outcome.claims) {
-        (Some(h), Some(c)) if outcome.signature_verified() => Some(token_type::classify(h, c)),
-        _ => token_type::classify_unverified(&unverified),
+        (Some(h), Some(c)) if outcome.signature_verified() => Some(jwtkit::jwt::Classification::of(h, c)),
+        _ => jwtkit::jwt::Classification::of_unverified(&unverified),
     };
     let token_type = found.map(|f| f.to_json_against(non_empty(&req.typ)));
     let sd_jwt = is_sd_jwt.then(|| super::sd_jwt::verify_view(&outcome));

@@ -1,7 +1,7 @@
 //! JWE algorithm identifiers, RFC 7518 §4.1 (Key Management, `alg`) and §5.1 (Content
-//! Encryption, `enc`), with their allowlists [`KeyMgmtSet`] and [`EncSet`].
+//! Encryption, `enc`), with their allowlists [`AlgorithmSet<KeyMgmtAlg>`] and [`AlgorithmSet<EncAlg>`].
 //!
-//! `RSA1_5` (RSAES-PKCS1-v1_5) is known but never part of [`KeyMgmtSet::all`]: decrypting with
+//! `RSA1_5` (RSAES-PKCS1-v1_5) is known but never part of [`AlgorithmSet::<KeyMgmtAlg>::all`]: decrypting with
 //! it is open to Bleichenbacher-style padding oracles, so a caller must both list it and set
 //! [`crate::jwe::DecryptOptions::insecure_allow_rsa1_5`].
 
@@ -192,7 +192,7 @@ impl KeyMgmtAlg {
         }
     }
 
-    /// Whether [`KeyMgmtSet::all`] includes this algorithm: all but `RSA1_5`.
+    /// Whether [`AlgorithmSet::<KeyMgmtAlg>::all`] includes this algorithm: all but `RSA1_5`.
     pub(crate) const fn in_default_set(self) -> bool {
         !matches!(self, KeyMgmtAlg::RSA1_5)
     }
@@ -226,7 +226,7 @@ impl FromStr for KeyMgmtAlg {
             UnsupportedAlg,
             "JWE alg {} is not supported (supported: {})",
             crate::text::quote(s),
-            KeyMgmtSet::all()
+            AlgorithmSet::<KeyMgmtAlg>::all()
         ))
     }
 }
@@ -310,7 +310,7 @@ impl EncAlg {
         matches!(self, EncAlg::A128GCM | EncAlg::A192GCM | EncAlg::A256GCM)
     }
 
-    /// Every content encryption algorithm is in [`EncSet::all`].
+    /// Every content encryption algorithm is in [`AlgorithmSet::<EncAlg>::all`].
     pub(crate) const fn in_default_set(self) -> bool {
         true
     }
@@ -336,7 +336,7 @@ impl FromStr for EncAlg {
                     UnsupportedAlg,
                     "JWE enc {} is not supported (supported: {})",
                     crate::text::quote(s),
-                    EncSet::all()
+                    AlgorithmSet::<EncAlg>::all()
                 )
             })
     }
@@ -348,19 +348,18 @@ impl serde::Serialize for EncAlg {
     }
 }
 
-/// The key management allowlist of a decrypting party. Copy; never taken from the token.
-/// [`KeyMgmtSet::all`] leaves out `RSA1_5`, which must be added explicitly.
-pub type KeyMgmtSet = AlgorithmSet<KeyMgmtAlg>;
-
+/// `AlgorithmSet<KeyMgmtAlg>`, the key management allowlist of a decrypting party; never taken
+/// from the token. [`AlgorithmSet::<KeyMgmtAlg>::all`] leaves out `RSA1_5`, which must be added
+/// explicitly.
 impl AlgorithmSet<KeyMgmtAlg> {
     /// The algorithms a key of `family` can serve (`RSA1_5` excluded).
-    pub fn for_family(family: KeyFamily) -> KeyMgmtSet {
-        KeyMgmtSet::all().iter().filter(|a| a.fits(family)).collect()
+    pub fn for_family(family: KeyFamily) -> AlgorithmSet<KeyMgmtAlg> {
+        AlgorithmSet::<KeyMgmtAlg>::all()
+            .iter()
+            .filter(|a| a.fits(family))
+            .collect()
     }
 }
-
-/// The content encryption allowlist of a decrypting party.
-pub type EncSet = AlgorithmSet<EncAlg>;
 
 pub(crate) fn alg_not_allowed(what: &str, found: &str, allowed: Vec<String>) -> Error {
     Error::new(
@@ -404,26 +403,26 @@ mod tests {
 
     #[test]
     fn rsa1_5_is_never_in_all() {
-        assert!(!KeyMgmtSet::all().contains(KeyMgmtAlg::RSA1_5));
-        assert!(KeyMgmtSet::all().contains(KeyMgmtAlg::PBES2_HS512_A256KW));
-        assert!(!KeyMgmtSet::for_family(KeyFamily::Rsa).contains(KeyMgmtAlg::RSA1_5));
+        assert!(!AlgorithmSet::<KeyMgmtAlg>::all().contains(KeyMgmtAlg::RSA1_5));
+        assert!(AlgorithmSet::<KeyMgmtAlg>::all().contains(KeyMgmtAlg::PBES2_HS512_A256KW));
+        assert!(!AlgorithmSet::<KeyMgmtAlg>::for_family(KeyFamily::Rsa).contains(KeyMgmtAlg::RSA1_5));
         assert_eq!(
-            KeyMgmtSet::for_family(KeyFamily::Rsa).to_string(),
+            AlgorithmSet::<KeyMgmtAlg>::for_family(KeyFamily::Rsa).to_string(),
             "RSA-OAEP, RSA-OAEP-256"
         );
         assert_eq!(
-            KeyMgmtSet::for_family(KeyFamily::Okp(OkpCurve::X25519))
+            AlgorithmSet::<KeyMgmtAlg>::for_family(KeyFamily::Okp(OkpCurve::X25519))
                 .iter()
                 .count(),
             4
         );
         assert_eq!(
-            KeyMgmtSet::for_family(KeyFamily::Okp(OkpCurve::Ed25519))
+            AlgorithmSet::<KeyMgmtAlg>::for_family(KeyFamily::Okp(OkpCurve::Ed25519))
                 .iter()
                 .count(),
             0
         );
-        assert_eq!(EncSet::all().iter().count(), 6);
+        assert_eq!(AlgorithmSet::<EncAlg>::all().iter().count(), 6);
     }
 
     #[test]

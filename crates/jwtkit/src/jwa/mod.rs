@@ -1,8 +1,8 @@
 //! JSON Web Algorithms, [RFC 7518]: the algorithm identifiers and the key family each needs.
 //!
 //! JWS algorithms are [`JwsAlg`] (§3.1); JWE Key Management Algorithms are [`KeyMgmtAlg`]
-//! (§4.1) and Content Encryption Algorithms [`EncAlg`] (§5.1). Their allowlists [`AlgSet`],
-//! [`KeyMgmtSet`] and [`EncSet`] are one generic type, [`AlgorithmSet`].
+//! (§4.1) and Content Encryption Algorithms [`EncAlg`] (§5.1). Their allowlists [`AlgorithmSet<JwsAlg>`],
+//! [`AlgorithmSet<KeyMgmtAlg>`] and [`AlgorithmSet<EncAlg>`] are one generic type, [`AlgorithmSet`].
 //!
 //! [`JwsAlg`] covers §3.1 plus `EdDSA` (RFC 8037 §3.1) and its fully-specified successor
 //! `Ed25519` (RFC 9864), `ES256K` on secp256k1 (RFC 8812) and `ML-DSA-44/65/87` with `AKP`
@@ -24,7 +24,7 @@ pub(crate) mod pbes2;
 mod set;
 
 pub(crate) use jwe_alg::KeyMgmtMode;
-pub use jwe_alg::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtSet};
+pub use jwe_alg::{EncAlg, KeyMgmtAlg};
 pub use set::{Algorithm, AlgorithmSet};
 
 use std::fmt;
@@ -168,7 +168,7 @@ impl JwsAlg {
         matches!(self.family(), KeyFamily::Oct)
     }
 
-    /// Every JWS algorithm is in [`AlgSet::all`].
+    /// Every JWS algorithm is in [`AlgorithmSet::<JwsAlg>::all`].
     pub(crate) const fn in_default_set(self) -> bool {
         true
     }
@@ -221,7 +221,7 @@ impl FromStr for JwsAlg {
             UnsupportedAlg,
             "alg {} is not supported (supported: {})",
             crate::text::quote(s),
-            AlgSet::all()
+            AlgorithmSet::<JwsAlg>::all()
         ))
     }
 }
@@ -416,18 +416,16 @@ impl fmt::Display for KeyFamily {
     }
 }
 
-/// A set of JWS algorithms: the allowlist. Always comes from the caller or the key, never from
-/// the token. Copy, and checked in constant time.
-pub type AlgSet = AlgorithmSet<JwsAlg>;
-
+/// `AlgorithmSet<JwsAlg>`, the JWS allowlist: always from the caller or the key, never from
+/// the token.
 impl AlgorithmSet<JwsAlg> {
     /// Every algorithm of one key family.
-    pub fn family(f: KeyFamily) -> AlgSet {
+    pub fn family(f: KeyFamily) -> AlgorithmSet<JwsAlg> {
         JwsAlg::ALL.iter().filter(|a| a.family() == f).copied().collect()
     }
 }
 
-pub(crate) fn not_allowed(alg: JwsAlg, allowed: AlgSet) -> Error {
+pub(crate) fn not_allowed(alg: JwsAlg, allowed: AlgorithmSet<JwsAlg>) -> Error {
     Error::new(
         ErrorKind::AlgNotAllowed,
         format!("alg {alg} is not in the allowed algorithms ({allowed})"),
@@ -467,20 +465,20 @@ mod tests {
 
     #[test]
     fn alg_set() {
-        let s = AlgSet::from([JwsAlg::RS256, JwsAlg::ES256, JwsAlg::EdDSA]);
+        let s = AlgorithmSet::<JwsAlg>::from([JwsAlg::RS256, JwsAlg::ES256, JwsAlg::EdDSA]);
         assert!(s.contains(JwsAlg::ES256) && !s.contains(JwsAlg::HS256));
         assert_eq!(s.len(), 3);
         assert_eq!(s.to_string(), "RS256, ES256, EdDSA");
-        assert_eq!(AlgSet::all().len(), 18);
+        assert_eq!(AlgorithmSet::<JwsAlg>::all().len(), 18);
         assert_eq!(
-            AlgSet::family(KeyFamily::Akp(MlDsa::MlDsa87)).to_string(),
+            AlgorithmSet::<JwsAlg>::family(KeyFamily::Akp(MlDsa::MlDsa87)).to_string(),
             "ML-DSA-87"
         );
         assert_eq!(
-            AlgSet::family(KeyFamily::Ec(EcCurve::Secp256k1)).to_string(),
+            AlgorithmSet::<JwsAlg>::family(KeyFamily::Ec(EcCurve::Secp256k1)).to_string(),
             "ES256K"
         );
-        assert_eq!(AlgSet::family(KeyFamily::Rsa).len(), 6);
-        assert_eq!(AlgSet::empty().to_string(), "(none)");
+        assert_eq!(AlgorithmSet::<JwsAlg>::family(KeyFamily::Rsa).len(), 6);
+        assert_eq!(AlgorithmSet::<JwsAlg>::empty().to_string(), "(none)");
     }
 }

@@ -1,6 +1,6 @@
 //! One allowlist type for every JOSE algorithm registry: [`AlgorithmSet`] over JWS `alg`
-//! ([`crate::AlgSet`]), JWE key management `alg` ([`crate::KeyMgmtSet`]) and JWE `enc`
-//! ([`crate::EncSet`]).
+//! ([`crate::AlgorithmSet<JwsAlg>`]), JWE key management `alg` ([`crate::AlgorithmSet<KeyMgmtAlg>`]) and JWE `enc`
+//! ([`crate::AlgorithmSet<EncAlg>`]).
 //!
 //! A set is a 64-bit mask indexed by the algorithm's position in its registry's `ALL` list,
 //! so it is `Copy`, membership is one AND, and registries can grow (RFC 9964, RFC 8812 and
@@ -20,7 +20,7 @@ mod sealed {
 pub trait Algorithm: sealed::Sealed + Copy + Eq + Hash + fmt::Display + 'static {
     /// Every value, in registry (RFC) order; at most 64.
     const ALL: &'static [Self];
-    /// The set's name in `Debug` output (`"AlgSet"`).
+    /// The set's name in `Debug` output (`"AlgorithmSet<JwsAlg>"`).
     const SET_NAME: &'static str;
     /// Position in [`Algorithm::ALL`].
     fn index(self) -> u32;
@@ -47,9 +47,9 @@ macro_rules! algorithm {
     };
 }
 
-algorithm!(crate::JwsAlg, "AlgSet");
-algorithm!(crate::KeyMgmtAlg, "KeyMgmtSet");
-algorithm!(crate::EncAlg, "EncSet");
+algorithm!(crate::JwsAlg, "AlgorithmSet<JwsAlg>");
+algorithm!(crate::KeyMgmtAlg, "AlgorithmSet<KeyMgmtAlg>");
+algorithm!(crate::EncAlg, "AlgorithmSet<EncAlg>");
 
 /// A set of algorithms of one registry: an allowlist. Always comes from the caller or the key,
 /// never from the token. `Copy`; membership is a constant-time bit test.
@@ -204,12 +204,15 @@ mod tests {
 
     #[test]
     fn debug_names_the_registry() {
-        let s = crate::AlgSet::from([JwsAlg::ES256, JwsAlg::HS256]);
-        assert_eq!(format!("{s:?}"), "AlgSet[HS256, ES256]");
-        assert_eq!(format!("{:?}", crate::EncSet::empty()), "EncSet[(none)]");
+        let s = crate::AlgorithmSet::<JwsAlg>::from([JwsAlg::ES256, JwsAlg::HS256]);
+        assert_eq!(format!("{s:?}"), "AlgorithmSet<JwsAlg>[HS256, ES256]");
         assert_eq!(
-            format!("{:?}", crate::KeyMgmtSet::from(KeyMgmtAlg::Dir)),
-            "KeyMgmtSet[dir]"
+            format!("{:?}", crate::AlgorithmSet::<EncAlg>::empty()),
+            "AlgorithmSet<EncAlg>[(none)]"
+        );
+        assert_eq!(
+            format!("{:?}", crate::AlgorithmSet::<KeyMgmtAlg>::from(KeyMgmtAlg::Dir)),
+            "AlgorithmSet<KeyMgmtAlg>[dir]"
         );
     }
 }

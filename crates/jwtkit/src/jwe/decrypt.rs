@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use super::{Jwe, JweHeader, Serialization};
 use crate::error::{Error, ErrorKind, Result, err};
-use crate::jwa::{EncAlg, EncSet, KeyFamily, KeyMgmtAlg, KeyMgmtMode, KeyMgmtSet};
+use crate::jwa::{AlgorithmSet, EncAlg, KeyFamily, KeyMgmtAlg, KeyMgmtMode};
 use crate::key::{Key, KeyOp};
 use crate::{Detail, JwkSet, Limits};
 
@@ -23,9 +23,9 @@ const MAX_ATTEMPTS: usize = 16;
 #[derive(Clone, Debug)]
 pub struct DecryptOptions {
     /// Accepted Key Management Algorithms (`alg`); the token's `alg` only selects among these.
-    pub key_algorithms: KeyMgmtSet,
+    pub key_algorithms: AlgorithmSet<KeyMgmtAlg>,
     /// Accepted Content Encryption Algorithms (`enc`).
-    pub encryptions: EncSet,
+    pub encryptions: AlgorithmSet<EncAlg>,
     /// `crit` extensions the caller processes; default none.
     pub crit: Vec<String>,
     /// Input limits (token size, recipients, `p2c`, inflated size and ratio).
@@ -47,7 +47,10 @@ impl DecryptOptions {
     /// let o = DecryptOptions::new([KeyMgmtAlg::RSA_OAEP_256, KeyMgmtAlg::ECDH_ES], EncAlg::A256GCM);
     /// assert_eq!(o.limits.max_pbes2_count, 10_000);
     /// ```
-    pub fn new(key_algorithms: impl Into<KeyMgmtSet>, encryptions: impl Into<EncSet>) -> DecryptOptions {
+    pub fn new(
+        key_algorithms: impl Into<AlgorithmSet<KeyMgmtAlg>>,
+        encryptions: impl Into<AlgorithmSet<EncAlg>>,
+    ) -> DecryptOptions {
         DecryptOptions {
             key_algorithms: key_algorithms.into(),
             encryptions: encryptions.into(),
@@ -66,20 +69,20 @@ impl DecryptOptions {
     /// a message saying why) unless [`DecryptOptions::insecure_allow_rsa1_5`] is set.
     ///
     /// ```
-    /// use jwtkit::{JwkSet, Key, jwe::{DecryptOptions, EncSet, KeyMgmtAlg}};
+    /// use jwtkit::{JwkSet, Key, jwe::{DecryptOptions, AlgorithmSet<EncAlg>, KeyMgmtAlg}};
     /// let keys = JwkSet::from_keys(vec![Key::hmac(vec![0u8; 16])]);
-    /// let o = DecryptOptions::from_keys(&keys, EncSet::all());
+    /// let o = DecryptOptions::from_keys(&keys, AlgorithmSet::<EncAlg>::all());
     /// assert!(o.key_algorithms.contains(KeyMgmtAlg::A128KW));
     /// assert!(!o.key_algorithms.contains(KeyMgmtAlg::RSA_OAEP));
     /// ```
-    pub fn from_keys(keys: &JwkSet, encryptions: impl Into<EncSet>) -> DecryptOptions {
-        let mut set = KeyMgmtSet::empty();
+    pub fn from_keys(keys: &JwkSet, encryptions: impl Into<AlgorithmSet<EncAlg>>) -> DecryptOptions {
+        let mut set = AlgorithmSet::<KeyMgmtAlg>::empty();
         for k in keys.keys() {
-            let fam = KeyMgmtSet::for_family(k.family());
+            let fam = AlgorithmSet::<KeyMgmtAlg>::for_family(k.family());
             set = match k.meta().alg.as_deref().map(str::parse::<KeyMgmtAlg>) {
                 Some(Ok(a)) if a.fits(k.family()) => set.with(a),
                 // An unknown or JWS `alg` (or a `dir` key naming its `enc`): the family's algorithms.
-                _ => fam.iter().fold(set, KeyMgmtSet::with),
+                _ => fam.iter().fold(set, AlgorithmSet::<KeyMgmtAlg>::with),
             };
             if k.family() == KeyFamily::Rsa {
                 set = set.with(KeyMgmtAlg::RSA1_5);

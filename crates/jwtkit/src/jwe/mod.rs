@@ -2,8 +2,8 @@
 //! ([RFC 8037] §3.2): compact and JSON serializations, decryption, encryption and nested JWTs.
 //!
 //! - [`decrypt`] takes any serialization (compact, general or flattened JSON), checks the
-//!   header and the caller's two allowlists (key management [`KeyMgmtSet`], content encryption
-//!   [`EncSet`]), selects the key by `kid` and family, then decrypts. Every failure after the
+//!   header and the caller's two allowlists (key management [`AlgorithmSet<KeyMgmtAlg>`], content encryption
+//!   [`AlgorithmSet<EncAlg>`]), selects the key by `kid` and family, then decrypts. Every failure after the
 //!   header checks — wrong key, bad tag, truncated tag, bad padding, failed key unwrap, invalid
 //!   ephemeral key — is the same fixed `decrypt_failed`: there is no padding or key-unwrap
 //!   oracle. Costs are bounded before the work: token size, recipients, PBES2 `p2c`
@@ -33,7 +33,7 @@ pub use encrypt::{Encrypter, JsonEncrypter};
 pub use header::JweHeader;
 pub use nested::{NestedError, NestedVerified, decrypt_then_verify};
 
-pub use crate::jwa::{EncAlg, EncSet, KeyMgmtAlg, KeyMgmtSet};
+pub use crate::jwa::{AlgorithmSet, EncAlg, KeyMgmtAlg};
 
 use crate::Limits;
 use crate::error::Result;

@@ -134,7 +134,7 @@ fn verify_plaintext(
 
 impl Decrypted {
     /// The nested JWT inside a JWE that decrypted (RFC 7519 §5.2, §7.2 step 8), for callers that
-    /// verify it themselves (e.g. with keys fetched through [`crate::remote::KeyCache`]).
+    /// verify it themselves (e.g. with keys fetched through `jwtkit_remote::KeyCache`).
     ///
     /// The plaintext is a nested JWT when the JWE's `cty` is `JWT`, when it is not a JSON object,
     /// or when it is a JWS JSON serialization: its text is returned, still **unverified**. A

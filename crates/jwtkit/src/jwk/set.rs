@@ -137,10 +137,14 @@ impl JwkSet {
     /// (each key's family, narrowed to its JWK `alg`). The allowlist to use when the caller
     /// names none: it comes from the keys, never from the token (RFC 8725 §3.1). Empty when no
     /// key can sign or verify (an X25519 key, a JWK whose `alg` is a JWE algorithm).
-    pub fn algorithms(&self) -> crate::AlgSet {
-        self.keys.iter().fold(crate::AlgSet::empty(), |acc, k| {
-            k.algorithms().iter().fold(acc, crate::AlgSet::with)
-        })
+    pub fn algorithms(&self) -> crate::AlgorithmSet<JwsAlg> {
+        self.keys
+            .iter()
+            .fold(crate::AlgorithmSet::<JwsAlg>::empty(), |acc, k| {
+                k.algorithms()
+                    .iter()
+                    .fold(acc, crate::AlgorithmSet::<JwsAlg>::with)
+            })
     }
 
     /// True when there is no usable key.

@@ -45,7 +45,7 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result, err};
 use crate::json::Object;
-use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
+use crate::jwa::{AlgorithmSet, JwsAlg, KeyFamily};
 use crate::key::{Key, KeyOp};
 use crate::{JwkSet, Limits};
 
@@ -53,7 +53,7 @@ use crate::{JwkSet, Limits};
 #[derive(Clone, Debug)]
 pub struct JwsOptions {
     /// Accepted algorithms; the token's `alg` only selects among these.
-    pub algorithms: AlgSet,
+    pub algorithms: AlgorithmSet<JwsAlg>,
     /// `crit` extensions the caller processes; default `["b64"]`.
     pub crit: Vec<String>,
     /// Input limits.
@@ -62,7 +62,7 @@ pub struct JwsOptions {
 
 impl JwsOptions {
     /// Options allowing `algorithms`, understanding `b64`, with default limits.
-    pub fn new(algorithms: impl Into<AlgSet>) -> JwsOptions {
+    pub fn new(algorithms: impl Into<AlgorithmSet<JwsAlg>>) -> JwsOptions {
         JwsOptions {
             algorithms: algorithms.into(),
             crit: UNDERSTOOD_CRIT.iter().map(|s| s.to_string()).collect(),

@@ -1,5 +1,5 @@
 //! Where verification gets its keys: the [`KeySource`] trait, implemented by a local
-//! [`JwkSet`] and by the remote `KeyCache` (`crate::remote`), so that one pipeline
+//! [`JwkSet`] and by the remote `KeyCache` (crate `jwtkit-remote`), so that one pipeline
 //! ([`crate::jwt::verify_with`]) serves both.
 
 use std::future::Future;

@@ -5,15 +5,15 @@
 pub(crate) mod claims;
 mod issuer_template;
 pub(crate) mod time;
+pub(crate) mod token_type;
 mod validation;
 pub(crate) mod verify;
 
 pub use crate::jws::{Input, KeySource, Keys};
 pub use claims::{Claim, ClaimValue, Claims};
 pub use issuer_template::{IssuerTemplate, TenantFormat, Tenants};
-pub use time::{
-    Clock, SystemClock, format_duration, format_relative, format_utc, parse_duration, parse_time,
-};
+pub use time::{Clock, NumericDate, SystemClock};
+pub use token_type::{Classification, TokenKind};
 pub use validation::{Validation, ValidationBuilder};
 pub use verify::{Outcome, verify_local, verify_with};
 

@@ -5,16 +5,17 @@
 //! token. All options have documented defaults; the algorithm allowlist has none and must not
 //! be empty.
 
+use crate::JwsAlg;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::claims::{self, ClaimValue, Claims, Registered};
 use super::issuer_template::IssuerTemplate;
-use super::time::{Clock, SystemClock, UnixTime, format_duration, format_relative, format_utc};
+use super::time::{Clock, NumericDate, SystemClock, UnixTime};
 use crate::check::Check;
 use crate::dpop::DpopProofCheck;
 use crate::error::{Error, ErrorKind, Result, err};
-use crate::jwa::AlgSet;
+use crate::jwa::AlgorithmSet;
 use crate::jws::{Header, JwsOptions};
 use crate::sd_jwt::KeyBinding;
 use crate::{Detail, Limits};
@@ -84,7 +85,7 @@ impl Validation {
     /// assert_eq!(v.leeway(), Duration::from_secs(30));
     /// # Ok::<(), jwtkit::Error>(())
     /// ```
-    pub fn builder(algorithms: impl Into<AlgSet>) -> ValidationBuilder {
+    pub fn builder(algorithms: impl Into<AlgorithmSet<JwsAlg>>) -> ValidationBuilder {
         ValidationBuilder(Validation {
             jws: JwsOptions::new(algorithms),
             clock: Arc::new(SystemClock),
@@ -102,7 +103,7 @@ impl Validation {
     }
 
     /// The allowed algorithms.
-    pub fn algorithms(&self) -> AlgSet {
+    pub fn algorithms(&self) -> AlgorithmSet<JwsAlg> {
         self.jws.algorithms
     }
 
@@ -233,7 +234,7 @@ impl Validation {
             format!(
                 "({name} {} = {}, now {now}, leeway {}s)",
                 fmt_num(value),
-                format_utc(value),
+                NumericDate(value),
                 self.leeway.as_secs()
             )
         };
@@ -243,7 +244,7 @@ impl Validation {
             return Err(err!(
                 Expired,
                 "token expired {} {}",
-                format_relative(exp, now),
+                NumericDate(exp).relative_to(now),
                 ctx("exp", exp)
             )
             .with_detail(time("exp", exp)));
@@ -254,7 +255,7 @@ impl Validation {
             return Err(err!(
                 NotYetValid,
                 "token is not valid yet: nbf is {} {}",
-                format_relative(nbf, now),
+                NumericDate(nbf).relative_to(now),
                 ctx("nbf", nbf)
             )
             .with_detail(time("nbf", nbf)));
@@ -265,7 +266,7 @@ impl Validation {
             return Err(err!(
                 IssuedInFuture,
                 "token is issued in the future: iat is {} {}; check the issuer's clock",
-                format_relative(iat, now),
+                NumericDate(iat).relative_to(now),
                 ctx("iat", iat)
             )
             .with_detail(time("iat", iat)));
@@ -275,7 +276,7 @@ impl Validation {
                 return Err(err!(
                     MissingClaim,
                     "claim iat is required to check the maximum token age of {}",
-                    format_duration(max_age.as_secs())
+                    NumericDate::format_duration(max_age.as_secs())
                 )
                 .with_detail(mismatch("iat", &["present"], None))
                 .at(Check::MaxAge));
@@ -285,8 +286,8 @@ impl Validation {
                 return Err(err!(
                     TooOld,
                     "token is older than the maximum age of {}: issued {} {}",
-                    format_duration(max_age.as_secs()),
-                    format_relative(iat, now),
+                    NumericDate::format_duration(max_age.as_secs()),
+                    NumericDate(iat).relative_to(now),
                     ctx("iat", iat)
                 )
                 .with_detail(time("iat", iat)));
@@ -360,7 +361,7 @@ impl Validation {
                 "header typ is {}, expected {}{}",
                 header.typ().map_or("absent".to_string(), crate::text::quote),
                 crate::text::quote(expected),
-                crate::token_type::confusion_for_typ(header, claims, expected)
+                crate::jwt::token_type::confusion_for_typ(header, claims, expected)
                     .map(|why| format!(": {why}"))
                     .unwrap_or_default()
             )

@@ -37,7 +37,7 @@ pub struct Outcome<'k> {
     /// once it verified.
     pub sd_jwt: Option<crate::sd_jwt::Disclosed>,
     /// For a DPoP proof ([`super::ValidationBuilder::dpop_proof`]): the proof, once every check
-    /// of RFC 9449 §4.3 passed (its `jkt` for [`crate::dpop::check_binding`], its `jti` for the
+    /// of RFC 9449 §4.3 passed (its `jkt` for [`crate::dpop::VerifiedProof::check_binding`], its `jti` for the
     /// replay store).
     pub dpop: Option<crate::dpop::VerifiedProof>,
     /// The first failure; None when the token is valid.

@@ -366,7 +366,10 @@ mod tests {
         use crate::JwsAlg::{PS256, PS384, PS512, RS256};
         for k in [key, &pub_set.keys()[0]] {
             assert!(k.is_pss_only());
-            assert_eq!(k.algorithms(), crate::AlgSet::from([PS256, PS384, PS512]));
+            assert_eq!(
+                k.algorithms(),
+                crate::AlgorithmSet::<crate::JwsAlg>::from([PS256, PS384, PS512])
+            );
         }
         assert!(key.to_public().unwrap().is_pss_only());
         let Err(e) = crate::jws::Signer::new(key, RS256) else {

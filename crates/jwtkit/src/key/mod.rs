@@ -336,14 +336,18 @@ impl Key {
     /// The JWS algorithms this key can be used with: its family's algorithms, narrowed to its
     /// JWK `alg` when it has one. Use it as the allowlist when the caller gives none
     /// ("the allowlist comes from the caller or the key").
-    pub fn algorithms(&self) -> crate::AlgSet {
-        let mut fam = crate::AlgSet::family(self.family());
+    pub fn algorithms(&self) -> crate::AlgorithmSet<JwsAlg> {
+        let mut fam = crate::AlgorithmSet::<JwsAlg>::family(self.family());
         if self.is_pss_only() {
-            fam = fam.intersect(crate::AlgSet::from([JwsAlg::PS256, JwsAlg::PS384, JwsAlg::PS512]));
+            fam = fam.intersect(crate::AlgorithmSet::<JwsAlg>::from([
+                JwsAlg::PS256,
+                JwsAlg::PS384,
+                JwsAlg::PS512,
+            ]));
         }
         match self.meta.alg.as_deref().map(str::parse::<JwsAlg>) {
             Some(Ok(a)) => fam.intersect(a.into()),
-            Some(Err(_)) => crate::AlgSet::empty(),
+            Some(Err(_)) => crate::AlgorithmSet::<JwsAlg>::empty(),
             None => fam,
         }
     }

@@ -11,6 +11,7 @@
 //! | `missing_kid` | low | a member has no `kid`: verifiers must try keys in turn |
 //! | `ignored_key` | low | a member cannot be used (unsupported `kty`, bad members) |
 
+use crate::jwt::NumericDate;
 use serde_json::{Value, json};
 
 use super::{Finding, Severity};
@@ -200,8 +201,8 @@ impl JwksReport {
                         Severity::Medium,
                         format!(
                             "{l}: x5c certificate #{ci} is {state} (valid {} to {})",
-                            crate::jwt::time::format_utc(nbf as f64),
-                            crate::jwt::time::format_utc(naf as f64)
+                            NumericDate(nbf as f64),
+                            NumericDate(naf as f64)
                         ),
                         "renew the certificate and republish the key with the new x5c chain",
                     ));

@@ -24,6 +24,7 @@ mod audit;
 
 pub use audit::{JwksReport, KeyRow};
 
+use crate::jwt::NumericDate;
 use serde_json::Value;
 
 use crate::Key;
@@ -171,11 +172,12 @@ pub fn token_findings(header: &Object, claims: Option<&Object>, now: i64) -> Vec
         let per_request = header
             .get("typ")
             .and_then(Value::as_str)
-            .and_then(crate::token_type::kind_of_typ)
+            .and_then(crate::jwt::token_type::kind_of_typ)
             .is_some_and(|k| {
                 matches!(
                     k,
-                    crate::token_type::TokenKind::DpopProof | crate::token_type::TokenKind::KeyBindingJwt
+                    crate::jwt::token_type::TokenKind::DpopProof
+                        | crate::jwt::token_type::TokenKind::KeyBindingJwt
                 )
             });
         if per_request {
@@ -230,7 +232,7 @@ fn claim_findings(claims: &Object, now: i64, out: &mut Vec<Finding>) {
                     Severity::Medium,
                     format!(
                         "lifetime is {} (exp - {}), over 24h",
-                        crate::jwt::time::format_duration(life as u64),
+                        NumericDate::format_duration(life as u64),
                         if iat.is_some() {
                             "iat"
                         } else if nbf.is_some() {
@@ -252,7 +254,7 @@ fn claim_findings(claims: &Object, now: i64, out: &mut Vec<Finding>) {
             Severity::Medium,
             format!(
                 "iat is {} (issuer clock ahead, or forged)",
-                crate::jwt::time::format_relative(iat, now)
+                NumericDate(iat).relative_to(now)
             ),
             "synchronise the issuer's clock (NTP); verifiers reject tokens issued in the future",
         ));
@@ -265,7 +267,7 @@ fn claim_findings(claims: &Object, now: i64, out: &mut Vec<Finding>) {
             Severity::Low,
             format!(
                 "nbf is {}: the token is not valid yet",
-                crate::jwt::time::format_relative(nbf, now)
+                NumericDate(nbf).relative_to(now)
             ),
             "check the issuer's clock, or wait until nbf",
         ));

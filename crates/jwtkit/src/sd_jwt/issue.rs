@@ -19,9 +19,6 @@ pub(crate) const ALWAYS_VISIBLE: &[&str] = &[
     "_sd_alg",
 ];
 
-/// Most decoy digests [`make_disclosable`] adds to one `_sd` array.
-pub const MAX_DECOYS: usize = 100;
-
 /// Where `v` already uses SD-JWT syntax: an `_sd` member, or an array element `{"...": …}`.
 fn sd_syntax(v: &Value, at: &mut String) -> Option<String> {
     match v {
@@ -64,89 +61,96 @@ pub struct Issuance {
     pub disclosures: Vec<Disclosure>,
 }
 
-/// Make the claims at `pointers` (JSON Pointers, RFC 6901: `/email`, `/address/street_address`,
-/// `/nationalities/0`) selectively disclosable, and add `decoys` random digests to every `_sd`
-/// array written (§4.2.5). A pointer may sit inside another one (`/address` and
-/// `/address/locality`): the inner claim becomes a Disclosure inside the outer one's value
-/// (recursive disclosure, §4.2.6). Digests in each `_sd` array are sorted, so their order says
-/// nothing about the claims (§9.7).
-///
-/// # Errors
-/// `invalid_config`: a pointer that names nothing, the root, a claim that stays visible (`iss`, `nbf`, `exp`, `cnf`, `vct`, `vct#integrity`, `status`, `_sd_alg`), a
-/// claim named `_sd` or `...`, or an invalid pointer; a payload that already has `_sd`.
-pub fn make_disclosable(claims: Object, pointers: &[&str], alg: SdAlg, decoys: usize) -> Result<Issuance> {
-    if decoys > MAX_DECOYS {
-        return Err(err!(
-            InvalidConfig,
-            "at most {MAX_DECOYS} decoy digests per _sd array, not {decoys}"
-        ));
-    }
-    if claims.contains_key("_sd_alg") {
-        return Err(err!(
-            InvalidConfig,
-            "the claims already have an _sd_alg member: choose the hash with the sd_alg argument"
-        ));
-    }
-    if let Some(where_) = sd_syntax(&Value::Object(claims.clone()), &mut String::new()) {
-        return Err(err!(
-            InvalidConfig,
-            "{where_}: the claims already use SD-JWT syntax (_sd, or {{\"...\": …}} in an array), which verifiers would read as digests"
-        ));
-    }
-    let mut parsed: Vec<Vec<String>> = pointers.iter().map(|p| parse_pointer(p)).collect::<Result<_>>()?;
-    // Deepest first: an inner claim is replaced before the value holding it becomes a Disclosure.
-    parsed.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-    parsed.dedup();
-    let mut root = Value::Object(claims);
-    let mut disclosures = Vec::with_capacity(parsed.len());
-    for path in &parsed {
-        let (last, parents) = path
-            .split_last()
-            .ok_or_else(|| err!(InvalidConfig, "the root cannot be made disclosable"))?;
-        if parents.is_empty() && ALWAYS_VISIBLE.contains(&last.as_str()) {
+impl Issuance {
+    /// Most decoy digests [`Issuance::new`] adds to one `_sd` array.
+    pub const MAX_DECOYS: usize = 100;
+
+    /// Make the claims at `pointers` (JSON Pointers, RFC 6901: `/email`, `/address/street_address`,
+    /// `/nationalities/0`) selectively disclosable, and add `decoys` random digests to every `_sd`
+    /// array written (§4.2.5). A pointer may sit inside another one (`/address` and
+    /// `/address/locality`): the inner claim becomes a Disclosure inside the outer one's value
+    /// (recursive disclosure, §4.2.6). Digests in each `_sd` array are sorted, so their order says
+    /// nothing about the claims (§9.7).
+    ///
+    /// # Errors
+    /// `invalid_config`: a pointer that names nothing, the root, a claim that stays visible (`iss`, `nbf`, `exp`, `cnf`, `vct`, `vct#integrity`, `status`, `_sd_alg`), a
+    /// claim named `_sd` or `...`, or an invalid pointer; a payload that already has `_sd`.
+    pub fn new(claims: Object, pointers: &[&str], alg: SdAlg, decoys: usize) -> Result<Issuance> {
+        if decoys > Self::MAX_DECOYS {
             return Err(err!(
                 InvalidConfig,
-                "{last:?} cannot be made selectively disclosable: verifiers need it to process the token"
+                "at most {} decoy digests per _sd array, not {decoys}",
+                Self::MAX_DECOYS
             ));
         }
-        let shown = format!("/{}", path.join("/"));
-        let parent = walk_mut(&mut root, parents).ok_or_else(|| not_found(&shown))?;
-        let d = match parent {
-            Value::Object(obj) => {
-                let mut v = obj.remove(last.as_str()).ok_or_else(|| not_found(&shown))?;
-                finish_value(&mut v, alg, decoys);
-                let d = Disclosure::object_property(last, v)?;
-                let digest = d.digest(alg);
-                match obj.entry("_sd").or_insert_with(|| Value::Array(Vec::new())) {
-                    Value::Array(a) => a.push(digest.into()),
-                    _ => return Err(err!(InvalidConfig, "{shown}: the object has a non-array _sd")),
+        if claims.contains_key("_sd_alg") {
+            return Err(err!(
+                InvalidConfig,
+                "the claims already have an _sd_alg member: choose the hash with the sd_alg argument"
+            ));
+        }
+        if let Some(where_) = sd_syntax(&Value::Object(claims.clone()), &mut String::new()) {
+            return Err(err!(
+                InvalidConfig,
+                "{where_}: the claims already use SD-JWT syntax (_sd, or {{\"...\": …}} in an array), which verifiers would read as digests"
+            ));
+        }
+        let mut parsed: Vec<Vec<String>> =
+            pointers.iter().map(|p| parse_pointer(p)).collect::<Result<_>>()?;
+        // Deepest first: an inner claim is replaced before the value holding it becomes a Disclosure.
+        parsed.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        parsed.dedup();
+        let mut root = Value::Object(claims);
+        let mut disclosures = Vec::with_capacity(parsed.len());
+        for path in &parsed {
+            let (last, parents) = path
+                .split_last()
+                .ok_or_else(|| err!(InvalidConfig, "the root cannot be made disclosable"))?;
+            if parents.is_empty() && ALWAYS_VISIBLE.contains(&last.as_str()) {
+                return Err(err!(
+                    InvalidConfig,
+                    "{last:?} cannot be made selectively disclosable: verifiers need it to process the token"
+                ));
+            }
+            let shown = format!("/{}", path.join("/"));
+            let parent = walk_mut(&mut root, parents).ok_or_else(|| not_found(&shown))?;
+            let d = match parent {
+                Value::Object(obj) => {
+                    let mut v = obj.remove(last.as_str()).ok_or_else(|| not_found(&shown))?;
+                    finish_value(&mut v, alg, decoys);
+                    let d = Disclosure::object_property(last, v)?;
+                    let digest = d.digest(alg);
+                    match obj.entry("_sd").or_insert_with(|| Value::Array(Vec::new())) {
+                        Value::Array(a) => a.push(digest.into()),
+                        _ => return Err(err!(InvalidConfig, "{shown}: the object has a non-array _sd")),
+                    }
+                    d
                 }
-                d
-            }
-            Value::Array(items) => {
-                let slot = last
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| items.get_mut(i))
-                    .ok_or_else(|| not_found(&shown))?;
-                let mut v = slot.take();
-                finish_value(&mut v, alg, decoys);
-                let d = Disclosure::array_element(v);
-                let mut marker = Object::new();
-                marker.insert("...".into(), d.digest(alg).into());
-                *slot = Value::Object(marker);
-                d
-            }
-            _ => return Err(not_found(&shown)),
+                Value::Array(items) => {
+                    let slot = last
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| items.get_mut(i))
+                        .ok_or_else(|| not_found(&shown))?;
+                    let mut v = slot.take();
+                    finish_value(&mut v, alg, decoys);
+                    let d = Disclosure::array_element(v);
+                    let mut marker = Object::new();
+                    marker.insert("...".into(), d.digest(alg).into());
+                    *slot = Value::Object(marker);
+                    d
+                }
+                _ => return Err(not_found(&shown)),
+            };
+            disclosures.push(d);
+        }
+        finish_value(&mut root, alg, decoys);
+        let Value::Object(mut payload) = root else {
+            return Err(err!(InvalidConfig, "the claims must be a JSON object"));
         };
-        disclosures.push(d);
+        payload.insert("_sd_alg".into(), alg.as_str().into());
+        Ok(Issuance { payload, disclosures })
     }
-    finish_value(&mut root, alg, decoys);
-    let Value::Object(mut payload) = root else {
-        return Err(err!(InvalidConfig, "the claims must be a JSON object"));
-    };
-    payload.insert("_sd_alg".into(), alg.as_str().into());
-    Ok(Issuance { payload, disclosures })
 }
 
 fn not_found(pointer: &str) -> crate::Error {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::SdJwt;
 use super::disclosure::SdAlg;
 use crate::error::{Detail, Result, err};
-use crate::jwa::{AlgSet, JwsAlg, KeyFamily};
+use crate::jwa::{AlgorithmSet, JwsAlg, KeyFamily};
 use crate::jws::{Header, JwsOptions};
 use crate::jwt::Claims;
 use crate::{JwkSet, Key, Validation};
@@ -24,7 +24,7 @@ pub struct KeyBinding {
     audience: Option<String>,
     nonce: Option<String>,
     max_age: Duration,
-    algorithms: Option<AlgSet>,
+    algorithms: Option<AlgorithmSet<JwsAlg>>,
 }
 
 impl Default for KeyBinding {
@@ -73,7 +73,7 @@ impl KeyBinding {
 
     /// The algorithms the holder key may use. Default: the `cnf` key's own (its family,
     /// narrowed to its JWK `alg`); never a symmetric algorithm.
-    pub fn algorithms(mut self, algorithms: impl Into<AlgSet>) -> KeyBinding {
+    pub fn algorithms(mut self, algorithms: impl Into<AlgorithmSet<JwsAlg>>) -> KeyBinding {
         self.algorithms = Some(algorithms.into());
         self
     }
@@ -111,7 +111,7 @@ impl KeyBinding {
             crate::jws::signed::signature_local(&crate::jws::Input::new(kb).compact_only(), &set, &opts)
                 .into_jws()
                 .map_err(|e| e.at(crate::check::Check::KeyBinding))?;
-        if !crate::token_type::typ_is(&signed.header, KB_JWT_TYP) {
+        if !crate::jwt::token_type::typ_is(&signed.header, KB_JWT_TYP) {
             return Err(err!(
                 BadType,
                 "the Key Binding JWT's typ must be \"kb+jwt\", found {:?}",

@@ -10,10 +10,10 @@
 //! - [`crate::jwt::verify_with`], with a [`crate::Validation`] that expects an SD-JWT
 //!   ([`crate::jwt::ValidationBuilder::sd_jwt`]), runs the verifier's order of RFC 9901
 //!   §7.1–7.3: the Issuer-signed JWT's signature (the caller's allowlist, as for any JWT), the
-//!   Disclosures against their digests ([`process`]), the JWT claims on the processed claims,
+//!   Disclosures against their digests ([`Processed::from_payload`]), the JWT claims on the processed claims,
 //!   then the Key Binding JWT ([`KeyBinding`]); the [`crate::jwt::Outcome`] carries the
 //!   processed claims and [`Disclosed`];
-//! - [`make_disclosable`] and [`issue`] produce one (§5); [`present`] selects Disclosures and
+//! - [`Issuance::new`] and [`SdJwt::issue`] produce one (§5); [`SdJwt::present`] selects Disclosures and
 //!   adds a Key Binding JWT for a holder (§4.3, §6).
 //!
 //! SD-JWT's JSON serialization (§8) is not supported.
@@ -26,9 +26,9 @@ mod key_binding;
 mod process;
 
 pub use disclosure::{Disclosure, SdAlg};
-pub use issue::{Issuance, MAX_DECOYS, make_disclosable};
+pub use issue::Issuance;
 pub use key_binding::{KeyBinding, VerifiedKeyBinding};
-pub use process::{Processed, Revealed, process};
+pub use process::{Processed, Revealed};
 
 use crate::check::Check;
 use crate::error::{Result, err};
@@ -158,7 +158,7 @@ pub struct Disclosed {
 /// The SD-JWT stages of [`crate::jwt::verify_with`], as a Verifier (RFC 9901 §7.1–7.3): split
 /// (§4) → the Issuer-signed JWT's signature with `source` and `validation`'s allowlist (steps
 /// 1–8, compact only) → its payload as a strict JSON object ([`Check::ClaimsSet`]) →
-/// Disclosures against digests ([`process`], [`Check::Disclosures`]) → the validation's claim
+/// Disclosures against digests ([`Processed::from_payload`], [`Check::Disclosures`]) → the validation's claim
 /// checks on the processed claims (an `exp` hidden in a Disclosure is read where it was
 /// disclosed) → the Key Binding JWT ([`KeyBinding::verify`], [`Check::KeyBinding`]).
 pub(crate) async fn verify_stages<'k, S: KeySource + ?Sized>(
@@ -185,7 +185,7 @@ pub(crate) async fn verify_stages<'k, S: KeySource + ?Sized>(
             return out;
         }
     };
-    let processed = match process(payload, sd.disclosures.clone(), limits) {
+    let processed = match Processed::from_payload(payload, sd.disclosures.clone(), limits) {
         Ok(p) => p,
         Err(e) => {
             out.error = Some(e.at(Check::Disclosures));
@@ -219,107 +219,109 @@ pub(crate) async fn verify_stages<'k, S: KeySource + ?Sized>(
     out
 }
 
-/// Issue an SD-JWT (RFC 9901 §5): make the claims at `pointers` disclosable
-/// ([`make_disclosable`]), sign the payload with `signer` and append every Disclosure.
-///
-/// # Errors
-/// The errors of [`make_disclosable`] and of signing.
-pub fn issue(
-    claims: crate::json::Object,
-    pointers: &[&str],
-    sd_alg: SdAlg,
-    decoys: usize,
-    signer: &crate::jws::Signer<'_>,
-) -> Result<String> {
-    let issuance = make_disclosable(claims, pointers, sd_alg, decoys)?;
-    let payload = serde_json::to_vec(&issuance.payload).map_err(|e| err!(BadJson, "{e}"))?;
-    let sd = SdJwt {
-        issuer_jwt: signer.sign(&payload)?,
-        disclosures: issuance.disclosures,
-        key_binding_jwt: None,
-    };
-    let out = sd.serialize();
-    crate::limits::check("token_bytes", Limits::DEFAULT.max_token_bytes, out.len())?;
-    Ok(out)
-}
+impl SdJwt {
+    /// Issue an SD-JWT (RFC 9901 §5): make the claims at `pointers` disclosable
+    /// ([`Issuance::new`]), sign the payload with `signer` and append every Disclosure.
+    ///
+    /// # Errors
+    /// The errors of [`Issuance::new`] and of signing.
+    pub fn issue(
+        claims: crate::json::Object,
+        pointers: &[&str],
+        sd_alg: SdAlg,
+        decoys: usize,
+        signer: &crate::jws::Signer<'_>,
+    ) -> Result<String> {
+        let issuance = Issuance::new(claims, pointers, sd_alg, decoys)?;
+        let payload = serde_json::to_vec(&issuance.payload).map_err(|e| err!(BadJson, "{e}"))?;
+        let sd = SdJwt {
+            issuer_jwt: signer.sign(&payload)?,
+            disclosures: issuance.disclosures,
+            key_binding_jwt: None,
+        };
+        let out = sd.serialize();
+        crate::limits::check("token_bytes", Limits::DEFAULT.max_token_bytes, out.len())?;
+        Ok(out)
+    }
 
-/// A holder's presentation (RFC 9901 §4.3, §6): keep the Disclosures that reveal the claims at
-/// `reveal` (JSON Pointers into the processed claims, as [`Revealed::pointer`] lists them; a
-/// pointer also keeps the Disclosures above it and inside it), and with `holder` sign a Key
-/// Binding JWT for `audience` and `nonce` at `iat` (seconds).
-///
-/// The Issuer-signed JWT is not verified here (a holder may not have the issuer's key); its
-/// payload is read to match Disclosures to claims.
-///
-/// # Errors
-/// The errors of [`SdJwt::parse`] and [`process`]; `invalid_config` for a pointer that no
-/// Disclosure reveals; the signing errors of the Key Binding JWT.
-pub fn present(
-    issued: &str,
-    reveal: &[&str],
-    holder: Option<(&Key, JwsAlg, &str, &str, i64)>,
-    limits: &Limits,
-) -> Result<String> {
-    let mut sd = SdJwt::parse(issued, limits)?;
-    let payload_b64 = sd.issuer_jwt.split('.').nth(1).unwrap_or_default();
-    let payload =
-        crate::base64url::decode(payload_b64).map_err(|p| err!(BadBase64, "the payload {}", p.describe()))?;
-    let payload = crate::json::parse_object(&payload, limits)?;
-    let processed = process(payload, sd.disclosures.clone(), limits)?;
-    let wanted: Vec<String> = reveal
-        .iter()
-        .map(|p| {
-            if p.starts_with('/') {
-                p.to_string()
-            } else {
-                format!("/{p}")
+    /// A holder's presentation (RFC 9901 §4.3, §6): keep the Disclosures that reveal the claims at
+    /// `reveal` (JSON Pointers into the processed claims, as [`Revealed::pointer`] lists them; a
+    /// pointer also keeps the Disclosures above it and inside it), and with `holder` sign a Key
+    /// Binding JWT for `audience` and `nonce` at `iat` (seconds).
+    ///
+    /// The Issuer-signed JWT is not verified here (a holder may not have the issuer's key); its
+    /// payload is read to match Disclosures to claims.
+    ///
+    /// # Errors
+    /// The errors of [`SdJwt::parse`] and [`Processed::from_payload`]; `invalid_config` for a pointer that no
+    /// Disclosure reveals; the signing errors of the Key Binding JWT.
+    pub fn present(
+        issued: &str,
+        reveal: &[&str],
+        holder: Option<(&Key, JwsAlg, &str, &str, i64)>,
+        limits: &Limits,
+    ) -> Result<String> {
+        let mut sd = SdJwt::parse(issued, limits)?;
+        let payload_b64 = sd.issuer_jwt.split('.').nth(1).unwrap_or_default();
+        let payload = crate::base64url::decode(payload_b64)
+            .map_err(|p| err!(BadBase64, "the payload {}", p.describe()))?;
+        let payload = crate::json::parse_object(&payload, limits)?;
+        let processed = Processed::from_payload(payload, sd.disclosures.clone(), limits)?;
+        let wanted: Vec<String> = reveal
+            .iter()
+            .map(|p| {
+                if p.starts_with('/') {
+                    p.to_string()
+                } else {
+                    format!("/{p}")
+                }
+            })
+            .collect();
+        let mut keep = std::collections::HashSet::new();
+        for w in &wanted {
+            let mut found = false;
+            for r in &processed.revealed {
+                if related(&r.pointer(), w) {
+                    keep.insert(r.disclosure);
+                    found = true;
+                }
             }
-        })
-        .collect();
-    let mut keep = std::collections::HashSet::new();
-    for w in &wanted {
-        let mut found = false;
-        for r in &processed.revealed {
-            if related(&r.pointer(), w) {
-                keep.insert(r.disclosure);
-                found = true;
+            if !found {
+                let known: Vec<String> = processed
+                    .revealed
+                    .iter()
+                    .take(50)
+                    .map(Revealed::pointer)
+                    .collect();
+                return Err(err!(
+                    InvalidConfig,
+                    "{w}: no Disclosure reveals this claim (disclosable: {})",
+                    known.join(", ")
+                ));
             }
         }
-        if !found {
-            let known: Vec<String> = processed
-                .revealed
-                .iter()
-                .take(50)
-                .map(Revealed::pointer)
-                .collect();
-            return Err(err!(
-                InvalidConfig,
-                "{w}: no Disclosure reveals this claim (disclosable: {})",
-                known.join(", ")
-            ));
+        let mut i = 0;
+        sd.disclosures.retain(|_| {
+            i += 1;
+            keep.contains(&(i - 1))
+        });
+        if let Some((key, ..)) = holder {
+            holder_matches_cnf(&processed.claims, key)?;
         }
+        sd.key_binding_jwt = match holder {
+            None => None,
+            Some((key, alg, audience, nonce, iat)) => Some(key_binding::sign(
+                &sd,
+                processed.sd_alg,
+                key,
+                alg,
+                audience,
+                nonce,
+                iat,
+            )?),
+        };
+        Ok(sd.serialize())
     }
-    let mut i = 0;
-    sd.disclosures.retain(|_| {
-        i += 1;
-        keep.contains(&(i - 1))
-    });
-    if let Some((key, ..)) = holder {
-        holder_matches_cnf(&processed.claims, key)?;
-    }
-    sd.key_binding_jwt = match holder {
-        None => None,
-        Some((key, alg, audience, nonce, iat)) => Some(key_binding::sign(
-            &sd,
-            processed.sd_alg,
-            key,
-            alg,
-            audience,
-            nonce,
-            iat,
-        )?),
-    };
-    Ok(sd.serialize())
 }
 
 /// The holder key must be the one in the token's `cnf.jwk`, or every verifier rejects the Key

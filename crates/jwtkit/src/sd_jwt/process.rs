@@ -50,52 +50,58 @@ pub struct Processed {
     pub undisclosed: usize,
 }
 
-/// Apply `disclosures` to the verified `payload` (RFC 9901 §7.1).
-///
-/// Rejected, each with `bad_disclosure`: a digest that appears twice (in the payload or inside
-/// disclosed values), a Disclosure given twice or referenced by nothing, an object-property
-/// Disclosure referenced from an array or an array-element one from `_sd`, a disclosed name
-/// that already exists at its level. `malformed`: an `_sd` that is not an array of strings, an
-/// `_sd_alg` that is not a string. `unsupported_alg`: an unknown `_sd_alg`. `resource_limit`:
-/// nesting deeper than `limits.max_json_depth` after disclosure.
-///
-/// # Errors
-/// As above.
-pub fn process(mut payload: Object, disclosures: Vec<Disclosure>, limits: &Limits) -> Result<Processed> {
-    let sd_alg = match payload.remove("_sd_alg") {
-        None => SdAlg::default(),
-        Some(Value::String(name)) => SdAlg::from_name(&name)?,
-        Some(_) => return Err(err!(Malformed, "_sd_alg must be a string")),
-    };
-    let mut by_digest: HashMap<String, usize> = HashMap::with_capacity(disclosures.len());
-    for (i, d) in disclosures.iter().enumerate() {
-        if by_digest.insert(d.digest(sd_alg), i).is_some() {
-            return Err(err!(BadDisclosure, "disclosure {i} is given twice"));
+impl Processed {
+    /// Apply `disclosures` to the verified `payload` (RFC 9901 §7.1).
+    ///
+    /// Rejected, each with `bad_disclosure`: a digest that appears twice (in the payload or inside
+    /// disclosed values), a Disclosure given twice or referenced by nothing, an object-property
+    /// Disclosure referenced from an array or an array-element one from `_sd`, a disclosed name
+    /// that already exists at its level. `malformed`: an `_sd` that is not an array of strings, an
+    /// `_sd_alg` that is not a string. `unsupported_alg`: an unknown `_sd_alg`. `resource_limit`:
+    /// nesting deeper than `limits.max_json_depth` after disclosure.
+    ///
+    /// # Errors
+    /// As above.
+    pub fn from_payload(
+        mut payload: Object,
+        disclosures: Vec<Disclosure>,
+        limits: &Limits,
+    ) -> Result<Processed> {
+        let sd_alg = match payload.remove("_sd_alg") {
+            None => SdAlg::default(),
+            Some(Value::String(name)) => SdAlg::from_name(&name)?,
+            Some(_) => return Err(err!(Malformed, "_sd_alg must be a string")),
+        };
+        let mut by_digest: HashMap<String, usize> = HashMap::with_capacity(disclosures.len());
+        for (i, d) in disclosures.iter().enumerate() {
+            if by_digest.insert(d.digest(sd_alg), i).is_some() {
+                return Err(err!(BadDisclosure, "disclosure {i} is given twice"));
+            }
         }
+        let mut walk = Walk {
+            by_digest,
+            disclosures: disclosures.into_iter().map(Some).collect(),
+            seen: std::collections::HashSet::new(),
+            revealed: Vec::new(),
+            undisclosed: 0,
+            max_depth: limits.max_json_depth,
+            container: std::sync::Arc::from(""),
+        };
+        let mut pointer = String::new();
+        let claims = walk.object(payload, &mut pointer, 1)?;
+        if let Some(i) = walk.disclosures.iter().position(Option::is_some) {
+            return Err(err!(
+                BadDisclosure,
+                "disclosure {i} is not referenced by any digest in the token"
+            ));
+        }
+        Ok(Processed {
+            claims,
+            sd_alg,
+            revealed: walk.revealed,
+            undisclosed: walk.undisclosed,
+        })
     }
-    let mut walk = Walk {
-        by_digest,
-        disclosures: disclosures.into_iter().map(Some).collect(),
-        seen: std::collections::HashSet::new(),
-        revealed: Vec::new(),
-        undisclosed: 0,
-        max_depth: limits.max_json_depth,
-        container: std::sync::Arc::from(""),
-    };
-    let mut pointer = String::new();
-    let claims = walk.object(payload, &mut pointer, 1)?;
-    if let Some(i) = walk.disclosures.iter().position(Option::is_some) {
-        return Err(err!(
-            BadDisclosure,
-            "disclosure {i} is not referenced by any digest in the token"
-        ));
-    }
-    Ok(Processed {
-        claims,
-        sd_alg,
-        revealed: walk.revealed,
-        undisclosed: walk.undisclosed,
-    })
 }
 
 struct Walk {

@@ -141,8 +141,8 @@ pub fn tokens(
 /// Show provider metadata.
 pub fn metadata(m: &Metadata, json: bool, st: Style) -> u8 {
     let kind = match m.kind {
-        jwtkit::remote::DiscoveryKind::OpenIdConnect => "OpenID Connect Discovery",
-        jwtkit::remote::DiscoveryKind::OAuthAuthorizationServer => "RFC 8414 metadata",
+        jwtkit_remote::DiscoveryKind::OpenIdConnect => "OpenID Connect Discovery",
+        jwtkit_remote::DiscoveryKind::OAuthAuthorizationServer => "RFC 8414 metadata",
     };
     let rows: Vec<(&str, Value)> = vec![
         ("issuer", m.issuer.clone().into()),

@@ -10,8 +10,9 @@
 use serde_json::Value;
 
 use super::{FetchPolicy, check_url};
-use crate::error::{Result, err};
-use crate::{AlgSet, JwsAlg};
+use crate::err;
+use jwtkit::Result;
+use jwtkit::{AlgorithmSet, JwsAlg};
 
 /// Which well-known document answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -69,15 +70,15 @@ impl DiscoveryDocument {
         source_url: &str,
         policy: &FetchPolicy,
     ) -> Result<DiscoveryDocument> {
-        let shown = crate::text::quote(source_url);
-        let obj = crate::json::parse_object(body, &policy.limits())
+        let shown = crate::quote(source_url);
+        let obj = jwtkit::json::parse_object(body, &policy.limits())
             .map_err(|e| e.context(&format!("discovery document {shown}: ")))?;
         let string = |name: &str| match obj.get(name) {
             Some(Value::String(s)) => Ok(s.clone()),
             Some(v) => Err(err!(
                 Malformed,
                 "discovery document {shown}: \"{name}\" must be a string, found {}",
-                crate::json::type_name(v)
+                jwtkit::json::type_name(v)
             )),
             None => Err(err!(Malformed, "discovery document {shown} has no \"{name}\"")),
         };
@@ -88,8 +89,8 @@ impl DiscoveryDocument {
                 "discovery document {shown} is for issuer {}, not the configured {}; configure the \
                  issuer exactly as the provider writes it, trailing '/' included (OpenID Connect \
                  Discovery §4.3)",
-                crate::text::quote(&issuer),
-                crate::text::quote(expected_issuer)
+                crate::quote(&issuer),
+                crate::quote(expected_issuer)
             ));
         }
         let jwks_uri = string("jwks_uri")?;
@@ -111,7 +112,7 @@ impl DiscoveryDocument {
     /// The supported JWS algorithms named in `id_token_signing_alg_values_supported` (unknown
     /// names and `none` dropped). Empty when the member is absent: the caller then needs its
     /// own allowlist or the keys' (`Key::algorithms`).
-    pub fn algorithms(&self) -> AlgSet {
+    pub fn algorithms(&self) -> AlgorithmSet<JwsAlg> {
         self.id_token_signing_alg_values_supported
             .iter()
             .filter_map(|a| a.parse::<JwsAlg>().ok())
@@ -125,7 +126,7 @@ fn issuer_url(issuer: &str, allow_insecure_http: bool) -> Result<reqwest::Url> {
         return Err(err!(
             InvalidConfig,
             "issuer {} must not have a query or fragment (OpenID Connect Discovery §2)",
-            crate::text::quote(issuer)
+            crate::quote(issuer)
         ));
     }
     Ok(url)
@@ -187,13 +188,13 @@ mod tests {
         let body = br#"{"issuer":"https://a.example/","jwks_uri":"https://a.example/jwks","id_token_signing_alg_values_supported":["RS256","none","XX1"]}"#;
         let d = DiscoveryDocument::parse(body, "https://a.example/", DiscoveryKind::OpenIdConnect, "u", &p)
             .unwrap();
-        assert_eq!(d.algorithms(), AlgSet::from(JwsAlg::RS256));
+        assert_eq!(d.algorithms(), AlgorithmSet::<JwsAlg>::from(JwsAlg::RS256));
         let e = DiscoveryDocument::parse(body, "https://a.example", DiscoveryKind::OpenIdConnect, "u", &p)
             .unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::InvalidConfig);
+        assert_eq!(e.kind(), jwtkit::ErrorKind::InvalidConfig);
         let bad = br#"{"issuer":"https://a.example/","jwks_uri":"http://a.example/jwks"}"#;
         let e = DiscoveryDocument::parse(bad, "https://a.example/", DiscoveryKind::OpenIdConnect, "u", &p)
             .unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::InvalidConfig);
+        assert_eq!(e.kind(), jwtkit::ErrorKind::InvalidConfig);
     }
 }

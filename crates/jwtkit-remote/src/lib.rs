@@ -1,10 +1,10 @@
-//! Remote keys (cargo feature `remote`, the only I/O of the crate): JWK Set URLs ([RFC 7517 §5]),
+//! Remote keys (the I/O part of jwtkit; the core crate has no network code): JWK Set URLs ([RFC 7517 §5]),
 //! OpenID Connect Discovery 1.0 ([§4]) with the OAuth 2.0 Authorization Server Metadata
 //! fallback ([RFC 8414 §3]), and [`KeyCache`], a rotation-safe key cache for long-running
 //! verifiers (the gateway) and one-shot ones (the CLI).
 //!
 //! ```no_run
-//! use jwtkit::remote::{FetchPolicy, KeyCache, KeyLocation};
+//! use jwtkit_remote::{FetchPolicy, KeyCache, KeyLocation};
 //! use jwtkit::{JwsAlg, Validation};
 //! # async fn run(token: &str) -> Result<(), jwtkit::Error> {
 //! let cache = KeyCache::new(
@@ -21,8 +21,8 @@
 //! - [`FetchPolicy`]: TTL bounds, rotation cooldown, stale window, timeouts, limits, transport rules.
 //! - [`KeyLocation`]: `JwksUrl`, `Discovery { issuer }`, `File`.
 //! - [`KeyCache`]: `new`, `with_store`, `keys`, `keys_for_kid`, `keys_for_header`, `current`,
-//!   `status`, `spawn_refresher`, `discovery`, `refresh`; a [`crate::KeySource`] for
-//!   [`crate::jwt::verify_with`].
+//!   `status`, `spawn_refresher`, `discovery`, `refresh`; a [`jwtkit::KeySource`] for
+//!   [`jwtkit::jwt::verify_with`].
 //! - [`KeyCacheRegistry`]: `get_or_create` shares one cache per (source, policy).
 //! - [`Fetcher`]: one-shot HTTP fetches (`get`, `jwks`, `discover`) under a policy.
 //! - [`DocumentStore`] / [`DirStore`]: optional persistent copy of fetched documents (the CLI's
@@ -99,7 +99,7 @@ pub struct FetchPolicy {
     /// Largest accepted document, bytes. Default 262,144 (256 KiB): Entra ID's JWK Set with
     /// x5c chains is about 10 KiB, so this leaves a margin of 20 while bounding memory.
     pub max_bytes: usize,
-    /// Most keys accepted in one JWK Set. Default 100 (as [`crate::Limits::max_jwks_keys`]);
+    /// Most keys accepted in one JWK Set. Default 100 (as [`jwtkit::Limits::max_jwks_keys`]);
     /// providers publish 2 to 10.
     pub max_keys: usize,
     /// Most redirects followed. Default 3; every hop obeys the `http`/`https` rule.
@@ -144,13 +144,13 @@ impl FetchPolicy {
         ttl.max(self.min_ttl).min(self.max_ttl.max(self.min_ttl))
     }
 
-    /// The parsing limits for fetched documents: default [`crate::Limits`] with
+    /// The parsing limits for fetched documents: default [`jwtkit::Limits`] with
     /// `max_key_document_bytes = max_bytes` and `max_jwks_keys = max_keys`.
-    pub fn limits(&self) -> crate::Limits {
-        crate::Limits {
+    pub fn limits(&self) -> jwtkit::Limits {
+        jwtkit::Limits {
             max_key_document_bytes: self.max_bytes,
             max_jwks_keys: self.max_keys,
-            ..crate::Limits::default()
+            ..jwtkit::Limits::default()
         }
     }
 }
@@ -182,13 +182,46 @@ impl std::fmt::Display for KeyLocation {
     }
 }
 
-pub(crate) fn fetch_failed(msg: impl Into<String>) -> crate::Error {
-    crate::Error::new(crate::ErrorKind::KeyFetchFailed, msg)
+pub(crate) fn fetch_failed(msg: impl Into<String>) -> jwtkit::Error {
+    jwtkit::Error::new(jwtkit::ErrorKind::KeyFetchFailed, msg)
+}
+
+/// An error of kind `$kind` with a formatted message (as the core's own).
+macro_rules! err {
+    ($kind:ident, $($arg:tt)*) => {
+        jwtkit::Error::new(jwtkit::ErrorKind::$kind, format!($($arg)*))
+    };
+}
+pub(crate) use err;
+
+/// `s` quoted for a message as the core quotes untrusted text: at most 80 characters then `…`,
+/// `"` and `\\` escaped, control characters escaped (`\n`, `\u{1b}`), so a hostile server or
+/// config cannot inject terminal escape sequences or fake log lines.
+pub(crate) fn quote(s: &str) -> String {
+    let mut chars = s.chars();
+    let shown: String = chars.by_ref().take(80).collect();
+    let cut = if chars.next().is_some() { "…" } else { "" };
+    let escaped: String = shown
+        .chars()
+        .flat_map(|c| match c {
+            '"' | '\\' => vec!['\\', c],
+            c if c.is_control() => c.escape_default().collect(),
+            c => vec![c],
+        })
+        .collect();
+    format!("\"{escaped}{cut}\"")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quote_escapes_controls_and_cuts_at_80_characters() {
+        assert_eq!(quote("a\u{1b}[31mb\n\"\\"), "\"a\\u{1b}[31mb\\n\\\"\\\\\"");
+        assert_eq!(quote(&"é".repeat(81)), format!("\"{}…\"", "é".repeat(80)));
+        assert_eq!(quote(&"é".repeat(80)), format!("\"{}\"", "é".repeat(80)));
+    }
 
     #[test]
     fn ttl_is_clamped() {

@@ -8,8 +8,9 @@ use reqwest::{StatusCode, Url, redirect};
 
 use super::discovery::{DiscoveryDocument, DiscoveryKind};
 use super::{FetchPolicy, fetch_failed};
-use crate::error::{Error, Result, err};
-use crate::{Detail, JwkSet};
+use crate::err;
+use jwtkit::{Detail, JwkSet};
+use jwtkit::{Error, Result};
 
 const USER_AGENT: &str = concat!("jwtkit/", env!("CARGO_PKG_VERSION"));
 
@@ -56,12 +57,12 @@ pub fn is_loopback_host(url: &Url) -> bool {
 /// non-loopback host without `allow_insecure_http`.
 pub fn check_url(url: &str, allow_insecure_http: bool) -> Result<Url> {
     let parsed =
-        Url::parse(url).map_err(|e| err!(InvalidConfig, "{} is not a URL: {e}", crate::text::quote(url)))?;
+        Url::parse(url).map_err(|e| err!(InvalidConfig, "{} is not a URL: {e}", crate::quote(url)))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(err!(
             InvalidConfig,
             "{}: credentials in a key URL are not supported",
-            crate::text::quote(url)
+            crate::quote(url)
         ));
     }
     match parsed.scheme() {
@@ -71,13 +72,13 @@ pub fn check_url(url: &str, allow_insecure_http: bool) -> Result<Url> {
             InvalidConfig,
             "{} uses plain http to a host that is not loopback: keys fetched in clear text can be \
              replaced on the way; use https (or allow insecure http explicitly, e.g. --allow-http)",
-            crate::text::quote(url)
+            crate::quote(url)
         )),
         other => Err(err!(
             InvalidConfig,
             "{}: scheme {} is not supported (https, or http to loopback)",
-            crate::text::quote(url),
-            crate::text::quote(other)
+            crate::quote(url),
+            crate::quote(other)
         )),
     }
 }
@@ -176,7 +177,7 @@ impl Fetcher {
 
     pub(crate) async fn get_inner(&self, url: &str) -> std::result::Result<Fetched, Failure> {
         let parsed = check_url(url, self.policy.allow_insecure_http)?;
-        let shown = crate::text::quote(url);
+        let shown = crate::quote(url);
         let client = if is_loopback_host(&parsed) {
             &self.direct
         } else {
@@ -287,7 +288,7 @@ impl Fetcher {
                     Err(e2) => {
                         return Err(fetch_failed(format!(
                             "discovery failed for issuer {}: {}; RFC 8414 fallback: {}",
-                            crate::text::quote(issuer),
+                            crate::quote(issuer),
                             error.message(),
                             e2.message()
                         )));
@@ -302,23 +303,24 @@ impl Fetcher {
 }
 
 fn limit(shown: &str, max: usize, actual: usize) -> Result<()> {
-    crate::limits::check("response_bytes", max, actual).map_err(|e| {
-        Error::new(
-            crate::ErrorKind::ResourceLimit,
-            format!("{shown}: response is larger than the limit of {max} bytes"),
-        )
-        .with_detail(e.detail().cloned().unwrap_or(Detail::Limit {
-            what: "response_bytes",
-            limit: max as u64,
-            actual: actual as u64,
-        }))
-    })
+    if actual <= max {
+        return Ok(());
+    }
+    Err(Error::new(
+        jwtkit::ErrorKind::ResourceLimit,
+        format!("{shown}: response is larger than the limit of {max} bytes"),
+    )
+    .with_detail(Detail::Limit {
+        what: "response_bytes",
+        limit: max as u64,
+        actual: actual as u64,
+    }))
 }
 
 /// Parse a fetched JWK Set with the policy's limits, naming the URL in errors.
 pub(crate) fn parse_jwks(body: &[u8], policy: &FetchPolicy, url: &str) -> Result<JwkSet> {
     JwkSet::parse(body, &policy.limits())
-        .map_err(|e| e.context(&format!("JWK Set at {}: ", crate::text::quote(url))))
+        .map_err(|e| e.context(&format!("JWK Set at {}: ", crate::quote(url))))
 }
 
 /// `e` and its sources, joined with ": " (reqwest hides the cause in the chain).
@@ -367,19 +369,19 @@ mod tests {
         assert!(check_url("http://localhost/jwks", false).is_ok());
         assert!(check_url("http://[::1]/jwks", false).is_ok());
         let e = check_url("http://auth.example.com/jwks", false).unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::InvalidConfig);
+        assert_eq!(e.kind(), jwtkit::ErrorKind::InvalidConfig);
         assert!(check_url("http://auth.example.com/jwks", true).is_ok());
         assert_eq!(
             check_url("ftp://x/", true).unwrap_err().kind(),
-            crate::ErrorKind::InvalidConfig
+            jwtkit::ErrorKind::InvalidConfig
         );
         assert_eq!(
             check_url("not a url", true).unwrap_err().kind(),
-            crate::ErrorKind::InvalidConfig
+            jwtkit::ErrorKind::InvalidConfig
         );
         assert_eq!(
             check_url("https://u:p@x/", true).unwrap_err().kind(),
-            crate::ErrorKind::InvalidConfig
+            jwtkit::ErrorKind::InvalidConfig
         );
         // 127.0.0.1.example.com is not loopback.
         assert!(check_url("http://127.0.0.1.example.com/", false).is_err());

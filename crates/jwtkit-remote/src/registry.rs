@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{FetchPolicy, KeyCache, KeyLocation};
-use crate::error::Result;
+use jwtkit::Result;
 
 /// Shared key caches keyed by source and policy. Two providers with the same issuer and the
 /// same policy get the same [`KeyCache`] (one fetch per issuer, not per route); a different

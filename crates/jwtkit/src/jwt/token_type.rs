@@ -2,7 +2,7 @@
 //! DPoP proof, an SD-JWT, … — declared by its `typ` (RFC 7515 §4.1.9, explicit typing per
 //! RFC 8725 §3.11) or, for a plain `JWT`, inferred from its claims.
 //!
-//! [`classify`] says what it is and why; [`confusion`] says when it is being used as something
+//! [`Classification::of`] says what it is and why; [`Classification::confusion`] says when it is being used as something
 //! else (an ID token where an access token is expected: the confusion RFC 9068 §4 and RFC 8725
 //! §2.8 warn about).
 
@@ -43,7 +43,7 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    /// The kind a `typ` value names, when it names one of [`classify`]'s declared kinds
+    /// The kind a `typ` value names, when it names one of [`Classification::of`]'s declared kinds
     /// (`at+jwt`, `application/at+jwt`, `dpop+jwt`, `kb+jwt`, `logout+jwt`, `secevent+jwt`,
     /// `dc+sd-jwt`, `*+sd-jwt`; case-insensitive, RFC 8725 §3.11); a plain `JWT` names none.
     pub fn from_typ(typ: &str) -> Option<TokenKind> {
@@ -89,7 +89,7 @@ impl TokenKind {
     }
 }
 
-/// What [`classify`] found.
+/// What a token is ([`Classification::of`]) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Classification {
     /// The kind.
@@ -102,6 +102,71 @@ pub struct Classification {
 }
 
 impl Classification {
+    /// Say what the token is from its JWS Protected Header and claims.
+    pub fn of(header: &Header, claims: &Claims) -> Classification {
+        classify_parts(header.typ(), claims.as_object())
+    }
+
+    /// Say what a decoded, unverified token is ([`crate::dangerous::decode_unverified`]): a JWE
+    /// (its content is encrypted, so only that), or [`Classification::of`] its header's `typ` and its
+    /// claims; `None` when the header or the claims did not decode.
+    pub fn of_unverified(u: &crate::dangerous::Unverified) -> Option<Classification> {
+        let header = u.header.as_ref()?;
+        let typ = header.get("typ").and_then(Value::as_str);
+        if matches!(u.payload, crate::dangerous::Payload::Encrypted) {
+            let nested = header
+                .get("cty")
+                .and_then(Value::as_str)
+                .is_some_and(|c| c.eq_ignore_ascii_case("jwt"));
+            return Some(Classification {
+                kind: TokenKind::Jwe,
+                declared: true,
+                reason: if nested {
+                    "five segments, cty JWT: a signed JWT inside".into()
+                } else {
+                    "five segments: encrypted content".into()
+                },
+            });
+        }
+        Some(classify_parts(typ, u.claims()?))
+    }
+
+    /// Why a token of this classification must not be accepted where `expected` is, or `None` when
+    /// it may be. Only strong mismatches are reported: an ID token, logout token, DPoP proof, Key
+    /// Binding JWT or SD-JWT presented as an access token; an access token presented as an ID token.
+    pub fn confusion(&self, expected: TokenKind) -> Option<String> {
+        let found = self;
+        use TokenKind::{
+            AccessToken, DpopProof, IdToken, KeyBindingJwt, LogoutToken, RefreshToken, SdJwt, SdJwtVc,
+        };
+        let wrong = matches!(
+            (expected, found.kind),
+            (
+                AccessToken,
+                IdToken | LogoutToken | DpopProof | KeyBindingJwt | SdJwt | SdJwtVc | RefreshToken
+            ) | (
+                IdToken,
+                AccessToken | LogoutToken | DpopProof | KeyBindingJwt | RefreshToken
+            )
+        );
+        wrong.then(|| {
+            let how = if found.declared { "it says so in its typ" } else { "by its claims" };
+            let why = match (expected, found.kind) {
+                (AccessToken, IdToken) => {
+                    "ID tokens tell a client who logged in; an API that accepts them as access tokens lets any client that saw one call it (RFC 9068 §4, RFC 8725 §2.8)"
+                }
+                (AccessToken, _) => "it is not an access token: require typ at+jwt (RFC 9068 §2.1)",
+                _ => "it is not an ID token",
+            };
+            format!(
+                "this is an {} ({how}: {}), where an {} is expected: {why}",
+                found.kind.describe(),
+                found.reason,
+                expected.describe()
+            )
+        })
+    }
+
     /// The `--json` / debugger form: `{"kind": "id_token", "name": "OpenID Connect ID token",
     /// "declared": false, "reason": "nonce, at_hash"}`.
     pub fn to_json(&self) -> Value {
@@ -113,9 +178,9 @@ impl Classification {
         })
     }
 
-    /// [`confusion`] with the kind `expected_typ` names (`at+jwt` → an access token), if any.
+    /// [`Classification::confusion`] with the kind `expected_typ` names (`at+jwt` → an access token), if any.
     pub fn confusion_with(&self, expected_typ: &str) -> Option<String> {
-        confusion(self, kind_of_typ(expected_typ)?)
+        self.confusion(kind_of_typ(expected_typ)?)
     }
 
     /// [`Classification::to_json`] plus `"confusion"`: [`Classification::confusion_with`] the
@@ -154,35 +219,6 @@ fn media_type_of(typ: &str) -> String {
 /// `application/` (RFC 7515 §4.1.9).
 pub(crate) fn typ_is(header: &Header, expected: &str) -> bool {
     media_type(header).is_some_and(|t| t.eq_ignore_ascii_case(expected))
-}
-
-/// Say what the token is from its JWS Protected Header and claims.
-pub fn classify(header: &Header, claims: &Claims) -> Classification {
-    classify_parts(header.typ(), claims.as_object())
-}
-
-/// Say what a decoded, unverified token is ([`crate::dangerous::decode_unverified`]): a JWE
-/// (its content is encrypted, so only that), or [`classify`] of its header's `typ` and its
-/// claims; `None` when the header or the claims did not decode.
-pub fn classify_unverified(u: &crate::dangerous::Unverified) -> Option<Classification> {
-    let header = u.header.as_ref()?;
-    let typ = header.get("typ").and_then(Value::as_str);
-    if matches!(u.payload, crate::dangerous::Payload::Encrypted) {
-        let nested = header
-            .get("cty")
-            .and_then(Value::as_str)
-            .is_some_and(|c| c.eq_ignore_ascii_case("jwt"));
-        return Some(Classification {
-            kind: TokenKind::Jwe,
-            declared: true,
-            reason: if nested {
-                "five segments, cty JWT: a signed JWT inside".into()
-            } else {
-                "five segments: encrypted content".into()
-            },
-        });
-    }
-    Some(classify_parts(typ, u.claims()?))
 }
 
 fn classify_parts(typ: Option<&str>, claims: &crate::json::Object) -> Classification {
@@ -262,42 +298,7 @@ fn classify_parts(typ: Option<&str>, claims: &crate::json::Object) -> Classifica
     inferred(TokenKind::Jwt, "no typ naming a kind, no distinctive claims")
 }
 
-/// Why a token of this classification must not be accepted where `expected` is, or `None` when
-/// it may be. Only strong mismatches are reported: an ID token, logout token, DPoP proof, Key
-/// Binding JWT or SD-JWT presented as an access token; an access token presented as an ID token.
-pub fn confusion(found: &Classification, expected: TokenKind) -> Option<String> {
-    use TokenKind::{
-        AccessToken, DpopProof, IdToken, KeyBindingJwt, LogoutToken, RefreshToken, SdJwt, SdJwtVc,
-    };
-    let wrong = matches!(
-        (expected, found.kind),
-        (
-            AccessToken,
-            IdToken | LogoutToken | DpopProof | KeyBindingJwt | SdJwt | SdJwtVc | RefreshToken
-        ) | (
-            IdToken,
-            AccessToken | LogoutToken | DpopProof | KeyBindingJwt | RefreshToken
-        )
-    );
-    wrong.then(|| {
-        let how = if found.declared { "it says so in its typ" } else { "by its claims" };
-        let why = match (expected, found.kind) {
-            (AccessToken, IdToken) => {
-                "ID tokens tell a client who logged in; an API that accepts them as access tokens lets any client that saw one call it (RFC 9068 §4, RFC 8725 §2.8)"
-            }
-            (AccessToken, _) => "it is not an access token: require typ at+jwt (RFC 9068 §2.1)",
-            _ => "it is not an ID token",
-        };
-        format!(
-            "this is an {} ({how}: {}), where an {} is expected: {why}",
-            found.kind.describe(),
-            found.reason,
-            expected.describe()
-        )
-    })
-}
-
-/// The kind a `typ` value names, when it names one of [`classify`]'s declared kinds
+/// The kind a `typ` value names, when it names one of [`Classification::of`]'s declared kinds
 /// (`at+jwt`, `application/at+jwt`, `dpop+jwt`, …); a plain `JWT` names none.
 pub(crate) fn kind_of_typ(typ: &str) -> Option<TokenKind> {
     let t = typ.to_ascii_lowercase();
@@ -315,11 +316,11 @@ pub(crate) fn kind_of_typ(typ: &str) -> Option<TokenKind> {
 }
 
 /// Why a token whose `typ` is not the `expected_typ` the caller requires is the wrong kind of
-/// token ([`confusion`] of its [`classify`] against the kind `expected_typ` names), for the
+/// token ([`Classification::confusion`] of its [`Classification::of`] against the kind `expected_typ` names), for the
 /// `bad_type` message; `None` when `expected_typ` names no kind or there is no confusion to
 /// report.
 pub(crate) fn confusion_for_typ(header: &Header, claims: &Claims, expected_typ: &str) -> Option<String> {
-    confusion(&classify(header, claims), kind_of_typ(expected_typ)?)
+    Classification::of(header, claims).confusion(kind_of_typ(expected_typ)?)
 }
 
 #[cfg(test)]
@@ -350,7 +351,7 @@ mod tests {
             ("dc+sd-jwt", TokenKind::SdJwtVc),
             ("example+sd-jwt", TokenKind::SdJwt),
         ] {
-            let c = classify(&header(Some(typ)), &claims(json!({"nonce": "n", "aud": "x"})));
+            let c = Classification::of(&header(Some(typ)), &claims(json!({"nonce": "n", "aud": "x"})));
             assert_eq!((c.kind, c.declared), (kind, true), "{typ}");
         }
     }
@@ -358,7 +359,7 @@ mod tests {
     #[test]
     fn plain_jwts_are_inferred_from_claims() {
         let h = header(Some("JWT"));
-        let c = |v| classify(&h, &claims(v)).kind;
+        let c = |v| Classification::of(&h, &claims(v)).kind;
         assert_eq!(
             c(json!({"iss": "i", "aud": "app", "nonce": "n", "at_hash": "h"})),
             TokenKind::IdToken
@@ -385,13 +386,13 @@ mod tests {
 
     #[test]
     fn an_id_token_where_an_access_token_is_expected_is_a_confusion() {
-        let id = classify(&header(None), &claims(json!({"aud": "app", "nonce": "n"})));
-        let msg = confusion(&id, TokenKind::AccessToken).unwrap();
+        let id = Classification::of(&header(None), &claims(json!({"aud": "app", "nonce": "n"})));
+        let msg = id.confusion(TokenKind::AccessToken).unwrap();
         assert!(msg.contains("ID token") && msg.contains("RFC 9068"), "{msg}");
-        let at = classify(&header(Some("at+jwt")), &claims(json!({"scope": "a"})));
-        assert_eq!(confusion(&at, TokenKind::AccessToken), None);
-        assert!(confusion(&at, TokenKind::IdToken).is_some());
-        let plain = classify(&header(None), &claims(json!({"sub": "a"})));
-        assert_eq!(confusion(&plain, TokenKind::AccessToken), None);
+        let at = Classification::of(&header(Some("at+jwt")), &claims(json!({"scope": "a"})));
+        assert_eq!(at.confusion(TokenKind::AccessToken), None);
+        assert!(at.confusion(TokenKind::IdToken).is_some());
+        let plain = Classification::of(&header(None), &claims(json!({"sub": "a"})));
+        assert_eq!(plain.confusion(TokenKind::AccessToken), None);
     }
 }

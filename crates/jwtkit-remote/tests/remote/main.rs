@@ -8,8 +8,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jwtkit::remote::{DirStore, FetchPolicy, KeyCache, KeyCacheRegistry, KeyLocation};
 use jwtkit::{Detail, ErrorKind, JwsAlg, Validation};
+use jwtkit_remote::{DirStore, FetchPolicy, KeyCache, KeyCacheRegistry, KeyLocation};
 use serde_json::json;
 use server::{Reply, TestServer, fixture, jwks_of, token, token_with};
 
@@ -238,7 +238,7 @@ async fn rfc8414_metadata_is_the_fallback() {
     assert_eq!(srv.hits("/.well-known/oauth-authorization-server/tenant1"), 1);
     assert_eq!(
         cache.discovery().unwrap().kind,
-        jwtkit::remote::DiscoveryKind::OAuthAuthorizationServer
+        jwtkit_remote::DiscoveryKind::OAuthAuthorizationServer
     );
 }
 

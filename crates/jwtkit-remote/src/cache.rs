@@ -1,6 +1,7 @@
 //! [`KeyCache`]: fetched keys with TTL, background refresh, single-flight fetches, rotation on
 //! unknown `kid` with a cooldown, and a bounded stale window when the source fails.
 
+use jwtkit::jwt::NumericDate;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -12,10 +13,11 @@ use super::discovery::DiscoveryDocument;
 use super::http::parse_jwks;
 use super::store::{DocumentStore, StoredDocument};
 use super::{FetchPolicy, Fetcher, KeyLocation, fetch_failed};
-use crate::JwkSet;
-use crate::error::{Error, Result, err};
-use crate::jws::Header;
-use crate::jws::Keys;
+use crate::err;
+use jwtkit::JwkSet;
+use jwtkit::jws::Header;
+use jwtkit::jws::Keys;
+use jwtkit::{Error, Result};
 
 /// A snapshot of a [`KeyCache`] for health checks, metrics and `gateway explain`.
 #[derive(Clone, Debug)]
@@ -392,8 +394,8 @@ impl KeyCache {
             (Some(e), _) => fetch_failed(format!(
                 "keys from {} expired {} ago and could not be refreshed within the stale window of {}: {last}",
                 self.source,
-                crate::jwt::time::format_duration(now.saturating_duration_since(e.expires_instant).as_secs()),
-                crate::jwt::time::format_duration(self.policy.stale_window.as_secs()),
+                NumericDate::format_duration(now.saturating_duration_since(e.expires_instant).as_secs()),
+                NumericDate::format_duration(self.policy.stale_window.as_secs()),
             )),
             (None, Some(err)) => err.clone(),
             (None, None) => fetch_failed(format!("no keys from {} yet", self.source)),
@@ -620,8 +622,8 @@ impl KeyCache {
         let set = match self.kind {
             DocKind::Jwks => parse_jwks(&doc.body, &self.policy, &url)?,
             DocKind::AnyKeys | DocKind::FirstCertificate => {
-                let (set, _) = crate::key::load(&doc.body, &self.policy.limits())
-                    .map_err(|e| e.context(&format!("{}: ", crate::text::quote(&url))))?;
+                let (set, _) = jwtkit::key::load(&doc.body, &self.policy.limits())
+                    .map_err(|e| e.context(&format!("{}: ", crate::quote(&url))))?;
                 self.first_if_x5u(set)
             }
         };
@@ -656,7 +658,7 @@ impl KeyCache {
         self.fetch_count.fetch_add(1, Ordering::Relaxed);
         let bytes =
             read().map_err(|e| fetch_failed(format!("cannot read key file {shown}: {e}")).with_source(e))?;
-        let (set, _) = crate::key::load(&bytes, &self.policy.limits())
+        let (set, _) = jwtkit::key::load(&bytes, &self.policy.limits())
             .map_err(|e| e.context(&format!("key file {shown}: ")))?;
         let now = SystemTime::now();
         Ok(Loaded {
@@ -679,7 +681,7 @@ impl KeyCache {
         if self.policy.offline {
             return Err(fetch_failed(format!(
                 "offline, and no cached copy of {}; run once without --offline",
-                crate::text::quote(url)
+                crate::quote(url)
             )));
         }
         self.fetch_count.fetch_add(1, Ordering::Relaxed);
@@ -730,7 +732,7 @@ impl KeyCache {
         if self.policy.offline {
             return Err(fetch_failed(format!(
                 "offline, and no cached discovery document for issuer {}; run once without --offline",
-                crate::text::quote(issuer)
+                crate::quote(issuer)
             )));
         }
         self.fetch_count.fetch_add(1, Ordering::Relaxed);
@@ -750,11 +752,11 @@ impl KeyCache {
     }
 }
 
-/// Verification with a cache ([`crate::jwt::verify_with`]): the header, `crit` and algorithm
+/// Verification with a cache ([`jwtkit::jwt::verify_with`]): the header, `crit` and algorithm
 /// allowlist are checked before any key is fetched, so a malformed token or a refused `alg`
 /// never causes a request. With a [`KeyLocation::Discovery`] source, `iss` must also equal
 /// the issuer (`bad_issuer`, `missing_claim`).
-impl crate::jws::KeySource for KeyCache {
+impl jwtkit::jws::KeySource for KeyCache {
     async fn keys_for<'a>(&'a self, header: &Header) -> Result<Keys<'a>> {
         self.keys_for_header(header).await.map(Keys::Shared)
     }

@@ -151,15 +151,52 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
     let extracted = input::token(args.token.token.as_deref())?;
     let token = extracted.token.as_str();
     let limits = Limits::default();
-    let keys = input::keys(&args.keys, &limits, None)?;
+    let keys = decryption_keys(args, &limits)?;
+    let lists = allowlists(&args.algs, &args.encs)?;
+    if !lists.jws.is_empty() {
+        return Err(Failure::Usage(
+            "--alg names a signature algorithm: decrypt takes key management algorithms (use verify for a nested JWT)".into(),
+        ));
+    }
+    let opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
+    // The one core call.
+    let result = jwe::decrypt(token, &keys.set, &opts);
+    let mut warnings = extracted.notes.clone();
+    warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok()));
+    let d = match result {
+        Ok(d) => d,
+        Err(e) if e.fault() != jwtkit::Fault::Token => return Err(Failure::Jose(e)),
+        Err(e) => {
+            rejected(token, &e, &warnings, args.json, st);
+            if !args.json {
+                errln!("jwtkit: {e}");
+            }
+            return Ok(exit::code_for(e.kind()));
+        }
+    };
+    if args.json {
+        output::print_json(&decrypted_json(&d, &keys.set, &warnings, &limits));
+        return Ok(exit::OK);
+    }
+    output::notes(&warnings, st);
+    render(&d, &keys.set, &limits, st);
+    match &args.out {
+        Some(path) => std::fs::write(path, &d.plaintext).map_err(|e| Failure::Io(format!("{path}: {e}")))?,
+        None => write_plaintext(&d.plaintext),
+    }
+    Ok(exit::OK)
+}
+
+/// The keys to decrypt with: at least one, and not only public keys (a public key cannot
+/// decrypt: a key problem of the caller, exit 3, not an invalid token).
+fn decryption_keys(args: &DecryptArgs, limits: &Limits) -> Result<input::LoadedKeys, Failure> {
+    let keys = input::keys(&args.keys, limits, None)?;
     if keys.set.is_empty() {
         return Err(Failure::Usage(
             "no key: give --key FILE (the recipient's private key) or --secret S (dir, A*KW, A*GCMKW, PBES2)"
                 .into(),
         ));
     }
-    // A public key (RSA, EC, X25519) cannot decrypt: a key problem of the caller (exit 3), not
-    // an invalid token.
     if keys
         .set
         .keys()
@@ -175,80 +212,67 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
             ),
         )));
     }
-    let lists = allowlists(&args.algs, &args.encs)?;
-    if !lists.jws.is_empty() {
-        return Err(Failure::Usage(
-            "--alg names a signature algorithm: decrypt takes key management algorithms (use verify for a nested JWT)".into(),
-        ));
+    Ok(keys)
+}
+
+/// The plaintext when it is not a claims set but a nested JWT, decoded, NOT verified.
+fn nested_unverified(d: &jwe::Decrypted, limits: &Limits) -> Option<Unverified> {
+    let text = std::str::from_utf8(&d.plaintext).ok()?;
+    if jwtkit::json::parse_object(&d.plaintext, limits).is_ok() {
+        return None;
     }
-    let opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
-    let result = jwe::decrypt(token, &keys.set, &opts);
-    let mut warnings = extracted.notes.clone();
-    warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok()));
-    let d = match result {
-        Ok(d) => d,
-        Err(e) if e.fault() != jwtkit::Fault::Token => return Err(Failure::Jose(e)),
-        Err(e) => {
-            rejected(token, &e, &warnings, args.json, st);
-            if !args.json {
-                errln!("jwtkit: {e}");
-            }
-            return Ok(exit::code_for(e.kind()));
-        }
-    };
+    Some(decode_unverified(text, limits)).filter(|u| u.header.is_some())
+}
+
+/// `--json`: the JOSE Header, the JWE facts, the plaintext (UTF-8 and base64url), the claims
+/// when it is a claims set, the nested JWT's header and claims (unverified) when it is one.
+fn decrypted_json(d: &jwe::Decrypted, keys: &JwkSet, warnings: &[String], limits: &Limits) -> Value {
     let text = std::str::from_utf8(&d.plaintext).ok();
-    let claims = jwtkit::json::parse_object(&d.plaintext, &limits).ok();
-    let nested = text
-        .filter(|_| claims.is_none())
-        .map(|t| decode_unverified(t, &limits));
-    if args.json {
-        let mut m = serde_json::Map::new();
-        m.insert("valid".into(), true.into());
-        m.insert("header".into(), Value::Object(d.header.as_object().clone()));
-        m.insert("jwe".into(), jwe_json(&d, &keys.set));
-        m.insert(
-            "payload".into(),
-            json!({"utf8": text, "b64u": jwtkit::base64url::encode(&d.plaintext)}),
-        );
-        if let Some(c) = &claims {
-            m.insert("claims".into(), Value::Object(c.clone()));
-        }
-        if let Some(u) = nested.as_ref().filter(|u| u.header.is_some()) {
-            let payload = match &u.payload {
-                Payload::Claims(c) => json!(c),
-                _ => Value::Null,
-            };
-            m.insert(
-                "nested".into(),
-                json!({"header": u.header, "claims": payload, "note": "the nested JWT is NOT verified: use jwtkit verify"}),
-            );
-        }
-        m.insert("warnings".into(), json!(warnings));
-        output::print_json(&Value::Object(m));
-        return Ok(exit::OK);
+    let mut m = serde_json::Map::new();
+    m.insert("valid".into(), true.into());
+    m.insert("header".into(), Value::Object(d.header.as_object().clone()));
+    m.insert("jwe".into(), jwe_json(d, keys));
+    m.insert(
+        "payload".into(),
+        json!({"utf8": text, "b64u": jwtkit::base64url::encode(&d.plaintext)}),
+    );
+    if let Ok(c) = jwtkit::json::parse_object(&d.plaintext, limits) {
+        m.insert("claims".into(), Value::Object(c));
     }
-    output::notes(&warnings, st);
+    if let Some(u) = nested_unverified(d, limits) {
+        let payload = match &u.payload {
+            Payload::Claims(c) => json!(c),
+            _ => Value::Null,
+        };
+        m.insert(
+            "nested".into(),
+            json!({"header": u.header, "claims": payload, "note": "the nested JWT is NOT verified: use jwtkit verify"}),
+        );
+    }
+    m.insert("warnings".into(), json!(warnings));
+    Value::Object(m)
+}
+
+/// The "Decrypted ✓ (alg + enc with key)" line on stderr, and the reminder that a nested JWT is
+/// not verified here.
+fn render(d: &jwe::Decrypted, keys: &JwkSet, limits: &Limits, st: Style) {
+    let key = keys
+        .keys()
+        .get(d.key_index)
+        .map(|k| k.label())
+        .unwrap_or_default();
+    let recipient = if d.recipient_index > 0 {
+        format!(", recipient {}", d.recipient_index)
+    } else {
+        String::new()
+    };
     errln!(
         "{} {} {}",
         st.bold("Decrypted"),
         st.green("✓"),
-        st.dim(&format!(
-            "({} + {} with {}{})",
-            d.alg,
-            d.enc,
-            keys.set
-                .keys()
-                .get(d.key_index)
-                .map(|k| k.label())
-                .unwrap_or_default(),
-            if d.recipient_index > 0 {
-                format!(", recipient {}", d.recipient_index)
-            } else {
-                String::new()
-            }
-        ))
+        st.dim(&format!("({} + {} with {key}{recipient})", d.alg, d.enc))
     );
-    if nested.as_ref().is_some_and(|u| u.header.is_some()) {
+    if nested_unverified(d, limits).is_some() {
         errln!(
             "{}",
             st.yellow(
@@ -256,30 +280,26 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
             )
         );
     }
-    match &args.out {
-        Some(path) => std::fs::write(path, &d.plaintext).map_err(|e| Failure::Io(format!("{path}: {e}")))?,
-        None => {
-            use std::io::{IsTerminal as _, Write as _};
-            let mut out = std::io::stdout().lock();
-            let terminal = out.is_terminal();
-            if terminal {
-                // The sender chose these bytes: no escape sequence reaches the terminal raw.
-                let text = String::from_utf8_lossy(&d.plaintext);
-                let shown = output::safe(&text);
-                if matches!(shown, std::borrow::Cow::Owned(_)) || text.len() != d.plaintext.len() {
-                    errln!(
-                        "note: the plaintext has control or non-UTF-8 bytes, shown escaped here; use --out FILE or a pipe for the exact bytes"
-                    );
-                }
-                let _ = out.write_all(shown.as_bytes());
-            } else {
-                let _ = out.write_all(&d.plaintext);
-            }
-            // On a terminal only: a pipe gets the exact bytes.
-            if terminal && text.is_some() && !d.plaintext.ends_with(b"\n") {
-                let _ = out.write_all(b"\n");
-            }
-        }
+}
+
+/// The plaintext on stdout: the exact bytes to a pipe; on a terminal, escaped (the sender chose
+/// these bytes: no escape sequence reaches the terminal raw) and ended with a newline.
+fn write_plaintext(plaintext: &[u8]) {
+    use std::io::{IsTerminal as _, Write as _};
+    let mut out = std::io::stdout().lock();
+    if !out.is_terminal() {
+        let _ = out.write_all(plaintext);
+        return;
     }
-    Ok(exit::OK)
+    let text = String::from_utf8_lossy(plaintext);
+    let shown = output::safe(&text);
+    if matches!(shown, std::borrow::Cow::Owned(_)) || text.len() != plaintext.len() {
+        errln!(
+            "note: the plaintext has control or non-UTF-8 bytes, shown escaped here; use --out FILE or a pipe for the exact bytes"
+        );
+    }
+    let _ = out.write_all(shown.as_bytes());
+    if std::str::from_utf8(plaintext).is_ok() && !plaintext.ends_with(b"\n") {
+        let _ = out.write_all(b"\n");
+    }
 }

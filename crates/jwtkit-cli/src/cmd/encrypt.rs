@@ -3,8 +3,8 @@
 
 use clap::{Args, ValueEnum};
 use jwtkit::jwe::{EncAlg, Encrypter, JsonEncrypter, KeyMgmtAlg};
-use jwtkit::{Key, KeyFamily, Limits};
-use serde_json::json;
+use jwtkit::{JwkSet, Key, KeyFamily, Limits};
+use serde_json::{Value, json};
 
 use crate::cli::KeyArgs;
 use crate::exit::{self, Failure};
@@ -127,27 +127,7 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
             "no key: give --key FILE (the recipient's public key) or --secret S".into(),
         ));
     }
-    let mut recipients: Vec<(&Key, KeyMgmtAlg)> = Vec::new();
-    for (i, key) in keys.set.keys().iter().enumerate() {
-        let alg = match args.algs.get(i).or(if args.algs.len() == 1 {
-            args.algs.first()
-        } else {
-            None
-        }) {
-            Some(a) => a
-                .parse::<KeyMgmtAlg>()
-                .map_err(|e| Failure::Usage(format!("--alg: {}", e.message())))?,
-            None => default_alg(key)?,
-        };
-        recipients.push((key, alg));
-    }
-    if args.algs.len() > 1 && args.algs.len() != recipients.len() {
-        return Err(Failure::Usage(format!(
-            "{} --alg values for {} keys: give one --alg, or one per key",
-            args.algs.len(),
-            recipients.len()
-        )));
-    }
+    let recipients = recipients(args, &keys.set)?;
     let enc = match &args.enc {
         Some(e) => e
             .parse::<EncAlg>()
@@ -166,18 +146,8 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
     } else {
         &plaintext
     };
-    let pbes2 = recipients.iter().any(|(_, a)| a.as_str().starts_with("PBES2"));
-    let cap = Limits::default().max_pbes2_count;
-    if pbes2 && args.p2c > cap {
-        errln!(
-            "warning: p2c {} is above {cap}, the limit of jwtkit decrypt (and of most verifiers, against denial of service): this token will be refused",
-            args.p2c
-        );
-    } else if pbes2 && args.p2c < 1000 {
-        errln!(
-            "warning: p2c {} is below 1000, the minimum RFC 7518 §4.8.1.2 recommends: the password is cheap to guess",
-            args.p2c
-        );
+    if recipients.iter().any(|(_, a)| a.as_str().starts_with("PBES2")) {
+        warn_p2c(args.p2c);
     }
     let mut extra = Vec::new();
     for h in &args.headers {
@@ -192,56 +162,8 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
         )?);
     }
     let token = match args.serialization {
-        SerializationArg::Compact => {
-            let [(key, alg)] = recipients.as_slice() else {
-                return Err(Failure::Usage(
-                    "several keys: the compact serialization has one recipient (use --serialization json)"
-                        .into(),
-                ));
-            };
-            let mut e = Encrypter::new(key, *alg, enc)?
-                .deflate(args.zip)
-                .pbes2_count(args.p2c);
-            if let Some(k) = &args.kid {
-                e = e.kid(k);
-            }
-            if let Some(t) = &args.typ {
-                e = e.typ(t);
-            }
-            if let Some(c) = &cty {
-                e = e.cty(c);
-            }
-            for (k, v) in extra {
-                e = e.param(&k, v);
-            }
-            if args.aad.is_some() {
-                return Err(Failure::Usage("--aad needs a JSON serialization".into()));
-            }
-            e.encrypt(plaintext)?
-        }
-        s => {
-            let mut e = JsonEncrypter::new(enc).deflate(args.zip).pbes2_count(args.p2c);
-            for (key, alg) in &recipients {
-                let mut h = jwtkit::json::Object::new();
-                if let (Some(k), 1) = (&args.kid, recipients.len()) {
-                    h.insert("kid".into(), k.clone().into());
-                }
-                e = e.recipient_with_header(key, *alg, h)?;
-            }
-            if let Some(t) = &args.typ {
-                e = e.protected_param("typ", t.clone().into());
-            }
-            if let Some(c) = &cty {
-                e = e.protected_param("cty", c.clone().into());
-            }
-            for (k, v) in extra {
-                e = e.protected_param(&k, v);
-            }
-            if let Some(a) = &args.aad {
-                e = e.aad(&read_text(Some(a), "AAD")?);
-            }
-            e.encrypt(plaintext, s == SerializationArg::Flattened)?
-        }
+        SerializationArg::Compact => compact(args, &recipients, enc, cty.as_deref(), extra, plaintext)?,
+        s => json_serialization(args, &recipients, enc, cty.as_deref(), extra, plaintext, s)?,
     };
     if args.json {
         let jwe = jwtkit::jwe::Jwe::parse(&token, &Limits::default())?;
@@ -254,4 +176,114 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
         outln!("{token}");
     }
     Ok(exit::OK)
+}
+
+/// Each key with its key management algorithm: one `--alg` for all keys, one per key, or the
+/// key's default.
+fn recipients<'k>(args: &EncryptArgs, keys: &'k JwkSet) -> Result<Vec<(&'k Key, KeyMgmtAlg)>, Failure> {
+    let mut recipients = Vec::new();
+    for (i, key) in keys.keys().iter().enumerate() {
+        let named = match args.algs.len() {
+            1 => args.algs.first(),
+            _ => args.algs.get(i),
+        };
+        let alg = match named {
+            Some(a) => a
+                .parse::<KeyMgmtAlg>()
+                .map_err(|e| Failure::Usage(format!("--alg: {}", e.message())))?,
+            None => default_alg(key)?,
+        };
+        recipients.push((key, alg));
+    }
+    if args.algs.len() > 1 && args.algs.len() != recipients.len() {
+        return Err(Failure::Usage(format!(
+            "{} --alg values for {} keys: give one --alg, or one per key",
+            args.algs.len(),
+            recipients.len()
+        )));
+    }
+    Ok(recipients)
+}
+
+/// A PBES2 iteration count a decrypter will refuse (above jwtkit's limit) or that makes the
+/// password cheap to guess (below RFC 7518 §4.8.1.2's 1000): a warning on stderr.
+fn warn_p2c(p2c: u32) {
+    let cap = Limits::default().max_pbes2_count;
+    if p2c > cap {
+        errln!(
+            "warning: p2c {p2c} is above {cap}, the limit of jwtkit decrypt (and of most verifiers, against denial of service): this token will be refused"
+        );
+    } else if p2c < 1000 {
+        errln!(
+            "warning: p2c {p2c} is below 1000, the minimum RFC 7518 §4.8.1.2 recommends: the password is cheap to guess"
+        );
+    }
+}
+
+/// The JWE Compact Serialization: one recipient, no AAD.
+fn compact(
+    args: &EncryptArgs,
+    recipients: &[(&Key, KeyMgmtAlg)],
+    enc: EncAlg,
+    cty: Option<&str>,
+    extra: Vec<(String, Value)>,
+    plaintext: &[u8],
+) -> Result<String, Failure> {
+    let [(key, alg)] = recipients else {
+        return Err(Failure::Usage(
+            "several keys: the compact serialization has one recipient (use --serialization json)".into(),
+        ));
+    };
+    let mut e = Encrypter::new(key, *alg, enc)?
+        .deflate(args.zip)
+        .pbes2_count(args.p2c);
+    if let Some(k) = &args.kid {
+        e = e.kid(k);
+    }
+    if let Some(t) = &args.typ {
+        e = e.typ(t);
+    }
+    if let Some(c) = cty {
+        e = e.cty(c);
+    }
+    for (k, v) in extra {
+        e = e.param(&k, v);
+    }
+    if args.aad.is_some() {
+        return Err(Failure::Usage("--aad needs a JSON serialization".into()));
+    }
+    Ok(e.encrypt(plaintext)?)
+}
+
+/// The JWE JSON Serialization (general, or flattened for one recipient), with the AAD.
+fn json_serialization(
+    args: &EncryptArgs,
+    recipients: &[(&Key, KeyMgmtAlg)],
+    enc: EncAlg,
+    cty: Option<&str>,
+    extra: Vec<(String, Value)>,
+    plaintext: &[u8],
+    s: SerializationArg,
+) -> Result<String, Failure> {
+    let mut e = JsonEncrypter::new(enc).deflate(args.zip).pbes2_count(args.p2c);
+    for (key, alg) in recipients {
+        let mut h = jwtkit::json::Object::new();
+        if let (Some(k), 1) = (&args.kid, recipients.len()) {
+            h.insert("kid".into(), k.clone().into());
+        }
+        e = e.recipient_with_header(key, *alg, h)?;
+    }
+    if let Some(t) = &args.typ {
+        e = e.protected_param("typ", t.clone().into());
+    }
+    if let Some(c) = cty {
+        e = e.protected_param("cty", c.to_string().into());
+    }
+    for (k, v) in extra {
+        e = e.protected_param(&k, v);
+    }
+    if let Some(a) = &args.aad {
+        e = e.aad(&read_text(Some(a), "AAD")?);
+    }
+    Ok(e.encrypt(plaintext, s == SerializationArg::Flattened)?)
 }

@@ -119,6 +119,31 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
         .get(signing_key(&keys.set, args.kid.as_deref(), alg)?)
         .ok_or_else(|| Failure::Usage("no key".into()))?;
 
+    let claims = claims(args, now)?;
+    let signer = signer(args, key, alg)?;
+    let token = token(args, &signer, &claims)?;
+    if args.json {
+        let mut out = json!({"token": token, "header": signer.header(), "claims": claims});
+        if let Some(path) = &args.detached {
+            out["detached_payload"] = json!({"path": path});
+        }
+        if !args.sd.is_empty() {
+            let sd = jwtkit::sd_jwt::SdJwt::parse(&token, &Limits::default())?;
+            out["disclosures"] = crate::cmd::sd::disclosures_json(&sd.disclosures);
+        }
+        output::print_json(&out);
+    } else {
+        outln!("{token}");
+    }
+    for f in jwtkit::lint::key_findings(key, Some(alg)) {
+        errln!("warning: {}: {}", f.id, f.message);
+    }
+    Ok(exit::OK)
+}
+
+/// The JWT Claims Set: `--claims`, then the registered-claim flags, then each `--claim`;
+/// `exp`, `nbf` and `iat` must end up NumericDates (RFC 7519 §2).
+fn claims(args: &SignArgs, now: i64) -> Result<Object, Failure> {
     let mut claims = match &args.claims {
         Some(spec) => claims_from(spec)?,
         None => Object::new(),
@@ -176,7 +201,11 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
             )));
         }
     }
+    Ok(claims)
+}
 
+/// The JWS Protected Header: `typ`, `kid` and each `--header` (never `alg`, which is `--alg`).
+fn signer<'k>(args: &SignArgs, key: &'k Key, alg: JwsAlg) -> Result<jwtkit::jws::Signer<'k>, Failure> {
     let mut signer = Signer::new(key, alg)?.allow_weak_key(args.keys.insecure_allow_weak_key);
     if !args.typ.is_empty() {
         signer = signer.typ(&args.typ);
@@ -188,8 +217,13 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
         let (k, v) = header_pair(h, &[("alg", "--alg")])?;
         signer = signer.param(&k, v);
     }
-    let signer = signer.build()?;
-    let token = match &args.detached {
+    Ok(signer.build()?)
+}
+
+/// The token: an SD-JWT with `--sd` (RFC 9901), a JWS with detached content written to
+/// `--detached FILE` (RFC 7515 Appendix F), or a compact JWT.
+fn token(args: &SignArgs, signer: &jwtkit::jws::Signer<'_>, claims: &Object) -> Result<String, Failure> {
+    Ok(match &args.detached {
         None if !args.sd.is_empty() => {
             let sd_alg = jwtkit::sd_jwt::SdAlg::from_name(&args.sd_alg)
                 .map_err(|e| Failure::Usage(format!("--sd-alg: {}", e.message())))?;
@@ -199,32 +233,15 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
                 &pointers,
                 sd_alg,
                 usize::from(args.sd_decoys),
-                &signer,
+                signer,
             )
             .map_err(|e| Failure::Usage(format!("--sd: {}", e.message())))?
         }
         Some(path) => {
-            let payload = serde_json::to_vec(&claims).map_err(|e| Failure::Io(format!("claims: {e}")))?;
+            let payload = serde_json::to_vec(claims).map_err(|e| Failure::Io(format!("claims: {e}")))?;
             std::fs::write(path, &payload).map_err(|e| Failure::Io(format!("cannot write {path}: {e}")))?;
             signer.sign_detached(&payload)?
         }
-        None => signer.sign_claims(&claims)?,
-    };
-    if args.json {
-        let mut out = json!({"token": token, "header": signer.header(), "claims": claims});
-        if let Some(path) = &args.detached {
-            out["detached_payload"] = json!({"path": path});
-        }
-        if !args.sd.is_empty() {
-            let sd = jwtkit::sd_jwt::SdJwt::parse(&token, &Limits::default())?;
-            out["disclosures"] = crate::cmd::sd::disclosures_json(&sd.disclosures);
-        }
-        output::print_json(&out);
-    } else {
-        outln!("{token}");
-    }
-    for f in jwtkit::lint::key_findings(key, Some(alg)) {
-        errln!("warning: {}: {}", f.id, f.message);
-    }
-    Ok(exit::OK)
+        None => signer.sign_claims(claims)?,
+    })
 }

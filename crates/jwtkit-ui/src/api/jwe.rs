@@ -13,7 +13,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use jwtkit::jwe::{self, DecryptOptions};
-use jwtkit::{AlgorithmSet, EncAlg, Error, ErrorKind, JwsAlg, KeyMgmtAlg};
+use jwtkit::{AlgorithmSet, EncAlg, Error, JwsAlg, KeyMgmtAlg};
 
 use super::keys::summary;
 use super::verify::{List, VerifyRequest, validation};
@@ -24,48 +24,55 @@ fn input_error(field: &str, e: &Error) -> Response {
     ok(json!({"valid": false, "input_error": {"field": field, "error": e.to_json()}}))
 }
 
-/// Claim kinds: the signature verified and the claims were rejected.
-fn is_claim_error(k: ErrorKind) -> bool {
-    matches!(
-        k,
-        ErrorKind::Expired
-            | ErrorKind::NotYetValid
-            | ErrorKind::IssuedInFuture
-            | ErrorKind::TooOld
-            | ErrorKind::BadIssuer
-            | ErrorKind::BadAudience
-            | ErrorKind::BadSubject
-            | ErrorKind::BadType
-            | ErrorKind::MissingClaim
-    )
+/// The request's allowlists: `algorithms` split into JWS (the nested signature) and JWE key
+/// management algorithms (`RSA1_5` only when named), `encryptions` the content encryption ones.
+struct Lists {
+    sig_algs: AlgorithmSet<JwsAlg>,
+    kw: AlgorithmSet<KeyMgmtAlg>,
+    rsa1_5: bool,
+    encs: AlgorithmSet<EncAlg>,
+}
+
+impl Lists {
+    /// An unknown name is the field's input error.
+    #[allow(clippy::result_large_err)] // the Err is the finished answer
+    fn parse(req: &VerifyRequest) -> Result<Lists, Response> {
+        let mut l = Lists {
+            sig_algs: AlgorithmSet::empty(),
+            kw: AlgorithmSet::empty(),
+            rsa1_5: false,
+            encs: AlgorithmSet::empty(),
+        };
+        for a in req.algorithms.as_ref().map(List::items).unwrap_or_default() {
+            if let Ok(j) = a.parse::<JwsAlg>() {
+                l.sig_algs = l.sig_algs.with(j);
+                continue;
+            }
+            let k = a
+                .parse::<KeyMgmtAlg>()
+                .map_err(|e| input_error("algorithms", &e))?;
+            l.rsa1_5 |= k == KeyMgmtAlg::RSA1_5;
+            l.kw = l.kw.with(k);
+        }
+        for e in req.encryptions.as_ref().map(List::items).unwrap_or_default() {
+            l.encs = l
+                .encs
+                .with(e.parse::<EncAlg>().map_err(|e| input_error("encryptions", &e))?);
+        }
+        Ok(l)
+    }
 }
 
 pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: &[String]) -> Response {
-    let (mut sig_algs, mut kw, mut rsa1_5) = (
-        AlgorithmSet::<JwsAlg>::empty(),
-        AlgorithmSet::<KeyMgmtAlg>::empty(),
-        false,
-    );
-    for a in req.algorithms.as_ref().map(List::items).unwrap_or_default() {
-        if let Ok(j) = a.parse::<JwsAlg>() {
-            sig_algs = sig_algs.with(j);
-        } else {
-            match a.parse::<KeyMgmtAlg>() {
-                Ok(k) => {
-                    rsa1_5 |= k == KeyMgmtAlg::RSA1_5;
-                    kw = kw.with(k);
-                }
-                Err(e) => return input_error("algorithms", &e),
-            }
-        }
-    }
-    let mut encs = AlgorithmSet::<EncAlg>::empty();
-    for e in req.encryptions.as_ref().map(List::items).unwrap_or_default() {
-        match e.parse::<EncAlg>() {
-            Ok(x) => encs = encs.with(x),
-            Err(e) => return input_error("encryptions", &e),
-        }
-    }
+    let Lists {
+        sig_algs,
+        kw,
+        rsa1_5,
+        encs,
+    } = match Lists::parse(req) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
     let verify_keys = match req.key.load(st, None).await {
         Ok(l) => l,
         Err(e) => return input_error("key", &e),
@@ -194,7 +201,7 @@ fn nested(
             json!({"verified": false, "result": "not_decrypted", "error": error.to_json()}),
             Value::Null,
         ),
-        Err(jwe::NestedError { error, jwe: Some(d) }) if is_claim_error(error.kind()) => {
+        Err(jwe::NestedError { error, jwe: Some(d) }) if error.check().is_claims() => {
             // Claims are checked only after the nested signature verified: name its alg.
             let inner_alg = std::str::from_utf8(&d.plaintext)
                 .ok()

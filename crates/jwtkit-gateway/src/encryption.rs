@@ -381,7 +381,7 @@ pub fn open_for_route<'p>(
         if let [only] = sharing.as_slice() {
             return Ok((only, opened));
         }
-        let u = jwtkit::dangerous::decode_unverified(&opened.nested, p.validation.limits());
+        let u = jwtkit::dangerous::Unverified::decode(&opened.nested, p.validation.limits());
         let iss = u.claims().and_then(|c| c.get("iss")).and_then(|v| v.as_str());
         let chosen = match iss {
             Some(iss) => sharing.into_iter().find(|q| q.issuer == iss).ok_or_else(|| {

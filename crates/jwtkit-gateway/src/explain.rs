@@ -208,7 +208,7 @@ pub async fn explain_with(
         {
             // For a JWE, the signature that failed is the nested JWT's.
             let signed = ctx.nested.as_deref().unwrap_or(token);
-            let d = jwtkit::diagnose::explain(signed, &keys, &p.validation, &[]);
+            let d = jwtkit::diagnose::Diagnosis::explain(signed, &keys, &p.validation, &[]);
             hints = d
                 .hints
                 .into_iter()

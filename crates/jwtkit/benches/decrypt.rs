@@ -19,7 +19,7 @@ use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey};
 use aws_lc_rs::{hmac, kdf};
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwtkit::jwe::{self, DecryptOptions, Encrypter};
+use jwtkit::jwe::{DecryptOptions, Encrypter};
 use jwtkit::key::KeySpec;
 use jwtkit::{EcCurve, EncAlg, JwkSet, Key, KeyMgmtAlg};
 
@@ -43,9 +43,9 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let keys = JwkSet::from_keys(vec![rsa]);
     let opts = DecryptOptions::new(KeyMgmtAlg::RSA_OAEP_256, EncAlg::A256GCM);
-    assert_eq!(jwe::decrypt(&token, &keys, &opts).unwrap().plaintext, p);
+    assert_eq!(opts.decrypt(&token, &keys).unwrap().plaintext, p);
     c.bench_function("decrypt/RSA-OAEP-256+A256GCM", |b| {
-        b.iter(|| jwe::decrypt(black_box(&token), &keys, &opts).unwrap())
+        b.iter(|| opts.decrypt(black_box(&token), &keys).unwrap())
     });
     let oaep = OaepPrivateDecryptingKey::new(PrivateDecryptingKey::from_pkcs8(&pkcs8).unwrap()).unwrap();
     let (ek, iv, ct, tag) = (seg(&token, 1), seg(&token, 2), seg(&token, 3), seg(&token, 4));
@@ -72,9 +72,9 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let keys = JwkSet::from_keys(vec![ec]);
     let opts = DecryptOptions::new(KeyMgmtAlg::ECDH_ES, EncAlg::A128GCM);
-    assert_eq!(jwe::decrypt(&token, &keys, &opts).unwrap().plaintext, p);
+    assert_eq!(opts.decrypt(&token, &keys).unwrap().plaintext, p);
     c.bench_function("decrypt/ECDH-ES+A128GCM", |b| {
-        b.iter(|| jwe::decrypt(black_box(&token), &keys, &opts).unwrap())
+        b.iter(|| opts.decrypt(black_box(&token), &keys).unwrap())
     });
     let header: serde_json::Value = serde_json::from_slice(&seg(&token, 0)).unwrap();
     let x = jwtkit::base64url::decode(header["epk"]["x"].as_str().unwrap()).unwrap();
@@ -115,9 +115,9 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let keys = JwkSet::from_keys(vec![Key::hmac(secret.clone())]);
     let opts = DecryptOptions::new(KeyMgmtAlg::Dir, EncAlg::A128CBC_HS256);
-    assert_eq!(jwe::decrypt(&token, &keys, &opts).unwrap().plaintext, p);
+    assert_eq!(opts.decrypt(&token, &keys).unwrap().plaintext, p);
     c.bench_function("decrypt/dir+A128CBC-HS256", |b| {
-        b.iter(|| jwe::decrypt(black_box(&token), &keys, &opts).unwrap())
+        b.iter(|| opts.decrypt(black_box(&token), &keys).unwrap())
     });
     let (iv, ct, tag) = (seg(&token, 2), seg(&token, 3), seg(&token, 4));
     let aad = token.split('.').next().unwrap().as_bytes().to_vec();

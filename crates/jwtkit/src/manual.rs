@@ -41,7 +41,7 @@
 //!
 //! RFC 7516 §5.2, step by step.
 //!
-//! [`crate::jwe::decrypt`] (and the CLI's `decrypt`, and `verify` on a JWE) runs these steps and
+//! [`crate::jwe::DecryptOptions::decrypt`] (and the CLI's `decrypt`, and `verify` on a JWE) runs these steps and
 //! reports the first failure. Steps J1–J8 depend only on the token and the caller's configuration;
 //! from step J9 on, every failure is the same fixed `decrypt_failed` (no padding, key-unwrap or
 //! curve oracle). Bounds are checked before the work they bound.

@@ -116,7 +116,7 @@ fn content_for_a_token_that_has_a_payload() {
         "{}",
         e.message()
     );
-    let json = jws::sign_json(b"attached", &[(&signer, None)], true).unwrap();
+    let json = jws::JwsJson::sign(b"attached", &[(&signer, None)], true).unwrap();
     let e = jws_verify_detached(&json, b"attached", &keys, &hs256()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert!(
@@ -287,7 +287,7 @@ fn hostile_tokens_with_content_never_panic() {
         for content in [&b""[..], b"x", b"a.b", &[0xff, 0xfe]] {
             let e = jws_verify_detached(t, content, &keys, &hs256()).unwrap_err();
             assert_ne!(e.kind(), ErrorKind::InvalidConfig, "{t}");
-            let _ = jwtkit::diagnose::explain(
+            let _ = jwtkit::diagnose::Diagnosis::explain(
                 jwtkit::jws::Input::new(t).detached(content),
                 &keys,
                 &Validation::builder(JwsAlg::HS256).build().unwrap(),
@@ -302,13 +302,13 @@ fn diagnosis_says_the_content_may_be_detached() {
     let keys = rfc7520_keys();
     let validation = Validation::builder(JwsAlg::HS256).build().unwrap();
     for token in [RFC7520_COMPACT, RFC7520_GENERAL] {
-        let d = jwtkit::diagnose::explain(token, &keys, &validation, &[]);
+        let d = jwtkit::diagnose::Diagnosis::explain(token, &keys, &validation, &[]);
         assert!(
             d.hints.iter().any(|h| h.id == "detached_payload"),
             "{token}: {d:?}"
         );
         // With the content: the hint is gone, the key verifies.
-        let d = jwtkit::diagnose::explain(
+        let d = jwtkit::diagnose::Diagnosis::explain(
             detached(token, RFC7520_PAYLOAD.as_bytes()),
             &keys,
             &validation,
@@ -318,12 +318,12 @@ fn diagnosis_says_the_content_may_be_detached() {
         assert_eq!(d.attempts.len(), 1);
         assert_eq!(d.attempts[0].outcome, "verified");
         // Wrong content: tried, bad_signature, no detached hint.
-        let d = jwtkit::diagnose::explain(detached(token, b"other"), &keys, &validation, &[]);
+        let d = jwtkit::diagnose::Diagnosis::explain(detached(token, b"other"), &keys, &validation, &[]);
         assert_eq!(d.attempts[0].outcome, "bad_signature");
         assert!(!d.hints.iter().any(|h| h.id == "detached_payload"));
     }
     // A JSON JWS without "payload" decodes without errors, saying the content is detached.
-    let u = jwtkit::dangerous::decode_unverified(RFC7520_FLAT, &Limits::default());
+    let u = jwtkit::dangerous::Unverified::decode(RFC7520_FLAT, &Limits::default());
     assert!(u.errors.is_empty(), "{:?}", u.errors);
     assert_eq!(u.payload, jwtkit::dangerous::Payload::Missing);
     assert!(u.notes.iter().any(|n| n.contains("detached")), "{:?}", u.notes);

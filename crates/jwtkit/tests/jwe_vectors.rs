@@ -90,9 +90,9 @@ fn run(case: &Value) -> Result<Outcome, jwtkit::Error> {
     let o = options(case);
     let now = case["options"]["now"].as_i64().unwrap_or(1_700_000_000);
     match case["op"].as_str().unwrap() {
-        "decrypt_jwe" => {
-            jwe::decrypt(token, &keys, &decrypt_options(&o)).map(|d| Outcome::Payload(d.plaintext))
-        }
+        "decrypt_jwe" => decrypt_options(&o)
+            .decrypt(token, &keys)
+            .map(|d| Outcome::Payload(d.plaintext)),
         "decrypt_jwt" => {
             let v = Validation::builder(if o.jws.is_empty() {
                 AlgorithmSet::<JwsAlg>::all()

@@ -265,10 +265,10 @@ fn rfc9864_ed25519_is_an_algorithm_and_eddsa_is_deprecated() {
         let v = Validation::builder(alg).build().unwrap();
         let ok = jwtkit::verify(&token, &JwkSet::from_keys(vec![key.to_public().unwrap()]), &v).unwrap();
         assert_eq!(ok.alg, alg);
-        let header = jwtkit::dangerous::decode_unverified(&token, &Limits::default())
+        let header = jwtkit::dangerous::Unverified::decode(&token, &Limits::default())
             .header
             .unwrap();
-        let ids: Vec<&str> = jwtkit::lint::token_findings(&header, None, 0)
+        let ids: Vec<&str> = jwtkit::lint::Finding::for_token(&header, None, 0)
             .iter()
             .map(|f| f.id)
             .collect();

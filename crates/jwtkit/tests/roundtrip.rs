@@ -178,7 +178,7 @@ fn roundtrip(alg: JwsAlg, claims: &Object) -> Result<(), TestCaseError> {
         serde_json::to_string(claims).unwrap()
     );
     // The unverified view agrees, with no strictness problem.
-    let u = jwtkit::dangerous::decode_unverified(&token, &jwtkit::Limits::default());
+    let u = jwtkit::dangerous::Unverified::decode(&token, &jwtkit::Limits::default());
     prop_assert!(u.errors.is_empty(), "{:?}", u.errors);
     prop_assert_eq!(u.claims(), Some(claims));
     // Another algorithm of the allowlist's family never accepts it.
@@ -317,7 +317,7 @@ proptest! {
     /// Never panics; when it reports no error, the shape it reports is consistent.
     #[test]
     fn decode_unverified_never_panics(s in prop_oneof![any::<String>(), token_like()]) {
-        let u = jwtkit::dangerous::decode_unverified(&s, &jwtkit::Limits::default());
+        let u = jwtkit::dangerous::Unverified::decode(&s, &jwtkit::Limits::default());
         if u.errors.is_empty() && u.form == jwtkit::dangerous::Form::JwsCompact {
             prop_assert_eq!(u.segments.len(), 3);
             prop_assert!(u.header.is_some());
@@ -344,7 +344,7 @@ proptest! {
         let structural = jwtkit::jws::CompactJws::parse(&s, &jwtkit::Limits::default()).is_err();
         let alg_step = matches!(e.kind(), ErrorKind::AlgNone | ErrorKind::UnsupportedAlg);
         if structural || alg_step {
-            let u = jwtkit::dangerous::decode_unverified(&s, &jwtkit::Limits::default());
+            let u = jwtkit::dangerous::Unverified::decode(&s, &jwtkit::Limits::default());
             prop_assert!(!u.errors.is_empty(), "verify: {}; the decoder saw no problem", e);
             prop_assert_eq!(u.errors[0].kind(), e.kind(), "verify: {}; decoder: {:?}", e, u.errors);
         }

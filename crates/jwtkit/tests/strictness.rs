@@ -2,7 +2,7 @@
 //! (item 11). Each regression test is named after the public report that shows the class.
 
 use aws_lc_rs::hmac;
-use jwtkit::jwe::{self, DecryptOptions, Encrypter, JsonEncrypter};
+use jwtkit::jwe::{DecryptOptions, Encrypter, JsonEncrypter};
 use jwtkit::jws::{self, JwsOptions, Signer};
 use jwtkit::jwt::Input;
 use jwtkit::{AlgorithmSet, Check, EncAlg, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, Validation};
@@ -130,7 +130,7 @@ fn jwt_in_json_serialization_is_refused_unless_asked_go_jose_75() {
     let signer = Signer::new(&key, JwsAlg::HS256).unwrap().build().unwrap();
     let claims = br#"{"sub":"42","exp":4102444800}"#;
     for flattened in [true, false] {
-        let token = jws::sign_json(claims, &[(&signer, None)], flattened).unwrap();
+        let token = jws::JwsJson::sign(claims, &[(&signer, None)], flattened).unwrap();
         let e = jwtkit::verify(&token, &hs256_keys(), &hs256()).unwrap_err();
         assert_eq!((e.kind(), e.check()), (ErrorKind::Malformed, Check::Segments));
         assert!(e.message().contains("RFC 7519 §7.2"), "{}", e.message());
@@ -182,17 +182,17 @@ fn jwe_zip_outside_the_protected_header_is_malformed_jwx_2206() {
         .unwrap();
     let keys = JwkSet::from_keys(vec![jwe_key()]);
     assert_eq!(
-        jwe::decrypt(&plain, &keys, &jwe_opts()).unwrap().plaintext,
+        jwe_opts().decrypt(&plain, &keys).unwrap().plaintext,
         br#"{"sub":"42"}"#
     );
     let mut doc: Value = serde_json::from_str(&plain).unwrap();
     doc["unprotected"] = json!({"zip": "DEF"});
-    let e = jwe::decrypt(&doc.to_string(), &keys, &jwe_opts()).unwrap_err();
+    let e = jwe_opts().decrypt(&doc.to_string(), &keys).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert!(e.message().contains("RFC 7516 §4.1.3"), "{}", e.message());
     let mut doc: Value = serde_json::from_str(&plain).unwrap();
     doc["recipients"][0]["header"]["zip"] = json!("DEF");
-    let e = jwe::decrypt(&doc.to_string(), &keys, &jwe_opts()).unwrap_err();
+    let e = jwe_opts().decrypt(&doc.to_string(), &keys).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert!(e.message().contains("recipient header"), "{}", e.message());
     // In the protected header it is honoured.
@@ -202,7 +202,7 @@ fn jwe_zip_outside_the_protected_header_is_malformed_jwx_2206() {
         .deflate(true)
         .encrypt(br#"{"sub":"42"}"#, true)
         .unwrap();
-    let d = jwe::decrypt(&zipped, &keys, &jwe_opts()).unwrap();
+    let d = jwe_opts().decrypt(&zipped, &keys).unwrap();
     assert_eq!(
         (d.plaintext.as_slice(), d.header.zip()),
         (&br#"{"sub":"42"}"#[..], Some("DEF"))
@@ -228,19 +228,16 @@ fn jwe_with_wrong_segment_count_is_malformed_whatever_the_allowlist() {
                 AlgorithmSet::<EncAlg>::empty(),
             ),
         ] {
-            let e = jwe::decrypt(&bad, &keys, &opts).unwrap_err();
+            let e = opts.decrypt(&bad, &keys).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Malformed, "{bad}: {}", e.message());
         }
     }
     // A well-formed token with an empty allowlist is still a configuration error.
-    let e = jwe::decrypt(
-        &token,
-        &keys,
-        &DecryptOptions::new(
-            AlgorithmSet::<KeyMgmtAlg>::empty(),
-            AlgorithmSet::<EncAlg>::empty(),
-        ),
-    )
+    let e = (DecryptOptions::new(
+        AlgorithmSet::<KeyMgmtAlg>::empty(),
+        AlgorithmSet::<EncAlg>::empty(),
+    ))
+    .decrypt(&token, &keys)
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
 }
@@ -277,12 +274,16 @@ fn honest_200_kib_compressed_document_decrypts_and_bombs_are_refused() {
     };
     let doc = entitlements(40);
     assert!(doc.len() >= 200 * 1024);
-    let d = jwe::decrypt(&encrypt(doc.as_bytes()), &keys, &jwe_opts()).unwrap();
+    let d = jwe_opts().decrypt(&encrypt(doc.as_bytes()), &keys).unwrap();
     assert_eq!(d.plaintext, doc.as_bytes());
-    let e = jwe::decrypt(&encrypt(&vec![0u8; 16 * 1024 * 1024]), &keys, &jwe_opts()).unwrap_err();
+    let e = jwe_opts()
+        .decrypt(&encrypt(&vec![0u8; 16 * 1024 * 1024]), &keys)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ResourceLimit);
     assert_eq!(e.to_json()["limit"]["what"], "inflated_bytes");
-    let e = jwe::decrypt(&encrypt(&vec![b' '; 200 * 1024]), &keys, &jwe_opts()).unwrap_err();
+    let e = jwe_opts()
+        .decrypt(&encrypt(&vec![b' '; 200 * 1024]), &keys)
+        .unwrap_err();
     assert_eq!(e.to_json()["limit"]["what"], "inflate_ratio");
 }
 

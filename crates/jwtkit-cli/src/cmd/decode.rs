@@ -1,7 +1,7 @@
 //! `jwtkit decode`: show everything in a token, verify nothing.
 
-use jwtkit::dangerous::{Form, Payload, decode_unverified};
-use jwtkit::{Limits, lint};
+use jwtkit::Limits;
+use jwtkit::dangerous::{Form, Payload, Unverified};
 use serde_json::{Value, json};
 
 use crate::cli::DecodeArgs;
@@ -22,11 +22,11 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
     if jwtkit::sd_jwt::SdJwt::looks_like(&extracted.token) {
         return super::sd::decode(args, st, &extracted, now);
     }
-    let u = decode_unverified(&extracted.token, &Limits::default());
+    let u = Unverified::decode(&extracted.token, &Limits::default());
     let findings = u
         .header
         .as_ref()
-        .map(|h| lint::token_findings(h, u.claims(), now))
+        .map(|h| jwtkit::lint::Finding::for_token(h, u.claims(), now))
         .unwrap_or_default();
     let code = if u.errors.is_empty() {
         exit::OK

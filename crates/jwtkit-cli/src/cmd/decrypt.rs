@@ -2,8 +2,8 @@
 //! it shares with the JWE path of `jwtkit verify` (`verify_jwe.rs`).
 
 use clap::Args;
-use jwtkit::dangerous::{Payload, Unverified, decode_unverified};
-use jwtkit::jwe::{self, DecryptOptions, Decrypted};
+use jwtkit::dangerous::{Payload, Unverified};
+use jwtkit::jwe::{DecryptOptions, Decrypted};
 use jwtkit::{AlgorithmSet, EncAlg, Error, JwkSet, JwsAlg, KeyMgmtAlg, Limits};
 use serde_json::{Value, json};
 
@@ -114,7 +114,7 @@ pub(super) fn rsa1_5_warning(o: &DecryptOptions, d: Option<&Decrypted>) -> Optio
 /// "error", "unverified": {"header"}, "warnings"}`, text output the warnings (the caller then
 /// says why in its own words). Returns the token decoded without trust, for that text.
 pub(super) fn rejected(token: &str, e: &Error, warnings: &[String], json: bool, st: Style) -> Unverified {
-    let u = decode_unverified(token, &Limits::default());
+    let u = Unverified::decode(token, &Limits::default());
     if json {
         output::print_json(&json!({
             "valid": false,
@@ -182,7 +182,7 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
         ));
     }
     let opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
-    let result = jwe::decrypt(token, &keys.set, &opts);
+    let result = opts.decrypt(token, &keys.set);
     let mut warnings = extracted.notes.clone();
     warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok()));
     let d = match result {
@@ -200,7 +200,7 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
     let claims = jwtkit::json::parse_object(&d.plaintext, &limits).ok();
     let nested = text
         .filter(|_| claims.is_none())
-        .map(|t| decode_unverified(t, &limits));
+        .map(|t| Unverified::decode(t, &limits));
     if args.json {
         let mut m = serde_json::Map::new();
         m.insert("valid".into(), true.into());

@@ -225,7 +225,7 @@ pub fn decode(
 ) -> Result<u8, Failure> {
     let limits = Limits::default();
     let sd = sd_jwt::SdJwt::parse(&extracted.token, &limits)?;
-    let issuer = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
+    let issuer = jwtkit::dangerous::Unverified::decode(&sd.issuer_jwt, &limits);
     let processed = unverified_payload(&sd, &limits).and_then(|p| {
         Ok(sd_jwt::Processed::from_payload(
             p,
@@ -236,14 +236,14 @@ pub fn decode(
     let kb = sd
         .key_binding_jwt
         .as_deref()
-        .map(|kb| jwtkit::dangerous::decode_unverified(kb, &limits));
+        .map(|kb| jwtkit::dangerous::Unverified::decode(kb, &limits));
     let reminder =
         "NOT verified: decode shows what the SD-JWT claims, not that it is valid (use jwtkit verify)";
     let claims = processed.as_ref().ok().map(|p| p.claims.clone());
     let findings = issuer
         .header
         .as_ref()
-        .map(|h| jwtkit::lint::token_findings(h, claims.as_ref(), now))
+        .map(|h| jwtkit::lint::Finding::for_token(h, claims.as_ref(), now))
         .unwrap_or_default();
     let kind = jwtkit::jwt::Classification::of_unverified(&issuer);
     if args.json {

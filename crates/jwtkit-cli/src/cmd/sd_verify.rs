@@ -26,7 +26,7 @@ pub fn verify(
     let notes = &extracted.notes;
     let limits = Limits::default();
     let sd = sd_jwt::SdJwt::parse(text, &limits)?;
-    let unverified = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
+    let unverified = jwtkit::dangerous::Unverified::decode(&sd.issuer_jwt, &limits);
     let (keys, remote_issuer, discovery_algs) = super::verify::gather_keys(args, &unverified, &limits)?;
     let algs = super::verify::signature_allowlist(args, &keys.set, discovery_algs)?;
     let kb = match (&args.kb_aud, &args.kb_nonce) {

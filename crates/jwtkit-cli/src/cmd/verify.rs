@@ -1,10 +1,10 @@
 //! `jwtkit verify`: gather inputs → one core call ([`jwtkit::jwt::verify_local`]) → render its
 //! outcome (signature, then claims, then findings; a diagnosis when the signature fails).
 
-use jwtkit::dangerous::{Unverified, decode_unverified};
-use jwtkit::diagnose::{self, Diagnosis};
+use jwtkit::dangerous::Unverified;
+use jwtkit::diagnose::Diagnosis;
 use jwtkit::jwt::{Input, Outcome, ValidationBuilder};
-use jwtkit::lint::{self, Finding};
+use jwtkit::lint::Finding;
 use jwtkit::{AlgorithmSet, Error, JwkSet, JwsAlg, Limits, Validation};
 use serde_json::{Value, json};
 
@@ -111,7 +111,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         return super::sd_verify::verify(args, st, token, &extracted, now);
     }
     let limits = Limits::default();
-    let unverified = decode_unverified(token, &limits);
+    let unverified = Unverified::decode(token, &limits);
     if matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
         if args.payload.is_some() {
             return Err(Failure::Usage(
@@ -216,13 +216,13 @@ fn diagnose_signature(
     validation: &Validation,
 ) -> Diagnosis {
     match content {
-        Some(c) => diagnose::explain(
+        Some(c) => jwtkit::diagnose::Diagnosis::explain(
             Input::new(token).detached(c),
             &keys.set,
             validation,
             &keys.secrets,
         ),
-        None => diagnose::explain(token, &keys.set, validation, &keys.secrets),
+        None => jwtkit::diagnose::Diagnosis::explain(token, &keys.set, validation, &keys.secrets),
     }
 }
 
@@ -374,10 +374,10 @@ impl Report<'_> {
             .unverified
             .header
             .as_ref()
-            .map(|h| lint::token_findings(h, self.shown_claims(), self.now))
+            .map(|h| jwtkit::lint::Finding::for_token(h, self.shown_claims(), self.now))
             .unwrap_or_default();
         match self.outcome.key() {
-            Some(k) => findings.extend(lint::key_findings(k, self.outcome.alg)),
+            Some(k) => findings.extend(jwtkit::lint::Finding::for_key(k, self.outcome.alg)),
             None => {
                 for k in self
                     .keys
@@ -386,7 +386,7 @@ impl Report<'_> {
                     .iter()
                     .filter(|k| k.family() == jwtkit::KeyFamily::Oct)
                 {
-                    findings.extend(lint::key_findings(
+                    findings.extend(jwtkit::lint::Finding::for_key(
                         k,
                         self.unverified.alg().and_then(|a| a.parse().ok()),
                     ));

@@ -4,7 +4,7 @@
 
 use jwtkit::JwsAlg;
 use jwtkit::jwe::{self, DecryptOptions, NestedVerified};
-use jwtkit::lint::{self, Finding};
+use jwtkit::lint::Finding;
 use jwtkit::{AlgorithmSet, JwkSet, Limits, Validation};
 use serde_json::{Value, json};
 
@@ -150,7 +150,7 @@ pub fn verify_jwe(
 /// What the token is: a JWE, and what it holds (the nested JWT's kind, against the expected
 /// `typ`), for `--json` (`line` is the text line).
 fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Value {
-    let outer = jwtkit::jwt::Classification::of_unverified(&jwtkit::dangerous::decode_unverified(
+    let outer = jwtkit::jwt::Classification::of_unverified(&jwtkit::dangerous::Unverified::decode(
         token,
         &Limits::default(),
     ));
@@ -172,10 +172,10 @@ fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Va
 /// Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim` (the
 /// claims are encrypted).
 fn findings(v: &NestedVerified, verify_keys: &JwkSet, now: i64) -> Vec<Finding> {
-    let mut findings = lint::token_findings(v.jwe.header.as_object(), None, now);
+    let mut findings = jwtkit::lint::Finding::for_token(v.jwe.header.as_object(), None, now);
     if let Some(i) = &v.inner {
         findings.extend(
-            lint::token_findings(i.header.as_object(), Some(v.claims.as_object()), now)
+            jwtkit::lint::Finding::for_token(i.header.as_object(), Some(v.claims.as_object()), now)
                 .into_iter()
                 .filter(|f| f.id != "pii_claim"),
         );
@@ -183,7 +183,7 @@ fn findings(v: &NestedVerified, verify_keys: &JwkSet, now: i64) -> Vec<Finding> 
             verify_keys
                 .keys()
                 .get(i.key_index)
-                .map(|k| lint::key_findings(k, Some(i.alg)))
+                .map(|k| jwtkit::lint::Finding::for_key(k, Some(i.alg)))
                 .unwrap_or_default(),
         );
     }

@@ -104,8 +104,8 @@ pub(crate) async fn encode(AxState(st): AxState<Arc<State>>, Body(req): Body<Enc
         Err(e) => return failed("payload", &e),
     };
     let now = now_from(None).unwrap_or(0);
-    let mut findings = jwtkit::lint::token_findings(signer.header(), Some(&payload), now);
-    findings.extend(jwtkit::lint::key_findings(key, Some(alg)));
+    let mut findings = jwtkit::lint::Finding::for_token(signer.header(), Some(&payload), now);
+    findings.extend(jwtkit::lint::Finding::for_key(key, Some(alg)));
     ok(json!({
         "token": token,
         "alg": alg,

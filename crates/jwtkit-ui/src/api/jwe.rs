@@ -111,7 +111,7 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
         Err((field, e)) => return input_error(field, &e),
     };
     let mut notes: Vec<String> = notes.to_vec();
-    let decrypted = jwe::decrypt(token, &decrypt_keys.set, &opts);
+    let decrypted = opts.decrypt(token, &decrypt_keys.set);
     let jwe_json = match &decrypted {
         Ok(d) => json!({
             "decrypted": true,
@@ -141,10 +141,10 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
         ),
     };
     let valid = claims.get("valid") == Some(&Value::Bool(true));
-    let header = jwtkit::dangerous::decode_unverified(token, &st.limits).header;
+    let header = jwtkit::dangerous::Unverified::decode(token, &st.limits).header;
     let findings = header
         .as_ref()
-        .map(|h| jwtkit::lint::token_findings(h, None, validation.now()))
+        .map(|h| jwtkit::lint::Finding::for_token(h, None, validation.now()))
         .unwrap_or_default();
     ok(json!({
         "token": token,
@@ -207,7 +207,7 @@ fn nested(
             let inner_alg = std::str::from_utf8(&d.plaintext)
                 .ok()
                 .and_then(|t| {
-                    jwtkit::dangerous::decode_unverified(t, &st.limits)
+                    jwtkit::dangerous::Unverified::decode(t, &st.limits)
                         .alg()
                         .map(str::to_owned)
                 })

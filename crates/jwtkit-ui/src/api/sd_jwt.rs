@@ -39,7 +39,7 @@ pub(crate) fn decode_view(
     limits: &jwtkit::Limits,
 ) -> (Option<Object>, Value) {
     let kb = sd.key_binding_jwt.as_deref().map(|kb| {
-        let u = jwtkit::dangerous::decode_unverified(kb, limits);
+        let u = jwtkit::dangerous::Unverified::decode(kb, limits);
         json!({"header": u.header, "claims": u.claims()})
     });
     let processed = issuer

@@ -59,7 +59,7 @@ pub fn decrypt_then_verify(
     verification_keys: &JwkSet,
     validation: &Validation,
 ) -> Result<NestedVerified> {
-    let jwe = super::decrypt(token, decryption_keys, decrypt)?;
+    let jwe = decrypt.decrypt(token, decryption_keys)?;
     if let Some(text) = nested_jwt(&jwe, decrypt)? {
         let inner =
             crate::jwt::verify(text, verification_keys, validation).map_err(|e| e.context("nested JWT: "))?;
@@ -99,7 +99,7 @@ impl Decrypted {
     /// let key = Key::hmac(vec![9u8; 32]);
     /// let token = Encrypter::new(&key, KeyMgmtAlg::A256KW, EncAlg::A256GCM)?.cty("JWT").encrypt(b"a.b.c")?;
     /// let opts = DecryptOptions::new(KeyMgmtAlg::A256KW, EncAlg::A256GCM);
-    /// let d = jwe::decrypt(&token, &JwkSet::from_keys(vec![key]), &opts)?;
+    /// let d = opts.decrypt(&token, &JwkSet::from_keys(vec![key]))?;
     /// assert_eq!(d.nested_jwt(&opts)?, Some("a.b.c"));
     /// # Ok::<(), jwtkit::Error>(())
     /// ```

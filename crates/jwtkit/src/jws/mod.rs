@@ -2,7 +2,7 @@
 //! signing and verification.
 //!
 //! JSON serializations (RFC 7515 §7.2, general and flattened, several signatures) are in
-//! [`JwsJson`] and [`sign_json`]; [`Input::json_serialization`] accepts either serialization.
+//! [`JwsJson`] and [`JwsJson::sign`]; [`Input::json_serialization`] accepts either serialization.
 //!
 //! A JWS that is not a JWT goes through the one pipeline of [`crate::jwt::verify_with`] /
 //! [`crate::jwt::verify_local`] as an [`Input::signature_only`] input with a
@@ -20,7 +20,7 @@
 //!   can never make the verifier ignore the content it was asked to check);
 //! - without detached content, an empty payload segment is verified against the empty payload
 //!   (a valid JWS of zero octets), so a detached JWS fails with `bad_signature` and
-//!   [`crate::diagnose::explain`] says the content may be detached; a JSON serialization
+//!   [`crate::diagnose::Diagnosis::explain`] says the content may be detached; a JSON serialization
 //!   without `"payload"` is `malformed`, with the same hint;
 //! - the content counts toward [`Limits::max_token_bytes`] as if it were attached.
 //!
@@ -37,7 +37,7 @@ pub(crate) use compact::{attached_payload_error, b64_error, check_detached_size,
 pub use header::Header;
 pub(crate) use header::UNDERSTOOD_CRIT;
 pub(crate) use json::signing_input as json_signing_input;
-pub use json::{JsonSignature, JwsJson, sign_json};
+pub use json::{JsonSignature, JwsJson};
 pub use signed::Input;
 pub use source::{KeySource, Keys};
 

@@ -11,6 +11,8 @@
 //! rate-limit tokens; it reads revocations when the store can be opened (an embedded store
 //! held by a running gateway cannot, and the step says so).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -161,7 +163,7 @@ pub async fn explain_with(
                     format!(
                         "{}{}, v1",
                         crate::provider::WEBSOCKET_BEARER_PREFIX,
-                        jwtkit::base64url::encode(token)
+                        URL_SAFE_NO_PAD.encode(token)
                     ),
                 )
             }

@@ -1,6 +1,8 @@
 //! Minting RFC 9068 access tokens and OIDC ID tokens, and reading back this issuer's own
 //! access tokens (introspection, userinfo, revocation).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::json::Object;
 use jwtkit::jws::{JwsOptions, Signer};
 use jwtkit::{AlgorithmSet, JwsAlg, Limits};
@@ -71,7 +73,7 @@ pub fn random_token() -> Result<String, OAuthError> {
     let mut b = [0u8; 32];
     aws_lc_rs::rand::fill(&mut b)
         .map_err(|_| OAuthError::server_error("the system random generator failed"))?;
-    Ok(jwtkit::base64url::encode(b))
+    Ok(URL_SAFE_NO_PAD.encode(b))
 }
 
 /// What an access token is about.
@@ -225,5 +227,5 @@ impl Issuer {
 pub fn at_hash(access_token: &str) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
     let half = d.as_ref().get(..16).unwrap_or_default();
-    jwtkit::base64url::encode(half)
+    URL_SAFE_NO_PAD.encode(half)
 }

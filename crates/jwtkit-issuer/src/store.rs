@@ -7,6 +7,8 @@
 //! usable credential. One writer at a time: check-and-mark steps (redeeming a code, rotating
 //! a refresh token) are atomic.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -143,7 +145,7 @@ pub fn put<T: Serialize>(table: &'static str, key: &str, value: &T) -> Write {
 
 /// SHA-256 of a code or refresh token, base64url: how it is looked up and stored.
 pub fn token_hash(token: &str) -> String {
-    jwtkit::base64url::encode(aws_lc_rs::digest::digest(
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA256,
         token.as_bytes(),
     ))

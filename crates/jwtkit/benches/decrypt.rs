@@ -10,6 +10,8 @@
 //! jwtkit's figure includes parsing, strict JSON, header and allowlist checks, key selection
 //! and base64url; run with `cargo bench -p jwtkit --bench decrypt`.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::hint::black_box;
 
 use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -28,7 +30,7 @@ fn payload() -> Vec<u8> {
 }
 
 fn seg(token: &str, i: usize) -> Vec<u8> {
-    jwtkit::base64url::decode(token.split('.').nth(i).unwrap()).unwrap()
+    URL_SAFE_NO_PAD.decode(token.split('.').nth(i).unwrap()).unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -65,7 +67,9 @@ fn bench(c: &mut Criterion) {
 
     // ECDH-ES + A128GCM (P-256)
     let ec = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
-    let d = jwtkit::base64url::decode(ec.to_jwk(true)["d"].as_str().unwrap()).unwrap();
+    let d = URL_SAFE_NO_PAD
+        .decode(ec.to_jwk(true)["d"].as_str().unwrap())
+        .unwrap();
     let token = Encrypter::new(&ec, KeyMgmtAlg::ECDH_ES, EncAlg::A128GCM)
         .unwrap()
         .encrypt(&p)
@@ -77,8 +81,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| opts.decrypt(black_box(&token), &keys).unwrap())
     });
     let header: serde_json::Value = serde_json::from_slice(&seg(&token, 0)).unwrap();
-    let x = jwtkit::base64url::decode(header["epk"]["x"].as_str().unwrap()).unwrap();
-    let y = jwtkit::base64url::decode(header["epk"]["y"].as_str().unwrap()).unwrap();
+    let x = URL_SAFE_NO_PAD
+        .decode(header["epk"]["x"].as_str().unwrap())
+        .unwrap();
+    let y = URL_SAFE_NO_PAD
+        .decode(header["epk"]["y"].as_str().unwrap())
+        .unwrap();
     let point = [&[4u8][..], &x, &y].concat();
     let sk = PrivateKey::from_private_key(&agreement::ECDH_P256, &d).unwrap();
     let (iv, ct, tag) = (seg(&token, 2), seg(&token, 3), seg(&token, 4));

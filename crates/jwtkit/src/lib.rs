@@ -49,7 +49,7 @@
     )
 )]
 
-pub mod base64url;
+pub(crate) mod base64url;
 mod calendar;
 mod check;
 mod crit;

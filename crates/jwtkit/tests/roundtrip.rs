@@ -6,6 +6,8 @@
 //! Keys are generated once per family. Case counts are modest so the suite stays fast in debug
 //! builds (RSA signing is slow without optimisation).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -302,10 +304,10 @@ fn every_position_tampered_is_rejected() {
 /// padding and alphabet characters, whitespace.
 fn token_like() -> impl Strategy<Value = String> {
     let segment = prop_oneof![
-        json_value().prop_map(|v| jwtkit::base64url::encode(v.to_string())),
-        prop::collection::vec(any::<u8>(), 0..48).prop_map(jwtkit::base64url::encode),
+        json_value().prop_map(|v| URL_SAFE_NO_PAD.encode(v.to_string())),
+        prop::collection::vec(any::<u8>(), 0..48).prop_map(|b| URL_SAFE_NO_PAD.encode(b)),
         r#"\{"alg":"(none|HS256|ES256|EdDSA|RS256|nOnE)"(,"(kid|crit|b64|jwk|typ)":[^}]{0,12})?\}"#
-            .prop_map(jwtkit::base64url::encode),
+            .prop_map(|b| URL_SAFE_NO_PAD.encode(b)),
         "[A-Za-z0-9_\\-+/= \n]{0,24}",
     ];
     prop::collection::vec(segment, 1..7).prop_map(|s| s.join("."))

@@ -2,6 +2,8 @@
 //! (item 11). Each regression test is named after the public report that shows the class.
 
 use aws_lc_rs::hmac;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::jwe::{DecryptOptions, Encrypter, JsonEncrypter};
 use jwtkit::jws::{self, JwsOptions, Signer};
 use jwtkit::jwt::Input;
@@ -26,10 +28,10 @@ fn hs256() -> Validation {
 /// `BASE64URL(header) . payload_segment` (a correct signature, so only the rule under test
 /// can refuse it).
 fn hs256_token(header: &Value, payload_segment: &str) -> String {
-    let h = jwtkit::base64url::encode(serde_json::to_vec(header).unwrap());
+    let h = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap());
     let input = format!("{h}.{payload_segment}");
     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, SECRET), input.as_bytes());
-    format!("{input}.{}", jwtkit::base64url::encode(tag.as_ref()))
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
 }
 
 // ---- Item 1: `b64` (RFC 7797) ------------------------------------------------------------
@@ -52,7 +54,7 @@ fn b64_false_outside_crit_is_malformed_node_jwa_36() {
     // `"b64": true` outside crit changes nothing (the default) and is accepted.
     let neutral = hs256_token(
         &json!({"alg": "HS256", "b64": true}),
-        &jwtkit::base64url::encode(b"$.02"),
+        &URL_SAFE_NO_PAD.encode(b"$.02"),
     );
     let v = jws_verify(&neutral, &hs256_keys(), &JwsOptions::new(JwsAlg::HS256)).unwrap();
     assert_eq!(v.payload, b"$.02");
@@ -63,10 +65,9 @@ fn b64_false_outside_crit_is_malformed_node_jwa_36() {
 fn b64_false_outside_crit_in_json_serialization_is_malformed_node_jwa_36() {
     let token = r#"{"payload":"$.02","protected":"eyJhbGciOiJIUzI1NiIsImI2NCI6ZmFsc2V9","signature":"GsyM6AQJbQHY8aQKCbZSPJHzMRWo3HKIlcDuXof7nqs"}"#;
     let key = Key::hmac(
-        jwtkit::base64url::decode(
-            "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
-        )
-        .unwrap(),
+        URL_SAFE_NO_PAD
+            .decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")
+            .unwrap(),
     );
     let e = jws_verify(
         token,

@@ -1,5 +1,7 @@
 //! `jwtkit decode`: show everything in a token, verify nothing.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::Limits;
 use jwtkit::dangerous::{Form, Payload, Unverified};
 use serde_json::{Value, json};
@@ -51,7 +53,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
         let payload = match &u.payload {
             Payload::Claims(_) => Value::Null,
             Payload::Bytes(b) => {
-                json!({"utf8": String::from_utf8(b.clone()).ok(), "b64u": jwtkit::base64url::encode(b)})
+                json!({"utf8": String::from_utf8(b.clone()).ok(), "b64u": URL_SAFE_NO_PAD.encode(b)})
             }
             Payload::Encrypted => json!("encrypted"),
             Payload::Missing => Value::Null,
@@ -63,7 +65,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
             "header": u.header,
             "claims": u.claims(),
             "payload": payload,
-            "signature_b64u": u.signature.as_ref().map(jwtkit::base64url::encode),
+            "signature_b64u": u.signature.as_ref().map(|s| URL_SAFE_NO_PAD.encode(s)),
             "error": u.errors.first().map(|e| e.to_json()),
             "errors": u.errors.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
             "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
@@ -91,7 +93,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
                 Err(_) => format!(
                     "{} bytes (not UTF-8), base64url {}",
                     b.len(),
-                    jwtkit::base64url::encode(b)
+                    URL_SAFE_NO_PAD.encode(b)
                 ),
             };
             output::section("Payload (not a JSON object)", &[shown], st);

@@ -1,6 +1,8 @@
 //! `jwtkit decrypt` (JWE in any serialization → plaintext), and the allowlists and JSON shapes
 //! it shares with the JWE path of `jwtkit verify` (`verify_jwe.rs`).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::Args;
 use jwtkit::dangerous::{Payload, Unverified};
 use jwtkit::jwe::{DecryptOptions, Decrypted};
@@ -208,7 +210,7 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
         m.insert("jwe".into(), jwe_json(&d, &keys.set));
         m.insert(
             "payload".into(),
-            json!({"utf8": text, "b64u": jwtkit::base64url::encode(&d.plaintext)}),
+            json!({"utf8": text, "b64u": URL_SAFE_NO_PAD.encode(&d.plaintext)}),
         );
         if let Some(c) = &claims {
             m.insert("claims".into(), Value::Object(c.clone()));

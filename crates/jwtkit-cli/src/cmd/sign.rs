@@ -1,6 +1,8 @@
 //! `jwtkit sign`: claims in, compact JWS out.
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::json::Object;
 use jwtkit::jws::Signer;
 use jwtkit::jwt::NumericDate;
@@ -153,7 +155,7 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
             SystemRandom::new()
                 .fill(&mut b)
                 .map_err(|_| Failure::Io("random generator failed".into()))?;
-            jwtkit::base64url::encode(b)
+            URL_SAFE_NO_PAD.encode(b)
         } else {
             j.clone()
         };

@@ -1,6 +1,8 @@
 //! `jwtkit verify`: gather inputs → one core call ([`jwtkit::jwt::verify_local`]) → render its
 //! outcome (signature, then claims, then findings; a diagnosis when the signature fails).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::dangerous::Unverified;
 use jwtkit::diagnose::Diagnosis;
 use jwtkit::jwt::{Input, Outcome, ValidationBuilder};
@@ -653,5 +655,5 @@ fn signature_error<'o>(outcome: &'o Outcome<'_>) -> Option<&'o Error> {
 }
 
 fn payload_json(b: &[u8]) -> Value {
-    json!({"utf8": std::str::from_utf8(b).ok(), "b64u": jwtkit::base64url::encode(b)})
+    json!({"utf8": std::str::from_utf8(b).ok(), "b64u": URL_SAFE_NO_PAD.encode(b)})
 }

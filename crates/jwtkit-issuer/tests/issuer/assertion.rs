@@ -1,6 +1,8 @@
 //! `private_key_jwt` (RFC 7523 §2.2): a client signs an assertion with its own key.
 
 use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::json::Object;
 use jwtkit::jws::Signer;
 use jwtkit::key::KeySpec;
@@ -55,7 +57,7 @@ fn claims(t: &T, changes: Value) -> Object {
 fn rand_suffix() -> String {
     let mut b = [0u8; 8];
     aws_lc_rs::rand::fill(&mut b).unwrap();
-    jwtkit::base64url::encode(b)
+    URL_SAFE_NO_PAD.encode(b)
 }
 
 fn sign(key: &Key, c: &Object) -> String {

@@ -6,6 +6,8 @@
 //! [`jwtkit::Validation::validate`] with the audience ignored, and linted by
 //! [`jwtkit::lint::Finding::for_token`].
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::Arc;
 
 use axum::extract::State as AxState;
@@ -88,7 +90,7 @@ fn payload_json(u: &Unverified) -> Value {
         Payload::Claims(c) => json!({"type": "claims", "json": pretty(c)}),
         Payload::Bytes(b) => match std::str::from_utf8(b) {
             Ok(text) => json!({"type": "bytes", "length": b.len(), "text": text}),
-            Err(_) => json!({"type": "bytes", "length": b.len(), "base64url": jwtkit::base64url::encode(b)}),
+            Err(_) => json!({"type": "bytes", "length": b.len(), "base64url": URL_SAFE_NO_PAD.encode(b)}),
         },
         Payload::Encrypted => json!({"type": "encrypted"}),
         Payload::Missing => json!({"type": "missing"}),

@@ -2,6 +2,8 @@
 //! `POST /api/keygen` (a new key from [`jwtkit::Key::generate`] with
 //! [`jwtkit::key::KeySpec::for_alg`]).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::Arc;
 
 use axum::extract::State as AxState;
@@ -143,7 +145,7 @@ pub(crate) async fn keygen(Body(req): Body<KeygenRequest>) -> Response {
             "alg": alg,
             "kind": "secret",
             "kid": kid,
-            "secret_base64url": jwtkit::base64url::encode(secret),
+            "secret_base64url": URL_SAFE_NO_PAD.encode(secret),
             "private_jwk": pretty(&key.to_jwk(true)),
             "error": null,
         })),

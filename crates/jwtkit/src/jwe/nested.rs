@@ -31,7 +31,7 @@ pub struct NestedVerified {
 /// could have made it.
 ///
 /// # Errors
-/// Any error of [`super::decrypt`]; then, for a nested JWT, any error of [`crate::verify`];
+/// Any error of [`DecryptOptions::decrypt`](super::DecryptOptions::decrypt); then, for a nested JWT, any error of [`crate::verify`];
 /// for a claims set, `bad_signature` when unsigned claims are not allowed, then `bad_json`
 /// / `duplicate_member` / claim kinds of [`Validation::validate`].
 ///

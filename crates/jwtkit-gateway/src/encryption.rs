@@ -4,7 +4,7 @@
 //! claims validation).
 //!
 //! All JOSE work is the core's: [`jwtkit::jwe::Jwe::decrypt`] (the fixed order of
-//! `jwtkit::manual`, section *JWE decryption order*, two allowlists, no padding or key-unwrap oracle:
+//! `jwtkit::Check`, section *JWE decryption order*, two allowlists, no padding or key-unwrap oracle:
 //! every failure from key management on is the same `decrypt_failed`) and
 //! [`jwtkit::jwe::Decrypted::nested_jwt`] (the nested JWT, or a refusal of an unsigned claims set, which
 //! anyone holding the encryption key could have made). The gateway only chooses the key and

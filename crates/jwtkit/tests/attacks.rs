@@ -1,5 +1,5 @@
 //! Known attacks on JWT verifiers, and one vector per step of
-//! [the order of checks](jwtkit::manual#validation-order), as data in `tests/attacks/*.json`.
+//! [the order of checks](jwtkit::Check#validation-order), as data in `tests/attacks/*.json`.
 //!
 //! The tokens are made by `scripts/gen_attacks.py` (Python `cryptography`, independent of
 //! jwtkit, byte-for-byte reproducible: `python3 scripts/gen_attacks.py --check`). Each case names
@@ -227,9 +227,9 @@ fn attack_vectors() {
     );
 }
 
-/// The steps and kinds of the table in `src/manual.rs` (`| 4 | step text | `kind`, `kind` |`).
+/// The steps and kinds of the table in `Check`'s documentation (`src/check.rs`) (`| 4 | step text | `kind`, `kind` |`).
 fn manual_steps() -> BTreeMap<u64, Vec<String>> {
-    let text = include_str!("../src/manual.rs");
+    let text = include_str!("../src/check.rs");
     let mut steps = BTreeMap::new();
     for line in text.lines() {
         let cells: Vec<&str> = line.trim_start_matches("///").split('|').map(str::trim).collect();

@@ -163,7 +163,7 @@ fn check_config(opts: &DecryptOptions) -> Result<()> {
 
 impl Jwe {
     /// Decrypt this already parsed JWE (steps J6–J11 of
-    /// [the JWE order of checks](crate::manual#jwe-decryption-order)); see [`DecryptOptions::decrypt`].
+    /// [the JWE order of checks](crate::Check#jwe-decryption-order)); see [`DecryptOptions::decrypt`].
     ///
     /// # Errors
     /// As [`DecryptOptions::decrypt`].

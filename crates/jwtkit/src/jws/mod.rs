@@ -7,7 +7,7 @@
 //! A JWS that is not a JWT goes through the one pipeline of [`crate::jwt::verify_with`] /
 //! [`crate::jwt::verify_local`] as an [`Input::signature_only`] input with a
 //! `Validation::from(`[`JwsOptions`]`)`: the fixed order of checks of
-//! [the order of checks](crate::manual#validation-order) up to the signature, read with
+//! [the order of checks](crate::Check#validation-order) up to the signature, read with
 //! [`crate::jwt::Outcome::into_jws`]; [`crate::jwt::verify`] adds the claims. [`Signer`] produces compact JWS.
 //!
 //! **Detached content** (RFC 7515 Appendix F; RFC 7797 §5.2 with `b64: false`): a JWS whose
@@ -84,7 +84,7 @@ pub struct VerifiedJws {
     pub key_index: usize,
 }
 
-/// Steps 5–6 of [the order of checks](crate::manual#validation-order): `crit` understood, then `alg` known,
+/// Steps 5–6 of [the order of checks](crate::Check#validation-order): `crit` understood, then `alg` known,
 /// not `none` and in the allowlist. Returns the algorithm to verify with.
 pub(crate) fn check_header(header: &Header, opts: &JwsOptions) -> Result<JwsAlg> {
     header.check_crit(&opts.crit)?;

@@ -68,7 +68,7 @@ impl Verified {
 /// For detached content, another key source, or the stages of a failure, use
 /// [`verify_with`] / [`verify_local`] and their [`Outcome`].
 ///
-/// The whole order is in [the order of checks](crate::manual#validation-order): structure and header first, then
+/// The whole order is in [the order of checks](crate::Check#validation-order): structure and header first, then
 /// the algorithm allowlist, key selection, the signature, and only then the claims (the payload
 /// is not parsed before the signature verifies).
 ///

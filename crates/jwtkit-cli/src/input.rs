@@ -344,8 +344,8 @@ fn prefix(e: jwtkit::Error, path: &str) -> jwtkit::Error {
 
 /// Parse `--now` (default: the system clock).
 pub fn now(arg: Option<&str>) -> Result<i64, Failure> {
-    use jwtkit::jwt::{Clock, NumericDate, SystemClock};
-    let system = SystemClock.now();
+    use jwtkit::jwt::NumericDate;
+    let system = NumericDate::now();
     match arg {
         None => Ok(system),
         Some(t) => {

@@ -2,7 +2,7 @@
 //! unverified, the ID Token verified), metadata, introspection, userinfo, errors.
 
 use jwtkit::dangerous::{Payload, Unverified};
-use jwtkit::jwt::{Clock, SystemClock};
+use jwtkit::jwt::NumericDate;
 use jwtkit::{Limits, Verified};
 use jwtkit_oauth::{Client, Error, Introspection, Metadata, TokenResponse, UserInfo};
 use serde_json::{Value, json};
@@ -88,7 +88,7 @@ pub fn tokens(
         }));
         return code;
     }
-    let now = SystemClock.now();
+    let now = NumericDate::now();
     let mut head = format!(
         "{} from {}",
         st.green(&format!("{} token", t.token_type)),
@@ -212,7 +212,7 @@ pub fn introspection(i: &Introspection, json: bool, st: Style) -> u8 {
         );
         output::section(
             "Times",
-            &output::times(&rest, SystemClock.now(), TimeFormat::Utc, st),
+            &output::times(&rest, NumericDate::now(), TimeFormat::Utc, st),
             st,
         );
     }
@@ -233,7 +233,7 @@ pub fn userinfo(u: &UserInfo, json: bool, st: Style) -> u8 {
             "UserInfo (application/jwt)",
             t,
             &st.yellow("— signature NOT verified"),
-            SystemClock.now(),
+            NumericDate::now(),
             st,
         ),
     }

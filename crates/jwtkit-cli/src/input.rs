@@ -3,8 +3,8 @@
 
 use std::io::{IsTerminal, Read};
 
+use jwtkit::diagnose::Extracted;
 use jwtkit::diagnose::SecretInput;
-use jwtkit::paste::Extracted;
 use jwtkit::{JwkSet, Key, Limits};
 
 use crate::cli::KeyArgs;
@@ -110,7 +110,7 @@ pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
         (Some(t), None) if t != "-" => text,
         _ => without_final_line_ending(text),
     };
-    let mut e = jwtkit::paste::Extracted::from_paste(&text);
+    let mut e = jwtkit::diagnose::Extracted::from_paste(&text);
     if let Some(path) = from_file {
         e.notes.insert(0, format!("read the token from the file {path}"));
     }

@@ -194,7 +194,7 @@ pub fn json_strict(data: &[u8]) {
 /// Extract a token from pasted text, then decode what was found.
 pub fn paste(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let found = crate::paste::Extracted::from_paste(text);
+        let found = crate::diagnose::Extracted::from_paste(text);
         let _ = crate::dangerous::Unverified::decode(&found.token, &Limits::default());
     }
 }

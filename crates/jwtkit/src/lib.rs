@@ -66,7 +66,6 @@ pub mod jwt;
 pub mod key;
 mod limits;
 pub mod lint;
-pub mod paste;
 mod random;
 pub mod sd_jwt;
 mod text;

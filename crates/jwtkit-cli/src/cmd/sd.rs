@@ -220,7 +220,7 @@ pub(super) fn revealed_json(revealed: &[sd_jwt::Revealed], disclosures: &[Disclo
 pub fn decode(
     args: &crate::cli::DecodeArgs,
     st: Style,
-    extracted: &jwtkit::paste::Extracted,
+    extracted: &jwtkit::diagnose::Extracted,
     now: i64,
 ) -> Result<u8, Failure> {
     let limits = Limits::default();

@@ -20,7 +20,7 @@ pub fn verify(
     args: &VerifyArgs,
     st: Style,
     text: &str,
-    extracted: &jwtkit::paste::Extracted,
+    extracted: &jwtkit::diagnose::Extracted,
     now: i64,
 ) -> Result<u8, Failure> {
     let notes = &extracted.notes;
@@ -127,7 +127,7 @@ fn to_json(shown: &Result<Shown<'_>, Error>, unverified: &Unverified, notes: &[S
 
 /// The stages, the verdict, then the header, the processed claims, what each Disclosure
 /// revealed and the times.
-fn render(v: &Shown<'_>, args: &VerifyArgs, extracted: &jwtkit::paste::Extracted, now: i64, st: Style) {
+fn render(v: &Shown<'_>, args: &VerifyArgs, extracted: &jwtkit::diagnose::Extracted, now: i64, st: Style) {
     if let Some(k) = &v.kind {
         outln!("{}       {}", st.bold("Type"), output::token_type_line(k, st));
     }

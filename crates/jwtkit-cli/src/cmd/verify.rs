@@ -355,7 +355,7 @@ struct Report<'a> {
     diagnosis: Option<Diagnosis>,
     notes: Vec<String>,
     /// The input as given and what was repaired to find the token in it.
-    extracted: &'a jwtkit::paste::Extracted,
+    extracted: &'a jwtkit::diagnose::Extracted,
     /// What the token is, and the confusion warning.
     kind: Option<Kind>,
     /// Checked as a DPoP proof (`--htm`/`--htu`).
@@ -579,7 +579,7 @@ impl Report<'_> {
 
 /// The verdict line of a valid token: `VALID`, or when the input had to be repaired
 /// `VALID after removing …: a strict verifier rejects the token as sent`.
-pub(crate) fn valid_verdict(extracted: &jwtkit::paste::Extracted, st: Style) {
+pub(crate) fn valid_verdict(extracted: &jwtkit::diagnose::Extracted, st: Style) {
     match extracted.repair_summary() {
         None => outln!("{}", st.green(&st.bold("VALID"))),
         Some(what) => outln!(
@@ -593,11 +593,11 @@ pub(crate) fn valid_verdict(extracted: &jwtkit::paste::Extracted, st: Style) {
 }
 
 /// `"repaired"` of `--json`: each repair's kind, byte offset and byte count (never the bytes).
-pub(crate) fn repaired_json(extracted: &jwtkit::paste::Extracted) -> Value {
+pub(crate) fn repaired_json(extracted: &jwtkit::diagnose::Extracted) -> Value {
     extracted
         .repairs
         .iter()
-        .map(jwtkit::paste::Repair::to_json)
+        .map(jwtkit::diagnose::Repair::to_json)
         .collect()
 }
 

@@ -86,7 +86,7 @@ pub fn verify_jwe(
     args: &VerifyArgs,
     st: Style,
     token: &str,
-    extracted: &jwtkit::paste::Extracted,
+    extracted: &jwtkit::diagnose::Extracted,
 ) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
     let inputs = Inputs::gather(args, now)?;
@@ -212,7 +212,7 @@ fn report_json(v: &NestedVerified, inputs: &Inputs, findings: &[Finding], warnin
 }
 
 /// `Decryption`, `Signature`, `Claims` and the verdict, one line each.
-fn render(v: &NestedVerified, inputs: &Inputs, extracted: &jwtkit::paste::Extracted, st: Style) {
+fn render(v: &NestedVerified, inputs: &Inputs, extracted: &jwtkit::diagnose::Extracted, st: Style) {
     let label = |set: &JwkSet, i: usize| set.keys().get(i).map(|k| k.label()).unwrap_or_default();
     outln!(
         "{} {} {}",

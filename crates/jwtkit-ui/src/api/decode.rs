@@ -1,6 +1,6 @@
 //! `POST /api/decode` and `POST /api/findings`: what a token says, without trusting it.
 //!
-//! The token is found in the pasted text by [`jwtkit::paste::Extracted::from_paste`] (its notes say what was
+//! The token is found in the pasted text by [`jwtkit::diagnose::Extracted::from_paste`] (its notes say what was
 //! stripped), decoded by [`jwtkit::dangerous::Unverified::decode`] (every strictness problem
 //! listed, the offending segment named by [`jwtkit::Detail::Segment`]), its times checked by
 //! [`jwtkit::Validation::validate`] with the audience ignored, and linted by
@@ -160,7 +160,7 @@ fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::
 /// An SD-JWT (RFC 9901) is decoded as its Issuer-signed JWT, with the Disclosures applied to
 /// the payload shown and listed in `sd_jwt`.
 pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st: &State) -> Value {
-    let extracted = jwtkit::paste::Extracted::from_paste(text);
+    let extracted = jwtkit::diagnose::Extracted::from_paste(text);
     let sd = SdJwt::looks_like(&extracted.token).then(|| SdJwt::parse(&extracted.token, &st.limits));
     let issuer_jwt = match &sd {
         Some(Ok(sd)) => sd.issuer_jwt.as_str(),
@@ -238,7 +238,7 @@ pub(crate) async fn findings(AxState(st): AxState<Arc<State>>, Body(req): Body<F
         Ok(n) => n,
         Err(e) => return ok(json!({"input_error": {"field": "now", "error": e.to_json()}})),
     };
-    let extracted = jwtkit::paste::Extracted::from_paste(&req.token);
+    let extracted = jwtkit::diagnose::Extracted::from_paste(&req.token);
     let u = Unverified::decode(issuer_jwt(&extracted.token), &st.limits);
     let mut all = match &u.header {
         Some(h) => jwtkit::lint::Finding::for_token(h, u.claims(), now),
@@ -291,7 +291,7 @@ pub(crate) struct CrackRequest {
 /// ([`jwtkit::lint::Finding::cracked_secret`]). The answer is the finding only: the page never shows a
 /// secret it did not get from the user, even one from a public list.
 pub(crate) async fn crack(AxState(st): AxState<Arc<State>>, Body(req): Body<CrackRequest>) -> Response {
-    let extracted = jwtkit::paste::Extracted::from_paste(&req.token);
+    let extracted = jwtkit::diagnose::Extracted::from_paste(&req.token);
     let token = issuer_jwt(&extracted.token);
     let hmac = Unverified::decode(token, &st.limits)
         .alg()

@@ -161,7 +161,7 @@ fn key_binding(req: &VerifyRequest) -> KeyBinding {
 }
 
 pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<VerifyRequest>) -> Response {
-    let extracted = jwtkit::paste::Extracted::from_paste(&req.token);
+    let extracted = jwtkit::diagnose::Extracted::from_paste(&req.token);
     // Strict: the core's rule, checked before anything else looks at the token.
     let not_exact = req.strict.then(|| extracted.require_exact().err()).flatten();
     let token = extracted.token.as_str();
@@ -226,7 +226,7 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     ok(json!({
         "token": token,
         "input_notes": extracted.notes,
-        "repaired": extracted.repairs.iter().map(jwtkit::paste::Repair::to_json).collect::<Vec<_>>(),
+        "repaired": extracted.repairs.iter().map(jwtkit::diagnose::Repair::to_json).collect::<Vec<_>>(),
         "repaired_summary": extracted.repair_summary(),
         "key": summary(&loaded),
         "algorithms": algs.iter().map(|a| a.as_str()).collect::<Vec<_>>(),

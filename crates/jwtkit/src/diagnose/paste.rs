@@ -206,11 +206,11 @@ impl Extracted {
     /// Extract the token from pasted text.
     ///
     /// ```
-    /// let e = jwtkit::paste::Extracted::from_paste("  Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig\n");
+    /// let e = jwtkit::diagnose::Extracted::from_paste("  Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig\n");
     /// assert_eq!(e.token, "eyJhbGciOiJIUzI1NiJ9.e30.sig");
     /// assert_eq!(e.notes, ["stripped the \"Authorization: Bearer \" prefix"]);
     /// // Each repair says where and how many bytes, never which bytes.
-    /// use jwtkit::paste::{Repair, RepairKind};
+    /// use jwtkit::diagnose::{Repair, RepairKind};
     /// assert_eq!(e.repairs, [
     ///     Repair { kind: RepairKind::SurroundingWhitespace, offset: 0, bytes: 2 },
     ///     Repair { kind: RepairKind::Prefix, offset: 2, bytes: 22 },

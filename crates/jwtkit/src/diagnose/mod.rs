@@ -18,6 +18,14 @@
 //! | `detached_payload` | the token's payload is empty (or its JSON `"payload"` absent): the content is probably detached (RFC 7515 Appendix F) and was not supplied |
 //!
 //! The gateway never calls this: it must not reveal why a signature failed to a client.
+//!
+//! Before any of that, [`Extracted::from_paste`] finds the token in what a person pasted
+//! (`Authorization: Bearer …`, a `curl -H` line, quotes, line breaks) and reports each
+//! [`Repair`] it made.
+
+mod paste;
+
+pub use paste::{Extracted, Repair, RepairKind};
 
 use serde_json::{Value, json};
 

@@ -297,7 +297,7 @@ pub fn keys(args: &KeyArgs, limits: &Limits, hmac_prompt: Option<&str>) -> Resul
             read_file(path)
         }
         .map_err(Failure::caused_by_inputs)?;
-        let (set, format) = jwtkit::key::load(&bytes, limits)
+        let (set, format) = jwtkit::JwkSet::load(&bytes, limits)
             .map_err(|e| Failure::Jose(prefix(e, path)).caused_by_inputs())?;
         let ignored: Vec<String> = set
             .ignored()

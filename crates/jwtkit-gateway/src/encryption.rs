@@ -227,7 +227,7 @@ impl Decryption {
             encryptions,
         } = spec;
         let bytes = doc.read().map_err(|e| anyhow::anyhow!("decryption_key: {e:#}"))?;
-        let (keys, _) = jwtkit::key::load(&bytes, &Limits::default())
+        let (keys, _) = jwtkit::JwkSet::load(&bytes, &Limits::default())
             .map_err(|e| anyhow::anyhow!("decryption_key {doc}: {}", e.message()))?;
         for alg in key_algorithms.iter() {
             if !keys.keys().iter().any(|k| k.is_private() && alg.fits(k.family())) {

@@ -467,7 +467,7 @@ claims_to_headers = { sub = "X-User-Id" }
 "#;
     let s = setup(&config, &up.url(), &[&k]);
     let gw = start(&s).await;
-    let client = jwtkit::Key::generate(jwtkit::key::KeySpec::for_alg(JwsAlg::ES256)).unwrap();
+    let client = jwtkit::Key::generate(jwtkit::jwk::KeySpec::for_alg(JwsAlg::ES256)).unwrap();
     let jkt = client.to_public().unwrap().thumbprint().to_string();
     let t = k.sign(&claims("alice", json!({"cnf": {"jkt": jkt}})));
     let proof = || {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::*;
 use jwtkit::jwe::{Encrypter, JsonEncrypter};
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{EcCurve, EncAlg, JwsAlg, Key, KeyMgmtAlg, OkpCurve};
 use serde_json::json;
 

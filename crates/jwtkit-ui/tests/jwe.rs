@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use common::*;
 use jwtkit::jwe::{EncAlg, Encrypter, JsonEncrypter, KeyMgmtAlg};
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{JwsAlg, Key};
 
 struct Fixture {

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use aws_lc_rs::signature::{self, ParsedPublicKey};
 use criterion::{Criterion, criterion_group, criterion_main};
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
-use jwtkit::key::KeySpec;
 use jwtkit::{EcCurve, JwkSet, JwsAlg, Key, MlDsa, OkpCurve, Validation};
 
 fn bench(c: &mut Criterion) {

@@ -22,7 +22,7 @@ use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDe
 use aws_lc_rs::{hmac, kdf};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jwtkit::jwe::{DecryptOptions, Encrypter};
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{EcCurve, EncAlg, JwkSet, Key, KeyMgmtAlg};
 
 fn payload() -> Vec<u8> {

@@ -31,8 +31,8 @@ use aws_lc_rs::{hmac, rand::SecureRandom};
 use cpu_time::ThreadTime;
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
-use jwtkit::key::KeySpec;
 use jwtkit::{JwkSet, JwsAlg, Key, Validation};
 use serde::{Deserialize, Serialize};
 

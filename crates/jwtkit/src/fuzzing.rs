@@ -103,7 +103,7 @@ pub fn compact_jws(data: &[u8]) {
 pub fn key_document(data: &[u8]) {
     let limits = Limits::default();
     let _ = JwkSet::parse(data, &limits);
-    let Ok((set, _)) = crate::key::load(data, &limits) else {
+    let Ok((set, _)) = crate::JwkSet::load(data, &limits) else {
         return;
     };
     for k in set.keys() {

@@ -63,7 +63,7 @@ pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
-pub mod key;
+mod key;
 mod limits;
 pub mod lint;
 mod random;
@@ -76,7 +76,7 @@ pub use jwa::{AlgorithmSet, EcCurve, EncAlg, JwsAlg, KeyFamily, KeyMgmtAlg, MlDs
 pub use jwk::JwkSet;
 pub use jws::KeySource;
 pub use jwt::{Claims, Validation, Verified, verify};
-pub use key::{Key, KeyOp};
+pub use jwk::{Key, KeyOp};
 pub use limits::Limits;
 
 /// Entry points for fuzzing (cargo-fuzz targets call these); not a stable API.

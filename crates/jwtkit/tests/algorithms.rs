@@ -5,8 +5,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::{JwsOptions, Signer};
-use jwtkit::key::KeySpec;
 use jwtkit::{EcCurve, ErrorKind, JwkSet, JwsAlg, Key, KeyFamily, MlDsa};
 use serde_json::{Value, json};
 

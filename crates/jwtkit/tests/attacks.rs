@@ -58,7 +58,9 @@ fn keys_of(case: &Value) -> JwkSet {
         return JwkSet::from_keys(vec![Key::hmac(s.as_bytes().to_vec())]);
     }
     if let Some(pem) = k.get("pem").and_then(Value::as_str) {
-        return jwtkit::key::load(pem.as_bytes(), &Limits::default()).unwrap().0;
+        return jwtkit::JwkSet::load(pem.as_bytes(), &Limits::default())
+            .unwrap()
+            .0;
     }
     if let Some(jwks) = k.get("jwks") {
         return JwkSet::parse(jwks.to_string().as_bytes(), &Limits::default()).unwrap();
@@ -440,7 +442,7 @@ fn reencoded_token_is_named_by_the_diagnosis() {
 /// `jwtkit keygen --format pem` wrote CRLF files.
 #[test]
 fn pem_output_uses_lf_line_endings() {
-    let key = Key::generate(jwtkit::key::KeySpec::Ec(jwtkit::EcCurve::P256)).unwrap();
+    let key = Key::generate(jwtkit::jwk::KeySpec::Ec(jwtkit::EcCurve::P256)).unwrap();
     let public = key.public_key_pem().unwrap();
     let private = key.private_key_pem().unwrap();
     assert!(

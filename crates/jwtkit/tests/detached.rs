@@ -165,7 +165,7 @@ fn rfc7797_4_2_unencoded_detached() {
 
 #[test]
 fn sign_detached_round_trips_any_octets() {
-    let key = Key::generate(jwtkit::key::KeySpec::Ec(jwtkit::EcCurve::P256)).unwrap();
+    let key = Key::generate(jwtkit::jwk::KeySpec::Ec(jwtkit::EcCurve::P256)).unwrap();
     let public = JwkSet::from_keys(vec![key.to_public().unwrap()]);
     let content: Vec<u8> = (0u8..=255).chain(b"a.b.c".iter().copied()).collect();
     for b64 in [true, false] {

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::Instant;
 
 use jwtkit::jwe::{self, DecryptOptions, Encrypter, JsonEncrypter};
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{
     AlgorithmSet, EcCurve, EncAlg, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, OkpCurve, Validation,
 };

@@ -4,8 +4,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
-use jwtkit::key::KeySpec;
 use jwtkit::{JwkSet, JwsAlg, Key, Limits, Validation};
 use serde_json::json;
 
@@ -239,7 +239,7 @@ fn rsa_under_2048_bits_verifies_only_with_an_opt_in() {
     // aws-lc-rs cannot load a 1024-bit private key, so the token was made once with Python
     // `cryptography` (RS256 over {"sub":"a"}).
     let token = include_str!("fixtures/keys/rsa1024.rs256.jwt").trim();
-    let (public, _) = jwtkit::key::load(include_bytes!("fixtures/keys/rsa1024.pub.pem"), &limits).unwrap();
+    let (public, _) = jwtkit::JwkSet::load(include_bytes!("fixtures/keys/rsa1024.pub.pem"), &limits).unwrap();
     let v = Validation::builder(JwsAlg::RS256).build().unwrap();
     let e = jwtkit::verify(token, &public, &v).unwrap_err();
     assert_eq!(kind(e.clone()), "bad_key", "{e}");

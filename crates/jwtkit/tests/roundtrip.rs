@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use jwtkit::json::Object;
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{EcCurve, ErrorKind, Fault, JwkSet, JwsAlg, Key, MlDsa, OkpCurve, Validation};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

@@ -55,7 +55,9 @@ fn keys_of(case: &Value) -> JwkSet {
     }
     // Use the PEM form when present (exercises PEM loading), else the JWK.
     if let Some(pem) = k.get("pem").and_then(Value::as_str) {
-        return jwtkit::key::load(pem.as_bytes(), &Limits::default()).unwrap().0;
+        return jwtkit::JwkSet::load(pem.as_bytes(), &Limits::default())
+            .unwrap()
+            .0;
     }
     JwkSet::from_keys(vec![Key::from_jwk(k["jwk"].as_object().unwrap()).unwrap()])
 }

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::io::Write as _;
 
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{JwsAlg, Key, KeyFamily};
 
 use crate::cli::{KeyFormatArg, KeygenArgs};

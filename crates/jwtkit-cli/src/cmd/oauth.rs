@@ -289,7 +289,7 @@ fn policy(p: &ProviderArgs) -> Result<FetchPolicy, Failure> {
 /// A key file holding exactly one usable key, and the algorithm to sign with.
 fn assertion_key(path: &str, alg: Option<&str>, aud: AudienceArg) -> Result<AssertionKey, Failure> {
     let bytes = input::read_file(path)?;
-    let (set, _) = jwtkit::key::load(&bytes, &Limits::default()).map_err(Failure::Input)?;
+    let (set, _) = jwtkit::JwkSet::load(&bytes, &Limits::default()).map_err(Failure::Input)?;
     let alg = alg
         .map(|a| a.parse::<JwsAlg>())
         .transpose()

@@ -90,7 +90,7 @@ fn present(a: &PresentArgs, _st: Style) -> Result<u8, Failure> {
         Some(path) => {
             let bytes = input::read_file(path)?;
             let (set, _) =
-                jwtkit::key::load(&bytes, &limits).map_err(|e| Failure::Jose(e).caused_by_inputs())?;
+                jwtkit::JwkSet::load(&bytes, &limits).map_err(|e| Failure::Jose(e).caused_by_inputs())?;
             let key = set
                 .into_single()
                 .map_err(|e| Failure::Jose(e).caused_by_inputs())?;

@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::json::Object;
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
-use jwtkit::key::KeySpec;
 use jwtkit::{JwsAlg, Key};
 use serde_json::{Value, json};
 

@@ -1,6 +1,6 @@
 //! `POST /api/encode` (sign the page's header and payload with [`jwtkit::jws::Signer`]) and
 //! `POST /api/keygen` (a new key from [`jwtkit::Key::generate`] with
-//! [`jwtkit::key::KeySpec::for_alg`]).
+//! [`jwtkit::jwk::KeySpec::for_alg`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,8 +11,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
-use jwtkit::key::KeySpec;
 use jwtkit::{Error, ErrorKind, JwsAlg, Key, KeyOp};
 
 use super::{Body, KeyInput, findings_json, now_from, ok};

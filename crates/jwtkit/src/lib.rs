@@ -74,9 +74,9 @@ pub use check::Check;
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
 pub use jwa::{AlgorithmSet, EcCurve, EncAlg, JwsAlg, KeyFamily, KeyMgmtAlg, MlDsa, OkpCurve};
 pub use jwk::JwkSet;
+pub use jwk::{Key, KeyOp};
 pub use jws::KeySource;
 pub use jwt::{Claims, Validation, Verified, verify};
-pub use jwk::{Key, KeyOp};
 pub use limits::Limits;
 
 /// Entry points for fuzzing (cargo-fuzz targets call these); not a stable API.

@@ -417,7 +417,7 @@ impl JwsJson {
     /// ```
     /// use jwtkit::{JwkSet, JwsAlg, Key, jws};
     /// let k1 = Key::hmac(vec![1u8; 32]).with_kid("one");
-    /// let k2 = Key::generate(jwtkit::key::KeySpec::Ec(jwtkit::EcCurve::P256))?.with_kid("two");
+    /// let k2 = Key::generate(jwtkit::jwk::KeySpec::Ec(jwtkit::EcCurve::P256))?.with_kid("two");
     /// let s1 = jws::Signer::new(&k1, JwsAlg::HS256)?.build()?;
     /// let s2 = jws::Signer::new(&k2, JwsAlg::ES256)?.build()?;
     /// let json = jws::JwsJson::sign(b"hello", &[(&s1, None), (&s2, None)], false)?;

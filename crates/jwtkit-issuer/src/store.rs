@@ -17,7 +17,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use jwtkit::json::Object;
+use serde_json::{Map, Value};
 
 /// What a user (or a client for itself) was granted: the parent of its code, refresh tokens
 /// and access tokens (which carry the grant id as `sid`). Revoking it revokes them all.
@@ -30,7 +30,7 @@ pub struct Grant {
     /// Space-separated granted scopes.
     pub scope: String,
     /// The user's claims as approved on the login page.
-    pub claims: Object,
+    pub claims: Map<String, Value>,
     /// When the user logged in (Unix seconds).
     pub auth_time: u64,
     /// The authorization request's `nonce`, for the first ID token.

@@ -179,7 +179,7 @@ struct Fixture {
     key: Key,
     keys: JwkSet,
     validation: Validation,
-    claims_object: jwtkit::json::Object,
+    claims_object: serde_json::Map<String, serde_json::Value>,
     token: String,
     signing_input: Vec<u8>,
     signature: Vec<u8>,
@@ -195,7 +195,7 @@ fn fixture(alg: JwsAlg) -> Fixture {
     let key = Key::generate(KeySpec::for_alg(alg))
         .unwrap()
         .with_kid(kid.clone());
-    let claims_object: jwtkit::json::Object =
+    let claims_object: serde_json::Map<String, serde_json::Value> =
         serde_json::from_value(serde_json::to_value(claims()).unwrap()).unwrap();
     let token = Signer::new(&key, alg)
         .unwrap()

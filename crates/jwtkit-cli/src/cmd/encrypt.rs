@@ -222,7 +222,7 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
         s => {
             let mut e = JsonEncrypter::new(enc).deflate(args.zip).pbes2_count(args.p2c);
             for (key, alg) in &recipients {
-                let mut h = jwtkit::json::Object::new();
+                let mut h = serde_json::Map::new();
                 if let (Some(k), 1) = (&args.kid, recipients.len()) {
                     h.insert("kid".into(), k.clone().into());
                 }

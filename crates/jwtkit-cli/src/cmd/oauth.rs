@@ -473,7 +473,7 @@ async fn dispatch(a: &OauthArgs, st: Style) -> Result<Result<u8, Error>, Failure
             let r = match token_endpoint {
                 Err(e) => Err(e),
                 Ok(te) => {
-                    let mut claims = jwtkit::json::Object::new();
+                    let mut claims = serde_json::Map::new();
                     claims.insert(
                         "iss".into(),
                         x.iss.clone().unwrap_or_else(|| c.client_id.clone()).into(),

@@ -158,7 +158,10 @@ fn sd_text(arg: Option<&str>) -> Result<String, Failure> {
 }
 
 /// The Issuer-signed JWT's payload, NOT verified: a holder matches Disclosures to claims.
-fn unverified_payload(sd: &sd_jwt::SdJwt, limits: &Limits) -> Result<jwtkit::json::Object, Failure> {
+fn unverified_payload(
+    sd: &sd_jwt::SdJwt,
+    limits: &Limits,
+) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
     let jws = jwtkit::jws::CompactJws::parse(&sd.issuer_jwt, limits)?;
     Ok(jwtkit::json::parse_object(jws.payload(), limits)?)
 }

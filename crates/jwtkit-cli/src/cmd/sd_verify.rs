@@ -72,8 +72,8 @@ pub fn verify(
 
 /// A verified SD-JWT, as `verify` shows it.
 struct Shown<'o> {
-    header: jwtkit::json::Object,
-    claims: jwtkit::json::Object,
+    header: serde_json::Map<String, serde_json::Value>,
+    claims: serde_json::Map<String, serde_json::Value>,
     alg: &'static str,
     kind: Option<Classification>,
     d: &'o Disclosed,
@@ -155,7 +155,8 @@ fn render(v: &Shown<'_>, args: &VerifyArgs, extracted: &jwtkit::diagnose::Extrac
     }
     outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
     super::verify::valid_verdict(extracted, st);
-    let object = |o: &jwtkit::json::Object| [output::json(&Value::Object(o.clone()), st)];
+    let object =
+        |o: &serde_json::Map<String, serde_json::Value>| [output::json(&Value::Object(o.clone()), st)];
     output::section("Header", &object(&v.header), st);
     output::section("Payload (with the Disclosures applied)", &object(&v.claims), st);
     let lines = revealed_lines(&v.d.revealed, &v.d.disclosures, st);

@@ -3,10 +3,10 @@
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwtkit::json::Object;
 use jwtkit::jws::Signer;
 use jwtkit::jwt::NumericDate;
 use jwtkit::{JwsAlg, Key, KeyOp, Limits};
+use serde_json::Map;
 use serde_json::{Value, json};
 
 use crate::cli::SignArgs;
@@ -38,7 +38,7 @@ pub fn header_pair(s: &str, flags: &[(&str, &str)]) -> Result<(String, Value), F
     }
 }
 
-fn claims_from(spec: &str) -> Result<Object, Failure> {
+fn claims_from(spec: &str) -> Result<Map<String, Value>, Failure> {
     let bytes = match spec {
         "-" => input::read_stdin("the claims from stdin")?,
         s if s.starts_with('@') => input::read_file(&s[1..])?,
@@ -123,7 +123,7 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
 
     let mut claims = match &args.claims {
         Some(spec) => claims_from(spec)?,
-        None => Object::new(),
+        None => Map::new(),
     };
     if let Some(v) = &args.iss {
         claims.insert("iss".into(), v.clone().into());

@@ -364,7 +364,7 @@ struct Report<'a> {
 
 impl Report<'_> {
     /// The claims to show: the token's, or those of the detached content.
-    fn shown_claims(&self) -> Option<&jwtkit::json::Object> {
+    fn shown_claims(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
         self.unverified
             .claims()
             .or(self.detached_claims.as_ref().map(jwtkit::Claims::as_object))

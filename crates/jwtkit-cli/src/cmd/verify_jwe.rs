@@ -248,7 +248,8 @@ fn render(v: &NestedVerified, inputs: &Inputs, extracted: &jwtkit::diagnose::Ext
 
 /// The headers, the claims, their times and the findings.
 fn render_sections(v: &NestedVerified, findings: &[Finding], now: i64, args: &VerifyArgs, st: Style) {
-    let object = |o: &jwtkit::json::Object| [output::json(&Value::Object(o.clone()), st)];
+    let object =
+        |o: &serde_json::Map<String, serde_json::Value>| [output::json(&Value::Object(o.clone()), st)];
     output::section("JWE Header", &object(v.jwe.header.as_object()), st);
     if let Some(i) = &v.inner {
         output::section("JWS Header", &object(i.header.as_object()), st);

@@ -3,10 +3,10 @@
 use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwtkit::json::Object;
 use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
 use jwtkit::{JwsAlg, Key};
+use serde_json::Map;
 use serde_json::{Value, json};
 
 use crate::harness::{CONFIG, ISS, T, verify};
@@ -36,8 +36,8 @@ fn setup() -> Signed {
     }
 }
 
-fn claims(t: &T, changes: Value) -> Object {
-    let mut c: Object = json!({
+fn claims(t: &T, changes: Value) -> Map<String, Value> {
+    let mut c: Map<String, Value> = json!({
         "iss": "signed", "sub": "signed", "aud": format!("{ISS}/token"),
         "jti": format!("j-{}", rand_suffix()), "iat": t.now(), "exp": t.now() + 60,
     })
@@ -60,7 +60,7 @@ fn rand_suffix() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-fn sign(key: &Key, c: &Object) -> String {
+fn sign(key: &Key, c: &Map<String, Value>) -> String {
     Signer::new(key, JwsAlg::ES256)
         .unwrap()
         .build()

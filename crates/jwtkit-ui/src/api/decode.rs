@@ -16,11 +16,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use jwtkit::dangerous::{Form, Payload, Unverified};
-use jwtkit::json::Object;
 use jwtkit::jws::Header;
 use jwtkit::jwt::NumericDate;
 use jwtkit::sd_jwt::SdJwt;
 use jwtkit::{AlgorithmSet, Claims, Detail, JwsAlg, Validation};
+use serde_json::Map;
 
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
 use crate::State;
@@ -53,7 +53,7 @@ fn segment_index(e: &jwtkit::Error) -> Option<usize> {
     }
 }
 
-fn pretty(obj: &Object) -> String {
+fn pretty(obj: &Map<String, Value>) -> String {
     serde_json::to_string_pretty(obj).unwrap_or_default()
 }
 
@@ -100,7 +100,12 @@ fn payload_json(u: &Unverified) -> Value {
 /// The time claims shown with dates, and the verdict of [`Validation::validate`] on them. No
 /// header check is configured, so a header that cannot be read (its error is listed apart) is
 /// replaced by a minimal one: the verdict stays about the time claims.
-fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::Duration) -> (Value, Value) {
+fn times(
+    header: Option<&Map<String, Value>>,
+    claims: &Map<String, Value>,
+    now: i64,
+    leeway: std::time::Duration,
+) -> (Value, Value) {
     let verdict = Validation::builder(AlgorithmSet::<JwsAlg>::all())
         .ignore_audience(true)
         .leeway(leeway)
@@ -108,7 +113,7 @@ fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::
         .build()
         .and_then(|v| {
             let minimal = || {
-                let mut o = Object::new();
+                let mut o = Map::new();
                 o.insert("alg".into(), Value::from("HS256"));
                 Header::from_object(o)
             };

@@ -158,7 +158,7 @@ impl Key {
     /// Load exactly one key from PEM text.
     ///
     /// # Errors
-    /// As [`load`]; `bad_key` when the PEM holds no key or several different keys.
+    /// As [`JwkSet::load`](crate::JwkSet::load); `bad_key` when the PEM holds no key or several different keys.
     pub fn from_pem(text: &str) -> Result<Key> {
         let (set, _) = load_pem(text.trim_start().as_bytes())?;
         set.into_single()
@@ -167,7 +167,7 @@ impl Key {
     /// Load exactly one key from DER (any supported structure).
     ///
     /// # Errors
-    /// As [`load`].
+    /// As [`JwkSet::load`](crate::JwkSet::load).
     pub fn from_der(bytes: &[u8]) -> Result<Key> {
         load_der(bytes).map(|(k, _)| k)
     }

@@ -13,7 +13,7 @@ use crate::error::{Result, err};
 pub type UnixTime = i64;
 
 /// A source of the current time.
-pub trait Clock: Send + Sync + std::fmt::Debug {
+pub(crate) trait Clock: Send + Sync + std::fmt::Debug {
     /// Now, in seconds since the epoch.
     fn now(&self) -> UnixTime;
 }

@@ -489,12 +489,13 @@ impl ValidationBuilder {
     }
 
     /// The clock. Default: the system clock.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.0.clock = clock;
         self
     }
 
-    /// Fix "now" (seconds since the epoch), e.g. from `--now`.
+    /// Fix "now" (seconds since the epoch), e.g. from `--now` or in tests. Default: the system
+    /// clock, read at each validation ([`NumericDate::now`]).
     pub fn now(self, now: UnixTime) -> Self {
         self.clock(Arc::new(super::time::FixedClock(now)))
     }

@@ -3,8 +3,8 @@
 
 use std::io::{IsTerminal, Read};
 
+use jwtkit::diagnose::Extracted;
 use jwtkit::diagnose::SecretInput;
-use jwtkit::paste::Extracted;
 use jwtkit::{JwkSet, Key, Limits};
 
 use crate::cli::KeyArgs;
@@ -110,7 +110,7 @@ pub fn token(arg: Option<&str>) -> Result<Extracted, Failure> {
         (Some(t), None) if t != "-" => text,
         _ => without_final_line_ending(text),
     };
-    let mut e = jwtkit::paste::extract(&text);
+    let mut e = jwtkit::diagnose::Extracted::from_paste(&text);
     if let Some(path) = from_file {
         e.notes.insert(0, format!("read the token from the file {path}"));
     }
@@ -297,7 +297,7 @@ pub fn keys(args: &KeyArgs, limits: &Limits, hmac_prompt: Option<&str>) -> Resul
             read_file(path)
         }
         .map_err(Failure::caused_by_inputs)?;
-        let (set, format) = jwtkit::key::load(&bytes, limits)
+        let (set, format) = jwtkit::JwkSet::load(&bytes, limits)
             .map_err(|e| Failure::Jose(prefix(e, path)).caused_by_inputs())?;
         let ignored: Vec<String> = set
             .ignored()
@@ -344,8 +344,8 @@ fn prefix(e: jwtkit::Error, path: &str) -> jwtkit::Error {
 
 /// Parse `--now` (default: the system clock).
 pub fn now(arg: Option<&str>) -> Result<i64, Failure> {
-    use jwtkit::jwt::{Clock, NumericDate, SystemClock};
-    let system = SystemClock.now();
+    use jwtkit::jwt::NumericDate;
+    let system = NumericDate::now();
     match arg {
         None => Ok(system),
         Some(t) => {

@@ -21,9 +21,9 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use jwtkit::json::Object;
 use jwtkit::jwt::NumericDate;
 use jwtkit::lint::{Finding, Severity};
+use serde_json::Map;
 use serde_json::Value;
 
 use crate::cli::TimeFormat;
@@ -233,7 +233,7 @@ pub fn time(t: f64, now: i64, fmt: TimeFormat) -> String {
 
 /// The "Times" lines for a claims set: each time claim with date, relative time, and a verdict
 /// for exp/nbf (`expired 3h 12m ago`, `not valid yet`).
-pub fn times(claims: &Object, now: i64, fmt: TimeFormat, st: Style) -> Vec<String> {
+pub fn times(claims: &Map<String, Value>, now: i64, fmt: TimeFormat, st: Style) -> Vec<String> {
     let mut lines = Vec::new();
     for name in TIME_CLAIMS {
         let Some(v) = claims.get(name) else { continue };

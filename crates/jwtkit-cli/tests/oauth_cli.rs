@@ -36,7 +36,7 @@ async fn run(args: &[&str]) -> Output {
 
 fn access_token(issuer: &str) -> String {
     let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
-    let mut claims = jwtkit::json::Object::new();
+    let mut claims = serde_json::Map::new();
     claims.insert("iss".into(), issuer.into());
     claims.insert("sub".into(), "svc".into());
     claims.insert("scope".into(), "api:read".into());

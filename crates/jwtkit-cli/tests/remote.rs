@@ -450,7 +450,7 @@ async fn jku_is_fetched_only_with_allow_key_url() {
     assert_eq!(srv.hits(&jwks_path), 1);
     // A token naming an allowed set, with a kid of the set, signed by another key: exit 1.
     let forged = {
-        let k = Key::generate(jwtkit::key::KeySpec::for_alg(JwsAlg::ES256))
+        let k = Key::generate(jwtkit::jwk::KeySpec::for_alg(JwsAlg::ES256))
             .unwrap()
             .with_kid("kc-es256");
         jwtkit::jws::Signer::new(&k, JwsAlg::ES256)

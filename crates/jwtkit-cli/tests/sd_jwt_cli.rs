@@ -45,7 +45,7 @@ fn keys(env: &Env) {
 /// The library's one pipeline with a validation that expects an SD-JWT: the processed claims
 /// and what the SD-JWT stages found.
 fn verify(env: &Env, text: &str, kb: &KeyBinding) -> Result<Verified, jwtkit::Error> {
-    let (set, _) = jwtkit::key::load(env.read("issuer.pub.jwk").as_bytes(), &Limits::default()).unwrap();
+    let (set, _) = jwtkit::JwkSet::load(env.read("issuer.pub.jwk").as_bytes(), &Limits::default()).unwrap();
     let v = Validation::builder(JwsAlg::ES256).sd_jwt(kb.clone()).build()?;
     let out = jwtkit::jwt::verify_local(text, &set, &v);
     match out.error {

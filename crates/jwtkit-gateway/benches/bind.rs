@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jwtkit::dpop::NewProof;
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{JwkSet, JwsAlg, Key};
 use jwtkit_gateway::Shared;
 use jwtkit_gateway::config::Config;

@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: usize = count.parse()?;
     let out = std::path::Path::new(out);
     std::fs::create_dir_all(out)?;
-    let key = Key::generate(jwtkit::key::KeySpec::for_alg(alg))?.with_kid(format!("bench-{alg}"));
+    let key = Key::generate(jwtkit::jwk::KeySpec::for_alg(alg))?.with_kid(format!("bench-{alg}"));
     let signer = Signer::new(&key, alg)?.typ("JWT").build()?;
     let public = JwkSet::from_keys(vec![key.to_public().ok_or("no public key")?]);
     std::fs::write(out.join("jwks.json"), serde_json::to_vec(&public.to_json(false))?)?;

@@ -4,7 +4,7 @@
 //! claims validation).
 //!
 //! All JOSE work is the core's: [`jwtkit::jwe::Jwe::decrypt`] (the fixed order of
-//! `jwtkit::manual`, section *JWE decryption order*, two allowlists, no padding or key-unwrap oracle:
+//! `jwtkit::Check`, section *JWE decryption order*, two allowlists, no padding or key-unwrap oracle:
 //! every failure from key management on is the same `decrypt_failed`) and
 //! [`jwtkit::jwe::Decrypted::nested_jwt`] (the nested JWT, or a refusal of an unsigned claims set, which
 //! anyone holding the encryption key could have made). The gateway only chooses the key and
@@ -227,7 +227,7 @@ impl Decryption {
             encryptions,
         } = spec;
         let bytes = doc.read().map_err(|e| anyhow::anyhow!("decryption_key: {e:#}"))?;
-        let (keys, _) = jwtkit::key::load(&bytes, &Limits::default())
+        let (keys, _) = jwtkit::JwkSet::load(&bytes, &Limits::default())
             .map_err(|e| anyhow::anyhow!("decryption_key {doc}: {}", e.message()))?;
         for alg in key_algorithms.iter() {
             if !keys.keys().iter().any(|k| k.is_private() && alg.fits(k.family())) {
@@ -381,7 +381,7 @@ pub fn open_for_route<'p>(
         if let [only] = sharing.as_slice() {
             return Ok((only, opened));
         }
-        let u = jwtkit::dangerous::decode_unverified(&opened.nested, p.validation.limits());
+        let u = jwtkit::dangerous::Unverified::decode(&opened.nested, p.validation.limits());
         let iss = u.claims().and_then(|c| c.get("iss")).and_then(|v| v.as_str());
         let chosen = match iss {
             Some(iss) => sharing.into_iter().find(|q| q.issuer == iss).ok_or_else(|| {

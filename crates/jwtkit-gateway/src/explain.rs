@@ -11,6 +11,8 @@
 //! rate-limit tokens; it reads revocations when the store can be opened (an embedded store
 //! held by a running gateway cannot, and the step says so).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -196,7 +198,7 @@ fn simulated_request(
                     format!(
                         "{}{}, v1",
                         crate::provider::WEBSOCKET_BEARER_PREFIX,
-                        jwtkit::base64url::encode(token)
+                        URL_SAFE_NO_PAD.encode(token)
                     ),
                 )
             }
@@ -244,7 +246,7 @@ fn expand_core_steps(steps: &mut Vec<Step>, ctx: &Ctx, token: &str) -> Vec<(Stri
         {
             // For a JWE, the signature that failed is the nested JWT's.
             let signed = ctx.nested.as_deref().unwrap_or(token);
-            let d = jwtkit::diagnose::explain(signed, &keys, &p.validation, &[]);
+            let d = jwtkit::diagnose::Diagnosis::explain(signed, &keys, &p.validation, &[]);
             hints = d
                 .hints
                 .into_iter()

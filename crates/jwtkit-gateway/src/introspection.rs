@@ -34,10 +34,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use jwtkit::json::Object;
 use jwtkit::{Claims, JwkSet, Validation};
 use jwtkit_oauth::{Client, ClientAuth, Metadata, Secret};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::Shared;
 use crate::config::Dur;
@@ -137,7 +137,7 @@ impl std::fmt::Debug for Introspector {
 /// What the endpoint said about a token.
 #[derive(Clone)]
 enum Answer {
-    Active(Object),
+    Active(Map<String, Value>),
     Inactive,
 }
 

@@ -267,7 +267,7 @@ fn select_provider<'p>(
     if let [only] = providers {
         return Ok(only);
     }
-    let u = jwtkit::dangerous::decode_unverified(token, limits);
+    let u = jwtkit::dangerous::Unverified::decode(token, limits);
     let iss = u.claims().and_then(|c| c.get("iss")).and_then(|v| v.as_str());
     match iss {
         Some(iss) => providers

@@ -292,7 +292,7 @@ mod tests {
     }
 
     fn key() -> Key {
-        Key::generate(jwtkit::key::KeySpec::for_alg(JwsAlg::ES256)).unwrap()
+        Key::generate(jwtkit::jwk::KeySpec::for_alg(JwsAlg::ES256)).unwrap()
     }
 
     fn id(exp: f64, nbf: Option<f64>, jti: &str, key: &Key) -> Arc<Identity> {

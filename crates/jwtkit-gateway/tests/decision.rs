@@ -6,6 +6,8 @@
 
 mod common;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use jwtkit::JwsAlg;
 use jwtkit_gateway::decision::ext_authz::pb::envoy::config::core::v3 as core;
@@ -327,7 +329,7 @@ async fn envoy_ext_authz_grpc_check_allows_with_headers_and_denies_with_the_chal
     let ws = format!(
         "{}{}, chat.v1",
         jwtkit_gateway::provider::WEBSOCKET_BEARER_PREFIX,
-        jwtkit::base64url::encode(&t.valid)
+        URL_SAFE_NO_PAD.encode(&t.valid)
     );
     let mut req = check("", "/ws/room");
     let http = req
@@ -407,7 +409,7 @@ async fn protected_resource_metadata_and_websocket_token_in_proxy_mode() {
     let entry = format!(
         "{}{}",
         jwtkit_gateway::provider::WEBSOCKET_BEARER_PREFIX,
-        jwtkit::base64url::encode(&t.valid)
+        URL_SAFE_NO_PAD.encode(&t.valid)
     );
     let upgrade = |proto: String| {
         let url = ws_url.clone();
@@ -465,7 +467,7 @@ claims_to_headers = { sub = "X-User-Id" }
 "#;
     let s = setup(&config, &up.url(), &[&k]);
     let gw = start(&s).await;
-    let client = jwtkit::Key::generate(jwtkit::key::KeySpec::for_alg(JwsAlg::ES256)).unwrap();
+    let client = jwtkit::Key::generate(jwtkit::jwk::KeySpec::for_alg(JwsAlg::ES256)).unwrap();
     let jkt = client.to_public().unwrap().thumbprint().to_string();
     let t = k.sign(&claims("alice", json!({"cnf": {"jkt": jkt}})));
     let proof = || {

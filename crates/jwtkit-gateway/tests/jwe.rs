@@ -6,11 +6,13 @@
 
 mod common;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::Duration;
 
 use common::*;
 use jwtkit::jwe::{Encrypter, JsonEncrypter};
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{EcCurve, EncAlg, JwsAlg, Key, KeyMgmtAlg, OkpCurve};
 use serde_json::json;
 
@@ -232,9 +234,9 @@ async fn undecryptable_tokens_get_one_fixed_answer() {
     let not_allowed = w.enc.seal(&jwt, KeyMgmtAlg::ECDH_ES);
     let mut parts: Vec<String> = w.enc.seal(&jwt, ECDH).split('.').map(str::to_owned).collect();
     parts[3] = {
-        let mut ct = jwtkit::base64url::decode(&parts[3]).unwrap();
+        let mut ct = URL_SAFE_NO_PAD.decode(&parts[3]).unwrap();
         ct[0] ^= 1;
-        jwtkit::base64url::encode(&ct)
+        URL_SAFE_NO_PAD.encode(&ct)
     };
     let tampered = parts.join(".");
     let mut bodies = Vec::new();

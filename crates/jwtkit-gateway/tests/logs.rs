@@ -58,7 +58,7 @@ fn json_logs_name_tokens_by_hash_only() {
     let token = k.sign(&claims("log-user", json!({"exp": now() - 3600})));
     // Encrypted tokens for the second provider: one to another key, one whose nested JWT expired.
     let new_key = |kid: &str| {
-        jwtkit::Key::generate(jwtkit::key::KeySpec::Ec(jwtkit::EcCurve::P256))
+        jwtkit::Key::generate(jwtkit::jwk::KeySpec::Ec(jwtkit::EcCurve::P256))
             .unwrap()
             .with_kid(kid)
     };

@@ -58,7 +58,7 @@ pub fn load_keys(client_id: &str, path: &std::path::Path) -> anyhow::Result<JwkS
 /// The client id an assertion claims to come from (`iss`), read before verification only to
 /// choose the client's keys.
 pub fn claimed_client(assertion: &str) -> Option<String> {
-    let u = jwtkit::dangerous::decode_unverified(assertion, &Limits::default());
+    let u = jwtkit::dangerous::Unverified::decode(assertion, &Limits::default());
     u.claims()?.get("iss")?.as_str().map(str::to_string)
 }
 

@@ -13,7 +13,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jwtkit::json::Object;
+use serde_json::Map;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -285,9 +285,9 @@ fn authorization_request(issuer: &Issuer, p: &Params) -> Response {
 }
 
 /// The user's configured claims with the login page's changes (`null` removes one).
-fn merged_claims(issuer: &Issuer, sub: &str, text: &str) -> Result<Object, String> {
+fn merged_claims(issuer: &Issuer, sub: &str, text: &str) -> Result<Map<String, Value>, String> {
     let user = issuer.user(sub).ok_or_else(|| format!("unknown user {sub:?}"))?;
-    let mut claims: Object = user.claims.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut claims: Map<String, Value> = user.claims.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let text = text.trim();
     if text.is_empty() {
         return Ok(claims);
@@ -381,7 +381,7 @@ async fn issue_code(
     issuer: &Issuer,
     p: &Pending,
     sub: &str,
-    claims: Object,
+    claims: Map<String, Value>,
     now: u64,
 ) -> Result<String, OAuthError> {
     let t = &issuer.config.tokens;

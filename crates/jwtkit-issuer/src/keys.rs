@@ -7,11 +7,13 @@
 //! is deleted. The schedule is brought up to date lazily, by whoever needs keys at a given
 //! time (signing, the JWKS endpoint), so it holds whatever the process was doing.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{JwkSet, Key};
 use serde_json::Value;
 
@@ -57,7 +59,7 @@ impl KeyRing {
         Ok(KeyRecord {
             kid,
             alg: jws.as_str().to_string(),
-            pkcs8: jwtkit::base64url::encode(&*der),
+            pkcs8: URL_SAFE_NO_PAD.encode(&*der),
             activates_at,
             signs_until,
             published_until: signs_until + self.max_token_life + RETIRE_LEEWAY,
@@ -108,7 +110,7 @@ impl KeyRing {
         if let Some(k) = cache.get(&r.kid) {
             return Some(k.clone());
         }
-        let der = jwtkit::base64url::decode(&r.pkcs8).ok()?;
+        let der = URL_SAFE_NO_PAD.decode(&r.pkcs8).ok()?;
         let key = Arc::new(
             Key::from_pkcs8(&der)
                 .ok()?

@@ -1,9 +1,11 @@
 //! Minting RFC 9068 access tokens and OIDC ID tokens, and reading back this issuer's own
 //! access tokens (introspection, userinfo, revocation).
 
-use jwtkit::json::Object;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::jws::Signer;
 use jwtkit::{AlgorithmSet, JwsAlg, Validation};
+use serde_json::Map;
 use serde_json::Value;
 
 use crate::Issuer;
@@ -45,7 +47,7 @@ fn standard_claim_scope(name: &str) -> Option<&'static str> {
 
 /// The claims of `claims` released for `scope` (space separated): standard claims whose
 /// scope was granted, and every non-standard claim.
-pub fn release(claims: &Object, scope: &str) -> Object {
+pub fn release(claims: &Map<String, Value>, scope: &str) -> Map<String, Value> {
     let granted: Vec<&str> = scope.split(' ').collect();
     claims
         .iter()
@@ -55,7 +57,7 @@ pub fn release(claims: &Object, scope: &str) -> Object {
 }
 
 /// Non-standard claims only (what goes into access tokens: RFC 9068 §2.2.3.1 `roles`, …).
-pub fn custom(claims: &Object) -> Object {
+pub fn custom(claims: &Map<String, Value>) -> Map<String, Value> {
     claims
         .iter()
         .filter(|(k, _)| standard_claim_scope(k).is_none())
@@ -71,7 +73,7 @@ pub fn random_token() -> Result<String, OAuthError> {
     let mut b = [0u8; 32];
     aws_lc_rs::rand::fill(&mut b)
         .map_err(|_| OAuthError::server_error("the system random generator failed"))?;
-    Ok(jwtkit::base64url::encode(b))
+    Ok(URL_SAFE_NO_PAD.encode(b))
 }
 
 /// What an access token is about.
@@ -89,7 +91,7 @@ pub struct AccessSubject<'a> {
     /// `auth_time`.
     pub auth_time: Option<u64>,
     /// Extra claims (the user's non-standard claims).
-    pub extra: Object,
+    pub extra: Map<String, Value>,
 }
 
 impl Issuer {
@@ -97,7 +99,7 @@ impl Issuer {
     ///
     /// # Errors
     /// `server_error` when no key can be generated, persisted or used.
-    pub async fn sign(&self, typ: &str, claims: &Object) -> Result<String, OAuthError> {
+    pub async fn sign(&self, typ: &str, claims: &Map<String, Value>) -> Result<String, OAuthError> {
         let now = self.now();
         let key = self
             .store
@@ -185,7 +187,7 @@ impl Issuer {
 
     /// The claims of one of this issuer's access tokens if it is valid now: signature by a
     /// published key, `typ: at+jwt`, `iss`, not expired, not revoked (its `jti`, or its grant).
-    pub fn read_access_token(&self, token: &str) -> Option<Object> {
+    pub fn read_access_token(&self, token: &str) -> Option<Map<String, Value>> {
         let now = self.now();
         let (keys, revoked) = self.store.read(|m| {
             let keys = self.ring.verifying_set(&m.keys, now);
@@ -233,5 +235,5 @@ impl Issuer {
 pub fn at_hash(access_token: &str) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
     let half = d.as_ref().get(..16).unwrap_or_default();
-    jwtkit::base64url::encode(half)
+    URL_SAFE_NO_PAD.encode(half)
 }

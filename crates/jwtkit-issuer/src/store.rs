@@ -7,6 +7,8 @@
 //! usable credential. One writer at a time: check-and-mark steps (redeeming a code, rotating
 //! a refresh token) are atomic.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -15,7 +17,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use jwtkit::json::Object;
+use serde_json::{Map, Value};
 
 /// What a user (or a client for itself) was granted: the parent of its code, refresh tokens
 /// and access tokens (which carry the grant id as `sid`). Revoking it revokes them all.
@@ -28,7 +30,7 @@ pub struct Grant {
     /// Space-separated granted scopes.
     pub scope: String,
     /// The user's claims as approved on the login page.
-    pub claims: Object,
+    pub claims: Map<String, Value>,
     /// When the user logged in (Unix seconds).
     pub auth_time: u64,
     /// The authorization request's `nonce`, for the first ID token.
@@ -143,7 +145,7 @@ pub fn put<T: Serialize>(table: &'static str, key: &str, value: &T) -> Write {
 
 /// SHA-256 of a code or refresh token, base64url: how it is looked up and stored.
 pub fn token_hash(token: &str) -> String {
-    jwtkit::base64url::encode(aws_lc_rs::digest::digest(
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA256,
         token.as_bytes(),
     ))

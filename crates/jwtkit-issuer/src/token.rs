@@ -6,6 +6,8 @@
 //! the grant it created is revoked with every token issued from it (RFC 6749 §4.1.2). A
 //! refresh token that was already rotated is reuse: the whole family (the grant) is revoked.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -77,7 +79,7 @@ enum Redeem {
 }
 
 fn pkce_s256(verifier: &str) -> String {
-    jwtkit::base64url::encode(aws_lc_rs::digest::digest(
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA256,
         verifier.as_bytes(),
     ))

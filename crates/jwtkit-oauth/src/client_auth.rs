@@ -5,9 +5,9 @@
 //! bearer grant.
 
 use base64::Engine as _;
-use jwtkit::json::Object;
 use jwtkit::jws::Signer;
 use jwtkit::{JwsAlg, Key, KeyOp};
+use serde_json::Map;
 use serde_json::Value;
 
 use crate::error::{Result, err};
@@ -84,7 +84,7 @@ impl AssertionKey {
     ///
     /// # Errors
     /// `invalid_config` when signing fails.
-    pub fn sign(&self, mut claims: Object) -> Result<String> {
+    pub fn sign(&self, mut claims: Map<String, Value>) -> Result<String> {
         let now = now_secs();
         claims.insert("jti".into(), random_token(16).into());
         claims.insert("iat".into(), now.into());
@@ -154,7 +154,7 @@ impl ClientAuth {
                 Ok(None)
             }
             ClientAuth::PrivateKeyJwt(k) => {
-                let mut claims = Object::new();
+                let mut claims = Map::new();
                 claims.insert("iss".into(), Value::from(client_id));
                 claims.insert("sub".into(), Value::from(client_id));
                 claims.insert("aud".into(), Value::from(k.aud(issuer, endpoint)));

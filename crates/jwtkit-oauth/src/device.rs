@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use jwtkit::json::Object;
+use serde_json::Map;
 use serde_json::Value;
 
 use crate::error::{ErrorKind, Result, err};
@@ -39,7 +39,7 @@ pub struct DeviceAuthorization {
 }
 
 impl DeviceAuthorization {
-    fn from_object(obj: &Object) -> Result<DeviceAuthorization> {
+    fn from_object(obj: &Map<String, Value>) -> Result<DeviceAuthorization> {
         let s = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
         let n = |k: &str| obj.get(k).and_then(Value::as_u64);
         let missing = |k: &str| {

@@ -1,7 +1,7 @@
 //! The calls made with a token: introspection (RFC 7662), revocation (RFC 7009) and the OIDC
 //! UserInfo endpoint (OIDC Core §5.3, errors per RFC 6750 §3).
 
-use jwtkit::json::Object;
+use serde_json::Map;
 use serde_json::Value;
 
 use crate::error::{OAuthError, Result, err};
@@ -15,14 +15,14 @@ pub struct Introspection {
     /// `active` (required; anything but `true` is inactive).
     pub active: bool,
     /// Every member as sent (`scope`, `client_id`, `sub`, `exp`, ...).
-    pub members: Object,
+    pub members: Map<String, Value>,
 }
 
 /// What the UserInfo endpoint answered.
 #[derive(Clone, Debug, PartialEq)]
 pub enum UserInfo {
     /// `application/json` claims.
-    Claims(Object),
+    Claims(Map<String, Value>),
     /// `application/jwt`: a signed (or encrypted) JWT holding the claims (OIDC Core §5.3.2).
     Jwt(String),
 }
@@ -103,7 +103,7 @@ impl Client {
             return Err(crate::Error::oauth(what, e));
         }
         resp.success_object(what, self.http.policy())
-            .map(|_| UserInfo::Claims(Object::new()))
+            .map(|_| UserInfo::Claims(Map::new()))
     }
 }
 

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use jwtkit::json::Object;
 use jwtkit_remote::{FetchPolicy, check_url, is_loopback_host};
 use reqwest::Url;
+use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::error::{OAuthError, Result, err};
@@ -228,7 +228,7 @@ impl Http {
 
 impl Response {
     /// The body as a JSON object (with the policy's parsing limits).
-    pub(crate) fn object(&self, what: &str, policy: &FetchPolicy) -> Result<Object> {
+    pub(crate) fn object(&self, what: &str, policy: &FetchPolicy) -> Result<Map<String, Value>> {
         jwtkit::json::parse_object(&self.body, &policy.limits()).map_err(|e| {
             let shown = self.content_type.as_deref().unwrap_or("no Content-Type");
             err!(
@@ -248,7 +248,7 @@ impl Response {
 
     /// The body as a JSON object on 2xx; an [`ErrorKind::OAuth`] error when the body says
     /// `error`; `bad_response` otherwise.
-    pub(crate) fn success_object(&self, what: &str, policy: &FetchPolicy) -> Result<Object> {
+    pub(crate) fn success_object(&self, what: &str, policy: &FetchPolicy) -> Result<Map<String, Value>> {
         if (200..300).contains(&self.status) {
             return self.object(what, policy);
         }
@@ -268,7 +268,7 @@ impl Response {
 }
 
 /// `error`, `error_description`, `error_uri` from a JSON object or a redirect's parameters.
-pub(crate) fn oauth_error_from(obj: &Object, status: Option<u16>) -> Option<OAuthError> {
+pub(crate) fn oauth_error_from(obj: &Map<String, Value>, status: Option<u16>) -> Option<OAuthError> {
     let s = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     Some(OAuthError {
         error: s("error")?,

@@ -175,7 +175,8 @@ fn judge(expect: &Expect, q: &HashMap<String, String>) -> (Result<Secret>, Respo
             ),
         );
     }
-    let obj: jwtkit::json::Object = q.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+    let obj: serde_json::Map<String, serde_json::Value> =
+        q.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
     if let Some(e) = oauth_error_from(&obj, None) {
         let text = format!(
             "The authorization server answered {}{}.",

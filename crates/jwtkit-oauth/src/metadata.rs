@@ -5,8 +5,8 @@
 //! The document's `issuer` must equal the issuer asked for exactly (OIDC Discovery §4.3,
 //! RFC 8414 §3.3: a mix-up defence), and every endpoint must pass the transport rule.
 
-use jwtkit::json::Object;
 use jwtkit_remote::DiscoveryKind;
+use serde_json::Map;
 use serde_json::Value;
 
 use crate::error::{Result, err};
@@ -66,7 +66,7 @@ impl Metadata {
     /// an `issuer` other than `expected_issuer`, or a non-string endpoint; `invalid_config`
     /// for an endpoint refused by the transport rule (plain `http` to a remote host).
     pub fn parse(
-        obj: &Object,
+        obj: &Map<String, Value>,
         expected_issuer: &str,
         kind: DiscoveryKind,
         source_url: &str,

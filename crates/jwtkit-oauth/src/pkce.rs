@@ -3,6 +3,8 @@
 
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Url;
 
 use crate::error::Result;
@@ -19,7 +21,7 @@ pub fn random_token(n: usize) -> String {
     SystemRandom::new()
         .fill(&mut b)
         .expect("the system random generator failed");
-    jwtkit::base64url::encode(&b)
+    URL_SAFE_NO_PAD.encode(&b)
 }
 
 /// A PKCE pair: the `code_verifier` (kept secret until the code is exchanged) and its
@@ -42,7 +44,7 @@ impl Pkce {
     pub fn from_verifier(verifier: Secret) -> Pkce {
         let hash = digest::digest(&digest::SHA256, verifier.expose().as_bytes());
         Pkce {
-            challenge: jwtkit::base64url::encode(hash.as_ref()),
+            challenge: URL_SAFE_NO_PAD.encode(hash.as_ref()),
             verifier,
         }
     }

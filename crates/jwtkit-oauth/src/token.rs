@@ -1,8 +1,8 @@
 //! The token endpoint (RFC 6749 §3.2): the [`Client`], its grants and the [`TokenResponse`]
 //! (RFC 6749 §5.1, RFC 8693 §2.2.1), with errors rendered from §5.2.
 
-use jwtkit::json::Object;
 use jwtkit_remote::FetchPolicy;
+use serde_json::Map;
 use serde_json::{Value, json};
 
 use crate::client_auth::ClientAuth;
@@ -38,7 +38,7 @@ pub struct TokenResponse {
     /// `issued_token_type` (RFC 8693 §2.2.1).
     pub issued_token_type: Option<String>,
     /// Every other member, as sent.
-    pub other: Object,
+    pub other: Map<String, Value>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -65,7 +65,7 @@ impl TokenResponse {
     /// # Errors
     /// `bad_response` when `access_token` or `token_type` is missing or not a string, or
     /// `expires_in` is not a non-negative integer.
-    pub fn from_object(mut obj: Object) -> Result<TokenResponse> {
+    pub fn from_object(mut obj: Map<String, Value>) -> Result<TokenResponse> {
         let mut take = |name: &str, required: bool| -> Result<Option<String>> {
             match obj.remove(name) {
                 Some(Value::String(s)) => Ok(Some(s)),
@@ -113,7 +113,7 @@ impl TokenResponse {
     /// The response as JSON. Without `with_secrets`, `refresh_token` is replaced by
     /// `{"received": true}` (the access and ID tokens are kept: they are what was asked for).
     pub fn to_json(&self, with_secrets: bool) -> Value {
-        let mut m = Object::new();
+        let mut m = Map::new();
         m.insert("access_token".into(), self.access_token.expose().into());
         m.insert("token_type".into(), self.token_type.clone().into());
         let mut put = |k: &str, x: Option<Value>| {

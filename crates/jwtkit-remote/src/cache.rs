@@ -622,7 +622,7 @@ impl KeyCache {
         let set = match self.kind {
             DocKind::Jwks => parse_jwks(&doc.body, &self.policy, &url)?,
             DocKind::AnyKeys | DocKind::FirstCertificate => {
-                let (set, _) = jwtkit::key::load(&doc.body, &self.policy.limits())
+                let (set, _) = jwtkit::JwkSet::load(&doc.body, &self.policy.limits())
                     .map_err(|e| e.context(&format!("{}: ", crate::quote(&url))))?;
                 self.first_if_x5u(set)
             }
@@ -658,7 +658,7 @@ impl KeyCache {
         self.fetch_count.fetch_add(1, Ordering::Relaxed);
         let bytes =
             read().map_err(|e| fetch_failed(format!("cannot read key file {shown}: {e}")).with_source(e))?;
-        let (set, _) = jwtkit::key::load(&bytes, &self.policy.limits())
+        let (set, _) = jwtkit::JwkSet::load(&bytes, &self.policy.limits())
             .map_err(|e| e.context(&format!("key file {shown}: ")))?;
         let now = SystemTime::now();
         Ok(Loaded {

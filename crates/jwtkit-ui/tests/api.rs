@@ -3,6 +3,8 @@
 
 mod common;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use common::*;
@@ -103,13 +105,13 @@ async fn decode_marks_the_offending_segment() {
     assert_eq!(d["segments"][1]["errors"][0]["kind"], "bad_base64");
     assert_eq!(d["segments"][2]["ok"], true);
     // A header that is not JSON.
-    let bad_header = jwtkit::base64url::encode(b"{\"alg\":\"HS256\",}");
+    let bad_header = URL_SAFE_NO_PAD.encode(b"{\"alg\":\"HS256\",}");
     let d = post("decode", json!({"token": format!("{bad_header}.e30.c2ln")})).await;
     assert_eq!(d["error"]["kind"], "bad_json");
     assert_eq!(d["error"]["segment"]["name"], "header");
     assert_eq!(d["segments"][0]["ok"], false);
     // Duplicate members in the header: shown anyway, with the error.
-    let dup = jwtkit::base64url::encode(b"{\"alg\":\"HS256\",\"alg\":\"none\"}");
+    let dup = URL_SAFE_NO_PAD.encode(b"{\"alg\":\"HS256\",\"alg\":\"none\"}");
     let d = post("decode", json!({"token": format!("{dup}.e30.c2ln")})).await;
     assert_eq!(d["error"]["kind"], "duplicate_member");
     // A missing signature segment: malformed, header and payload still shown.
@@ -127,10 +129,10 @@ async fn decode_marks_the_offending_segment() {
 /// deep, no `alg`) is the header's error, not "malformed time claim: the header has no alg".
 #[tokio::test]
 async fn decode_time_verdict_ignores_an_unreadable_header() {
-    let payload = jwtkit::base64url::encode(br#"{"sub":"1","exp":4102444800}"#);
+    let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"1","exp":4102444800}"#);
     let deep = format!(r#"{{"alg":"HS256","x":{}{}}}"#, "[".repeat(100), "]".repeat(100));
     for header in [r#"{"alg":"HS256",}"#, deep.as_str(), r#"{"typ":"JWT"}"#] {
-        let h = jwtkit::base64url::encode(header.as_bytes());
+        let h = URL_SAFE_NO_PAD.encode(header.as_bytes());
         let d = post("decode", json!({"token": format!("{h}.{payload}.c2ln")})).await;
         assert_eq!(d["payload"]["type"], "claims", "{header}");
         assert_eq!(d["status"]["kind"], "valid", "{header}: {}", d["status"]);
@@ -158,7 +160,7 @@ async fn decode_finds_the_token_in_pasted_text() {
 
 #[tokio::test]
 async fn decode_jwe_shows_five_parts() {
-    let h = jwtkit::base64url::encode(br#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#);
+    let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"RSA-OAEP","enc":"A256GCM"}"#);
     let d = post("decode", json!({"token": format!("{h}.a2V5.aXY.Y2lwaGVy.dGFn")})).await;
     assert_eq!(d["form"], "jwe_compact");
     assert_eq!(d["header"]["enc"], "A256GCM");
@@ -336,8 +338,8 @@ async fn verify_allowlist_comes_from_key_or_caller_never_the_token() {
     // alg none never verifies.
     let none = format!(
         "{}.{}.",
-        jwtkit::base64url::encode(br#"{"alg":"none"}"#),
-        jwtkit::base64url::encode(br#"{"sub":"42"}"#)
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
+        URL_SAFE_NO_PAD.encode(br#"{"sub":"42"}"#)
     );
     let r = post("verify", json!({"token": none, "key": secret(SECRET, false)})).await;
     assert_eq!(r["signature"]["error"]["kind"], "alg_none");
@@ -586,7 +588,7 @@ async fn encode_hs256_token_verifies() {
     assert_eq!(v.claims.get("name").unwrap(), "Ada");
     assert_eq!(v.header.kid(), Some("my-key"));
     // The payload's member order is kept.
-    let payload = jwtkit::base64url::decode(token.split('.').nth(1).unwrap()).unwrap();
+    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap();
     assert_eq!(payload, br#"{"sub":"42","name":"Ada","exp":4102444800}"#);
 }
 
@@ -653,7 +655,7 @@ async fn keygen_then_encode_then_verify_each_family() {
             assert_eq!(k["kind"], "secret");
             let s = k["secret_base64url"].as_str().unwrap();
             let want = if alg == "HS256" { 32 } else { 64 };
-            assert_eq!(jwtkit::base64url::decode(s).unwrap().len(), want);
+            assert_eq!(URL_SAFE_NO_PAD.decode(s).unwrap().len(), want);
             (secret(s, true), secret(s, true))
         } else {
             assert_eq!(k["kind"], "keypair");
@@ -697,8 +699,8 @@ async fn keygen_then_encode_then_verify_each_family() {
 async fn findings_for_token_and_key() {
     let none = format!(
         "{}.{}.",
-        jwtkit::base64url::encode(br#"{"alg":"none","jku":"https://evil.example/jwks"}"#),
-        jwtkit::base64url::encode(br#"{"sub":"42","password":"hunter2"}"#)
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","jku":"https://evil.example/jwks"}"#),
+        URL_SAFE_NO_PAD.encode(br#"{"sub":"42","password":"hunter2"}"#)
     );
     let r = post("findings", json!({"token": none})).await;
     let ids = finding_ids(&r["findings"]);

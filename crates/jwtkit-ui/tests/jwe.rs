@@ -3,11 +3,13 @@
 
 mod common;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use common::*;
 use jwtkit::jwe::{EncAlg, Encrypter, JsonEncrypter, KeyMgmtAlg};
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{JwsAlg, Key};
 
 struct Fixture {
@@ -130,7 +132,7 @@ async fn json_jwe_and_wrong_key() {
         .unwrap()
         .encrypt(br#"{"sub":"bob","exp":4102444800}"#, true)
         .unwrap();
-    let secret = jwtkit::base64url::encode([7u8; 16]);
+    let secret = URL_SAFE_NO_PAD.encode([7u8; 16]);
     let v = post(
         "verify",
         json!({"token": token, "key": {"type": "secret", "value": secret, "base64": true}, "algorithms": "A128KW"}),
@@ -143,7 +145,7 @@ async fn json_jwe_and_wrong_key() {
         "{v}"
     );
     assert_eq!(v["claims"]["claims"]["sub"], "bob");
-    let wrong = jwtkit::base64url::encode([8u8; 16]);
+    let wrong = URL_SAFE_NO_PAD.encode([8u8; 16]);
     let v = post(
         "verify",
         json!({"token": token, "key": {"type": "secret", "value": wrong, "base64": true}, "algorithms": "A128KW"}),

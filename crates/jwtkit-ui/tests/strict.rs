@@ -89,7 +89,7 @@ async fn strict_keeps_a_jwt_compact() {
         .unwrap()
         .build()
         .unwrap();
-    let json_jws = jwtkit::jws::sign_json(br#"{"sub":"42"}"#, &[(&signer, None)], true).unwrap();
+    let json_jws = jwtkit::jws::JwsJson::sign(br#"{"sub":"42"}"#, &[(&signer, None)], true).unwrap();
     let r = post("verify", json!({"token": json_jws, "key": secret(SECRET, false)})).await;
     assert_eq!(r["valid"], true, "{r}");
     let r = post(

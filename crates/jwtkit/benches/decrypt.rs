@@ -10,6 +10,8 @@
 //! jwtkit's figure includes parsing, strict JSON, header and allowlist checks, key selection
 //! and base64url; run with `cargo bench -p jwtkit --bench decrypt`.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::hint::black_box;
 
 use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -19,8 +21,8 @@ use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey};
 use aws_lc_rs::{hmac, kdf};
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwtkit::jwe::{self, DecryptOptions, Encrypter};
-use jwtkit::key::KeySpec;
+use jwtkit::jwe::{DecryptOptions, Encrypter};
+use jwtkit::jwk::KeySpec;
 use jwtkit::{EcCurve, EncAlg, JwkSet, Key, KeyMgmtAlg};
 
 fn payload() -> Vec<u8> {
@@ -28,7 +30,7 @@ fn payload() -> Vec<u8> {
 }
 
 fn seg(token: &str, i: usize) -> Vec<u8> {
-    jwtkit::base64url::decode(token.split('.').nth(i).unwrap()).unwrap()
+    URL_SAFE_NO_PAD.decode(token.split('.').nth(i).unwrap()).unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -43,9 +45,9 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let keys = JwkSet::from_keys(vec![rsa]);
     let opts = DecryptOptions::new(KeyMgmtAlg::RSA_OAEP_256, EncAlg::A256GCM);
-    assert_eq!(jwe::decrypt(&token, &keys, &opts).unwrap().plaintext, p);
+    assert_eq!(opts.decrypt(&token, &keys).unwrap().plaintext, p);
     c.bench_function("decrypt/RSA-OAEP-256+A256GCM", |b| {
-        b.iter(|| jwe::decrypt(black_box(&token), &keys, &opts).unwrap())
+        b.iter(|| opts.decrypt(black_box(&token), &keys).unwrap())
     });
     let oaep = OaepPrivateDecryptingKey::new(PrivateDecryptingKey::from_pkcs8(&pkcs8).unwrap()).unwrap();
     let (ek, iv, ct, tag) = (seg(&token, 1), seg(&token, 2), seg(&token, 3), seg(&token, 4));
@@ -65,20 +67,26 @@ fn bench(c: &mut Criterion) {
 
     // ECDH-ES + A128GCM (P-256)
     let ec = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
-    let d = jwtkit::base64url::decode(ec.to_jwk(true)["d"].as_str().unwrap()).unwrap();
+    let d = URL_SAFE_NO_PAD
+        .decode(ec.to_jwk(true)["d"].as_str().unwrap())
+        .unwrap();
     let token = Encrypter::new(&ec, KeyMgmtAlg::ECDH_ES, EncAlg::A128GCM)
         .unwrap()
         .encrypt(&p)
         .unwrap();
     let keys = JwkSet::from_keys(vec![ec]);
     let opts = DecryptOptions::new(KeyMgmtAlg::ECDH_ES, EncAlg::A128GCM);
-    assert_eq!(jwe::decrypt(&token, &keys, &opts).unwrap().plaintext, p);
+    assert_eq!(opts.decrypt(&token, &keys).unwrap().plaintext, p);
     c.bench_function("decrypt/ECDH-ES+A128GCM", |b| {
-        b.iter(|| jwe::decrypt(black_box(&token), &keys, &opts).unwrap())
+        b.iter(|| opts.decrypt(black_box(&token), &keys).unwrap())
     });
     let header: serde_json::Value = serde_json::from_slice(&seg(&token, 0)).unwrap();
-    let x = jwtkit::base64url::decode(header["epk"]["x"].as_str().unwrap()).unwrap();
-    let y = jwtkit::base64url::decode(header["epk"]["y"].as_str().unwrap()).unwrap();
+    let x = URL_SAFE_NO_PAD
+        .decode(header["epk"]["x"].as_str().unwrap())
+        .unwrap();
+    let y = URL_SAFE_NO_PAD
+        .decode(header["epk"]["y"].as_str().unwrap())
+        .unwrap();
     let point = [&[4u8][..], &x, &y].concat();
     let sk = PrivateKey::from_private_key(&agreement::ECDH_P256, &d).unwrap();
     let (iv, ct, tag) = (seg(&token, 2), seg(&token, 3), seg(&token, 4));
@@ -115,9 +123,9 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let keys = JwkSet::from_keys(vec![Key::hmac(secret.clone())]);
     let opts = DecryptOptions::new(KeyMgmtAlg::Dir, EncAlg::A128CBC_HS256);
-    assert_eq!(jwe::decrypt(&token, &keys, &opts).unwrap().plaintext, p);
+    assert_eq!(opts.decrypt(&token, &keys).unwrap().plaintext, p);
     c.bench_function("decrypt/dir+A128CBC-HS256", |b| {
-        b.iter(|| jwe::decrypt(black_box(&token), &keys, &opts).unwrap())
+        b.iter(|| opts.decrypt(black_box(&token), &keys).unwrap())
     });
     let (iv, ct, tag) = (seg(&token, 2), seg(&token, 3), seg(&token, 4));
     let aad = token.split('.').next().unwrap().as_bytes().to_vec();

@@ -13,8 +13,8 @@
 //! `typed` also reads the claims into the benchmark's 10-claim struct with
 //! `Verified::claims_as` (collect `profile_verify::verify_typed` for both).
 
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
-use jwtkit::key::KeySpec;
 use jwtkit::{JwkSet, JwsAlg, Key, Validation};
 
 fn main() {

@@ -2,7 +2,7 @@
 //! `decode`, the debugger): nothing returned by this module has been verified, and the types
 //! say so.
 //!
-//! [`decode_unverified`] shows as much of a token as it can, even when it is invalid: each part
+//! [`Unverified::decode`] shows as much of a token as it can, even when it is invalid: each part
 //! is decoded leniently for display (padding or the standard alphabet tolerated) while every
 //! strictness violation is reported in [`Unverified::errors`], in the same order and with the
 //! same kinds verification would use.
@@ -98,126 +98,128 @@ fn json_object(bytes: &[u8], index: usize, limits: &Limits, errors: &mut Vec<Err
     }
 }
 
-/// Decode a token for display **without verifying anything**.
-///
-/// Never fails: problems are in [`Unverified::errors`]. A token whose signature was removed
-/// (`header.payload` or `header.payload.`) still shows its header and claims.
-///
-/// ```
-/// let u = jwtkit::dangerous::decode_unverified("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0", &Default::default());
-/// assert_eq!(u.alg(), Some("HS256"));
-/// assert_eq!(u.claims().unwrap()["sub"], "1");
-/// assert_eq!(u.errors[0].kind(), jwtkit::ErrorKind::Malformed);
-/// ```
-pub fn decode_unverified(token: &str, limits: &Limits) -> Unverified {
-    let mut u = Unverified {
-        form: Form::Unknown,
-        segments: Vec::new(),
-        header: None,
-        payload: Payload::Missing,
-        signature: None,
-        errors: Vec::new(),
-        notes: Vec::new(),
-    };
-    if let Err(e) = crate::limits::check("token_bytes", limits.max_token_bytes, token.len()) {
-        u.errors.push(e);
-        return u;
-    }
-    if token.trim_start().starts_with('{') {
-        u.form = Form::Json;
-        decode_json(token, limits, &mut u);
-        return u;
-    }
-    let parts: Vec<&str> = token.split('.').collect();
-    u.segments = parts.iter().map(|s| s.to_string()).collect();
-    match parts.len() {
-        3 => u.form = Form::JwsCompact,
-        5 => u.form = Form::JweCompact,
-        2 => {
-            u.form = Form::JwsCompact;
-            u.notes
-                .push("the signature segment is missing; showing header and payload".into());
-        }
-        n => {
-            if let Err(e) = crate::jws::split::<3>(token) {
-                u.errors.push(e);
-            }
-            if n < 2 {
-                return u;
-            }
-            u.form = Form::JwsCompact;
-        }
-    }
-    if parts.len() == 2
-        && let Err(e) = crate::jws::split::<3>(token)
-    {
-        u.errors.push(e);
-    }
-    let header_bytes = parts.first().and_then(|h| segment(h, 0, &mut u.errors));
-    u.header = header_bytes.and_then(|b| json_object(&b, 0, limits, &mut u.errors));
-    if u.form == Form::JweCompact {
-        if let Some(h) = &u.header
-            && let Err(e) =
-                crate::jwe::JweHeader::from_protected(h.clone()).and_then(|h| h.alg().and(h.enc()))
-        {
-            u.errors.push(crate::jwe::compact::segment_error(e, 0));
-        }
-        u.payload = Payload::Encrypted;
-        u.notes
-            .push("JWE: the content is encrypted; decrypt it with the recipient's key".into());
-        return u;
-    }
-    // Reported in verification order: segment base64 (step 3) before `alg` (step 6) before the
-    // claims set (step 9).
-    let mut later: Vec<Error> = Vec::new();
-    let b64 = match &u.header {
-        Some(h) => match Header::from_object(h.clone()) {
-            Ok(hdr) => {
-                if let Err(e) = hdr.alg() {
-                    later.push(segment_error(e, 0));
-                }
-                hdr.b64()
-            }
-            Err(e) => {
-                u.errors.push(segment_error(e, 0));
-                true
-            }
-        },
-        None => true,
-    };
-    if let Some(p) = parts.get(1) {
-        let bytes = if b64 {
-            segment(p, 1, &mut u.errors)
-        } else {
-            Some(p.as_bytes().to_vec())
+impl Unverified {
+    /// Decode a token for display **without verifying anything**.
+    ///
+    /// Never fails: problems are in [`Unverified::errors`]. A token whose signature was removed
+    /// (`header.payload` or `header.payload.`) still shows its header and claims.
+    ///
+    /// ```
+    /// let u = jwtkit::dangerous::Unverified::decode("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0", &Default::default());
+    /// assert_eq!(u.alg(), Some("HS256"));
+    /// assert_eq!(u.claims().unwrap()["sub"], "1");
+    /// assert_eq!(u.errors[0].kind(), jwtkit::ErrorKind::Malformed);
+    /// ```
+    pub fn decode(token: &str, limits: &Limits) -> Unverified {
+        let mut u = Unverified {
+            form: Form::Unknown,
+            segments: Vec::new(),
+            header: None,
+            payload: Payload::Missing,
+            signature: None,
+            errors: Vec::new(),
+            notes: Vec::new(),
         };
-        u.payload = match bytes {
-            Some(b) if b.first() == Some(&b'{') => match crate::json::parse_object(&b, limits) {
-                Ok(o) => Payload::Claims(o),
+        if let Err(e) = crate::limits::check("token_bytes", limits.max_token_bytes, token.len()) {
+            u.errors.push(e);
+            return u;
+        }
+        if token.trim_start().starts_with('{') {
+            u.form = Form::Json;
+            decode_json(token, limits, &mut u);
+            return u;
+        }
+        let parts: Vec<&str> = token.split('.').collect();
+        u.segments = parts.iter().map(|s| s.to_string()).collect();
+        match parts.len() {
+            3 => u.form = Form::JwsCompact,
+            5 => u.form = Form::JweCompact,
+            2 => {
+                u.form = Form::JwsCompact;
+                u.notes
+                    .push("the signature segment is missing; showing header and payload".into());
+            }
+            n => {
+                if let Err(e) = crate::jws::split::<3>(token) {
+                    u.errors.push(e);
+                }
+                if n < 2 {
+                    return u;
+                }
+                u.form = Form::JwsCompact;
+            }
+        }
+        if parts.len() == 2
+            && let Err(e) = crate::jws::split::<3>(token)
+        {
+            u.errors.push(e);
+        }
+        let header_bytes = parts.first().and_then(|h| segment(h, 0, &mut u.errors));
+        u.header = header_bytes.and_then(|b| json_object(&b, 0, limits, &mut u.errors));
+        if u.form == Form::JweCompact {
+            if let Some(h) = &u.header
+                && let Err(e) =
+                    crate::jwe::JweHeader::from_protected(h.clone()).and_then(|h| h.alg().and(h.enc()))
+            {
+                u.errors.push(crate::jwe::compact::segment_error(e, 0));
+            }
+            u.payload = Payload::Encrypted;
+            u.notes
+                .push("JWE: the content is encrypted; decrypt it with the recipient's key".into());
+            return u;
+        }
+        // Reported in verification order: segment base64 (step 3) before `alg` (step 6) before the
+        // claims set (step 9).
+        let mut later: Vec<Error> = Vec::new();
+        let b64 = match &u.header {
+            Some(h) => match Header::from_object(h.clone()) {
+                Ok(hdr) => {
+                    if let Err(e) = hdr.alg() {
+                        later.push(segment_error(e, 0));
+                    }
+                    hdr.b64()
+                }
                 Err(e) => {
-                    later.push(segment_error(e, 1));
-                    Payload::Bytes(b)
+                    u.errors.push(segment_error(e, 0));
+                    true
                 }
             },
-            Some(b) if b.is_empty() => {
-                u.notes
-                    .push("the payload is empty (detached content, RFC 7515 Appendix F)".into());
-                Payload::Bytes(b)
-            }
-            Some(b) => Payload::Bytes(b),
-            None => Payload::Missing,
+            None => true,
         };
-    }
-    match parts.get(2) {
-        Some(&"") => {
-            u.notes.push("the signature segment is empty".into());
-            u.signature = Some(Vec::new());
+        if let Some(p) = parts.get(1) {
+            let bytes = if b64 {
+                segment(p, 1, &mut u.errors)
+            } else {
+                Some(p.as_bytes().to_vec())
+            };
+            u.payload = match bytes {
+                Some(b) if b.first() == Some(&b'{') => match crate::json::parse_object(&b, limits) {
+                    Ok(o) => Payload::Claims(o),
+                    Err(e) => {
+                        later.push(segment_error(e, 1));
+                        Payload::Bytes(b)
+                    }
+                },
+                Some(b) if b.is_empty() => {
+                    u.notes
+                        .push("the payload is empty (detached content, RFC 7515 Appendix F)".into());
+                    Payload::Bytes(b)
+                }
+                Some(b) => Payload::Bytes(b),
+                None => Payload::Missing,
+            };
         }
-        Some(s) => u.signature = segment(s, 2, &mut u.errors),
-        None => {}
+        match parts.get(2) {
+            Some(&"") => {
+                u.notes.push("the signature segment is empty".into());
+                u.signature = Some(Vec::new());
+            }
+            Some(s) => u.signature = segment(s, 2, &mut u.errors),
+            None => {}
+        }
+        u.errors.extend(later);
+        u
     }
-    u.errors.extend(later);
-    u
 }
 
 /// JSON serializations (RFC 7515 §7.2, RFC 7516 §7.2): the first signature's or recipient's
@@ -278,17 +280,4 @@ fn decode_json(token: &str, limits: &Limits, u: &mut Unverified) {
         }
         Err(e) => u.errors.push(e),
     }
-}
-
-/// Sign arbitrary octets as a JWS Signing Input with `key` under `alg` (RFC 7515 §5.1 step 5):
-/// the JWS Signature bytes (HMAC tag, RSA signature of the modulus length, raw `r‖s` for
-/// ECDSA per RFC 7518 §3.4, 64-byte Ed25519 signature, or ML-DSA signature of 2420, 3309 or
-/// 4627 bytes). **Dangerous**: nothing checks that the input is a well-formed JWS header and
-/// payload, so this can sign a header that claims anything; it exists to build hostile tokens
-/// in tests. Use [`crate::jws::Signer`] for real tokens.
-///
-/// # Errors
-/// `key_mismatch` for a public key or a key of another family; `bad_key` if aws-lc-rs fails.
-pub fn sign_raw(alg: crate::JwsAlg, key: &crate::Key, signing_input: &[u8]) -> crate::Result<Vec<u8>> {
-    crate::key::sig::sign(alg, key, signing_input)
 }

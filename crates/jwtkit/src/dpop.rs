@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use jwtkit::dpop::{DpopProofCheck, NewProof};
-//! use jwtkit::key::KeySpec;
+//! use jwtkit::jwk::KeySpec;
 //! use jwtkit::{JwkSet, JwsAlg, Key, Validation};
 //! let key = Key::generate(KeySpec::for_alg(JwsAlg::ES256))?;
 //! let proof = NewProof {

@@ -77,13 +77,13 @@ pub fn compact_jws(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = crate::dangerous::decode_unverified(text, &Limits::default());
+    let _ = crate::dangerous::Unverified::decode(text, &Limits::default());
     let _ = crate::lint::token_findings_for(text, NOW);
     let Some(f) = fixture() else {
         return;
     };
     let _ = crate::verify(text, &f.keys, &f.any);
-    let _ = crate::diagnose::explain(text, &f.keys, &f.any, &[]);
+    let _ = crate::diagnose::Diagnosis::explain(text, &f.keys, &f.any, &[]);
     let Some((signing_input, _)) = text.rsplit_once('.') else {
         return;
     };
@@ -103,7 +103,7 @@ pub fn compact_jws(data: &[u8]) {
 pub fn key_document(data: &[u8]) {
     let limits = Limits::default();
     let _ = JwkSet::parse(data, &limits);
-    let Ok((set, _)) = crate::key::load(data, &limits) else {
+    let Ok((set, _)) = crate::JwkSet::load(data, &limits) else {
         return;
     };
     for k in set.keys() {
@@ -111,7 +111,7 @@ pub fn key_document(data: &[u8]) {
         let _ = k.public_key_pem();
         let _ = k.private_key_pem();
         let _ = k.to_public();
-        let _ = crate::lint::key_findings(k, None);
+        let _ = crate::lint::Finding::for_key(k, None);
         let Some(alg) = k.algorithms().iter().next() else {
             continue;
         };
@@ -194,8 +194,8 @@ pub fn json_strict(data: &[u8]) {
 /// Extract a token from pasted text, then decode what was found.
 pub fn paste(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let found = crate::paste::extract(text);
-        let _ = crate::dangerous::decode_unverified(&found.token, &Limits::default());
+        let found = crate::diagnose::Extracted::from_paste(text);
+        let _ = crate::dangerous::Unverified::decode(&found.token, &Limits::default());
     }
 }
 
@@ -206,7 +206,7 @@ pub fn compact_jwe(data: &[u8]) {
         return;
     };
     let limits = crate::Limits::default();
-    let _ = crate::dangerous::decode_unverified(text, &limits);
+    let _ = crate::dangerous::Unverified::decode(text, &limits);
     let _ = crate::jwe::Jwe::parse(text, &limits);
     let keys = crate::JwkSet::from_keys(vec![
         crate::Key::hmac(vec![0x42; 16]),
@@ -219,7 +219,7 @@ pub fn compact_jwe(data: &[u8]) {
     );
     // Keep PBKDF2 cheap for the fuzzer; the bound itself is what is exercised.
     opts.limits.max_pbes2_count = 100;
-    let _ = crate::jwe::decrypt(text, &keys, &opts);
+    let _ = opts.decrypt(text, &keys);
     if let Ok(v) = crate::Validation::builder(crate::AlgorithmSet::<JwsAlg>::all())
         .now(1_700_000_000)
         .build()

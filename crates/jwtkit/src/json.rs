@@ -29,7 +29,7 @@ use crate::Limits;
 use crate::error::{Error, ErrorKind, Result, err};
 
 /// A JSON object with member order preserved.
-pub type Object = Map<String, Value>;
+pub(crate) type Object = Map<String, Value>;
 
 /// Parse `bytes` as one strict JSON object (header, claims set, JWK).
 ///

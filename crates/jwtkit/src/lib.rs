@@ -49,7 +49,7 @@
     )
 )]
 
-pub mod base64url;
+pub(crate) mod base64url;
 mod calendar;
 mod check;
 mod crit;
@@ -63,11 +63,9 @@ pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod jwt;
-pub mod key;
+mod key;
 mod limits;
 pub mod lint;
-pub mod manual;
-pub mod paste;
 mod random;
 pub mod sd_jwt;
 mod text;
@@ -76,9 +74,9 @@ pub use check::Check;
 pub use error::{Detail, Error, ErrorKind, Fault, Result};
 pub use jwa::{AlgorithmSet, EcCurve, EncAlg, JwsAlg, KeyFamily, KeyMgmtAlg, MlDsa, OkpCurve};
 pub use jwk::JwkSet;
+pub use jwk::{Key, KeyOp};
 pub use jws::KeySource;
 pub use jwt::{Claims, Validation, Verified, verify};
-pub use key::{Key, KeyOp};
 pub use limits::Limits;
 
 /// Entry points for fuzzing (cargo-fuzz targets call these); not a stable API.

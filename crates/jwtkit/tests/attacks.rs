@@ -1,5 +1,5 @@
 //! Known attacks on JWT verifiers, and one vector per step of
-//! [the order of checks](jwtkit::manual#validation-order), as data in `tests/attacks/*.json`.
+//! [the order of checks](jwtkit::Check#validation-order), as data in `tests/attacks/*.json`.
 //!
 //! The tokens are made by `scripts/gen_attacks.py` (Python `cryptography`, independent of
 //! jwtkit, byte-for-byte reproducible: `python3 scripts/gen_attacks.py --check`). Each case names
@@ -7,6 +7,8 @@
 //! must verify), and optionally members the error's JSON must carry (`detail`). The allowlist
 //! comes from `options.algorithms`, else from the key (as the CLI does), never from the token.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -56,7 +58,9 @@ fn keys_of(case: &Value) -> JwkSet {
         return JwkSet::from_keys(vec![Key::hmac(s.as_bytes().to_vec())]);
     }
     if let Some(pem) = k.get("pem").and_then(Value::as_str) {
-        return jwtkit::key::load(pem.as_bytes(), &Limits::default()).unwrap().0;
+        return jwtkit::JwkSet::load(pem.as_bytes(), &Limits::default())
+            .unwrap()
+            .0;
     }
     if let Some(jwks) = k.get("jwks") {
         return JwkSet::parse(jwks.to_string().as_bytes(), &Limits::default()).unwrap();
@@ -81,10 +85,6 @@ fn allowlist(case: &Value, keys: &JwkSet) -> AlgorithmSet<JwsAlg> {
     }
 }
 
-fn hmac_key(case: &Value) -> Key {
-    Key::hmac(case["key"]["secret_utf8"].as_str().unwrap().as_bytes().to_vec())
-}
-
 /// The token: literal, or built (`prefix` + `fill`… + `suffix`, exactly `total_bytes` long, with
 /// a correct HMAC over the first two segments when `hmac` is set).
 pub fn token_of(case: &Value) -> String {
@@ -103,10 +103,19 @@ pub fn token_of(case: &Value) -> String {
         ),
         Some(alg) => {
             let alg: JwsAlg = alg.parse().unwrap();
-            let sig_len = jwtkit::base64url::encode(vec![0u8; alg.hash_len()]).len();
+            let sig_len = URL_SAFE_NO_PAD.encode(vec![0u8; alg.hash_len()]).len();
             let input = format!("{prefix}{}", fill.repeat(total - prefix.len() - 1 - sig_len));
-            let sig = jwtkit::dangerous::sign_raw(alg, &hmac_key(case), input.as_bytes()).unwrap();
-            format!("{input}.{}", jwtkit::base64url::encode(sig))
+            // The MAC straight from aws-lc-rs: the vector's token is built independently of the
+            // signer under test.
+            let hmac_alg = match alg {
+                JwsAlg::HS256 => aws_lc_rs::hmac::HMAC_SHA256,
+                JwsAlg::HS384 => aws_lc_rs::hmac::HMAC_SHA384,
+                JwsAlg::HS512 => aws_lc_rs::hmac::HMAC_SHA512,
+                other => panic!("{other}: built tokens are HMAC-signed"),
+            };
+            let secret = case["key"]["secret_utf8"].as_str().unwrap().as_bytes();
+            let sig = aws_lc_rs::hmac::sign(&aws_lc_rs::hmac::Key::new(hmac_alg, secret), input.as_bytes());
+            format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
         }
     };
     assert_eq!(
@@ -220,9 +229,9 @@ fn attack_vectors() {
     );
 }
 
-/// The steps and kinds of the table in `src/manual.rs` (`| 4 | step text | `kind`, `kind` |`).
+/// The steps and kinds of the table in `Check`'s documentation (`src/check.rs`) (`| 4 | step text | `kind`, `kind` |`).
 fn manual_steps() -> BTreeMap<u64, Vec<String>> {
-    let text = include_str!("../src/manual.rs");
+    let text = include_str!("../src/check.rs");
     let mut steps = BTreeMap::new();
     for line in text.lines() {
         let cells: Vec<&str> = line.trim_start_matches("///").split('|').map(str::trim).collect();
@@ -315,7 +324,7 @@ fn one_mib_token_rejected_before_parsing() {
             .kind(),
         ErrorKind::Malformed
     );
-    let u = jwtkit::dangerous::decode_unverified(&token, &Limits::default());
+    let u = jwtkit::dangerous::Unverified::decode(&token, &Limits::default());
     assert_eq!(u.errors.len(), 1);
     assert_eq!(u.errors[0].kind(), ErrorKind::ResourceLimit);
     assert!(
@@ -323,7 +332,8 @@ fn one_mib_token_rejected_before_parsing() {
         "the decoder split or parsed a 1 MiB token"
     );
     // Same through the diagnosis entry point: bounded, no hint derived from the content.
-    let d = jwtkit::diagnose::explain(&token, &keys, &validation(&case, JwsAlg::HS256.into()), &[]);
+    let d =
+        jwtkit::diagnose::Diagnosis::explain(&token, &keys, &validation(&case, JwsAlg::HS256.into()), &[]);
     assert!(d.attempts.is_empty(), "{d:?}");
 }
 
@@ -367,7 +377,7 @@ fn alg_confusion_is_named_by_the_diagnosis() {
         jwtkit::verify(&token, &keys, &v).unwrap_err().kind(),
         ErrorKind::KeyMismatch
     );
-    let d = jwtkit::diagnose::explain(&token, &keys, &v, &[]);
+    let d = jwtkit::diagnose::Diagnosis::explain(&token, &keys, &v, &[]);
     let ids: Vec<&str> = d.hints.iter().map(|h| h.id).collect();
     assert_eq!(ids, ["public_key_as_hmac_secret"]);
     assert!(
@@ -394,7 +404,7 @@ fn ecdsa_der_signature_is_named_by_the_diagnosis() {
         jwtkit::verify(&token, &keys, &v).unwrap_err().kind(),
         ErrorKind::BadSignature
     );
-    let d = jwtkit::diagnose::explain(&token, &keys, &v, &[]);
+    let d = jwtkit::diagnose::Diagnosis::explain(&token, &keys, &v, &[]);
     assert_eq!(
         d.hints.iter().map(|h| h.id).collect::<Vec<_>>(),
         ["ecdsa_der_signature"]
@@ -418,7 +428,7 @@ fn reencoded_token_is_named_by_the_diagnosis() {
             ErrorKind::BadBase64,
             "{id}"
         );
-        let d = jwtkit::diagnose::explain(&token, &keys, &v, &[]);
+        let d = jwtkit::diagnose::Diagnosis::explain(&token, &keys, &v, &[]);
         assert_eq!(
             d.hints.iter().map(|h| h.id).collect::<Vec<_>>(),
             ["token_reencoded"],
@@ -432,7 +442,7 @@ fn reencoded_token_is_named_by_the_diagnosis() {
 /// `jwtkit keygen --format pem` wrote CRLF files.
 #[test]
 fn pem_output_uses_lf_line_endings() {
-    let key = Key::generate(jwtkit::key::KeySpec::Ec(jwtkit::EcCurve::P256)).unwrap();
+    let key = Key::generate(jwtkit::jwk::KeySpec::Ec(jwtkit::EcCurve::P256)).unwrap();
     let public = key.public_key_pem().unwrap();
     let private = key.private_key_pem().unwrap();
     assert!(

@@ -2,6 +2,8 @@
 //! `jwt::Input::detached`, `Signer::sign_detached`, the diagnosis hint and the limits, with the
 //! published RFC 7520 §4.5 and RFC 7797 §4.2 values.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::Duration;
 
 use jwtkit::jws::{self, JwsOptions, Signer};
@@ -25,15 +27,13 @@ const RFC7797_COMPACT: &str =
     "eyJhbGciOiJIUzI1NiIsImI2NCI6ZmFsc2UsImNyaXQiOlsiYjY0Il19..A5dxf2s96_n5FLueVuW1Z_vh161FwXZC4YLPff6dmDY";
 
 fn rfc7520_keys() -> JwkSet {
-    let key = Key::hmac(jwtkit::base64url::decode(RFC7520_KEY_B64U).unwrap())
+    let key = Key::hmac(URL_SAFE_NO_PAD.decode(RFC7520_KEY_B64U).unwrap())
         .with_kid("018c0ae5-4d9b-471b-bfd6-eef314bc7037");
     JwkSet::from_keys(vec![key])
 }
 
 fn rfc7797_keys() -> JwkSet {
-    JwkSet::from_keys(vec![Key::hmac(
-        jwtkit::base64url::decode(RFC7797_KEY_B64U).unwrap(),
-    )])
+    JwkSet::from_keys(vec![Key::hmac(URL_SAFE_NO_PAD.decode(RFC7797_KEY_B64U).unwrap())])
 }
 
 fn hs256() -> JwsOptions {
@@ -54,7 +54,7 @@ fn rfc7520_4_5_every_serialization() {
         assert_eq!(e.kind(), ErrorKind::BadSignature, "{token}");
         assert_eq!(e.message(), "signature does not verify with the given key");
         // Content base64url-encoded by mistake: it is not the JWS Payload.
-        let encoded = jwtkit::base64url::encode(RFC7520_PAYLOAD);
+        let encoded = URL_SAFE_NO_PAD.encode(RFC7520_PAYLOAD);
         let e = jws_verify_detached(token, encoded.as_bytes(), &keys, &hs256()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadSignature);
     }
@@ -116,7 +116,7 @@ fn content_for_a_token_that_has_a_payload() {
         "{}",
         e.message()
     );
-    let json = jws::sign_json(b"attached", &[(&signer, None)], true).unwrap();
+    let json = jws::JwsJson::sign(b"attached", &[(&signer, None)], true).unwrap();
     let e = jws_verify_detached(&json, b"attached", &keys, &hs256()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert!(
@@ -152,7 +152,7 @@ fn rfc7797_4_2_unencoded_detached() {
     let e = jws_verify_detached(RFC7797_COMPACT, b"$.02", &keys, &opts).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnsupportedCrit);
     // Our signer reproduces the RFC's token byte for byte.
-    let key = Key::hmac(jwtkit::base64url::decode(RFC7797_KEY_B64U).unwrap());
+    let key = Key::hmac(URL_SAFE_NO_PAD.decode(RFC7797_KEY_B64U).unwrap());
     let token = Signer::new(&key, JwsAlg::HS256)
         .unwrap()
         .param("b64", false.into())
@@ -165,7 +165,7 @@ fn rfc7797_4_2_unencoded_detached() {
 
 #[test]
 fn sign_detached_round_trips_any_octets() {
-    let key = Key::generate(jwtkit::key::KeySpec::Ec(jwtkit::EcCurve::P256)).unwrap();
+    let key = Key::generate(jwtkit::jwk::KeySpec::Ec(jwtkit::EcCurve::P256)).unwrap();
     let public = JwkSet::from_keys(vec![key.to_public().unwrap()]);
     let content: Vec<u8> = (0u8..=255).chain(b"a.b.c".iter().copied()).collect();
     for b64 in [true, false] {
@@ -287,7 +287,7 @@ fn hostile_tokens_with_content_never_panic() {
         for content in [&b""[..], b"x", b"a.b", &[0xff, 0xfe]] {
             let e = jws_verify_detached(t, content, &keys, &hs256()).unwrap_err();
             assert_ne!(e.kind(), ErrorKind::InvalidConfig, "{t}");
-            let _ = jwtkit::diagnose::explain(
+            let _ = jwtkit::diagnose::Diagnosis::explain(
                 jwtkit::jws::Input::new(t).detached(content),
                 &keys,
                 &Validation::builder(JwsAlg::HS256).build().unwrap(),
@@ -302,13 +302,13 @@ fn diagnosis_says_the_content_may_be_detached() {
     let keys = rfc7520_keys();
     let validation = Validation::builder(JwsAlg::HS256).build().unwrap();
     for token in [RFC7520_COMPACT, RFC7520_GENERAL] {
-        let d = jwtkit::diagnose::explain(token, &keys, &validation, &[]);
+        let d = jwtkit::diagnose::Diagnosis::explain(token, &keys, &validation, &[]);
         assert!(
             d.hints.iter().any(|h| h.id == "detached_payload"),
             "{token}: {d:?}"
         );
         // With the content: the hint is gone, the key verifies.
-        let d = jwtkit::diagnose::explain(
+        let d = jwtkit::diagnose::Diagnosis::explain(
             detached(token, RFC7520_PAYLOAD.as_bytes()),
             &keys,
             &validation,
@@ -318,12 +318,12 @@ fn diagnosis_says_the_content_may_be_detached() {
         assert_eq!(d.attempts.len(), 1);
         assert_eq!(d.attempts[0].outcome, "verified");
         // Wrong content: tried, bad_signature, no detached hint.
-        let d = jwtkit::diagnose::explain(detached(token, b"other"), &keys, &validation, &[]);
+        let d = jwtkit::diagnose::Diagnosis::explain(detached(token, b"other"), &keys, &validation, &[]);
         assert_eq!(d.attempts[0].outcome, "bad_signature");
         assert!(!d.hints.iter().any(|h| h.id == "detached_payload"));
     }
     // A JSON JWS without "payload" decodes without errors, saying the content is detached.
-    let u = jwtkit::dangerous::decode_unverified(RFC7520_FLAT, &Limits::default());
+    let u = jwtkit::dangerous::Unverified::decode(RFC7520_FLAT, &Limits::default());
     assert!(u.errors.is_empty(), "{:?}", u.errors);
     assert_eq!(u.payload, jwtkit::dangerous::Payload::Missing);
     assert!(u.notes.iter().any(|n| n.contains("detached")), "{:?}", u.notes);

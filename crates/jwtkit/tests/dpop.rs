@@ -2,9 +2,9 @@
 //! every check of §4.3 with its exact kind.
 
 use jwtkit::dpop::{self, DpopProofCheck, NewProof, VerifiedProof};
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
 use jwtkit::jwt::Claims;
-use jwtkit::key::KeySpec;
 use jwtkit::{JwsAlg, Key};
 use serde_json::json;
 

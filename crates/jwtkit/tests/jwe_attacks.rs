@@ -2,21 +2,23 @@
 //! content encryption algorithm, compact and JSON, through the public API. Each attack asserts
 //! the exact error kind (and, for `decrypt_failed`, the one fixed message).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::Instant;
 
 use jwtkit::jwe::{self, DecryptOptions, Encrypter, JsonEncrypter};
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{
     AlgorithmSet, EcCurve, EncAlg, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, OkpCurve, Validation,
 };
 use serde_json::Value;
 
 fn b64(b: &[u8]) -> String {
-    jwtkit::base64url::encode(b)
+    URL_SAFE_NO_PAD.encode(b)
 }
 
 fn unb64(s: &str) -> Vec<u8> {
-    jwtkit::base64url::decode(s).unwrap()
+    URL_SAFE_NO_PAD.decode(s).unwrap()
 }
 
 fn opts(alg: KeyMgmtAlg, enc: EncAlg) -> DecryptOptions {
@@ -90,7 +92,7 @@ fn every_alg_and_enc_round_trips_compact_and_json() {
                 .pbes2_count(1000)
                 .encrypt(b"payload")
                 .unwrap();
-            let d = jwe::decrypt(&token, &set(private), &opts(alg, enc)).unwrap();
+            let d = opts(alg, enc).decrypt(&token, &set(private)).unwrap();
             assert_eq!(d.plaintext, b"payload", "{alg} {enc}");
             assert_eq!((d.alg, d.enc), (alg, enc));
             let (public, private) = key_for(alg, enc, &rsa);
@@ -101,7 +103,7 @@ fn every_alg_and_enc_round_trips_compact_and_json() {
                 .pbes2_count(1000)
                 .encrypt(b"json payload", true)
                 .unwrap();
-            let d = jwe::decrypt(&json, &set(private), &opts(alg, enc)).unwrap();
+            let d = opts(alg, enc).decrypt(&json, &set(private)).unwrap();
             assert_eq!(d.plaintext, b"json payload", "{alg} {enc} flattened");
             assert_eq!(d.aad.as_deref(), Some(&b"aad"[..]));
             n += 2;
@@ -130,12 +132,12 @@ fn ecdh_on_every_curve() {
                 .agreement_info(Some(b"Alice"), Some(b"Bob"))
                 .encrypt(b"x")
                 .unwrap();
-            let d = jwe::decrypt(
-                &token,
-                &JwkSet::from_keys(vec![Key::from_pkcs8(&k.private_key_der().unwrap()).unwrap()]),
-                &opts(alg, EncAlg::A256GCM),
-            )
-            .unwrap();
+            let d = opts(alg, EncAlg::A256GCM)
+                .decrypt(
+                    &token,
+                    &JwkSet::from_keys(vec![Key::from_pkcs8(&k.private_key_der().unwrap()).unwrap()]),
+                )
+                .unwrap();
             assert_eq!(d.plaintext, b"x");
             assert_eq!(d.header.get("apu").and_then(Value::as_str), Some("QWxpY2U"));
         }
@@ -160,7 +162,7 @@ fn multiple_recipients_and_unprotected_headers() {
         .unwrap();
     let all = DecryptOptions::new(AlgorithmSet::<KeyMgmtAlg>::all(), AlgorithmSet::<EncAlg>::all());
     for (key, index) in [(a, 0), (b, 1), (c, 2)] {
-        let d = jwe::decrypt(&json, &set(key), &all).unwrap();
+        let d = all.decrypt(&json, &set(key)).unwrap();
         assert_eq!(d.plaintext, b"to three recipients to three recipients");
         assert_eq!(d.recipient_index, index);
         assert_eq!(
@@ -192,12 +194,9 @@ fn pbes2_count_above_the_limit_is_rejected_before_any_work() {
         h.insert("p2c".into(), 10_000_000.into());
     });
     let start = Instant::now();
-    let e = jwe::decrypt(
-        &hostile,
-        &set(k),
-        &opts(KeyMgmtAlg::PBES2_HS512_A256KW, EncAlg::A256GCM),
-    )
-    .unwrap_err();
+    let e = opts(KeyMgmtAlg::PBES2_HS512_A256KW, EncAlg::A256GCM)
+        .decrypt(&hostile, &set(k))
+        .unwrap_err();
     let took = start.elapsed();
     assert_eq!(e.kind(), ErrorKind::ResourceLimit);
     assert_eq!(e.to_json()["limit"]["what"], "p2c");
@@ -219,12 +218,9 @@ fn deflate_bomb_hits_the_inflate_bound() {
         .unwrap();
     assert!(token.len() < 64 * 1024, "{}", token.len());
     let start = Instant::now();
-    let e = jwe::decrypt(
-        &token,
-        &set(Key::hmac(vec![9u8; 16])),
-        &opts(KeyMgmtAlg::Dir, EncAlg::A128GCM),
-    )
-    .unwrap_err();
+    let e = opts(KeyMgmtAlg::Dir, EncAlg::A128GCM)
+        .decrypt(&token, &set(Key::hmac(vec![9u8; 16])))
+        .unwrap_err();
     println!("DEF bomb rejected in {:?}: {}", start.elapsed(), e.message());
     assert_eq!(e.kind(), ErrorKind::ResourceLimit);
     let j = e.to_json();
@@ -235,12 +231,9 @@ fn deflate_bomb_hits_the_inflate_bound() {
         .deflate(true)
         .encrypt(&vec![b'a'; 200 * 1024])
         .unwrap();
-    let e = jwe::decrypt(
-        &token,
-        &set(Key::hmac(vec![9u8; 16])),
-        &opts(KeyMgmtAlg::Dir, EncAlg::A128GCM),
-    )
-    .unwrap_err();
+    let e = opts(KeyMgmtAlg::Dir, EncAlg::A128GCM)
+        .decrypt(&token, &set(Key::hmac(vec![9u8; 16])))
+        .unwrap_err();
     assert_eq!(e.to_json()["limit"]["what"], "inflate_ratio");
     // A normal compressed payload inflates.
     let token = Encrypter::new(&k, KeyMgmtAlg::Dir, EncAlg::A128GCM)
@@ -249,7 +242,8 @@ fn deflate_bomb_hits_the_inflate_bound() {
         .encrypt(b"{\"sub\":\"1\"}")
         .unwrap();
     assert_eq!(
-        jwe::decrypt(&token, &set(k), &opts(KeyMgmtAlg::Dir, EncAlg::A128GCM))
+        opts(KeyMgmtAlg::Dir, EncAlg::A128GCM)
+            .decrypt(&token, &set(k))
             .unwrap()
             .plaintext,
         b"{\"sub\":\"1\"}"
@@ -265,7 +259,7 @@ fn ephemeral_keys_off_the_curve_or_on_another_curve_are_rejected() {
         .unwrap();
     let o = opts(KeyMgmtAlg::ECDH_ES, EncAlg::A128GCM);
     let keys = set(Key::from_pkcs8(&k.private_key_der().unwrap()).unwrap());
-    assert!(jwe::decrypt(&token, &keys, &o).is_ok());
+    assert!(o.decrypt(&token, &keys).is_ok());
     // y + 1: not on the curve (invalid-curve attack).
     let off = with_header(&token, |h| {
         let epk = h["epk"].as_object_mut().unwrap();
@@ -273,7 +267,7 @@ fn ephemeral_keys_off_the_curve_or_on_another_curve_are_rejected() {
         *y.last_mut().unwrap() ^= 1;
         epk.insert("y".into(), b64(&y).into());
     });
-    assert_decrypt_failed(jwe::decrypt(&off, &keys, &o), "point off the curve");
+    assert_decrypt_failed(o.decrypt(&off, &keys), "point off the curve");
     // A valid P-384 point presented as the epk of a P-256 recipient.
     let other = Key::generate(KeySpec::Ec(EcCurve::P384)).unwrap();
     let jwk = other.to_jwk(false);
@@ -283,7 +277,7 @@ fn ephemeral_keys_off_the_curve_or_on_another_curve_are_rejected() {
             serde_json::json!({"kty":"EC","crv":"P-384","x":jwk["x"],"y":jwk["y"]}),
         );
     });
-    assert_decrypt_failed(jwe::decrypt(&wrong, &keys, &o), "epk on another curve");
+    assert_decrypt_failed(o.decrypt(&wrong, &keys), "epk on another curve");
     // The identity / all-zero X25519 point (low order): the shared secret would be zero.
     let x = Key::generate(KeySpec::Okp(OkpCurve::X25519)).unwrap();
     let token = Encrypter::new(&x, KeyMgmtAlg::ECDH_ES, EncAlg::A128GCM)
@@ -296,7 +290,7 @@ fn ephemeral_keys_off_the_curve_or_on_another_curve_are_rejected() {
             serde_json::json!({"kty":"OKP","crv":"X25519","x":b64(&[0u8; 32])}),
         );
     });
-    assert_decrypt_failed(jwe::decrypt(&zero, &set(x), &o), "low-order X25519 point");
+    assert_decrypt_failed(o.decrypt(&zero, &set(x)), "low-order X25519 point");
 }
 
 #[test]
@@ -318,51 +312,44 @@ fn tampering_gives_one_identical_decrypt_failed() {
             .unwrap()
             .encrypt(b"another plaintext of another length")
             .unwrap();
-        assert!(jwe::decrypt(&token, &keys, &o).is_ok());
+        assert!(o.decrypt(&token, &keys).is_ok());
         let seg: Vec<&str> = token.split('.').collect();
         let other_seg: Vec<&str> = other.split('.').collect();
         let tag = unb64(seg[4]);
         assert_decrypt_failed(
-            jwe::decrypt(
-                &replace_segment(&token, 4, &b64(&tag[..tag.len() - 1])),
-                &keys,
-                &o,
-            ),
+            o.decrypt(&replace_segment(&token, 4, &b64(&tag[..tag.len() - 1])), &keys),
             "truncated tag",
         );
+        assert_decrypt_failed(o.decrypt(&replace_segment(&token, 4, ""), &keys), "empty tag");
         assert_decrypt_failed(
-            jwe::decrypt(&replace_segment(&token, 4, ""), &keys, &o),
-            "empty tag",
-        );
-        assert_decrypt_failed(
-            jwe::decrypt(&replace_segment(&token, 3, other_seg[3]), &keys, &o),
+            o.decrypt(&replace_segment(&token, 3, other_seg[3]), &keys),
             "swapped ciphertext",
         );
         let mut ct = unb64(seg[3]);
         *ct.last_mut().unwrap() ^= 1; // the CBC padding byte: a padding oracle would tell
         assert_decrypt_failed(
-            jwe::decrypt(&replace_segment(&token, 3, &b64(&ct)), &keys, &o),
+            o.decrypt(&replace_segment(&token, 3, &b64(&ct)), &keys),
             "flipped last byte",
         );
         assert_decrypt_failed(
-            jwe::decrypt(&replace_segment(&token, 2, &b64(&[0u8; 7])), &keys, &o),
+            o.decrypt(&replace_segment(&token, 2, &b64(&[0u8; 7])), &keys),
             "short iv",
         );
         if alg != KeyMgmtAlg::Dir {
             let mut ek = unb64(seg[1]);
             ek[0] ^= 1;
             assert_decrypt_failed(
-                jwe::decrypt(&replace_segment(&token, 1, &b64(&ek)), &keys, &o),
+                o.decrypt(&replace_segment(&token, 1, &b64(&ek)), &keys),
                 "bad wrapped key",
             );
         } else {
             assert_decrypt_failed(
-                jwe::decrypt(&replace_segment(&token, 1, "AAAA"), &keys, &o),
+                o.decrypt(&replace_segment(&token, 1, "AAAA"), &keys),
                 "dir with an encrypted key",
             );
         }
         let wrong = set(Key::hmac(vec![8u8; len]));
-        assert_decrypt_failed(jwe::decrypt(&token, &wrong, &o), "wrong key");
+        assert_decrypt_failed(o.decrypt(&token, &wrong), "wrong key");
     }
     // RSA-OAEP with another RSA key.
     let a = Key::generate(KeySpec::Rsa(2048)).unwrap();
@@ -372,7 +359,7 @@ fn tampering_gives_one_identical_decrypt_failed() {
         .encrypt(b"x")
         .unwrap();
     assert_decrypt_failed(
-        jwe::decrypt(&token, &set(b), &opts(KeyMgmtAlg::RSA_OAEP_256, EncAlg::A256GCM)),
+        opts(KeyMgmtAlg::RSA_OAEP_256, EncAlg::A256GCM).decrypt(&token, &set(b)),
         "wrong RSA key",
     );
 }
@@ -395,37 +382,33 @@ fn rsa1_5_is_refused_by_default() {
     let (token, key) = rfc7516_a2();
     let keys = set(key);
     // No allowlist from the caller: the allowlist comes from the key, RSA1_5 is refused.
-    let e = jwe::decrypt(
-        &token,
-        &keys,
-        &DecryptOptions::from_keys(&keys, AlgorithmSet::<EncAlg>::all()),
-    )
-    .unwrap_err();
+    let e = (DecryptOptions::from_keys(&keys, AlgorithmSet::<EncAlg>::all()))
+        .decrypt(&token, &keys)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnsupportedAlg);
     assert!(e.message().contains("Bleichenbacher"), "{}", e.message());
     // Listed without the insecure option: still refused.
-    let e = jwe::decrypt(&token, &keys, &opts(KeyMgmtAlg::RSA1_5, EncAlg::A128CBC_HS256)).unwrap_err();
+    let e = opts(KeyMgmtAlg::RSA1_5, EncAlg::A128CBC_HS256)
+        .decrypt(&token, &keys)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnsupportedAlg);
     // Not listed: not allowed.
-    let e = jwe::decrypt(
-        &token,
-        &keys,
-        &opts(KeyMgmtAlg::RSA_OAEP_256, EncAlg::A128CBC_HS256),
-    )
-    .unwrap_err();
+    let e = opts(KeyMgmtAlg::RSA_OAEP_256, EncAlg::A128CBC_HS256)
+        .decrypt(&token, &keys)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlgNotAllowed);
     // Explicit insecure opt-in: decrypts (RFC 7516 A.2).
     let mut o = opts(KeyMgmtAlg::RSA1_5, EncAlg::A128CBC_HS256);
     o.insecure_allow_rsa1_5 = true;
     assert_eq!(
-        jwe::decrypt(&token, &keys, &o).unwrap().plaintext,
+        o.decrypt(&token, &keys).unwrap().plaintext,
         b"Live long and prosper."
     );
     // A corrupted RSA1_5 encrypted key yields the same decrypt_failed as a bad tag (§11.5).
     let mut ek = unb64(token.split('.').nth(1).unwrap());
     ek[10] ^= 0xff;
     assert_decrypt_failed(
-        jwe::decrypt(&replace_segment(&token, 1, &b64(&ek)), &keys, &o),
+        o.decrypt(&replace_segment(&token, 1, &b64(&ek)), &keys),
         "RSA1_5 bad padding",
     );
     // jwtkit never produces RSA1_5.
@@ -447,7 +430,7 @@ fn header_and_allowlist_errors_are_precise() {
         .encrypt(b"x")
         .unwrap();
     let keys = set(Key::hmac(vec![1u8; 16]));
-    let kind = |t: &str, o: &DecryptOptions| jwe::decrypt(t, &keys, o).unwrap_err().kind();
+    let kind = |t: &str, o: &DecryptOptions| o.decrypt(t, &keys).unwrap_err().kind();
     let o = opts(KeyMgmtAlg::A128KW, EncAlg::A128GCM);
     assert_eq!(
         kind(&token, &opts(KeyMgmtAlg::A256KW, EncAlg::A128GCM)),
@@ -516,12 +499,11 @@ fn header_and_allowlist_errors_are_precise() {
     );
     let kid_keys = set(Key::hmac(vec![1u8; 16]).with_kid("k1"));
     assert_eq!(
-        jwe::decrypt(
+        o.decrypt(
             &with_header(&token, |h| {
                 h.insert("kid".into(), "nope".into());
             }),
-            &kid_keys,
-            &o
+            &kid_keys
         )
         .unwrap_err()
         .kind(),
@@ -530,7 +512,7 @@ fn header_and_allowlist_errors_are_precise() {
     // An RSA key for A128KW: key_mismatch, before any cryptography.
     let rsa = set(Key::generate(KeySpec::Rsa(2048)).unwrap());
     assert_eq!(
-        jwe::decrypt(&token, &rsa, &o).unwrap_err().kind(),
+        o.decrypt(&token, &rsa).unwrap_err().kind(),
         ErrorKind::KeyMismatch
     );
     // Empty allowlists are a caller error.

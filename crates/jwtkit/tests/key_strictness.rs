@@ -2,8 +2,10 @@
 //! keys, Ed25519 public keys of small order, RSA under 2048 bits. Each test is named after the
 //! public report of the class.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
-use jwtkit::key::KeySpec;
 use jwtkit::{JwkSet, JwsAlg, Key, Limits, Validation};
 use serde_json::json;
 
@@ -93,7 +95,8 @@ fn cve_2024_33663_public_key_text_is_never_an_hmac_secret() {
         ("PEM in UTF-16LE (PowerShell)", utf16le(&pem)),
         (
             "bare base64 SPKI (Keycloak)",
-            jwtkit::base64url::encode(ec.public_key_der().unwrap())
+            URL_SAFE_NO_PAD
+                .encode(ec.public_key_der().unwrap())
                 .replace('-', "+")
                 .replace('_', "/")
                 .into_bytes(),
@@ -173,8 +176,8 @@ fn empty_hmac_key_never_verifies() {
         &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, b""),
         b"e30.e30",
     );
-    let token = format!("e30.e30.{}", jwtkit::base64url::encode(tag.as_ref()));
-    let token = token.replacen("e30", &jwtkit::base64url::encode(br#"{"alg":"HS256"}"#), 1);
+    let token = format!("e30.e30.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+    let token = token.replacen("e30", &URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#), 1);
     let e = jwtkit::verify(
         &token,
         &JwkSet::from_keys(vec![Key::hmac(Vec::new())]),
@@ -218,7 +221,7 @@ fn ed25519_public_keys_of_small_order_are_refused() {
             if sign {
                 x[31] |= 0x80;
             }
-            let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": jwtkit::base64url::encode(&x)});
+            let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode(&x)});
             let e = Key::from_jwk(jwk.as_object().unwrap()).unwrap_err();
             assert_eq!(kind(e.clone()), "bad_key", "{h} sign={sign}: {e}");
         }
@@ -236,7 +239,7 @@ fn rsa_under_2048_bits_verifies_only_with_an_opt_in() {
     // aws-lc-rs cannot load a 1024-bit private key, so the token was made once with Python
     // `cryptography` (RS256 over {"sub":"a"}).
     let token = include_str!("fixtures/keys/rsa1024.rs256.jwt").trim();
-    let (public, _) = jwtkit::key::load(include_bytes!("fixtures/keys/rsa1024.pub.pem"), &limits).unwrap();
+    let (public, _) = jwtkit::JwkSet::load(include_bytes!("fixtures/keys/rsa1024.pub.pem"), &limits).unwrap();
     let v = Validation::builder(JwsAlg::RS256).build().unwrap();
     let e = jwtkit::verify(token, &public, &v).unwrap_err();
     assert_eq!(kind(e.clone()), "bad_key", "{e}");
@@ -265,10 +268,10 @@ fn rfc9864_ed25519_is_an_algorithm_and_eddsa_is_deprecated() {
         let v = Validation::builder(alg).build().unwrap();
         let ok = jwtkit::verify(&token, &JwkSet::from_keys(vec![key.to_public().unwrap()]), &v).unwrap();
         assert_eq!(ok.alg, alg);
-        let header = jwtkit::dangerous::decode_unverified(&token, &Limits::default())
+        let header = jwtkit::dangerous::Unverified::decode(&token, &Limits::default())
             .header
             .unwrap();
-        let ids: Vec<&str> = jwtkit::lint::token_findings(&header, None, 0)
+        let ids: Vec<&str> = jwtkit::lint::Finding::for_token(&header, None, 0)
             .iter()
             .map(|f| f.id)
             .collect();

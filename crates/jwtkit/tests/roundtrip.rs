@@ -6,14 +6,16 @@
 //! Keys are generated once per family. Case counts are modest so the suite stays fast in debug
 //! builds (RSA signing is slow without optimisation).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use jwtkit::json::Object;
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{EcCurve, ErrorKind, Fault, JwkSet, JwsAlg, Key, MlDsa, OkpCurve, Validation};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use serde_json::Map;
 use serde_json::Value;
 
 const NOW: i64 = 1_700_000_000;
@@ -104,7 +106,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 
 /// A claims set: random private claims plus valid registered ones (exp in the future, optional
 /// nbf/iat in the past, iss, aud as a string or an array).
-fn claims() -> impl Strategy<Value = Object> {
+fn claims() -> impl Strategy<Value = Map<String, Value>> {
     (
         prop::collection::vec(("[a-z_][a-z0-9_]{0,8}|\\PC{1,6}", json_value()), 0..6),
         1i64..1_000_000_000,
@@ -115,7 +117,7 @@ fn claims() -> impl Strategy<Value = Object> {
         prop::option::of(text()),
     )
         .prop_map(|(private, exp_in, nbf_ago, iat_ago, iss, aud, sub)| {
-            let mut c = Object::new();
+            let mut c = Map::new();
             for (k, v) in private {
                 if !["exp", "nbf", "iat", "iss", "aud", "sub"].contains(&k.as_str()) {
                     c.insert(k, v);
@@ -143,7 +145,7 @@ fn claims() -> impl Strategy<Value = Object> {
         })
 }
 
-fn validation_for(alg: JwsAlg, claims: &Object) -> Validation {
+fn validation_for(alg: JwsAlg, claims: &Map<String, Value>) -> Validation {
     let mut b = Validation::builder(alg).now(NOW).leeway(Duration::ZERO);
     if let Some(iss) = claims.get("iss").and_then(Value::as_str) {
         b = b.issuer(iss);
@@ -156,7 +158,7 @@ fn validation_for(alg: JwsAlg, claims: &Object) -> Validation {
     b.build().unwrap()
 }
 
-fn sign(alg: JwsAlg, claims: &Object) -> String {
+fn sign(alg: JwsAlg, claims: &Map<String, Value>) -> String {
     jwtkit::jws::Signer::new(key_for(alg), alg)
         .unwrap()
         .typ("JWT")
@@ -166,7 +168,7 @@ fn sign(alg: JwsAlg, claims: &Object) -> String {
         .unwrap()
 }
 
-fn roundtrip(alg: JwsAlg, claims: &Object) -> Result<(), TestCaseError> {
+fn roundtrip(alg: JwsAlg, claims: &Map<String, Value>) -> Result<(), TestCaseError> {
     let token = sign(alg, claims);
     let v = jwtkit::verify(&token, verifier_for(alg), &validation_for(alg, claims))
         .map_err(|e| TestCaseError::fail(format!("{alg}: {e}\nclaims {}", Value::Object(claims.clone()))))?;
@@ -178,7 +180,7 @@ fn roundtrip(alg: JwsAlg, claims: &Object) -> Result<(), TestCaseError> {
         serde_json::to_string(claims).unwrap()
     );
     // The unverified view agrees, with no strictness problem.
-    let u = jwtkit::dangerous::decode_unverified(&token, &jwtkit::Limits::default());
+    let u = jwtkit::dangerous::Unverified::decode(&token, &jwtkit::Limits::default());
     prop_assert!(u.errors.is_empty(), "{:?}", u.errors);
     prop_assert_eq!(u.claims(), Some(claims));
     // Another algorithm of the allowlist's family never accepts it.
@@ -200,7 +202,12 @@ fn roundtrip(alg: JwsAlg, claims: &Object) -> Result<(), TestCaseError> {
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Replace one byte of a valid token; verification must fail with a token-fault kind.
-fn tamper(alg: JwsAlg, claims: &Object, pos: prop::sample::Index, with: u8) -> Result<(), TestCaseError> {
+fn tamper(
+    alg: JwsAlg,
+    claims: &Map<String, Value>,
+    pos: prop::sample::Index,
+    with: u8,
+) -> Result<(), TestCaseError> {
     let token = sign(alg, claims);
     let i = pos.index(token.len());
     let mut bytes = token.clone().into_bytes();
@@ -276,7 +283,8 @@ fn every_algorithm_is_round_tripped() {
 /// family (complements the random positions above).
 #[test]
 fn every_position_tampered_is_rejected() {
-    let claims: Object = serde_json::from_str(r#"{"sub":"alice","n":3.0,"exp":4102444800}"#).unwrap();
+    let claims: Map<String, Value> =
+        serde_json::from_str(r#"{"sub":"alice","n":3.0,"exp":4102444800}"#).unwrap();
     for alg in [
         JwsAlg::HS256,
         JwsAlg::ES256,
@@ -302,10 +310,10 @@ fn every_position_tampered_is_rejected() {
 /// padding and alphabet characters, whitespace.
 fn token_like() -> impl Strategy<Value = String> {
     let segment = prop_oneof![
-        json_value().prop_map(|v| jwtkit::base64url::encode(v.to_string())),
-        prop::collection::vec(any::<u8>(), 0..48).prop_map(jwtkit::base64url::encode),
+        json_value().prop_map(|v| URL_SAFE_NO_PAD.encode(v.to_string())),
+        prop::collection::vec(any::<u8>(), 0..48).prop_map(|b| URL_SAFE_NO_PAD.encode(b)),
         r#"\{"alg":"(none|HS256|ES256|EdDSA|RS256|nOnE)"(,"(kid|crit|b64|jwk|typ)":[^}]{0,12})?\}"#
-            .prop_map(jwtkit::base64url::encode),
+            .prop_map(|b| URL_SAFE_NO_PAD.encode(b)),
         "[A-Za-z0-9_\\-+/= \n]{0,24}",
     ];
     prop::collection::vec(segment, 1..7).prop_map(|s| s.join("."))
@@ -317,7 +325,7 @@ proptest! {
     /// Never panics; when it reports no error, the shape it reports is consistent.
     #[test]
     fn decode_unverified_never_panics(s in prop_oneof![any::<String>(), token_like()]) {
-        let u = jwtkit::dangerous::decode_unverified(&s, &jwtkit::Limits::default());
+        let u = jwtkit::dangerous::Unverified::decode(&s, &jwtkit::Limits::default());
         if u.errors.is_empty() && u.form == jwtkit::dangerous::Form::JwsCompact {
             prop_assert_eq!(u.segments.len(), 3);
             prop_assert!(u.header.is_some());
@@ -344,7 +352,7 @@ proptest! {
         let structural = jwtkit::jws::CompactJws::parse(&s, &jwtkit::Limits::default()).is_err();
         let alg_step = matches!(e.kind(), ErrorKind::AlgNone | ErrorKind::UnsupportedAlg);
         if structural || alg_step {
-            let u = jwtkit::dangerous::decode_unverified(&s, &jwtkit::Limits::default());
+            let u = jwtkit::dangerous::Unverified::decode(&s, &jwtkit::Limits::default());
             prop_assert!(!u.errors.is_empty(), "verify: {}; the decoder saw no problem", e);
             prop_assert_eq!(u.errors[0].kind(), e.kind(), "verify: {}; decoder: {:?}", e, u.errors);
         }

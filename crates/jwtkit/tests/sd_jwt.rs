@@ -1,9 +1,9 @@
 //! SD-JWT (RFC 9901): the RFC's own examples as vectors, issuance → presentation → verification
 //! round trips, and every rejection of §7.1–7.3 with its exact kind.
 
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
 use jwtkit::jwt::ValidationBuilder;
-use jwtkit::key::KeySpec;
 use jwtkit::sd_jwt::{self, Disclosure, KeyBinding, SdAlg, SdJwt};
 use jwtkit::{JwkSet, JwsAlg, Key, Limits, Validation};
 use serde_json::{Value, json};

@@ -2,7 +2,9 @@
 //! (item 11). Each regression test is named after the public report that shows the class.
 
 use aws_lc_rs::hmac;
-use jwtkit::jwe::{self, DecryptOptions, Encrypter, JsonEncrypter};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit::jwe::{DecryptOptions, Encrypter, JsonEncrypter};
 use jwtkit::jws::{self, JwsOptions, Signer};
 use jwtkit::jwt::Input;
 use jwtkit::{AlgorithmSet, Check, EncAlg, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, Validation};
@@ -26,10 +28,10 @@ fn hs256() -> Validation {
 /// `BASE64URL(header) . payload_segment` (a correct signature, so only the rule under test
 /// can refuse it).
 fn hs256_token(header: &Value, payload_segment: &str) -> String {
-    let h = jwtkit::base64url::encode(serde_json::to_vec(header).unwrap());
+    let h = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).unwrap());
     let input = format!("{h}.{payload_segment}");
     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, SECRET), input.as_bytes());
-    format!("{input}.{}", jwtkit::base64url::encode(tag.as_ref()))
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
 }
 
 // ---- Item 1: `b64` (RFC 7797) ------------------------------------------------------------
@@ -52,7 +54,7 @@ fn b64_false_outside_crit_is_malformed_node_jwa_36() {
     // `"b64": true` outside crit changes nothing (the default) and is accepted.
     let neutral = hs256_token(
         &json!({"alg": "HS256", "b64": true}),
-        &jwtkit::base64url::encode(b"$.02"),
+        &URL_SAFE_NO_PAD.encode(b"$.02"),
     );
     let v = jws_verify(&neutral, &hs256_keys(), &JwsOptions::new(JwsAlg::HS256)).unwrap();
     assert_eq!(v.payload, b"$.02");
@@ -63,10 +65,9 @@ fn b64_false_outside_crit_is_malformed_node_jwa_36() {
 fn b64_false_outside_crit_in_json_serialization_is_malformed_node_jwa_36() {
     let token = r#"{"payload":"$.02","protected":"eyJhbGciOiJIUzI1NiIsImI2NCI6ZmFsc2V9","signature":"GsyM6AQJbQHY8aQKCbZSPJHzMRWo3HKIlcDuXof7nqs"}"#;
     let key = Key::hmac(
-        jwtkit::base64url::decode(
-            "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
-        )
-        .unwrap(),
+        URL_SAFE_NO_PAD
+            .decode("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow")
+            .unwrap(),
     );
     let e = jws_verify(
         token,
@@ -130,7 +131,7 @@ fn jwt_in_json_serialization_is_refused_unless_asked_go_jose_75() {
     let signer = Signer::new(&key, JwsAlg::HS256).unwrap().build().unwrap();
     let claims = br#"{"sub":"42","exp":4102444800}"#;
     for flattened in [true, false] {
-        let token = jws::sign_json(claims, &[(&signer, None)], flattened).unwrap();
+        let token = jws::JwsJson::sign(claims, &[(&signer, None)], flattened).unwrap();
         let e = jwtkit::verify(&token, &hs256_keys(), &hs256()).unwrap_err();
         assert_eq!((e.kind(), e.check()), (ErrorKind::Malformed, Check::Segments));
         assert!(e.message().contains("RFC 7519 §7.2"), "{}", e.message());
@@ -182,17 +183,17 @@ fn jwe_zip_outside_the_protected_header_is_malformed_jwx_2206() {
         .unwrap();
     let keys = JwkSet::from_keys(vec![jwe_key()]);
     assert_eq!(
-        jwe::decrypt(&plain, &keys, &jwe_opts()).unwrap().plaintext,
+        jwe_opts().decrypt(&plain, &keys).unwrap().plaintext,
         br#"{"sub":"42"}"#
     );
     let mut doc: Value = serde_json::from_str(&plain).unwrap();
     doc["unprotected"] = json!({"zip": "DEF"});
-    let e = jwe::decrypt(&doc.to_string(), &keys, &jwe_opts()).unwrap_err();
+    let e = jwe_opts().decrypt(&doc.to_string(), &keys).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert!(e.message().contains("RFC 7516 §4.1.3"), "{}", e.message());
     let mut doc: Value = serde_json::from_str(&plain).unwrap();
     doc["recipients"][0]["header"]["zip"] = json!("DEF");
-    let e = jwe::decrypt(&doc.to_string(), &keys, &jwe_opts()).unwrap_err();
+    let e = jwe_opts().decrypt(&doc.to_string(), &keys).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert!(e.message().contains("recipient header"), "{}", e.message());
     // In the protected header it is honoured.
@@ -202,7 +203,7 @@ fn jwe_zip_outside_the_protected_header_is_malformed_jwx_2206() {
         .deflate(true)
         .encrypt(br#"{"sub":"42"}"#, true)
         .unwrap();
-    let d = jwe::decrypt(&zipped, &keys, &jwe_opts()).unwrap();
+    let d = jwe_opts().decrypt(&zipped, &keys).unwrap();
     assert_eq!(
         (d.plaintext.as_slice(), d.header.zip()),
         (&br#"{"sub":"42"}"#[..], Some("DEF"))
@@ -228,19 +229,16 @@ fn jwe_with_wrong_segment_count_is_malformed_whatever_the_allowlist() {
                 AlgorithmSet::<EncAlg>::empty(),
             ),
         ] {
-            let e = jwe::decrypt(&bad, &keys, &opts).unwrap_err();
+            let e = opts.decrypt(&bad, &keys).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Malformed, "{bad}: {}", e.message());
         }
     }
     // A well-formed token with an empty allowlist is still a configuration error.
-    let e = jwe::decrypt(
-        &token,
-        &keys,
-        &DecryptOptions::new(
-            AlgorithmSet::<KeyMgmtAlg>::empty(),
-            AlgorithmSet::<EncAlg>::empty(),
-        ),
-    )
+    let e = (DecryptOptions::new(
+        AlgorithmSet::<KeyMgmtAlg>::empty(),
+        AlgorithmSet::<EncAlg>::empty(),
+    ))
+    .decrypt(&token, &keys)
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
 }
@@ -277,12 +275,16 @@ fn honest_200_kib_compressed_document_decrypts_and_bombs_are_refused() {
     };
     let doc = entitlements(40);
     assert!(doc.len() >= 200 * 1024);
-    let d = jwe::decrypt(&encrypt(doc.as_bytes()), &keys, &jwe_opts()).unwrap();
+    let d = jwe_opts().decrypt(&encrypt(doc.as_bytes()), &keys).unwrap();
     assert_eq!(d.plaintext, doc.as_bytes());
-    let e = jwe::decrypt(&encrypt(&vec![0u8; 16 * 1024 * 1024]), &keys, &jwe_opts()).unwrap_err();
+    let e = jwe_opts()
+        .decrypt(&encrypt(&vec![0u8; 16 * 1024 * 1024]), &keys)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ResourceLimit);
     assert_eq!(e.to_json()["limit"]["what"], "inflated_bytes");
-    let e = jwe::decrypt(&encrypt(&vec![b' '; 200 * 1024]), &keys, &jwe_opts()).unwrap_err();
+    let e = jwe_opts()
+        .decrypt(&encrypt(&vec![b' '; 200 * 1024]), &keys)
+        .unwrap_err();
     assert_eq!(e.to_json()["limit"]["what"], "inflate_ratio");
 }
 

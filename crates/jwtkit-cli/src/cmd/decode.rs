@@ -1,7 +1,9 @@
 //! `jwtkit decode`: show everything in a token, verify nothing.
 
-use jwtkit::dangerous::{Form, Payload, decode_unverified};
-use jwtkit::{Limits, lint};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit::Limits;
+use jwtkit::dangerous::{Form, Payload, Unverified};
 use serde_json::{Value, json};
 
 use crate::cli::DecodeArgs;
@@ -22,11 +24,11 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
     if jwtkit::sd_jwt::SdJwt::looks_like(&extracted.token) {
         return super::sd::decode(args, st, &extracted, now);
     }
-    let u = decode_unverified(&extracted.token, &Limits::default());
+    let u = Unverified::decode(&extracted.token, &Limits::default());
     let findings = u
         .header
         .as_ref()
-        .map(|h| lint::token_findings(h, u.claims(), now))
+        .map(|h| jwtkit::lint::Finding::for_token(h, u.claims(), now))
         .unwrap_or_default();
     let code = if u.errors.is_empty() {
         exit::OK
@@ -51,7 +53,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
         let payload = match &u.payload {
             Payload::Claims(_) => Value::Null,
             Payload::Bytes(b) => {
-                json!({"utf8": String::from_utf8(b.clone()).ok(), "b64u": jwtkit::base64url::encode(b)})
+                json!({"utf8": String::from_utf8(b.clone()).ok(), "b64u": URL_SAFE_NO_PAD.encode(b)})
             }
             Payload::Encrypted => json!("encrypted"),
             Payload::Missing => Value::Null,
@@ -63,7 +65,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
             "header": u.header,
             "claims": u.claims(),
             "payload": payload,
-            "signature_b64u": u.signature.as_ref().map(jwtkit::base64url::encode),
+            "signature_b64u": u.signature.as_ref().map(|s| URL_SAFE_NO_PAD.encode(s)),
             "error": u.errors.first().map(|e| e.to_json()),
             "errors": u.errors.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
             "findings": findings.iter().map(|f| f.to_json()).collect::<Vec<_>>(),
@@ -91,7 +93,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
                 Err(_) => format!(
                     "{} bytes (not UTF-8), base64url {}",
                     b.len(),
-                    jwtkit::base64url::encode(b)
+                    URL_SAFE_NO_PAD.encode(b)
                 ),
             };
             output::section("Payload (not a JSON object)", &[shown], st);

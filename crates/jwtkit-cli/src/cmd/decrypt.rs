@@ -1,9 +1,11 @@
 //! `jwtkit decrypt` (JWE in any serialization → plaintext), and the allowlists and JSON shapes
 //! it shares with the JWE path of `jwtkit verify` (`verify_jwe.rs`).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::Args;
-use jwtkit::dangerous::{Payload, Unverified, decode_unverified};
-use jwtkit::jwe::{self, DecryptOptions, Decrypted};
+use jwtkit::dangerous::{Payload, Unverified};
+use jwtkit::jwe::{DecryptOptions, Decrypted};
 use jwtkit::{AlgorithmSet, EncAlg, Error, JwkSet, JwsAlg, KeyMgmtAlg, Limits};
 use serde_json::{Value, json};
 
@@ -114,7 +116,7 @@ pub(super) fn rsa1_5_warning(o: &DecryptOptions, d: Option<&Decrypted>) -> Optio
 /// "error", "unverified": {"header"}, "warnings"}`, text output the warnings (the caller then
 /// says why in its own words). Returns the token decoded without trust, for that text.
 pub(super) fn rejected(token: &str, e: &Error, warnings: &[String], json: bool, st: Style) -> Unverified {
-    let u = decode_unverified(token, &Limits::default());
+    let u = Unverified::decode(token, &Limits::default());
     if json {
         output::print_json(&json!({
             "valid": false,
@@ -160,7 +162,7 @@ pub fn run(args: &DecryptArgs, st: Style) -> Result<u8, Failure> {
     }
     let opts = decrypt_options(&lists, &keys.set, args.insecure_allow_rsa1_5);
     // The one core call.
-    let result = jwe::decrypt(token, &keys.set, &opts);
+    let result = opts.decrypt(token, &keys.set);
     let mut warnings = extracted.notes.clone();
     warnings.extend(rsa1_5_warning(&opts, result.as_ref().ok()));
     let d = match result {
@@ -216,17 +218,17 @@ fn decryption_keys(args: &DecryptArgs, limits: &Limits) -> Result<input::LoadedK
 }
 
 /// The plaintext when it is not a claims set but a nested JWT, decoded, NOT verified.
-fn nested_unverified(d: &jwe::Decrypted, limits: &Limits) -> Option<Unverified> {
+fn nested_unverified(d: &Decrypted, limits: &Limits) -> Option<Unverified> {
     let text = std::str::from_utf8(&d.plaintext).ok()?;
     if jwtkit::json::parse_object(&d.plaintext, limits).is_ok() {
         return None;
     }
-    Some(decode_unverified(text, limits)).filter(|u| u.header.is_some())
+    Some(Unverified::decode(text, limits)).filter(|u| u.header.is_some())
 }
 
 /// `--json`: the JOSE Header, the JWE facts, the plaintext (UTF-8 and base64url), the claims
 /// when it is a claims set, the nested JWT's header and claims (unverified) when it is one.
-fn decrypted_json(d: &jwe::Decrypted, keys: &JwkSet, warnings: &[String], limits: &Limits) -> Value {
+fn decrypted_json(d: &Decrypted, keys: &JwkSet, warnings: &[String], limits: &Limits) -> Value {
     let text = std::str::from_utf8(&d.plaintext).ok();
     let mut m = serde_json::Map::new();
     m.insert("valid".into(), true.into());
@@ -234,7 +236,7 @@ fn decrypted_json(d: &jwe::Decrypted, keys: &JwkSet, warnings: &[String], limits
     m.insert("jwe".into(), jwe_json(d, keys));
     m.insert(
         "payload".into(),
-        json!({"utf8": text, "b64u": jwtkit::base64url::encode(&d.plaintext)}),
+        json!({"utf8": text, "b64u": URL_SAFE_NO_PAD.encode(&d.plaintext)}),
     );
     if let Ok(c) = jwtkit::json::parse_object(&d.plaintext, limits) {
         m.insert("claims".into(), Value::Object(c));
@@ -255,7 +257,7 @@ fn decrypted_json(d: &jwe::Decrypted, keys: &JwkSet, warnings: &[String], limits
 
 /// The "Decrypted ✓ (alg + enc with key)" line on stderr, and the reminder that a nested JWT is
 /// not verified here.
-fn render(d: &jwe::Decrypted, keys: &JwkSet, limits: &Limits, st: Style) {
+fn render(d: &Decrypted, keys: &JwkSet, limits: &Limits, st: Style) {
     let key = keys
         .keys()
         .get(d.key_index)

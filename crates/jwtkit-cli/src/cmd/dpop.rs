@@ -43,7 +43,7 @@ pub struct DpopArgs {
 pub fn run(a: &DpopArgs, _st: Style) -> Result<u8, Failure> {
     let limits = Limits::default();
     let bytes = input::read_file(&a.key)?;
-    let (set, _) = jwtkit::key::load(&bytes, &limits).map_err(|e| Failure::Jose(e).caused_by_inputs())?;
+    let (set, _) = jwtkit::JwkSet::load(&bytes, &limits).map_err(|e| Failure::Jose(e).caused_by_inputs())?;
     let key = set
         .into_single()
         .map_err(|e| Failure::Jose(e).caused_by_inputs())?;

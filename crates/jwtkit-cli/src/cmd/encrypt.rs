@@ -267,7 +267,7 @@ fn json_serialization(
 ) -> Result<String, Failure> {
     let mut e = JsonEncrypter::new(enc).deflate(args.zip).pbes2_count(args.p2c);
     for (key, alg) in recipients {
-        let mut h = jwtkit::json::Object::new();
+        let mut h = serde_json::Map::new();
         if let (Some(k), 1) = (&args.kid, recipients.len()) {
             h.insert("kid".into(), k.clone().into());
         }

@@ -17,7 +17,7 @@ fn load(file: &str) -> Result<jwtkit::JwkSet, Failure> {
     }
     .map_err(Failure::caused_by_inputs)?;
     let (set, _) =
-        jwtkit::key::load(&bytes, &Limits::default()).map_err(|e| Failure::Jose(e).caused_by_inputs())?;
+        jwtkit::JwkSet::load(&bytes, &Limits::default()).map_err(|e| Failure::Jose(e).caused_by_inputs())?;
     if set.is_empty() {
         let why = set
             .ignored()
@@ -96,7 +96,7 @@ pub fn run(cmd: &JwkCommand, _st: Style) -> Result<u8, Failure> {
                 let k2;
                 let key = match kid {
                     Some(kid) => {
-                        k2 = jwtkit::key::load(
+                        k2 = jwtkit::JwkSet::load(
                             serde_json::to_string(&k.to_jwk(true))
                                 .unwrap_or_default()
                                 .as_bytes(),

@@ -1,9 +1,11 @@
 //! `jwtkit keygen`: new keys, with a kid (the RFC 7638 thumbprint by default; random for
 //! symmetric keys, whose thumbprint would be a hash of the secret).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::io::Write as _;
 
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{JwsAlg, Key, KeyFamily};
 
 use crate::cli::{KeyFormatArg, KeygenArgs};
@@ -177,5 +179,5 @@ pub fn run(args: &KeygenArgs, _st: Style) -> Result<u8, Failure> {
 fn random_kid() -> Result<String, Failure> {
     let mut b = [0u8; 16];
     aws_lc_rs::rand::fill(&mut b).map_err(|_| Failure::Io("random generator failed".into()))?;
-    Ok(jwtkit::base64url::encode(b))
+    Ok(URL_SAFE_NO_PAD.encode(b))
 }

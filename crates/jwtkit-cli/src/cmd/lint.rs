@@ -1,7 +1,7 @@
 //! `jwtkit lint`: security findings for a token and, for HMAC tokens, its secret.
 
-use jwtkit::dangerous::decode_unverified;
-use jwtkit::lint::{self, Finding, Severity};
+use jwtkit::dangerous::Unverified;
+use jwtkit::lint::{Finding, Severity};
 use jwtkit::{JwsAlg, Limits};
 use serde_json::json;
 
@@ -13,21 +13,21 @@ use crate::output::{self, Style};
 pub fn run(args: &LintArgs, st: Style) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
     let extracted = input::token(args.token.token.as_deref())?;
-    let u = decode_unverified(&extracted.token, &Limits::default());
+    let u = Unverified::decode(&extracted.token, &Limits::default());
     let mut findings: Vec<Finding> = u
         .header
         .as_ref()
-        .map(|h| lint::token_findings(h, u.claims(), now))
+        .map(|h| jwtkit::lint::Finding::for_token(h, u.claims(), now))
         .unwrap_or_default();
     let alg = u.alg().and_then(|a| a.parse::<JwsAlg>().ok());
     if args.keys.secret.is_some() || !args.keys.key.is_empty() || args.keys.secret_prompt {
         let keys = input::keys(&args.keys, &Limits::default(), None)?;
         for k in keys.set.keys() {
-            findings.extend(lint::key_findings(k, alg));
+            findings.extend(jwtkit::lint::Finding::for_key(k, alg));
         }
     }
     // The bundled weak secrets tried against the signature itself (the core's cracking).
-    if let Some(cracked) = lint::cracked_secret(&extracted.token, &Limits::default())
+    if let Some(cracked) = jwtkit::lint::Finding::cracked_secret(&extracted.token, &Limits::default())
         && !findings.iter().any(|f| f.id == "weak_hmac_secret")
     {
         findings.insert(0, cracked);

@@ -289,7 +289,7 @@ fn policy(p: &ProviderArgs) -> Result<FetchPolicy, Failure> {
 /// A key file holding exactly one usable key, and the algorithm to sign with.
 fn assertion_key(path: &str, alg: Option<&str>, aud: AudienceArg) -> Result<AssertionKey, Failure> {
     let bytes = input::read_file(path)?;
-    let (set, _) = jwtkit::key::load(&bytes, &Limits::default()).map_err(Failure::Input)?;
+    let (set, _) = jwtkit::JwkSet::load(&bytes, &Limits::default()).map_err(Failure::Input)?;
     let alg = alg
         .map(|a| a.parse::<JwsAlg>())
         .transpose()
@@ -473,7 +473,7 @@ async fn dispatch(a: &OauthArgs, st: Style) -> Result<Result<u8, Error>, Failure
             let r = match token_endpoint {
                 Err(e) => Err(e),
                 Ok(te) => {
-                    let mut claims = jwtkit::json::Object::new();
+                    let mut claims = serde_json::Map::new();
                     claims.insert(
                         "iss".into(),
                         x.iss.clone().unwrap_or_else(|| c.client_id.clone()).into(),

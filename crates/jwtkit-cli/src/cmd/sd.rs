@@ -90,7 +90,7 @@ fn present(a: &PresentArgs, _st: Style) -> Result<u8, Failure> {
         Some(path) => {
             let bytes = input::read_file(path)?;
             let (set, _) =
-                jwtkit::key::load(&bytes, &limits).map_err(|e| Failure::Jose(e).caused_by_inputs())?;
+                jwtkit::JwkSet::load(&bytes, &limits).map_err(|e| Failure::Jose(e).caused_by_inputs())?;
             let key = set
                 .into_single()
                 .map_err(|e| Failure::Jose(e).caused_by_inputs())?;
@@ -158,7 +158,10 @@ fn sd_text(arg: Option<&str>) -> Result<String, Failure> {
 }
 
 /// The Issuer-signed JWT's payload, NOT verified: a holder matches Disclosures to claims.
-fn unverified_payload(sd: &sd_jwt::SdJwt, limits: &Limits) -> Result<jwtkit::json::Object, Failure> {
+fn unverified_payload(
+    sd: &sd_jwt::SdJwt,
+    limits: &Limits,
+) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
     let jws = jwtkit::jws::CompactJws::parse(&sd.issuer_jwt, limits)?;
     Ok(jwtkit::json::parse_object(jws.payload(), limits)?)
 }
@@ -220,12 +223,12 @@ pub(super) fn revealed_json(revealed: &[sd_jwt::Revealed], disclosures: &[Disclo
 pub fn decode(
     args: &crate::cli::DecodeArgs,
     st: Style,
-    extracted: &jwtkit::paste::Extracted,
+    extracted: &jwtkit::diagnose::Extracted,
     now: i64,
 ) -> Result<u8, Failure> {
     let limits = Limits::default();
     let sd = sd_jwt::SdJwt::parse(&extracted.token, &limits)?;
-    let issuer = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
+    let issuer = jwtkit::dangerous::Unverified::decode(&sd.issuer_jwt, &limits);
     let processed = unverified_payload(&sd, &limits).and_then(|p| {
         Ok(sd_jwt::Processed::from_payload(
             p,
@@ -236,14 +239,14 @@ pub fn decode(
     let kb = sd
         .key_binding_jwt
         .as_deref()
-        .map(|kb| jwtkit::dangerous::decode_unverified(kb, &limits));
+        .map(|kb| jwtkit::dangerous::Unverified::decode(kb, &limits));
     let reminder =
         "NOT verified: decode shows what the SD-JWT claims, not that it is valid (use jwtkit verify)";
     let claims = processed.as_ref().ok().map(|p| p.claims.clone());
     let findings = issuer
         .header
         .as_ref()
-        .map(|h| jwtkit::lint::token_findings(h, claims.as_ref(), now))
+        .map(|h| jwtkit::lint::Finding::for_token(h, claims.as_ref(), now))
         .unwrap_or_default();
     let kind = jwtkit::jwt::Classification::of_unverified(&issuer);
     if args.json {

@@ -20,13 +20,13 @@ pub fn verify(
     args: &VerifyArgs,
     st: Style,
     text: &str,
-    extracted: &jwtkit::paste::Extracted,
+    extracted: &jwtkit::diagnose::Extracted,
     now: i64,
 ) -> Result<u8, Failure> {
     let notes = &extracted.notes;
     let limits = Limits::default();
     let sd = sd_jwt::SdJwt::parse(text, &limits)?;
-    let unverified = jwtkit::dangerous::decode_unverified(&sd.issuer_jwt, &limits);
+    let unverified = jwtkit::dangerous::Unverified::decode(&sd.issuer_jwt, &limits);
     let (keys, remote_issuer, discovery_algs) = super::verify::gather_keys(args, &unverified, &limits)?;
     let algs = super::verify::signature_allowlist(args, &keys.set, discovery_algs)?;
     let kb = match (&args.kb_aud, &args.kb_nonce) {
@@ -72,8 +72,8 @@ pub fn verify(
 
 /// A verified SD-JWT, as `verify` shows it.
 struct Shown<'o> {
-    header: jwtkit::json::Object,
-    claims: jwtkit::json::Object,
+    header: serde_json::Map<String, serde_json::Value>,
+    claims: serde_json::Map<String, serde_json::Value>,
     alg: &'static str,
     kind: Option<Classification>,
     d: &'o Disclosed,
@@ -127,7 +127,7 @@ fn to_json(shown: &Result<Shown<'_>, Error>, unverified: &Unverified, notes: &[S
 
 /// The stages, the verdict, then the header, the processed claims, what each Disclosure
 /// revealed and the times.
-fn render(v: &Shown<'_>, args: &VerifyArgs, extracted: &jwtkit::paste::Extracted, now: i64, st: Style) {
+fn render(v: &Shown<'_>, args: &VerifyArgs, extracted: &jwtkit::diagnose::Extracted, now: i64, st: Style) {
     if let Some(k) = &v.kind {
         outln!("{}       {}", st.bold("Type"), output::token_type_line(k, st));
     }
@@ -155,7 +155,8 @@ fn render(v: &Shown<'_>, args: &VerifyArgs, extracted: &jwtkit::paste::Extracted
     }
     outln!("{}     {}", st.bold("Claims"), st.green("✓ valid"));
     super::verify::valid_verdict(extracted, st);
-    let object = |o: &jwtkit::json::Object| [output::json(&Value::Object(o.clone()), st)];
+    let object =
+        |o: &serde_json::Map<String, serde_json::Value>| [output::json(&Value::Object(o.clone()), st)];
     output::section("Header", &object(&v.header), st);
     output::section("Payload (with the Disclosures applied)", &object(&v.claims), st);
     let lines = revealed_lines(&v.d.revealed, &v.d.disclosures, st);

@@ -1,10 +1,12 @@
 //! `jwtkit sign`: claims in, compact JWS out.
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use jwtkit::json::Object;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::jws::Signer;
 use jwtkit::jwt::NumericDate;
 use jwtkit::{JwsAlg, Key, KeyOp, Limits};
+use serde_json::Map;
 use serde_json::{Value, json};
 
 use crate::cli::SignArgs;
@@ -36,7 +38,7 @@ pub fn header_pair(s: &str, flags: &[(&str, &str)]) -> Result<(String, Value), F
     }
 }
 
-fn claims_from(spec: &str) -> Result<Object, Failure> {
+fn claims_from(spec: &str) -> Result<Map<String, Value>, Failure> {
     let bytes = match spec {
         "-" => input::read_stdin("the claims from stdin")?,
         s if s.starts_with('@') => input::read_file(&s[1..])?,
@@ -135,7 +137,7 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
     } else {
         outln!("{token}");
     }
-    for f in jwtkit::lint::key_findings(key, Some(alg)) {
+    for f in jwtkit::lint::Finding::for_key(key, Some(alg)) {
         errln!("warning: {}: {}", f.id, f.message);
     }
     Ok(exit::OK)
@@ -143,10 +145,10 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
 
 /// The JWT Claims Set: `--claims`, then the registered-claim flags, then each `--claim`;
 /// `exp`, `nbf` and `iat` must end up NumericDates (RFC 7519 §2).
-fn claims(args: &SignArgs, now: i64) -> Result<Object, Failure> {
+fn claims(args: &SignArgs, now: i64) -> Result<Map<String, Value>, Failure> {
     let mut claims = match &args.claims {
         Some(spec) => claims_from(spec)?,
-        None => Object::new(),
+        None => Map::new(),
     };
     if let Some(v) = &args.iss {
         claims.insert("iss".into(), v.clone().into());
@@ -178,7 +180,7 @@ fn claims(args: &SignArgs, now: i64) -> Result<Object, Failure> {
             SystemRandom::new()
                 .fill(&mut b)
                 .map_err(|_| Failure::Io("random generator failed".into()))?;
-            jwtkit::base64url::encode(b)
+            URL_SAFE_NO_PAD.encode(b)
         } else {
             j.clone()
         };
@@ -222,7 +224,11 @@ fn signer<'k>(args: &SignArgs, key: &'k Key, alg: JwsAlg) -> Result<jwtkit::jws:
 
 /// The token: an SD-JWT with `--sd` (RFC 9901), a JWS with detached content written to
 /// `--detached FILE` (RFC 7515 Appendix F), or a compact JWT.
-fn token(args: &SignArgs, signer: &jwtkit::jws::Signer<'_>, claims: &Object) -> Result<String, Failure> {
+fn token(
+    args: &SignArgs,
+    signer: &jwtkit::jws::Signer<'_>,
+    claims: &serde_json::Map<String, Value>,
+) -> Result<String, Failure> {
     Ok(match &args.detached {
         None if !args.sd.is_empty() => {
             let sd_alg = jwtkit::sd_jwt::SdAlg::from_name(&args.sd_alg)

@@ -1,6 +1,6 @@
 //! What kind of token `jwtkit verify` expects: an RFC 9068 access token (`--profile at+jwt`),
 //! a DPoP proof for one request (`--htm`, `--htu`, `--ath`/`--access-token`, `--dpop-nonce`), and
-//! what kind a token is ([`jwtkit::token_type`]) with the confusion warning when it is another.
+//! what kind a token is ([`jwtkit::jwt::Classification`]) with the confusion warning when it is another.
 
 use clap::{Args, ValueEnum};
 use jwtkit::dangerous::Unverified;

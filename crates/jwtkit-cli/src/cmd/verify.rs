@@ -1,10 +1,12 @@
 //! `jwtkit verify`: gather inputs → one core call ([`jwtkit::jwt::verify_local`]) → render its
 //! outcome (signature, then claims, then findings; a diagnosis when the signature fails).
 
-use jwtkit::dangerous::{Unverified, decode_unverified};
-use jwtkit::diagnose::{self, Diagnosis};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit::dangerous::Unverified;
+use jwtkit::diagnose::Diagnosis;
 use jwtkit::jwt::{Input, Outcome, ValidationBuilder};
-use jwtkit::lint::{self, Finding};
+use jwtkit::lint::Finding;
 use jwtkit::{AlgorithmSet, Error, JwkSet, JwsAlg, Limits, Validation};
 use serde_json::{Value, json};
 
@@ -111,7 +113,7 @@ pub fn run(args: &VerifyArgs, st: Style) -> Result<u8, Failure> {
         return super::sd_verify::verify(args, st, token, &extracted, now);
     }
     let limits = Limits::default();
-    let unverified = decode_unverified(token, &limits);
+    let unverified = Unverified::decode(token, &limits);
     if matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
         if args.payload.is_some() {
             return Err(Failure::Usage(
@@ -216,13 +218,13 @@ fn diagnose_signature(
     validation: &Validation,
 ) -> Diagnosis {
     match content {
-        Some(c) => diagnose::explain(
+        Some(c) => jwtkit::diagnose::Diagnosis::explain(
             Input::new(token).detached(c),
             &keys.set,
             validation,
             &keys.secrets,
         ),
-        None => diagnose::explain(token, &keys.set, validation, &keys.secrets),
+        None => jwtkit::diagnose::Diagnosis::explain(token, &keys.set, validation, &keys.secrets),
     }
 }
 
@@ -353,7 +355,7 @@ struct Report<'a> {
     diagnosis: Option<Diagnosis>,
     notes: Vec<String>,
     /// The input as given and what was repaired to find the token in it.
-    extracted: &'a jwtkit::paste::Extracted,
+    extracted: &'a jwtkit::diagnose::Extracted,
     /// What the token is, and the confusion warning.
     kind: Option<Kind>,
     /// Checked as a DPoP proof (`--htm`/`--htu`).
@@ -362,7 +364,7 @@ struct Report<'a> {
 
 impl Report<'_> {
     /// The claims to show: the token's, or those of the detached content.
-    fn shown_claims(&self) -> Option<&jwtkit::json::Object> {
+    fn shown_claims(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
         self.unverified
             .claims()
             .or(self.detached_claims.as_ref().map(jwtkit::Claims::as_object))
@@ -374,10 +376,10 @@ impl Report<'_> {
             .unverified
             .header
             .as_ref()
-            .map(|h| lint::token_findings(h, self.shown_claims(), self.now))
+            .map(|h| jwtkit::lint::Finding::for_token(h, self.shown_claims(), self.now))
             .unwrap_or_default();
         match self.outcome.key() {
-            Some(k) => findings.extend(lint::key_findings(k, self.outcome.alg)),
+            Some(k) => findings.extend(jwtkit::lint::Finding::for_key(k, self.outcome.alg)),
             None => {
                 for k in self
                     .keys
@@ -386,7 +388,7 @@ impl Report<'_> {
                     .iter()
                     .filter(|k| k.family() == jwtkit::KeyFamily::Oct)
                 {
-                    findings.extend(lint::key_findings(
+                    findings.extend(jwtkit::lint::Finding::for_key(
                         k,
                         self.unverified.alg().and_then(|a| a.parse().ok()),
                     ));
@@ -577,7 +579,7 @@ impl Report<'_> {
 
 /// The verdict line of a valid token: `VALID`, or when the input had to be repaired
 /// `VALID after removing …: a strict verifier rejects the token as sent`.
-pub(crate) fn valid_verdict(extracted: &jwtkit::paste::Extracted, st: Style) {
+pub(crate) fn valid_verdict(extracted: &jwtkit::diagnose::Extracted, st: Style) {
     match extracted.repair_summary() {
         None => outln!("{}", st.green(&st.bold("VALID"))),
         Some(what) => outln!(
@@ -591,11 +593,11 @@ pub(crate) fn valid_verdict(extracted: &jwtkit::paste::Extracted, st: Style) {
 }
 
 /// `"repaired"` of `--json`: each repair's kind, byte offset and byte count (never the bytes).
-pub(crate) fn repaired_json(extracted: &jwtkit::paste::Extracted) -> Value {
+pub(crate) fn repaired_json(extracted: &jwtkit::diagnose::Extracted) -> Value {
     extracted
         .repairs
         .iter()
-        .map(jwtkit::paste::Repair::to_json)
+        .map(jwtkit::diagnose::Repair::to_json)
         .collect()
 }
 
@@ -653,5 +655,5 @@ fn signature_error<'o>(outcome: &'o Outcome<'_>) -> Option<&'o Error> {
 }
 
 fn payload_json(b: &[u8]) -> Value {
-    json!({"utf8": std::str::from_utf8(b).ok(), "b64u": jwtkit::base64url::encode(b)})
+    json!({"utf8": std::str::from_utf8(b).ok(), "b64u": URL_SAFE_NO_PAD.encode(b)})
 }

@@ -4,7 +4,7 @@
 
 use jwtkit::JwsAlg;
 use jwtkit::jwe::{self, DecryptOptions, NestedVerified};
-use jwtkit::lint::{self, Finding};
+use jwtkit::lint::Finding;
 use jwtkit::{AlgorithmSet, JwkSet, Limits, Validation};
 use serde_json::{Value, json};
 
@@ -86,7 +86,7 @@ pub fn verify_jwe(
     args: &VerifyArgs,
     st: Style,
     token: &str,
-    extracted: &jwtkit::paste::Extracted,
+    extracted: &jwtkit::diagnose::Extracted,
 ) -> Result<u8, Failure> {
     let now = input::now(args.now.as_deref())?;
     let inputs = Inputs::gather(args, now)?;
@@ -150,7 +150,7 @@ pub fn verify_jwe(
 /// What the token is: a JWE, and what it holds (the nested JWT's kind, against the expected
 /// `typ`), for `--json` (`line` is the text line).
 fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Value {
-    let outer = jwtkit::jwt::Classification::of_unverified(&jwtkit::dangerous::decode_unverified(
+    let outer = jwtkit::jwt::Classification::of_unverified(&jwtkit::dangerous::Unverified::decode(
         token,
         &Limits::default(),
     ));
@@ -172,10 +172,10 @@ fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Va
 /// Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim` (the
 /// claims are encrypted).
 fn findings(v: &NestedVerified, verify_keys: &JwkSet, now: i64) -> Vec<Finding> {
-    let mut findings = lint::token_findings(v.jwe.header.as_object(), None, now);
+    let mut findings = jwtkit::lint::Finding::for_token(v.jwe.header.as_object(), None, now);
     if let Some(i) = &v.inner {
         findings.extend(
-            lint::token_findings(i.header.as_object(), Some(v.claims.as_object()), now)
+            jwtkit::lint::Finding::for_token(i.header.as_object(), Some(v.claims.as_object()), now)
                 .into_iter()
                 .filter(|f| f.id != "pii_claim"),
         );
@@ -183,7 +183,7 @@ fn findings(v: &NestedVerified, verify_keys: &JwkSet, now: i64) -> Vec<Finding> 
             verify_keys
                 .keys()
                 .get(i.key_index)
-                .map(|k| lint::key_findings(k, Some(i.alg)))
+                .map(|k| jwtkit::lint::Finding::for_key(k, Some(i.alg)))
                 .unwrap_or_default(),
         );
     }
@@ -212,7 +212,7 @@ fn report_json(v: &NestedVerified, inputs: &Inputs, findings: &[Finding], warnin
 }
 
 /// `Decryption`, `Signature`, `Claims` and the verdict, one line each.
-fn render(v: &NestedVerified, inputs: &Inputs, extracted: &jwtkit::paste::Extracted, st: Style) {
+fn render(v: &NestedVerified, inputs: &Inputs, extracted: &jwtkit::diagnose::Extracted, st: Style) {
     let label = |set: &JwkSet, i: usize| set.keys().get(i).map(|k| k.label()).unwrap_or_default();
     outln!(
         "{} {} {}",
@@ -248,7 +248,8 @@ fn render(v: &NestedVerified, inputs: &Inputs, extracted: &jwtkit::paste::Extrac
 
 /// The headers, the claims, their times and the findings.
 fn render_sections(v: &NestedVerified, findings: &[Finding], now: i64, args: &VerifyArgs, st: Style) {
-    let object = |o: &jwtkit::json::Object| [output::json(&Value::Object(o.clone()), st)];
+    let object =
+        |o: &serde_json::Map<String, serde_json::Value>| [output::json(&Value::Object(o.clone()), st)];
     output::section("JWE Header", &object(v.jwe.header.as_object()), st);
     if let Some(i) = &v.inner {
         output::section("JWS Header", &object(i.header.as_object()), st);

@@ -17,6 +17,8 @@
 pub mod dpop;
 pub mod mtls;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::Arc;
 
 use http::request::Parts;
@@ -307,7 +309,7 @@ async fn replay(
         return None;
     }
     let store = shared.store.as_ref()?;
-    let id = jwtkit::base64url::encode(aws_lc_rs::digest::digest(
+    let id = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA256,
         format!("{}\n{}", proof.jkt, proof.jti).as_bytes(),
     ));

@@ -11,6 +11,8 @@
 //!
 //! [RFC 8705]: https://www.rfc-editor.org/rfc/rfc8705
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -26,7 +28,7 @@ pub struct ClientCertificate(pub Arc<str>);
 
 /// `x5t#S256` of a DER certificate: base64url(SHA-256(DER)) (RFC 8705 §3.1).
 pub fn thumbprint(der: &[u8]) -> String {
-    jwtkit::base64url::encode(digest::digest(&digest::SHA256, der))
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, der))
 }
 
 /// `[server] client_cert_header = { name, format, trusted_proxies }`.
@@ -216,7 +218,7 @@ fn xfcc(value: &str) -> Option<String> {
     }
     if let Some(h) = hash {
         let bytes = hex(h)?;
-        return (bytes.len() == 32).then(|| jwtkit::base64url::encode(&bytes));
+        return (bytes.len() == 32).then(|| URL_SAFE_NO_PAD.encode(&bytes));
     }
     pem_thumbprint(&percent_decode(cert?)?)
 }
@@ -289,7 +291,7 @@ mod tests {
     fn xfcc_hash_is_the_thumbprint_and_chains_are_refused() {
         let hex64 = "a".repeat(64);
         let t = xfcc(&format!("By=spiffe://a;Hash={hex64};Subject=\"CN=x\"")).unwrap();
-        assert_eq!(jwtkit::base64url::decode(&t).unwrap(), vec![0xaa; 32]);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&t).unwrap(), vec![0xaa; 32]);
         assert_eq!(xfcc(&format!("Hash={hex64},Hash={hex64}")), None);
         assert_eq!(xfcc("Hash=zz"), None);
     }

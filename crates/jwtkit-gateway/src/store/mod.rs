@@ -329,6 +329,5 @@ fn health(s: &Store) -> &AtomicBool {
 
 /// Seconds since the epoch.
 pub fn now_secs() -> i64 {
-    use jwtkit::jwt::Clock;
-    jwtkit::jwt::SystemClock.now()
+    jwtkit::jwt::NumericDate::now()
 }

@@ -52,7 +52,7 @@ pub struct Signing {
 
 impl Signing {
     pub fn new(alg: JwsAlg, kid: &str) -> Signing {
-        let key = Key::generate(jwtkit::key::KeySpec::for_alg(alg))
+        let key = Key::generate(jwtkit::jwk::KeySpec::for_alg(alg))
             .unwrap()
             .with_kid(kid);
         Signing { key, alg }

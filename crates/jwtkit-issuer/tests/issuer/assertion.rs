@@ -1,10 +1,12 @@
 //! `private_key_jwt` (RFC 7523 §2.2): a client signs an assertion with its own key.
 
 use axum::http::StatusCode;
-use jwtkit::json::Object;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
-use jwtkit::key::KeySpec;
 use jwtkit::{JwsAlg, Key};
+use serde_json::Map;
 use serde_json::{Value, json};
 
 use crate::harness::{CONFIG, ISS, T, verify};
@@ -34,8 +36,8 @@ fn setup() -> Signed {
     }
 }
 
-fn claims(t: &T, changes: Value) -> Object {
-    let mut c: Object = json!({
+fn claims(t: &T, changes: Value) -> Map<String, Value> {
+    let mut c: Map<String, Value> = json!({
         "iss": "signed", "sub": "signed", "aud": format!("{ISS}/token"),
         "jti": format!("j-{}", rand_suffix()), "iat": t.now(), "exp": t.now() + 60,
     })
@@ -55,10 +57,10 @@ fn claims(t: &T, changes: Value) -> Object {
 fn rand_suffix() -> String {
     let mut b = [0u8; 8];
     aws_lc_rs::rand::fill(&mut b).unwrap();
-    jwtkit::base64url::encode(b)
+    URL_SAFE_NO_PAD.encode(b)
 }
 
-fn sign(key: &Key, c: &Object) -> String {
+fn sign(key: &Key, c: &Map<String, Value>) -> String {
     Signer::new(key, JwsAlg::ES256)
         .unwrap()
         .build()

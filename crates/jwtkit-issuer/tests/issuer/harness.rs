@@ -8,11 +8,11 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use base64::Engine;
 use http_body_util::BodyExt;
-use jwtkit::json::Object;
 use jwtkit::jws::{Input, JwsOptions};
 use jwtkit::{AlgorithmSet, JwkSet, JwsAlg, Limits};
 use jwtkit_issuer::config::Config;
 use jwtkit_issuer::{Issuer, router};
+use serde_json::Map;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -290,8 +290,11 @@ impl T {
     }
 }
 
+/// A JSON object (header or claims).
+type JsonObject = Map<String, Value>;
+
 /// Verify a token against a JWK Set with the core (signature only) and return (header, claims).
-pub fn verify(token: &str, keys: &JwkSet) -> Result<(Object, Object), jwtkit::Error> {
+pub fn verify(token: &str, keys: &JwkSet) -> Result<(JsonObject, JsonObject), jwtkit::Error> {
     let algs = AlgorithmSet::<JwsAlg>::empty()
         .with(JwsAlg::ES256)
         .with(JwsAlg::RS256);

@@ -1,11 +1,13 @@
 //! `POST /api/decode` and `POST /api/findings`: what a token says, without trusting it.
 //!
-//! The token is found in the pasted text by [`jwtkit::paste::extract`] (its notes say what was
-//! stripped), decoded by [`jwtkit::dangerous::decode_unverified`] (every strictness problem
+//! The token is found in the pasted text by [`jwtkit::diagnose::Extracted::from_paste`] (its notes say what was
+//! stripped), decoded by [`jwtkit::dangerous::Unverified::decode`] (every strictness problem
 //! listed, the offending segment named by [`jwtkit::Detail::Segment`]), its times checked by
 //! [`jwtkit::Validation::validate`] with the audience ignored, and linted by
-//! [`jwtkit::lint::token_findings`].
+//! [`jwtkit::lint::Finding::for_token`].
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::Arc;
 
 use axum::extract::State as AxState;
@@ -13,12 +15,12 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use jwtkit::dangerous::{Form, Payload, Unverified, decode_unverified};
-use jwtkit::json::Object;
+use jwtkit::dangerous::{Form, Payload, Unverified};
 use jwtkit::jws::Header;
 use jwtkit::jwt::NumericDate;
 use jwtkit::sd_jwt::SdJwt;
 use jwtkit::{AlgorithmSet, Claims, Detail, JwsAlg, Validation};
+use serde_json::Map;
 
 use super::{Body, KeyInput, findings_json, leeway_from, now_from, ok};
 use crate::State;
@@ -51,7 +53,7 @@ fn segment_index(e: &jwtkit::Error) -> Option<usize> {
     }
 }
 
-fn pretty(obj: &Object) -> String {
+fn pretty(obj: &Map<String, Value>) -> String {
     serde_json::to_string_pretty(obj).unwrap_or_default()
 }
 
@@ -88,7 +90,7 @@ fn payload_json(u: &Unverified) -> Value {
         Payload::Claims(c) => json!({"type": "claims", "json": pretty(c)}),
         Payload::Bytes(b) => match std::str::from_utf8(b) {
             Ok(text) => json!({"type": "bytes", "length": b.len(), "text": text}),
-            Err(_) => json!({"type": "bytes", "length": b.len(), "base64url": jwtkit::base64url::encode(b)}),
+            Err(_) => json!({"type": "bytes", "length": b.len(), "base64url": URL_SAFE_NO_PAD.encode(b)}),
         },
         Payload::Encrypted => json!({"type": "encrypted"}),
         Payload::Missing => json!({"type": "missing"}),
@@ -98,7 +100,12 @@ fn payload_json(u: &Unverified) -> Value {
 /// The time claims shown with dates, and the verdict of [`Validation::validate`] on them. No
 /// header check is configured, so a header that cannot be read (its error is listed apart) is
 /// replaced by a minimal one: the verdict stays about the time claims.
-fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::Duration) -> (Value, Value) {
+fn times(
+    header: Option<&Map<String, Value>>,
+    claims: &Map<String, Value>,
+    now: i64,
+    leeway: std::time::Duration,
+) -> (Value, Value) {
     let verdict = Validation::builder(AlgorithmSet::<JwsAlg>::all())
         .ignore_audience(true)
         .leeway(leeway)
@@ -106,7 +113,7 @@ fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::
         .build()
         .and_then(|v| {
             let minimal = || {
-                let mut o = Object::new();
+                let mut o = Map::new();
                 o.insert("alg".into(), Value::from("HS256"));
                 Header::from_object(o)
             };
@@ -158,13 +165,13 @@ fn times(header: Option<&Object>, claims: &Object, now: i64, leeway: std::time::
 /// An SD-JWT (RFC 9901) is decoded as its Issuer-signed JWT, with the Disclosures applied to
 /// the payload shown and listed in `sd_jwt`.
 pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st: &State) -> Value {
-    let extracted = jwtkit::paste::extract(text);
+    let extracted = jwtkit::diagnose::Extracted::from_paste(text);
     let sd = SdJwt::looks_like(&extracted.token).then(|| SdJwt::parse(&extracted.token, &st.limits));
     let issuer_jwt = match &sd {
         Some(Ok(sd)) => sd.issuer_jwt.as_str(),
         _ => extracted.token.as_str(),
     };
-    let mut u = decode_unverified(issuer_jwt, &st.limits);
+    let mut u = Unverified::decode(issuer_jwt, &st.limits);
     let kind = jwtkit::jwt::Classification::of_unverified(&u);
     let sd_view = match &sd {
         Some(Ok(sd)) => {
@@ -182,7 +189,7 @@ pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st:
         None => (json!([]), Value::Null),
     };
     let findings = match &u.header {
-        Some(h) => jwtkit::lint::token_findings(h, u.claims(), now),
+        Some(h) => jwtkit::lint::Finding::for_token(h, u.claims(), now),
         None => Vec::new(),
     };
     let errors: Vec<Value> = u.errors.iter().map(jwtkit::Error::to_json).collect();
@@ -236,10 +243,10 @@ pub(crate) async fn findings(AxState(st): AxState<Arc<State>>, Body(req): Body<F
         Ok(n) => n,
         Err(e) => return ok(json!({"input_error": {"field": "now", "error": e.to_json()}})),
     };
-    let extracted = jwtkit::paste::extract(&req.token);
-    let u = decode_unverified(issuer_jwt(&extracted.token), &st.limits);
+    let extracted = jwtkit::diagnose::Extracted::from_paste(&req.token);
+    let u = Unverified::decode(issuer_jwt(&extracted.token), &st.limits);
     let mut all = match &u.header {
-        Some(h) => jwtkit::lint::token_findings(h, u.claims(), now),
+        Some(h) => jwtkit::lint::Finding::for_token(h, u.claims(), now),
         None => Vec::new(),
     };
     let alg = u.alg().and_then(|a| a.parse::<JwsAlg>().ok());
@@ -258,7 +265,7 @@ pub(crate) async fn findings(AxState(st): AxState<Arc<State>>, Body(req): Body<F
     match loaded {
         Some(Ok(loaded)) => {
             for k in loaded.set.keys().iter().take(16) {
-                for f in jwtkit::lint::key_findings(k, alg) {
+                for f in jwtkit::lint::Finding::for_key(k, alg) {
                     if !all.iter().any(|g| g.id == f.id && g.message == f.message) {
                         all.push(f);
                     }
@@ -286,16 +293,16 @@ pub(crate) struct CrackRequest {
 }
 
 /// `POST /api/crack`: whether the token's HMAC secret is one of the well-known weak secrets
-/// ([`jwtkit::lint::cracked_secret`]). The answer is the finding only: the page never shows a
+/// ([`jwtkit::lint::Finding::cracked_secret`]). The answer is the finding only: the page never shows a
 /// secret it did not get from the user, even one from a public list.
 pub(crate) async fn crack(AxState(st): AxState<Arc<State>>, Body(req): Body<CrackRequest>) -> Response {
-    let extracted = jwtkit::paste::extract(&req.token);
+    let extracted = jwtkit::diagnose::Extracted::from_paste(&req.token);
     let token = issuer_jwt(&extracted.token);
-    let hmac = decode_unverified(token, &st.limits)
+    let hmac = Unverified::decode(token, &st.limits)
         .alg()
         .and_then(|a| a.parse::<JwsAlg>().ok())
         .is_some_and(|a| a.is_hmac());
-    let finding = jwtkit::lint::cracked_secret(token, &st.limits);
+    let finding = jwtkit::lint::Finding::cracked_secret(token, &st.limits);
     ok(json!({
         "hmac": hmac,
         "cracked": finding.is_some(),

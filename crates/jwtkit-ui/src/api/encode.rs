@@ -1,7 +1,9 @@
 //! `POST /api/encode` (sign the page's header and payload with [`jwtkit::jws::Signer`]) and
 //! `POST /api/keygen` (a new key from [`jwtkit::Key::generate`] with
-//! [`jwtkit::key::KeySpec::for_alg`]).
+//! [`jwtkit::jwk::KeySpec::for_alg`]).
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::sync::Arc;
 
 use axum::extract::State as AxState;
@@ -9,8 +11,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
-use jwtkit::key::KeySpec;
 use jwtkit::{Error, ErrorKind, JwsAlg, Key, KeyOp};
 
 use super::{Body, KeyInput, findings_json, now_from, ok};
@@ -104,8 +106,8 @@ pub(crate) async fn encode(AxState(st): AxState<Arc<State>>, Body(req): Body<Enc
         Err(e) => return failed("payload", &e),
     };
     let now = now_from(None).unwrap_or(0);
-    let mut findings = jwtkit::lint::token_findings(signer.header(), Some(&payload), now);
-    findings.extend(jwtkit::lint::key_findings(key, Some(alg)));
+    let mut findings = jwtkit::lint::Finding::for_token(signer.header(), Some(&payload), now);
+    findings.extend(jwtkit::lint::Finding::for_key(key, Some(alg)));
     ok(json!({
         "token": token,
         "alg": alg,
@@ -143,7 +145,7 @@ pub(crate) async fn keygen(Body(req): Body<KeygenRequest>) -> Response {
             "alg": alg,
             "kind": "secret",
             "kid": kid,
-            "secret_base64url": jwtkit::base64url::encode(secret),
+            "secret_base64url": URL_SAFE_NO_PAD.encode(secret),
             "private_jwk": pretty(&key.to_jwk(true)),
             "error": null,
         })),

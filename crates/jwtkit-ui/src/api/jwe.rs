@@ -139,10 +139,10 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
     };
     let (signature, claims) = nested(&result, &verify_keys.set, &validation, st, &mut notes);
     let valid = claims.get("valid") == Some(&Value::Bool(true));
-    let header = jwtkit::dangerous::decode_unverified(token, &st.limits).header;
+    let header = jwtkit::dangerous::Unverified::decode(token, &st.limits).header;
     let findings = header
         .as_ref()
-        .map(|h| jwtkit::lint::token_findings(h, None, validation.now()))
+        .map(|h| jwtkit::lint::Finding::for_token(h, None, validation.now()))
         .unwrap_or_default();
     ok(json!({
         "token": token,
@@ -206,7 +206,7 @@ fn nested(
             let inner_alg = std::str::from_utf8(&d.plaintext)
                 .ok()
                 .and_then(|t| {
-                    jwtkit::dangerous::decode_unverified(t, &st.limits)
+                    jwtkit::dangerous::Unverified::decode(t, &st.limits)
                         .alg()
                         .map(str::to_owned)
                 })

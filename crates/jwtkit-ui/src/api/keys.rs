@@ -1,5 +1,5 @@
 //! Keys as the page sends them: an HMAC secret (text, or base64 by a toggle), a pasted key
-//! document (PEM, JWK or JWK Set, detected by [`jwtkit::key::load`]), or a JWKS / issuer URL
+//! document (PEM, JWK or JWK Set, detected by [`jwtkit::jwk::load`]), or a JWKS / issuer URL
 //! fetched by this server through [`jwtkit_remote::KeyCache`] (https, or http to loopback only).
 
 use std::sync::Arc;
@@ -86,7 +86,7 @@ impl KeyInput {
     ///
     /// # Errors
     /// `bad_key` for an empty or unreadable key or secret, and every error of
-    /// [`jwtkit::key::load`]; for URLs, those of [`jwtkit_remote::KeyCache::keys_for_kid`]
+    /// [`jwtkit::jwk::load`]; for URLs, those of [`jwtkit_remote::KeyCache::keys_for_kid`]
     /// (`key_fetch_failed`, `invalid_config` for a refused URL, ...).
     pub(crate) async fn load(&self, st: &State, kid: Option<&str>) -> jwtkit::Result<Loaded> {
         let limits = &st.limits;
@@ -119,12 +119,12 @@ impl KeyInput {
                 if value.trim().is_empty() {
                     return Err(bad_key("paste a public key: PEM, JWK or JWK Set"));
                 }
-                let (set, format) = jwtkit::key::load(value.as_bytes(), limits)?;
+                let (set, format) = jwtkit::JwkSet::load(value.as_bytes(), limits)?;
                 let form = match format {
-                    jwtkit::key::KeyFormat::Jwk => "jwk",
-                    jwtkit::key::KeyFormat::JwkSet => "jwks",
-                    jwtkit::key::KeyFormat::Pem(_) => "pem",
-                    jwtkit::key::KeyFormat::Der(_) => "der",
+                    jwtkit::jwk::KeyFormat::Jwk => "jwk",
+                    jwtkit::jwk::KeyFormat::JwkSet => "jwks",
+                    jwtkit::jwk::KeyFormat::Pem(_) => "pem",
+                    jwtkit::jwk::KeyFormat::Der(_) => "der",
                 };
                 Ok(Loaded {
                     set: Arc::new(set),

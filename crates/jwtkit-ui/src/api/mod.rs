@@ -86,8 +86,8 @@ pub(crate) fn ok(v: Value) -> Response {
 /// Now, seconds since the epoch: the system clock, or `text` parsed by
 /// [`jwtkit::jwt::NumericDate::parse`] (`1700000000`, `2026-11-29T18:00:00Z`, `+1h`).
 pub(crate) fn now_from(text: Option<&str>) -> jwtkit::Result<i64> {
-    use jwtkit::jwt::{Clock, NumericDate, SystemClock};
-    let system = SystemClock.now();
+    use jwtkit::jwt::NumericDate;
+    let system = NumericDate::now();
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => NumericDate::parse(t, system),
         None => Ok(system),

@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 
 use jwtkit::dangerous::Unverified;
-use jwtkit::json::Object;
 use jwtkit::sd_jwt::{self, Disclosure, Revealed, SdAlg, SdJwt};
+use serde_json::Map;
 
 /// The Disclosures in the order they were found in the payload: where each put its claim,
 /// and its digest under `_sd_alg` (what the Issuer-signed JWT lists).
@@ -37,9 +37,9 @@ pub(crate) fn decode_view(
     sd: &SdJwt,
     issuer: &Unverified,
     limits: &jwtkit::Limits,
-) -> (Option<Object>, Value) {
+) -> (Option<Map<String, Value>>, Value) {
     let kb = sd.key_binding_jwt.as_deref().map(|kb| {
-        let u = jwtkit::dangerous::decode_unverified(kb, limits);
+        let u = jwtkit::dangerous::Unverified::decode(kb, limits);
         json!({"header": u.header, "claims": u.claims()})
     });
     let processed = issuer

@@ -1,6 +1,6 @@
 //! `POST /api/verify`: one core call ([`jwtkit::jwt::verify_local`] with the page's
 //! [`Validation`]) whose outcome says whether the signature verified and whether the claims
-//! passed, and when the signature fails the library's diagnosis ([`jwtkit::diagnose::explain`]).
+//! passed, and when the signature fails the library's diagnosis ([`jwtkit::diagnose::Diagnosis::explain`]).
 //! An SD-JWT goes through the same call, with a validation that expects one: its Disclosures
 //! and Key Binding JWT are stages of the same outcome.
 //!
@@ -161,12 +161,12 @@ fn key_binding(req: &VerifyRequest) -> KeyBinding {
 }
 
 pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<VerifyRequest>) -> Response {
-    let extracted = jwtkit::paste::extract(&req.token);
+    let extracted = jwtkit::diagnose::Extracted::from_paste(&req.token);
     // Strict: the core's rule, checked before anything else looks at the token.
     let not_exact = req.strict.then(|| extracted.require_exact().err()).flatten();
     let token = extracted.token.as_str();
     // An SD-JWT's key is found by its Issuer-signed JWT's header.
-    let unverified = jwtkit::dangerous::decode_unverified(super::decode::issuer_jwt(token), &st.limits);
+    let unverified = jwtkit::dangerous::Unverified::decode(super::decode::issuer_jwt(token), &st.limits);
     if not_exact.is_none() && matches!(unverified.payload, jwtkit::dangerous::Payload::Encrypted) {
         return super::jwe::verify(&st, &req, token, &extracted.notes).await;
     }
@@ -214,7 +214,7 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     let valid = verified && claims.get("valid") == Some(&Value::Bool(true));
     let mut findings = Vec::new();
     for k in keys.keys().iter().take(16) {
-        findings.extend(jwtkit::lint::key_findings(k, token_alg));
+        findings.extend(jwtkit::lint::Finding::for_key(k, token_alg));
     }
     let found = match (&outcome.header, &outcome.claims) {
         (Some(h), Some(c)) if outcome.signature_verified() => Some(jwtkit::jwt::Classification::of(h, c)),
@@ -226,7 +226,7 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     ok(json!({
         "token": token,
         "input_notes": extracted.notes,
-        "repaired": extracted.repairs.iter().map(jwtkit::paste::Repair::to_json).collect::<Vec<_>>(),
+        "repaired": extracted.repairs.iter().map(jwtkit::diagnose::Repair::to_json).collect::<Vec<_>>(),
         "repaired_summary": extracted.repair_summary(),
         "key": summary(&loaded),
         "algorithms": algs.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
@@ -270,7 +270,7 @@ fn stages(
         }
         (error, _) => {
             let e = error.clone().unwrap_or_else(Error::bad_signature);
-            let d = jwtkit::diagnose::explain(
+            let d = jwtkit::diagnose::Diagnosis::explain(
                 super::decode::issuer_jwt(token),
                 &loaded.set,
                 validation,

@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use jwtkit::key::KeySpec;
+use jwtkit::jwk::KeySpec;
 use jwtkit::{EcCurve, JwsAlg, Key};
 
 pub const PORT: u16 = 7800;

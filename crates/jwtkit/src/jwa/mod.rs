@@ -13,7 +13,7 @@
 //!
 //! This module holds the identifiers and the key-free primitives (AES key wrap, content
 //! encryption, PBES2); the operations that take a [`crate::Key`] (JWS signatures, RSA-OAEP,
-//! ECDH-ES) live in [`crate::key`], so `key` depends on `jwa` and never the reverse.
+//! ECDH-ES) live in the (internal) key module, which depends on `jwa` and never the reverse.
 //!
 //! [RFC 7518]: https://www.rfc-editor.org/rfc/rfc7518
 

@@ -69,7 +69,7 @@ impl DecryptOptions {
     /// a message saying why) unless [`DecryptOptions::insecure_allow_rsa1_5`] is set.
     ///
     /// ```
-    /// use jwtkit::{JwkSet, Key, jwe::{DecryptOptions, AlgorithmSet<EncAlg>, KeyMgmtAlg}};
+    /// use jwtkit::{JwkSet, Key, jwe::{AlgorithmSet, DecryptOptions, EncAlg, KeyMgmtAlg}};
     /// let keys = JwkSet::from_keys(vec![Key::hmac(vec![0u8; 16])]);
     /// let o = DecryptOptions::from_keys(&keys, AlgorithmSet::<EncAlg>::all());
     /// assert!(o.key_algorithms.contains(KeyMgmtAlg::A128KW));
@@ -113,33 +113,36 @@ pub struct Decrypted {
     pub aad: Option<Vec<u8>>,
 }
 
-/// Decrypt a JWE in any serialization with a set of keys.
-///
-/// With several recipients, each is tried in order (at most [`Limits::max_recipients`] and 16
-/// key attempts in all); the first that decrypts wins.
-///
-/// # Errors
-/// Before any key is used: `resource_limit` (size, recipients, `p2c`), `malformed`,
-/// `bad_base64`, `bad_json`, `duplicate_member`, `unsupported_crit`, `unsupported_alg`
-/// (unknown `alg`/`enc`/`zip`, or `RSA1_5` without the insecure option), `alg_not_allowed`,
-/// `key_not_found`, `key_mismatch`, `invalid_config` (an empty allowlist). After: the fixed
-/// `decrypt_failed`, or `resource_limit` when the inflated plaintext exceeds its bound.
-///
-/// ```
-/// use jwtkit::{JwkSet, Key};
-/// use jwtkit::jwe::{self, DecryptOptions, EncAlg, Encrypter, KeyMgmtAlg};
-/// let key = Key::hmac(vec![7u8; 16]);
-/// let token = Encrypter::new(&key, KeyMgmtAlg::A128KW, EncAlg::A128GCM)?.encrypt(b"hello")?;
-/// let keys = JwkSet::from_keys(vec![key]);
-/// let d = jwe::decrypt(&token, &keys, &DecryptOptions::new(KeyMgmtAlg::A128KW, EncAlg::A128GCM))?;
-/// assert_eq!(d.plaintext, b"hello");
-/// # Ok::<(), jwtkit::Error>(())
-/// ```
-pub fn decrypt(token: &str, keys: &JwkSet, opts: &DecryptOptions) -> Result<Decrypted> {
-    // Structure before allowlist: a JWE with the wrong number of segments (or any other
-    // structural defect) is `malformed` whatever the allowlists say, even when they are empty.
-    let jwe = Jwe::parse(token, &opts.limits)?;
-    decrypt_parsed(&jwe, keys, opts)
+impl DecryptOptions {
+    /// Decrypt `token`, a JWE in any serialization, with a set of keys under these options.
+    ///
+    /// With several recipients, each is tried in order (at most [`Limits::max_recipients`] and 16
+    /// key attempts in all); the first that decrypts wins.
+    ///
+    /// # Errors
+    /// Before any key is used: `resource_limit` (size, recipients, `p2c`), `malformed`,
+    /// `bad_base64`, `bad_json`, `duplicate_member`, `unsupported_crit`, `unsupported_alg`
+    /// (unknown `alg`/`enc`/`zip`, or `RSA1_5` without the insecure option), `alg_not_allowed`,
+    /// `key_not_found`, `key_mismatch`, `invalid_config` (an empty allowlist). After: the fixed
+    /// `decrypt_failed`, or `resource_limit` when the inflated plaintext exceeds its bound.
+    ///
+    /// ```
+    /// use jwtkit::{JwkSet, Key};
+    /// use jwtkit::jwe::{DecryptOptions, EncAlg, Encrypter, KeyMgmtAlg};
+    /// let key = Key::hmac(vec![7u8; 16]);
+    /// let token = Encrypter::new(&key, KeyMgmtAlg::A128KW, EncAlg::A128GCM)?.encrypt(b"hello")?;
+    /// let keys = JwkSet::from_keys(vec![key]);
+    /// let d = DecryptOptions::new(KeyMgmtAlg::A128KW, EncAlg::A128GCM).decrypt(&token, &keys)?;
+    /// assert_eq!(d.plaintext, b"hello");
+    /// # Ok::<(), jwtkit::Error>(())
+    /// ```
+    pub fn decrypt(&self, token: &str, keys: &JwkSet) -> Result<Decrypted> {
+        let opts = self;
+        // Structure before allowlist: a JWE with the wrong number of segments (or any other
+        // structural defect) is `malformed` whatever the allowlists say, even when they are empty.
+        let jwe = Jwe::parse(token, &opts.limits)?;
+        decrypt_parsed(&jwe, keys, opts)
+    }
 }
 
 fn check_config(opts: &DecryptOptions) -> Result<()> {
@@ -160,16 +163,16 @@ fn check_config(opts: &DecryptOptions) -> Result<()> {
 
 impl Jwe {
     /// Decrypt this already parsed JWE (steps J6–J11 of
-    /// [the JWE order of checks](crate::manual#jwe-decryption-order)); see [`decrypt`].
+    /// [the JWE order of checks](crate::Check#jwe-decryption-order)); see [`DecryptOptions::decrypt`].
     ///
     /// # Errors
-    /// As [`decrypt`].
+    /// As [`DecryptOptions::decrypt`].
     pub fn decrypt(&self, keys: &JwkSet, opts: &DecryptOptions) -> Result<Decrypted> {
         decrypt_parsed(self, keys, opts)
     }
 }
 
-/// Decrypt an already parsed JWE. See [`decrypt`].
+/// Decrypt an already parsed JWE. See [`DecryptOptions::decrypt`].
 pub(crate) fn decrypt_parsed(jwe: &Jwe, keys: &JwkSet, opts: &DecryptOptions) -> Result<Decrypted> {
     decrypt_recipients(jwe, keys, opts).map_err(super::at_jwe_step)
 }

@@ -147,7 +147,7 @@ fn seal(mut jwe: Jwe, enc: EncAlg, cek: &[u8], plaintext: &[u8], deflate: bool) 
 /// ```
 /// use jwtkit::Key;
 /// use jwtkit::jwe::{EncAlg, Encrypter, KeyMgmtAlg};
-/// let key = Key::generate(jwtkit::key::KeySpec::Ec(jwtkit::EcCurve::P256))?;
+/// let key = Key::generate(jwtkit::jwk::KeySpec::Ec(jwtkit::EcCurve::P256))?;
 /// let token = Encrypter::new(&key, KeyMgmtAlg::ECDH_ES, EncAlg::A128GCM)?.cty("JWT").encrypt(b"a.b.c")?;
 /// assert_eq!(token.split('.').count(), 5);
 /// # Ok::<(), jwtkit::Error>(())
@@ -276,7 +276,7 @@ impl<'k> Encrypter<'k> {
 /// use jwtkit::Key;
 /// use jwtkit::jwe::{EncAlg, JsonEncrypter, KeyMgmtAlg};
 /// let a = Key::hmac(vec![1u8; 16]).with_kid("a");
-/// let b = Key::generate(jwtkit::key::KeySpec::Rsa(2048))?.with_kid("b");
+/// let b = Key::generate(jwtkit::jwk::KeySpec::Rsa(2048))?.with_kid("b");
 /// let json = JsonEncrypter::new(EncAlg::A256GCM)
 ///     .recipient(&a, KeyMgmtAlg::A128KW)?
 ///     .recipient(&b, KeyMgmtAlg::RSA_OAEP_256)?

@@ -1,7 +1,7 @@
 //! JSON Web Encryption, [RFC 7516], with the algorithms of [RFC 7518] §4–5 and X25519
 //! ([RFC 8037] §3.2): compact and JSON serializations, decryption, encryption and nested JWTs.
 //!
-//! - [`decrypt`] takes any serialization (compact, general or flattened JSON), checks the
+//! - [`DecryptOptions::decrypt`] takes any serialization (compact, general or flattened JSON), checks the
 //!   header and the caller's two allowlists (key management [`AlgorithmSet<KeyMgmtAlg>`], content encryption
 //!   [`AlgorithmSet<EncAlg>`]), selects the key by `kid` and family, then decrypts. Every failure after the
 //!   header checks — wrong key, bad tag, truncated tag, bad padding, failed key unwrap, invalid
@@ -28,7 +28,7 @@ pub(crate) mod json;
 mod nested;
 pub(crate) mod zip;
 
-pub use decrypt::{DecryptOptions, Decrypted, decrypt};
+pub use decrypt::{DecryptOptions, Decrypted};
 pub use encrypt::{Encrypter, JsonEncrypter};
 pub use header::JweHeader;
 pub use nested::{NestedError, NestedVerified, decrypt_then_verify};

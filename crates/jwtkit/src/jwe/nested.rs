@@ -73,7 +73,7 @@ impl std::error::Error for NestedError {
 /// could have made it.
 ///
 /// # Errors
-/// A [`NestedError`]: any error of [`super::decrypt`] (without `jwe`); then, with the
+/// A [`NestedError`]: any error of [`DecryptOptions::decrypt`](super::DecryptOptions::decrypt) (without `jwe`); then, with the
 /// decrypted JWE in `jwe`: for a nested JWT, any error of [`crate::verify`];
 /// for a claims set, `bad_signature` when unsigned claims are not allowed, then `bad_json`
 /// / `duplicate_member` / claim kinds of [`Validation::validate`].
@@ -102,7 +102,7 @@ pub fn decrypt_then_verify(
     verification_keys: &JwkSet,
     validation: &Validation,
 ) -> std::result::Result<NestedVerified, NestedError> {
-    let jwe = super::decrypt(token, decryption_keys, decrypt)?;
+    let jwe = decrypt.decrypt(token, decryption_keys)?;
     match verify_plaintext(&jwe, decrypt, verification_keys, validation) {
         Ok((inner, claims)) => Ok(NestedVerified { jwe, inner, claims }),
         Err(error) => Err(NestedError {
@@ -151,7 +151,7 @@ impl Decrypted {
     /// let key = Key::hmac(vec![9u8; 32]);
     /// let token = Encrypter::new(&key, KeyMgmtAlg::A256KW, EncAlg::A256GCM)?.cty("JWT").encrypt(b"a.b.c")?;
     /// let opts = DecryptOptions::new(KeyMgmtAlg::A256KW, EncAlg::A256GCM);
-    /// let d = jwe::decrypt(&token, &JwkSet::from_keys(vec![key]), &opts)?;
+    /// let d = opts.decrypt(&token, &JwkSet::from_keys(vec![key]))?;
     /// assert_eq!(d.nested_jwt(&opts)?, Some("a.b.c"));
     /// # Ok::<(), jwtkit::Error>(())
     /// ```

@@ -1,7 +1,10 @@
 //! JSON Web Key, [RFC 7517] (key types of RFC 7518 §6, OKP of RFC 8037 §2, AKP of RFC 9964
 //! for ML-DSA, EC `secp256k1` of RFC 8812 §3.1), and JWK thumbprints, [RFC 7638].
 //!
-//! [`Key::from_jwk`] reads one JWK object; [`JwkSet`] reads a JWK Set. Members are strict
+//! [`Key`] is one key from any source (JWK, PEM, DER, a raw HMAC secret), bound to its
+//! [`crate::KeyFamily`] at load time; [`Key::from_jwk`] reads one JWK object, [`JwkSet`] a JWK
+//! Set, and [`JwkSet::load`] any key document, detecting its [`KeyFormat`] by content;
+//! [`KeySpec`] names a key to generate. Members are strict
 //! base64url; `key_ops` must not repeat values (RFC 7517 §4.3); when `x5c` is present its first
 //! certificate must hold the same public key (§4.7). RSA private JWKs need the CRT parameters
 //! `p q dp dq qi` (RFC 7518 §6.3.2 says they SHOULD be present; aws-lc-rs needs them).
@@ -13,13 +16,15 @@ mod set;
 
 pub use set::{IgnoredKey, JwkSet};
 
+pub use crate::key::{Key, KeyFormat, KeyMeta, KeyOp, KeySpec};
+
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
 use crate::json::Object;
 use crate::jwa::{EcCurve, MlDsa, OkpCurve};
-use crate::key::{Key, KeyMeta, Material, bad_key, der};
+use crate::key::{Material, bad_key, der};
 
 fn str_member<'a>(obj: &'a Object, name: &str) -> Result<Option<&'a str>> {
     match obj.get(name) {

@@ -1,6 +1,6 @@
 //! JWS Compact Serialization, RFC 7515 §7.1: `BASE64URL(header) . BASE64URL(payload) . BASE64URL(signature)`.
 //!
-//! Parsing is strict and ordered (see [the order of checks](crate::manual#validation-order)): size limit, exactly
+//! Parsing is strict and ordered (see [the order of checks](crate::Check#validation-order)): size limit, exactly
 //! three segments, strict base64url for each, strict JSON object header, header parameter types.
 //! The payload is decoded but not parsed here: claims are read only after the signature verifies.
 //!

@@ -405,94 +405,96 @@ pub(crate) fn signing_input(sig: &JsonSignature, segment: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Sign `payload` with several signers into a JSON JWS (general, or flattened for one signer).
-/// Each signer may carry an unprotected header. All signers must agree on `b64`.
-///
-/// # Errors
-/// `invalid_config` with no signer, several signers in flattened form, signers disagreeing on
-/// `b64`, or a name both protected and unprotected; `malformed` for an unencoded payload that is
-/// not UTF-8; signing errors of [`Signer::sign`].
-///
-/// ```
-/// use jwtkit::{JwkSet, JwsAlg, Key, jws};
-/// let k1 = Key::hmac(vec![1u8; 32]).with_kid("one");
-/// let k2 = Key::generate(jwtkit::key::KeySpec::Ec(jwtkit::EcCurve::P256))?.with_kid("two");
-/// let s1 = jws::Signer::new(&k1, JwsAlg::HS256)?.build()?;
-/// let s2 = jws::Signer::new(&k2, JwsAlg::ES256)?.build()?;
-/// let json = jws::sign_json(b"hello", &[(&s1, None), (&s2, None)], false)?;
-/// let input = jws::Input::new(&json).json_serialization().signature_only();
-/// let opts = jws::JwsOptions::new(JwsAlg::ES256);
-/// let v = jwtkit::jwt::verify_local(input, &JwkSet::from_keys(vec![k2]), &opts.into()).into_jws()?;
-/// assert_eq!(v.payload, b"hello");
-/// # Ok::<(), jwtkit::Error>(())
-/// ```
-pub fn sign_json(
-    payload: &[u8],
-    signers: &[(&Signer<'_>, Option<Object>)],
-    flattened: bool,
-) -> Result<String> {
-    let Some((first, _)) = signers.first() else {
-        return Err(err!(InvalidConfig, "a JWS needs at least one signer"));
-    };
-    if flattened && signers.len() > 1 {
-        return Err(err!(
-            InvalidConfig,
-            "the flattened JSON serialization has exactly one signature"
-        ));
-    }
-    if signers.iter().any(|(s, _)| s.b64 != first.b64) {
-        return Err(err!(InvalidConfig, "signers disagree on b64"));
-    }
-    let payload_segment = if first.b64 {
-        crate::base64url::encode(payload)
-    } else {
-        std::str::from_utf8(payload)
-            .map_err(|_| {
-                err!(
-                    Malformed,
-                    "an unencoded payload must be UTF-8 in the JSON serialization"
-                )
-            })?
-            .to_string()
-    };
-    let mut sigs = Vec::with_capacity(signers.len());
-    for (signer, unprotected) in signers {
-        if signer.encoded_header.is_empty() {
-            return Err(err!(InvalidConfig, "Signer::build was not called"));
-        }
-        if let Some(u) = unprotected
-            && let Some(k) = u
-                .keys()
-                .find(|k| signer.header.contains_key(k.as_str()) || *k == "crit" || *k == "b64")
-        {
+impl JwsJson {
+    /// Sign `payload` with several signers into a JSON JWS (general, or flattened for one signer).
+    /// Each signer may carry an unprotected header. All signers must agree on `b64`.
+    ///
+    /// # Errors
+    /// `invalid_config` with no signer, several signers in flattened form, signers disagreeing on
+    /// `b64`, or a name both protected and unprotected; `malformed` for an unencoded payload that is
+    /// not UTF-8; signing errors of [`Signer::sign`].
+    ///
+    /// ```
+    /// use jwtkit::{JwkSet, JwsAlg, Key, jws};
+    /// let k1 = Key::hmac(vec![1u8; 32]).with_kid("one");
+    /// let k2 = Key::generate(jwtkit::jwk::KeySpec::Ec(jwtkit::EcCurve::P256))?.with_kid("two");
+    /// let s1 = jws::Signer::new(&k1, JwsAlg::HS256)?.build()?;
+    /// let s2 = jws::Signer::new(&k2, JwsAlg::ES256)?.build()?;
+    /// let json = jws::JwsJson::sign(b"hello", &[(&s1, None), (&s2, None)], false)?;
+    /// let input = jws::Input::new(&json).json_serialization().signature_only();
+    /// let opts = jws::JwsOptions::new(JwsAlg::ES256);
+    /// let v = jwtkit::jwt::verify_local(input, &JwkSet::from_keys(vec![k2]), &opts.into()).into_jws()?;
+    /// assert_eq!(v.payload, b"hello");
+    /// # Ok::<(), jwtkit::Error>(())
+    /// ```
+    pub fn sign(
+        payload: &[u8],
+        signers: &[(&Signer<'_>, Option<Object>)],
+        flattened: bool,
+    ) -> Result<String> {
+        let Some((first, _)) = signers.first() else {
+            return Err(err!(InvalidConfig, "a JWS needs at least one signer"));
+        };
+        if flattened && signers.len() > 1 {
             return Err(err!(
                 InvalidConfig,
-                "header parameter {} cannot be unprotected here (already protected, or must be protected)",
-                crate::text::quote(k)
+                "the flattened JSON serialization has exactly one signature"
             ));
         }
-        let input = format!("{}.{}", signer.encoded_header, payload_segment);
-        let sig = crate::key::sig::sign(signer.alg, signer.key, input.as_bytes())?;
-        let mut o = Map::new();
-        o.insert("protected".into(), signer.encoded_header.clone().into());
-        if let Some(u) = unprotected {
-            o.insert("header".into(), Value::Object(u.clone()));
+        if signers.iter().any(|(s, _)| s.b64 != first.b64) {
+            return Err(err!(InvalidConfig, "signers disagree on b64"));
         }
-        o.insert("signature".into(), crate::base64url::encode(sig).into());
-        sigs.push(o);
-    }
-    let mut doc = Map::new();
-    doc.insert("payload".into(), payload_segment.into());
-    if flattened {
-        if let Some(o) = sigs.pop() {
-            doc.extend(o);
+        let payload_segment = if first.b64 {
+            crate::base64url::encode(payload)
+        } else {
+            std::str::from_utf8(payload)
+                .map_err(|_| {
+                    err!(
+                        Malformed,
+                        "an unencoded payload must be UTF-8 in the JSON serialization"
+                    )
+                })?
+                .to_string()
+        };
+        let mut sigs = Vec::with_capacity(signers.len());
+        for (signer, unprotected) in signers {
+            if signer.encoded_header.is_empty() {
+                return Err(err!(InvalidConfig, "Signer::build was not called"));
+            }
+            if let Some(u) = unprotected
+                && let Some(k) = u
+                    .keys()
+                    .find(|k| signer.header.contains_key(k.as_str()) || *k == "crit" || *k == "b64")
+            {
+                return Err(err!(
+                    InvalidConfig,
+                    "header parameter {} cannot be unprotected here (already protected, or must be protected)",
+                    crate::text::quote(k)
+                ));
+            }
+            let input = format!("{}.{}", signer.encoded_header, payload_segment);
+            let sig = crate::key::sig::sign(signer.alg, signer.key, input.as_bytes())?;
+            let mut o = Map::new();
+            o.insert("protected".into(), signer.encoded_header.clone().into());
+            if let Some(u) = unprotected {
+                o.insert("header".into(), Value::Object(u.clone()));
+            }
+            o.insert("signature".into(), crate::base64url::encode(sig).into());
+            sigs.push(o);
         }
-    } else {
-        doc.insert(
-            "signatures".into(),
-            Value::Array(sigs.into_iter().map(Value::Object).collect()),
-        );
+        let mut doc = Map::new();
+        doc.insert("payload".into(), payload_segment.into());
+        if flattened {
+            if let Some(o) = sigs.pop() {
+                doc.extend(o);
+            }
+        } else {
+            doc.insert(
+                "signatures".into(),
+                Value::Array(sigs.into_iter().map(Value::Object).collect()),
+            );
+        }
+        serde_json::to_string(&Value::Object(doc))
+            .map_err(|e| err!(InvalidConfig, "JSON serialization failed: {e}"))
     }
-    serde_json::to_string(&Value::Object(doc))
-        .map_err(|e| err!(InvalidConfig, "JSON serialization failed: {e}"))
 }

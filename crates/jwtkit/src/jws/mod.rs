@@ -2,12 +2,12 @@
 //! signing and verification.
 //!
 //! JSON serializations (RFC 7515 §7.2, general and flattened, several signatures) are in
-//! [`JwsJson`] and [`sign_json`]; [`Input::json_serialization`] accepts either serialization.
+//! [`JwsJson`] and [`JwsJson::sign`]; [`Input::json_serialization`] accepts either serialization.
 //!
 //! A JWS that is not a JWT goes through the one pipeline of [`crate::jwt::verify_with`] /
 //! [`crate::jwt::verify_local`] as an [`Input::signature_only`] input with a
 //! `Validation::from(`[`JwsOptions`]`)`: the fixed order of checks of
-//! [the order of checks](crate::manual#validation-order) up to the signature, read with
+//! [the order of checks](crate::Check#validation-order) up to the signature, read with
 //! [`crate::jwt::Outcome::into_jws`]; [`crate::jwt::verify`] adds the claims. [`Signer`] produces compact JWS.
 //!
 //! **Detached content** (RFC 7515 Appendix F; RFC 7797 §5.2 with `b64: false`): a JWS whose
@@ -20,7 +20,7 @@
 //!   can never make the verifier ignore the content it was asked to check);
 //! - without detached content, an empty payload segment is verified against the empty payload
 //!   (a valid JWS of zero octets), so a detached JWS fails with `bad_signature` and
-//!   [`crate::diagnose::explain`] says the content may be detached; a JSON serialization
+//!   [`crate::diagnose::Diagnosis::explain`] says the content may be detached; a JSON serialization
 //!   without `"payload"` is `malformed`, with the same hint;
 //! - the content counts toward [`Limits::max_token_bytes`] as if it were attached.
 //!
@@ -37,7 +37,7 @@ pub(crate) use compact::{attached_payload_error, b64_error, check_detached_size,
 pub use header::Header;
 pub(crate) use header::UNDERSTOOD_CRIT;
 pub(crate) use json::signing_input as json_signing_input;
-pub use json::{JsonSignature, JwsJson, sign_json};
+pub use json::{JsonSignature, JwsJson};
 pub use signed::Input;
 pub use source::{KeySource, Keys};
 
@@ -84,7 +84,7 @@ pub struct VerifiedJws {
     pub key_index: usize,
 }
 
-/// Steps 5–6 of [the order of checks](crate::manual#validation-order): `crit` understood, then `alg` known,
+/// Steps 5–6 of [the order of checks](crate::Check#validation-order): `crit` understood, then `alg` known,
 /// not `none` and in the allowlist. Returns the algorithm to verify with.
 pub(crate) fn check_header(header: &Header, opts: &JwsOptions) -> Result<JwsAlg> {
     header.check_crit(&opts.crit)?;

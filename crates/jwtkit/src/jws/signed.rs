@@ -1,4 +1,4 @@
-//! Steps 1–8 of [the order of checks](crate::manual#validation-order) (structure → header → key → signature),
+//! Steps 1–8 of [the order of checks](crate::Check#validation-order) (structure → header → key → signature),
 //! written once and run by [`crate::jwt::verify_with`] (which adds the claims) and by the
 //! Key Binding JWT of an SD-JWT. Keys come from a
 //! [`KeySource`], asked only once the header passed its checks.

@@ -11,7 +11,7 @@ use crate::JwkSet;
 use crate::error::Result;
 
 /// A source of verification keys, asked once per token after its JWS Protected Header passed
-/// the header checks (steps 1–6 of [the order of checks](crate::manual#validation-order)), so a malformed
+/// the header checks (steps 1–6 of [the order of checks](crate::Check#validation-order)), so a malformed
 /// token or a refused `alg` never causes a key fetch.
 pub trait KeySource: Sync {
     /// The keys to verify a token whose JWS Protected Header is `header` (its `kid` may

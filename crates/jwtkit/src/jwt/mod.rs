@@ -12,7 +12,7 @@ pub(crate) mod verify;
 pub use crate::jws::{Input, KeySource, Keys};
 pub use claims::{Claim, ClaimValue, Claims};
 pub use issuer_template::{IssuerTemplate, TenantFormat, Tenants};
-pub use time::{Clock, NumericDate, SystemClock};
+pub use time::NumericDate;
 pub use token_type::{Classification, TokenKind};
 pub use validation::{Validation, ValidationBuilder};
 pub use verify::{Outcome, verify_local, verify_with};
@@ -68,7 +68,7 @@ impl Verified {
 /// For detached content, another key source, or the stages of a failure, use
 /// [`verify_with`] / [`verify_local`] and their [`Outcome`].
 ///
-/// The whole order is in [the order of checks](crate::manual#validation-order): structure and header first, then
+/// The whole order is in [the order of checks](crate::Check#validation-order): structure and header first, then
 /// the algorithm allowlist, key selection, the signature, and only then the claims (the payload
 /// is not parsed before the signature verifies).
 ///

@@ -13,14 +13,14 @@ use crate::error::{Result, err};
 pub type UnixTime = i64;
 
 /// A source of the current time.
-pub trait Clock: Send + Sync + std::fmt::Debug {
+pub(crate) trait Clock: Send + Sync + std::fmt::Debug {
     /// Now, in seconds since the epoch.
     fn now(&self) -> UnixTime;
 }
 
-/// The system clock.
+/// The system clock: the default [`Clock`] of a validation.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> UnixTime {
@@ -94,6 +94,11 @@ impl fmt::Display for NumericDate {
 }
 
 impl NumericDate {
+    /// Now, in whole seconds since the epoch, from the system clock (negative before 1970).
+    pub fn now() -> UnixTime {
+        SystemClock.now()
+    }
+
     /// `in 3h 12m`, `3h 12m ago` or `now`: this date relative to `now` (Unix seconds), the two
     /// largest units ([`NumericDate::format_duration`]); `far away` when not finite.
     pub fn relative_to(self, now: UnixTime) -> String {

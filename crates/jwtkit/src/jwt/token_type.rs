@@ -107,7 +107,7 @@ impl Classification {
         classify_parts(header.typ(), claims.as_object())
     }
 
-    /// Say what a decoded, unverified token is ([`crate::dangerous::decode_unverified`]): a JWE
+    /// Say what a decoded, unverified token is ([`crate::dangerous::Unverified::decode`]): a JWE
     /// (its content is encrypted, so only that), or [`Classification::of`] its header's `typ` and its
     /// claims; `None` when the header or the claims did not decode.
     pub fn of_unverified(u: &crate::dangerous::Unverified) -> Option<Classification> {

@@ -1,5 +1,5 @@
 //! Claim validation, RFC 7519 §7.2 step 10 and §4.1, in one fixed order (see
-//! [the order of checks](crate::manual#validation-order)).
+//! [the order of checks](crate::Check#validation-order)).
 //!
 //! [`Validation`] is built once (it is `Send + Sync`, cheap to share) and applied to every
 //! token. All options have documented defaults; the algorithm allowlist has none and must not
@@ -38,7 +38,7 @@ pub struct Validation {
 }
 
 /// What the caller expects to verify, beyond a plain JWT: each adds stages to
-/// [`crate::jwt::verify_with`] ([the order of checks](crate::manual#validation-order)).
+/// [`crate::jwt::verify_with`] ([the order of checks](crate::Check#validation-order)).
 #[derive(Clone, Debug, Default)]
 pub(crate) enum Expected {
     /// A JWS JWT (RFC 7519).
@@ -50,7 +50,7 @@ pub(crate) enum Expected {
     DpopProof(DpopProofCheck),
 }
 
-/// Signature-only validation (steps 1–8 of [the order of checks](crate::manual#validation-order)): the
+/// Signature-only validation (steps 1–8 of [the order of checks](crate::Check#validation-order)): the
 /// algorithms, understood `crit` names and limits of `opts`, no claim rules. For an
 /// [`crate::jws::Input::signature_only`] input (a JWS that is not a JWT) through
 /// [`crate::jwt::verify_local`] / [`crate::jwt::verify_with`] and
@@ -489,12 +489,13 @@ impl ValidationBuilder {
     }
 
     /// The clock. Default: the system clock.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.0.clock = clock;
         self
     }
 
-    /// Fix "now" (seconds since the epoch), e.g. from `--now`.
+    /// Fix "now" (seconds since the epoch), e.g. from `--now` or in tests. Default: the system
+    /// clock, read at each validation ([`NumericDate::now`]).
     pub fn now(self, now: UnixTime) -> Self {
         self.clock(Arc::new(super::time::FixedClock(now)))
     }

@@ -1,5 +1,5 @@
 //! The verification pipeline, written once: structure → header → key → signature → claims
-//! ([the order of checks](crate::manual#validation-order)). Every front end (the CLI's `verify`, the debugger,
+//! ([the order of checks](crate::Check#validation-order)). Every front end (the CLI's `verify`, the debugger,
 //! the gateway, `gateway explain`) makes one call here and renders the [`Outcome`].
 
 use super::ClaimValue;
@@ -91,7 +91,7 @@ impl<'k> Outcome<'k> {
 
     /// The verified JWS, for an [`Input::signature_only`] input: its header, payload octets
     /// (the detached content for [`Input::detached`]), algorithm and key index; the payload is
-    /// not parsed. Steps 1–8 of [the order of checks](crate::manual#validation-order).
+    /// not parsed. Steps 1–8 of [the order of checks](crate::Check#validation-order).
     ///
     /// # Errors
     /// [`Outcome::error`]: every parse error of the structure step; `unsupported_crit`;
@@ -152,7 +152,7 @@ impl<'k> Outcome<'k> {
 }
 
 /// Verify a JWS JWT and validate its claims (RFC 7519 §7.2) with keys from any
-/// [`KeySource`], in the one order of [the order of checks](crate::manual#validation-order): size → segments →
+/// [`KeySource`], in the one order of [the order of checks](crate::Check#validation-order): size → segments →
 /// base64url → strict JSON header → header parameters and `crit` → `alg` allowlist → keys
 /// (asked of the source only now) → signature → claims set → claim checks → the source's
 /// issuer. The payload is not parsed before the signature verifies.

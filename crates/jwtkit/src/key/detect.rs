@@ -29,57 +29,59 @@ impl std::fmt::Display for KeyFormat {
     }
 }
 
-/// Load every key in a document, detecting its format by content.
-///
-/// A PEM file may hold several blocks (a key and its certificate chain; OpenSSL's
-/// `EC PARAMETERS` block is skipped). A JWK Set keeps the keys it can use and records the
-/// others in [`JwkSet::ignored`] (RFC 7517 §5).
-///
-/// # Errors
-/// `resource_limit` above `limits.max_key_document_bytes`; `bad_key` for unrecognised or
-/// unsupported content (encrypted PEM, OpenSSH keys, Ed448); `bad_json` / `duplicate_member`
-/// for malformed JSON.
-///
-/// ```
-/// let pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n";
-/// let (set, format) = jwtkit::key::load(pem.as_bytes(), &jwtkit::Limits::default())?;
-/// assert_eq!(set.keys().len(), 1);
-/// assert_eq!(format.to_string(), "PEM (PUBLIC KEY)");
-/// # Ok::<(), jwtkit::Error>(())
-/// ```
-pub fn load(bytes: &[u8], limits: &Limits) -> Result<(JwkSet, KeyFormat)> {
-    crate::limits::check("key_document_bytes", limits.max_key_document_bytes, bytes.len())?;
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let body = bytes.get(start..).unwrap_or_default();
-    if body.starts_with(b"-----BEGIN") {
-        return load_pem(body);
-    }
-    // PEM with text around it (`openssl pkcs12 -nodes` "Bag Attributes", a key pasted from an
-    // e-mail): start at the first armour line, as OpenSSL does.
-    if body.first() != Some(&b'{')
-        && let Some(at) = body.windows(11).position(|w| w == b"-----BEGIN ")
-    {
-        return load_pem(body.get(at..).unwrap_or_default());
-    }
-    if body.first() == Some(&b'{') {
-        let obj = crate::json::parse_object(body, limits)?;
-        if obj.contains_key("keys") {
-            return Ok((JwkSet::from_object(&obj, limits)?, KeyFormat::JwkSet));
+impl JwkSet {
+    /// Load every key in a document, detecting its format by content.
+    ///
+    /// A PEM file may hold several blocks (a key and its certificate chain; OpenSSL's
+    /// `EC PARAMETERS` block is skipped). A JWK Set keeps the keys it can use and records the
+    /// others in [`JwkSet::ignored`] (RFC 7517 §5).
+    ///
+    /// # Errors
+    /// `resource_limit` above `limits.max_key_document_bytes`; `bad_key` for unrecognised or
+    /// unsupported content (encrypted PEM, OpenSSH keys, Ed448); `bad_json` / `duplicate_member`
+    /// for malformed JSON.
+    ///
+    /// ```
+    /// let pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n";
+    /// let (set, format) = jwtkit::JwkSet::load(pem.as_bytes(), &jwtkit::Limits::default())?;
+    /// assert_eq!(set.keys().len(), 1);
+    /// assert_eq!(format.to_string(), "PEM (PUBLIC KEY)");
+    /// # Ok::<(), jwtkit::Error>(())
+    /// ```
+    pub fn load(bytes: &[u8], limits: &Limits) -> Result<(JwkSet, KeyFormat)> {
+        crate::limits::check("key_document_bytes", limits.max_key_document_bytes, bytes.len())?;
+        let start = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(bytes.len());
+        let body = bytes.get(start..).unwrap_or_default();
+        if body.starts_with(b"-----BEGIN") {
+            return load_pem(body);
         }
-        let key = Key::from_jwk(&obj)?;
-        return Ok((JwkSet::from_keys(vec![key]), KeyFormat::Jwk));
+        // PEM with text around it (`openssl pkcs12 -nodes` "Bag Attributes", a key pasted from an
+        // e-mail): start at the first armour line, as OpenSSL does.
+        if body.first() != Some(&b'{')
+            && let Some(at) = body.windows(11).position(|w| w == b"-----BEGIN ")
+        {
+            return load_pem(body.get(at..).unwrap_or_default());
+        }
+        if body.first() == Some(&b'{') {
+            let obj = crate::json::parse_object(body, limits)?;
+            if obj.contains_key("keys") {
+                return Ok((JwkSet::from_object(&obj, limits)?, KeyFormat::JwkSet));
+            }
+            let key = Key::from_jwk(&obj)?;
+            return Ok((JwkSet::from_keys(vec![key]), KeyFormat::Jwk));
+        }
+        if body.first() == Some(&0x30) {
+            let (key, kind) = load_der(bytes)?;
+            return Ok((JwkSet::from_keys(vec![key]), KeyFormat::Der(kind)));
+        }
+        Err(bad_key(
+            "not a key: expected PEM (-----BEGIN ...), a JWK or JWK Set (JSON), or DER; \
+             for an HMAC secret use --secret instead of --key",
+        ))
     }
-    if body.first() == Some(&0x30) {
-        let (key, kind) = load_der(bytes)?;
-        return Ok((JwkSet::from_keys(vec![key]), KeyFormat::Der(kind)));
-    }
-    Err(bad_key(
-        "not a key: expected PEM (-----BEGIN ...), a JWK or JWK Set (JSON), or DER; \
-         for an HMAC secret use --secret instead of --key",
-    ))
 }
 
 fn load_pem(text: &[u8]) -> Result<(JwkSet, KeyFormat)> {
@@ -156,7 +158,7 @@ impl Key {
     /// Load exactly one key from PEM text.
     ///
     /// # Errors
-    /// As [`load`]; `bad_key` when the PEM holds no key or several different keys.
+    /// As [`JwkSet::load`](crate::JwkSet::load); `bad_key` when the PEM holds no key or several different keys.
     pub fn from_pem(text: &str) -> Result<Key> {
         let (set, _) = load_pem(text.trim_start().as_bytes())?;
         set.into_single()
@@ -165,7 +167,7 @@ impl Key {
     /// Load exactly one key from DER (any supported structure).
     ///
     /// # Errors
-    /// As [`load`].
+    /// As [`JwkSet::load`](crate::JwkSet::load).
     pub fn from_der(bytes: &[u8]) -> Result<Key> {
         load_der(bytes).map(|(k, _)| k)
     }
@@ -332,7 +334,7 @@ mod tests {
     #[test]
     fn pem_with_text_around_it() {
         let pem = "Bag Attributes\n    localKeyID: 01 00 00 00\nsubject=/CN=demo\n-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\nthanks!\n";
-        let (set, format) = load(pem.as_bytes(), &Limits::default()).unwrap();
+        let (set, format) = JwkSet::load(pem.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(set.keys().len(), 1);
         assert_eq!(format, KeyFormat::Pem(vec!["PUBLIC KEY".into()]));
         assert_eq!(
@@ -347,11 +349,11 @@ mod tests {
     fn rsa_pss_private_key_in_pkcs8() {
         let private = include_str!("../../tests/fixtures/keys/rsa-pss.pem");
         let public = include_str!("../../tests/fixtures/keys/rsa-pss.pub.pem");
-        let (set, _) = load(private.as_bytes(), &Limits::default()).unwrap();
+        let (set, _) = JwkSet::load(private.as_bytes(), &Limits::default()).unwrap();
         let key = &set.keys()[0];
         assert_eq!(key.family(), crate::KeyFamily::Rsa);
         assert_eq!(key.bits(), 2048);
-        let (pub_set, _) = load(public.as_bytes(), &Limits::default()).unwrap();
+        let (pub_set, _) = JwkSet::load(public.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(key.thumbprint(), pub_set.keys()[0].thumbprint());
         let signer = crate::jws::Signer::new(key, crate::JwsAlg::PS256)
             .unwrap()

@@ -46,7 +46,7 @@ impl KeySpec {
     /// for `dir`, and a random 32-byte password for PBES2.
     ///
     /// ```
-    /// use jwtkit::{EncAlg, KeyMgmtAlg, key::KeySpec};
+    /// use jwtkit::{EncAlg, KeyMgmtAlg, jwk::KeySpec};
     /// assert_eq!(KeySpec::for_key_mgmt(KeyMgmtAlg::Dir, EncAlg::A256CBC_HS512), KeySpec::Oct(64));
     /// assert_eq!(KeySpec::for_key_mgmt(KeyMgmtAlg::A192KW, EncAlg::A128GCM), KeySpec::Oct(24));
     /// ```

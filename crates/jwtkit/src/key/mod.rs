@@ -27,7 +27,7 @@ use aws_lc_rs::{hmac, signature};
 use zeroize::Zeroizing;
 
 pub(crate) use build::certificate_validity;
-pub use detect::{KeyFormat, load};
+pub use detect::KeyFormat;
 pub use generate::KeySpec;
 
 use crate::error::{Error, ErrorKind, Result, err};
@@ -199,7 +199,7 @@ pub struct KeyMeta {
 /// A usable JOSE key: material bound to its family, plus JWK metadata and thumbprint.
 ///
 /// Build one with [`Key::hmac`], [`Key::from_jwk`], [`Key::from_pem`], [`Key::from_der`],
-/// [`load`] (any format, detected by content) or [`Key::generate`].
+/// [`JwkSet::load`](crate::JwkSet::load) (any format, detected by content) or [`Key::generate`].
 pub struct Key {
     pub(crate) material: Material,
     pub(crate) meta: KeyMeta,

@@ -87,105 +87,107 @@ impl Finding {
 
 const DAY: f64 = 86_400.0;
 
-/// Findings about a token's header and claims. `now` is seconds since the epoch.
-pub fn token_findings(header: &Object, claims: Option<&Object>, now: i64) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
-    if alg.eq_ignore_ascii_case("none") {
-        out.push(Finding::new(
-            "alg_none",
-            Severity::High,
-            format!(
-                "alg is {}: the token is not signed, anyone can forge it",
-                crate::text::quote(alg)
-            ),
-            "sign tokens and never accept alg none in a verifier",
-        ));
-    }
-    if alg == "EdDSA" {
-        out.push(Finding::new(
-            "eddsa_deprecated",
-            Severity::Low,
-            "alg EdDSA is deprecated by RFC 9864: it does not say which curve; the fully-specified name is Ed25519",
-            "sign with alg Ed25519 (same keys and signatures); keep accepting EdDSA while clients move",
-        ));
-    }
-    if header.contains_key("enc") {
-        jwe_findings(header, alg, &mut out);
-    }
-    // A DPoP proof carries its public key by design (RFC 9449 §4.2): the proof is checked with it.
-    let dpop = header.get("typ").and_then(Value::as_str).is_some_and(|t| {
-        t.eq_ignore_ascii_case("dpop+jwt") || t.eq_ignore_ascii_case("application/dpop+jwt")
-    });
-    if header.contains_key("jwk") && !dpop {
-        out.push(Finding::new(
-            "embedded_jwk",
-            Severity::High,
-            "the header embeds a jwk: a verifier that uses it accepts tokens anyone signed with their own key",
-            "verify with configured keys only; ignore the jwk header",
-        ));
-    }
-    for (name, id) in [("jku", "jku_header"), ("x5u", "x5u_header")] {
-        if let Some(u) = header.get(name) {
+impl Finding {
+    /// Findings about a token's header and claims. `now` is seconds since the epoch.
+    pub fn for_token(header: &Object, claims: Option<&Object>, now: i64) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+        if alg.eq_ignore_ascii_case("none") {
             out.push(Finding::new(
-                id,
+                "alg_none",
                 Severity::High,
                 format!(
-                    "the header names a key URL ({name} {}): a verifier that fetches it lets the token choose its key (SSRF, key injection)",
-                    u.as_str().map(crate::text::quote).unwrap_or_default()
+                    "alg is {}: the token is not signed, anyone can forge it",
+                    crate::text::quote(alg)
                 ),
-                "never fetch keys named by the token; configure the JWKS URL, or allowlist exact URLs",
+                "sign tokens and never accept alg none in a verifier",
             ));
         }
-    }
-    if header.contains_key("x5c") {
-        out.push(Finding::new(
-            "x5c_header",
-            Severity::Medium,
-            "the header embeds a certificate chain (x5c): trusting it requires full path validation to a pinned root",
-            "verify with configured keys, or validate x5c against a pinned CA and the expected subject",
-        ));
-    }
-    if let Some(kid) = header.get("kid").and_then(Value::as_str)
-        && (kid.contains("..")
-            || kid.chars().any(|c| {
-                matches!(
-                    c,
-                    '/' | '\\' | '?' | '&' | '\'' | '"' | ';' | '|' | '`' | '$' | '%' | '\0'
-                ) || c.is_control()
-            }))
-    {
-        out.push(Finding::new(
-            "kid_injection",
-            Severity::High,
-            format!(
-                "kid {} contains path, query or quote characters (path traversal / SQL or command injection probes use these)",
-                crate::text::quote(kid)
-            ),
-            "treat kid as an opaque lookup key in a fixed key set; never build paths or queries from it",
-        ));
-    }
-    if let Some(claims) = claims {
-        claim_findings(claims, now, &mut out);
-        // A DPoP proof and a Key Binding JWT are one-request proofs bounded by their iat
-        // window (RFC 9449 §4.3, RFC 9901 §4.3): they have no exp by design.
-        let per_request = header
-            .get("typ")
-            .and_then(Value::as_str)
-            .and_then(crate::jwt::token_type::kind_of_typ)
-            .is_some_and(|k| {
-                matches!(
-                    k,
-                    crate::jwt::token_type::TokenKind::DpopProof
-                        | crate::jwt::token_type::TokenKind::KeyBindingJwt
-                )
-            });
-        if per_request {
-            out.retain(|f| f.id != "no_exp");
+        if alg == "EdDSA" {
+            out.push(Finding::new(
+                "eddsa_deprecated",
+                Severity::Low,
+                "alg EdDSA is deprecated by RFC 9864: it does not say which curve; the fully-specified name is Ed25519",
+                "sign with alg Ed25519 (same keys and signatures); keep accepting EdDSA while clients move",
+            ));
         }
+        if header.contains_key("enc") {
+            jwe_findings(header, alg, &mut out);
+        }
+        // A DPoP proof carries its public key by design (RFC 9449 §4.2): the proof is checked with it.
+        let dpop = header.get("typ").and_then(Value::as_str).is_some_and(|t| {
+            t.eq_ignore_ascii_case("dpop+jwt") || t.eq_ignore_ascii_case("application/dpop+jwt")
+        });
+        if header.contains_key("jwk") && !dpop {
+            out.push(Finding::new(
+                "embedded_jwk",
+                Severity::High,
+                "the header embeds a jwk: a verifier that uses it accepts tokens anyone signed with their own key",
+                "verify with configured keys only; ignore the jwk header",
+            ));
+        }
+        for (name, id) in [("jku", "jku_header"), ("x5u", "x5u_header")] {
+            if let Some(u) = header.get(name) {
+                out.push(Finding::new(
+                    id,
+                    Severity::High,
+                    format!(
+                        "the header names a key URL ({name} {}): a verifier that fetches it lets the token choose its key (SSRF, key injection)",
+                        u.as_str().map(crate::text::quote).unwrap_or_default()
+                    ),
+                    "never fetch keys named by the token; configure the JWKS URL, or allowlist exact URLs",
+                ));
+            }
+        }
+        if header.contains_key("x5c") {
+            out.push(Finding::new(
+                "x5c_header",
+                Severity::Medium,
+                "the header embeds a certificate chain (x5c): trusting it requires full path validation to a pinned root",
+                "verify with configured keys, or validate x5c against a pinned CA and the expected subject",
+            ));
+        }
+        if let Some(kid) = header.get("kid").and_then(Value::as_str)
+            && (kid.contains("..")
+                || kid.chars().any(|c| {
+                    matches!(
+                        c,
+                        '/' | '\\' | '?' | '&' | '\'' | '"' | ';' | '|' | '`' | '$' | '%' | '\0'
+                    ) || c.is_control()
+                }))
+        {
+            out.push(Finding::new(
+                "kid_injection",
+                Severity::High,
+                format!(
+                    "kid {} contains path, query or quote characters (path traversal / SQL or command injection probes use these)",
+                    crate::text::quote(kid)
+                ),
+                "treat kid as an opaque lookup key in a fixed key set; never build paths or queries from it",
+            ));
+        }
+        if let Some(claims) = claims {
+            claim_findings(claims, now, &mut out);
+            // A DPoP proof and a Key Binding JWT are one-request proofs bounded by their iat
+            // window (RFC 9449 §4.3, RFC 9901 §4.3): they have no exp by design.
+            let per_request = header
+                .get("typ")
+                .and_then(Value::as_str)
+                .and_then(crate::jwt::token_type::kind_of_typ)
+                .is_some_and(|k| {
+                    matches!(
+                        k,
+                        crate::jwt::token_type::TokenKind::DpopProof
+                            | crate::jwt::token_type::TokenKind::KeyBindingJwt
+                    )
+                });
+            if per_request {
+                out.retain(|f| f.id != "no_exp");
+            }
+        }
+        out.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        out
     }
-    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    out
 }
 
 fn num(claims: &Object, name: &str) -> Option<f64> {
@@ -414,27 +416,29 @@ fn looks_like_ssn(s: &str) -> bool {
         })
 }
 
-/// For an HMAC-signed compact JWS (`HS256`/`HS384`/`HS512`): the `weak_hmac_secret` finding
-/// when its signature verifies with one of the bundled well-known weak secrets
-/// (`data/weak_secrets.txt`), naming the secret without printing it. No key is needed: this
-/// is what an attacker would try first. About a hundred HMACs over the JWS Signing Input;
-/// None for any other token, or when no listed secret verifies.
-pub fn cracked_secret(token: &str, limits: &crate::Limits) -> Option<Finding> {
-    let jws = crate::jws::CompactJws::parse(token, limits).ok()?;
-    let alg = jws.header().alg().ok().filter(|a| a.is_hmac())?;
-    let secret = weak_secrets().find(|s| {
-        let key = crate::Key::hmac(s.as_bytes().to_vec());
-        crate::key::sig::verify(alg, &key, jws.signing_input(), jws.signature()).is_ok()
-    })?;
-    Some(Finding::new(
-        "weak_hmac_secret",
-        Severity::High,
-        format!(
-            "the token is signed with a well-known secret {}: anyone can forge tokens for this issuer",
-            weak_secret_reference(secret)
-        ),
-        "rotate to a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and revoke issued tokens",
-    ))
+impl Finding {
+    /// For an HMAC-signed compact JWS (`HS256`/`HS384`/`HS512`): the `weak_hmac_secret` finding
+    /// when its signature verifies with one of the bundled well-known weak secrets
+    /// (`data/weak_secrets.txt`), naming the secret without printing it. No key is needed: this
+    /// is what an attacker would try first. About a hundred HMACs over the JWS Signing Input;
+    /// None for any other token, or when no listed secret verifies.
+    pub fn cracked_secret(token: &str, limits: &crate::Limits) -> Option<Finding> {
+        let jws = crate::jws::CompactJws::parse(token, limits).ok()?;
+        let alg = jws.header().alg().ok().filter(|a| a.is_hmac())?;
+        let secret = weak_secrets().find(|s| {
+            let key = crate::Key::hmac(s.as_bytes().to_vec());
+            crate::key::sig::verify(alg, &key, jws.signing_input(), jws.signature()).is_ok()
+        })?;
+        Some(Finding::new(
+            "weak_hmac_secret",
+            Severity::High,
+            format!(
+                "the token is signed with a well-known secret {}: anyone can forge tokens for this issuer",
+                weak_secret_reference(secret)
+            ),
+            "rotate to a random secret of at least 32 bytes (jwtkit keygen --alg HS256) and revoke issued tokens",
+        ))
+    }
 }
 
 /// The bundled list of well-known weak HMAC secrets (see `data/weak_secrets.txt` for sources).
@@ -487,23 +491,25 @@ pub(crate) fn hmac_secret_findings(secret: &[u8], alg: Option<JwsAlg>) -> Vec<Fi
     out
 }
 
-/// Findings about a key used for verification or signing.
-pub fn key_findings(key: &Key, alg: Option<JwsAlg>) -> Vec<Finding> {
-    match key.family() {
-        KeyFamily::Oct => key
-            .secret_bytes()
-            .map(|s| hmac_secret_findings(s, alg))
-            .unwrap_or_default(),
-        KeyFamily::Rsa if key.bits() < 2048 => vec![Finding::new(
-            "weak_rsa_key",
-            Severity::High,
-            format!(
-                "the RSA key is {} bits; RFC 7518 §3.3 requires at least 2048",
-                key.bits()
-            ),
-            "rotate to a 2048-bit or larger RSA key, or to ES256/EdDSA",
-        )],
-        _ => Vec::new(),
+impl Finding {
+    /// Findings about a key used for verification or signing.
+    pub fn for_key(key: &Key, alg: Option<JwsAlg>) -> Vec<Finding> {
+        match key.family() {
+            KeyFamily::Oct => key
+                .secret_bytes()
+                .map(|s| hmac_secret_findings(s, alg))
+                .unwrap_or_default(),
+            KeyFamily::Rsa if key.bits() < 2048 => vec![Finding::new(
+                "weak_rsa_key",
+                Severity::High,
+                format!(
+                    "the RSA key is {} bits; RFC 7518 §3.3 requires at least 2048",
+                    key.bits()
+                ),
+                "rotate to a 2048-bit or larger RSA key, or to ES256/EdDSA",
+            )],
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -539,9 +545,9 @@ fn jwe_findings(header: &Object, alg: &str, out: &mut Vec<Finding>) {
 
 /// Convenience: findings for a token text, decoded without verification.
 pub(crate) fn token_findings_for(token: &str, now: i64) -> Vec<Finding> {
-    let u = crate::dangerous::decode_unverified(token, &crate::Limits::default());
+    let u = crate::dangerous::Unverified::decode(token, &crate::Limits::default());
     match &u.header {
-        Some(h) => token_findings(h, u.claims(), now),
+        Some(h) => Finding::for_token(h, u.claims(), now),
         None => Vec::new(),
     }
 }
@@ -558,7 +564,7 @@ mod tests {
     fn token_lint() {
         let h = serde_json::json!({"alg":"none","jku":"https://evil/","kid":"../../dev/null"});
         let c = serde_json::json!({"sub":"1","password":"x","card":"4111 1111 1111 1111","email":"a@b"});
-        let f = token_findings(h.as_object().unwrap(), c.as_object(), 1000);
+        let f = Finding::for_token(h.as_object().unwrap(), c.as_object(), 1000);
         let got = ids(&f);
         for want in [
             "alg_none",
@@ -572,14 +578,14 @@ mod tests {
         }
         let c = serde_json::json!({"iat": 0, "exp": 200000});
         assert_eq!(
-            ids(&token_findings(&Object::new(), c.as_object(), 0)),
+            ids(&Finding::for_token(&Object::new(), c.as_object(), 0)),
             ["long_lifetime"]
         );
         let c = serde_json::json!({"iat": 0, "exp": 3600});
-        assert!(token_findings(&Object::new(), c.as_object(), 0).is_empty());
+        assert!(Finding::for_token(&Object::new(), c.as_object(), 0).is_empty());
         let c = serde_json::json!({"exp": "1795983742"});
         assert_eq!(
-            ids(&token_findings(&Object::new(), c.as_object(), 0)),
+            ids(&Finding::for_token(&Object::new(), c.as_object(), 0)),
             ["invalid_time_claim"]
         );
         assert!(looks_like_ssn("123-45-6789") && !looks_like_ssn("123456789"));
@@ -590,16 +596,16 @@ mod tests {
     fn jwe_header_lint() {
         let h = serde_json::json!({"alg":"RSA1_5","enc":"A128GCM","zip":"DEF"});
         assert_eq!(
-            ids(&token_findings(h.as_object().unwrap(), None, 0)),
+            ids(&Finding::for_token(h.as_object().unwrap(), None, 0)),
             ["jwe_rsa1_5", "jwe_compression"]
         );
         let h = serde_json::json!({"alg":"PBES2-HS256+A128KW","enc":"A128GCM","p2c":100,"p2s":"AAAAAAAAAAA"});
         assert_eq!(
-            ids(&token_findings(h.as_object().unwrap(), None, 0)),
+            ids(&Finding::for_token(h.as_object().unwrap(), None, 0)),
             ["pbes2_low_count"]
         );
         let h = serde_json::json!({"alg":"RSA-OAEP-256","enc":"A256GCM"});
-        assert!(token_findings(h.as_object().unwrap(), None, 0).is_empty());
+        assert!(Finding::for_token(h.as_object().unwrap(), None, 0).is_empty());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Output of `jwtkit oauth`: token responses with the tokens decoded (the access token
 //! unverified, the ID Token verified), metadata, introspection, userinfo, errors.
 
-use jwtkit::dangerous::{Payload, decode_unverified};
-use jwtkit::jwt::{Clock, SystemClock};
+use jwtkit::dangerous::{Payload, Unverified};
+use jwtkit::jwt::NumericDate;
 use jwtkit::{Limits, Verified};
 use jwtkit_oauth::{Client, Error, Introspection, Metadata, TokenResponse, UserInfo};
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use crate::output::{self, Style};
 /// A token decoded without verification, as JSON: `{"jwt": true, header, claims}` or
 /// `{"jwt": false, "length": N}` for an opaque token.
 fn decoded_json(token: &str) -> Value {
-    let u = decode_unverified(token, &Limits::default());
+    let u = Unverified::decode(token, &Limits::default());
     match (&u.header, &u.payload, u.errors.is_empty()) {
         (Some(h), Payload::Claims(c), true) => {
             json!({"jwt": true, "verified": false, "header": h, "claims": c})
@@ -26,7 +26,7 @@ fn decoded_json(token: &str) -> Value {
 
 /// Human sections for a decoded token; `title` names it.
 fn decoded_human(title: &str, token: &str, status: &str, now: i64, st: Style) {
-    let u = decode_unverified(token, &Limits::default());
+    let u = Unverified::decode(token, &Limits::default());
     match (&u.header, &u.payload, u.errors.is_empty()) {
         (Some(h), Payload::Claims(c), true) => {
             outln!("\n{} {}", st.bold(title), status);
@@ -88,7 +88,7 @@ pub fn tokens(
         }));
         return code;
     }
-    let now = SystemClock.now();
+    let now = NumericDate::now();
     let mut head = format!(
         "{} from {}",
         st.green(&format!("{} token", t.token_type)),
@@ -212,7 +212,7 @@ pub fn introspection(i: &Introspection, json: bool, st: Style) -> u8 {
         );
         output::section(
             "Times",
-            &output::times(&rest, SystemClock.now(), TimeFormat::Utc, st),
+            &output::times(&rest, NumericDate::now(), TimeFormat::Utc, st),
             st,
         );
     }
@@ -233,7 +233,7 @@ pub fn userinfo(u: &UserInfo, json: bool, st: Style) -> u8 {
             "UserInfo (application/jwt)",
             t,
             &st.yellow("— signature NOT verified"),
-            SystemClock.now(),
+            NumericDate::now(),
             st,
         ),
     }

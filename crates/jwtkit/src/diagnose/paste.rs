@@ -202,25 +202,27 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| s.get(prefix.len()..).unwrap_or(""))
 }
 
-/// Extract the token from pasted text.
-///
-/// ```
-/// let e = jwtkit::paste::extract("  Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig\n");
-/// assert_eq!(e.token, "eyJhbGciOiJIUzI1NiJ9.e30.sig");
-/// assert_eq!(e.notes, ["stripped the \"Authorization: Bearer \" prefix"]);
-/// // Each repair says where and how many bytes, never which bytes.
-/// use jwtkit::paste::{Repair, RepairKind};
-/// assert_eq!(e.repairs, [
-///     Repair { kind: RepairKind::SurroundingWhitespace, offset: 0, bytes: 2 },
-///     Repair { kind: RepairKind::Prefix, offset: 2, bytes: 22 },
-///     Repair { kind: RepairKind::SurroundingWhitespace, offset: 52, bytes: 1 },
-/// ]);
-/// assert_eq!(e.require_exact().unwrap_err().kind(), jwtkit::ErrorKind::Malformed);
-/// ```
-pub fn extract(input: &str) -> Extracted {
-    let mut e = extract_noting(input);
-    e.repairs.sort_by_key(|r| r.offset);
-    e
+impl Extracted {
+    /// Extract the token from pasted text.
+    ///
+    /// ```
+    /// let e = jwtkit::diagnose::Extracted::from_paste("  Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig\n");
+    /// assert_eq!(e.token, "eyJhbGciOiJIUzI1NiJ9.e30.sig");
+    /// assert_eq!(e.notes, ["stripped the \"Authorization: Bearer \" prefix"]);
+    /// // Each repair says where and how many bytes, never which bytes.
+    /// use jwtkit::diagnose::{Repair, RepairKind};
+    /// assert_eq!(e.repairs, [
+    ///     Repair { kind: RepairKind::SurroundingWhitespace, offset: 0, bytes: 2 },
+    ///     Repair { kind: RepairKind::Prefix, offset: 2, bytes: 22 },
+    ///     Repair { kind: RepairKind::SurroundingWhitespace, offset: 52, bytes: 1 },
+    /// ]);
+    /// assert_eq!(e.require_exact().unwrap_err().kind(), jwtkit::ErrorKind::Malformed);
+    /// ```
+    pub fn from_paste(input: &str) -> Extracted {
+        let mut e = extract_noting(input);
+        e.repairs.sort_by_key(|r| r.offset);
+        e
+    }
 }
 
 fn extract_noting(input: &str) -> Extracted {
@@ -410,29 +412,29 @@ mod tests {
 
     #[test]
     fn pasted_forms() {
-        assert_eq!(extract(T).notes, Vec::<String>::new());
-        assert_eq!(extract(&format!("  {T}\n")).token, T);
-        assert_eq!(extract(&format!("Bearer {T}")).token, T);
+        assert_eq!(Extracted::from_paste(T).notes, Vec::<String>::new());
+        assert_eq!(Extracted::from_paste(&format!("  {T}\n")).token, T);
+        assert_eq!(Extracted::from_paste(&format!("Bearer {T}")).token, T);
         assert_eq!(
-            extract(&format!("bearer {T}")).notes,
+            Extracted::from_paste(&format!("bearer {T}")).notes,
             ["stripped the \"Bearer \" prefix"]
         );
-        assert_eq!(extract(&format!("\"{T}\"")).token, T);
+        assert_eq!(Extracted::from_paste(&format!("\"{T}\"")).token, T);
         let curl = format!("curl -H 'Authorization: Bearer {T}' https://api.example.com/orders");
-        let e = extract(&curl);
+        let e = Extracted::from_paste(&curl);
         assert_eq!(e.token, T);
         assert!(e.notes[0].starts_with("found the token inside"), "{:?}", e.notes);
         let wrapped = format!("{}\n{}", &T[..20], &T[20..]);
-        let e = extract(&wrapped);
+        let e = Extracted::from_paste(&wrapped);
         assert_eq!(e.token, T);
         assert_eq!(
             e.notes,
             ["removed 1 whitespace character or line break inside the token"]
         );
         let prose = format!("the token is {T} thanks");
-        assert_eq!(extract(&prose).token, T);
+        assert_eq!(Extracted::from_paste(&prose).token, T);
         let cookie = format!("Cookie: theme=dark; access_token={T}; lang=en");
-        assert_eq!(extract(&cookie).token, T);
+        assert_eq!(Extracted::from_paste(&cookie).token, T);
     }
 
     fn kinds(e: &Extracted) -> Vec<(&'static str, usize, usize)> {
@@ -444,11 +446,11 @@ mod tests {
 
     #[test]
     fn repairs_name_kind_offset_and_length() {
-        let exact = extract(T);
+        let exact = Extracted::from_paste(T);
         assert!(exact.repairs.is_empty());
         assert_eq!(exact.require_exact().unwrap(), T);
         assert_eq!(exact.repair_summary(), None);
-        let e = extract(&format!("Bearer {T}"));
+        let e = Extracted::from_paste(&format!("Bearer {T}"));
         assert_eq!(kinds(&e), [("prefix", 0, 7)]);
         let err = e.require_exact().unwrap_err();
         assert_eq!(
@@ -463,7 +465,7 @@ mod tests {
         );
         assert!(!err.message().contains(T), "never the token");
         let wrapped = format!("{}\r\n{}\n", &T[..20], &T[20..]);
-        let e = extract(&wrapped);
+        let e = Extracted::from_paste(&wrapped);
         assert_eq!(e.token, T);
         assert_eq!(
             kinds(&e),
@@ -476,10 +478,10 @@ mod tests {
             e.repair_summary().unwrap(),
             "whitespace inside the token and whitespace around the token"
         );
-        let e = extract(&format!("'{T}'"));
+        let e = Extracted::from_paste(&format!("'{T}'"));
         assert_eq!(kinds(&e), [("quote", 0, 1), ("quote", T.len() + 1, 1)]);
         let curl = format!("curl -H 'Authorization: Bearer {T}' https://x");
-        let e = extract(&curl);
+        let e = Extracted::from_paste(&curl);
         let at = curl.find(T).unwrap();
         assert_eq!(
             kinds(&e),
@@ -489,7 +491,7 @@ mod tests {
             ]
         );
         let response = format!("{{\"access_token\":\"{T}\"}}");
-        let e = extract(&response);
+        let e = Extracted::from_paste(&response);
         assert_eq!(
             kinds(&e),
             [("token_response", 0, 17), ("token_response", 17 + T.len(), 2)]
@@ -497,7 +499,10 @@ mod tests {
         // A stray character inside the token: the longest token-shaped run is kept, the rest
         // reported (and `require_exact` names where the input stops being the token).
         let stray = format!("{}\u{200b}", T);
-        assert_eq!(kinds(&extract(&stray)), [("surrounding_text", T.len(), 3)]);
+        assert_eq!(
+            kinds(&Extracted::from_paste(&stray)),
+            [("surrounding_text", T.len(), 3)]
+        );
         assert_eq!(
             kinds(&Extracted {
                 token: String::new(),
@@ -516,7 +521,7 @@ mod tests {
     fn sd_jwts_are_kept_whole_with_their_disclosures() {
         let sd = format!("{T}~WyJzYWx0IiwiZ2l2ZW5fbmFtZSIsIkpvaG4iXQ~");
         assert_eq!(
-            extract(&sd),
+            Extracted::from_paste(&sd),
             Extracted {
                 token: sd.clone(),
                 notes: vec![],
@@ -524,9 +529,9 @@ mod tests {
             }
         );
         let kb = format!("{sd}{T}");
-        assert_eq!(extract(&format!("Bearer {kb}")).token, kb);
+        assert_eq!(Extracted::from_paste(&format!("Bearer {kb}")).token, kb);
         let wrapped = format!("{}\n{}", &sd[..50], &sd[50..]);
-        let e = extract(&wrapped);
+        let e = Extracted::from_paste(&wrapped);
         assert_eq!(e.token, sd);
         assert_eq!(
             e.notes,
@@ -537,17 +542,23 @@ mod tests {
             Err(crate::ErrorKind::Malformed)
         );
         let curl = format!("curl -H 'Authorization: Bearer {kb}' https://verifier.example/present");
-        assert_eq!(extract(&curl).token, kb);
+        assert_eq!(Extracted::from_paste(&curl).token, kb);
         // A plain token next to a '~' in prose is still found alone.
-        assert_eq!(extract(&format!("see ~/notes: {T}")).token, T);
+        assert_eq!(Extracted::from_paste(&format!("see ~/notes: {T}")).token, T);
     }
 
     #[test]
     fn keeps_invalid_characters_for_strict_errors() {
-        assert_eq!(extract("eyJhbGc=.e30=.sig=").token, "eyJhbGc=.e30=.sig=");
-        assert_eq!(extract("{\"payload\":\"x\"}").token, "{\"payload\":\"x\"}");
+        assert_eq!(
+            Extracted::from_paste("eyJhbGc=.e30=.sig=").token,
+            "eyJhbGc=.e30=.sig="
+        );
+        assert_eq!(
+            Extracted::from_paste("{\"payload\":\"x\"}").token,
+            "{\"payload\":\"x\"}"
+        );
         let response = format!("{{\"access_token\":\"{T}\",\"token_type\":\"Bearer\",\"expires_in\":3600}}");
-        let e = extract(&response);
+        let e = Extracted::from_paste(&response);
         assert_eq!(e.token, T);
         assert_eq!(e.notes, ["took access_token from the pasted token response"]);
     }

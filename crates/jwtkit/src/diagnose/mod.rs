@@ -18,6 +18,14 @@
 //! | `detached_payload` | the token's payload is empty (or its JSON `"payload"` absent): the content is probably detached (RFC 7515 Appendix F) and was not supplied |
 //!
 //! The gateway never calls this: it must not reveal why a signature failed to a client.
+//!
+//! Before any of that, [`Extracted::from_paste`] finds the token in what a person pasted
+//! (`Authorization: Bearer …`, a `curl -H` line, quotes, line breaks) and reports each
+//! [`Repair`] it made.
+
+mod paste;
+
+pub use paste::{Extracted, Repair, RepairKind};
 
 use serde_json::{Value, json};
 
@@ -58,7 +66,7 @@ pub struct Hint {
     pub message: String,
 }
 
-/// The result of [`explain`].
+/// The result of [`Diagnosis::explain`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Diagnosis {
     /// What was tried.
@@ -87,19 +95,21 @@ fn verifies(alg: JwsAlg, key: &Key, input: &[u8], sig: &[u8]) -> bool {
     key.family() == alg.family() && crate::key::sig::verify(alg, key, input, sig).is_ok()
 }
 
-/// Probe why a token does not verify with `keys` under `validation`: `input` is the token
-/// (`&str`), or an [`Input`] with detached content ([`Input::detached`], RFC 7515
-/// Appendix F), probed over the JWS Signing Input built from that content. Either
-/// serialization is probed whatever the other [`Input`] options. Bounded work: at most a few
-/// dozen signature checks whatever the input.
-pub fn explain<'t>(
-    input: impl Into<Input<'t>>,
-    keys: &JwkSet,
-    validation: &Validation,
-    secrets: &[SecretInput],
-) -> Diagnosis {
-    let input = input.into();
-    explain_inner(input.token, input.detached, keys, validation, secrets)
+impl Diagnosis {
+    /// Probe why a token does not verify with `keys` under `validation`: `input` is the token
+    /// (`&str`), or an [`Input`] with detached content ([`Input::detached`], RFC 7515
+    /// Appendix F), probed over the JWS Signing Input built from that content. Either
+    /// serialization is probed whatever the other [`Input`] options. Bounded work: at most a few
+    /// dozen signature checks whatever the input.
+    pub fn explain<'t>(
+        input: impl Into<Input<'t>>,
+        keys: &JwkSet,
+        validation: &Validation,
+        secrets: &[SecretInput],
+    ) -> Diagnosis {
+        let input = input.into();
+        explain_inner(input.token, input.detached, keys, validation, secrets)
+    }
 }
 
 const DETACHED_HINT: &str = "the payload is empty: if this JWS has detached content (RFC 7515 Appendix F), \
@@ -498,7 +508,7 @@ mod tests {
             .unwrap();
         let keys = JwkSet::from_keys(vec![Key::hmac(secret.as_bytes().to_vec())]);
         let v = Validation::builder(JwsAlg::HS256).build().unwrap();
-        let d = explain(&token, &keys, &v, &[SecretInput::Text(secret.into())]);
+        let d = Diagnosis::explain(&token, &keys, &v, &[SecretInput::Text(secret.into())]);
         assert!(
             d.hints.iter().any(|h| h.id == "secret_whitespace"),
             "{:?}",

@@ -302,7 +302,7 @@ impl Decryption {
     /// Decrypt a compact JWE and take out its nested JWT.
     ///
     /// # Errors
-    /// [`Stage::Decrypt`]: the kinds of [`jwtkit::jwe::decrypt`] (`malformed` for a JSON
+    /// [`Stage::Decrypt`]: the kinds of [`jwtkit::jwe::DecryptOptions::decrypt`] (`malformed` for a JSON
     /// serialization); [`Stage::Nested`]: `bad_signature` for an unsigned claims set,
     /// `malformed` for a plaintext that is not UTF-8.
     pub fn open(&self, token: &str) -> Result<Opened, OpenError> {

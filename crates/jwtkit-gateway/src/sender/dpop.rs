@@ -2,7 +2,7 @@
 //! [`DpopRules`]), the request URL a proof's `htu` must name ([`request_url`]), and the
 //! server nonce ([`NonceKey`], §8).
 //!
-//! The proof itself is checked by the core ([`jwtkit::dpop::verify_proof`], §4.3 in order) and
+//! The proof itself is checked by the core ([`jwtkit::jwt::verify_with`] with a DPoP proof check, §4.3 in order) and
 //! bound to the access token by [`jwtkit::dpop::VerifiedProof::check_binding`] (§6.1); the gateway adds the
 //! nonce (stateless, so every instance sharing `nonce_secret` accepts every other's) and the
 //! `jti` replay cache in the store ([`crate::store::Store::first_use`], §11.1).

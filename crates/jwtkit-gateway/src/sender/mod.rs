@@ -5,7 +5,7 @@
 //!   only with that client certificate ([`mtls`]); `require_certificate_binding` refuses tokens
 //!   without one.
 //! - DPoP ([RFC 9449]): `Authorization: DPoP <token>` with one `DPoP` proof header, checked by
-//!   the core ([`jwtkit::dpop::verify_proof`]) against the request's method and URL
+//!   the core ([`jwtkit::jwt::verify_with`] with [`jwtkit::jwt::ValidationBuilder::dpop_proof`]) against the request's method and URL
 //!   ([`dpop::request_url`]), the server nonce when required, the token's `cnf.jkt`
 //!   ([`jwtkit::dpop::VerifiedProof::check_binding`]), then the proof's `jti` remembered in the store (shared by
 //!   every instance with Redis) with the revocation failure policy. A token with `cnf.jkt` sent

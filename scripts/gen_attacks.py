@@ -14,7 +14,7 @@ Case shape (same as the RFC vectors, crates/jwtkit/tests/vectors/SCHEMA.md, plus
   token (or token_build for tokens too large to commit), key ({jwk} | {pem} | {jwks} | {secret_utf8}),
   options ({algorithms?, now, leeway, iss, aud, sub, typ, required_claims, max_age, crit_supported}),
   expected_error (the exact kind), step (validation_order only: the step of
-  jwtkit::manual::validation_order that fails), detail (optional: members the error's JSON must have).
+  the order of checks on jwtkit::Check that fails), detail (optional: members the error's JSON must have).
 When options.algorithms is absent the allowlist comes from the key (its JWK alg, else its family),
 as the CLI does; never from the token.
 """
@@ -513,7 +513,7 @@ def limits():
     return out
 
 
-# ---- one vector per step of jwtkit::manual::validation_order ----------------------------------
+# ---- one vector per step of the order of checks on jwtkit::Check ----------------------------------
 
 def validation_order():
     """Each vector passes every step before N, fails at step N, and where possible also violates
@@ -529,7 +529,7 @@ def validation_order():
         d.update(kw)
         return d
     def step(n, id_, desc, token, kind, options, key=HMAC_KEY, **extra):
-        c = case(f"order-{n:02d}-{id_}", "jwtkit::manual::validation_order step %d" % n, desc, token, key, kind,
+        c = case(f"order-{n:02d}-{id_}", "jwtkit::Check validation order step %d" % n, desc, token, key, kind,
                  options=options, **extra)
         c["category"] = "validation_order"
         c["step"] = n

@@ -110,6 +110,18 @@ pub(crate) fn check_object_keeping<'de, T: Keep<'de>, const N: usize>(
     let Ok(text) = std::str::from_utf8(bytes) else {
         return false;
     };
+    check_str_keeping(text, max_depth, keep, kept)
+}
+
+/// [`check_object_keeping`] for text already known to be UTF-8 (a claims set or header whose
+/// bytes were turned into a `String` once, so the typed read after verification can use
+/// serde_json's `str` reader too).
+pub(crate) fn check_str_keeping<'de, T: Keep<'de>, const N: usize>(
+    text: &'de str,
+    max_depth: usize,
+    keep: impl Fn(&str) -> Option<usize>,
+    kept: &mut [Option<T>; N],
+) -> bool {
     let mut de = serde_json::Deserializer::from_str(text);
     TopLevel {
         max_depth,

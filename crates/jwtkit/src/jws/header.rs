@@ -6,7 +6,7 @@
 //! turns it into a [`JwsAlg`] or the `alg_none` / `unsupported_alg` error.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -36,7 +36,8 @@ pub(crate) const UNDERSTOOD_CRIT: &[&str] = &["b64"];
 pub struct Header {
     raw: OnceLock<Object>,
     /// The header as JSON text, already checked strictly; None when built from an object.
-    json: Option<Box<str>>,
+    /// Shared: a header cloned from the one-entry cache of [`super::compact`] copies no text.
+    json: Option<Arc<str>>,
     alg: Text,
     kid: Option<Text>,
     typ: Option<Text>,
@@ -258,7 +259,7 @@ impl Header {
         drop(kept);
         Ok(Header {
             raw: OnceLock::new(),
-            json: Some(json.into_boxed_str()),
+            json: Some(Arc::from(json)),
             alg: alg.unwrap_or(Text::Span(0, 0)),
             kid,
             typ,
@@ -286,7 +287,7 @@ impl Header {
 
     /// The checks of [`Header::from_object`] on the registered parameters; the header's map is
     /// built from `json` on first use (or set by the caller).
-    fn checked(p: Registered<'_>, json: Option<Box<str>>) -> Result<Header> {
+    fn checked(p: Registered<'_>, json: Option<Arc<str>>) -> Result<Header> {
         let (b64, crit) = Header::check(&p).map_err(|e| e.at(Check::HeaderParams))?;
         let text = |v: Option<Param<'_>>| match v {
             Some(Param::Str(s)) => Some(Text::Owned(s.into())),

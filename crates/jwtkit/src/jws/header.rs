@@ -34,7 +34,9 @@ pub(crate) const UNDERSTOOD_CRIT: &[&str] = &["b64"];
 /// type-checked from one checking pass at parse time, which is all verification needs.
 #[derive(Clone)]
 pub struct Header {
-    raw: OnceLock<Object>,
+    /// The member map, built on first use (boxed: a header is moved several times per token,
+    /// and the map is rarely built on the verification path).
+    raw: OnceLock<Box<Object>>,
     /// The header as JSON text, already checked strictly; None when built from an object.
     /// Shared: a header cloned from the one-entry cache of [`super::compact`] copies no text.
     json: Option<Arc<str>>,
@@ -50,8 +52,8 @@ pub struct Header {
 /// without escapes, as most are: no copy of it is made), or the unescaped text.
 #[derive(Clone)]
 enum Text {
-    /// Byte range of [`Header::json`].
-    Span(usize, usize),
+    /// Byte range of [`Header::json`] (a header is far shorter than 4 GiB).
+    Span(u32, u32),
     Owned(Box<str>),
 }
 
@@ -60,8 +62,9 @@ impl Text {
     /// pass), else a copy.
     fn of(s: &str, json: &str) -> Text {
         let start = (s.as_ptr() as usize).wrapping_sub(json.as_ptr() as usize);
-        match json.get(start..start.wrapping_add(s.len())) {
-            Some(slice) if std::ptr::eq(slice, s) => Text::Span(start, start + s.len()),
+        let end = start.wrapping_add(s.len());
+        match (json.get(start..end), u32::try_from(start), u32::try_from(end)) {
+            (Some(slice), Ok(start), Ok(end)) if std::ptr::eq(slice, s) => Text::Span(start, end),
             _ => Text::Owned(s.into()),
         }
     }
@@ -280,7 +283,7 @@ impl Header {
     pub fn from_object(raw: Object) -> Result<Header> {
         let header = Header::checked(Registered::of(&raw), None)?;
         Ok(Header {
-            raw: OnceLock::from(raw),
+            raw: OnceLock::from(Box::new(raw)),
             ..header
         })
     }
@@ -385,7 +388,7 @@ impl Header {
             Text::Span(start, end) => self
                 .json
                 .as_deref()
-                .and_then(|j| j.get(*start..*end))
+                .and_then(|j| j.get(*start as usize..*end as usize))
                 .unwrap_or_default(),
             Text::Owned(s) => s,
         }
@@ -464,8 +467,11 @@ impl Header {
 
     /// The whole header as written (member order kept).
     pub fn as_object(&self) -> &Object {
-        self.raw
-            .get_or_init(|| crate::json::build_checked(self.json.as_deref().map(str::as_bytes)))
+        self.raw.get_or_init(|| {
+            Box::new(crate::json::build_checked(
+                self.json.as_deref().map(str::as_bytes),
+            ))
+        })
     }
 
     /// Check `crit` against the extensions the caller understands (RFC 7515 §4.1.11).

@@ -75,7 +75,9 @@ impl Claim {
 /// see the same object (and a token whose claims set is not strict JSON never gets here).
 #[derive(Clone, Default)]
 pub struct Claims {
-    object: OnceLock<Object>,
+    /// The member map, built on first use (boxed: claims are moved several times per token,
+    /// and the map is rarely built on the verification path).
+    object: OnceLock<Box<Object>>,
     /// The claims set as JSON text, already checked strictly (UTF-8 included, so the typed
     /// read of [`Claims::deserialize`] uses serde_json's `str` reader); None when built from
     /// an object.
@@ -202,7 +204,7 @@ impl Claims {
     /// Wrap a parsed object.
     pub fn new(obj: Object) -> Claims {
         Claims {
-            object: OnceLock::from(obj),
+            object: OnceLock::from(Box::new(obj)),
             json: None,
         }
     }
@@ -313,8 +315,11 @@ impl Claims {
 
     /// The claims as a JSON object.
     pub fn as_object(&self) -> &Object {
-        self.object
-            .get_or_init(|| crate::json::build_checked(self.json.as_deref().map(str::as_bytes)))
+        self.object.get_or_init(|| {
+            Box::new(crate::json::build_checked(
+                self.json.as_deref().map(str::as_bytes),
+            ))
+        })
     }
 
     /// The claims deserialized into the caller's type, straight from the claims set's JSON
@@ -333,7 +338,7 @@ impl Claims {
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> crate::Result<T> {
         let result = match (&self.json, self.object.get()) {
             (Some(text), _) => serde_json::from_str::<T>(text),
-            (None, Some(object)) => T::deserialize(&Value::Object(object.clone())),
+            (None, Some(object)) => T::deserialize(&Value::Object(Object::clone(object))),
             (None, None) => serde_json::from_slice::<T>(b"{}"),
         };
         result.map_err(|e| {
@@ -352,9 +357,10 @@ impl Claims {
     /// Take the object.
     pub fn into_object(self) -> Object {
         let Claims { object, json } = self;
-        object
-            .into_inner()
-            .unwrap_or_else(|| crate::json::build_checked(json.as_deref().map(str::as_bytes)))
+        object.into_inner().map_or_else(
+            || crate::json::build_checked(json.as_deref().map(str::as_bytes)),
+            |object| *object,
+        )
     }
 }
 

@@ -110,6 +110,18 @@ pub(crate) fn check_object_keeping<'de, T: Keep<'de>, const N: usize>(
     let Ok(text) = std::str::from_utf8(bytes) else {
         return false;
     };
+    check_str_keeping(text, max_depth, keep, kept)
+}
+
+/// [`check_object_keeping`] for text already known to be UTF-8 (a claims set or header whose
+/// bytes were turned into a `String` once, so the typed read after verification can use
+/// serde_json's `str` reader too).
+pub(crate) fn check_str_keeping<'de, T: Keep<'de>, const N: usize>(
+    text: &'de str,
+    max_depth: usize,
+    keep: impl Fn(&str) -> Option<usize>,
+    kept: &mut [Option<T>; N],
+) -> bool {
     let mut de = serde_json::Deserializer::from_str(text);
     TopLevel {
         max_depth,
@@ -304,13 +316,25 @@ impl<'de> Visitor<'de> for NameSeed {
     }
 }
 
-/// Member names of one object, for duplicate detection: up to 16 kept on the stack and
-/// compared linearly, then a hash set (so a hostile object with many members costs O(n), not
-/// O(n²)).
+/// Member names of one object, for duplicate detection: up to 16 kept on the stack, with a
+/// 64-bit filter of their lengths and end bytes so that a name unlike all before it (the usual
+/// case) is compared with none of them; then a hash set (so a hostile object with many members
+/// costs O(n), not O(n²)).
 #[derive(Default)]
 struct Names<'de> {
     few: [Option<Cow<'de, str>>; 16],
+    len: usize,
+    filter: u64,
     many: Option<HashSet<Cow<'de, str>>>,
+}
+
+/// The bit of [`Names::filter`] for `name`: equal names have the same bit.
+fn filter_bit(name: &str) -> u64 {
+    let b = name.as_bytes();
+    let first = b.first().map_or(0, |&c| u32::from(c));
+    let last = b.last().map_or(0, |&c| u32::from(c));
+    let len = u32::try_from(b.len()).unwrap_or(u32::MAX);
+    1 << (len.wrapping_mul(7).wrapping_add(first * 3).wrapping_add(last) % 64)
 }
 
 impl<'de> Names<'de> {
@@ -319,22 +343,15 @@ impl<'de> Names<'de> {
         if let Some(set) = &mut self.many {
             return set.insert(name);
         }
-        for slot in &mut self.few {
-            match slot {
-                // Most names differ in length or first byte: skip the full comparison.
-                Some(seen)
-                    if seen.len() == name.len()
-                        && seen.as_bytes().first() == name.as_bytes().first()
-                        && *seen == name =>
-                {
-                    return false;
-                }
-                Some(_) => {}
-                None => {
-                    *slot = Some(name);
-                    return true;
-                }
-            }
+        let bit = filter_bit(&name);
+        if self.filter & bit != 0 && self.few.iter().flatten().any(|seen| *seen == name) {
+            return false;
+        }
+        self.filter |= bit;
+        if let Some(slot) = self.few.get_mut(self.len) {
+            *slot = Some(name);
+            self.len += 1;
+            return true;
         }
         let mut set: HashSet<_> = self.few.iter_mut().filter_map(Option::take).collect();
         set.insert(name);
@@ -699,6 +716,23 @@ mod tests {
         assert!(parse_object(br#"{"a":{"b":1},"c":{"b":2},"d":["a","a"]}"#, &Limits::default()).is_ok());
         // a value equal to a name is fine
         assert!(parse_object(br#"{"a":"a","b":"a"}"#, &Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn names_filter_never_hides_a_duplicate() {
+        let mut names = Names::default();
+        // Same length and end bytes: the filter bit is shared, the names still differ.
+        assert!(names.insert("axb".into()));
+        assert!(names.insert("ayb".into()));
+        assert!(!names.insert(Cow::Owned("ayb".to_string())));
+        for c in 'c'..='p' {
+            assert!(names.insert(Cow::Owned(c.to_string())), "{c}");
+        }
+        assert_eq!(names.len, 16);
+        assert!(!names.insert("axb".into()));
+        assert!(names.insert("q".into()), "the 17th name moves all to the set");
+        assert!(!names.insert("c".into()));
+        assert!(!names.insert("q".into()));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! a detached unencoded payload may hold any octets, `.` included).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use super::Header;
 use crate::error::{Error, ErrorKind, Result, err};
@@ -77,6 +78,43 @@ pub(crate) fn segment_error(e: Error, index: usize) -> Error {
 
 pub(crate) fn b64_error(p: crate::base64url::Base64Problem, index: usize) -> Error {
     segment_error(Error::new(ErrorKind::BadBase64, p.describe()), index)
+}
+
+/// The longest header segment [`parse_header`] remembers (a JWS Protected Header is usually
+/// under 200 characters; `x5c` chains are longer and not worth keeping).
+const CACHED_HEADER_MAX: usize = 512;
+
+thread_local! {
+    /// The last header segment this thread parsed successfully, with the JSON depth limit it
+    /// was parsed under and the result: tokens of one issuer share their header byte for byte
+    /// (`alg`, `kid`, `typ`), so most tokens skip its base64url decoding and JSON parse.
+    static LAST_HEADER: RefCell<Option<(Box<str>, usize, Header)>> = const { RefCell::new(None) };
+}
+
+/// The JWS Protected Header of a compact serialization's first segment: strict base64url, then
+/// [`Header::parse`]. A segment equal to the last one this thread parsed (under the same
+/// `max_json_depth`, the only limit header parsing reads) gives a clone of that result, which
+/// is what parsing the same octets again would give; errors are never remembered.
+///
+/// # Errors
+/// `bad_base64`, then the kinds of [`Header::parse`], with [`Detail::Segment`] header.
+fn parse_header(segment: &str, limits: &Limits) -> Result<Header> {
+    let depth = limits.max_json_depth;
+    let hit = LAST_HEADER.with_borrow(|last| match last {
+        Some((seen, seen_depth, header)) if *seen_depth == depth && **seen == *segment => {
+            Some(header.clone())
+        }
+        _ => None,
+    });
+    if let Some(header) = hit {
+        return Ok(header);
+    }
+    let bytes = crate::base64url::decode(segment).map_err(|e| b64_error(e, 0))?;
+    let header = Header::parse(bytes, limits).map_err(|e| segment_error(e, 0))?;
+    if segment.len() <= CACHED_HEADER_MAX {
+        LAST_HEADER.set(Some((segment.into(), depth, header.clone())));
+    }
+    Ok(header)
 }
 
 /// Split a compact serialization into exactly `N` segments.
@@ -147,8 +185,7 @@ impl<'a> CompactJws<'a> {
     fn parse_inner(token: &'a str, detached: Option<&'a [u8]>, limits: &Limits) -> Result<CompactJws<'a>> {
         crate::limits::check("token_bytes", limits.max_token_bytes, token.len())?;
         let [h, p, s] = split::<3>(token)?;
-        let header_bytes = crate::base64url::decode(h).map_err(|e| b64_error(e, 0))?;
-        let header = Header::parse(header_bytes, limits).map_err(|e| segment_error(e, 0))?;
+        let header = parse_header(h, limits)?;
         let (payload, detached_input) = match detached {
             None if header.b64() => (
                 Cow::Owned(crate::base64url::decode(p).map_err(|e| b64_error(e, 1))?),
@@ -296,6 +333,42 @@ mod tests {
                 .unwrap_err()
                 .message()
                 .contains("more than 6")
+        );
+    }
+
+    #[test]
+    fn a_remembered_header_is_what_parsing_gives() {
+        let header = crate::base64url::encode(br#"{"alg":"HS256","kid":"k","ext":{"a":[1]}}"#);
+        let token = format!("{header}.e30.c2ln");
+        let first = CompactJws::parse(&token, &Limits::default()).unwrap();
+        let again = CompactJws::parse(&token, &Limits::default()).unwrap();
+        assert_eq!(again.header(), first.header());
+        assert_eq!(
+            (again.header().alg_name(), again.header().kid()),
+            ("HS256", Some("k"))
+        );
+        assert_eq!(again.header().get("ext").unwrap().to_string(), r#"{"a":[1]}"#);
+        // Under a lower depth limit the same segment is parsed again, and refused.
+        let shallow = Limits {
+            max_json_depth: 1,
+            ..Limits::default()
+        };
+        assert_eq!(
+            CompactJws::parse(&token, &shallow).unwrap_err().kind(),
+            ErrorKind::ResourceLimit
+        );
+        // A refused header is not remembered: it is refused every time, and the good one
+        // still parses.
+        let dup = format!(
+            "{}.e30.c2ln",
+            crate::base64url::encode(br#"{"alg":"HS256","alg":"none"}"#)
+        );
+        for _ in 0..2 {
+            assert_eq!(kind(&dup), ErrorKind::DuplicateMember);
+        }
+        assert_eq!(
+            CompactJws::parse(&token, &Limits::default()).unwrap().header(),
+            first.header()
         );
     }
 

@@ -6,13 +6,13 @@
 //! turns it into a [`JwsAlg`] or the `alg_none` / `unsupported_alg` error.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
 use crate::check::Check;
 use crate::error::{Result, err};
-use crate::json::Object;
+use crate::json::{Kept, Object};
 use crate::jwa::JwsAlg;
 
 /// Header parameter names registered by RFC 7515 §4.1 and RFC 7518 / RFC 7516 for JOSE; a
@@ -34,24 +34,91 @@ pub(crate) const UNDERSTOOD_CRIT: &[&str] = &["b64"];
 /// type-checked from one checking pass at parse time, which is all verification needs.
 #[derive(Clone)]
 pub struct Header {
-    raw: OnceLock<Object>,
+    /// The member map, built on first use (boxed: a header is moved several times per token,
+    /// and the map is rarely built on the verification path).
+    raw: OnceLock<Box<Object>>,
     /// The header as JSON text, already checked strictly; None when built from an object.
-    json: Option<Box<[u8]>>,
-    alg: String,
-    kid: Option<String>,
-    typ: Option<String>,
-    cty: Option<String>,
+    /// Shared: a header cloned from the one-entry cache of [`super::compact`] copies no text.
+    json: Option<Arc<str>>,
+    alg: Text,
+    kid: Option<Text>,
+    typ: Option<Text>,
+    cty: Option<Text>,
     crit: Vec<String>,
     b64: bool,
 }
 
-fn opt_str(name: &str, value: Option<&Value>) -> Result<()> {
+/// A registered string parameter's value: where it is in the header's JSON text (a string
+/// without escapes, as most are: no copy of it is made), or the unescaped text.
+#[derive(Clone)]
+enum Text {
+    /// Byte range of [`Header::json`] (a header is far shorter than 4 GiB).
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+impl Text {
+    /// `s` as a span of `json` when it is a slice of it (a string borrowed by the checking
+    /// pass), else a copy.
+    fn of(s: &str, json: &str) -> Text {
+        let start = (s.as_ptr() as usize).wrapping_sub(json.as_ptr() as usize);
+        let end = start.wrapping_add(s.len());
+        match (json.get(start..end), u32::try_from(start), u32::try_from(end)) {
+            (Some(slice), Ok(start), Ok(end)) if std::ptr::eq(slice, s) => Text::Span(start, end),
+            _ => Text::Owned(s.into()),
+        }
+    }
+}
+
+/// A registered parameter's value as the checks read it: a string (borrowed from the text by
+/// the checking pass, or from a header object), an integer, or any other JSON value.
+#[derive(Clone, Copy)]
+enum Param<'a> {
+    Str(&'a str),
+    Int,
+    Value(&'a Value),
+}
+
+impl<'a> Param<'a> {
+    fn of_value(v: &'a Value) -> Param<'a> {
+        match v {
+            Value::String(s) => Param::Str(s),
+            other => Param::Value(other),
+        }
+    }
+
+    fn of_kept(k: &'a Kept<'a>) -> Param<'a> {
+        match k {
+            Kept::Str(s) => Param::Str(s),
+            Kept::Int(_) => Param::Int,
+            Kept::Value(v) => Param::of_value(v),
+        }
+    }
+
+    /// The JSON type name, for messages.
+    fn type_name(self) -> &'static str {
+        match self {
+            Param::Str(_) => "a string",
+            Param::Int => "a number",
+            Param::Value(v) => crate::json::type_name(v),
+        }
+    }
+
+    fn value(self) -> Option<&'a Value> {
+        match self {
+            Param::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+fn opt_str(name: &str, value: Option<Param<'_>>) -> Result<()> {
     match value {
-        None | Some(Value::String(_)) => Ok(()),
+        None | Some(Param::Str(_)) => Ok(()),
         Some(v) => Err(err!(
             Malformed,
             "header parameter \"{name}\" must be a string, found {}",
-            crate::json::type_name(v)
+            v.type_name()
         )),
     }
 }
@@ -86,18 +153,18 @@ fn checked_index(name: &str) -> Option<usize> {
 /// The registered parameters of a header object, found in one pass over its members.
 #[derive(Default)]
 struct Registered<'a> {
-    alg: Option<&'a Value>,
-    kid: Option<&'a Value>,
-    typ: Option<&'a Value>,
-    cty: Option<&'a Value>,
-    jku: Option<&'a Value>,
-    x5u: Option<&'a Value>,
-    x5t: Option<&'a Value>,
-    x5t_s256: Option<&'a Value>,
-    jwk: Option<&'a Value>,
-    x5c: Option<&'a Value>,
-    b64: Option<&'a Value>,
-    crit: Option<&'a Value>,
+    alg: Option<Param<'a>>,
+    kid: Option<Param<'a>>,
+    typ: Option<Param<'a>>,
+    cty: Option<Param<'a>>,
+    jku: Option<Param<'a>>,
+    x5u: Option<Param<'a>>,
+    x5t: Option<Param<'a>>,
+    x5t_s256: Option<Param<'a>>,
+    jwk: Option<Param<'a>>,
+    x5c: Option<Param<'a>>,
+    b64: Option<Param<'a>>,
+    crit: Option<Param<'a>>,
 }
 
 impl<'a> Registered<'a> {
@@ -121,15 +188,15 @@ impl<'a> Registered<'a> {
                 "crit" => &mut r.crit,
                 _ => continue,
             };
-            *slot = Some(value);
+            *slot = Some(Param::of_value(value));
         }
         r
     }
 
     /// A view of the values a checking pass kept, in [`checked_index`] order.
-    fn from_values(values: &'a [Option<Value>; 12]) -> Registered<'a> {
+    fn from_kept(values: &'a [Option<Kept<'a>>; 12]) -> Registered<'a> {
         let [alg, kid, typ, cty, jku, x5u, x5t, x5t_s256, jwk, x5c, b64, crit] =
-            values.each_ref().map(Option::as_ref);
+            values.each_ref().map(|v| v.as_ref().map(Param::of_kept));
         Registered {
             alg,
             kid,
@@ -157,10 +224,10 @@ impl fmt::Debug for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Header")
             .field("raw", self.as_object())
-            .field("alg", &self.alg)
-            .field("kid", &self.kid)
-            .field("typ", &self.typ)
-            .field("cty", &self.cty)
+            .field("alg", &self.alg_name())
+            .field("kid", &self.kid())
+            .field("typ", &self.typ())
+            .field("cty", &self.cty())
             .field("crit", &self.crit)
             .field("b64", &self.b64)
             .finish()
@@ -175,27 +242,34 @@ impl Header {
     /// `bad_json`, `duplicate_member`, `resource_limit` as [`crate::json::parse_object`]; then
     /// the kinds of [`Header::from_object`].
     pub fn parse(json: Vec<u8>, limits: &crate::Limits) -> Result<Header> {
-        let mut kept = Default::default();
-        if crate::json::check_object_keeping(&json, limits.max_json_depth, checked_index, &mut kept) {
-            let (b64, crit) =
-                Header::check(&Registered::from_values(&kept)).map_err(|e| e.at(Check::HeaderParams))?;
-            // The checks passed, so these slots hold strings (or nothing): move them out.
-            let [alg, kid, typ, cty, ..] = kept.map(|v| match v {
-                Some(Value::String(s)) => Some(s),
-                _ => None,
-            });
-            return Ok(Header {
-                raw: OnceLock::new(),
-                json: Some(json.into_boxed_slice()),
-                alg: alg.unwrap_or_default(),
-                kid,
-                typ,
-                cty,
-                crit,
-                b64,
-            });
+        // UTF-8 checked once (invalid text takes the reference path, which reports it); the
+        // registered strings are then kept as spans of the text, not copied.
+        let json = match String::from_utf8(json) {
+            Ok(text) => text,
+            Err(e) => return Header::from_object(crate::json::parse_object(e.as_bytes(), limits)?),
+        };
+        let mut kept: [Option<Kept<'_>>; 12] = Default::default();
+        if !crate::json::check_str_keeping(&json, limits.max_json_depth, checked_index, &mut kept) {
+            return Header::from_object(crate::json::parse_object(json.as_bytes(), limits)?);
         }
-        Header::from_object(crate::json::parse_object(&json, limits)?)
+        let (b64, crit) =
+            Header::check(&Registered::from_kept(&kept)).map_err(|e| e.at(Check::HeaderParams))?;
+        // The checks passed, so these slots hold strings (or nothing).
+        let [alg, kid, typ, cty] = [0, 1, 2, 3].map(|i| match kept.get(i) {
+            Some(Some(Kept::Str(s))) => Some(Text::of(s, &json)),
+            _ => None,
+        });
+        drop(kept);
+        Ok(Header {
+            raw: OnceLock::new(),
+            json: Some(Arc::from(json)),
+            alg: alg.unwrap_or(Text::Span(0, 0)),
+            kid,
+            typ,
+            cty,
+            crit,
+            b64,
+        })
     }
 
     /// Check and wrap a header object.
@@ -209,20 +283,23 @@ impl Header {
     pub fn from_object(raw: Object) -> Result<Header> {
         let header = Header::checked(Registered::of(&raw), None)?;
         Ok(Header {
-            raw: OnceLock::from(raw),
+            raw: OnceLock::from(Box::new(raw)),
             ..header
         })
     }
 
     /// The checks of [`Header::from_object`] on the registered parameters; the header's map is
     /// built from `json` on first use (or set by the caller).
-    fn checked(p: Registered<'_>, json: Option<Box<[u8]>>) -> Result<Header> {
+    fn checked(p: Registered<'_>, json: Option<Arc<str>>) -> Result<Header> {
         let (b64, crit) = Header::check(&p).map_err(|e| e.at(Check::HeaderParams))?;
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        let text = |v: Option<Param<'_>>| match v {
+            Some(Param::Str(s)) => Some(Text::Owned(s.into())),
+            _ => None,
+        };
         Ok(Header {
             raw: OnceLock::new(),
             json,
-            alg: text(p.alg).unwrap_or_default(),
+            alg: text(p.alg).unwrap_or(Text::Span(0, 0)),
             kid: text(p.kid),
             typ: text(p.typ),
             cty: text(p.cty),
@@ -234,12 +311,12 @@ impl Header {
     /// The checks of [`Header::from_object`]; returns `b64` and the `crit` names.
     fn check(p: &Registered<'_>) -> Result<(bool, Vec<String>)> {
         match p.alg {
-            Some(Value::String(_)) => {}
+            Some(Param::Str(_)) => {}
             Some(v) => {
                 return Err(err!(
                     Malformed,
                     "header parameter \"alg\" must be a string, found {}",
-                    crate::json::type_name(v)
+                    v.type_name()
                 ));
             }
             None => {
@@ -261,12 +338,15 @@ impl Header {
             opt_str(name, value)?;
         }
         if let Some(v) = p.jwk
-            && !v.is_object()
+            && !v.value().is_some_and(Value::is_object)
         {
             return Err(err!(Malformed, "header parameter \"jwk\" must be a JSON object"));
         }
         if let Some(v) = p.x5c
-            && !v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+            && !v
+                .value()
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().all(Value::is_string))
         {
             return Err(err!(
                 Malformed,
@@ -275,7 +355,7 @@ impl Header {
         }
         let b64 = match p.b64 {
             None => true,
-            Some(Value::Bool(b)) => *b,
+            Some(Param::Value(Value::Bool(b))) => *b,
             Some(_) => {
                 return Err(err!(
                     Malformed,
@@ -283,7 +363,8 @@ impl Header {
                 ));
             }
         };
-        let crit = crate::crit::parse(p.crit, REGISTERED)?;
+        // A string or a number is not an array: `crit::parse` refuses it as it refuses `null`.
+        let crit = crate::crit::parse(p.crit.map(|c| c.value().unwrap_or(&Value::Null)), REGISTERED)?;
         // RFC 7797 §6: `b64` is honoured only when listed in `crit`. A verifier that does not
         // know RFC 7797 ignores an uncritical `b64` and reads the payload as base64url, so
         // `"b64": false` outside `crit` means two different JWS Signing Inputs to two
@@ -299,7 +380,18 @@ impl Header {
 
     /// The `alg` value as written.
     pub fn alg_name(&self) -> &str {
-        &self.alg
+        self.text(&self.alg)
+    }
+
+    fn text<'a>(&'a self, t: &'a Text) -> &'a str {
+        match t {
+            Text::Span(start, end) => self
+                .json
+                .as_deref()
+                .and_then(|j| j.get(*start as usize..*end as usize))
+                .unwrap_or_default(),
+            Text::Owned(s) => s,
+        }
     }
 
     /// The algorithm.
@@ -307,22 +399,22 @@ impl Header {
     /// # Errors
     /// `alg_none` for `none` in any case; `unsupported_alg` for unknown names.
     pub fn alg(&self) -> Result<JwsAlg> {
-        self.alg.parse()
+        self.alg_name().parse()
     }
 
     /// `kid` (RFC 7515 §4.1.4): an opaque key identifier.
     pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
+        self.kid.as_ref().map(|t| self.text(t))
     }
 
     /// `typ` (§4.1.9), e.g. `"JWT"` or `"at+jwt"`.
     pub fn typ(&self) -> Option<&str> {
-        self.typ.as_deref()
+        self.typ.as_ref().map(|t| self.text(t))
     }
 
     /// `cty` (§4.1.10); `"JWT"` marks a nested JWT.
     pub fn cty(&self) -> Option<&str> {
-        self.cty.as_deref()
+        self.cty.as_ref().map(|t| self.text(t))
     }
 
     /// `crit` (§4.1.11): extensions that must be understood.
@@ -375,8 +467,11 @@ impl Header {
 
     /// The whole header as written (member order kept).
     pub fn as_object(&self) -> &Object {
-        self.raw
-            .get_or_init(|| crate::json::build_checked(self.json.as_deref()))
+        self.raw.get_or_init(|| {
+            Box::new(crate::json::build_checked(
+                self.json.as_deref().map(str::as_bytes),
+            ))
+        })
     }
 
     /// Check `crit` against the extensions the caller understands (RFC 7515 §4.1.11).

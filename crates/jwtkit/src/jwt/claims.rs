@@ -75,9 +75,13 @@ impl Claim {
 /// see the same object (and a token whose claims set is not strict JSON never gets here).
 #[derive(Clone, Default)]
 pub struct Claims {
-    object: OnceLock<Object>,
-    /// The claims set as JSON text, already checked strictly; None when built from an object.
-    json: Option<Box<[u8]>>,
+    /// The member map, built on first use (boxed: claims are moved several times per token,
+    /// and the map is rarely built on the verification path).
+    object: OnceLock<Box<Object>>,
+    /// The claims set as JSON text, already checked strictly (UTF-8 included, so the typed
+    /// read of [`Claims::deserialize`] uses serde_json's `str` reader); None when built from
+    /// an object.
+    json: Option<Box<str>>,
 }
 
 /// The registered claims verification validates, in the order of [`Registered`]'s fields.
@@ -112,19 +116,36 @@ pub(crate) fn parse_checked(
     on_parse_error: impl FnOnce(crate::Error) -> crate::Error,
     validate: impl FnOnce(&Registered<'_>, &Claims) -> crate::Result<()>,
 ) -> (Option<Claims>, crate::Result<()>) {
+    // UTF-8 checked once, here (std's ASCII fast path); invalid text takes the reference path,
+    // which reports it.
+    let json = match String::from_utf8(json) {
+        Ok(text) => text,
+        Err(e) => return parse_reference(e.as_bytes(), limits, on_parse_error, validate),
+    };
     // Not yet checked: handed out only if the checking pass below accepts the text.
     let claims = Claims {
         object: OnceLock::new(),
-        json: Some(json.into_boxed_slice()),
+        json: Some(json.into_boxed_str()),
     };
     let text = claims.json.as_deref().unwrap_or_default();
     let mut kept: [Option<Kept<'_>>; 6] = Default::default();
-    if crate::json::check_object_keeping(text, limits.max_json_depth, registered_index, &mut kept) {
+    if crate::json::check_str_keeping(text, limits.max_json_depth, registered_index, &mut kept) {
         let result = validate(&Registered::from_kept(&kept), &claims);
         drop(kept);
         return (Some(claims), result);
     }
-    let claims = match crate::json::parse_object(text, limits) {
+    parse_reference(text.as_bytes(), limits, on_parse_error, validate)
+}
+
+/// [`parse_checked`] by the reference path of [`crate::json::parse_object`], which gives the
+/// errors; the claims map is built.
+fn parse_reference(
+    json: &[u8],
+    limits: &crate::Limits,
+    on_parse_error: impl FnOnce(crate::Error) -> crate::Error,
+    validate: impl FnOnce(&Registered<'_>, &Claims) -> crate::Result<()>,
+) -> (Option<Claims>, crate::Result<()>) {
+    let claims = match crate::json::parse_object(json, limits) {
         Ok(object) => Claims::new(object),
         Err(e) => return (None, Err(on_parse_error(e))),
     };
@@ -183,7 +204,7 @@ impl Claims {
     /// Wrap a parsed object.
     pub fn new(obj: Object) -> Claims {
         Claims {
-            object: OnceLock::from(obj),
+            object: OnceLock::from(Box::new(obj)),
             json: None,
         }
     }
@@ -261,7 +282,7 @@ impl Claims {
         {
             let mut kept: [Option<Kept<'_>>; 1] = Default::default();
             let depth = crate::Limits::default().max_json_depth;
-            if crate::json::check_object_keeping(text, depth, |n| (n == name).then_some(0), &mut kept) {
+            if crate::json::check_str_keeping(text, depth, |n| (n == name).then_some(0), &mut kept) {
                 return f(kept[0].as_ref().map(ClaimRef::of_kept));
             }
         }
@@ -294,8 +315,11 @@ impl Claims {
 
     /// The claims as a JSON object.
     pub fn as_object(&self) -> &Object {
-        self.object
-            .get_or_init(|| crate::json::build_checked(self.json.as_deref()))
+        self.object.get_or_init(|| {
+            Box::new(crate::json::build_checked(
+                self.json.as_deref().map(str::as_bytes),
+            ))
+        })
     }
 
     /// The claims deserialized into the caller's type, straight from the claims set's JSON
@@ -313,8 +337,8 @@ impl Claims {
     /// wrong type), naming serde's path and reason — never a claim value.
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> crate::Result<T> {
         let result = match (&self.json, self.object.get()) {
-            (Some(text), _) => serde_json::from_slice::<T>(text),
-            (None, Some(object)) => T::deserialize(&Value::Object(object.clone())),
+            (Some(text), _) => serde_json::from_str::<T>(text),
+            (None, Some(object)) => T::deserialize(&Value::Object(Object::clone(object))),
             (None, None) => serde_json::from_slice::<T>(b"{}"),
         };
         result.map_err(|e| {
@@ -333,9 +357,10 @@ impl Claims {
     /// Take the object.
     pub fn into_object(self) -> Object {
         let Claims { object, json } = self;
-        object
-            .into_inner()
-            .unwrap_or_else(|| crate::json::build_checked(json.as_deref()))
+        object.into_inner().map_or_else(
+            || crate::json::build_checked(json.as_deref().map(str::as_bytes)),
+            |object| *object,
+        )
     }
 }
 

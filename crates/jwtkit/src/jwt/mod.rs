@@ -87,5 +87,5 @@ impl Verified {
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Verified> {
-    verify_local(token, keys, validation).into_result()
+    verify::verify_local_result(token, keys, validation)
 }

@@ -192,13 +192,27 @@ pub async fn verify_with<'t, 'k, S: KeySource + ?Sized>(
         }
         Expected::DpopProof(check) => return crate::dpop::verify_stage(input.token(), check, validation),
     }
+    Outcome::from(jwt_stages(input, source, validation).await)
+}
+
+/// The stages of a JWT (RFC 7519 §7.2) for [`verify_with`]: steps 1–8 (structure, header,
+/// keys, signature), then the claims set and the claim checks, then the source's issuer. What
+/// they found is kept in the [`Signed`] (its `error` the first failure, its `payload` taken
+/// once the claims parsed) and the claims; [`Outcome::from`] or [`Verified`] is made of it by
+/// the caller, so the hot path of [`super::verify`] never builds (and moves) a whole
+/// [`Outcome`].
+pub(crate) async fn jwt_stages<'k, S: KeySource + ?Sized>(
+    input: Input<'_>,
+    source: &'k S,
+    validation: &Validation,
+) -> (Signed<'k>, Option<Claims>) {
     let opts = validation.jws_options();
-    let mut out = Outcome::from(signed::signature(&input, source, opts).await);
-    if out.error.is_some() || !input.claims {
-        return out;
+    let mut signed = signed::signature(&input, source, opts).await;
+    if signed.error.is_some() || !input.claims {
+        return (signed, None);
     }
-    let (Some(header), Some(payload)) = (&out.header, out.payload.take()) else {
-        return out;
+    let (Some(header), Some(payload)) = (&signed.header, signed.payload.take()) else {
+        return (signed, None);
     };
     let (claims, result) = claims::parse_checked(
         payload,
@@ -211,9 +225,32 @@ pub async fn verify_with<'t, 'k, S: KeySource + ?Sized>(
                 .map_or(Ok(()), |iss| check_source_issuer(iss, claims))
         },
     );
-    out.claims = claims;
-    out.error = result.err();
-    out
+    signed.error = result.err();
+    (signed, claims)
+}
+
+/// [`verify_local`] as a `Result`, for [`super::verify`]: a plain JWT skips the [`Outcome`].
+pub(crate) fn verify_local_result(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Verified> {
+    if !matches!(validation.expected, Expected::Jwt) {
+        return verify_local(token, keys, validation).into_result();
+    }
+    let (signed, claims) =
+        signed::ready(jwt_stages(Input::new(token), keys, validation)).ok_or_else(signed::waited)?;
+    if let Some(e) = signed.error {
+        return Err(e);
+    }
+    match (signed.header, claims, signed.alg, signed.key_index) {
+        (Some(header), Some(claims), Some(alg), Some(key_index)) => Ok(Verified {
+            header,
+            claims,
+            alg,
+            key_index,
+        }),
+        _ => Err(err!(
+            InvalidConfig,
+            "the verification stages ended without a result"
+        )),
+    }
 }
 
 /// [`verify_with`] for a local [`JwkSet`], without an async runtime.
@@ -225,19 +262,25 @@ pub fn verify_local<'t, 'k>(
     signed::ready(verify_with(input, keys, validation)).unwrap_or_else(|| Outcome::failed(signed::waited()))
 }
 
-impl<'k> From<Signed<'k>> for Outcome<'k> {
-    fn from(s: Signed<'k>) -> Outcome<'k> {
+impl<'k> From<(Signed<'k>, Option<Claims>)> for Outcome<'k> {
+    fn from((s, claims): (Signed<'k>, Option<Claims>)) -> Outcome<'k> {
         Outcome {
             header: s.header,
             alg: s.alg,
             keys: s.keys,
             key_index: s.key_index,
             payload: s.payload,
-            claims: None,
+            claims,
             sd_jwt: None,
             dpop: None,
             error: s.error,
         }
+    }
+}
+
+impl<'k> From<Signed<'k>> for Outcome<'k> {
+    fn from(s: Signed<'k>) -> Outcome<'k> {
+        Outcome::from((s, None))
     }
 }
 

@@ -170,7 +170,7 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
         output::print_json(&json!({
             "token": token,
             "header": jwe.header(0)?.as_object(),
-            "recipients": jwe.recipients().len(),
+            "recipients": jwe.recipient_count(),
         }));
     } else {
         outln!("{token}");

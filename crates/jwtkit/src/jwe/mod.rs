@@ -50,21 +50,17 @@ pub enum Serialization {
     Flattened,
 }
 
-/// One recipient of a JWE: its per-recipient unprotected header and JWE Encrypted Key.
+/// One recipient of a JWE: its per-recipient unprotected header and JWE Encrypted Key (read
+/// through [`Jwe::header`] and [`Jwe::recipient_count`]).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Recipient {
+pub(crate) struct Recipient {
     header: Option<Object>,
     encrypted_key: Vec<u8>,
 }
 
 impl Recipient {
-    /// The per-recipient unprotected header (JSON serializations only).
-    pub fn header(&self) -> Option<&Object> {
-        self.header.as_ref()
-    }
-
     /// The JWE Encrypted Key (empty for `dir` and `ECDH-ES`).
-    pub fn encrypted_key(&self) -> &[u8] {
+    pub(crate) fn encrypted_key(&self) -> &[u8] {
         &self.encrypted_key
     }
 }
@@ -132,9 +128,10 @@ impl Jwe {
         self.serialization
     }
 
-    /// The recipients (one for compact and flattened).
-    pub fn recipients(&self) -> &[Recipient] {
-        &self.recipients
+    /// How many recipients the JWE has (RFC 7516 §7.2.1 `recipients`; 1 for the compact and the
+    /// flattened serializations); [`Jwe::header`] takes an index below it.
+    pub fn recipient_count(&self) -> usize {
+        self.recipients.len()
     }
 
     /// The JOSE Header for recipient `index` (protected ∪ shared unprotected ∪ recipient).

@@ -80,21 +80,18 @@ pub fn builder(
 
 /// `--iss-template` with `--tenant`/`--any-tenant` and `--tenant-format`.
 fn issuer_template(args: &VerifyArgs, template: &str) -> Result<jwtkit::jwt::IssuerTemplate, Failure> {
-    use jwtkit::jwt::{IssuerTemplate, TenantFormat, Tenants};
-    let tenants = match (args.any_tenant, args.tenants.is_empty()) {
-        (true, _) => Tenants::Any,
-        (false, false) => Tenants::Only(args.tenants.clone()),
+    use jwtkit::jwt::IssuerTemplate;
+    let format = args.tenant_format.as_str();
+    match (args.any_tenant, args.tenants.is_empty()) {
+        (true, _) => IssuerTemplate::any_tenant(template, format),
+        (false, false) => IssuerTemplate::with_tenants(template, format, args.tenants.clone()),
         (false, true) => {
             return Err(Failure::Usage(
                 "--iss-template needs the allowed tenants: --tenant ID (repeatable) or --any-tenant".into(),
             ));
         }
-    };
-    let format = args
-        .tenant_format
-        .parse::<TenantFormat>()
-        .map_err(Failure::Jose)?;
-    IssuerTemplate::new(template, format, tenants).map_err(Failure::Jose)
+    }
+    .map_err(Failure::Jose)
 }
 
 /// `jwtkit verify`: gather the inputs (token, keys, allowlist, validation), make one core call

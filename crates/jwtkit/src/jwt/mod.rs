@@ -11,7 +11,7 @@ pub(crate) mod verify;
 
 pub use crate::jws::{Input, KeySource, Keys};
 pub use claims::{Claim, ClaimValue, Claims};
-pub use issuer_template::{IssuerTemplate, TenantFormat, Tenants};
+pub use issuer_template::IssuerTemplate;
 pub use time::NumericDate;
 pub use token_type::{Classification, TokenKind};
 pub use validation::{Validation, ValidationBuilder};

@@ -224,7 +224,7 @@ pub fn compact_jwe(data: &[u8]) {
         .now(1_700_000_000)
         .build()
     {
-        let _ = crate::jwe::decrypt_then_verify(text, &keys, &opts, &keys, &v);
+        let _ = crate::jwt::decrypt_then_verify(text, &keys, &opts, &keys, &v);
     }
 }
 

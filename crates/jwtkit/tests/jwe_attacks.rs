@@ -559,7 +559,7 @@ fn nested_jwt_uses_three_allowlists() {
         .issuer("https://issuer.example")
         .build()
         .unwrap();
-    let n = jwe::decrypt_then_verify(&token, &dk, &d, &vk, &v).unwrap();
+    let n = jwtkit::jwt::decrypt_then_verify(&token, &dk, &d, &vk, &v).unwrap();
     assert_eq!(
         n.claims.get("iss").and_then(Value::as_str),
         Some("https://issuer.example")
@@ -569,7 +569,7 @@ fn nested_jwt_uses_three_allowlists() {
     // Signature allowlist without ES256.
     let rs = Validation::builder(JwsAlg::RS256).build().unwrap();
     assert_eq!(
-        jwe::decrypt_then_verify(&token, &dk, &d, &vk, &rs)
+        jwtkit::jwt::decrypt_then_verify(&token, &dk, &d, &vk, &rs)
             .unwrap_err()
             .kind(),
         ErrorKind::AlgNotAllowed
@@ -577,7 +577,7 @@ fn nested_jwt_uses_three_allowlists() {
     // Content encryption allowlist without A256GCM.
     let d2 = opts(KeyMgmtAlg::RSA_OAEP_256, EncAlg::A128GCM);
     assert_eq!(
-        jwe::decrypt_then_verify(&token, &dk, &d2, &vk, &v)
+        jwtkit::jwt::decrypt_then_verify(&token, &dk, &d2, &vk, &v)
             .unwrap_err()
             .kind(),
         ErrorKind::AlgNotAllowed
@@ -588,7 +588,7 @@ fn nested_jwt_uses_three_allowlists() {
         .build()
         .unwrap();
     assert_eq!(
-        jwe::decrypt_then_verify(&token, &dk, &d, &vk, &other)
+        jwtkit::jwt::decrypt_then_verify(&token, &dk, &d, &vk, &other)
             .unwrap_err()
             .kind(),
         ErrorKind::BadIssuer
@@ -601,7 +601,7 @@ fn nested_jwt_uses_three_allowlists() {
         .unwrap();
     let dk2 = set(rsa2);
     assert_eq!(
-        jwe::decrypt_then_verify(&unsigned, &dk2, &d, &vk, &v)
+        jwtkit::jwt::decrypt_then_verify(&unsigned, &dk2, &d, &vk, &v)
             .unwrap_err()
             .kind(),
         ErrorKind::BadSignature
@@ -609,7 +609,7 @@ fn nested_jwt_uses_three_allowlists() {
     let mut allow = d.clone();
     allow.allow_unsigned_claims = true;
     let plain = Validation::builder(JwsAlg::ES256).build().unwrap();
-    let n = jwe::decrypt_then_verify(&unsigned, &dk2, &allow, &vk, &plain).unwrap();
+    let n = jwtkit::jwt::decrypt_then_verify(&unsigned, &dk2, &allow, &vk, &plain).unwrap();
     assert!(n.inner.is_none());
     assert_eq!(n.claims.get("sub").and_then(Value::as_str), Some("forged"));
 }

@@ -1,9 +1,10 @@
 //! `jwtkit verify` on an encrypted token (JWE, RFC 7516): gather the inputs (keys, the three
-//! allowlists, the validation), make one core call ([`jwtkit::jwe::decrypt_then_verify`]:
+//! allowlists, the validation), make one core call ([`jwtkit::jwt::decrypt_then_verify`]:
 //! decrypt, verify the nested JWT, validate its claims), render the result.
 
 use jwtkit::JwsAlg;
-use jwtkit::jwe::{self, DecryptOptions, NestedVerified};
+use jwtkit::jwe::DecryptOptions;
+use jwtkit::jwt::{self, NestedVerified};
 use jwtkit::lint::Finding;
 use jwtkit::{AlgorithmSet, JwkSet, Limits, Validation};
 use serde_json::{Value, json};
@@ -91,7 +92,7 @@ pub fn verify_jwe(
     let now = input::now(args.now.as_deref())?;
     let inputs = Inputs::gather(args, now)?;
     // The one core call.
-    let result = jwe::decrypt_then_verify(
+    let result = jwt::decrypt_then_verify(
         token,
         &inputs.keys.set,
         &inputs.opts,

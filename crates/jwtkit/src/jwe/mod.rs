@@ -10,7 +10,7 @@
 //!   ([`Limits::max_pbes2_count`]) and inflated size for `zip: "DEF"`.
 //! - [`Encrypter`] makes compact JWE; [`JsonEncrypter`] makes JSON JWE for several recipients,
 //!   with shared and per-recipient unprotected headers and AAD.
-//! - [`decrypt_then_verify`] decrypts, then verifies the nested JWT (`cty: "JWT"`) with a
+//! - [`crate::jwt::decrypt_then_verify`] decrypts, then verifies the nested JWT (`cty: "JWT"`) with a
 //!   third, separate allowlist: the JWS algorithms of the [`crate::Validation`].
 //!
 //! `RSA1_5` is refused (`unsupported_alg`) unless the caller lists it *and* sets
@@ -31,7 +31,6 @@ pub(crate) mod zip;
 pub use decrypt::{DecryptOptions, Decrypted};
 pub use encrypt::{Encrypter, JsonEncrypter};
 pub use header::JweHeader;
-pub use nested::{NestedError, NestedVerified, decrypt_then_verify};
 
 pub use crate::jwa::{AlgorithmSet, EncAlg, KeyMgmtAlg};
 

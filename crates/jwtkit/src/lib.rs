@@ -65,7 +65,6 @@ pub mod jws;
 pub mod jwt;
 mod key;
 mod limits;
-pub mod lint;
 mod random;
 pub mod sd_jwt;
 mod text;

@@ -247,7 +247,7 @@ pub fn decode(
     let findings = issuer
         .header
         .as_ref()
-        .map(|h| jwtkit::lint::Finding::for_token(h, claims.as_ref(), now))
+        .map(|h| jwtkit::diagnose::Finding::for_token(h, claims.as_ref(), now))
         .unwrap_or_default();
     let kind = jwtkit::jwt::Classification::of_unverified(&issuer);
     if args.json {

@@ -5,8 +5,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::dangerous::Unverified;
 use jwtkit::diagnose::Diagnosis;
+use jwtkit::diagnose::Finding;
 use jwtkit::jwt::{Input, Outcome, ValidationBuilder};
-use jwtkit::lint::Finding;
 use jwtkit::{AlgorithmSet, Error, JwkSet, JwsAlg, Limits, Validation};
 use serde_json::{Value, json};
 
@@ -373,10 +373,10 @@ impl Report<'_> {
             .unverified
             .header
             .as_ref()
-            .map(|h| jwtkit::lint::Finding::for_token(h, self.shown_claims(), self.now))
+            .map(|h| jwtkit::diagnose::Finding::for_token(h, self.shown_claims(), self.now))
             .unwrap_or_default();
         match self.outcome.key() {
-            Some(k) => findings.extend(jwtkit::lint::Finding::for_key(k, self.outcome.alg)),
+            Some(k) => findings.extend(jwtkit::diagnose::Finding::for_key(k, self.outcome.alg)),
             None => {
                 for k in self
                     .keys
@@ -385,7 +385,7 @@ impl Report<'_> {
                     .iter()
                     .filter(|k| k.family() == jwtkit::KeyFamily::Oct)
                 {
-                    findings.extend(jwtkit::lint::Finding::for_key(
+                    findings.extend(jwtkit::diagnose::Finding::for_key(
                         k,
                         self.unverified.alg().and_then(|a| a.parse().ok()),
                     ));

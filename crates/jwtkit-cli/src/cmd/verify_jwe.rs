@@ -3,9 +3,9 @@
 //! decrypt, verify the nested JWT, validate its claims), render the result.
 
 use jwtkit::JwsAlg;
+use jwtkit::diagnose::Finding;
 use jwtkit::jwe::DecryptOptions;
 use jwtkit::jwt::{self, NestedVerified};
-use jwtkit::lint::Finding;
 use jwtkit::{AlgorithmSet, JwkSet, Limits, Validation};
 use serde_json::{Value, json};
 
@@ -173,10 +173,10 @@ fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Va
 /// Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim` (the
 /// claims are encrypted).
 fn findings(v: &NestedVerified, verify_keys: &JwkSet, now: i64) -> Vec<Finding> {
-    let mut findings = jwtkit::lint::Finding::for_token(v.jwe.header.as_object(), None, now);
+    let mut findings = jwtkit::diagnose::Finding::for_token(v.jwe.header.as_object(), None, now);
     if let Some(i) = &v.inner {
         findings.extend(
-            jwtkit::lint::Finding::for_token(i.header.as_object(), Some(v.claims.as_object()), now)
+            jwtkit::diagnose::Finding::for_token(i.header.as_object(), Some(v.claims.as_object()), now)
                 .into_iter()
                 .filter(|f| f.id != "pii_claim"),
         );
@@ -184,7 +184,7 @@ fn findings(v: &NestedVerified, verify_keys: &JwkSet, now: i64) -> Vec<Finding> 
             verify_keys
                 .keys()
                 .get(i.key_index)
-                .map(|k| jwtkit::lint::Finding::for_key(k, Some(i.alg)))
+                .map(|k| jwtkit::diagnose::Finding::for_key(k, Some(i.alg)))
                 .unwrap_or_default(),
         );
     }

@@ -143,7 +143,7 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
     let header = jwtkit::dangerous::Unverified::decode(token, &st.limits).header;
     let findings = header
         .as_ref()
-        .map(|h| jwtkit::lint::Finding::for_token(h, None, validation.now()))
+        .map(|h| jwtkit::diagnose::Finding::for_token(h, None, validation.now()))
         .unwrap_or_default();
     ok(json!({
         "token": token,

@@ -8,7 +8,7 @@
 //!   ephemeral key — is the same fixed `decrypt_failed`: there is no padding or key-unwrap
 //!   oracle. Costs are bounded before the work: token size, recipients, PBES2 `p2c`
 //!   ([`Limits::max_pbes2_count`]) and inflated size for `zip: "DEF"`.
-//! - [`Encrypter`] makes compact JWE; [`JsonEncrypter`] makes JSON JWE for several recipients,
+//! - [`Encrypter`] makes compact JWE, or JSON JWE for several recipients ([`Encrypter::encrypt_json`]),
 //!   with shared and per-recipient unprotected headers and AAD.
 //! - [`crate::jwt::decrypt_then_verify`] decrypts, then verifies the nested JWT (`cty: "JWT"`) with a
 //!   third, separate allowlist: the JWS algorithms of the [`crate::Validation`].
@@ -29,7 +29,7 @@ mod nested;
 pub(crate) mod zip;
 
 pub use decrypt::{DecryptOptions, Decrypted};
-pub use encrypt::{Encrypter, JsonEncrypter};
+pub use encrypt::Encrypter;
 pub use header::JweHeader;
 
 pub use crate::jwa::{AlgorithmSet, EncAlg, KeyMgmtAlg};

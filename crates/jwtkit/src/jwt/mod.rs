@@ -11,7 +11,7 @@ mod validation;
 pub(crate) mod verify;
 
 pub use crate::jws::{Input, KeySource, Keys};
-pub use claims::{Claim, ClaimValue, Claims};
+pub use claims::{ClaimValue, Claims};
 pub use issuer_template::IssuerTemplate;
 pub use nested::{NestedError, NestedVerified, decrypt_then_verify};
 pub use time::NumericDate;

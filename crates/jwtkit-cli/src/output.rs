@@ -21,8 +21,8 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use jwtkit::diagnose::{Finding, Severity};
 use jwtkit::jwt::NumericDate;
-use jwtkit::lint::{Finding, Severity};
 use serde_json::Map;
 use serde_json::Value;
 

@@ -149,15 +149,20 @@ async fn create(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axu
     };
     // The core's strict JSON: a duplicate member ({"jti":"a","jti":"b"}) is refused, not
     // read as its last value.
-    let value = match jwtkit::json::parse_value(&body, &jwtkit::Limits::default()) {
-        Ok(v) => v,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &format!("body is not strict JSON: {}: {}", e.kind(), e.message()),
-            );
-        }
+    let value = match jwtkit::json::parse_object(&body, &jwtkit::Limits::default()) {
+        Ok(object) => Value::Object(object),
+        Err(e) => match serde_json::from_slice::<Value>(&body) {
+            // Strict JSON that is not an object (an array, a string): parse_request says
+            // what the body must be.
+            Ok(other) if e.kind() == jwtkit::ErrorKind::BadJson && !other.is_object() => other,
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    &format!("body is not strict JSON: {}: {}", e.kind(), e.message()),
+                );
+            }
+        },
     };
     let ttl = shared.state.load().config.store.sub_revocation_ttl.0;
     let rev = match parse_request(&value, now_secs(), ttl) {

@@ -732,9 +732,9 @@ fn provider_summary(p: &provider::Provider, keys: &str) -> String {
     let tenants = p
         .issuer_template
         .as_ref()
-        .map_or_else(String::new, |t| match t.tenants() {
-            jwtkit::jwt::Tenants::Any => format!(" (any {} tenant)", t.format().as_str()),
-            jwtkit::jwt::Tenants::Only(l) => format!(" (tenants {})", l.join(", ")),
+        .map_or_else(String::new, |t| match t.allowed_tenants() {
+            None => format!(" (any {} tenant)", t.tenant_format()),
+            Some(l) => format!(" (tenants {})", l.join(", ")),
         });
     let intro = p.introspection.as_ref().map_or_else(String::new, |i| {
         format!(", opaque tokens introspected at {}", i.url)

@@ -513,19 +513,15 @@ impl Provider {
 /// (compared with the allowlist without regard to case) in lower case, so `72F9…` and `72f9…`
 /// are one tenant downstream; a name tenant as found.
 pub(crate) fn canonical_tenant(p: &Provider, tenant: &str) -> String {
-    match p
-        .issuer_template
-        .as_ref()
-        .map(jwtkit::jwt::IssuerTemplate::format)
-    {
-        Some(jwtkit::jwt::TenantFormat::Guid) => tenant.to_ascii_lowercase(),
-        _ => tenant.to_owned(),
+    match &p.issuer_template {
+        Some(t) => t.canonical_tenant(tenant),
+        None => tenant.to_owned(),
     }
 }
 
 fn issuer_template(p: &ProviderConfig) -> anyhow::Result<Option<jwtkit::jwt::IssuerTemplate>> {
     use crate::config::TenantsConfig;
-    use jwtkit::jwt::{IssuerTemplate, TenantFormat, Tenants};
+    use jwtkit::jwt::IssuerTemplate;
     if !p.issuer.contains(['{', '}']) {
         if p.tenants.is_some() || p.tenant_format.is_some() {
             anyhow::bail!(
@@ -539,26 +535,19 @@ fn issuer_template(p: &ProviderConfig) -> anyhow::Result<Option<jwtkit::jwt::Iss
             "discovery = true needs one issuer, not a template: give jwks_uri (for Entra ID, https://login.microsoftonline.com/common/discovery/v2.0/keys)"
         );
     }
-    let tenants = match &p.tenants {
+    let format = p.tenant_format.as_deref().unwrap_or("guid");
+    let template = match &p.tenants {
         None => anyhow::bail!(
             "issuer {:?} is a template: list the accepted tenants in tenants = [\"…\"], or accept every tenant with tenants = \"any\"",
             p.issuer
         ),
-        Some(TenantsConfig::Word(w)) if w == "any" => Tenants::Any,
+        Some(TenantsConfig::Word(w)) if w == "any" => IssuerTemplate::any_tenant(&p.issuer, format),
         Some(TenantsConfig::Word(w)) => {
             anyhow::bail!("tenants = {w:?}: give a list of tenants or the word \"any\"")
         }
-        Some(TenantsConfig::List(l)) => Tenants::Only(l.clone()),
+        Some(TenantsConfig::List(l)) => IssuerTemplate::with_tenants(&p.issuer, format, l.clone()),
     };
-    let format = match &p.tenant_format {
-        Some(f) => f
-            .parse::<TenantFormat>()
-            .map_err(|e| anyhow::anyhow!("{}", e.message()))?,
-        None => TenantFormat::Guid,
-    };
-    IssuerTemplate::new(&p.issuer, format, tenants)
-        .map(Some)
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))
+    template.map(Some).map_err(|e| anyhow::anyhow!("{}", e.message()))
 }
 
 /// Which of a provider's rules a [`Validation`] carries: all of them for JWTs; an

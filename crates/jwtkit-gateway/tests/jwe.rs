@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::Duration;
 
 use common::*;
-use jwtkit::jwe::{Encrypter, JsonEncrypter};
+use jwtkit::jwe::Encrypter;
 use jwtkit::jwk::KeySpec;
 use jwtkit::{EcCurve, EncAlg, JwsAlg, Key, KeyMgmtAlg, OkpCurve};
 use serde_json::json;
@@ -265,10 +265,10 @@ async fn undecryptable_tokens_get_one_fixed_answer() {
     );
 
     // A JWE JSON serialization is not a bearer token.
-    let json_jwe = JsonEncrypter::new(EncAlg::A256GCM)
+    let json_jwe = Encrypter::with_enc(EncAlg::A256GCM)
         .recipient(&w.enc.key.to_public().unwrap(), ECDH)
         .unwrap()
-        .encrypt(jwt.as_bytes(), true)
+        .encrypt_json(jwt.as_bytes(), true)
         .unwrap();
     let r = get(
         &url,

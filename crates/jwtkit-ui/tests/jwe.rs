@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use common::*;
-use jwtkit::jwe::{EncAlg, Encrypter, JsonEncrypter, KeyMgmtAlg};
+use jwtkit::jwe::{EncAlg, Encrypter, KeyMgmtAlg};
 use jwtkit::jwk::KeySpec;
 use jwtkit::{JwsAlg, Key};
 
@@ -127,10 +127,10 @@ async fn nested_jwt_decrypts_then_verifies() {
 #[tokio::test]
 async fn json_jwe_and_wrong_key() {
     let kw = Key::hmac(vec![7u8; 16]);
-    let token = JsonEncrypter::new(EncAlg::A128CBC_HS256)
+    let token = Encrypter::with_enc(EncAlg::A128CBC_HS256)
         .recipient(&kw, KeyMgmtAlg::A128KW)
         .unwrap()
-        .encrypt(br#"{"sub":"bob","exp":4102444800}"#, true)
+        .encrypt_json(br#"{"sub":"bob","exp":4102444800}"#, true)
         .unwrap();
     let secret = URL_SAFE_NO_PAD.encode([7u8; 16]);
     let v = post(

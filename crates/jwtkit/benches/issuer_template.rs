@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use jwtkit::jwt::{IssuerTemplate, TenantFormat, Tenants};
+use jwtkit::jwt::IssuerTemplate;
 use jwtkit::{JwkSet, JwsAlg, Key, Validation};
 
 const TID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -33,10 +33,10 @@ fn bench(c: &mut Criterion) {
         .audience("api://orders")
         .build()
         .unwrap();
-    let template = IssuerTemplate::new(
+    let template = IssuerTemplate::with_tenants(
         "https://login.microsoftonline.com/{tid}/v2.0",
-        TenantFormat::Guid,
-        Tenants::Only(vec![TID.into()]),
+        "guid",
+        vec![TID.into()],
     )
     .unwrap();
     let templated = Validation::builder(JwsAlg::HS256)

@@ -73,7 +73,7 @@ use std::fmt;
 /// | J9 | key management: RSA-OAEP / RSA1_5 (random CEK on failure, RFC 7516 §11.5), AES KW, AES GCM KW, PBES2, ECDH-ES (`epk` on the key's curve); CEK length | `decrypt_failed` |
 /// | J10 | content: IV and tag lengths, tag (constant time, before any CBC decryption), decryption | `decrypt_failed` |
 /// | J11 | `zip: DEF`: inflate to at most min(`max_inflated_bytes`, 64 KiB + `max_inflate_ratio` × compressed) | `resource_limit`, `decrypt_failed` |
-/// | J12 | nested JWT (`cty: JWT`, [`crate::jwe::decrypt_then_verify`]): the JWS steps 1–19 above with the signature allowlist | as above |
+/// | J12 | nested JWT (`cty: JWT`, [`crate::jwt::decrypt_then_verify`]): the JWS steps 1–19 above with the signature allowlist | as above |
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Check {

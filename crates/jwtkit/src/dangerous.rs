@@ -239,7 +239,7 @@ fn decode_json(token: &str, limits: &Limits, u: &mut Unverified) {
         match crate::jwe::json::parse_object(&doc, limits) {
             Ok(jwe) => {
                 u.header = jwe.header(0).ok().map(|h| h.as_object().clone());
-                let n = jwe.recipients().len();
+                let n = jwe.recipient_count();
                 u.notes.push(format!(
                     "JWE JSON serialization ({form}), {n} recipient{}: the content is encrypted; decrypt it with a recipient's key",
                     if n == 1 { "" } else { "s" }

@@ -78,7 +78,7 @@ pub fn compact_jws(data: &[u8]) {
         return;
     };
     let _ = crate::dangerous::Unverified::decode(text, &Limits::default());
-    let _ = crate::lint::token_findings_for(text, NOW);
+    let _ = crate::diagnose::lint::token_findings_for(text, NOW);
     let Some(f) = fixture() else {
         return;
     };
@@ -111,7 +111,7 @@ pub fn key_document(data: &[u8]) {
         let _ = k.public_key_pem();
         let _ = k.private_key_pem();
         let _ = k.to_public();
-        let _ = crate::lint::Finding::for_key(k, None);
+        let _ = crate::diagnose::Finding::for_key(k, None);
         let Some(alg) = k.algorithms().iter().next() else {
             continue;
         };
@@ -224,7 +224,7 @@ pub fn compact_jwe(data: &[u8]) {
         .now(1_700_000_000)
         .build()
     {
-        let _ = crate::jwe::decrypt_then_verify(text, &keys, &opts, &keys, &v);
+        let _ = crate::jwt::decrypt_then_verify(text, &keys, &opts, &keys, &v);
     }
 }
 

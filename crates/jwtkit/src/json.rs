@@ -51,7 +51,7 @@ pub fn parse_object(bytes: &[u8], limits: &Limits) -> Result<Object> {
 ///
 /// # Errors
 /// As [`parse_object`], without the object requirement.
-pub fn parse_value(bytes: &[u8], limits: &Limits) -> Result<Value> {
+pub(crate) fn parse_value(bytes: &[u8], limits: &Limits) -> Result<Value> {
     // The fast path checks UTF-8 first and gives None for invalid text; the reference path
     // then reports it, first as it always did.
     if let Some(value) = parse_fast(bytes, limits.max_json_depth) {

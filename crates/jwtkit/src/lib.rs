@@ -11,8 +11,8 @@
 //! - **Explicit algorithms**: the allowlist ([`AlgorithmSet<JwsAlg>`]) comes from the caller or the key,
 //!   never from the token; `alg: none` never verifies; keys are bound to their family.
 //! - **Errors with a stable kind** ([`ErrorKind`]) and a message naming the values involved.
-//! - **Diagnosis** ([`diagnose`]) says what was tried and which usual mistake it looks like;
-//!   **findings** ([`lint`]) flag weak tokens and secrets.
+//! - **Explaining** ([`diagnose`]): a diagnosis says what was tried and which usual mistake it
+//!   looks like; **findings** ([`diagnose::Finding`]) flag weak tokens, keys and secrets.
 //!
 //! ```
 //! use jwtkit::{JwkSet, JwsAlg, Key, Validation};
@@ -65,7 +65,6 @@ pub mod jws;
 pub mod jwt;
 mod key;
 mod limits;
-pub mod lint;
 mod random;
 pub mod sd_jwt;
 mod text;

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::Instant;
 
-use jwtkit::jwe::{self, DecryptOptions, Encrypter, JsonEncrypter};
+use jwtkit::jwe::{self, DecryptOptions, Encrypter};
 use jwtkit::jwk::KeySpec;
 use jwtkit::{
     AlgorithmSet, EcCurve, EncAlg, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, OkpCurve, Validation,
@@ -96,12 +96,12 @@ fn every_alg_and_enc_round_trips_compact_and_json() {
             assert_eq!(d.plaintext, b"payload", "{alg} {enc}");
             assert_eq!((d.alg, d.enc), (alg, enc));
             let (public, private) = key_for(alg, enc, &rsa);
-            let json = JsonEncrypter::new(enc)
+            let json = Encrypter::with_enc(enc)
                 .recipient(&public, alg)
                 .unwrap()
                 .aad(b"aad")
                 .pbes2_count(1000)
-                .encrypt(b"json payload", true)
+                .encrypt_json(b"json payload", true)
                 .unwrap();
             let d = opts(alg, enc).decrypt(&json, &set(private)).unwrap();
             assert_eq!(d.plaintext, b"json payload", "{alg} {enc} flattened");
@@ -149,7 +149,7 @@ fn multiple_recipients_and_unprotected_headers() {
     let a = Key::hmac(vec![1u8; 16]).with_kid("a");
     let b = Key::generate(KeySpec::Ec(EcCurve::P384)).unwrap().with_kid("b");
     let c = Key::hmac(b"pass phrase".to_vec()).with_kid("c");
-    let json = JsonEncrypter::new(EncAlg::A128CBC_HS256)
+    let json = Encrypter::with_enc(EncAlg::A128CBC_HS256)
         .recipient(&a, KeyMgmtAlg::A128KW)
         .unwrap()
         .recipient(&b.to_public().unwrap(), KeyMgmtAlg::ECDH_ES_A256KW)
@@ -158,7 +158,7 @@ fn multiple_recipients_and_unprotected_headers() {
         .unwrap()
         .unprotected_param("jku", "https://example.com/keys".into())
         .deflate(true)
-        .encrypt(b"to three recipients to three recipients", false)
+        .encrypt_json(b"to three recipients to three recipients", false)
         .unwrap();
     let all = DecryptOptions::new(AlgorithmSet::<KeyMgmtAlg>::all(), AlgorithmSet::<EncAlg>::all());
     for (key, index) in [(a, 0), (b, 1), (c, 2)] {
@@ -173,12 +173,12 @@ fn multiple_recipients_and_unprotected_headers() {
     }
     // dir cannot share a CEK with other recipients.
     let k = Key::hmac(vec![0u8; 32]);
-    let e = JsonEncrypter::new(EncAlg::A256GCM)
+    let e = Encrypter::with_enc(EncAlg::A256GCM)
         .recipient(&k, KeyMgmtAlg::Dir)
         .unwrap()
         .recipient(&Key::hmac(vec![0u8; 16]), KeyMgmtAlg::A128KW)
         .unwrap()
-        .encrypt(b"x", false)
+        .encrypt_json(b"x", false)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidConfig);
 }
@@ -559,7 +559,7 @@ fn nested_jwt_uses_three_allowlists() {
         .issuer("https://issuer.example")
         .build()
         .unwrap();
-    let n = jwe::decrypt_then_verify(&token, &dk, &d, &vk, &v).unwrap();
+    let n = jwtkit::jwt::decrypt_then_verify(&token, &dk, &d, &vk, &v).unwrap();
     assert_eq!(
         n.claims.get("iss").and_then(Value::as_str),
         Some("https://issuer.example")
@@ -569,7 +569,7 @@ fn nested_jwt_uses_three_allowlists() {
     // Signature allowlist without ES256.
     let rs = Validation::builder(JwsAlg::RS256).build().unwrap();
     assert_eq!(
-        jwe::decrypt_then_verify(&token, &dk, &d, &vk, &rs)
+        jwtkit::jwt::decrypt_then_verify(&token, &dk, &d, &vk, &rs)
             .unwrap_err()
             .kind(),
         ErrorKind::AlgNotAllowed
@@ -577,7 +577,7 @@ fn nested_jwt_uses_three_allowlists() {
     // Content encryption allowlist without A256GCM.
     let d2 = opts(KeyMgmtAlg::RSA_OAEP_256, EncAlg::A128GCM);
     assert_eq!(
-        jwe::decrypt_then_verify(&token, &dk, &d2, &vk, &v)
+        jwtkit::jwt::decrypt_then_verify(&token, &dk, &d2, &vk, &v)
             .unwrap_err()
             .kind(),
         ErrorKind::AlgNotAllowed
@@ -588,7 +588,7 @@ fn nested_jwt_uses_three_allowlists() {
         .build()
         .unwrap();
     assert_eq!(
-        jwe::decrypt_then_verify(&token, &dk, &d, &vk, &other)
+        jwtkit::jwt::decrypt_then_verify(&token, &dk, &d, &vk, &other)
             .unwrap_err()
             .kind(),
         ErrorKind::BadIssuer
@@ -601,7 +601,7 @@ fn nested_jwt_uses_three_allowlists() {
         .unwrap();
     let dk2 = set(rsa2);
     assert_eq!(
-        jwe::decrypt_then_verify(&unsigned, &dk2, &d, &vk, &v)
+        jwtkit::jwt::decrypt_then_verify(&unsigned, &dk2, &d, &vk, &v)
             .unwrap_err()
             .kind(),
         ErrorKind::BadSignature
@@ -609,7 +609,7 @@ fn nested_jwt_uses_three_allowlists() {
     let mut allow = d.clone();
     allow.allow_unsigned_claims = true;
     let plain = Validation::builder(JwsAlg::ES256).build().unwrap();
-    let n = jwe::decrypt_then_verify(&unsigned, &dk2, &allow, &vk, &plain).unwrap();
+    let n = jwtkit::jwt::decrypt_then_verify(&unsigned, &dk2, &allow, &vk, &plain).unwrap();
     assert!(n.inner.is_none());
     assert_eq!(n.claims.get("sub").and_then(Value::as_str), Some("forged"));
 }

@@ -271,7 +271,7 @@ fn rfc9864_ed25519_is_an_algorithm_and_eddsa_is_deprecated() {
         let header = jwtkit::dangerous::Unverified::decode(&token, &Limits::default())
             .header
             .unwrap();
-        let ids: Vec<&str> = jwtkit::lint::Finding::for_token(&header, None, 0)
+        let ids: Vec<&str> = jwtkit::diagnose::Finding::for_token(&header, None, 0)
             .iter()
             .map(|f| f.id)
             .collect();

@@ -30,7 +30,7 @@ struct Verified {
     revealed: Vec<sd_jwt::Revealed>,
     undisclosed: usize,
     sd_alg: SdAlg,
-    key_binding: Option<sd_jwt::VerifiedKeyBinding>,
+    key_binding: Option<jwtkit::jwt::Verified>,
 }
 
 /// `jwt::verify_local` with a validation that expects an SD-JWT and `kb`.
@@ -441,7 +441,7 @@ fn issue_present_and_verify_with_key_binding() {
         "invalid_config"
     );
     for p in ["/iss", "/exp", "/cnf", "/nope", "/"] {
-        let e = sd_jwt::Issuance::new(holder_payload(&holder), &[p], SdAlg::Sha256, 0).unwrap_err();
+        let e = sd_jwt::SdJwt::issue(holder_payload(&holder), &[p], SdAlg::Sha256, 0, &signer).unwrap_err();
         assert_eq!(kind(e), "invalid_config", "{p}");
     }
 }
@@ -483,6 +483,8 @@ fn a_chain_of_disclosures_cannot_nest_past_the_depth_limit() {
 
 #[test]
 fn issuance_refuses_what_verifiers_would_misread_and_dedups_pointers() {
+    let is = Issuer::new();
+    let signer = Signer::new(&is.key, JwsAlg::ES256).unwrap().build().unwrap();
     let c = |v: Value| v.as_object().unwrap().clone();
     for (claims, why) in [
         (json!({"o": {"_sd": ["x"], "k": 1}, "e": 1}), "a nested _sd"),
@@ -492,20 +494,28 @@ fn issuance_refuses_what_verifiers_would_misread_and_dedups_pointers() {
         ),
         (json!({"_sd_alg": "sha-512", "e": 1}), "a given _sd_alg"),
     ] {
-        let e = sd_jwt::Issuance::new(c(claims), &["/e"], SdAlg::Sha256, 0).unwrap_err();
+        let e = sd_jwt::SdJwt::issue(c(claims), &["/e"], SdAlg::Sha256, 0, &signer).unwrap_err();
         assert_eq!(kind(e), "invalid_config", "{why}");
     }
-    let i = sd_jwt::Issuance::new(c(json!({"a": 1, "b": 2})), &["/a", "/b", "/a"], SdAlg::Sha256, 0).unwrap();
+    let i = sd_jwt::SdJwt::issue(
+        c(json!({"a": 1, "b": 2})),
+        &["/a", "/b", "/a"],
+        SdAlg::Sha256,
+        0,
+        &signer,
+    )
+    .unwrap();
     assert_eq!(
-        i.disclosures.len(),
+        SdJwt::parse(&i, &Limits::default()).unwrap().disclosures.len(),
         2,
         "a pointer given twice, not next to each other"
     );
-    let e = sd_jwt::Issuance::new(
+    let e = sd_jwt::SdJwt::issue(
         c(json!({"a": 1})),
         &["/a"],
         SdAlg::Sha256,
-        sd_jwt::Issuance::MAX_DECOYS + 1,
+        sd_jwt::SdJwt::MAX_DECOYS + 1,
+        &signer,
     )
     .unwrap_err();
     assert_eq!(kind(e), "invalid_config");

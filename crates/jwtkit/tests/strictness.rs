@@ -4,7 +4,7 @@
 use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwtkit::jwe::{DecryptOptions, Encrypter, JsonEncrypter};
+use jwtkit::jwe::{DecryptOptions, Encrypter};
 use jwtkit::jws::{self, JwsOptions, Signer};
 use jwtkit::jwt::Input;
 use jwtkit::{AlgorithmSet, Check, EncAlg, ErrorKind, JwkSet, JwsAlg, Key, KeyMgmtAlg, Validation};
@@ -176,10 +176,10 @@ fn jwe_opts() -> DecryptOptions {
 #[test]
 fn jwe_zip_outside_the_protected_header_is_malformed_jwx_2206() {
     let key = jwe_key();
-    let plain = JsonEncrypter::new(EncAlg::A128GCM)
+    let plain = Encrypter::with_enc(EncAlg::A128GCM)
         .recipient(&key, KeyMgmtAlg::A128KW)
         .unwrap()
-        .encrypt(br#"{"sub":"42"}"#, false)
+        .encrypt_json(br#"{"sub":"42"}"#, false)
         .unwrap();
     let keys = JwkSet::from_keys(vec![jwe_key()]);
     assert_eq!(
@@ -197,11 +197,11 @@ fn jwe_zip_outside_the_protected_header_is_malformed_jwx_2206() {
     assert_eq!(e.kind(), ErrorKind::Malformed);
     assert!(e.message().contains("recipient header"), "{}", e.message());
     // In the protected header it is honoured.
-    let zipped = JsonEncrypter::new(EncAlg::A128GCM)
+    let zipped = Encrypter::with_enc(EncAlg::A128GCM)
         .recipient(&key, KeyMgmtAlg::A128KW)
         .unwrap()
         .deflate(true)
-        .encrypt(br#"{"sub":"42"}"#, true)
+        .encrypt_json(br#"{"sub":"42"}"#, true)
         .unwrap();
     let d = jwe_opts().decrypt(&zipped, &keys).unwrap();
     assert_eq!(

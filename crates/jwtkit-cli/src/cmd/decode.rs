@@ -28,7 +28,7 @@ pub fn run(args: &DecodeArgs, st: Style) -> Result<u8, Failure> {
     let findings = u
         .header
         .as_ref()
-        .map(|h| jwtkit::lint::Finding::for_token(h, u.claims(), now))
+        .map(|h| jwtkit::diagnose::Finding::for_token(h, u.claims(), now))
         .unwrap_or_default();
     let code = if u.errors.is_empty() {
         exit::OK

@@ -2,7 +2,7 @@
 //! JSON), with the same key syntax as `sign`.
 
 use clap::{Args, ValueEnum};
-use jwtkit::jwe::{EncAlg, Encrypter, JsonEncrypter, KeyMgmtAlg};
+use jwtkit::jwe::{EncAlg, Encrypter, KeyMgmtAlg};
 use jwtkit::{JwkSet, Key, KeyFamily, Limits};
 use serde_json::{Value, json};
 
@@ -170,7 +170,7 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
         output::print_json(&json!({
             "token": token,
             "header": jwe.header(0)?.as_object(),
-            "recipients": jwe.recipients().len(),
+            "recipients": jwe.recipient_count(),
         }));
     } else {
         outln!("{token}");
@@ -265,7 +265,7 @@ fn json_serialization(
     plaintext: &[u8],
     s: SerializationArg,
 ) -> Result<String, Failure> {
-    let mut e = JsonEncrypter::new(enc).deflate(args.zip).pbes2_count(args.p2c);
+    let mut e = Encrypter::with_enc(enc).deflate(args.zip).pbes2_count(args.p2c);
     for (key, alg) in recipients {
         let mut h = serde_json::Map::new();
         if let (Some(k), 1) = (&args.kid, recipients.len()) {
@@ -274,16 +274,16 @@ fn json_serialization(
         e = e.recipient_with_header(key, *alg, h)?;
     }
     if let Some(t) = &args.typ {
-        e = e.protected_param("typ", t.clone().into());
+        e = e.param("typ", t.clone().into());
     }
     if let Some(c) = cty {
-        e = e.protected_param("cty", c.to_string().into());
+        e = e.param("cty", c.to_string().into());
     }
     for (k, v) in extra {
-        e = e.protected_param(&k, v);
+        e = e.param(&k, v);
     }
     if let Some(a) = &args.aad {
         e = e.aad(&read_text(Some(a), "AAD")?);
     }
-    Ok(e.encrypt(plaintext, s == SerializationArg::Flattened)?)
+    Ok(e.encrypt_json(plaintext, s == SerializationArg::Flattened)?)
 }

@@ -7,7 +7,7 @@
 //! cannot be fetched.
 
 use clap::{Args, Subcommand};
-use jwtkit::lint::{JwksReport, Severity};
+use jwtkit::diagnose::{JwksReport, Severity};
 use jwtkit::{JwkSet, Limits};
 use jwtkit_remote::{FetchPolicy, Fetcher};
 use serde_json::json;

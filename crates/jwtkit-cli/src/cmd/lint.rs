@@ -1,7 +1,7 @@
 //! `jwtkit lint`: security findings for a token and, for HMAC tokens, its secret.
 
 use jwtkit::dangerous::Unverified;
-use jwtkit::lint::{Finding, Severity};
+use jwtkit::diagnose::{Finding, Severity};
 use jwtkit::{JwsAlg, Limits};
 use serde_json::json;
 
@@ -17,17 +17,17 @@ pub fn run(args: &LintArgs, st: Style) -> Result<u8, Failure> {
     let mut findings: Vec<Finding> = u
         .header
         .as_ref()
-        .map(|h| jwtkit::lint::Finding::for_token(h, u.claims(), now))
+        .map(|h| jwtkit::diagnose::Finding::for_token(h, u.claims(), now))
         .unwrap_or_default();
     let alg = u.alg().and_then(|a| a.parse::<JwsAlg>().ok());
     if args.keys.secret.is_some() || !args.keys.key.is_empty() || args.keys.secret_prompt {
         let keys = input::keys(&args.keys, &Limits::default(), None)?;
         for k in keys.set.keys() {
-            findings.extend(jwtkit::lint::Finding::for_key(k, alg));
+            findings.extend(jwtkit::diagnose::Finding::for_key(k, alg));
         }
     }
     // The bundled weak secrets tried against the signature itself (the core's cracking).
-    if let Some(cracked) = jwtkit::lint::Finding::cracked_secret(&extracted.token, &Limits::default())
+    if let Some(cracked) = jwtkit::diagnose::Finding::cracked_secret(&extracted.token, &Limits::default())
         && !findings.iter().any(|f| f.id == "weak_hmac_secret")
     {
         findings.insert(0, cracked);

@@ -76,7 +76,8 @@ fn present(a: &PresentArgs, _st: Style) -> Result<u8, Failure> {
     let reveal: Vec<&str> = if a.all {
         let sd = sd_jwt::SdJwt::parse(&issued, &limits)?;
         let payload = unverified_payload(&sd, &limits)?;
-        all = sd_jwt::Processed::from_payload(payload, sd.disclosures, &limits)?
+        all = sd_jwt::Disclosed::from_payload(payload, sd.disclosures, &limits)?
+            .1
             .revealed
             .into_iter()
             .map(|r| r.pointer())
@@ -230,7 +231,7 @@ pub fn decode(
     let sd = sd_jwt::SdJwt::parse(&extracted.token, &limits)?;
     let issuer = jwtkit::dangerous::Unverified::decode(&sd.issuer_jwt, &limits);
     let processed = unverified_payload(&sd, &limits).and_then(|p| {
-        Ok(sd_jwt::Processed::from_payload(
+        Ok(sd_jwt::Disclosed::from_payload(
             p,
             sd.disclosures.clone(),
             &limits,
@@ -242,11 +243,11 @@ pub fn decode(
         .map(|kb| jwtkit::dangerous::Unverified::decode(kb, &limits));
     let reminder =
         "NOT verified: decode shows what the SD-JWT claims, not that it is valid (use jwtkit verify)";
-    let claims = processed.as_ref().ok().map(|p| p.claims.clone());
+    let claims = processed.as_ref().ok().map(|(claims, _)| claims.clone());
     let findings = issuer
         .header
         .as_ref()
-        .map(|h| jwtkit::lint::Finding::for_token(h, claims.as_ref(), now))
+        .map(|h| jwtkit::diagnose::Finding::for_token(h, claims.as_ref(), now))
         .unwrap_or_default();
     let kind = jwtkit::jwt::Classification::of_unverified(&issuer);
     if args.json {
@@ -257,9 +258,9 @@ pub fn decode(
             "header": issuer.header,
             "claims": claims,
             "sd_jwt": {
-                "disclosures": processed.as_ref().map_or(Value::Null, |p| revealed_json(&p.revealed, &sd.disclosures)),
-                "undisclosed_digests": processed.as_ref().ok().map(|p| p.undisclosed),
-                "sd_alg": processed.as_ref().ok().map(|p| p.sd_alg.as_str()),
+                "disclosures": processed.as_ref().map_or(Value::Null, |(_, d)| revealed_json(&d.revealed, &sd.disclosures)),
+                "undisclosed_digests": processed.as_ref().ok().map(|(_, d)| d.undisclosed),
+                "sd_alg": processed.as_ref().ok().map(|(_, d)| d.sd_alg.as_str()),
                 "key_binding_jwt": kb.as_ref().map(|k| json!({"header": k.header, "claims": k.claims()})),
             },
             "error": processed.as_ref().err().map(Failure::to_json),
@@ -286,13 +287,13 @@ pub fn decode(
         output::section("Header", &[output::json(&Value::Object(h.clone()), st)], st);
     }
     match &processed {
-        Ok(p) => {
+        Ok((claims, p)) => {
             output::section(
                 "Payload (with the Disclosures applied)",
-                &[output::json(&Value::Object(p.claims.clone()), st)],
+                &[output::json(&Value::Object(claims.clone()), st)],
                 st,
             );
-            output::section("Times", &output::times(&p.claims, now, args.time, st), st);
+            output::section("Times", &output::times(claims, now, args.time, st), st);
             let mut lines = revealed_lines(&p.revealed, &sd.disclosures, st);
             lines.push(st.dim(&format!(
                 "{} digest{} not disclosed (claims withheld, or decoys); digests: {}",

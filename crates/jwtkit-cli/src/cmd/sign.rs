@@ -137,7 +137,7 @@ pub fn run(args: &SignArgs, st: Style) -> Result<u8, Failure> {
     } else {
         outln!("{token}");
     }
-    for f in jwtkit::lint::Finding::for_key(key, Some(alg)) {
+    for f in jwtkit::diagnose::Finding::for_key(key, Some(alg)) {
         errln!("warning: {}: {}", f.id, f.message);
     }
     Ok(exit::OK)

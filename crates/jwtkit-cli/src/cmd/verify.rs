@@ -5,8 +5,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtkit::dangerous::Unverified;
 use jwtkit::diagnose::Diagnosis;
+use jwtkit::diagnose::Finding;
 use jwtkit::jwt::{Input, Outcome, ValidationBuilder};
-use jwtkit::lint::Finding;
 use jwtkit::{AlgorithmSet, Error, JwkSet, JwsAlg, Limits, Validation};
 use serde_json::{Value, json};
 
@@ -80,21 +80,18 @@ pub fn builder(
 
 /// `--iss-template` with `--tenant`/`--any-tenant` and `--tenant-format`.
 fn issuer_template(args: &VerifyArgs, template: &str) -> Result<jwtkit::jwt::IssuerTemplate, Failure> {
-    use jwtkit::jwt::{IssuerTemplate, TenantFormat, Tenants};
-    let tenants = match (args.any_tenant, args.tenants.is_empty()) {
-        (true, _) => Tenants::Any,
-        (false, false) => Tenants::Only(args.tenants.clone()),
+    use jwtkit::jwt::IssuerTemplate;
+    let format = args.tenant_format.as_str();
+    match (args.any_tenant, args.tenants.is_empty()) {
+        (true, _) => IssuerTemplate::any_tenant(template, format),
+        (false, false) => IssuerTemplate::with_tenants(template, format, args.tenants.clone()),
         (false, true) => {
             return Err(Failure::Usage(
                 "--iss-template needs the allowed tenants: --tenant ID (repeatable) or --any-tenant".into(),
             ));
         }
-    };
-    let format = args
-        .tenant_format
-        .parse::<TenantFormat>()
-        .map_err(Failure::Jose)?;
-    IssuerTemplate::new(template, format, tenants).map_err(Failure::Jose)
+    }
+    .map_err(Failure::Jose)
 }
 
 /// `jwtkit verify`: gather the inputs (token, keys, allowlist, validation), make one core call
@@ -376,10 +373,10 @@ impl Report<'_> {
             .unverified
             .header
             .as_ref()
-            .map(|h| jwtkit::lint::Finding::for_token(h, self.shown_claims(), self.now))
+            .map(|h| jwtkit::diagnose::Finding::for_token(h, self.shown_claims(), self.now))
             .unwrap_or_default();
         match self.outcome.key() {
-            Some(k) => findings.extend(jwtkit::lint::Finding::for_key(k, self.outcome.alg)),
+            Some(k) => findings.extend(jwtkit::diagnose::Finding::for_key(k, self.outcome.alg)),
             None => {
                 for k in self
                     .keys
@@ -388,7 +385,7 @@ impl Report<'_> {
                     .iter()
                     .filter(|k| k.family() == jwtkit::KeyFamily::Oct)
                 {
-                    findings.extend(jwtkit::lint::Finding::for_key(
+                    findings.extend(jwtkit::diagnose::Finding::for_key(
                         k,
                         self.unverified.alg().and_then(|a| a.parse().ok()),
                     ));

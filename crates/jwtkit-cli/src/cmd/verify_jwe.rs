@@ -1,10 +1,11 @@
 //! `jwtkit verify` on an encrypted token (JWE, RFC 7516): gather the inputs (keys, the three
-//! allowlists, the validation), make one core call ([`jwtkit::jwe::decrypt_then_verify`]:
+//! allowlists, the validation), make one core call ([`jwtkit::jwt::decrypt_then_verify`]:
 //! decrypt, verify the nested JWT, validate its claims), render the result.
 
 use jwtkit::JwsAlg;
-use jwtkit::jwe::{self, DecryptOptions, NestedVerified};
-use jwtkit::lint::Finding;
+use jwtkit::diagnose::Finding;
+use jwtkit::jwe::DecryptOptions;
+use jwtkit::jwt::{self, NestedVerified};
 use jwtkit::{AlgorithmSet, JwkSet, Limits, Validation};
 use serde_json::{Value, json};
 
@@ -91,7 +92,7 @@ pub fn verify_jwe(
     let now = input::now(args.now.as_deref())?;
     let inputs = Inputs::gather(args, now)?;
     // The one core call.
-    let result = jwe::decrypt_then_verify(
+    let result = jwt::decrypt_then_verify(
         token,
         &inputs.keys.set,
         &inputs.opts,
@@ -172,10 +173,10 @@ fn token_type(token: &str, v: &NestedVerified, expected_typ: Option<&str>) -> Va
 /// Findings of the JWE header, of the nested JWT and of its signing key; not `pii_claim` (the
 /// claims are encrypted).
 fn findings(v: &NestedVerified, verify_keys: &JwkSet, now: i64) -> Vec<Finding> {
-    let mut findings = jwtkit::lint::Finding::for_token(v.jwe.header.as_object(), None, now);
+    let mut findings = jwtkit::diagnose::Finding::for_token(v.jwe.header.as_object(), None, now);
     if let Some(i) = &v.inner {
         findings.extend(
-            jwtkit::lint::Finding::for_token(i.header.as_object(), Some(v.claims.as_object()), now)
+            jwtkit::diagnose::Finding::for_token(i.header.as_object(), Some(v.claims.as_object()), now)
                 .into_iter()
                 .filter(|f| f.id != "pii_claim"),
         );
@@ -183,7 +184,7 @@ fn findings(v: &NestedVerified, verify_keys: &JwkSet, now: i64) -> Vec<Finding> 
             verify_keys
                 .keys()
                 .get(i.key_index)
-                .map(|k| jwtkit::lint::Finding::for_key(k, Some(i.alg)))
+                .map(|k| jwtkit::diagnose::Finding::for_key(k, Some(i.alg)))
                 .unwrap_or_default(),
         );
     }

@@ -4,7 +4,7 @@
 //! stripped), decoded by [`jwtkit::dangerous::Unverified::decode`] (every strictness problem
 //! listed, the offending segment named by [`jwtkit::Detail::Segment`]), its times checked by
 //! [`jwtkit::Validation::validate`] with the audience ignored, and linted by
-//! [`jwtkit::lint::Finding::for_token`].
+//! [`jwtkit::diagnose::Finding::for_token`].
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -189,7 +189,7 @@ pub(crate) fn decode_view(text: &str, now: i64, leeway: std::time::Duration, st:
         None => (json!([]), Value::Null),
     };
     let findings = match &u.header {
-        Some(h) => jwtkit::lint::Finding::for_token(h, u.claims(), now),
+        Some(h) => jwtkit::diagnose::Finding::for_token(h, u.claims(), now),
         None => Vec::new(),
     };
     let errors: Vec<Value> = u.errors.iter().map(jwtkit::Error::to_json).collect();
@@ -246,7 +246,7 @@ pub(crate) async fn findings(AxState(st): AxState<Arc<State>>, Body(req): Body<F
     let extracted = jwtkit::diagnose::Extracted::from_paste(&req.token);
     let u = Unverified::decode(issuer_jwt(&extracted.token), &st.limits);
     let mut all = match &u.header {
-        Some(h) => jwtkit::lint::Finding::for_token(h, u.claims(), now),
+        Some(h) => jwtkit::diagnose::Finding::for_token(h, u.claims(), now),
         None => Vec::new(),
     };
     let alg = u.alg().and_then(|a| a.parse::<JwsAlg>().ok());
@@ -265,7 +265,7 @@ pub(crate) async fn findings(AxState(st): AxState<Arc<State>>, Body(req): Body<F
     match loaded {
         Some(Ok(loaded)) => {
             for k in loaded.set.keys().iter().take(16) {
-                for f in jwtkit::lint::Finding::for_key(k, alg) {
+                for f in jwtkit::diagnose::Finding::for_key(k, alg) {
                     if !all.iter().any(|g| g.id == f.id && g.message == f.message) {
                         all.push(f);
                     }
@@ -293,7 +293,7 @@ pub(crate) struct CrackRequest {
 }
 
 /// `POST /api/crack`: whether the token's HMAC secret is one of the well-known weak secrets
-/// ([`jwtkit::lint::Finding::cracked_secret`]). The answer is the finding only: the page never shows a
+/// ([`jwtkit::diagnose::Finding::cracked_secret`]). The answer is the finding only: the page never shows a
 /// secret it did not get from the user, even one from a public list.
 pub(crate) async fn crack(AxState(st): AxState<Arc<State>>, Body(req): Body<CrackRequest>) -> Response {
     let extracted = jwtkit::diagnose::Extracted::from_paste(&req.token);
@@ -302,11 +302,11 @@ pub(crate) async fn crack(AxState(st): AxState<Arc<State>>, Body(req): Body<Crac
         .alg()
         .and_then(|a| a.parse::<JwsAlg>().ok())
         .is_some_and(|a| a.is_hmac());
-    let finding = jwtkit::lint::Finding::cracked_secret(token, &st.limits);
+    let finding = jwtkit::diagnose::Finding::cracked_secret(token, &st.limits);
     ok(json!({
         "hmac": hmac,
         "cracked": finding.is_some(),
-        "finding": finding.as_ref().map(jwtkit::lint::Finding::to_json),
+        "finding": finding.as_ref().map(jwtkit::diagnose::Finding::to_json),
         "message": match (&finding, hmac) {
             (Some(_), _) => "cracked: the secret is in the list of well-known weak secrets; anyone can forge tokens with it",
             (None, true) => "not cracked: the secret is none of the well-known weak secrets (a strong secret cannot be told apart from one this list does not hold)",

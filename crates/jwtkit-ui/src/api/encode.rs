@@ -106,8 +106,8 @@ pub(crate) async fn encode(AxState(st): AxState<Arc<State>>, Body(req): Body<Enc
         Err(e) => return failed("payload", &e),
     };
     let now = now_from(None).unwrap_or(0);
-    let mut findings = jwtkit::lint::Finding::for_token(signer.header(), Some(&payload), now);
-    findings.extend(jwtkit::lint::Finding::for_key(key, Some(alg)));
+    let mut findings = jwtkit::diagnose::Finding::for_token(signer.header(), Some(&payload), now);
+    findings.extend(jwtkit::diagnose::Finding::for_key(key, Some(alg)));
     ok(json!({
         "token": token,
         "alg": alg,

@@ -1,6 +1,6 @@
 //! `POST /api/verify` on a JWE (RFC 7516, compact or JSON): decrypt with the page's key (or
 //! `decryption_key` when the signature key is another one), then verify the nested JWT and its
-//! claims — [`jwtkit::jwe::decrypt_then_verify`], the same core as the CLI and the library.
+//! claims — [`jwtkit::jwt::decrypt_then_verify`], the same core as the CLI and the library.
 //!
 //! Three allowlists: `algorithms` may name JWS algorithms (the nested signature) and JWE key
 //! management algorithms; `encryptions` names content encryption algorithms (default all).
@@ -12,7 +12,7 @@
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use jwtkit::jwe::{self, DecryptOptions};
+use jwtkit::jwe::DecryptOptions;
 use jwtkit::{AlgorithmSet, EncAlg, Error, JwsAlg, KeyMgmtAlg};
 
 use super::keys::summary;
@@ -119,7 +119,8 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
     };
     let mut notes: Vec<String> = notes.to_vec();
     // The one core call: decryption, the nested JWT's signature, its claims.
-    let result = jwe::decrypt_then_verify(token, &decrypt_keys.set, &opts, &verify_keys.set, &validation);
+    let result =
+        jwtkit::jwt::decrypt_then_verify(token, &decrypt_keys.set, &opts, &verify_keys.set, &validation);
     let decrypted = match &result {
         Ok(n) => Some(&n.jwe),
         Err(e) => e.jwe.as_deref(),
@@ -142,7 +143,7 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
     let header = jwtkit::dangerous::Unverified::decode(token, &st.limits).header;
     let findings = header
         .as_ref()
-        .map(|h| jwtkit::lint::Finding::for_token(h, None, validation.now()))
+        .map(|h| jwtkit::diagnose::Finding::for_token(h, None, validation.now()))
         .unwrap_or_default();
     ok(json!({
         "token": token,
@@ -167,7 +168,7 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
 /// The `(signature, claims)` answers of the one core call: the nested JWT (or unsigned claims)
 /// of a JWE, or why decryption or verification failed.
 fn nested(
-    result: &Result<jwe::NestedVerified, jwe::NestedError>,
+    result: &Result<jwtkit::jwt::NestedVerified, jwtkit::jwt::NestedError>,
     verify_keys: &jwtkit::JwkSet,
     validation: &jwtkit::Validation,
     st: &State,
@@ -197,11 +198,11 @@ fn nested(
                 json!({"valid": true, "error": null, "notes": claim_notes, "claims": n.claims.as_object()}),
             )
         }
-        Err(jwe::NestedError { error, jwe: None }) => (
+        Err(jwtkit::jwt::NestedError { error, jwe: None }) => (
             json!({"verified": false, "result": "not_decrypted", "error": error.to_json()}),
             Value::Null,
         ),
-        Err(jwe::NestedError { error, jwe: Some(d) }) if error.check().is_claims() => {
+        Err(jwtkit::jwt::NestedError { error, jwe: Some(d) }) if error.check().is_claims() => {
             // Claims are checked only after the nested signature verified: name its alg.
             let inner_alg = std::str::from_utf8(&d.plaintext)
                 .ok()

@@ -103,9 +103,9 @@ pub(crate) fn leeway_from(text: Option<&str>) -> jwtkit::Result<std::time::Durat
 }
 
 /// Findings as JSON, most severe first.
-pub(crate) fn findings_json(mut f: Vec<jwtkit::lint::Finding>) -> Value {
+pub(crate) fn findings_json(mut f: Vec<jwtkit::diagnose::Finding>) -> Value {
     f.sort_by_key(|x| std::cmp::Reverse(x.severity));
-    Value::Array(f.iter().map(jwtkit::lint::Finding::to_json).collect())
+    Value::Array(f.iter().map(jwtkit::diagnose::Finding::to_json).collect())
 }
 
 async fn info() -> Response {

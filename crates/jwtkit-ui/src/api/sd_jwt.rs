@@ -1,6 +1,6 @@
 //! SD-JWT (RFC 9901) on the page: the Disclosures next to the claims they reveal (JSON Pointer,
 //! name, value, digest; the salt is sent but shown only on request), for decode (nothing
-//! verified, [`jwtkit::sd_jwt::Processed::from_payload`] on the unverified payload) and verify (the
+//! verified, [`jwtkit::sd_jwt::Disclosed::from_payload`] on the unverified payload) and verify (the
 //! [`jwtkit::sd_jwt::Disclosed`] of the one core call).
 
 use serde_json::{Value, json};
@@ -44,9 +44,9 @@ pub(crate) fn decode_view(
     });
     let processed = issuer
         .claims()
-        .map(|payload| sd_jwt::Processed::from_payload(payload.clone(), sd.disclosures.clone(), limits));
+        .map(|payload| sd_jwt::Disclosed::from_payload(payload.clone(), sd.disclosures.clone(), limits));
     match processed {
-        Some(Ok(p)) => {
+        Some(Ok((claims, p))) => {
             let view = json!({
                 "disclosures": disclosures_json(&p.revealed, &sd.disclosures, p.sd_alg),
                 "presented": sd.disclosures.len(),
@@ -55,7 +55,7 @@ pub(crate) fn decode_view(
                 "key_binding_jwt": kb,
                 "error": Value::Null,
             });
-            (Some(p.claims), view)
+            (Some(claims), view)
         }
         Some(Err(e)) => (
             None,

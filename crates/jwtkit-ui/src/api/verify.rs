@@ -214,7 +214,7 @@ pub(crate) async fn handler(AxState(st): AxState<Arc<State>>, Body(req): Body<Ve
     let valid = verified && claims.get("valid") == Some(&Value::Bool(true));
     let mut findings = Vec::new();
     for k in keys.keys().iter().take(16) {
-        findings.extend(jwtkit::lint::Finding::for_key(k, token_alg));
+        findings.extend(jwtkit::diagnose::Finding::for_key(k, token_alg));
     }
     let found = match (&outcome.header, &outcome.claims) {
         (Some(h), Some(c)) if outcome.signature_verified() => Some(jwtkit::jwt::Classification::of(h, c)),

@@ -1,8 +1,15 @@
-//! "Why did it fail?": local probing after a failed verification (PRODUCT.md "Diagnosis").
+//! Explaining a token or a key to a person, on the user's own machine (the CLI and the
+//! debugger; never the gateway): what is weak about it, why it failed, and what was pasted.
 //!
-//! Verification itself never explains a bad signature (no oracle). This module, called by the
-//! CLI and the debugger on the user's own machine, says which keys and algorithms were tried and
-//! tests the usual mistakes:
+//! - Security findings ("lint", shared by `decode`, `verify`, `lint` and the debugger): a
+//!   [`Finding`] with a stable `id`, a [`Severity`], the values involved and a one-line fix,
+//!   for a token ([`Finding::for_token`]), a key ([`Finding::for_key`]), a cracked HMAC secret
+//!   ([`Finding::cracked_secret`]) and a JWK Set ([`JwksReport`]); [`Finding`] lists the ids.
+//!   Findings never change whether a token verifies.
+//!
+//! "Why did it fail?": local probing after a failed verification (PRODUCT.md "Diagnosis").
+//! Verification itself never explains a bad signature (no oracle). [`Diagnosis::explain`]
+//! says which keys and algorithms were tried and tests the usual mistakes:
 //!
 //! | hint id | mistake |
 //! |---|---|
@@ -23,8 +30,10 @@
 //! (`Authorization: Bearer …`, a `curl -H` line, quotes, line breaks) and reports each
 //! [`Repair`] it made.
 
+pub(crate) mod lint;
 mod paste;
 
+pub use lint::{Finding, JwksReport, KeyRow, Severity};
 pub use paste::{Extracted, Repair, RepairKind};
 
 use serde_json::{Value, json};

@@ -33,7 +33,7 @@ pub struct DecryptOptions {
     /// Decrypt `RSA1_5` tokens when `RSA1_5` is also in `key_algorithms`. **Insecure**:
     /// RSAES-PKCS1-v1_5 decryption is the target of Bleichenbacher-style attacks. Default false.
     pub insecure_allow_rsa1_5: bool,
-    /// For [`super::decrypt_then_verify`]: accept an encrypted JWT whose plaintext is a claims
+    /// For [`crate::jwt::decrypt_then_verify`]: accept an encrypted JWT whose plaintext is a claims
     /// set rather than a signed JWT (RFC 7519 §A.1). Anyone holding the encryption key (for RSA
     /// and ECDH, the *public* key) can make such a token. Default false.
     pub allow_unsigned_claims: bool,

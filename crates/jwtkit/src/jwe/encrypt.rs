@@ -1,5 +1,6 @@
-//! JWE encryption, RFC 7516 §5.1: [`Encrypter`] (compact, one recipient) and [`JsonEncrypter`]
-//! (JSON serializations, one or more recipients, unprotected headers, AAD).
+//! JWE encryption, RFC 7516 §5.1: one [`Encrypter`] for every serialization, chosen at
+//! encryption: compact (one recipient) or JSON (one or more recipients, unprotected headers,
+//! AAD).
 //!
 //! A fresh random CEK and IV are drawn for every token from the system generator; ephemeral
 //! ECDH keys and PBES2 salts too. jwtkit never produces `RSA1_5`.
@@ -142,7 +143,12 @@ fn seal(mut jwe: Jwe, enc: EncAlg, cek: &[u8], plaintext: &[u8], deflate: bool) 
     Ok(jwe)
 }
 
-/// Produces compact JWE for one recipient key.
+/// Produces a JWE for one or more recipients; the serialization is chosen at encryption:
+/// [`Encrypter::encrypt`] for the JWE Compact Serialization (RFC 7516 §7.1: one recipient, every
+/// header parameter protected), [`Encrypter::encrypt_json`] for the general or flattened JWE
+/// JSON Serialization (§7.2: `enc`, `zip` and [`Encrypter::param`]s in the protected header;
+/// each recipient's `alg`, `kid` and key management parameters (`epk`, `p2s`, `p2c`, `iv`,
+/// `tag`) in its per-recipient header; shared unprotected header and AAD).
 ///
 /// ```
 /// use jwtkit::Key;
@@ -150,13 +156,24 @@ fn seal(mut jwe: Jwe, enc: EncAlg, cek: &[u8], plaintext: &[u8], deflate: bool) 
 /// let key = Key::generate(jwtkit::jwk::KeySpec::Ec(jwtkit::EcCurve::P256))?;
 /// let token = Encrypter::new(&key, KeyMgmtAlg::ECDH_ES, EncAlg::A128GCM)?.cty("JWT").encrypt(b"a.b.c")?;
 /// assert_eq!(token.split('.').count(), 5);
+///
+/// let a = Key::hmac(vec![1u8; 16]).with_kid("a");
+/// let b = Key::generate(jwtkit::jwk::KeySpec::Rsa(2048))?.with_kid("b");
+/// let json = Encrypter::new(&a, KeyMgmtAlg::A128KW, EncAlg::A256GCM)?
+///     .recipient(&b, KeyMgmtAlg::RSA_OAEP_256)?
+///     .aad(b"context")
+///     .encrypt_json(b"hello", false)?;
+/// assert!(json.contains("\"recipients\""));
 /// # Ok::<(), jwtkit::Error>(())
 /// ```
 pub struct Encrypter<'k> {
-    key: &'k Key,
-    alg: KeyMgmtAlg,
     enc: EncAlg,
-    header: Object,
+    /// The caller's protected header parameters, in the order given.
+    protected: Object,
+    unprotected: Option<Object>,
+    /// Each recipient's key, algorithm and extra per-recipient header parameters.
+    recipients: Vec<(&'k Key, KeyMgmtAlg, Object)>,
+    aad: Option<Vec<u8>>,
     deflate: bool,
     params: Params,
 }
@@ -167,30 +184,51 @@ impl<'k> Encrypter<'k> {
     /// `Limits::max_pbes2_count`.
     pub const DEFAULT_P2C: u32 = crate::jwa::pbes2::DEFAULT_P2C;
 
-    /// Start an encrypter. The header gets `alg`, `enc`, and `kid` when the key has one.
+    /// Start an encrypter for one recipient, `key` with `alg`. The compact header gets `alg`,
+    /// `enc`, and `kid` when the key has one; in a JSON serialization `alg` and `kid` go in the
+    /// recipient's header.
     ///
     /// # Errors
     /// `unsupported_alg` for `RSA1_5`; `key_mismatch` when the key cannot serve `alg` (family,
     /// JWK metadata, a symmetric key of the wrong length for `dir`/AES KW/AES GCM KW).
     pub fn new(key: &'k Key, alg: KeyMgmtAlg, enc: EncAlg) -> Result<Encrypter<'k>> {
-        check_recipient(key, alg, enc)?;
-        let mut header = Object::new();
-        header.insert("alg".into(), alg.as_str().into());
-        header.insert("enc".into(), enc.as_str().into());
-        if let Some(kid) = key.kid() {
-            header.insert("kid".into(), kid.into());
-        }
-        Ok(Encrypter {
-            key,
-            alg,
-            enc,
-            header,
-            deflate: false,
-            params: Params::default(),
-        })
+        Encrypter::with_enc(enc).recipient(key, alg)
     }
 
-    /// Set `kid`.
+    /// Start an encrypter with the content encryption algorithm and no recipient yet: add
+    /// them with [`Encrypter::recipient`] / [`Encrypter::recipient_with_header`].
+    pub fn with_enc(enc: EncAlg) -> Encrypter<'k> {
+        Encrypter {
+            enc,
+            protected: Object::new(),
+            unprotected: None,
+            recipients: Vec::new(),
+            aad: None,
+            deflate: false,
+            params: Params::default(),
+        }
+    }
+
+    /// Add a recipient; its header gets `alg` and the key's `kid`.
+    ///
+    /// # Errors
+    /// As [`Encrypter::new`].
+    pub fn recipient(self, key: &'k Key, alg: KeyMgmtAlg) -> Result<Self> {
+        self.recipient_with_header(key, alg, Object::new())
+    }
+
+    /// Add a recipient with extra per-recipient unprotected header parameters (JSON
+    /// serializations only).
+    ///
+    /// # Errors
+    /// As [`Encrypter::new`].
+    pub fn recipient_with_header(mut self, key: &'k Key, alg: KeyMgmtAlg, header: Object) -> Result<Self> {
+        check_recipient(key, alg, self.enc)?;
+        self.recipients.push((key, alg, header));
+        Ok(self)
+    }
+
+    /// Set `kid` in the protected header.
     pub fn kid(self, kid: &str) -> Self {
         self.param("kid", kid.into())
     }
@@ -205,11 +243,25 @@ impl<'k> Encrypter<'k> {
         self.param("cty", cty.into())
     }
 
-    /// Set any other protected header parameter (`alg`, `enc` and `zip` are not changed this way).
+    /// Set any other protected header parameter. `enc` and `zip` are not changed this way,
+    /// nor `alg` in the compact serialization (in a JSON serialization a protected `alg`
+    /// repeats the recipients' and is refused at encryption).
     pub fn param(mut self, name: &str, value: Value) -> Self {
-        if !matches!(name, "alg" | "enc" | "zip") {
-            self.header.insert(name.into(), value);
-        }
+        self.protected.insert(name.into(), value);
+        self
+    }
+
+    /// Add a shared unprotected header parameter (JSON serializations only).
+    pub fn unprotected_param(mut self, name: &str, value: Value) -> Self {
+        self.unprotected
+            .get_or_insert_with(Object::new)
+            .insert(name.into(), value);
+        self
+    }
+
+    /// Set the JWE AAD (integrity-protected, not encrypted; JSON serializations only).
+    pub fn aad(mut self, aad: &[u8]) -> Self {
+        self.aad = Some(aad.to_vec());
         self
     }
 
@@ -237,11 +289,35 @@ impl<'k> Encrypter<'k> {
     /// Encrypt `plaintext` into a compact JWE.
     ///
     /// # Errors
-    /// `key_mismatch`/`bad_key` when the key cannot be used; `invalid_config` when the random
-    /// generator fails.
+    /// `invalid_config` unless there is exactly one recipient and no per-recipient header,
+    /// shared unprotected header or AAD (those need [`Encrypter::encrypt_json`]), or when the
+    /// random generator fails; `key_mismatch`/`bad_key` when the key cannot be used.
     pub fn encrypt(&self, plaintext: &[u8]) -> Result<String> {
-        let (cek, encrypted_key, params) = wrap_cek(self.key, self.alg, self.enc, None, &self.params)?;
-        let mut header = self.header.clone();
+        let [(key, alg, extra)] = self.recipients.as_slice() else {
+            return Err(err!(
+                InvalidConfig,
+                "the compact serialization has exactly one recipient (found {}): use the JSON serialization",
+                self.recipients.len()
+            ));
+        };
+        if !extra.is_empty() || self.unprotected.is_some() || self.aad.is_some() {
+            return Err(err!(
+                InvalidConfig,
+                "the compact serialization has no unprotected header and no AAD: use the JSON serialization"
+            ));
+        }
+        let mut header = Object::new();
+        header.insert("alg".into(), alg.as_str().into());
+        header.insert("enc".into(), self.enc.as_str().into());
+        if let Some(kid) = key.kid() {
+            header.insert("kid".into(), kid.into());
+        }
+        for (name, value) in &self.protected {
+            if !matches!(name.as_str(), "alg" | "enc" | "zip") {
+                header.insert(name.clone(), value.clone());
+            }
+        }
+        let (cek, encrypted_key, params) = wrap_cek(key, *alg, self.enc, None, &self.params)?;
         header.extend(params);
         if self.deflate {
             header.insert("zip".into(), "DEF".into());
@@ -265,112 +341,6 @@ impl<'k> Encrypter<'k> {
         .map_err(|e| err!(InvalidConfig, "header: {}", e.message()))?;
         seal(jwe, self.enc, &cek, plaintext, self.deflate)?.to_compact()
     }
-}
-
-/// Produces JWE JSON Serializations (general or flattened) for one or more recipients.
-///
-/// `enc` (and `zip`) go in the protected header; each recipient's `alg`, `kid` and key
-/// management parameters (`epk`, `p2s`, `p2c`, `iv`, `tag`) in its per-recipient header.
-///
-/// ```
-/// use jwtkit::Key;
-/// use jwtkit::jwe::{EncAlg, JsonEncrypter, KeyMgmtAlg};
-/// let a = Key::hmac(vec![1u8; 16]).with_kid("a");
-/// let b = Key::generate(jwtkit::jwk::KeySpec::Rsa(2048))?.with_kid("b");
-/// let json = JsonEncrypter::new(EncAlg::A256GCM)
-///     .recipient(&a, KeyMgmtAlg::A128KW)?
-///     .recipient(&b, KeyMgmtAlg::RSA_OAEP_256)?
-///     .aad(b"context")
-///     .encrypt(b"hello", false)?;
-/// assert!(json.contains("\"recipients\""));
-/// # Ok::<(), jwtkit::Error>(())
-/// ```
-pub struct JsonEncrypter<'k> {
-    enc: EncAlg,
-    protected: Object,
-    unprotected: Option<Object>,
-    recipients: Vec<(&'k Key, KeyMgmtAlg, Object)>,
-    aad: Option<Vec<u8>>,
-    deflate: bool,
-    params: Params,
-}
-
-impl<'k> JsonEncrypter<'k> {
-    /// Start with the content encryption algorithm.
-    pub fn new(enc: EncAlg) -> JsonEncrypter<'k> {
-        let mut protected = Object::new();
-        protected.insert("enc".into(), enc.as_str().into());
-        JsonEncrypter {
-            enc,
-            protected,
-            unprotected: None,
-            recipients: Vec::new(),
-            aad: None,
-            deflate: false,
-            params: Params::default(),
-        }
-    }
-
-    /// Add a recipient; its header gets `alg` and the key's `kid`.
-    ///
-    /// # Errors
-    /// As [`Encrypter::new`].
-    pub fn recipient(self, key: &'k Key, alg: KeyMgmtAlg) -> Result<Self> {
-        self.recipient_with_header(key, alg, Object::new())
-    }
-
-    /// Add a recipient with extra per-recipient unprotected header parameters.
-    ///
-    /// # Errors
-    /// As [`Encrypter::new`].
-    pub fn recipient_with_header(
-        mut self,
-        key: &'k Key,
-        alg: KeyMgmtAlg,
-        mut header: Object,
-    ) -> Result<Self> {
-        check_recipient(key, alg, self.enc)?;
-        header.insert("alg".into(), alg.as_str().into());
-        if let Some(kid) = key.kid() {
-            header.entry("kid").or_insert_with(|| kid.into());
-        }
-        self.recipients.push((key, alg, header));
-        Ok(self)
-    }
-
-    /// Add a protected header parameter (`enc`/`zip` are not changed this way).
-    pub fn protected_param(mut self, name: &str, value: Value) -> Self {
-        if !matches!(name, "enc" | "zip") {
-            self.protected.insert(name.into(), value);
-        }
-        self
-    }
-
-    /// Add a shared unprotected header parameter.
-    pub fn unprotected_param(mut self, name: &str, value: Value) -> Self {
-        self.unprotected
-            .get_or_insert_with(Object::new)
-            .insert(name.into(), value);
-        self
-    }
-
-    /// Set the JWE AAD (integrity-protected, not encrypted).
-    pub fn aad(mut self, aad: &[u8]) -> Self {
-        self.aad = Some(aad.to_vec());
-        self
-    }
-
-    /// Compress with DEFLATE (`zip: "DEF"`).
-    pub fn deflate(mut self, on: bool) -> Self {
-        self.deflate = on;
-        self
-    }
-
-    /// PBES2 iteration count for PBES2 recipients.
-    pub fn pbes2_count(mut self, p2c: u32) -> Self {
-        self.params.p2c = p2c;
-        self
-    }
 
     /// Encrypt into the general (`flattened == false`) or flattened JSON serialization.
     ///
@@ -378,7 +348,7 @@ impl<'k> JsonEncrypter<'k> {
     /// `invalid_config` with no recipient, with a direct mode (`dir`, `ECDH-ES`) among several
     /// recipients, with several recipients in flattened form, or with header names repeated
     /// across the protected, shared and per-recipient headers; key errors as [`Encrypter::encrypt`].
-    pub fn encrypt(&self, plaintext: &[u8], flattened: bool) -> Result<String> {
+    pub fn encrypt_json(&self, plaintext: &[u8], flattened: bool) -> Result<String> {
         if self.recipients.is_empty() {
             return Err(err!(InvalidConfig, "a JWE needs at least one recipient"));
         }
@@ -400,17 +370,27 @@ impl<'k> JsonEncrypter<'k> {
                 "dir and ECDH-ES determine the CEK themselves and cannot be combined with other recipients"
             ));
         }
-        let mut protected = self.protected.clone();
+        let mut protected = Object::new();
+        protected.insert("enc".into(), self.enc.as_str().into());
+        for (name, value) in &self.protected {
+            if !matches!(name.as_str(), "enc" | "zip") {
+                protected.insert(name.clone(), value.clone());
+            }
+        }
         if self.deflate {
             protected.insert("zip".into(), "DEF".into());
         }
         let mut cek: Option<Zeroizing<Vec<u8>>> = None;
         let mut recipients = Vec::with_capacity(self.recipients.len());
-        for (key, alg, header) in &self.recipients {
+        for (key, alg, extra) in &self.recipients {
             let (c, encrypted_key, params) =
                 wrap_cek(key, *alg, self.enc, cek.as_deref().map(|c| &c[..]), &self.params)?;
             cek.get_or_insert(c);
-            let mut header = header.clone();
+            let mut header = extra.clone();
+            header.insert("alg".into(), alg.as_str().into());
+            if let Some(kid) = key.kid() {
+                header.entry("kid").or_insert_with(|| kid.into());
+            }
             header.extend(params);
             recipients.push(Recipient {
                 header: Some(header),

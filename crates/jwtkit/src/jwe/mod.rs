@@ -8,9 +8,9 @@
 //!   ephemeral key — is the same fixed `decrypt_failed`: there is no padding or key-unwrap
 //!   oracle. Costs are bounded before the work: token size, recipients, PBES2 `p2c`
 //!   ([`Limits::max_pbes2_count`]) and inflated size for `zip: "DEF"`.
-//! - [`Encrypter`] makes compact JWE; [`JsonEncrypter`] makes JSON JWE for several recipients,
+//! - [`Encrypter`] makes compact JWE, or JSON JWE for several recipients ([`Encrypter::encrypt_json`]),
 //!   with shared and per-recipient unprotected headers and AAD.
-//! - [`decrypt_then_verify`] decrypts, then verifies the nested JWT (`cty: "JWT"`) with a
+//! - [`crate::jwt::decrypt_then_verify`] decrypts, then verifies the nested JWT (`cty: "JWT"`) with a
 //!   third, separate allowlist: the JWS algorithms of the [`crate::Validation`].
 //!
 //! `RSA1_5` is refused (`unsupported_alg`) unless the caller lists it *and* sets
@@ -29,9 +29,8 @@ mod nested;
 pub(crate) mod zip;
 
 pub use decrypt::{DecryptOptions, Decrypted};
-pub use encrypt::{Encrypter, JsonEncrypter};
+pub use encrypt::Encrypter;
 pub use header::JweHeader;
-pub use nested::{NestedError, NestedVerified, decrypt_then_verify};
 
 pub use crate::jwa::{AlgorithmSet, EncAlg, KeyMgmtAlg};
 
@@ -50,21 +49,17 @@ pub enum Serialization {
     Flattened,
 }
 
-/// One recipient of a JWE: its per-recipient unprotected header and JWE Encrypted Key.
+/// One recipient of a JWE: its per-recipient unprotected header and JWE Encrypted Key (read
+/// through [`Jwe::header`] and [`Jwe::recipient_count`]).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Recipient {
+pub(crate) struct Recipient {
     header: Option<Object>,
     encrypted_key: Vec<u8>,
 }
 
 impl Recipient {
-    /// The per-recipient unprotected header (JSON serializations only).
-    pub fn header(&self) -> Option<&Object> {
-        self.header.as_ref()
-    }
-
     /// The JWE Encrypted Key (empty for `dir` and `ECDH-ES`).
-    pub fn encrypted_key(&self) -> &[u8] {
+    pub(crate) fn encrypted_key(&self) -> &[u8] {
         &self.encrypted_key
     }
 }
@@ -132,9 +127,10 @@ impl Jwe {
         self.serialization
     }
 
-    /// The recipients (one for compact and flattened).
-    pub fn recipients(&self) -> &[Recipient] {
-        &self.recipients
+    /// How many recipients the JWE has (RFC 7516 §7.2.1 `recipients`; 1 for the compact and the
+    /// flattened serializations); [`Jwe::header`] takes an index below it.
+    pub fn recipient_count(&self) -> usize {
+        self.recipients.len()
     }
 
     /// The JOSE Header for recipient `index` (protected ∪ shared unprotected ∪ recipient).

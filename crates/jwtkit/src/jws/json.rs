@@ -25,9 +25,9 @@ use crate::{JwkSet, Limits};
 
 const MAX_ATTEMPTS: usize = 16;
 
-/// One signature of a JSON JWS, not verified.
+/// One signature of a JSON JWS, not verified (read through [`JwsJson`]'s methods).
 #[derive(Clone, Debug, PartialEq)]
-pub struct JsonSignature {
+pub(crate) struct JsonSignature {
     protected_b64: String,
     protected: Object,
     header: Option<Object>,
@@ -35,18 +35,8 @@ pub struct JsonSignature {
 }
 
 impl JsonSignature {
-    /// The JWS Protected Header (empty when absent).
-    pub fn protected(&self) -> &Object {
-        &self.protected
-    }
-
-    /// The JWS Unprotected Header.
-    pub fn unprotected(&self) -> Option<&Object> {
-        self.header.as_ref()
-    }
-
     /// The signature bytes.
-    pub fn signature(&self) -> &[u8] {
+    pub(crate) fn signature(&self) -> &[u8] {
         &self.signature
     }
 
@@ -55,7 +45,7 @@ impl JsonSignature {
     /// # Errors
     /// `malformed` when a name is in both parts, `crit` or `b64` is unprotected, or the merged
     /// header breaks a rule of [`Header::from_object`].
-    pub fn header(&self) -> Result<Header> {
+    pub(crate) fn header(&self) -> Result<Header> {
         let mut merged = self.protected.clone();
         if let Some(h) = &self.header {
             for (k, v) in h {
@@ -236,7 +226,7 @@ impl JwsJson {
     }
 
     /// The signatures.
-    pub fn signatures(&self) -> &[JsonSignature] {
+    pub(crate) fn signatures(&self) -> &[JsonSignature] {
         &self.signatures
     }
 

@@ -36,8 +36,8 @@ pub use compact::CompactJws;
 pub(crate) use compact::{attached_payload_error, b64_error, check_detached_size, segment_error, split};
 pub use header::Header;
 pub(crate) use header::UNDERSTOOD_CRIT;
+pub use json::JwsJson;
 pub(crate) use json::signing_input as json_signing_input;
-pub use json::{JsonSignature, JwsJson};
 pub use signed::Input;
 pub use source::{KeySource, Keys};
 

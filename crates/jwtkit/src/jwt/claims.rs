@@ -32,40 +32,6 @@ impl<T> ClaimValue<T> {
     }
 }
 
-/// A registered claim name (RFC 7519 §4.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Claim {
-    /// `iss`, issuer (§4.1.1).
-    Iss,
-    /// `sub`, subject (§4.1.2).
-    Sub,
-    /// `aud`, audience (§4.1.3).
-    Aud,
-    /// `exp`, expiration time (§4.1.4).
-    Exp,
-    /// `nbf`, not before (§4.1.5).
-    Nbf,
-    /// `iat`, issued at (§4.1.6).
-    Iat,
-    /// `jti`, JWT ID (§4.1.7).
-    Jti,
-}
-
-impl Claim {
-    /// The claim name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Claim::Iss => "iss",
-            Claim::Sub => "sub",
-            Claim::Aud => "aud",
-            Claim::Exp => "exp",
-            Claim::Nbf => "nbf",
-            Claim::Iat => "iat",
-            Claim::Jti => "jti",
-        }
-    }
-}
-
 /// A JWT Claims Set: a JSON object, member order kept.
 ///
 /// Claims read from a token ([`Claims::parse`], [`crate::verify`])

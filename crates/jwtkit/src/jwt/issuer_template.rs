@@ -6,10 +6,11 @@
 //! A token passes a template when, in this order:
 //! 1. its `iss` is a string that starts with the template's prefix and ends with its suffix;
 //! 2. the tenant claim is present (`missing_claim`) and a string (`malformed`);
-//! 3. the tenant has the configured shape ([`TenantFormat`]: a GUID, or a bounded name
-//!    without `/`, `..` or other URL syntax), else `bad_issuer`;
+//! 3. the tenant has the configured shape (`guid`: 8-4-4-4-12 hexadecimal digits; `name`: a
+//!    bounded name without `/`, `..` or other URL syntax), else `bad_issuer`;
 //! 4. `iss` equals the template with the tenant put in, byte for byte (`bad_issuer`);
-//! 5. the tenant is allowed ([`Tenants`]: a list, or every tenant when said explicitly).
+//! 5. the tenant is allowed: a list ([`IssuerTemplate::with_tenants`]), or every tenant when
+//!    said explicitly ([`IssuerTemplate::any_tenant`]).
 //!
 //! The tenant is never taken from `iss` alone: the claim and `iss` must agree, the claim must
 //! be well formed, and the signature over both has verified before any of this runs.
@@ -19,12 +20,12 @@ use crate::Detail;
 use crate::check::Check;
 use crate::error::{Error, Result, err};
 
-/// Longest tenant accepted by [`TenantFormat::Name`], in bytes.
+/// Longest tenant accepted by the `name` tenant format, in bytes.
 pub(crate) const MAX_TENANT_NAME_BYTES: usize = 128;
 
 /// The shape a tenant value must have.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum TenantFormat {
+enum TenantFormat {
     /// A GUID, `8-4-4-4-12` hexadecimal digits (Entra ID's `tid`); compared with the
     /// allowlist without regard to case.
     #[default]
@@ -36,7 +37,7 @@ pub enum TenantFormat {
 
 impl TenantFormat {
     /// `guid` or `name`.
-    pub const fn as_str(self) -> &'static str {
+    const fn as_str(self) -> &'static str {
         match self {
             TenantFormat::Guid => "guid",
             TenantFormat::Name => "name",
@@ -44,7 +45,7 @@ impl TenantFormat {
     }
 
     /// Whether `value` has this shape.
-    pub fn accepts(self, value: &str) -> bool {
+    fn accepts(self, value: &str) -> bool {
         match self {
             TenantFormat::Guid => is_guid(value),
             TenantFormat::Name => {
@@ -95,15 +96,17 @@ fn is_guid(s: &str) -> bool {
 
 /// Which tenants a template accepts. There is no default: every tenant must be asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Tenants {
+enum Tenants {
     /// Any tenant of the right shape (a multi-tenant app open to every organization).
     Any,
     /// Only these (at least one).
     Only(Vec<String>),
 }
 
-/// An issuer template: exactly one `{claim}` placeholder in an issuer URL. Build with
-/// [`IssuerTemplate::new`], give it to [`crate::jwt::ValidationBuilder::issuer_template`].
+/// An issuer template: exactly one `{claim}` placeholder in an issuer URL, the shape its tenants
+/// must have and which tenants it accepts. Build with [`IssuerTemplate::with_tenants`] or
+/// [`IssuerTemplate::any_tenant`], give it to
+/// [`crate::jwt::ValidationBuilder::issuer_template`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuerTemplate {
     prefix: String,
@@ -114,15 +117,19 @@ pub struct IssuerTemplate {
 }
 
 impl IssuerTemplate {
-    /// Parse `template` (`https://login.microsoftonline.com/{tid}/v2.0`): one placeholder,
-    /// `{` claim name `}`, the name of letters, digits and `_`.
+    /// A template that accepts only `tenants` (at least one). `template` is an issuer URL with
+    /// one placeholder, `{` claim name `}`, the name of letters, digits and `_`
+    /// (`https://login.microsoftonline.com/{tid}/v2.0`). `tenant_format` is the shape every
+    /// tenant must have: `"guid"` (8-4-4-4-12 hexadecimal digits, Entra ID's `tid`, compared
+    /// without regard to case) or `"name"` (1 to 128 bytes of `A-Z a-z 0-9 - _ .`, not starting
+    /// or ending with `.`, without `..`; compared exactly).
     ///
     /// ```
-    /// use jwtkit::jwt::{IssuerTemplate, TenantFormat, Tenants};
-    /// let t = IssuerTemplate::new(
+    /// use jwtkit::jwt::IssuerTemplate;
+    /// let t = IssuerTemplate::with_tenants(
     ///     "https://login.microsoftonline.com/{tid}/v2.0",
-    ///     TenantFormat::Guid,
-    ///     Tenants::Only(vec!["72f988bf-86f1-41af-91ab-2d7cd011db47".into()]),
+    ///     "guid",
+    ///     vec!["72f988bf-86f1-41af-91ab-2d7cd011db47".into()],
     /// )?;
     /// assert_eq!(t.claim(), "tid");
     /// assert_eq!(
@@ -133,9 +140,24 @@ impl IssuerTemplate {
     /// ```
     ///
     /// # Errors
-    /// `invalid_config`: no placeholder or more than one, an empty or odd claim name, an empty
-    /// allowlist, or an allowed tenant that does not have the `format`'s shape.
-    pub fn new(template: &str, format: TenantFormat, tenants: Tenants) -> Result<IssuerTemplate> {
+    /// `invalid_config`: a `tenant_format` other than `guid` / `name`, no placeholder or more
+    /// than one, an empty or odd claim name, an empty allowlist, or an allowed tenant that does
+    /// not have the format's shape.
+    pub fn with_tenants(template: &str, tenant_format: &str, tenants: Vec<String>) -> Result<IssuerTemplate> {
+        IssuerTemplate::new(template, tenant_format.parse()?, Tenants::Only(tenants))
+    }
+
+    /// A template that accepts every tenant of the `tenant_format` shape (a multi-tenant app
+    /// open to every organization); `template` and `tenant_format` as in
+    /// [`IssuerTemplate::with_tenants`].
+    ///
+    /// # Errors
+    /// `invalid_config`, as [`IssuerTemplate::with_tenants`] (there is no allowlist to check).
+    pub fn any_tenant(template: &str, tenant_format: &str) -> Result<IssuerTemplate> {
+        IssuerTemplate::new(template, tenant_format.parse()?, Tenants::Any)
+    }
+
+    fn new(template: &str, format: TenantFormat, tenants: Tenants) -> Result<IssuerTemplate> {
         let bad = |why: &str| {
             err!(
                 InvalidConfig,
@@ -192,14 +214,27 @@ impl IssuerTemplate {
         &self.claim
     }
 
-    /// The tenant shape.
-    pub fn format(&self) -> TenantFormat {
-        self.format
+    /// The tenant shape: `guid` or `name`.
+    pub fn tenant_format(&self) -> &'static str {
+        self.format.as_str()
     }
 
-    /// The allowed tenants.
-    pub fn tenants(&self) -> &Tenants {
-        &self.tenants
+    /// The allowed tenants as given; None when every tenant of the shape is accepted
+    /// ([`IssuerTemplate::any_tenant`]).
+    pub fn allowed_tenants(&self) -> Option<&[String]> {
+        match &self.tenants {
+            Tenants::Any => None,
+            Tenants::Only(list) => Some(list),
+        }
+    }
+
+    /// `tenant` as one spelling per tenant: a GUID (compared without regard to case) in lower
+    /// case, so `72F9…` and `72f9…` are one tenant; a name as given.
+    pub fn canonical_tenant(&self, tenant: &str) -> String {
+        match self.format {
+            TenantFormat::Guid => tenant.to_ascii_lowercase(),
+            TenantFormat::Name => tenant.to_owned(),
+        }
     }
 
     /// The template as written (`https://login.microsoftonline.com/{tid}/v2.0`).

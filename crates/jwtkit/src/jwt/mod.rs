@@ -4,14 +4,16 @@
 
 pub(crate) mod claims;
 mod issuer_template;
+mod nested;
 pub(crate) mod time;
 pub(crate) mod token_type;
 mod validation;
 pub(crate) mod verify;
 
 pub use crate::jws::{Input, KeySource, Keys};
-pub use claims::{Claim, ClaimValue, Claims};
-pub use issuer_template::{IssuerTemplate, TenantFormat, Tenants};
+pub use claims::{ClaimValue, Claims};
+pub use issuer_template::IssuerTemplate;
+pub use nested::{NestedError, NestedVerified, decrypt_then_verify};
 pub use time::NumericDate;
 pub use token_type::{Classification, TokenKind};
 pub use validation::{Validation, ValidationBuilder};

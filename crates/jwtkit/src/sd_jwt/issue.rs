@@ -54,7 +54,7 @@ fn sd_syntax(v: &Value, at: &mut String) -> Option<String> {
 
 /// A payload ready to sign and the Disclosures that go with it.
 #[derive(Clone, Debug)]
-pub struct Issuance {
+pub(crate) struct Issuance {
     /// The Issuer-signed JWT's claims: `_sd` arrays, `{"...": digest}` elements, `_sd_alg`.
     pub payload: Object,
     /// Every Disclosure, inner ones before the ones that contain their digests.
@@ -63,7 +63,7 @@ pub struct Issuance {
 
 impl Issuance {
     /// Most decoy digests [`Issuance::new`] adds to one `_sd` array.
-    pub const MAX_DECOYS: usize = 100;
+    const MAX_DECOYS: usize = super::SdJwt::MAX_DECOYS;
 
     /// Make the claims at `pointers` (JSON Pointers, RFC 6901: `/email`, `/address/street_address`,
     /// `/nationalities/0`) selectively disclosable, and add `decoys` random digests to every `_sd`
@@ -75,7 +75,7 @@ impl Issuance {
     /// # Errors
     /// `invalid_config`: a pointer that names nothing, the root, a claim that stays visible (`iss`, `nbf`, `exp`, `cnf`, `vct`, `vct#integrity`, `status`, `_sd_alg`), a
     /// claim named `_sd` or `...`, or an invalid pointer; a payload that already has `_sd`.
-    pub fn new(claims: Object, pointers: &[&str], alg: SdAlg, decoys: usize) -> Result<Issuance> {
+    pub(crate) fn new(claims: Object, pointers: &[&str], alg: SdAlg, decoys: usize) -> Result<Issuance> {
         if decoys > Self::MAX_DECOYS {
             return Err(err!(
                 InvalidConfig,

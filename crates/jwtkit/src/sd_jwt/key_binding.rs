@@ -10,8 +10,8 @@ use super::SdJwt;
 use super::disclosure::SdAlg;
 use crate::error::{Detail, Result, err};
 use crate::jwa::{AlgorithmSet, JwsAlg, KeyFamily};
-use crate::jws::{Header, JwsOptions};
-use crate::jwt::Claims;
+use crate::jws::JwsOptions;
+use crate::jwt::{Claims, Verified};
 use crate::{JwkSet, Key, Validation};
 
 /// The `typ` of a Key Binding JWT (§4.3).
@@ -92,7 +92,7 @@ impl KeyBinding {
         claims: &Claims,
         sd_alg: SdAlg,
         validation: &Validation,
-    ) -> Result<Option<VerifiedKeyBinding>> {
+    ) -> Result<Option<Verified>> {
         let Some(kb) = &sd.key_binding_jwt else {
             if self.required {
                 return Err(err!(
@@ -120,10 +120,11 @@ impl KeyBinding {
         }
         let kb_claims = Claims::new(crate::json::parse_object(&signed.payload, validation.limits())?);
         self.check_claims(&kb_claims, sd, sd_alg, validation)?;
-        Ok(Some(VerifiedKeyBinding {
+        Ok(Some(Verified {
             header: signed.header,
             claims: kb_claims,
             alg: signed.alg,
+            key_index: signed.key_index,
         }))
     }
 
@@ -202,17 +203,6 @@ impl KeyBinding {
         }
         Ok(())
     }
-}
-
-/// A Key Binding JWT that verified.
-#[derive(Debug)]
-pub struct VerifiedKeyBinding {
-    /// Its JWS Protected Header (`typ: kb+jwt`).
-    pub header: Header,
-    /// Its claims (`iat`, `aud`, `nonce`, `sd_hash`).
-    pub claims: Claims,
-    /// The algorithm that verified.
-    pub alg: JwsAlg,
 }
 
 /// The holder's public key from `cnf.jwk` (RFC 7800 §3.2) of the processed claims.

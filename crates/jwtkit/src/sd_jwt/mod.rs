@@ -10,10 +10,10 @@
 //! - [`crate::jwt::verify_with`], with a [`crate::Validation`] that expects an SD-JWT
 //!   ([`crate::jwt::ValidationBuilder::sd_jwt`]), runs the verifier's order of RFC 9901
 //!   §7.1–7.3: the Issuer-signed JWT's signature (the caller's allowlist, as for any JWT), the
-//!   Disclosures against their digests ([`Processed::from_payload`]), the JWT claims on the processed claims,
+//!   Disclosures against their digests ([`Disclosed::from_payload`]), the JWT claims on the processed claims,
 //!   then the Key Binding JWT ([`KeyBinding`]); the [`crate::jwt::Outcome`] carries the
 //!   processed claims and [`Disclosed`];
-//! - [`Issuance::new`] and [`SdJwt::issue`] produce one (§5); [`SdJwt::present`] selects Disclosures and
+//! - [`SdJwt::issue`] produces one (§5); [`SdJwt::present`] selects Disclosures and
 //!   adds a Key Binding JWT for a holder (§4.3, §6).
 //!
 //! SD-JWT's JSON serialization (§8) is not supported.
@@ -26,9 +26,11 @@ mod key_binding;
 mod process;
 
 pub use disclosure::{Disclosure, SdAlg};
-pub use issue::Issuance;
-pub use key_binding::{KeyBinding, VerifiedKeyBinding};
-pub use process::{Processed, Revealed};
+pub use key_binding::KeyBinding;
+pub use process::Revealed;
+
+use issue::Issuance;
+use process::Processed;
 
 use crate::check::Check;
 use crate::error::{Result, err};
@@ -151,14 +153,47 @@ pub struct Disclosed {
     pub undisclosed: usize,
     /// `_sd_alg`.
     pub sd_alg: SdAlg,
-    /// The verified Key Binding JWT, when one was presented and verified.
-    pub key_binding: Option<VerifiedKeyBinding>,
+    /// The verified Key Binding JWT, when one was presented and verified: its JWS Protected
+    /// Header (`typ: kb+jwt`), its claims (`iat`, `aud`, `nonce`, `sd_hash`), the algorithm
+    /// that verified, `key_index` 0 (the one holder key, `cnf.jwk`).
+    pub key_binding: Option<crate::jwt::Verified>,
+}
+
+impl Disclosed {
+    /// Apply `disclosures` to an Issuer-signed JWT's `payload` (RFC 9901 §7.1): the processed
+    /// claims (digests replaced by the disclosed values; `_sd`, `_sd_alg` and undisclosed array
+    /// elements removed, §7.1 steps 3.4–5) and what the Disclosures did (`key_binding` None:
+    /// no Key Binding JWT is looked at). [`crate::jwt::verify_with`] runs this after the
+    /// signature verified; a decoder may run it on a payload it has not verified, to show it.
+    ///
+    /// # Errors
+    /// `bad_disclosure`: a digest that appears twice (in the payload or inside disclosed
+    /// values), a Disclosure given twice or referenced by nothing, an object-property
+    /// Disclosure referenced from an array or an array-element one from `_sd`, a disclosed name
+    /// that already exists at its level. `malformed`: an `_sd` that is not an array of strings,
+    /// an `_sd_alg` that is not a string. `unsupported_alg`: an unknown `_sd_alg`.
+    /// `resource_limit`: nesting deeper than `limits.max_json_depth` after disclosure.
+    pub fn from_payload(
+        payload: crate::json::Object,
+        disclosures: Vec<Disclosure>,
+        limits: &Limits,
+    ) -> Result<(crate::json::Object, Disclosed)> {
+        let processed = Processed::from_payload(payload, disclosures.clone(), limits)?;
+        let disclosed = Disclosed {
+            disclosures,
+            revealed: processed.revealed,
+            undisclosed: processed.undisclosed,
+            sd_alg: processed.sd_alg,
+            key_binding: None,
+        };
+        Ok((processed.claims, disclosed))
+    }
 }
 
 /// The SD-JWT stages of [`crate::jwt::verify_with`], as a Verifier (RFC 9901 §7.1–7.3): split
 /// (§4) → the Issuer-signed JWT's signature with `source` and `validation`'s allowlist (steps
 /// 1–8, compact only) → its payload as a strict JSON object ([`Check::ClaimsSet`]) →
-/// Disclosures against digests ([`Processed::from_payload`], [`Check::Disclosures`]) → the validation's claim
+/// Disclosures against digests ([`Disclosed::from_payload`], [`Check::Disclosures`]) → the validation's claim
 /// checks on the processed claims (an `exp` hidden in a Disclosure is read where it was
 /// disclosed) → the Key Binding JWT ([`KeyBinding::verify`], [`Check::KeyBinding`]).
 pub(crate) async fn verify_stages<'k, S: KeySource + ?Sized>(
@@ -220,11 +255,24 @@ pub(crate) async fn verify_stages<'k, S: KeySource + ?Sized>(
 }
 
 impl SdJwt {
-    /// Issue an SD-JWT (RFC 9901 §5): make the claims at `pointers` disclosable
-    /// ([`Issuance::new`]), sign the payload with `signer` and append every Disclosure.
+    /// Most decoy digests [`SdJwt::issue`] adds to one `_sd` array.
+    pub const MAX_DECOYS: usize = 100;
+
+    /// Issue an SD-JWT (RFC 9901 §5): make the claims at `pointers` (JSON Pointers, RFC 6901:
+    /// `/email`, `/address/street_address`, `/nationalities/0`) selectively disclosable, add
+    /// `decoys` random digests to every `_sd` array written (§4.2.5), sign the payload with
+    /// `signer` and append every Disclosure. A pointer may sit inside another one (`/address`
+    /// and `/address/locality`): the inner claim becomes a Disclosure inside the outer one's
+    /// value (recursive disclosure, §4.2.6). Digests in each `_sd` array are sorted, so their
+    /// order says nothing about the claims (§9.7). A pointer given twice is disclosed once.
     ///
     /// # Errors
-    /// The errors of [`Issuance::new`] and of signing.
+    /// `invalid_config`: more than [`SdJwt::MAX_DECOYS`] decoys, a pointer that names nothing,
+    /// the root, a claim that stays visible (`iss`, `nbf`, `exp`, `cnf`, `vct`,
+    /// `vct#integrity`, `status`, `_sd_alg`), a claim named `_sd` or `...`, or an invalid
+    /// pointer; claims that already use SD-JWT syntax (`_sd`, `_sd_alg`, `{"...": …}` in an
+    /// array). Then the errors of signing, and `resource_limit` for a token over
+    /// [`Limits::max_token_bytes`].
     pub fn issue(
         claims: crate::json::Object,
         pointers: &[&str],
@@ -253,7 +301,7 @@ impl SdJwt {
     /// payload is read to match Disclosures to claims.
     ///
     /// # Errors
-    /// The errors of [`SdJwt::parse`] and [`Processed::from_payload`]; `invalid_config` for a pointer that no
+    /// The errors of [`SdJwt::parse`] and [`Disclosed::from_payload`]; `invalid_config` for a pointer that no
     /// Disclosure reveals; the signing errors of the Key Binding JWT.
     pub fn present(
         issued: &str,

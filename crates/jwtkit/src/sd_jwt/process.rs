@@ -39,7 +39,7 @@ impl Revealed {
 /// The claims after processing: digests replaced by the disclosed values, `_sd`, `_sd_alg` and
 /// undisclosed array elements removed (§7.1 step 3.4–5).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Processed {
+pub(crate) struct Processed {
     /// The claims a verifier reads.
     pub claims: Object,
     /// The hash algorithm of the digests (`_sd_alg`, default `sha-256`).
@@ -62,7 +62,7 @@ impl Processed {
     ///
     /// # Errors
     /// As above.
-    pub fn from_payload(
+    pub(crate) fn from_payload(
         mut payload: Object,
         disclosures: Vec<Disclosure>,
         limits: &Limits,

@@ -2,23 +2,6 @@
 //!
 //! Each [`Finding`] has a stable `id`, a [`Severity`], a message with the values involved and a
 //! one-line fix. Findings never change whether a token verifies; they say what is weak.
-//!
-//! | id | severity | what |
-//! |---|---|---|
-//! | `alg_none` | high | unsecured token |
-//! | `embedded_jwk` | high | `jwk` header: a verifier trusting it accepts self-signed tokens |
-//! | `jku_header`, `x5u_header` | high | header names a URL to fetch keys from |
-//! | `x5c_header` | medium | embedded certificate chain |
-//! | `kid_injection` | high | `kid` with path, query or quote characters |
-//! | `no_exp` | medium | never expires |
-//! | `invalid_time_claim` | high (`exp`) / medium | `exp`/`nbf`/`iat` present but not a number |
-//! | `long_lifetime` | medium | lifetime over 24 h |
-//! | `iat_in_future`, `nbf_in_future` | medium / low | clock or issuance problems |
-//! | `sensitive_claim` | high | password/secret/card/SSN-like data in claims |
-//! | `pii_claim` | low | e-mail, phone, address, birthdate in a readable token |
-//! | `weak_hmac_secret` | high | HMAC secret from a public list of well-known secrets |
-//! | `short_hmac_secret` | high | HMAC secret shorter than the hash (RFC 7518 §3.2) |
-//! | `weak_rsa_key` | high | RSA key under 2048 bits (RFC 7518 §3.3) |
 
 mod audit;
 
@@ -56,7 +39,24 @@ impl Severity {
     }
 }
 
-/// One security finding.
+/// One security finding. The ids:
+///
+/// | id | severity | what |
+/// |---|---|---|
+/// | `alg_none` | high | unsecured token |
+/// | `embedded_jwk` | high | `jwk` header: a verifier trusting it accepts self-signed tokens |
+/// | `jku_header`, `x5u_header` | high | header names a URL to fetch keys from |
+/// | `x5c_header` | medium | embedded certificate chain |
+/// | `kid_injection` | high | `kid` with path, query or quote characters |
+/// | `no_exp` | medium | never expires |
+/// | `invalid_time_claim` | high (`exp`) / medium | `exp`/`nbf`/`iat` present but not a number |
+/// | `long_lifetime` | medium | lifetime over 24 h |
+/// | `iat_in_future`, `nbf_in_future` | medium / low | clock or issuance problems |
+/// | `sensitive_claim` | high | password/secret/card/SSN-like data in claims |
+/// | `pii_claim` | low | e-mail, phone, address, birthdate in a readable token |
+/// | `weak_hmac_secret` | high | HMAC secret from a public list of well-known secrets |
+/// | `short_hmac_secret` | high | HMAC secret shorter than the hash (RFC 7518 §3.2) |
+/// | `weak_rsa_key` | high | RSA key under 2048 bits (RFC 7518 §3.3) |
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// Stable identifier (`"no_exp"`).
@@ -443,7 +443,7 @@ impl Finding {
 
 /// The bundled list of well-known weak HMAC secrets (see `data/weak_secrets.txt` for sources).
 pub(crate) fn weak_secrets() -> impl Iterator<Item = &'static str> {
-    include_str!("../../data/weak_secrets.txt")
+    include_str!("../../../data/weak_secrets.txt")
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
@@ -452,7 +452,7 @@ pub(crate) fn weak_secrets() -> impl Iterator<Item = &'static str> {
 /// it may be the one in production): its length and its line in `data/weak_secrets.txt`,
 /// e.g. `(6 bytes, line 23 of the bundled list)`.
 pub(crate) fn weak_secret_reference(secret: &str) -> String {
-    let line = include_str!("../../data/weak_secrets.txt")
+    let line = include_str!("../../../data/weak_secrets.txt")
         .lines()
         .position(|l| l == secret)
         .map_or(String::new(), |i| format!(", line {} of the bundled list", i + 1));

@@ -196,7 +196,7 @@ impl JwkSet {
     }
 
     /// The keys to try for a token with header `kid` and algorithm `alg`, at most
-    /// [`MAX_KEYS_TRIED`].
+    /// four (a token without `kid`, or with a shared one, cannot make it try every key).
     ///
     /// With a `kid`: the keys with exactly that `kid`; if no key in the set has any `kid`
     /// (e.g. a PEM file), every key. Without a `kid`: every key. Then only keys that

@@ -161,10 +161,15 @@ pub fn run(args: &EncryptArgs, st: Style) -> Result<u8, Failure> {
             ],
         )?);
     }
-    let token = match args.serialization {
-        SerializationArg::Compact => compact(args, &recipients, enc, cty.as_deref(), extra, plaintext)?,
-        s => json_serialization(args, &recipients, enc, cty.as_deref(), extra, plaintext, s)?,
-    };
+    let token = encrypt(
+        args,
+        &recipients,
+        enc,
+        cty.as_deref(),
+        extra,
+        plaintext,
+        args.serialization,
+    )?;
     if args.json {
         let jwe = jwtkit::jwe::Jwe::parse(&token, &Limits::default())?;
         output::print_json(&json!({
@@ -220,26 +225,43 @@ fn warn_p2c(p2c: u32) {
     }
 }
 
-/// The JWE Compact Serialization: one recipient, no AAD.
-fn compact(
+/// The JWE in serialization `s`: compact (one recipient, `kid` in the protected header, no
+/// AAD), or JSON (general, or flattened for one recipient; `kid` in the recipient's header
+/// when there is one recipient; the AAD).
+fn encrypt(
     args: &EncryptArgs,
     recipients: &[(&Key, KeyMgmtAlg)],
     enc: EncAlg,
     cty: Option<&str>,
     extra: Vec<(String, Value)>,
     plaintext: &[u8],
+    s: SerializationArg,
 ) -> Result<String, Failure> {
-    let [(key, alg)] = recipients else {
-        return Err(Failure::Usage(
-            "several keys: the compact serialization has one recipient (use --serialization json)".into(),
-        ));
+    let compact = s == SerializationArg::Compact;
+    let mut e = if compact {
+        let [(key, alg)] = recipients else {
+            return Err(Failure::Usage(
+                "several keys: the compact serialization has one recipient (use --serialization json)".into(),
+            ));
+        };
+        let e = Encrypter::new(key, *alg, enc)?
+            .deflate(args.zip)
+            .pbes2_count(args.p2c);
+        match &args.kid {
+            Some(k) => e.kid(k),
+            None => e,
+        }
+    } else {
+        let mut e = Encrypter::with_enc(enc).deflate(args.zip).pbes2_count(args.p2c);
+        for (key, alg) in recipients {
+            let mut h = serde_json::Map::new();
+            if let (Some(k), 1) = (&args.kid, recipients.len()) {
+                h.insert("kid".into(), k.clone().into());
+            }
+            e = e.recipient_with_header(key, *alg, h)?;
+        }
+        e
     };
-    let mut e = Encrypter::new(key, *alg, enc)?
-        .deflate(args.zip)
-        .pbes2_count(args.p2c);
-    if let Some(k) = &args.kid {
-        e = e.kid(k);
-    }
     if let Some(t) = &args.typ {
         e = e.typ(t);
     }
@@ -249,41 +271,14 @@ fn compact(
     for (k, v) in extra {
         e = e.param(&k, v);
     }
-    if args.aad.is_some() {
-        return Err(Failure::Usage("--aad needs a JSON serialization".into()));
-    }
-    Ok(e.encrypt(plaintext)?)
-}
-
-/// The JWE JSON Serialization (general, or flattened for one recipient), with the AAD.
-fn json_serialization(
-    args: &EncryptArgs,
-    recipients: &[(&Key, KeyMgmtAlg)],
-    enc: EncAlg,
-    cty: Option<&str>,
-    extra: Vec<(String, Value)>,
-    plaintext: &[u8],
-    s: SerializationArg,
-) -> Result<String, Failure> {
-    let mut e = Encrypter::with_enc(enc).deflate(args.zip).pbes2_count(args.p2c);
-    for (key, alg) in recipients {
-        let mut h = serde_json::Map::new();
-        if let (Some(k), 1) = (&args.kid, recipients.len()) {
-            h.insert("kid".into(), k.clone().into());
+    match (compact, &args.aad) {
+        (true, Some(_)) => Err(Failure::Usage("--aad needs a JSON serialization".into())),
+        (true, None) => Ok(e.encrypt(plaintext)?),
+        (false, aad) => {
+            if let Some(a) = aad {
+                e = e.aad(&read_text(Some(a), "AAD")?);
+            }
+            Ok(e.encrypt_json(plaintext, s == SerializationArg::Flattened)?)
         }
-        e = e.recipient_with_header(key, *alg, h)?;
     }
-    if let Some(t) = &args.typ {
-        e = e.param("typ", t.clone().into());
-    }
-    if let Some(c) = cty {
-        e = e.param("cty", c.to_string().into());
-    }
-    for (k, v) in extra {
-        e = e.param(&k, v);
-    }
-    if let Some(a) = &args.aad {
-        e = e.aad(&read_text(Some(a), "AAD")?);
-    }
-    Ok(e.encrypt_json(plaintext, s == SerializationArg::Flattened)?)
 }

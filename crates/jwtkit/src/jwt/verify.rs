@@ -136,18 +136,12 @@ impl<'k> Outcome<'k> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        match (self.header, self.claims, self.alg, self.key_index) {
-            (Some(header), Some(claims), Some(alg), Some(key_index)) => Ok(Verified {
-                header,
-                claims,
-                alg,
-                key_index,
-            }),
-            _ => Err(err!(
+        verified(self.header, self.claims, self.alg, self.key_index).ok_or_else(|| {
+            err!(
                 InvalidConfig,
                 "the token was verified without its claims (signature_only)"
-            )),
-        }
+            )
+        })
     }
 }
 
@@ -239,18 +233,23 @@ pub(crate) fn verify_local_result(token: &str, keys: &JwkSet, validation: &Valid
     if let Some(e) = signed.error {
         return Err(e);
     }
-    match (signed.header, claims, signed.alg, signed.key_index) {
-        (Some(header), Some(claims), Some(alg), Some(key_index)) => Ok(Verified {
-            header,
-            claims,
-            alg,
-            key_index,
-        }),
-        _ => Err(err!(
-            InvalidConfig,
-            "the verification stages ended without a result"
-        )),
-    }
+    verified(signed.header, claims, signed.alg, signed.key_index)
+        .ok_or_else(|| err!(InvalidConfig, "the verification stages ended without a result"))
+}
+
+/// The [`Verified`] of stages that all passed: None when one of its parts is missing.
+fn verified(
+    header: Option<Header>,
+    claims: Option<Claims>,
+    alg: Option<JwsAlg>,
+    key_index: Option<usize>,
+) -> Option<Verified> {
+    Some(Verified {
+        header: header?,
+        claims: claims?,
+        alg: alg?,
+        key_index: key_index?,
+    })
 }
 
 /// [`verify_with`] for a local [`JwkSet`], without an async runtime.

@@ -12,11 +12,13 @@
 //! [RFC 7517]: https://www.rfc-editor.org/rfc/rfc7517
 //! [RFC 7638]: https://www.rfc-editor.org/rfc/rfc7638
 
+mod load;
 mod set;
 
 pub use set::{IgnoredKey, JwkSet};
 
-pub use crate::key::{Key, KeyFormat, KeyMeta, KeyOp, KeySpec};
+pub use crate::key::{Key, KeyMeta, KeyOp, KeySpec};
+pub use load::KeyFormat;
 
 use base64::Engine as _;
 use serde_json::{Map, Value};

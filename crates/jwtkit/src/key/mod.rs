@@ -27,7 +27,7 @@ use aws_lc_rs::{hmac, signature};
 use zeroize::Zeroizing;
 
 pub(crate) use build::certificate_validity;
-pub use detect::KeyFormat;
+pub(crate) use detect::load_der;
 pub use generate::KeySpec;
 
 use crate::error::{Error, ErrorKind, Result, err};

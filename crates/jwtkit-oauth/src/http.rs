@@ -90,21 +90,12 @@ impl Http {
     /// # Errors
     /// `invalid_config` when the TLS stack cannot be initialised.
     pub fn new(policy: &FetchPolicy) -> Result<Http> {
-        let builder = || {
-            reqwest::Client::builder()
-                .user_agent(USER_AGENT)
-                .connect_timeout(policy.connect_timeout)
-                .read_timeout(policy.read_timeout)
-                .timeout(policy.total_timeout)
-                .redirect(reqwest::redirect::Policy::none())
-        };
-        let build = |b: reqwest::ClientBuilder| {
-            b.build()
-                .map_err(|e| err!(InvalidConfig, "cannot build the HTTP client: {}", chain(&e)))
-        };
+        let (client, direct) = policy
+            .http_clients(USER_AGENT, reqwest::redirect::Policy::none)
+            .map_err(|e| err!(InvalidConfig, "cannot build the HTTP client: {}", chain(&e)))?;
         Ok(Http {
-            client: build(builder())?,
-            direct: build(builder().no_proxy())?,
+            client,
+            direct,
             policy: policy.clone(),
         })
     }

@@ -115,6 +115,31 @@ pub struct Fetcher {
     policy: FetchPolicy,
 }
 
+impl FetchPolicy {
+    /// The two HTTP clients a fetch under this policy needs: one that honours the environment's
+    /// proxy settings and one without a proxy (for loopback hosts), both with this policy's
+    /// connect, read and total timeouts, `user_agent`, and the redirect policy `redirect` makes
+    /// (called once per client). Used by [`Fetcher`] and by jwtkit-oauth's transport.
+    ///
+    /// # Errors
+    /// reqwest's, when the TLS stack cannot be initialised.
+    pub fn http_clients(
+        &self,
+        user_agent: &str,
+        redirect: impl Fn() -> redirect::Policy,
+    ) -> reqwest::Result<(reqwest::Client, reqwest::Client)> {
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(user_agent)
+                .connect_timeout(self.connect_timeout)
+                .read_timeout(self.read_timeout)
+                .timeout(self.total_timeout)
+                .redirect(redirect())
+        };
+        Ok((builder().build()?, builder().no_proxy().build()?))
+    }
+}
+
 impl Fetcher {
     /// Build the client: rustls on aws-lc-rs with the platform's root certificates, the
     /// policy's timeouts, a redirect policy that applies the transport rules to every hop, no
@@ -140,21 +165,12 @@ impl Fetcher {
                 }
             })
         };
-        let builder = || {
-            reqwest::Client::builder()
-                .user_agent(USER_AGENT)
-                .connect_timeout(policy.connect_timeout)
-                .read_timeout(policy.read_timeout)
-                .timeout(policy.total_timeout)
-                .redirect(redirects())
-        };
-        let built = |b: reqwest::ClientBuilder| {
-            b.build()
-                .map_err(|e| err!(InvalidConfig, "cannot build the HTTP client: {}", error_chain(&e)))
-        };
+        let (client, direct) = policy
+            .http_clients(USER_AGENT, redirects)
+            .map_err(|e| err!(InvalidConfig, "cannot build the HTTP client: {}", error_chain(&e)))?;
         Ok(Fetcher {
-            client: built(builder())?,
-            direct: built(builder().no_proxy())?,
+            client,
+            direct,
             policy: policy.clone(),
         })
     }

@@ -227,7 +227,6 @@ pub fn prepare(
     client: SocketAddr,
     state: &crate::pipeline::State,
 ) -> Result<(), Rejection> {
-    let trust_forwarded = state.config.server.trust_forwarded;
     let upgrade = is_upgrade(&parts.headers)
         .then(|| parts.headers.get(header::UPGRADE).cloned())
         .flatten();
@@ -238,97 +237,24 @@ pub fn prepare(
             .authority()
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
     });
-    let path = parts.uri.path();
-    let rest = if route.strip_prefix {
-        path.get(route.prefix.len()..).unwrap_or("")
-    } else {
-        path
-    };
-    let mut pq = String::with_capacity(route.upstream.base_path.len() + rest.len() + 32);
-    pq.push_str(&route.upstream.base_path);
-    if !rest.starts_with('/') {
-        pq.push('/');
-    }
-    pq.push_str(rest);
     let sources: &[TokenSource] = match &route.auth {
         Auth::Jwt { sources, .. } => sources,
         Auth::None => &[],
     };
-    if let Some(q) = parts.uri.query() {
-        let q = strip_query(q, sources);
-        if !q.is_empty() {
-            pq.push('?');
-            pq.push_str(&q);
-        }
-    }
-    parts.uri = Uri::builder()
-        .scheme(route.upstream.scheme.clone())
-        .authority(route.upstream.authority.clone())
-        .path_and_query(pq)
-        .build()
-        .map_err(|_| Rejection::BadGateway)?;
+    parts.uri = upstream_uri(route, &parts.uri, sources)?;
+    // `http` (HTTP/1.1 or h2c) unless the request came through the TLS listener.
+    let proto = parts.extensions.get::<ClientProto>().map_or("http", |p| p.0);
     let h = &mut parts.headers;
     strip_hop_by_hop(h);
     state.identity_headers.strip(h);
-    let mut strip_cookies: Vec<&str> = Vec::new();
-    if route.strip_authorization {
-        h.remove(header::AUTHORIZATION);
-        for s in sources {
-            match s {
-                TokenSource::Header(name) => {
-                    h.remove(name);
-                }
-                TokenSource::Cookie(name) => strip_cookies.push(name),
-                TokenSource::WebSocketProtocol => strip_websocket_bearer(h),
-                TokenSource::Bearer | TokenSource::Query(_) => {}
-            }
-        }
-    }
-    rewrite_cookies(h, &strip_cookies);
-    // `http` (HTTP/1.1 or h2c) unless the request came through the TLS listener.
-    let proto = "http";
-    let proto = parts.extensions.get::<ClientProto>().map_or(proto, |p| p.0);
-    let ip = client.ip();
-    let xff_name = HeaderName::from_static("x-forwarded-for");
-    let xff = match (trust_forwarded, h.get(&xff_name).and_then(|v| v.to_str().ok())) {
-        (true, Some(prev)) => format!("{prev}, {ip}"),
-        _ => ip.to_string(),
-    };
-    let for_node = if ip.is_ipv6() {
-        format!("\"[{ip}]\"")
-    } else {
-        ip.to_string()
-    };
-    let mut fwd = format!("for={for_node};proto={proto}");
-    if let Some(host) = host.as_ref().and_then(|v| v.to_str().ok()) {
-        fwd.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
-    }
-    let fwd = match (
-        trust_forwarded,
-        h.get(header::FORWARDED).and_then(|v| v.to_str().ok()),
-    ) {
-        (true, Some(prev)) => format!("{prev}, {fwd}"),
-        _ => fwd,
-    };
-    let set = |h: &mut HeaderMap, name: HeaderName, v: &str| {
-        if let Ok(v) = HeaderValue::from_str(v) {
-            h.insert(name, v);
-        }
-    };
-    set(h, xff_name, &xff);
-    h.insert(
-        HeaderName::from_static("x-forwarded-proto"),
-        HeaderValue::from_static(proto),
+    strip_credentials(h, route, sources);
+    set_forwarded(
+        h,
+        client,
+        proto,
+        host.as_ref(),
+        state.config.server.trust_forwarded,
     );
-    match &host {
-        Some(v) => {
-            h.insert(HeaderName::from_static("x-forwarded-host"), v.clone());
-        }
-        None => {
-            h.remove("x-forwarded-host");
-        }
-    }
-    set(h, header::FORWARDED, &fwd);
     match (&route.host_header, host) {
         (Some(v), _) => {
             h.insert(header::HOST, v.clone());
@@ -352,6 +278,105 @@ pub fn prepare(
         parts.version = http::Version::HTTP_11;
     }
     Ok(())
+}
+
+/// The upstream URI: the route's upstream base path, then the request path (without the
+/// route prefix when `strip_prefix`), then the query without the route's token parameters.
+fn upstream_uri(route: &Route, uri: &Uri, sources: &[TokenSource]) -> Result<Uri, Rejection> {
+    let path = uri.path();
+    let rest = if route.strip_prefix {
+        path.get(route.prefix.len()..).unwrap_or("")
+    } else {
+        path
+    };
+    let mut pq = String::with_capacity(route.upstream.base_path.len() + rest.len() + 32);
+    pq.push_str(&route.upstream.base_path);
+    if !rest.starts_with('/') {
+        pq.push('/');
+    }
+    pq.push_str(rest);
+    if let Some(q) = uri.query() {
+        let q = strip_query(q, sources);
+        if !q.is_empty() {
+            pq.push('?');
+            pq.push_str(&q);
+        }
+    }
+    Uri::builder()
+        .scheme(route.upstream.scheme.clone())
+        .authority(route.upstream.authority.clone())
+        .path_and_query(pq)
+        .build()
+        .map_err(|_| Rejection::BadGateway)
+}
+
+/// With `strip_authorization`: the token's header, cookie or WebSocket subprotocol removed
+/// (every source of the route); the cookies rewritten either way.
+fn strip_credentials(h: &mut HeaderMap, route: &Route, sources: &[TokenSource]) {
+    let mut strip_cookies: Vec<&str> = Vec::new();
+    if route.strip_authorization {
+        h.remove(header::AUTHORIZATION);
+        for s in sources {
+            match s {
+                TokenSource::Header(name) => {
+                    h.remove(name);
+                }
+                TokenSource::Cookie(name) => strip_cookies.push(name),
+                TokenSource::WebSocketProtocol => strip_websocket_bearer(h),
+                TokenSource::Bearer | TokenSource::Query(_) => {}
+            }
+        }
+    }
+    rewrite_cookies(h, &strip_cookies);
+}
+
+/// `X-Forwarded-For`, `-Proto`, `-Host` and `Forwarded` (RFC 7239) as this gateway saw the
+/// request; a client's values are kept (and appended to) only with `trust_forwarded`.
+fn set_forwarded(
+    h: &mut HeaderMap,
+    client: SocketAddr,
+    proto: &'static str,
+    host: Option<&HeaderValue>,
+    trust: bool,
+) {
+    let ip = client.ip();
+    let xff_name = HeaderName::from_static("x-forwarded-for");
+    let xff = match (trust, h.get(&xff_name).and_then(|v| v.to_str().ok())) {
+        (true, Some(prev)) => format!("{prev}, {ip}"),
+        _ => ip.to_string(),
+    };
+    let for_node = if ip.is_ipv6() {
+        format!("\"[{ip}]\"")
+    } else {
+        ip.to_string()
+    };
+    let mut fwd = format!("for={for_node};proto={proto}");
+    if let Some(host) = host.and_then(|v| v.to_str().ok()) {
+        fwd.push_str(&format!(";host=\"{}\"", host.replace(['"', '\\'], "")));
+    }
+    let fwd = match (trust, h.get(header::FORWARDED).and_then(|v| v.to_str().ok())) {
+        (true, Some(prev)) => format!("{prev}, {fwd}"),
+        _ => fwd,
+    };
+    let set = |h: &mut HeaderMap, name: HeaderName, v: &str| {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(name, v);
+        }
+    };
+    set(h, xff_name, &xff);
+    h.insert(
+        HeaderName::from_static("x-forwarded-proto"),
+        HeaderValue::from_static(proto),
+    );
+    match host {
+        Some(v) => {
+            h.insert(HeaderName::from_static("x-forwarded-host"), v.clone());
+        }
+        None => {
+            h.remove("x-forwarded-host");
+        }
+    }
+    set(h, header::FORWARDED, &fwd);
 }
 
 /// Remove the bearer subprotocol ([`crate::provider::WEBSOCKET_BEARER_PREFIX`]) from

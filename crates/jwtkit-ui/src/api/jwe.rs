@@ -122,11 +122,11 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
     let result =
         jwtkit::jwt::decrypt_then_verify(token, &decrypt_keys.set, &opts, &verify_keys.set, &validation);
     let decrypted = match &result {
-        Ok(n) => Some(&n.jwe),
-        Err(e) => e.jwe.as_deref(),
+        Ok(n) => Ok(&n.jwe),
+        Err(e) => e.jwe.as_deref().ok_or(e),
     };
-    let jwe_json = match (decrypted, &result) {
-        (Some(d), _) => json!({
+    let jwe_json = match decrypted {
+        Ok(d) => json!({
             "decrypted": true,
             "alg": d.alg,
             "enc": d.enc,
@@ -135,8 +135,7 @@ pub(crate) async fn verify(st: &State, req: &VerifyRequest, token: &str, notes: 
             "recipient": d.recipient_index,
             "error": null,
         }),
-        (None, Err(e)) => json!({"decrypted": false, "error": e.to_json()}),
-        (None, Ok(_)) => unreachable!("a verified nested JWT decrypted"),
+        Err(e) => json!({"decrypted": false, "error": e.to_json()}),
     };
     let (signature, claims) = nested(&result, &verify_keys.set, &validation, st, &mut notes);
     let valid = claims.get("valid") == Some(&Value::Bool(true));

@@ -10,8 +10,8 @@
 //! profile strips them, and callgrind could then not name `jwtkit::jwt::verify`.)
 //! Instructions per verification = collected Ir / N. The token is the benchmark's: header
 //! `{"alg","kid","typ"}`, 10 claims, validated for iss, aud, exp, nbf, iat. A third argument
-//! `typed` also reads the claims into the benchmark's 10-claim struct with
-//! `Verified::claims_as` (collect `profile_verify::verify_typed` for both).
+//! `typed` verifies with `jwtkit::verify_as`, reading the claims into the benchmark's 10-claim
+//! struct (collect `profile_verify::verify_typed` for both).
 
 use jwtkit::jwk::KeySpec;
 use jwtkit::jws::Signer;
@@ -75,6 +75,6 @@ struct BenchClaims {
 
 #[inline(never)]
 fn verify_typed(token: &str, keys: &JwkSet, validation: &Validation) -> Option<BenchClaims> {
-    let v = jwtkit::verify(std::hint::black_box(token), keys, validation).ok()?;
-    v.claims_as().ok()
+    let v = jwtkit::verify_as(std::hint::black_box(token), keys, validation).ok()?;
+    Some(v.claims)
 }

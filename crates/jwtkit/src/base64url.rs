@@ -94,19 +94,29 @@ pub(crate) fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), Base64P
     // `Engine::decode_vec` would reserve its own, larger estimate and move the bytes.
     let start = out.len();
     out.resize(start + decoded_len(input.len()), 0);
-    let written = out
-        .get_mut(start..)
-        .map(|slot| URL_SAFE_NO_PAD.decode_slice(input, slot));
+    let written = out.get_mut(start..).map(|slot| decode_to_slice(input, slot));
     match written {
         Some(Ok(n)) => {
             out.truncate(start + n);
             Ok(())
         }
-        _ => {
+        Some(Err(e)) => {
             out.truncate(start);
-            Err(classify(input).unwrap_or(Base64Problem::NonCanonical))
+            Err(e)
         }
+        None => Err(Base64Problem::NonCanonical),
     }
+}
+
+/// Decode strict base64url into `out`, exactly [`decoded_len`] bytes long; the number of
+/// bytes written.
+///
+/// # Errors
+/// A [`Base64Problem`] naming the first defect found.
+pub(crate) fn decode_to_slice(input: &[u8], out: &mut [u8]) -> Result<usize, Base64Problem> {
+    URL_SAFE_NO_PAD
+        .decode_slice(input, out)
+        .map_err(|_| classify(input).unwrap_or(Base64Problem::NonCanonical))
 }
 
 /// Upper bound of the decoded length of `n` base64url characters.

@@ -188,6 +188,67 @@ pub fn json_strict(data: &[u8]) {
                 Ok(())
             },
         );
+        // The typed checking pass (`jwtkit::verify_as`) accepts only what the untyped one
+        // accepts, reads what serde_json reads from the same text, and keeps the same
+        // registered claims: for a type that reads everything, and one that skips, flattens
+        // and holds raw JSON.
+        typed_read::<serde_json::Value>(data, max_json_depth);
+        typed_read::<FuzzClaims>(data, max_json_depth);
+    }
+}
+
+/// A claims type that reads some members, skips others and keeps the rest.
+#[derive(Debug, serde::Deserialize)]
+struct FuzzClaims {
+    sub: Option<String>,
+    exp: Option<u64>,
+    a: Option<Vec<serde_json::Value>>,
+    raw: Option<Box<serde_json::value::RawValue>>,
+    #[serde(flatten)]
+    rest: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl PartialEq for FuzzClaims {
+    fn eq(&self, other: &FuzzClaims) -> bool {
+        (&self.sub, self.exp, &self.a, &self.rest) == (&other.sub, other.exp, &other.a, &other.rest)
+            && self.raw.as_ref().map(|r| r.get()) == other.raw.as_ref().map(|r| r.get())
+    }
+}
+
+/// [`json_strict`]'s check of the typed checking pass for one type.
+fn typed_read<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(data: &[u8], max_json_depth: usize) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let registered = ["exp", "nbf", "iat", "iss", "sub", "aud"];
+    let slot = |name: &str| registered.iter().position(|r| *r == name);
+    let mut typed_kept = Default::default();
+    let Some(value) = crate::json::read_keeping::<T, 6>(text, max_json_depth, slot, &mut typed_kept) else {
+        return;
+    };
+    let mut kept = Default::default();
+    assert!(
+        crate::json::check_str_keeping(text, max_json_depth, slot, &mut kept),
+        "the typed pass accepted what the checking pass refuses"
+    );
+    assert_eq!(
+        typed_kept.each_ref().map(|k| k.as_ref().map(kept_reading)),
+        kept.each_ref().map(|k| k.as_ref().map(kept_reading)),
+        "typed and untyped passes kept different registered claims"
+    );
+    assert_eq!(serde_json::from_str::<T>(text).ok(), Some(value), "the typed pass read another value");
+}
+
+/// A kept member as validation reads it (an integer is a number however it was kept; `-0` and
+/// `0` are the same NumericDate).
+fn kept_reading(kept: &crate::json::Kept<'_>) -> String {
+    match kept {
+        crate::json::Kept::Str(s) => format!("string {s:?}"),
+        crate::json::Kept::Int(n) => format!("number {:?}", Some(n + 0.0)),
+        crate::json::Kept::Value(serde_json::Value::Number(n)) => {
+            format!("number {:?}", n.as_f64().map(|n| n + 0.0))
+        }
+        crate::json::Kept::Value(v) => format!("value {v}"),
     }
 }
 

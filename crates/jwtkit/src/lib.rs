@@ -75,7 +75,7 @@ pub use jwa::{AlgorithmSet, EcCurve, EncAlg, JwsAlg, KeyFamily, KeyMgmtAlg, MlDs
 pub use jwk::JwkSet;
 pub use jwk::{Key, KeyOp};
 pub use jws::KeySource;
-pub use jwt::{Claims, Validation, Verified, verify};
+pub use jwt::{Claims, Validation, Verified, verify, verify_as};
 pub use limits::Limits;
 
 /// Entry points for fuzzing (cargo-fuzz targets call these); not a stable API.

@@ -32,7 +32,7 @@ pub(crate) fn parse_fast(bytes: &[u8], max_depth: usize) -> Option<Value> {
 /// The map key `serde_json` (feature `arbitrary_precision`) uses to hand a number's text to a
 /// visitor. If a future version changed it, numbers would fail the fast path and take the
 /// reference path: slower, same result.
-const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+pub(super) const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 /// The fast path without building: checks that `bytes` is one strict JSON object (syntax,
 /// unique member names, depth) and stores only the top-level members to which `keep` gives a
@@ -112,7 +112,7 @@ impl<'de> Keep<'de> for Kept<'de> {
 }
 
 /// Deserializes a [`Kept`] strictly: strings and integers here, the rest by [`StrictSeed`].
-struct KeptSeed(StrictSeed);
+pub(super) struct KeptSeed(pub(super) StrictSeed);
 
 impl<'de> DeserializeSeed<'de> for KeptSeed {
     type Value = Kept<'de>;
@@ -180,11 +180,7 @@ impl<'de, K: Fn(&str) -> Option<usize>, T: Keep<'de>, const N: usize> Visitor<'d
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
-        let top = StrictSeed {
-            depth: 0,
-            max_depth: self.max_depth,
-            capacity: 0,
-        };
+        let top = StrictSeed::top(self.max_depth);
         let mut names = Names::default();
         let mut first = true;
         while let Some(name) = map.next_key_seed(NameSeed)? {
@@ -230,7 +226,7 @@ impl<'de, K: Fn(&str) -> Option<usize>, T: Keep<'de>, const N: usize> Visitor<'d
 }
 
 /// A member name, borrowed from the input unless it has escapes (then unescaped, owned).
-struct NameSeed;
+pub(super) struct NameSeed;
 
 impl<'de> DeserializeSeed<'de> for NameSeed {
     type Value = Cow<'de, str>;
@@ -256,13 +252,14 @@ impl<'de> Visitor<'de> for NameSeed {
     }
 }
 
-/// Member names of one object, for duplicate detection: up to 16 kept on the stack, with a
-/// 64-bit filter of their lengths and end bytes so that a name unlike all before it (the usual
-/// case) is compared with none of them; then a hash set (so a hostile object with many members
-/// costs O(n), not O(n²)).
+/// Member names of one object, for duplicate detection: up to 16 names borrowed from the text
+/// kept on the stack (nothing to drop), with a 64-bit filter of their lengths and end bytes so
+/// that a name unlike all before it (the usual case) is compared with none of them; then, or
+/// at the first name with escapes, a hash set (so a hostile object with many members costs
+/// O(n), not O(n²)).
 #[derive(Default)]
-struct Names<'de> {
-    few: [Option<Cow<'de, str>>; 16],
+pub(super) struct Names<'de> {
+    few: [&'de str; 16],
     len: usize,
     filter: u64,
     many: Option<HashSet<Cow<'de, str>>>,
@@ -279,30 +276,36 @@ fn filter_bit(name: &str) -> u64 {
 
 impl<'de> Names<'de> {
     /// Insert; false if already present.
-    fn insert(&mut self, name: Cow<'de, str>) -> bool {
+    pub(super) fn insert(&mut self, name: Cow<'de, str>) -> bool {
         if let Some(set) = &mut self.many {
             return set.insert(name);
         }
-        let bit = filter_bit(&name);
-        if self.filter & bit != 0 && self.few.iter().flatten().any(|seen| *seen == name) {
-            return false;
-        }
-        self.filter |= bit;
-        if let Some(slot) = self.few.get_mut(self.len) {
-            *slot = Some(name);
+        if let Cow::Borrowed(name) = name
+            && self.len < self.few.len()
+        {
+            let seen = self.few.get(..self.len).unwrap_or_default();
+            let bit = filter_bit(name);
+            if self.filter & bit != 0 && seen.contains(&name) {
+                return false;
+            }
+            self.filter |= bit;
+            if let Some(slot) = self.few.get_mut(self.len) {
+                *slot = name;
+            }
             self.len += 1;
             return true;
         }
-        let mut set: HashSet<_> = self.few.iter_mut().filter_map(Option::take).collect();
-        set.insert(name);
+        let seen = self.few.get(..self.len).unwrap_or_default();
+        let mut set: HashSet<Cow<'de, str>> = seen.iter().map(|&n| Cow::Borrowed(n)).collect();
+        let inserted = set.insert(name);
         self.many = Some(set);
-        true
+        inserted
     }
 }
 
 /// Checks one JSON value strictly (as [`StrictSeed`]) without building it.
 #[derive(Clone, Copy)]
-struct CheckSeed(StrictSeed);
+pub(super) struct CheckSeed(pub(super) StrictSeed);
 
 impl<'de> DeserializeSeed<'de> for CheckSeed {
     type Value = ();
@@ -375,7 +378,16 @@ pub(crate) struct StrictSeed {
 }
 
 impl StrictSeed {
-    fn enter<E: serde::de::Error>(self) -> std::result::Result<StrictSeed, E> {
+    /// The seed of a document's top-level value.
+    pub(super) fn top(max_depth: usize) -> StrictSeed {
+        StrictSeed {
+            depth: 0,
+            max_depth,
+            capacity: 0,
+        }
+    }
+
+    pub(super) fn enter<E: serde::de::Error>(self) -> std::result::Result<StrictSeed, E> {
         if self.depth >= self.max_depth {
             return Err(E::custom("nesting limit"));
         }
@@ -482,14 +494,24 @@ mod tests {
         // Same length and end bytes: the filter bit is shared, the names still differ.
         assert!(names.insert("axb".into()));
         assert!(names.insert("ayb".into()));
-        assert!(!names.insert(Cow::Owned("ayb".to_string())));
-        for c in 'c'..='p' {
-            assert!(names.insert(Cow::Owned(c.to_string())), "{c}");
+        assert!(!names.insert("ayb".into()));
+        for c in ["c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p"] {
+            assert!(names.insert(c.into()), "{c}");
         }
         assert_eq!(names.len, 16);
         assert!(!names.insert("axb".into()));
         assert!(names.insert("q".into()), "the 17th name moves all to the set");
+        assert!(names.many.is_some());
         assert!(!names.insert("c".into()));
         assert!(!names.insert("q".into()));
+    }
+
+    #[test]
+    fn names_with_escapes_are_compared_by_their_text() {
+        let mut names = Names::default();
+        assert!(names.insert("exp".into()));
+        assert!(!names.insert(Cow::Owned("exp".to_string())), "\\u0065xp after exp");
+        assert!(names.insert(Cow::Owned("nbf".to_string())));
+        assert!(!names.insert("nbf".into()), "nbf after \\u006ebf");
     }
 }

@@ -24,9 +24,11 @@ use crate::error::{Result, err};
 
 mod fast;
 mod prescan;
+mod typed;
 
 pub(crate) use fast::{Kept, check_object_keeping, check_str_keeping, parse_fast};
 use prescan::check_strict;
+pub(crate) use typed::read_keeping;
 
 /// A JSON object with member order preserved.
 pub(crate) type Object = Map<String, Value>;

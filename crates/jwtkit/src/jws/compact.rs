@@ -26,10 +26,37 @@ pub struct CompactJws<'a> {
     token: &'a str,
     header: Header,
     payload: Cow<'a, [u8]>,
-    signature: Vec<u8>,
+    signature: SignatureBytes,
     signing_input_len: usize,
     /// The JWS Signing Input built from detached content; `None` when the payload is attached.
     detached_input: Option<Vec<u8>>,
+}
+
+/// The JWS Signature bytes: on the stack up to 64 bytes (every HMAC, EdDSA and ES256/ES256K
+/// signature: no allocation per token), else on the heap.
+#[derive(Debug)]
+enum SignatureBytes {
+    Inline([u8; 64], usize),
+    Heap(Vec<u8>),
+}
+
+impl SignatureBytes {
+    /// Decode the signature segment (strict base64url).
+    fn decode(segment: &str) -> std::result::Result<SignatureBytes, crate::base64url::Base64Problem> {
+        let len = crate::base64url::decoded_len(segment.len());
+        let mut inline = [0u8; 64];
+        match inline.get_mut(..len) {
+            Some(slot) => crate::base64url::decode_to_slice(segment.as_bytes(), slot).map(|n| SignatureBytes::Inline(inline, n)),
+            None => crate::base64url::decode(segment).map(SignatureBytes::Heap),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            SignatureBytes::Inline(bytes, len) => bytes.get(..*len).unwrap_or_default(),
+            SignatureBytes::Heap(bytes) => bytes,
+        }
+    }
 }
 
 /// Encoded length of a payload in the JWS Signing Input: base64url without padding, or raw.
@@ -211,7 +238,7 @@ impl<'a> CompactJws<'a> {
                 (Cow::Borrowed(content), Some(input))
             }
         };
-        let signature = crate::base64url::decode(s).map_err(|e| b64_error(e, 2))?;
+        let signature = SignatureBytes::decode(s).map_err(|e| b64_error(e, 2))?;
         Ok(CompactJws {
             token,
             header,
@@ -234,7 +261,7 @@ impl<'a> CompactJws<'a> {
 
     /// The JWS Signature bytes.
     pub fn signature(&self) -> &[u8] {
-        &self.signature
+        self.signature.as_slice()
     }
 
     /// The JWS Signing Input: `BASE64URL(header) . BASE64URL(payload)` as ASCII bytes (§5.1);

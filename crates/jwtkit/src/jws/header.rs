@@ -32,13 +32,17 @@ pub(crate) const UNDERSTOOD_CRIT: &[&str] = &["b64"];
 /// on first use ([`Header::as_object`], [`Header::get`], the `jwk`/`jku`/`x5*` accessors, or
 /// a `crit` check): the registered parameters (`alg`, `kid`, `typ`, ...) are read and
 /// type-checked from one checking pass at parse time, which is all verification needs.
+///
+/// Cheap to clone and to move: the parsed parameters are shared (a header handed out by the
+/// per-thread cache of the last header parsed is one reference count, not a copy).
 #[derive(Clone)]
-pub struct Header {
-    /// The member map, built on first use (boxed: a header is moved several times per token,
-    /// and the map is rarely built on the verification path).
+pub struct Header(Arc<Fields>);
+
+/// What a [`Header`] holds.
+struct Fields {
+    /// The member map, built on first use (the map is rarely built on the verification path).
     raw: OnceLock<Box<Object>>,
     /// The header as JSON text, already checked strictly; None when built from an object.
-    /// Shared: a header cloned from the one-entry cache of [`super::compact`] copies no text.
     json: Option<Arc<str>>,
     alg: Text,
     kid: Option<Text>,
@@ -228,8 +232,8 @@ impl fmt::Debug for Header {
             .field("kid", &self.kid())
             .field("typ", &self.typ())
             .field("cty", &self.cty())
-            .field("crit", &self.crit)
-            .field("b64", &self.b64)
+            .field("crit", &self.0.crit)
+            .field("b64", &self.0.b64)
             .finish()
     }
 }
@@ -260,7 +264,7 @@ impl Header {
             _ => None,
         });
         drop(kept);
-        Ok(Header {
+        Ok(Header::of(Fields {
             raw: OnceLock::new(),
             json: Some(Arc::from(json)),
             alg: alg.unwrap_or(Text::Span(0, 0)),
@@ -269,7 +273,7 @@ impl Header {
             cty,
             crit,
             b64,
-        })
+        }))
     }
 
     /// Check and wrap a header object.
@@ -281,22 +285,26 @@ impl Header {
     /// registered parameter or a parameter absent from the header (RFC 7515 §4.1.11), or
     /// `"b64": false` is not listed in `crit` (RFC 7797 §6).
     pub fn from_object(raw: Object) -> Result<Header> {
-        let header = Header::checked(Registered::of(&raw), None)?;
-        Ok(Header {
+        let fields = Header::checked(Registered::of(&raw), None)?;
+        Ok(Header::of(Fields {
             raw: OnceLock::from(Box::new(raw)),
-            ..header
-        })
+            ..fields
+        }))
+    }
+
+    fn of(fields: Fields) -> Header {
+        Header(Arc::new(fields))
     }
 
     /// The checks of [`Header::from_object`] on the registered parameters; the header's map is
     /// built from `json` on first use (or set by the caller).
-    fn checked(p: Registered<'_>, json: Option<Arc<str>>) -> Result<Header> {
+    fn checked(p: Registered<'_>, json: Option<Arc<str>>) -> Result<Fields> {
         let (b64, crit) = Header::check(&p).map_err(|e| e.at(Check::HeaderParams))?;
         let text = |v: Option<Param<'_>>| match v {
             Some(Param::Str(s)) => Some(Text::Owned(s.into())),
             _ => None,
         };
-        Ok(Header {
+        Ok(Fields {
             raw: OnceLock::new(),
             json,
             alg: text(p.alg).unwrap_or(Text::Span(0, 0)),
@@ -380,12 +388,13 @@ impl Header {
 
     /// The `alg` value as written.
     pub fn alg_name(&self) -> &str {
-        self.text(&self.alg)
+        self.text(&self.0.alg)
     }
 
     fn text<'a>(&'a self, t: &'a Text) -> &'a str {
         match t {
             Text::Span(start, end) => self
+                .0
                 .json
                 .as_deref()
                 .and_then(|j| j.get(*start as usize..*end as usize))
@@ -404,27 +413,27 @@ impl Header {
 
     /// `kid` (RFC 7515 §4.1.4): an opaque key identifier.
     pub fn kid(&self) -> Option<&str> {
-        self.kid.as_ref().map(|t| self.text(t))
+        self.0.kid.as_ref().map(|t| self.text(t))
     }
 
     /// `typ` (§4.1.9), e.g. `"JWT"` or `"at+jwt"`.
     pub fn typ(&self) -> Option<&str> {
-        self.typ.as_ref().map(|t| self.text(t))
+        self.0.typ.as_ref().map(|t| self.text(t))
     }
 
     /// `cty` (§4.1.10); `"JWT"` marks a nested JWT.
     pub fn cty(&self) -> Option<&str> {
-        self.cty.as_ref().map(|t| self.text(t))
+        self.0.cty.as_ref().map(|t| self.text(t))
     }
 
     /// `crit` (§4.1.11): extensions that must be understood.
     pub fn crit(&self) -> &[String] {
-        &self.crit
+        &self.0.crit
     }
 
     /// `b64` (RFC 7797 §3): false when the payload is not base64url-encoded.
     pub fn b64(&self) -> bool {
-        self.b64
+        self.0.b64
     }
 
     /// `jwk` (§4.1.3): a public key embedded by the token's producer. Never trusted by default.
@@ -467,9 +476,9 @@ impl Header {
 
     /// The whole header as written (member order kept).
     pub fn as_object(&self) -> &Object {
-        self.raw.get_or_init(|| {
+        self.0.raw.get_or_init(|| {
             Box::new(crate::json::build_checked(
-                self.json.as_deref().map(str::as_bytes),
+                self.0.json.as_deref().map(str::as_bytes),
             ))
         })
     }
@@ -486,7 +495,7 @@ impl Header {
 
     fn check_crit_names(&self, understood: &[impl AsRef<str>]) -> Result<()> {
         crate::crit::check(
-            &self.crit,
+            &self.0.crit,
             |name| understood.iter().any(|u| u.as_ref() == name),
             |name| self.as_object().contains_key(name),
         )
@@ -510,7 +519,7 @@ mod tests {
     fn parsed_header_equals_the_object_form() {
         let json = br#"{"alg":"ES256","kid":"k","typ":"JWT","b64":false,"crit":["b64"],"x5c":["MIIB"],"ext":{"a":[1]}}"#;
         let lazy = Header::parse(json.to_vec(), &Limits::default()).unwrap();
-        assert!(lazy.raw.get().is_none(), "map not built by parsing");
+        assert!(lazy.0.raw.get().is_none(), "map not built by parsing");
         let eager =
             Header::from_object(crate::json::parse_object(json, &Limits::default()).unwrap()).unwrap();
         assert_eq!(

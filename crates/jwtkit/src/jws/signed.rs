@@ -4,7 +4,7 @@
 //! [`KeySource`], asked only once the header passed its checks.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
 
 use super::source::{KeySource, Keys};
@@ -136,9 +136,16 @@ impl<'k> Signed<'k> {
     }
 }
 
-/// Steps 1–8 with a local set (the Key Binding JWT of an SD-JWT).
+/// Steps 1–8 with a local set, without a future (a local set's keys are at hand): the
+/// synchronous twin of [`signature`], made of the same steps ([`before_keys`],
+/// [`after_keys`]). Used by [`crate::verify`] and the Key Binding JWT of an SD-JWT; a JWS JSON
+/// serialization goes through [`signature`] itself.
 pub(crate) fn signature_local<'k>(input: &Input<'_>, keys: &'k JwkSet, opts: &JwsOptions) -> Signed<'k> {
-    ready(signature(input, keys, opts)).unwrap_or_else(|| Signed::failed(waited()))
+    match before_keys(input, opts) {
+        BeforeKeys::Compact(jws, alg) => after_keys(jws, alg, Ok(Keys::Borrowed(keys))),
+        BeforeKeys::Json => ready(pin!(signature(input, keys, opts))).unwrap_or_else(|| Signed::failed(waited())),
+        BeforeKeys::Failed(signed) => signed,
+    }
 }
 
 /// A local set's keys are ready at once: the pipeline never waits for them.
@@ -147,9 +154,9 @@ pub(crate) fn waited() -> Error {
 }
 
 /// Run a pipeline future whose key source answers at once (a local [`JwkSet`]); None if it
-/// had to wait.
-pub(crate) fn ready<T>(fut: impl Future<Output = T>) -> Option<T> {
-    let fut = pin!(fut);
+/// had to wait. Pinned by the caller where it is made (`ready(pin!(…))`): a pipeline future
+/// is about a kilobyte, and passing it by value would copy it once more per token.
+pub(crate) fn ready<T>(fut: Pin<&mut impl Future<Output = T>>) -> Option<T> {
     match fut.poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(out) => Some(out),
         Poll::Pending => None,
@@ -162,49 +169,68 @@ pub(crate) async fn signature<'k, S: KeySource + ?Sized>(
     source: &'k S,
     opts: &JwsOptions,
 ) -> Signed<'k> {
+    match before_keys(input, opts) {
+        BeforeKeys::Compact(jws, alg) => {
+            let keys = source.keys_for(jws.header()).await;
+            after_keys(jws, alg, keys)
+        }
+        BeforeKeys::Json => signature_json(input, source, opts)
+            .await
+            .unwrap_or_else(Signed::failed),
+        BeforeKeys::Failed(signed) => signed,
+    }
+}
+
+/// Where steps 1–6 left a token, before any key is asked for.
+enum BeforeKeys<'t> {
+    /// A compact JWS whose header passed its checks, and the allowed algorithm it names.
+    Compact(CompactJws<'t>, JwsAlg),
+    /// A JWS JSON serialization the caller accepts ([`signature_json`] runs its steps).
+    Json,
+    /// The first failure (with the header, once it parsed).
+    Failed(Signed<'static>),
+}
+
+/// Steps 1–6 of a compact JWS: the allowlist is not empty, the serialization is the one the
+/// caller asked for, the structure parses, the header passes its checks (and, for a JWT,
+/// says its payload is base64url-encoded).
+fn before_keys<'t>(input: &Input<'t>, opts: &JwsOptions) -> BeforeKeys<'t> {
     if opts.algorithms.is_empty() {
-        return Signed::failed(err!(InvalidConfig, "the algorithm allowlist is empty"));
+        return BeforeKeys::Failed(Signed::failed(err!(InvalidConfig, "the algorithm allowlist is empty")));
     }
     if input.token.trim_start().starts_with('{') {
         if !input.json {
-            return Signed::failed(json_not_asked_for(input.claims));
+            return BeforeKeys::Failed(Signed::failed(json_not_asked_for(input.claims)));
         }
-        return signature_json(input, source, opts)
-            .await
-            .unwrap_or_else(Signed::failed);
+        return BeforeKeys::Json;
     }
     let jws = match input.detached {
         Some(content) => CompactJws::parse_detached(input.token, content, &opts.limits),
         None => CompactJws::parse(input.token, &opts.limits),
     };
-    match jws {
-        Ok(jws) => signature_compact(jws, source, opts, input.claims).await,
-        Err(e) => Signed::failed(e),
+    let jws = match jws {
+        Ok(jws) => jws,
+        Err(e) => return BeforeKeys::Failed(Signed::failed(e)),
+    };
+    match crate::jws::check_header(jws.header(), opts)
+        .and_then(|alg| jwt_payload_encoded(jws.header(), input.claims).map(|()| alg))
+    {
+        Ok(alg) => BeforeKeys::Compact(jws, alg),
+        Err(e) => BeforeKeys::Failed(Signed {
+            header: Some(jws.into_parts().0),
+            ..Signed::failed(e)
+        }),
     }
 }
 
-/// Steps 5–8 for a parsed compact JWS: header checks, keys from the source, signature.
-async fn signature_compact<'k, S: KeySource + ?Sized>(
-    jws: CompactJws<'_>,
-    source: &'k S,
-    opts: &JwsOptions,
-    claims: bool,
-) -> Signed<'k> {
-    let checked = match crate::jws::check_header(jws.header(), opts)
-        .and_then(|alg| jwt_payload_encoded(jws.header(), claims).map(|()| alg))
-    {
-        Ok(alg) => match source.keys_for(jws.header()).await {
-            Ok(keys) => Ok((alg, keys)),
-            Err(e) => Err(e.at(Check::Key)),
-        },
-        Err(e) => Err(e),
-    };
-    let (alg, keys) = match checked {
-        Ok(found) => found,
+/// Steps 7–8 of a compact JWS with the keys its source gave: key selection and the signature.
+fn after_keys<'k>(jws: CompactJws<'_>, alg: JwsAlg, keys: Result<Keys<'k>>) -> Signed<'k> {
+    let keys = match keys {
+        Ok(keys) => keys,
         Err(e) => {
             return Signed {
                 header: Some(jws.into_parts().0),
-                ..Signed::failed(e)
+                ..Signed::failed(e.at(Check::Key))
             };
         }
     };

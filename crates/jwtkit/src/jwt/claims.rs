@@ -82,20 +82,52 @@ pub(crate) fn parse_checked(
     on_parse_error: impl FnOnce(crate::Error) -> crate::Error,
     validate: impl FnOnce(&Registered<'_>, &Claims) -> crate::Result<()>,
 ) -> (Option<Claims>, crate::Result<()>) {
+    parse_checked_as(json, limits, |_, _, _| false, on_parse_error, validate)
+}
+
+/// The typed reader of [`parse_checked_as`]: the claims set deserialized into `T` in the
+/// checking pass itself ([`crate::json::read_keeping`]).
+pub(crate) fn read_as<'a, T: serde::de::DeserializeOwned>(
+    text: &'a str,
+    max_depth: usize,
+    kept: &mut [Option<Kept<'a>>; 6],
+) -> Option<T> {
+    crate::json::read_keeping(text, max_depth, registered_index, kept)
+}
+
+/// [`parse_checked`] whose checking pass may also `read` the claims into the caller's type
+/// ([`read_as`]; true when it did, having checked the text as strictly as
+/// [`crate::json::check_str_keeping`] and kept the registered claims). When `read` gives
+/// false (a value that does not fit, or any defect), the untyped checking pass and the
+/// reference path run as in [`parse_checked`], so errors and what `validate` sees are the
+/// same; the caller then deserializes from the [`Claims`] (whose error says why the type
+/// does not fit).
+pub(crate) fn parse_checked_as(
+    json: Vec<u8>,
+    limits: &crate::Limits,
+    read: impl for<'a> FnOnce(&'a str, usize, &mut [Option<Kept<'a>>; 6]) -> bool,
+    on_parse_error: impl FnOnce(crate::Error) -> crate::Error,
+    validate: impl FnOnce(&Registered<'_>, &Claims) -> crate::Result<()>,
+) -> (Option<Claims>, crate::Result<()>) {
     // UTF-8 checked once, here (std's ASCII fast path); invalid text takes the reference path,
     // which reports it.
     let json = match String::from_utf8(json) {
         Ok(text) => text,
         Err(e) => return parse_reference(e.as_bytes(), limits, on_parse_error, validate),
     };
-    // Not yet checked: handed out only if the checking pass below accepts the text.
+    // Not yet checked: handed out only if a checking pass below accepts the text.
     let claims = Claims {
         object: OnceLock::new(),
         json: Some(json.into_boxed_str()),
     };
     let text = claims.json.as_deref().unwrap_or_default();
-    let mut kept: [Option<Kept<'_>>; 6] = Default::default();
-    if crate::json::check_str_keeping(text, limits.max_json_depth, registered_index, &mut kept) {
+    let depth = limits.max_json_depth;
+    let mut kept: [Option<Kept<'_>>; 6] = [const { None }; 6];
+    let checked = read(text, depth, &mut kept) || {
+        kept = [const { None }; 6];
+        crate::json::check_str_keeping(text, depth, registered_index, &mut kept)
+    };
+    if checked {
         let result = validate(&Registered::from_kept(&kept), &claims);
         drop(kept);
         return (Some(claims), result);
@@ -293,7 +325,8 @@ impl Claims {
     /// depth, depth limit, valid UTF-8), without building the member map. Claims built from an
     /// object ([`Claims::new`]) are deserialized from that object instead.
     ///
-    /// This is THE way to read claims into Rust types after [`crate::verify`]: `T` is any
+    /// This is the way to read claims into Rust types after [`crate::verify`] or
+    /// [`crate::jwt::verify_with`] ([`crate::verify_as`] reads them while verifying): `T` is any
     /// `serde::de::DeserializeOwned` (a `#[derive(Deserialize)]` struct; unknown members are
     /// ignored unless `T` says `deny_unknown_fields`). It reads; it does not validate again —
     /// the registered claims were validated before [`crate::jwt::Verified`] was returned.

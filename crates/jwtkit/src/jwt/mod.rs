@@ -25,12 +25,16 @@ use crate::jwa::JwsAlg;
 use crate::jws::Header;
 
 /// A JWT whose signature verified and whose claims passed validation.
+///
+/// `C` is how the JWT Claims Set is held: [`Claims`] (what [`verify`] returns: the checked
+/// JSON text, read with accessors or [`Verified::claims_as`]), or the caller's type
+/// ([`verify_as`]).
 #[derive(Debug)]
-pub struct Verified {
+pub struct Verified<C = Claims> {
     /// The JWS Protected Header.
     pub header: Header,
     /// The JWT Claims Set.
-    pub claims: Claims,
+    pub claims: C,
     /// The algorithm that verified.
     pub alg: JwsAlg,
     /// Index in the key set of the key that verified.
@@ -38,10 +42,11 @@ pub struct Verified {
 }
 
 impl Verified {
-    /// The verified claims deserialized into the caller's type: THE way to read claims.
-    /// Deserializes straight from the strictly checked JSON text of the JWT Claims Set
-    /// (RFC 7519 §7.2 step 10) — no intermediate `Value` map is built — so reading a typed
-    /// struct after [`verify`] costs one `serde_json` pass over the claims.
+    /// The verified claims deserialized into the caller's type. Deserializes straight from the
+    /// strictly checked JSON text of the JWT Claims Set (RFC 7519 §7.2 step 10) — no
+    /// intermediate `Value` map is built — so reading a typed struct after [`verify`] (or
+    /// [`verify_with`]) costs one more `serde_json` pass over the claims. To verify and read
+    /// a struct in one pass, use [`verify_as`].
     ///
     /// ```
     /// use jwtkit::{JwkSet, JwsAlg, Key, Validation};
@@ -90,4 +95,39 @@ impl Verified {
 /// ```
 pub fn verify(token: &str, keys: &JwkSet, validation: &Validation) -> Result<Verified> {
     verify::verify_local_result(token, keys, validation)
+}
+
+/// [`verify`], with the JWT Claims Set read into the caller's type `T` in the same pass that
+/// checks it strictly (RFC 7519 §7.2 step 10): the way for Rust code to verify a token and
+/// read its claims into a struct (one pass over the claims instead of the two of [`verify`]
+/// then [`Verified::claims_as`]). Checks, their order and errors are those of [`verify`];
+/// `T` is read only from claims that passed them.
+///
+/// `T` is any `serde::de::DeserializeOwned`; unknown members are ignored unless `T` says
+/// `deny_unknown_fields`, and every member, read or not, is checked as strictly as by
+/// [`verify`] (duplicates at any depth, the depth limit).
+///
+/// ```
+/// use jwtkit::{JwkSet, JwsAlg, Key, Validation};
+/// #[derive(serde::Deserialize)]
+/// struct Access { sub: String, exp: u64, scope: Option<String> }
+/// let key = Key::hmac(b"0123456789abcdef0123456789abcdef".to_vec());
+/// let token = jwtkit::jws::Signer::new(&key, JwsAlg::HS256)?.build()?
+///     .sign(br#"{"sub":"42","exp":4102444800,"scope":"orders:read"}"#)?;
+/// let keys = JwkSet::from_keys(vec![key]);
+/// let v = jwtkit::verify_as::<Access>(&token, &keys, &Validation::builder(JwsAlg::HS256).build()?)?;
+/// assert_eq!((v.claims.sub.as_str(), v.claims.exp), ("42", 4102444800));
+/// assert_eq!(v.alg, JwsAlg::HS256);
+/// # Ok::<(), jwtkit::Error>(())
+/// ```
+///
+/// # Errors
+/// Those of [`verify`], then `bad_json` (check `claims_set`) when the claims do not fit `T`
+/// ([`Claims::deserialize`]).
+pub fn verify_as<T: serde::de::DeserializeOwned>(
+    token: &str,
+    keys: &JwkSet,
+    validation: &Validation,
+) -> Result<Verified<T>> {
+    verify::verify_local_as(token, keys, validation)
 }

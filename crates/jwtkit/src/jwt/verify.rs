@@ -13,6 +13,7 @@ use crate::jwa::JwsAlg;
 use crate::jws::signed::{self, Signed};
 use crate::jws::{Header, Input, KeySource, Keys};
 use crate::key::Key;
+use std::pin::pin;
 
 /// The result of [`verify_with`], stage by stage: what each stage found, up to the first
 /// failure ([`Outcome::error`], whose [`Error::check`] names the step). A later field is set
@@ -200,23 +201,35 @@ pub(crate) async fn jwt_stages<'k, S: KeySource + ?Sized>(
     source: &'k S,
     validation: &Validation,
 ) -> (Signed<'k>, Option<Claims>) {
-    let opts = validation.jws_options();
-    let mut signed = signed::signature(&input, source, opts).await;
+    let signed = signed::signature(&input, source, validation.jws_options()).await;
+    claims_stages(signed, input, source.issuer(), validation, |_, _, _| false)
+}
+
+/// The stages after the signature: the claims set (parsed, and also read into the caller's
+/// type by `read`, [`claims::parse_checked_as`]), the claim checks, then the key source's
+/// `issuer`. Nothing runs after a failed signature stage or for a plain JWS
+/// ([`Input::signature_only`]).
+fn claims_stages<'k>(
+    mut signed: Signed<'k>,
+    input: Input<'_>,
+    issuer: Option<&str>,
+    validation: &Validation,
+    read: impl for<'a> FnOnce(&'a str, usize, &mut [Option<crate::json::Kept<'a>>; 6]) -> bool,
+) -> (Signed<'k>, Option<Claims>) {
     if signed.error.is_some() || !input.claims {
         return (signed, None);
     }
     let (Some(header), Some(payload)) = (&signed.header, signed.payload.take()) else {
         return (signed, None);
     };
-    let (claims, result) = claims::parse_checked(
+    let (claims, result) = claims::parse_checked_as(
         payload,
-        &opts.limits,
+        &validation.jws_options().limits,
+        read,
         |e| crate::jws::segment_error(e, 1).at(Check::ClaimsSet),
         |registered, claims| {
             validation.check(header, registered, claims)?;
-            source
-                .issuer()
-                .map_or(Ok(()), |iss| check_source_issuer(iss, claims))
+            issuer.map_or(Ok(()), |iss| check_source_issuer(iss, claims))
         },
     );
     signed.error = result.err();
@@ -228,8 +241,51 @@ pub(crate) fn verify_local_result(token: &str, keys: &JwkSet, validation: &Valid
     if !matches!(validation.expected, Expected::Jwt) {
         return verify_local(token, keys, validation).into_result();
     }
-    let (signed, claims) =
-        signed::ready(jwt_stages(Input::new(token), keys, validation)).ok_or_else(signed::waited)?;
+    verified_with(token, keys, validation, |_, _, _| false)
+}
+
+/// [`verify_local_result`] with the claims read into `T`, for [`super::verify_as`]: in the
+/// claims set's checking pass when `T` fits (one pass over the claims), else by
+/// [`Claims::deserialize`] after validation (whose error says why `T` does not fit).
+pub(crate) fn verify_local_as<T: serde::de::DeserializeOwned>(
+    token: &str,
+    keys: &JwkSet,
+    validation: &Validation,
+) -> Result<Verified<T>> {
+    // Read into this slot, not returned through the stages: a caller's struct is often
+    // larger than everything else the stages move.
+    let mut value: Option<T> = None;
+    let verified = if matches!(validation.expected, Expected::Jwt) {
+        verified_with(token, keys, validation, |text, depth, kept| {
+            value = claims::read_as(text, depth, kept);
+            value.is_some()
+        })?
+    } else {
+        verify_local(token, keys, validation).into_result()?
+    };
+    let claims = match value {
+        Some(value) => value,
+        None => verified.claims.deserialize()?,
+    };
+    Ok(Verified {
+        header: verified.header,
+        claims,
+        alg: verified.alg,
+        key_index: verified.key_index,
+    })
+}
+
+/// The stages of a plain JWT with a local set, without a future ([`signed::signature_local`],
+/// then [`claims_stages`], whose claims-set pass runs `read`), as one result.
+fn verified_with(
+    token: &str,
+    keys: &JwkSet,
+    validation: &Validation,
+    read: impl for<'a> FnOnce(&'a str, usize, &mut [Option<crate::json::Kept<'a>>; 6]) -> bool,
+) -> Result<Verified> {
+    let input = Input::new(token);
+    let signed = signed::signature_local(&input, keys, validation.jws_options());
+    let (signed, claims) = claims_stages(signed, input, keys.issuer(), validation, read);
     if let Some(e) = signed.error {
         return Err(e);
     }
@@ -258,7 +314,7 @@ pub fn verify_local<'t, 'k>(
     keys: &'k JwkSet,
     validation: &Validation,
 ) -> Outcome<'k> {
-    signed::ready(verify_with(input, keys, validation)).unwrap_or_else(|| Outcome::failed(signed::waited()))
+    signed::ready(pin!(verify_with(input, keys, validation))).unwrap_or_else(|| Outcome::failed(signed::waited()))
 }
 
 impl<'k> From<(Signed<'k>, Option<Claims>)> for Outcome<'k> {

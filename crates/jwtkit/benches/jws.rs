@@ -269,7 +269,10 @@ fn fixture(alg: JwsAlg) -> Fixture {
     let typed: BenchClaims = v.claims_as().unwrap();
     assert_eq!((typed.sub.as_str(), typed.exp), ("user-4f1c2a9e", 4_102_444_800));
     let typed = jwtkit::verify_as::<BenchClaims>(&f.token, &f.keys, &f.validation).unwrap();
-    assert_eq!((typed.claims.jti.as_str(), typed.claims.nbf), ("8c1f7e2a-3b5d-4e6f-9a0b-1c2d3e4f5a6b", 1_700_000_000));
+    assert_eq!(
+        (typed.claims.jti.as_str(), typed.claims.nbf),
+        ("8c1f7e2a-3b5d-4e6f-9a0b-1c2d3e4f5a6b", 1_700_000_000)
+    );
     let d = jsonwebtoken::decode::<BenchClaims>(&f.token, &f.jwt_decoding, &f.jwt_validation).unwrap();
     assert_eq!(d.claims.sub, "user-4f1c2a9e");
     assert!(f.bare.verify(&f.signing_input, &f.signature));

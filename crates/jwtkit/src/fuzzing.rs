@@ -216,7 +216,10 @@ impl PartialEq for FuzzClaims {
 }
 
 /// [`json_strict`]'s check of the typed checking pass for one type.
-fn typed_read<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(data: &[u8], max_json_depth: usize) {
+fn typed_read<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
+    data: &[u8],
+    max_json_depth: usize,
+) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -236,7 +239,11 @@ fn typed_read<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(data
         kept.each_ref().map(|k| k.as_ref().map(kept_reading)),
         "typed and untyped passes kept different registered claims"
     );
-    assert_eq!(serde_json::from_str::<T>(text).ok(), Some(value), "the typed pass read another value");
+    assert_eq!(
+        serde_json::from_str::<T>(text).ok(),
+        Some(value),
+        "the typed pass read another value"
+    );
 }
 
 /// A kept member as validation reads it (an integer is a number however it was kept; `-0` and

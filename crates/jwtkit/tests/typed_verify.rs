@@ -92,7 +92,8 @@ fn same_as_verify<T: DeserializeOwned + PartialEq + std::fmt::Debug>(
 ) -> jwtkit::Result<Verified<T>> {
     let token = signed(claims);
     let typed = jwtkit::verify_as::<T>(&token, &keys(), validation);
-    let two_passes = jwtkit::verify(&token, &keys(), validation).and_then(|v| v.claims_as::<T>().map(|t| (v, t)));
+    let two_passes =
+        jwtkit::verify(&token, &keys(), validation).and_then(|v| v.claims_as::<T>().map(|t| (v, t)));
     match (&typed, &two_passes) {
         (Ok(typed), Ok((v, t))) => {
             assert_eq!(&typed.claims, t);
@@ -100,7 +101,10 @@ fn same_as_verify<T: DeserializeOwned + PartialEq + std::fmt::Debug>(
             assert_eq!(typed.header, v.header);
         }
         (Err(a), Err(b)) => {
-            assert_eq!((a.kind(), a.check(), a.message()), (b.kind(), b.check(), b.message()));
+            assert_eq!(
+                (a.kind(), a.check(), a.message()),
+                (b.kind(), b.check(), b.message())
+            );
         }
         _ => panic!(
             "verify_as and verify disagree on {}: {typed:?} / {two_passes:?}",
@@ -130,16 +134,33 @@ fn verify_as_reads_the_claims_verify_then_claims_as_read() {
             plan: Plan::Team,
         }
     );
-    assert_eq!((v.alg, v.key_index, v.header.alg_name()), (JwsAlg::HS256, 0, "HS256"));
-    assert_eq!(same_as_verify::<SubOnly>(GOOD.as_bytes(), &orders()).unwrap().claims.sub, "user-1");
-    let flat = same_as_verify::<Flattened>(GOOD.as_bytes(), &orders()).unwrap().claims;
+    assert_eq!(
+        (v.alg, v.key_index, v.header.alg_name()),
+        (JwsAlg::HS256, 0, "HS256")
+    );
+    assert_eq!(
+        same_as_verify::<SubOnly>(GOOD.as_bytes(), &orders())
+            .unwrap()
+            .claims
+            .sub,
+        "user-1"
+    );
+    let flat = same_as_verify::<Flattened>(GOOD.as_bytes(), &orders())
+        .unwrap()
+        .claims;
     assert_eq!(flat.rest["tenant"], json!({"id": 7, "region": "eu-west-1"}));
     assert_eq!(flat.rest.len(), 10, "every member but sub");
-    let value = same_as_verify::<Value>(GOOD.as_bytes(), &orders()).unwrap().claims;
+    let value = same_as_verify::<Value>(GOOD.as_bytes(), &orders())
+        .unwrap()
+        .claims;
     assert_eq!(value["extra"]["ignored"][2], json!({"deep": null}));
-    let map = same_as_verify::<HashMap<String, Value>>(GOOD.as_bytes(), &orders()).unwrap().claims;
+    let map = same_as_verify::<HashMap<String, Value>>(GOOD.as_bytes(), &orders())
+        .unwrap()
+        .claims;
     assert_eq!(map["exp"], json!(4_102_444_800_u64));
-    let raw = jwtkit::verify_as::<Raw>(&signed(GOOD.as_bytes()), &keys(), &orders()).unwrap().claims;
+    let raw = jwtkit::verify_as::<Raw>(&signed(GOOD.as_bytes()), &keys(), &orders())
+        .unwrap()
+        .claims;
     assert_eq!(raw.tenant.get(), r#"{"id":7,"region":"eu-west-1"}"#);
     assert_eq!(raw.extra.unwrap().get(), r#"{"ignored":[1,2,{"deep":null}]}"#);
 }
@@ -170,13 +191,20 @@ fn verify_as_refuses_duplicate_members_at_any_depth_like_verify() {
             same_as_verify::<Value>(claims.as_bytes(), &lenient()).map(drop),
         ] {
             let e = result.unwrap_err();
-            assert_eq!((e.kind(), e.check()), (ErrorKind::DuplicateMember, Check::ClaimsSet), "{claims}");
+            assert_eq!(
+                (e.kind(), e.check()),
+                (ErrorKind::DuplicateMember, Check::ClaimsSet),
+                "{claims}"
+            );
         }
     }
 }
 
 fn lenient() -> Validation {
-    Validation::builder(JwsAlg::HS256).ignore_audience(true).build().unwrap()
+    Validation::builder(JwsAlg::HS256)
+        .ignore_audience(true)
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -189,7 +217,10 @@ fn verify_as_keeps_the_depth_limit_in_members_it_reads_or_skips() {
         .build()
         .unwrap();
     let at_limit = br#"{"sub":"a","extra":{"b":{"c":1}}}"#;
-    assert_eq!(same_as_verify::<SubOnly>(at_limit, &shallow).unwrap().claims.sub, "a");
+    assert_eq!(
+        same_as_verify::<SubOnly>(at_limit, &shallow).unwrap().claims.sub,
+        "a"
+    );
     for claims in [
         br#"{"sub":"a","extra":{"b":{"c":[1]}}}"#.as_slice(),
         br#"{"sub":"a","extra":[[[[]]]]}"#,
@@ -200,7 +231,10 @@ fn verify_as_keeps_the_depth_limit_in_members_it_reads_or_skips() {
             same_as_verify::<Flattened>(claims, &shallow).map(drop),
         ] {
             let e = result.unwrap_err();
-            assert_eq!((e.kind(), e.check()), (ErrorKind::ResourceLimit, Check::ClaimsSet));
+            assert_eq!(
+                (e.kind(), e.check()),
+                (ErrorKind::ResourceLimit, Check::ClaimsSet)
+            );
         }
     }
 }
@@ -218,7 +252,12 @@ fn verify_as_refuses_what_is_not_one_json_object_like_verify() {
     ] {
         let e = same_as_verify::<Value>(claims, &lenient()).unwrap_err();
         assert_eq!(e.check(), Check::ClaimsSet, "{}", String::from_utf8_lossy(claims));
-        assert_eq!(e.kind(), ErrorKind::BadJson, "{}", String::from_utf8_lossy(claims));
+        assert_eq!(
+            e.kind(),
+            ErrorKind::BadJson,
+            "{}",
+            String::from_utf8_lossy(claims)
+        );
     }
 }
 
@@ -228,15 +267,47 @@ fn verify_as_refuses_what_is_not_one_json_object_like_verify() {
 fn verify_as_validates_the_registered_claims_it_reads_or_skips() {
     let cases: &[(&str, ErrorKind, Check)] = &[
         (r#"{"sub":"a","exp":1}"#, ErrorKind::Expired, Check::Exp),
-        (r#"{"sub":"a","nbf":4102444800}"#, ErrorKind::NotYetValid, Check::Nbf),
-        (r#"{"sub":"a","exp":"4102444800"}"#, ErrorKind::Malformed, Check::ClaimTypes),
-        (r#"{"sub":"a","exp":null}"#, ErrorKind::Malformed, Check::ClaimTypes),
+        (
+            r#"{"sub":"a","nbf":4102444800}"#,
+            ErrorKind::NotYetValid,
+            Check::Nbf,
+        ),
+        (
+            r#"{"sub":"a","exp":"4102444800"}"#,
+            ErrorKind::Malformed,
+            Check::ClaimTypes,
+        ),
+        (
+            r#"{"sub":"a","exp":null}"#,
+            ErrorKind::Malformed,
+            Check::ClaimTypes,
+        ),
         (r#"{"sub":"a","exp":1.5}"#, ErrorKind::Expired, Check::Exp),
-        (r#"{"sub":"a","iss":"https://evil.example/"}"#, ErrorKind::BadIssuer, Check::Iss),
-        (r#"{"sub":"a","iss":["https://auth.example.com/"]}"#, ErrorKind::Malformed, Check::ClaimTypes),
-        (r#"{"sub":"a","iss":"https://auth.example.com/","aud":["billing"]}"#, ErrorKind::BadAudience, Check::Aud),
-        (r#"{"sub":"a","iss":"https://auth.example.com/","aud":"billing"}"#, ErrorKind::BadAudience, Check::Aud),
-        (r#"{"sub":"a","iss":"https://auth.example.com/","aud":[7]}"#, ErrorKind::Malformed, Check::ClaimTypes),
+        (
+            r#"{"sub":"a","iss":"https://evil.example/"}"#,
+            ErrorKind::BadIssuer,
+            Check::Iss,
+        ),
+        (
+            r#"{"sub":"a","iss":["https://auth.example.com/"]}"#,
+            ErrorKind::Malformed,
+            Check::ClaimTypes,
+        ),
+        (
+            r#"{"sub":"a","iss":"https://auth.example.com/","aud":["billing"]}"#,
+            ErrorKind::BadAudience,
+            Check::Aud,
+        ),
+        (
+            r#"{"sub":"a","iss":"https://auth.example.com/","aud":"billing"}"#,
+            ErrorKind::BadAudience,
+            Check::Aud,
+        ),
+        (
+            r#"{"sub":"a","iss":"https://auth.example.com/","aud":[7]}"#,
+            ErrorKind::Malformed,
+            Check::ClaimTypes,
+        ),
         (r#"{"sub":"a"}"#, ErrorKind::MissingClaim, Check::Iss),
     ];
     let validation = Validation::builder(JwsAlg::HS256)
@@ -258,7 +329,12 @@ fn verify_as_validates_the_registered_claims_it_reads_or_skips() {
             same_as_verify::<Registered>(claims.as_bytes(), &validation).unwrap_err(),
             same_as_verify::<Value>(claims.as_bytes(), &validation).unwrap_err(),
         ] {
-            assert_eq!((e.kind(), e.check()), (*kind, *check), "{claims}: {}", e.message());
+            assert_eq!(
+                (e.kind(), e.check()),
+                (*kind, *check),
+                "{claims}: {}",
+                e.message()
+            );
         }
     }
     // The same registered claims, typed as the caller reads them.
@@ -268,8 +344,11 @@ fn verify_as_validates_the_registered_claims_it_reads_or_skips() {
         aud: String,
         iss: String,
     }
-    let e = same_as_verify::<Typed>(br#"{"exp":1,"aud":"orders","iss":"https://auth.example.com/"}"#, &validation)
-        .unwrap_err();
+    let e = same_as_verify::<Typed>(
+        br#"{"exp":1,"aud":"orders","iss":"https://auth.example.com/"}"#,
+        &validation,
+    )
+    .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Expired);
     let ok = same_as_verify::<Typed>(
         br#"{"exp":4102444800,"aud":"orders","iss":"https://auth.example.com/"}"#,
@@ -285,9 +364,14 @@ fn verify_as_into_a_type_that_does_not_fit_is_bad_json_after_validation() {
     struct WrongType {
         sub: u64,
     }
-    let e = same_as_verify::<WrongType>(br#"{"sub":"s3cr3t-subject","exp":4102444800}"#, &lenient()).unwrap_err();
+    let e =
+        same_as_verify::<WrongType>(br#"{"sub":"s3cr3t-subject","exp":4102444800}"#, &lenient()).unwrap_err();
     assert_eq!((e.kind(), e.check()), (ErrorKind::BadJson, Check::ClaimsSet));
-    assert!(e.message().contains("invalid type: string, expected u64"), "{}", e.message());
+    assert!(
+        e.message().contains("invalid type: string, expected u64"),
+        "{}",
+        e.message()
+    );
     assert!(!e.message().contains("s3cr3t"), "{}", e.message());
     // Validation comes first: an expired token that does not fit is expired.
     let e = same_as_verify::<WrongType>(br#"{"sub":"x","exp":1}"#, &lenient()).unwrap_err();
@@ -310,7 +394,10 @@ fn verify_as_with_rules_that_read_other_claims() {
         .build()
         .unwrap();
     let good = br#"{"iss":"https://login.example.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0","tid":"72f988bf-86f1-41af-91ab-2d7cd011db47","sub":"a","scope":"x"}"#;
-    assert_eq!(same_as_verify::<SubOnly>(good, &validation).unwrap().claims.sub, "a");
+    assert_eq!(
+        same_as_verify::<SubOnly>(good, &validation).unwrap().claims.sub,
+        "a"
+    );
     let no_scope = br#"{"iss":"https://login.example.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0","tid":"72f988bf-86f1-41af-91ab-2d7cd011db47","sub":"a"}"#;
     let e = same_as_verify::<SubOnly>(no_scope, &validation).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::MissingClaim);

@@ -495,7 +495,9 @@ mod tests {
         assert!(names.insert("axb".into()));
         assert!(names.insert("ayb".into()));
         assert!(!names.insert("ayb".into()));
-        for c in ["c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p"] {
+        for c in [
+            "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p",
+        ] {
             assert!(names.insert(c.into()), "{c}");
         }
         assert_eq!(names.len, 16);
@@ -510,7 +512,10 @@ mod tests {
     fn names_with_escapes_are_compared_by_their_text() {
         let mut names = Names::default();
         assert!(names.insert("exp".into()));
-        assert!(!names.insert(Cow::Owned("exp".to_string())), "\\u0065xp after exp");
+        assert!(
+            !names.insert(Cow::Owned("exp".to_string())),
+            "\\u0065xp after exp"
+        );
         assert!(names.insert(Cow::Owned("nbf".to_string())));
         assert!(!names.insert("nbf".into()), "nbf after \\u006ebf");
     }

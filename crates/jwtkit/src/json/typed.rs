@@ -138,7 +138,9 @@ impl<'de, A: MapAccess<'de>, K: Fn(&str) -> Option<usize>, const N: usize> MapAc
             return Ok(None);
         };
         if std::mem::take(&mut self.first) && name == NUMBER_TOKEN {
-            return Err(de::Error::custom("a number or that name: the untyped path decides"));
+            return Err(de::Error::custom(
+                "a number or that name: the untyped path decides",
+            ));
         }
         self.slot = (self.keep)(&name);
         let key = match &name {
@@ -199,7 +201,9 @@ impl<'de, D: Deserializer<'de>> MemberValue<'_, 'de, D> {
         let mut check = serde_json::Deserializer::from_str(text);
         match self.out {
             None => CheckSeed(self.inner).deserialize(&mut check),
-            Some(out) => KeptSeed(self.inner).deserialize(&mut check).map(|k| *out = Some(k)),
+            Some(out) => KeptSeed(self.inner)
+                .deserialize(&mut check)
+                .map(|k| *out = Some(k)),
         }
         .map_err(de::Error::custom)?;
         read(&mut serde_json::Deserializer::from_str(text)).map_err(de::Error::custom)
@@ -239,7 +243,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for MemberValue<'_, 'de, D> {
 
     read_text! { deserialize_any deserialize_bytes deserialize_byte_buf deserialize_seq deserialize_map }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
         match self.out {
             None => self.d.deserialize_unit_struct(name, visitor),
             Some(out) => self.d.deserialize_unit_struct(name, Capture { visitor, out }),
@@ -364,7 +372,9 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Capture<'_, 'de, V> {
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<V::Value, E> {
-        Err(E::custom("a fraction in a kept member: the untyped path reads it"))
+        Err(E::custom(
+            "a fraction in a kept member: the untyped path reads it",
+        ))
     }
 
     fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<V::Value, E> {

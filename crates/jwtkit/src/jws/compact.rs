@@ -29,14 +29,14 @@ pub struct CompactJws<'a> {
     signature: SignatureBytes,
     signing_input_len: usize,
     /// The JWS Signing Input built from detached content; `None` when the payload is attached.
-    detached_input: Option<Vec<u8>>,
+    detached_input: Option<Box<[u8]>>,
 }
 
-/// The JWS Signature bytes: on the stack up to 64 bytes (every HMAC, EdDSA and ES256/ES256K
-/// signature: no allocation per token), else on the heap.
+/// The JWS Signature bytes: inline up to 48 bytes (HS256, HS384: no allocation per token, and a
+/// [`CompactJws`] small enough to be moved without a `memcpy` call), else on the heap.
 #[derive(Debug)]
 enum SignatureBytes {
-    Inline([u8; 64], usize),
+    Inline([u8; 48], u8),
     Heap(Vec<u8>),
 }
 
@@ -44,16 +44,18 @@ impl SignatureBytes {
     /// Decode the signature segment (strict base64url).
     fn decode(segment: &str) -> std::result::Result<SignatureBytes, crate::base64url::Base64Problem> {
         let len = crate::base64url::decoded_len(segment.len());
-        let mut inline = [0u8; 64];
+        let mut inline = [0u8; 48];
         match inline.get_mut(..len) {
-            Some(slot) => crate::base64url::decode_to_slice(segment.as_bytes(), slot).map(|n| SignatureBytes::Inline(inline, n)),
+            // n <= 48: the fallback (an empty signature, which verifies nothing) is unreachable.
+            Some(slot) => crate::base64url::decode_to_slice(segment.as_bytes(), slot)
+                .map(|n| SignatureBytes::Inline(inline, u8::try_from(n).unwrap_or(u8::MAX))),
             None => crate::base64url::decode(segment).map(SignatureBytes::Heap),
         }
     }
 
     fn as_slice(&self) -> &[u8] {
         match self {
-            SignatureBytes::Inline(bytes, len) => bytes.get(..*len).unwrap_or_default(),
+            SignatureBytes::Inline(bytes, len) => bytes.get(..usize::from(*len)).unwrap_or_default(),
             SignatureBytes::Heap(bytes) => bytes,
         }
     }
@@ -235,7 +237,7 @@ impl<'a> CompactJws<'a> {
                     v.extend_from_slice(content);
                     v
                 };
-                (Cow::Borrowed(content), Some(input))
+                (Cow::Borrowed(content), Some(input.into_boxed_slice()))
             }
         };
         let signature = SignatureBytes::decode(s).map_err(|e| b64_error(e, 2))?;

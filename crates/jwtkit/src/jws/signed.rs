@@ -143,7 +143,9 @@ impl<'k> Signed<'k> {
 pub(crate) fn signature_local<'k>(input: &Input<'_>, keys: &'k JwkSet, opts: &JwsOptions) -> Signed<'k> {
     match before_keys(input, opts) {
         BeforeKeys::Compact(jws, alg) => after_keys(jws, alg, Ok(Keys::Borrowed(keys))),
-        BeforeKeys::Json => ready(pin!(signature(input, keys, opts))).unwrap_or_else(|| Signed::failed(waited())),
+        BeforeKeys::Json => {
+            ready(pin!(signature(input, keys, opts))).unwrap_or_else(|| Signed::failed(waited()))
+        }
         BeforeKeys::Failed(signed) => signed,
     }
 }
@@ -196,7 +198,10 @@ enum BeforeKeys<'t> {
 /// says its payload is base64url-encoded).
 fn before_keys<'t>(input: &Input<'t>, opts: &JwsOptions) -> BeforeKeys<'t> {
     if opts.algorithms.is_empty() {
-        return BeforeKeys::Failed(Signed::failed(err!(InvalidConfig, "the algorithm allowlist is empty")));
+        return BeforeKeys::Failed(Signed::failed(err!(
+            InvalidConfig,
+            "the algorithm allowlist is empty"
+        )));
     }
     if input.token.trim_start().starts_with('{') {
         if !input.json {

@@ -122,17 +122,20 @@ pub(crate) fn parse_checked_as(
     };
     let text = claims.json.as_deref().unwrap_or_default();
     let depth = limits.max_json_depth;
-    let mut kept: [Option<Kept<'_>>; 6] = [const { None }; 6];
-    let checked = read(text, depth, &mut kept) || {
-        kept = [const { None }; 6];
-        crate::json::check_str_keeping(text, depth, registered_index, &mut kept)
+    // The kept values borrow the text: dropped (in place, not moved into `drop`) at the end of
+    // this block, before the claims are handed out.
+    let result = {
+        let mut kept: [Option<Kept<'_>>; 6] = Default::default();
+        let checked = read(text, depth, &mut kept) || {
+            kept = Default::default();
+            crate::json::check_str_keeping(text, depth, registered_index, &mut kept)
+        };
+        if !checked {
+            return parse_reference(text.as_bytes(), limits, on_parse_error, validate);
+        }
+        validate(&Registered::from_kept(&kept), &claims)
     };
-    if checked {
-        let result = validate(&Registered::from_kept(&kept), &claims);
-        drop(kept);
-        return (Some(claims), result);
-    }
-    parse_reference(text.as_bytes(), limits, on_parse_error, validate)
+    (Some(claims), result)
 }
 
 /// [`parse_checked`] by the reference path of [`crate::json::parse_object`], which gives the

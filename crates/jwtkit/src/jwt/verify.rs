@@ -263,13 +263,12 @@ pub(crate) fn verify_local_as<T: serde::de::DeserializeOwned>(
     } else {
         verify_local(token, keys, validation).into_result()?
     };
-    let claims = match value {
-        Some(value) => value,
-        None => verified.claims.deserialize()?,
-    };
     Ok(Verified {
+        claims: match value {
+            Some(value) => value,
+            None => verified.claims.deserialize()?,
+        },
         header: verified.header,
-        claims,
         alg: verified.alg,
         key_index: verified.key_index,
     })
@@ -314,7 +313,8 @@ pub fn verify_local<'t, 'k>(
     keys: &'k JwkSet,
     validation: &Validation,
 ) -> Outcome<'k> {
-    signed::ready(pin!(verify_with(input, keys, validation))).unwrap_or_else(|| Outcome::failed(signed::waited()))
+    signed::ready(pin!(verify_with(input, keys, validation)))
+        .unwrap_or_else(|| Outcome::failed(signed::waited()))
 }
 
 impl<'k> From<(Signed<'k>, Option<Claims>)> for Outcome<'k> {

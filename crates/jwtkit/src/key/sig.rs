@@ -26,7 +26,12 @@ pub fn verify(alg: JwsAlg, key: &Key, signing_input: &[u8], sig: &[u8]) -> Resul
             if let Some(e) = secret.unusable() {
                 return Err(e);
             }
-            hmac::verify(secret.hmac_key(alg), signing_input, sig).map_err(|_| Error::bad_signature())
+            // `hmac::verify` without its move of the whole signing context into `Context::sign`:
+            // the tag computed into a buffer by aws-lc-rs, compared in constant time by aws-lc-rs.
+            let mut tag = [0u8; aws_lc_rs::digest::MAX_OUTPUT_LEN];
+            let tag = hmac::sign_to_buffer(secret.hmac_key(alg), signing_input, &mut tag)
+                .map_err(|_| Error::bad_signature())?;
+            aws_lc_rs::constant_time::verify_slices_are_equal(tag, sig).map_err(|_| Error::bad_signature())
         }
         (Material::Rsa(p, _), KeyFamily::Rsa) => {
             if p.bits < 2048 && !p.weak_allowed {
@@ -94,7 +99,10 @@ pub fn sign(alg: JwsAlg, key: &Key, signing_input: &[u8]) -> Result<Vec<u8>> {
             if let Some(e) = secret.unusable() {
                 return Err(e);
             }
-            Ok(hmac::sign(secret.hmac_key(alg), signing_input).as_ref().to_vec())
+            let mut tag = [0u8; aws_lc_rs::digest::MAX_OUTPUT_LEN];
+            hmac::sign_to_buffer(secret.hmac_key(alg), signing_input, &mut tag)
+                .map(|tag| tag.to_vec())
+                .map_err(|_| err!(BadKey, "aws-lc-rs could not compute the HMAC"))
         }
         (Material::Rsa(_, Some(private)), KeyFamily::Rsa) => {
             let enc: &'static dyn signature::RsaEncoding = match alg {

@@ -2,9 +2,11 @@
 //! parsing and formatting the CLI and debugger share (`--now`, `--leeway 60s`,
 //! `2026-11-29 18:00:00 UTC (expired 3h 12m ago)`).
 //!
-//! `SystemTime::now()` appears only in [`SystemClock`]. Arithmetic on timestamps saturates.
+//! The real-time clock is read only in [`SystemClock`]. Arithmetic on timestamps saturates.
 
 use std::fmt;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Result, err};
@@ -23,11 +25,48 @@ pub(crate) trait Clock: Send + Sync + std::fmt::Debug {
 pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
+    /// The current second of the real-time clock. On Linux it is read from the kernel's coarse
+    /// clock (`CLOCK_REALTIME_COARSE`: the time of the last timer tick, read without the TSC,
+    /// several times cheaper than `SystemTime::now()` in a virtual machine), whose second is the
+    /// precise clock's second unless a tick is about to start the next second: within
+    /// [`COARSE_MARGIN_NS`] (or two ticks) of a second boundary the precise clock is read
+    /// instead. So a NumericDate is compared with exactly the second `SystemTime` gives.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     fn now(&self) -> UnixTime {
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+        use rustix::time::{ClockId, clock_getres, clock_gettime};
+        static MARGIN_NS: OnceLock<i64> = OnceLock::new();
+        let margin = *MARGIN_NS.get_or_init(|| {
+            let tick = clock_getres(ClockId::RealtimeCoarse);
+            tick.tv_sec
+                .saturating_mul(1_000_000_000)
+                .saturating_add(tick.tv_nsec)
+                .saturating_mul(2)
+                .max(COARSE_MARGIN_NS)
+        });
+        let coarse = clock_gettime(ClockId::RealtimeCoarse);
+        if coarse.tv_nsec.saturating_add(margin) < 1_000_000_000 {
+            coarse.tv_sec
+        } else {
+            system_now()
         }
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn now(&self) -> UnixTime {
+        system_now()
+    }
+}
+
+/// How close to the next second the coarse clock may be before [`SystemClock`] reads the
+/// precise one (a tick delayed by up to this long still gives the right second).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const COARSE_MARGIN_NS: i64 = 50_000_000;
+
+/// `SystemTime::now()` in seconds since the epoch (negative before 1970).
+fn system_now() -> UnixTime {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
     }
 }
 
@@ -256,6 +295,26 @@ impl NumericDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The system clock's second is `SystemTime`'s second, also across second boundaries
+    /// (where the coarse clock may still show the previous second): read between two precise
+    /// reads for a little over one second, so at least one boundary is crossed.
+    #[test]
+    fn system_clock_reads_the_precise_second() {
+        let start = system_now();
+        let mut reads = 0u64;
+        loop {
+            let before = system_now();
+            let now = SystemClock.now();
+            let after = system_now();
+            assert!(before <= now && now <= after, "{before} <= {now} <= {after}");
+            reads += 1;
+            if after >= start + 2 {
+                break;
+            }
+        }
+        assert!(reads > 1000, "{reads} reads");
+    }
 
     #[test]
     fn calendar() {

@@ -185,7 +185,10 @@ impl<'de, K: Fn(&str) -> Option<usize>, T: Keep<'de>, const N: usize> Visitor<'d
         let mut first = true;
         while let Some(name) = map.next_key_seed(NameSeed)? {
             if std::mem::take(&mut first) && name == NUMBER_TOKEN {
-                return Ok(false); // a number, or an object the reference path would take for one
+                return Ok(false); // a number, or an object the reference path refuses
+            }
+            if super::is_reserved_name(&name) {
+                return Err(serde::de::Error::custom("reserved member name"));
             }
             let inner = top.enter()?;
             let slot = (self.keep)(&name);
@@ -353,10 +356,13 @@ impl<'de> Visitor<'de> for CheckSeed {
         let mut first = true;
         while let Some(name) = map.next_key_seed(NameSeed)? {
             if std::mem::take(&mut first) && name == NUMBER_TOKEN {
-                // A number (see StrictSeed::visit_map). Its text comes from serde_json's own
-                // number parser, so `Number::from_str` (which the fast path applies) accepts it;
-                // the json_strict fuzz target checks that this pass accepts nothing more.
-                return map.next_value::<serde::de::IgnoredAny>().map(drop);
+                // A number (see StrictSeed::visit_map): its text comes from serde_json's own
+                // number parser, so `Number::from_str` (which the fast path applies) accepts it.
+                // An object of the input with that member name is refused ([`NumberText`]).
+                return map.next_value_seed(NumberText).map(drop);
+            }
+            if super::is_reserved_name(&name) {
+                return Err(serde::de::Error::custom("reserved member name"));
             }
             if !names.insert(name) {
                 return Err(serde::de::Error::custom("duplicate member"));
@@ -364,6 +370,38 @@ impl<'de> Visitor<'de> for CheckSeed {
             map.next_value_seed(inner)?;
         }
         Ok(())
+    }
+}
+
+/// The text of a number as serde_json hands it to `deserialize_any` with `arbitrary_precision`:
+/// the value of a one-member map named [`NUMBER_TOKEN`], given as an owned `String`. The same
+/// name in the input's text gives its value as a borrowed or unescaped `str` (or not a string
+/// at all), which is refused: such an object is not a number, and strict JSON refuses the name
+/// ([`super::RESERVED_NAMES`]).
+struct NumberText;
+
+impl<'de> DeserializeSeed<'de> for NumberText {
+    type Value = String;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<String, D::Error> {
+        d.deserialize_string(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NumberText {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number from serde_json's number parser")
+    }
+
+    fn visit_string<E>(self, text: String) -> std::result::Result<String, E> {
+        Ok(text)
+    }
+
+    /// A string of the input (borrowed or unescaped) under that name: not a number.
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> std::result::Result<String, E> {
+        Err(E::custom("an object named like serde_json's number"))
     }
 }
 
@@ -458,10 +496,9 @@ impl<'de> Visitor<'de> for StrictSeed {
         };
         let inner = self.enter()?;
         if first == NUMBER_TOKEN {
-            // A number, kept as written; serde_json's own `Value` does exactly this (also for an
-            // object whose first member has that name, hence the depth check above: the
-            // pre-scan counts it as an object).
-            let text: String = map.next_value()?;
+            // A number, kept as written, as serde_json's own `Value` keeps it. (An object of the
+            // input with that member name is refused by [`NumberText`], as by the pre-scan.)
+            let text = map.next_value_seed(NumberText)?;
             return text
                 .parse::<Number>()
                 .map(Value::Number)
@@ -470,6 +507,9 @@ impl<'de> Visitor<'de> for StrictSeed {
         let mut members = Map::with_capacity(self.capacity);
         let mut key = first;
         loop {
+            if super::is_reserved_name(&key) {
+                return Err(serde::de::Error::custom("reserved member name"));
+            }
             match members.entry(key) {
                 Entry::Occupied(_) => return Err(serde::de::Error::custom("duplicate member")),
                 Entry::Vacant(slot) => {

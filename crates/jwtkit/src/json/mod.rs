@@ -4,6 +4,9 @@
 //! the last one; keeping the last lets two parsers see different headers in the same token
 //! (e.g. `{"alg":"HS256","alg":"none"}`), so jwtkit rejects them (`duplicate_member`), in
 //! nested objects too, comparing names after unescaping (`"a"` and `"\u0061"` are the same).
+//! The two member names serde_json gives a meaning of its own (`$serde_json::private::Number`,
+//! `$serde_json::private::RawValue`: an object holding one reads as a number or as raw JSON)
+//! are refused (`bad_json`) at any depth.
 //!
 //! Syntax is checked by `serde_json` (RFC 8259). Values keep member order and numbers as
 //! written (`3.0`, big integers), so what the CLI shows is what the token says.
@@ -29,6 +32,19 @@ mod typed;
 pub(crate) use fast::{Kept, check_object_keeping, check_str_keeping, parse_fast};
 use prescan::check_strict;
 pub(crate) use typed::read_keeping;
+
+/// Member names serde_json gives a meaning of its own (with the `arbitrary_precision` and
+/// `raw_value` features, which jwtkit enables): an object whose first member has one of these
+/// names is read as a number, or as raw JSON text taken from the member's string value. Strict
+/// JSON refuses them as member names at any depth (`bad_json`), so no object in a token can
+/// pose as a number or hide a second JSON document from the checks.
+pub(crate) const RESERVED_NAMES: [&str; 2] =
+    ["$serde_json::private::Number", "$serde_json::private::RawValue"];
+
+/// Whether `name` is one of [`RESERVED_NAMES`].
+pub(crate) fn is_reserved_name(name: &str) -> bool {
+    RESERVED_NAMES.contains(&name)
+}
 
 /// A JSON object with member order preserved.
 pub(crate) type Object = Map<String, Value>;

@@ -101,6 +101,13 @@ pub(super) fn check_strict(bytes: &[u8], max_depth: usize) -> Result<()> {
                             Err(_) => return Ok(()),
                         }
                     };
+                    if super::is_reserved_name(&name) {
+                        return Err(err!(
+                            BadJson,
+                            "member name \"{}\" is reserved: serde_json would read the object holding it as a number or as raw JSON text, not as the object it is",
+                            crate::text::truncate(&name, 64)
+                        ));
+                    }
                     if !seen.insert(name.clone()) {
                         return Err(err!(
                             DuplicateMember,

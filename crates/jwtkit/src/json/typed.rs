@@ -14,8 +14,12 @@
 //!   `deserialize_any`) is taken as its JSON text, checked strictly, then read by the caller
 //!   from that text with a fresh `serde_json` reader.
 //!
+//! The document itself is read only for a map request (a struct, a map, `deserialize_any`);
+//! member names serde_json reserves ([`super::RESERVED_NAMES`]) are refused.
+//!
 //! None on any failure — a syntax or strictness defect, a value that does not fit the
-//! caller's type, a fraction in a kept member — so the caller takes the untyped path, whose
+//! caller's type, a fraction in a kept member, any other request for the document, nesting
+//! deeper than [`MAX_TYPED_DEPTH`] — so the caller takes the untyped path, whose
 //! reference path gives the exact error. It never accepts what [`super::check_str_keeping`]
 //! refuses (the `json_strict` fuzz target checks).
 
@@ -28,7 +32,10 @@ use serde_json::Value;
 use serde_json::de::StrRead;
 use serde_json::value::RawValue;
 
-use super::fast::{CheckSeed, Kept, KeptSeed, NUMBER_TOKEN, NameSeed, Names, StrictSeed};
+use super::fast::{CheckSeed, Kept, KeptSeed, NameSeed, Names, StrictSeed};
+
+/// The deepest nesting the typed pass reads itself (see [`read_keeping`]).
+const MAX_TYPED_DEPTH: usize = 100;
 
 /// Deserialize `T` from `text`, one strict JSON object, in one pass, storing the top-level
 /// members to which `keep` gives a slot in that slot of `kept` (as
@@ -42,7 +49,10 @@ pub(crate) fn read_keeping<'de, T: Deserialize<'de>, const N: usize>(
     let mut de = serde_json::Deserializer::from_str(text);
     let value = T::deserialize(Top {
         de: &mut de,
-        max_depth,
+        // serde_json refuses more than 127 levels in one reader; this pass reads the values it
+        // checks as text with a reader each, so it stops well before that and leaves deeper
+        // documents to the untyped pass (one reader), which then agrees with the reference path.
+        max_depth: max_depth.min(MAX_TYPED_DEPTH),
         keep,
         kept,
     })
@@ -51,8 +61,10 @@ pub(crate) fn read_keeping<'de, T: Deserialize<'de>, const N: usize>(
     Some(value)
 }
 
-/// The document: whatever `T` asks for, it gets the top-level object's members (an object is
-/// all a claims set may be; anything else fails and the untyped path reports it).
+/// The document, for a `T` that reads a map: a struct, a map, or `deserialize_any` (which
+/// serde_json answers for an object with the same `visit_map`). Any other request (a sequence,
+/// a newtype such as `Box<RawValue>`, a string, an enum, ...) is refused, so the untyped path
+/// answers it exactly as reading the text would.
 struct Top<'a, 'k, 'de, K, const N: usize> {
     de: &'a mut serde_json::Deserializer<StrRead<'de>>,
     max_depth: usize,
@@ -60,10 +72,9 @@ struct Top<'a, 'k, 'de, K, const N: usize> {
     kept: &'k mut [Option<Kept<'de>>; N],
 }
 
-impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Deserializer<'de> for Top<'_, '_, 'de, K, N> {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
+impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Top<'_, '_, 'de, K, N> {
+    /// The top-level object's members for `visitor`.
+    fn members<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
         let Top {
             de,
             max_depth,
@@ -77,10 +88,81 @@ impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Deserializer<'de> for To
             kept,
         })
     }
+}
 
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+/// Requests [`Top`] refuses.
+macro_rules! not_a_map {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, _: V) -> Result<V::Value, serde_json::Error> {
+            Err(de::Error::custom("not a map request: the untyped path answers it"))
+        }
+    )*};
+}
+
+impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Deserializer<'de> for Top<'_, '_, 'de, K, N> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
+        self.members(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, serde_json::Error> {
+        self.members(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        self.members(visitor)
+    }
+
+    not_a_map! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+        deserialize_string deserialize_bytes deserialize_byte_buf deserialize_option
+        deserialize_unit deserialize_seq deserialize_identifier deserialize_ignored_any
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        Err(de::Error::custom("not a map request"))
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        Err(de::Error::custom("not a map request"))
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, serde_json::Error> {
+        Err(de::Error::custom("not a map request"))
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        _: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        Err(de::Error::custom("not a map request"))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        Err(de::Error::custom("not a map request"))
     }
 }
 
@@ -109,7 +191,6 @@ impl<'de, V: Visitor<'de>, K: Fn(&str) -> Option<usize>, const N: usize> Visitor
             keep: self.keep,
             kept: self.kept,
             names: Names::default(),
-            first: true,
             slot: None,
         })
     }
@@ -123,7 +204,6 @@ struct Members<'k, 'de, A, K, const N: usize> {
     keep: K,
     kept: &'k mut [Option<Kept<'de>>; N],
     names: Names<'de>,
-    first: bool,
     /// The slot of the member whose name was read last.
     slot: Option<usize>,
 }
@@ -137,9 +217,9 @@ impl<'de, A: MapAccess<'de>, K: Fn(&str) -> Option<usize>, const N: usize> MapAc
         let Some(name) = self.map.next_key_seed(NameSeed)? else {
             return Ok(None);
         };
-        if std::mem::take(&mut self.first) && name == NUMBER_TOKEN {
+        if super::is_reserved_name(&name) {
             return Err(de::Error::custom(
-                "a number or that name: the untyped path decides",
+                "a reserved member name: the untyped path decides",
             ));
         }
         self.slot = (self.keep)(&name);

@@ -14,11 +14,7 @@ use serde_json::{Value, json};
 mod common;
 use common::jws_verify;
 
-const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
-
-fn hs256_keys() -> JwkSet {
-    JwkSet::from_keys(vec![Key::hmac(SECRET.to_vec())])
-}
+use common::{HS256_SECRET as SECRET, hs256_keys};
 
 fn hs256() -> Validation {
     Validation::builder(JwsAlg::HS256).build().unwrap()
@@ -309,12 +305,7 @@ struct Tenant {
 }
 
 fn signed(claims: &str) -> String {
-    Signer::new(&Key::hmac(SECRET.to_vec()), JwsAlg::HS256)
-        .unwrap()
-        .build()
-        .unwrap()
-        .sign(claims.as_bytes())
-        .unwrap()
+    common::hs256_signed(claims.as_bytes())
 }
 
 #[test]

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use jwtkit::jws::Signer;
 use jwtkit::jwt::IssuerTemplate;
 use jwtkit::{Check, ErrorKind, JwkSet, JwsAlg, Key, Limits, Validation, Verified};
 use serde::Deserialize;
@@ -13,20 +12,8 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
-
-fn keys() -> JwkSet {
-    JwkSet::from_keys(vec![Key::hmac(SECRET.to_vec())])
-}
-
-fn signed(claims: &[u8]) -> String {
-    Signer::new(&Key::hmac(SECRET.to_vec()), JwsAlg::HS256)
-        .unwrap()
-        .build()
-        .unwrap()
-        .sign(claims)
-        .unwrap()
-}
+mod common;
+use common::{hs256_keys as keys, hs256_signed as signed};
 
 fn orders() -> Validation {
     Validation::builder(JwsAlg::HS256)

@@ -10,28 +10,15 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use jwtkit::jws::Signer;
 use jwtkit::jwt::IssuerTemplate;
-use jwtkit::{Check, ErrorKind, JwkSet, JwsAlg, Key, Limits, Validation};
+use jwtkit::{Check, ErrorKind, JwsAlg, Limits, Validation};
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Number, Value};
 
-const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
-
-fn keys() -> JwkSet {
-    JwkSet::from_keys(vec![Key::hmac(SECRET.to_vec())])
-}
-
-fn signed(claims: &[u8]) -> String {
-    Signer::new(&Key::hmac(SECRET.to_vec()), JwsAlg::HS256)
-        .unwrap()
-        .build()
-        .unwrap()
-        .sign(claims)
-        .unwrap()
-}
+mod common;
+use common::{hs256_keys as keys, hs256_signed as signed};
 
 fn lenient() -> Validation {
     Validation::builder(JwsAlg::HS256)

@@ -90,11 +90,18 @@ impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Top<'_, '_, 'de, K, N> {
     }
 }
 
+/// The answer of [`Top`] to a request that is not for a map: the untyped path answers it.
+fn not_a_map<T>() -> Result<T, serde_json::Error> {
+    Err(de::Error::custom(
+        "not a map request: the untyped path answers it",
+    ))
+}
+
 /// Requests [`Top`] refuses.
 macro_rules! not_a_map {
     ($($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, _: V) -> Result<V::Value, serde_json::Error> {
-            Err(de::Error::custom("not a map request: the untyped path answers it"))
+            not_a_map()
         }
     )*};
 }
@@ -132,7 +139,7 @@ impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Deserializer<'de> for To
         _: &'static str,
         _: V,
     ) -> Result<V::Value, serde_json::Error> {
-        Err(de::Error::custom("not a map request"))
+        not_a_map()
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -140,11 +147,11 @@ impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Deserializer<'de> for To
         _: &'static str,
         _: V,
     ) -> Result<V::Value, serde_json::Error> {
-        Err(de::Error::custom("not a map request"))
+        not_a_map()
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, serde_json::Error> {
-        Err(de::Error::custom("not a map request"))
+        not_a_map()
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -153,7 +160,7 @@ impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Deserializer<'de> for To
         _: usize,
         _: V,
     ) -> Result<V::Value, serde_json::Error> {
-        Err(de::Error::custom("not a map request"))
+        not_a_map()
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -162,7 +169,7 @@ impl<'de, K: Fn(&str) -> Option<usize>, const N: usize> Deserializer<'de> for To
         _: &'static [&'static str],
         _: V,
     ) -> Result<V::Value, serde_json::Error> {
-        Err(de::Error::custom("not a map request"))
+        not_a_map()
     }
 }
 
